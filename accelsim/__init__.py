@@ -1,0 +1,11 @@
+"""accelsim: what does this (compressed) network cost on this accelerator?
+
+Cycles, energy and area of DNN workloads on systolic, sparse and mixed-precision arrays.
+"""
+
+from accelsim.errors import AccelsimError, ConfigError, WorkloadError
+from accelsim.spec import ArchSpec, Network, load_arch, load_workload
+
+__version__ = "0.1.0"
+
+__all__ = ["AccelsimError", "ArchSpec", "ConfigError", "Network", "WorkloadError", "load_arch", "load_workload"]

@@ -1,0 +1,140 @@
+"""``accelsim`` command line: parses arguments, calls the library, formats what it returns.
+
+Exit codes: 0 success, 2 bad input (a message naming the file and key, no traceback),
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from accelsim.errors import AccelsimError, ConfigError, Problem
+
+log = logging.getLogger("accelsim")
+
+# Subcommands whose implementation lands with a later issue: name -> what brings it.
+PENDING: dict[str, str] = {
+    "run": "issue #3 (dense systolic array simulator)",
+    "sweep": "issue #10 (design-space exploration)",
+    "compare": "issue #10 (design-space exploration)",
+    "plot": "issue #10 (design-space exploration)",
+    "import": "issue #5 (workload front end: ONNX import)",
+}
+
+
+class NotAvailableError(AccelsimError):
+    """A subcommand whose implementation has not landed yet."""
+
+
+def _kind_of(path: Path) -> str:
+    """``arch`` or ``workload`` (or ``scheme``/``sweep``) for a file, from its suffix and keys."""
+    if path.suffix == ".cfg":
+        return "arch"
+    if path.suffix in (".csv", ".onnx"):
+        return "workload"
+    from accelsim.spec.load import read_yaml
+
+    data = read_yaml(path)
+    for keys, kind in ((_WORKLOAD_KEYS, "workload"), (_ARCH_KEYS, "arch"), ({"rules"}, "scheme"), ({"axes"}, "sweep")):
+        if keys & set(data):
+            return kind
+    raise ConfigError(str(path), [Problem("", "cannot tell what this file is: an architecture has 'array', "
+                                          "a workload 'layers', a scheme 'rules', a sweep 'axes'")])
+
+
+_WORKLOAD_KEYS = {"layers"}
+_ARCH_KEYS = {"array", "buffers", "mac", "dram", "clock", "dataflow", "sparsity", "vector_unit"}
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from accelsim.spec.load import load_arch, load_workload
+
+    loaders = {"arch": load_arch, "workload": load_workload}
+    failed = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            kind = _kind_of(path)
+            if kind not in loaders:
+                raise NotAvailableError(f"{path}: validating a {kind} file arrives with its issue")
+            spec = loaders[kind](path)
+        except AccelsimError as exc:
+            failed += 1
+            print(exc, file=sys.stderr)
+            continue
+        detail = f"{spec.array.rows}x{spec.array.cols} {spec.array.dataflow.value}" if kind == "arch" else (
+            f"{len(spec.layers)} layers, {spec.macs:,} MACs")
+        print(f"ok  {path}  ({kind}: {spec.name}, {detail})")
+    return 2 if failed else 0
+
+
+def _pending(name: str):
+    def handler(args: argparse.Namespace) -> int:
+        raise NotAvailableError(f"`accelsim {name}` is not available yet: it lands with {PENDING[name]}.")
+
+    return handler
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accelsim",
+        description="Cycle-level DNN accelerator simulator: cycles, energy and area of (compressed) "
+                    "networks on systolic, sparse and mixed-precision arrays.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="simulate a workload on an architecture")
+    run.add_argument("arch", help="architecture: .yaml or SCALE-Sim .cfg")
+    run.add_argument("workload", help="workload: .yaml, SCALE-Sim topology .csv, or .onnx")
+    run.add_argument("--fidelity", choices=["fold", "cycle", "pe"], default="fold")
+    run.add_argument("--batch", type=int, help="override the workload's batch size")
+    run.add_argument("-o", "--output", help="write per-layer results to .csv or .parquet")
+    run.set_defaults(handler=_pending("run"))
+
+    sweep = sub.add_parser("sweep", help="run a design-space sweep from a spec")
+    sweep.add_argument("spec")
+    sweep.add_argument("-o", "--output", default="results")
+    sweep.set_defaults(handler=_pending("sweep"))
+
+    compare = sub.add_parser("compare", help="compare compression schemes, networks or architectures")
+    compare.add_argument("arch", nargs="+")
+    compare.add_argument("--scheme", action="append", default=[])
+    compare.set_defaults(handler=_pending("compare"))
+
+    plot = sub.add_parser("plot", help="plot results")
+    plot.add_argument("results")
+    plot.set_defaults(handler=_pending("plot"))
+
+    validate = sub.add_parser("validate", help="check architecture and workload files")
+    validate.add_argument("files", nargs="+")
+    validate.set_defaults(handler=cmd_validate)
+
+    imp = sub.add_parser("import", help="convert an ONNX model to a workload YAML")
+    imp.add_argument("model")
+    imp.add_argument("-o", "--output", required=True)
+    imp.set_defaults(handler=_pending("import"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except AccelsimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""numba kernels: numpy arrays and scalars in, int64 counters out. Nothing else crosses this line."""

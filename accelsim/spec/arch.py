@@ -1,0 +1,330 @@
+"""The architecture a user describes: PE array, MAC unit, buffers, DRAM, vector unit.
+
+Every quantity is stored in base units with the unit in its name (``size_bytes``,
+``clock_hz``); users write ``size: 64KiB`` and ``clock: 1GHz`` (see :mod:`accelsim.units`).
+The YAML key of each field is given by ``key=`` where it differs from the field name.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from accelsim import units
+from accelsim.errors import Problem
+from accelsim.spec.fields import FrozenMap, spec_field
+
+
+class Dataflow(enum.Enum):
+    """What stays put in the PEs: outputs, weights or inputs."""
+
+    OS = "os"
+    WS = "ws"
+    IS = "is"
+
+
+class TimingModel(enum.Enum):
+    """``native``: what the hardware does; ``scalesim``: SCALE-Sim 3.0.0's numbers."""
+
+    NATIVE = "native"
+    SCALESIM = "scalesim"
+
+
+class ArrayKind(enum.Enum):
+    SYSTOLIC = "systolic"
+
+
+class MacKind(enum.Enum):
+    """Fixed-width units, Bit Fusion-style composable bricks, or bit-serial units."""
+
+    FIXED = "fixed"
+    BITFUSION = "bitfusion"
+    BIT_SERIAL = "bit_serial"
+
+
+class SerialOperands(enum.Enum):
+    """Which operands a bit-serial MAC streams bit by bit (Stripes: activations; Loom: both)."""
+
+    ACTIVATIONS = "activations"
+    BOTH = "both"
+
+
+class Overflow(enum.Enum):
+    """What the accumulator does when a sum leaves its range."""
+
+    WRAP = "wrap"
+    SATURATE = "saturate"
+
+
+class SparsityMode(enum.Enum):
+    """``gate``: zero operands idle the MAC (energy only); ``skip``: they cost no cycle."""
+
+    NONE = "none"
+    GATE = "gate"
+    SKIP = "skip"
+
+
+class SparseFormat(enum.Enum):
+    """How a sparse tensor is stored (Sparseloop's taxonomy, per tensor)."""
+
+    DENSE = "dense"
+    BITMASK = "bitmask"
+    CSR = "csr"
+    CSC = "csc"
+    RLE = "rle"
+    COO = "coo"
+    NM_INDEX = "nm_index"
+
+
+class DramKind(enum.Enum):
+    DDR3 = "ddr3"
+    DDR4 = "ddr4"
+    LPDDR4 = "lpddr4"
+    HBM2 = "hbm2"
+
+
+class BandwidthMode(enum.Enum):
+    """SCALE-Sim's InterfaceBandwidth: ``calc`` estimates it (no read stalls); ``user`` sets it."""
+
+    CALC = "calc"
+    USER = "user"
+
+
+_PRECISION = re.compile(r"^(u?int|fp|bf)(\d+)$")
+
+
+def parse_precision(text: str) -> str:
+    """Check a number format name: int2..int32, uint*, fp8/fp16/fp32, bf16."""
+    if not isinstance(text, str) or not _PRECISION.match(text.lower()):
+        raise ValueError(f"expected a number format such as int8, int4, fp16 or bf16, got {text!r}")
+    return text.lower()
+
+
+def precision_bits(name: str) -> int:
+    """Bit width of a number format name (``"int8"`` -> 8)."""
+    match = _PRECISION.match(name)
+    if match is None:
+        raise ValueError(f"not a number format: {name!r}")
+    return int(match.group(2))
+
+
+def _precisions(value) -> tuple[str, ...]:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return tuple(parse_precision(v) for v in values)
+
+
+def _nm_patterns(value) -> tuple[str, ...]:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for v in values:
+        match = re.match(r"^\s*(\d+)\s*:\s*(\d+)\s*$", str(v))
+        if not match or not 0 < int(match.group(1)) <= int(match.group(2)):
+            raise ValueError(f"expected N:M patterns such as '2:4' with 0 < N <= M, got {v!r}")
+        out.append(f"{int(match.group(1))}:{int(match.group(2))}")
+    return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArraySpec:
+    """The PE array: ``rows`` x ``cols`` PEs and the dataflow that maps GEMMs onto them."""
+
+    kind: ArrayKind = spec_field(ArrayKind.SYSTOLIC)
+    rows: int = spec_field(minimum=1, doc="PE rows")
+    cols: int = spec_field(minimum=1, doc="PE columns")
+    dataflow: Dataflow = spec_field(Dataflow.WS)
+    accumulators_bytes: int = spec_field(
+        0, key="accumulators", parse=units.parse_bytes, minimum=0,
+        doc="output-side accumulator storage that keeps partial sums across row folds (0: none)",
+    )
+    preload_overlap: bool = spec_field(
+        False, doc="load the next fold's stationary operand while the current fold computes"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MacSpec:
+    """The multiply-accumulate unit inside each PE."""
+
+    kind: MacKind = spec_field(MacKind.FIXED)
+    precisions: tuple[str, ...] = spec_field(("int8",), parse=_precisions, doc="number formats it runs natively")
+    accumulator_bits: int = spec_field(32, minimum=1, maximum=64)
+    overflow: Overflow = spec_field(Overflow.WRAP)
+    decompose_wider: bool = spec_field(False, doc="run operands wider than supported in several passes")
+    brick_bits: int = spec_field(2, minimum=1, doc="Bit Fusion: bits of one BitBrick operand")
+    bricks: int = spec_field(16, minimum=1, doc="Bit Fusion: BitBricks per fusion unit")
+    serial_operands: SerialOperands = spec_field(SerialOperands.ACTIVATIONS, doc="bit-serial: which operands")
+    serial_bits_per_cycle: int = spec_field(1, minimum=1, doc="bit-serial: bits consumed per cycle")
+
+    def check(self) -> list[Problem]:
+        if not self.precisions:
+            return [Problem("precisions", "expected at least one number format")]
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class SparsitySpec:
+    """What the PE array does with zeros and how sparse tensors are stored."""
+
+    mode: SparsityMode = spec_field(SparsityMode.NONE)
+    structured: tuple[str, ...] = spec_field((), parse=_nm_patterns, doc="N:M patterns the array runs natively")
+    weights: bool = spec_field(True, doc="exploit zeros in weights")
+    activations: bool = spec_field(False, doc="exploit zeros in activations")
+    formats: tuple[SparseFormat, ...] = spec_field((SparseFormat.DENSE,), doc="storage format of sparse tensors")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BufferSpec:
+    """One on-chip SRAM buffer.
+
+    ``width_bits`` is the port width (bits read or written per port per cycle); it is split
+    evenly over ``banks``, and each bank must hold whole words.
+    """
+
+    size_bytes: int = spec_field(key="size", parse=units.parse_bytes, exclusive_minimum=0)
+    word_bits: int = spec_field(8, minimum=1)
+    width_bits: int = spec_field(0, minimum=0, doc="port width in bits (0: one word per bank)")
+    banks: int = spec_field(1, minimum=1)
+    ports: int = spec_field(2, minimum=1, doc="read plus write ports")
+    double_buffered: bool = spec_field(True)
+
+    @property
+    def port_width_bits(self) -> int:
+        """Bits per port per cycle (``width_bits``, or one word per bank when unset)."""
+        return self.width_bits or self.word_bits * self.banks
+
+    def check(self) -> list[Problem]:
+        problems = []
+        width = self.port_width_bits
+        if width % self.banks:
+            problems.append(Problem("banks", f"{self.banks} banks do not divide the port width of {width} bits"))
+        elif (width // self.banks) % self.word_bits:
+            problems.append(
+                Problem("width_bits", f"each of {self.banks} banks gets {width // self.banks} bits, "
+                        f"not a multiple of word_bits={self.word_bits}")
+            )
+        if self.size_bytes * 8 < width:
+            problems.append(Problem("size", f"{self.size_bytes} bytes is smaller than one {width}-bit access"))
+        return problems
+
+
+OPERANDS = ("ifmap", "filter", "ofmap")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuffersSpec:
+    """Per-operand buffers (``ifmap``, ``filter``, ``ofmap``), a ``unified`` one, or a mix.
+
+    An operand without its own buffer lives in the unified buffer.
+    """
+
+    ifmap: BufferSpec | None = spec_field(None)
+    filter: BufferSpec | None = spec_field(None)
+    ofmap: BufferSpec | None = spec_field(None)
+    unified: BufferSpec | None = spec_field(None)
+
+    def for_operand(self, operand: str) -> BufferSpec:
+        """The buffer that holds ``operand`` (``ifmap``, ``filter`` or ``ofmap``)."""
+        own = getattr(self, operand)
+        if own is not None:
+            return own
+        assert self.unified is not None, "validated: every operand has a buffer"
+        return self.unified
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(b.size_bytes for b in (self.ifmap, self.filter, self.ofmap, self.unified) if b is not None)
+
+    def check(self) -> list[Problem]:
+        missing = [op for op in OPERANDS if getattr(self, op) is None]
+        if missing and self.unified is None:
+            return [Problem("", f"no buffer for {', '.join(missing)}: give each operand a buffer or add 'unified'")]
+        if not missing and self.unified is not None:
+            return [Problem("unified", "every operand has its own buffer, so the unified buffer would hold nothing")]
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class DramSpec:
+    """Off-chip memory. ``bandwidth`` is shared by all operands unless ``per_operand`` is set.
+
+    No ``bandwidth`` means "as much as needed" (SCALE-Sim's CALC mode: no read stalls).
+    """
+
+    kind: DramKind = spec_field(DramKind.DDR4)
+    bandwidth: units.Bandwidth | None = spec_field(None, parse=units.parse_bandwidth)
+    latency_cycles: int = spec_field(0, key="latency", parse=units.parse_cycles, minimum=0)
+    per_operand: Mapping[str, units.Bandwidth] = spec_field(
+        FrozenMap({}),
+        parse=lambda v: _per_operand_bandwidth(v),
+        doc="separate channels per operand (SCALE-Sim USER mode), e.g. {ifmap: 10B/cycle, ...}",
+    )
+
+
+def _per_operand_bandwidth(value) -> Mapping[str, units.Bandwidth]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a mapping of {', '.join(OPERANDS)} to bandwidths, got {value!r}")
+    unknown = [k for k in value if k not in OPERANDS]
+    if unknown:
+        raise ValueError(f"unknown operand {unknown[0]!r}; valid operands: {', '.join(OPERANDS)}")
+    return FrozenMap({k: units.parse_bandwidth(v) for k, v in value.items()})
+
+
+@dataclass(frozen=True, kw_only=True)
+class VectorUnitSpec:
+    """SIMD unit for elementwise and reduction work (softmax, GELU, LayerNorm, pooling)."""
+
+    lanes: int = spec_field(minimum=1)
+    ops_per_lane_per_cycle: int = spec_field(1, minimum=1)
+    pipelined_with_array: bool = spec_field(False, doc="runs concurrently with the PE array")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScalesimSpec:
+    """Settings only SCALE-Sim compatibility uses (from a .cfg file)."""
+
+    bandwidth_mode: BandwidthMode = spec_field(BandwidthMode.CALC)
+    run_name: str = spec_field("")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchSpec:
+    """A whole accelerator."""
+
+    name: str = spec_field()
+    clock_hz: float = spec_field(1e9, key="clock", parse=units.parse_frequency, exclusive_minimum=0)
+    technology_nm: float = spec_field(45.0, key="technology", parse=units.parse_length_nm, exclusive_minimum=0)
+    timing_model: TimingModel = spec_field(TimingModel.NATIVE)
+    array: ArraySpec = spec_field()
+    mac: MacSpec = spec_field(MacSpec())
+    sparsity: SparsitySpec = spec_field(SparsitySpec())
+    buffers: BuffersSpec = spec_field()
+    dram: DramSpec = spec_field(DramSpec())
+    vector_unit: VectorUnitSpec | None = spec_field(None)
+    scalesim: ScalesimSpec = spec_field(ScalesimSpec())
+    energy: Mapping[str, float] = spec_field(
+        FrozenMap({}), parse=lambda v: _overrides(v, units.parse_energy_pj),
+        doc="overrides of energy table entries, pJ per action",
+    )
+    area: Mapping[str, float] = spec_field(
+        FrozenMap({}), parse=lambda v: _overrides(v, units.parse_area_um2),
+        doc="overrides of area table entries, um^2",
+    )
+    source: str = spec_field("", doc="where the numbers come from")
+
+    @property
+    def pes(self) -> int:
+        return self.array.rows * self.array.cols
+
+    def dram_bytes_per_cycle(self, operand: str | None = None) -> float | None:
+        """DRAM bandwidth in bytes/cycle for ``operand`` (its own channel if any), None if unlimited."""
+        bandwidth = self.dram.per_operand.get(operand) if operand else None
+        bandwidth = bandwidth or self.dram.bandwidth
+        return None if bandwidth is None else bandwidth.bytes_per_cycle(self.clock_hz)
+
+
+def _overrides(value, parse) -> Mapping[str, float]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a mapping of table entries to values, got {value!r}")
+    return FrozenMap({str(k): parse(v) for k, v in value.items()})

@@ -1,0 +1,468 @@
+"""The workload a user describes: a Network of Layers, each with a Compression annotation.
+
+Dimension names (one alphabet, used everywhere in accelsim):
+
+* conv: ``batch``, ``in_channels``, ``out_channels``, ``in_h``/``in_w`` (input height/width,
+  unpadded), ``kernel`` (height, width), ``stride``, ``padding`` (top, left, bottom, right,
+  as ONNX orders ``pads``), ``dilation``, ``groups``; ``out_h``/``out_w`` are derived.
+* GEMM: ``A[m, k] @ B[k, n] = C[m, n]``. In a ``gemm`` layer, B holds the weights; in a
+  ``matmul`` layer both operands are activations (attention's QK^T and AV), repeated over
+  ``batch`` x ``heads``.
+* vector work (pooling, elementwise, nonlinear ops): a ``shape`` whose last axis is the one
+  a reduction (softmax, LayerNorm) runs along.
+
+Layer shapes are per sample; ``batch`` multiplies them. MAC counts exclude bias.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+from accelsim.errors import Problem, did_you_mean
+from accelsim.spec.fields import spec_field
+
+
+class Op(enum.Enum):
+    CONV2D = "conv2d"
+    GEMM = "gemm"
+    MATMUL = "matmul"
+    POOL = "pool"
+    ELTWISE = "eltwise"
+    SOFTMAX = "softmax"
+    GELU = "gelu"
+    LAYERNORM = "layernorm"
+    RMSNORM = "rmsnorm"
+    RELU = "relu"
+    SILU = "silu"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+
+
+NONLINEAR_OPS = (Op.SOFTMAX, Op.GELU, Op.LAYERNORM, Op.RMSNORM, Op.RELU, Op.SILU, Op.SIGMOID, Op.TANH)
+
+
+class SparsityPattern(enum.Enum):
+    DENSE = "dense"
+    UNSTRUCTURED = "unstructured"
+    NM = "nm"
+    BLOCK = "block"
+    CHANNEL = "channel"
+
+
+_NM = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
+
+
+def _parse_pattern(value: Any) -> str:
+    text = str(value).strip().lower()
+    match = _NM.match(text)
+    if match:
+        n, m = int(match.group(1)), int(match.group(2))
+        if not 0 < n <= m:
+            raise ValueError(f"an N:M pattern needs 0 < N <= M, got {value!r}")
+        return f"{n}:{m}"
+    names = [p.value for p in SparsityPattern if p is not SparsityPattern.NM]
+    if text not in names:
+        raise ValueError(f"expected one of {', '.join(names)} or N:M such as '2:4', got {value!r}{did_you_mean(text, names)}")
+    return text
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sparsity:
+    """Where the zeros of one tensor are and how many.
+
+    ``pattern``: ``dense``, ``unstructured``, ``N:M`` (at most N non-zeros in every M
+    consecutive values along the reduction axis), ``block`` (zero blocks of ``block``
+    shape) or ``channel`` (whole output channels removed). ``density`` is the fraction of
+    non-zeros (derived for dense and N:M). ``mask``: a ``.npy`` file with the real mask.
+    """
+
+    pattern: str = spec_field("dense", parse=_parse_pattern)
+    density: float | None = spec_field(None, minimum=0.0, maximum=1.0)
+    block: tuple[int, int] = spec_field((1, 1))
+    mask: str | None = spec_field(None, doc="path to a .npy boolean mask (True = kept)")
+
+    @property
+    def kind(self) -> SparsityPattern:
+        return SparsityPattern.NM if _NM.match(self.pattern) else SparsityPattern(self.pattern)
+
+    @property
+    def n_m(self) -> tuple[int, int] | None:
+        match = _NM.match(self.pattern)
+        return (int(match.group(1)), int(match.group(2))) if match else None
+
+    @property
+    def effective_density(self) -> float:
+        """Fraction of non-zero values (1 for dense, N/M for N:M unless a lower one is given)."""
+        if self.density is not None:
+            return self.density
+        if self.n_m is not None:
+            return self.n_m[0] / self.n_m[1]
+        return 1.0
+
+    def check(self) -> list[Problem]:
+        problems = []
+        if self.kind is SparsityPattern.DENSE and self.density not in (None, 1.0):
+            problems.append(Problem("density", f"a dense tensor has density 1, got {self.density}; "
+                                    "set pattern: unstructured for a sparse one"))
+        if self.n_m is not None and self.density is not None and self.density > self.n_m[0] / self.n_m[1]:
+            problems.append(Problem("density", f"pattern {self.pattern} allows a density of at most "
+                                    f"{self.n_m[0] / self.n_m[1]:g}, got {self.density}"))
+        if self.kind in (SparsityPattern.UNSTRUCTURED, SparsityPattern.BLOCK, SparsityPattern.CHANNEL):
+            if self.density is None and self.mask is None:
+                problems.append(Problem("density", f"pattern {self.pattern} needs a density or a mask"))
+        if min(self.block) < 1:
+            problems.append(Problem("block", f"expected positive block sizes, got {self.block}"))
+        return problems
+
+
+DENSE = Sparsity()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Compression:
+    """Quantization and pruning of one layer: operand bit widths and sparsity."""
+
+    weight_bits: int = spec_field(8, minimum=1, maximum=32)
+    act_bits: int = spec_field(8, minimum=1, maximum=32)
+    sparsity: Sparsity = spec_field(DENSE, doc="weight sparsity")
+    act_sparsity: Sparsity = spec_field(DENSE, doc="input activation sparsity")
+
+    @property
+    def weight_density(self) -> float:
+        return self.sparsity.effective_density
+
+    @property
+    def act_density(self) -> float:
+        return self.act_sparsity.effective_density
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    values = list(value) if isinstance(value, (list, tuple)) else [value, value]
+    if len(values) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ValueError(f"expected an integer or a list of 2 integers, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def _padding(value: Any) -> tuple[int, int, int, int]:
+    """``1`` -> all sides; ``[h, w]``; ``[top, left, bottom, right]`` (ONNX order)."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values) or len(values) not in (1, 2, 4):
+        raise ValueError(f"expected padding as p, [ph, pw] or [top, left, bottom, right] (>= 0), got {value!r}")
+    if len(values) == 1:
+        values = values * 4
+    elif len(values) == 2:
+        values = values * 2
+    return tuple(values)  # type: ignore[return-value]
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
+        raise ValueError(f"expected a list of positive integers, got {value!r}")
+    return tuple(values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Layer:
+    """One operation of a network. Subclasses give the shape; counts are in elements."""
+
+    kinds: ClassVar[dict[str, type[Layer]]] = {}
+    ops: ClassVar[tuple[Op, ...]] = ()
+
+    op: Op = spec_field(always_written=True)
+    name: str = spec_field()
+    batch: int = spec_field(1, minimum=1)
+    compression: Compression = spec_field(Compression())
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for op in cls.ops:
+            Layer.kinds[op.value] = cls
+
+    @classmethod
+    def variant_of(cls, data: dict) -> type[Layer]:
+        """The Layer subclass for ``data['op']`` (for the spec loader)."""
+        if cls is not Layer:
+            return cls
+        op = data.get("op")
+        if op is None:
+            raise ValueError(f"missing key 'op'; expected one of {', '.join(sorted(Layer.kinds))}")
+        if str(op).lower() not in Layer.kinds:
+            raise ValueError(f"op: expected one of {', '.join(sorted(Layer.kinds))}, got {op!r}"
+                             f"{did_you_mean(str(op).lower(), Layer.kinds)}")
+        return Layer.kinds[str(op).lower()]
+
+    def check(self) -> list[Problem]:
+        if self.op not in self.ops:
+            return [Problem("op", f"{type(self).__name__} takes op {', '.join(o.value for o in self.ops)}")]
+        return []
+
+    @property
+    def macs(self) -> int:
+        """Multiply-accumulates of the dense layer (0 for vector work)."""
+        return 0
+
+    @property
+    def weight_elements(self) -> int:
+        return 0
+
+    @property
+    def input_elements(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def output_elements(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def vector_elements(self) -> int:
+        """Elements a vector unit processes (0 for array work)."""
+        return 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conv2d(Layer):
+    """2-D convolution; ``groups == in_channels == out_channels`` is depthwise."""
+
+    ops: ClassVar[tuple[Op, ...]] = (Op.CONV2D,)
+    op: Op = spec_field(Op.CONV2D, always_written=True)
+    in_channels: int = spec_field(minimum=1)
+    out_channels: int = spec_field(minimum=1)
+    in_h: int = spec_field(minimum=1)
+    in_w: int = spec_field(minimum=1)
+    kernel: tuple[int, int] = spec_field(parse=_pair)
+    stride: tuple[int, int] = spec_field((1, 1), parse=_pair)
+    padding: tuple[int, int, int, int] = spec_field((0, 0, 0, 0), parse=_padding)
+    dilation: tuple[int, int] = spec_field((1, 1), parse=_pair)
+    groups: int = spec_field(1, minimum=1)
+
+    @property
+    def out_h(self) -> int:
+        top, _, bottom, _ = self.padding
+        span = self.dilation[0] * (self.kernel[0] - 1) + 1
+        return (self.in_h + top + bottom - span) // self.stride[0] + 1
+
+    @property
+    def out_w(self) -> int:
+        _, left, _, right = self.padding
+        span = self.dilation[1] * (self.kernel[1] - 1) + 1
+        return (self.in_w + left + right - span) // self.stride[1] + 1
+
+    @property
+    def is_depthwise(self) -> bool:
+        return self.groups > 1 and self.groups == self.in_channels == self.out_channels
+
+    @property
+    def macs(self) -> int:
+        taps = (self.in_channels // self.groups) * self.kernel[0] * self.kernel[1]
+        return self.batch * self.out_channels * self.out_h * self.out_w * taps
+
+    @property
+    def weight_elements(self) -> int:
+        return self.out_channels * (self.in_channels // self.groups) * self.kernel[0] * self.kernel[1]
+
+    @property
+    def input_elements(self) -> int:
+        return self.batch * self.in_channels * self.in_h * self.in_w
+
+    @property
+    def output_elements(self) -> int:
+        return self.batch * self.out_channels * self.out_h * self.out_w
+
+    def check(self) -> list[Problem]:
+        problems = super().check()
+        for key in ("in_channels", "out_channels"):
+            if getattr(self, key) % self.groups:
+                problems.append(Problem(key, f"{getattr(self, key)} is not divisible by groups={self.groups}"))
+        if min(self.kernel) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            problems.append(Problem("", "kernel, stride and dilation must be positive"))
+        elif self.out_h < 1 or self.out_w < 1:
+            problems.append(Problem("kernel", f"a {self.kernel} kernel (dilation {self.dilation}) does not fit "
+                                    f"the {self.in_h}x{self.in_w} input with padding {self.padding}"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gemm(Layer):
+    """``A[m, k] @ W[k, n]`` with W the weights (a linear / fully connected layer)."""
+
+    ops: ClassVar[tuple[Op, ...]] = (Op.GEMM,)
+    op: Op = spec_field(Op.GEMM, always_written=True)
+    m: int = spec_field(minimum=1, doc="rows of A: tokens or pixels")
+    n: int = spec_field(minimum=1, doc="output features")
+    k: int = spec_field(minimum=1, doc="input features (reduction)")
+
+    @property
+    def macs(self) -> int:
+        return self.batch * self.m * self.n * self.k
+
+    @property
+    def weight_elements(self) -> int:
+        return self.k * self.n
+
+    @property
+    def input_elements(self) -> int:
+        return self.batch * self.m * self.k
+
+    @property
+    def output_elements(self) -> int:
+        return self.batch * self.m * self.n
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatMul(Layer):
+    """``A[m, k] @ B[k, n]`` with both operands activations, ``batch`` x ``heads`` times."""
+
+    ops: ClassVar[tuple[Op, ...]] = (Op.MATMUL,)
+    op: Op = spec_field(Op.MATMUL, always_written=True)
+    heads: int = spec_field(1, minimum=1)
+    m: int = spec_field(minimum=1)
+    n: int = spec_field(minimum=1)
+    k: int = spec_field(minimum=1)
+
+    @property
+    def macs(self) -> int:
+        return self.batch * self.heads * self.m * self.n * self.k
+
+    @property
+    def input_elements(self) -> int:
+        return self.batch * self.heads * (self.m * self.k + self.k * self.n)
+
+    @property
+    def output_elements(self) -> int:
+        return self.batch * self.heads * self.m * self.n
+
+
+class PoolKind(enum.Enum):
+    MAX = "max"
+    AVG = "avg"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool(Layer):
+    """Max or average pooling over ``kernel`` windows of a ``channels`` x ``in_h`` x ``in_w`` map."""
+
+    ops: ClassVar[tuple[Op, ...]] = (Op.POOL,)
+    op: Op = spec_field(Op.POOL, always_written=True)
+    kind: PoolKind = spec_field(PoolKind.MAX)
+    channels: int = spec_field(minimum=1)
+    in_h: int = spec_field(minimum=1)
+    in_w: int = spec_field(minimum=1)
+    kernel: tuple[int, int] = spec_field(parse=_pair)
+    stride: tuple[int, int] = spec_field((1, 1), parse=_pair)
+    padding: tuple[int, int, int, int] = spec_field((0, 0, 0, 0), parse=_padding)
+
+    @property
+    def out_h(self) -> int:
+        return (self.in_h + self.padding[0] + self.padding[2] - self.kernel[0]) // self.stride[0] + 1
+
+    @property
+    def out_w(self) -> int:
+        return (self.in_w + self.padding[1] + self.padding[3] - self.kernel[1]) // self.stride[1] + 1
+
+    @property
+    def input_elements(self) -> int:
+        return self.batch * self.channels * self.in_h * self.in_w
+
+    @property
+    def output_elements(self) -> int:
+        return self.batch * self.channels * self.out_h * self.out_w
+
+    @property
+    def vector_elements(self) -> int:
+        """Window taps: one compare or add per input of every window."""
+        return self.output_elements * self.kernel[0] * self.kernel[1]
+
+    def check(self) -> list[Problem]:
+        problems = super().check()
+        if min(self.kernel) < 1 or min(self.stride) < 1:
+            problems.append(Problem("kernel", "kernel and stride must be positive"))
+        elif self.out_h < 1 or self.out_w < 1:
+            problems.append(Problem("kernel", f"a {self.kernel} window does not fit the {self.in_h}x{self.in_w} input"))
+        return problems
+
+
+class EltwiseKind(enum.Enum):
+    ADD = "add"
+    MUL = "mul"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Eltwise(Layer):
+    """Elementwise combination of ``inputs`` tensors of ``shape`` (residual adds, gating)."""
+
+    ops: ClassVar[tuple[Op, ...]] = (Op.ELTWISE,)
+    op: Op = spec_field(Op.ELTWISE, always_written=True)
+    kind: EltwiseKind = spec_field(EltwiseKind.ADD)
+    shape: tuple[int, ...] = spec_field(parse=_shape)
+    inputs: int = spec_field(2, minimum=2)
+
+    @property
+    def input_elements(self) -> int:
+        return self.inputs * self.output_elements
+
+    @property
+    def output_elements(self) -> int:
+        return self.batch * math.prod(self.shape)
+
+    @property
+    def vector_elements(self) -> int:
+        return (self.inputs - 1) * self.output_elements
+
+
+@dataclass(frozen=True, kw_only=True)
+class Nonlinear(Layer):
+    """A nonlinear op over a tensor of ``shape``; reductions run along its last axis."""
+
+    ops: ClassVar[tuple[Op, ...]] = NONLINEAR_OPS
+    op: Op = spec_field(always_written=True)
+    shape: tuple[int, ...] = spec_field(parse=_shape)
+
+    @property
+    def input_elements(self) -> int:
+        return self.batch * math.prod(self.shape)
+
+    @property
+    def output_elements(self) -> int:
+        return self.input_elements
+
+    @property
+    def vector_elements(self) -> int:
+        return self.input_elements
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    """An ordered list of layers with a batch size."""
+
+    name: str = spec_field()
+    batch: int = spec_field(1, minimum=1)
+    layers: tuple[Layer, ...] = spec_field()
+    source: str = spec_field("", doc="where the network comes from")
+
+    def check(self) -> list[Problem]:
+        problems = []
+        if not self.layers:
+            problems.append(Problem("layers", "expected at least one layer"))
+        seen: dict[str, int] = {}
+        for index, layer in enumerate(self.layers):
+            if layer.name in seen:
+                problems.append(Problem(f"layers[{index}].name", f"'{layer.name}' is also layers[{seen[layer.name]}]"))
+            seen.setdefault(layer.name, index)
+        return problems
+
+    def with_batch(self, batch: int) -> Network:
+        """The same network at another batch size (every layer's batch is set to it)."""
+        return replace(self, batch=batch, layers=tuple(replace(layer, batch=batch) for layer in self.layers))
+
+    @property
+    def macs(self) -> int:
+        return sum(layer.macs for layer in self.layers)
+
+    @property
+    def weight_elements(self) -> int:
+        return sum(layer.weight_elements for layer in self.layers)
