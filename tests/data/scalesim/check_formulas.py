@@ -273,9 +273,8 @@ def closed_forms(L: Layer, row, st):
     u_if = len(np.unique(st["ifmap"][1]))
     u_f = L.K * L.M
     ofmap_words = L.Npx * L.M if L.df == "os" else T * Sc * L.row_folds
-    simple = u_if <= 50 * ips_if and u_f <= 50 * ips_f and ofmap_words <= (L.kb[2] * 1024) // 2
-    # "<= 50 sets" must be strict for the reads to stay a single group: exactly 50 full sets
-    # fills the group (see the doc); flag it so the table shows it.
+    # strictly fewer than 50 full sets: exactly 50*ips distinct words already fills a group
+    simple = u_if < 50 * ips_if and u_f < 50 * ips_f and ofmap_words <= (L.kb[2] * 1024) // 2
     yield "simple: DRAM ifmap reads = distinct valid ifmap addrs", simple, u_if, row.ifmap_dram_reads
     yield "simple: DRAM filter reads = K*M", simple, u_f, row.filter_dram_reads
     yield "simple: DRAM ofmap writes = Sr*Sc (os) | T*Sc*row_folds", simple, ofmap_words, \
@@ -288,6 +287,8 @@ def closed_forms(L: Layer, row, st):
     yield "simple: DRAM ofmap stop = N-1+ceil(words/C)-1", simple, ostop, row.ofmap_dram_stop
     yield "simple: Total incl prefetch = ofmap stop - DRAM start", simple, ostop - start, \
         row.total_cycles_incl_prefetch
+    if L.df == "ws":
+        yield "ws: DRAM filter reads = K*M at any SRAM size", True, u_f, row.filter_dram_reads
     # >50-set closed form (see doc): operand fills its 50 sets at least once
     for nm, ips, u in (("ifmap", ips_if, u_if), ("filter", ips_f, u_f)):
         rows = st[nm][0]
