@@ -273,11 +273,28 @@ def _per_operand_bandwidth(value) -> Mapping[str, units.Bandwidth]:
 
 @dataclass(frozen=True, kw_only=True)
 class VectorUnitSpec:
-    """SIMD unit for elementwise and reduction work (softmax, GELU, LayerNorm, pooling)."""
+    """SIMD unit for elementwise and reduction work (softmax, GELU, LayerNorm, pooling).
+
+    Each cycle every lane issues ``ops_per_lane_per_cycle`` simple operations (add, multiply,
+    compare, shift, table read). An exact exp, divide or square root occupies a lane for
+    ``exp_cycles``/``div_cycles``/``sqrt_cycles`` issue slots: a special-function unit at a
+    quarter of the lane rate by default, the ratio of NVIDIA's SFUs to FP32 cores (16 vs 64
+    per SM, CUDA C Programming Guide, arithmetic instruction throughput, compute capability
+    7.x-8.x). ``buffer`` is the unit's own scratchpad: a row that fits stays there between
+    the passes of a reduction (max, sum, normalise); otherwise every pass streams the row
+    from the shared SRAM again.
+    """
 
     lanes: int = spec_field(minimum=1)
     ops_per_lane_per_cycle: int = spec_field(1, minimum=1)
     pipelined_with_array: bool = spec_field(False, doc="runs concurrently with the PE array")
+    exp_cycles: int = spec_field(4, minimum=1, doc="issue slots of one exact exp per lane")
+    div_cycles: int = spec_field(4, minimum=1, doc="issue slots of one exact divide per lane")
+    sqrt_cycles: int = spec_field(4, minimum=1, doc="issue slots of one exact square root per lane")
+    float_precision: str = spec_field("fp32", parse=parse_precision,
+                                      doc="number format of the unit's floating-point arithmetic")
+    buffer_bytes: int = spec_field(0, key="buffer", parse=units.parse_bytes, minimum=0,
+                                   doc="the unit's own scratchpad that keeps rows between passes (0: none)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -122,6 +122,36 @@ class Sparsity:
 DENSE = Sparsity()
 
 
+class ImplKind(enum.Enum):
+    """How a vector unit computes a nonlinear function (see ``docs/transformers.md``)."""
+
+    EXACT = "exact"
+    LUT = "lut"
+    PWL = "pwl"
+    POLY = "poly"
+    IBERT = "ibert"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NonlinearImpl:
+    """Implementation of a layer's nonlinear function (exp, GELU, 1/sqrt...) on the vector unit.
+
+    ``exact``: floating point; ``lut``: a table of ``entries`` values (nearest, or linearly
+    ``interpolate``\\ d); ``pwl``: ``segments`` least-squares lines; ``poly``: a polynomial of
+    ``degree``; ``ibert``: I-BERT's integer-only i-exp/i-GELU/i-sqrt on ``bits``-bit integers.
+    """
+
+    kind: ImplKind = spec_field(ImplKind.EXACT)
+    entries: int = spec_field(256, minimum=2, doc="lut: table entries")
+    interpolate: bool = spec_field(False, doc="lut: interpolate linearly between entries")
+    segments: int = spec_field(16, minimum=1, doc="pwl: linear segments")
+    degree: int = spec_field(3, minimum=1, maximum=8, doc="poly: polynomial degree")
+    bits: int = spec_field(16, minimum=4, maximum=32, doc="ibert: bits of the integer input")
+
+
+EXACT = NonlinearImpl()
+
+
 @dataclass(frozen=True, kw_only=True)
 class Compression:
     """Quantization and pruning of one layer: operand bit widths and sparsity."""
@@ -130,6 +160,7 @@ class Compression:
     act_bits: int = spec_field(8, minimum=1, maximum=32)
     sparsity: Sparsity = spec_field(DENSE, doc="weight sparsity")
     act_sparsity: Sparsity = spec_field(DENSE, doc="input activation sparsity")
+    nonlinear_impl: NonlinearImpl = spec_field(EXACT, doc="how the vector unit computes nonlinear ops")
 
     @property
     def weight_density(self) -> float:
