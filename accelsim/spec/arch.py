@@ -155,11 +155,16 @@ class MacSpec:
     brick_bits: int = spec_field(2, minimum=1, doc="Bit Fusion: bits of one BitBrick operand")
     bricks: int = spec_field(16, minimum=1, doc="Bit Fusion: BitBricks per fusion unit")
     serial_operands: SerialOperands = spec_field(SerialOperands.ACTIVATIONS, doc="bit-serial: which operands")
-    serial_bits_per_cycle: int = spec_field(1, minimum=1, doc="bit-serial: bits consumed per cycle")
+    serial_bits_per_cycle: int = spec_field(1, minimum=1, doc="bit-serial: bits of each serial operand per cycle")
+    lanes: int = spec_field(1, minimum=1, doc="products along the reduction summed per step (a dot-product unit)")
 
     def check(self) -> list[Problem]:
         if not self.precisions:
             return [Problem("precisions", "expected at least one number format")]
+        floats = [p for p in self.precisions if p.startswith(("fp", "bf"))]
+        if self.kind is not MacKind.FIXED and floats:
+            return [Problem("precisions", f"a {self.kind.value} unit computes integers; "
+                            f"remove {', '.join(floats)} (float formats need kind: fixed)")]
         return []
 
 

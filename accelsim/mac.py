@@ -1,0 +1,261 @@
+"""Throughput of a PE's MAC unit as a function of operand bit widths.
+
+One pure function, :func:`mac_rate`, turns (MAC unit, weight format, activation format) into
+a :class:`MacRate`: ``p`` products per cycle along the reduction and ``q`` cycles per product.
+The lowering applies them to every GEMM before mapping (``docs/timing_models.md``, "Operand
+bits, MAC rate and sparsity"): ``K -> ceil(K / p)`` and every stream step takes ``q`` cycles.
+
+The three unit kinds (``docs/precision.md`` derives each rule with the papers' examples):
+
+* ``fixed``: one product per cycle. An operand narrower than the unit runs in the narrowest
+  listed format that holds it, the unused multiplier bits gated (energy drops, speed does not).
+  Floats run only in a listed float format that represents them exactly.
+* ``bitfusion`` (Sharma et al., ISCA 2018): ``bricks`` BitBricks of ``brick_bits`` x
+  ``brick_bits``. Each operand runs in the narrowest listed width that holds it (the paper
+  fuses bricks in powers of two: int2/int4/int8/int16); a product of ``a``-bit x ``w``-bit
+  configured operands needs ``ceil(a/brick) * ceil(w/brick)`` bricks, so ``p = bricks // need``,
+  or when ``need > bricks`` one product takes ``q = ceil(need / bricks)`` cycles.
+* ``bit_serial``: Stripes (Judd et al., MICRO 2016) streams activation bits, Loom (Sharify et
+  al., DAC 2018) both operands' bits; ``serial_bits_per_cycle`` bits of each serial operand per
+  cycle, so ``q = ceil(a/s)`` or ``ceil(a/s) * ceil(w/s)``. The parallel operand is gated like
+  a fixed unit's.
+* every kind: ``lanes`` such units sum their products per step (a dot-product unit, as in
+  Stripes' serial inner-product units), multiplying ``p``.
+
+An operand wider than every listed integer format is rejected, or with ``decompose_wider``
+split into ``ceil(bits / widest)`` balanced digits, every pair of digits one more pass.
+Signedness is not modelled for throughput (``uint8`` and ``int8`` take the same datapath).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from accelsim.errors import UnsupportedError
+from accelsim.spec.arch import ArchSpec, MacKind, MacSpec, SerialOperands, parse_precision, precision_bits
+from accelsim.spec.workload import Layer, Network
+
+# (exponent bits, significand bits without the hidden one) of the float formats whose layout is
+# fixed by their name (IEEE 754 binary16/32/64, bfloat16). A float fits a unit's float format
+# when both fields are at least as wide. fp8 is taken as the wider of each field of OCP FP8's
+# E4M3 and E5M2 (exponent 5, mantissa 3), which every 16-bit format holds exactly.
+_FLOAT_LAYOUT = {"fp8": (5, 3), "fp16": (5, 10), "bf16": (8, 7), "fp32": (8, 23), "fp64": (11, 52)}
+
+
+@dataclass(frozen=True)
+class OperandFormat:
+    """A number format: family ``int`` (signed or not) or ``float`` and its width in bits."""
+
+    name: str
+    bits: int
+
+    @property
+    def is_float(self) -> bool:
+        return self.name.startswith(("fp", "bf"))
+
+    def fits_in(self, unit: OperandFormat) -> bool:
+        """True if every value of this format is exact in ``unit``'s format."""
+        if self.is_float != unit.is_float:
+            return False
+        if not self.is_float:
+            return self.bits <= unit.bits
+        if self.name == unit.name:
+            return True
+        mine, theirs = _FLOAT_LAYOUT.get(self.name), _FLOAT_LAYOUT.get(unit.name)
+        return mine is not None and theirs is not None and mine[0] <= theirs[0] and mine[1] <= theirs[1]
+
+
+def operand_format(value: int | str) -> OperandFormat:
+    """``8`` -> int8; ``"fp16"`` -> fp16. Integers are bit widths of integer operands."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise UnsupportedError(f"expected an operand bit width or a format name such as fp16, got {value!r}")
+    if isinstance(value, int):
+        if value < 1:
+            raise UnsupportedError(f"expected an operand width of at least 1 bit, got {value}")
+        return OperandFormat(f"int{value}", value)
+    try:
+        name = parse_precision(value)
+    except ValueError as exc:
+        raise UnsupportedError(str(exc)) from None
+    return OperandFormat(name, precision_bits(name))
+
+
+@dataclass(frozen=True)
+class MacRate:
+    """How fast one PE's MAC unit runs one layer's operands, and how much of it they use.
+
+    Attributes
+    ----------
+    products_per_cycle : int
+        ``p``: products along the reduction per cycle, ``lanes`` included (the lowering uses
+        ``ceil(K / p)``).
+    cycles_per_product : int
+        ``q``: cycles each stream step takes (decomposition passes included).
+    passes : int
+        Passes of a decomposed product (1 unless an operand is wider than the unit).
+    weight_bits, act_bits : int
+        Operand widths the layer asks for.
+    weight_datapath_bits, act_datapath_bits : int
+        Width of the datapath each operand occupies in one pass (listed format, brick
+        multiple, or serial digits); the rest of it is gated.
+    unit_format : str
+        The listed format the unit runs in (``"int8"``, ``"fp16"``; for bit-serial units the
+        parallel operand's).
+    """
+
+    products_per_cycle: int
+    cycles_per_product: int
+    passes: int
+    weight_bits: int
+    act_bits: int
+    weight_datapath_bits: int
+    act_datapath_bits: int
+    unit_format: str
+
+    @property
+    def macs_per_cycle(self) -> float:
+        """Products per PE per cycle at steady state, ``p / q``."""
+        return self.products_per_cycle / self.cycles_per_product
+
+    @property
+    def active_fraction(self) -> float:
+        """Fraction of the datapath's bit products that do useful work (``a*w / (da*dw)``)."""
+        return (self.weight_bits * self.act_bits) / (self.weight_datapath_bits * self.act_datapath_bits)
+
+
+def supported_text(mac: MacSpec) -> str:
+    """The unit's supported set, as error messages name it."""
+    text = f"{mac.kind.value} MAC unit runs {', '.join(mac.precisions)}"
+    if mac.decompose_wider:
+        text += " (wider integers in several passes)"
+    return text
+
+
+def _where(layer_name: str) -> str:
+    return f"layer '{layer_name}': " if layer_name else ""
+
+
+def _split(operand: OperandFormat, widest: int, mac: MacSpec, what: str, layer_name: str) -> tuple[int, int]:
+    """(digits, bits per digit) of an integer operand on a unit whose widest format is ``widest``."""
+    if operand.bits <= widest:
+        return 1, operand.bits
+    if not mac.decompose_wider:
+        raise UnsupportedError(
+            f"{_where(layer_name)}{operand.bits}-bit {what} are wider than the {supported_text(mac)}; "
+            "set mac.decompose_wider: true to run them in several passes, or quantize the layer narrower"
+        )
+    digits = math.ceil(operand.bits / widest)
+    return digits, math.ceil(operand.bits / digits)
+
+
+def _listed_width(bits: int, widths: list[int]) -> int:
+    """The narrowest listed integer width holding ``bits`` (callers ensure one exists)."""
+    return min(w for w in widths if w >= bits)
+
+
+def mac_rate(mac: MacSpec, weight: int | str, act: int | str, layer_name: str = "") -> MacRate:
+    """Products per cycle and cycles per product of ``mac`` on ``weight`` x ``act`` operands.
+
+    Parameters
+    ----------
+    mac : MacSpec
+        The PE's MAC unit.
+    weight, act : int or str
+        Operand formats: an integer is a bit width of an integer operand, a string a format
+        name (``"int4"``, ``"fp16"``, ``"bf16"``).
+    layer_name : str
+        Named in errors.
+
+    Raises
+    ------
+    UnsupportedError
+        If the unit cannot run these operands; the message names the layer and what it runs.
+    """
+    w, a = operand_format(weight), operand_format(act)
+    lane = _float_rate(mac, w, a, layer_name) if w.is_float or a.is_float else _integer_rate(mac, w, a, layer_name)
+    return replace(lane, products_per_cycle=lane.products_per_cycle * mac.lanes)
+
+
+def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat, layer_name: str) -> MacRate:
+    """The rate of one lane on integer operands."""
+    widths = sorted(u.bits for u in map(operand_format, mac.precisions) if not u.is_float)
+    if not widths:
+        raise UnsupportedError(f"{_where(layer_name)}integer operands ({w.name} weights, {a.name} activations) "
+                               f"on a {supported_text(mac)}, which lists no integer format")
+    widest = widths[-1]
+    w_digits, w_bits = _split(w, widest, mac, "weights", layer_name)
+    a_digits, a_bits = _split(a, widest, mac, "activations", layer_name)
+    passes = w_digits * a_digits
+    common = dict(passes=passes, weight_bits=w.bits, act_bits=a.bits)
+    if mac.kind is MacKind.FIXED:
+        unit = _listed_width(max(w_bits, a_bits), widths)
+        return MacRate(1, passes, weight_datapath_bits=unit, act_datapath_bits=unit,
+                       unit_format=f"int{unit}", **common)
+    if mac.kind is MacKind.BITFUSION:
+        wc, ac = _listed_width(w_bits, widths), _listed_width(a_bits, widths)
+        w_bricks, a_bricks = math.ceil(wc / mac.brick_bits), math.ceil(ac / mac.brick_bits)
+        need = w_bricks * a_bricks
+        products, cycles = (mac.bricks // need, 1) if need <= mac.bricks else (1, math.ceil(need / mac.bricks))
+        return MacRate(products, cycles * passes, weight_datapath_bits=w_bricks * mac.brick_bits,
+                       act_datapath_bits=a_bricks * mac.brick_bits, unit_format=f"int{max(wc, ac)}", **common)
+    step = mac.serial_bits_per_cycle
+    a_steps = math.ceil(a_bits / step)
+    if mac.serial_operands is SerialOperands.BOTH:
+        w_steps = math.ceil(w_bits / step)
+        w_path, unit = w_steps * step, _listed_width(max(w_bits, a_bits), widths)
+    else:
+        w_steps = 1
+        w_path = unit = _listed_width(w_bits, widths)
+    return MacRate(1, a_steps * w_steps * passes, weight_datapath_bits=w_path,
+                   act_datapath_bits=a_steps * step, unit_format=f"int{unit}", **common)
+
+
+def _float_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat, layer_name: str) -> MacRate:
+    """The rate of one lane when either operand is a float."""
+    floats = [u for u in map(operand_format, mac.precisions) if u.is_float]
+    asked = f"{w.name} weights x {a.name} activations"
+    if mac.kind is not MacKind.FIXED:
+        raise UnsupportedError(f"{_where(layer_name)}{asked}: a {mac.kind.value} MAC unit computes integers only "
+                               f"({supported_text(mac)})")
+    if w.is_float != a.is_float:
+        raise UnsupportedError(f"{_where(layer_name)}{asked}: mixed integer and float operands are not modelled; "
+                               f"the {supported_text(mac)}")
+    fitting = sorted((u for u in floats if w.fits_in(u) and a.fits_in(u)), key=lambda u: u.bits)
+    if not fitting:
+        raise UnsupportedError(f"{_where(layer_name)}{asked}: the {supported_text(mac)}; floats run only in a listed "
+                               "float format that holds them exactly (floats are never decomposed)")
+    unit = fitting[0]
+    return MacRate(1, 1, passes=1, weight_bits=w.bits, act_bits=a.bits, weight_datapath_bits=unit.bits,
+                   act_datapath_bits=unit.bits, unit_format=unit.name)
+
+
+def check_layer_precision(arch: ArchSpec, layer: Layer) -> MacRate | None:
+    """The MAC rate of ``layer`` on ``arch`` (None for vector work, which uses no MACs).
+
+    Raises UnsupportedError naming the layer and the unit's supported set.
+    """
+    if layer.macs == 0:
+        return None
+    return mac_rate(arch.mac, layer.compression.weight_bits, layer.compression.act_bits, layer.name)
+
+
+def check_network_precision(arch: ArchSpec, network: Network) -> dict[str, MacRate]:
+    """MAC rates of every MAC layer of ``network``, keyed by layer name.
+
+    Raises one UnsupportedError listing every layer the unit cannot run.
+    """
+    rates: dict[str, MacRate] = {}
+    problems: list[str] = []
+    for layer in network.layers:
+        try:
+            rate = check_layer_precision(arch, layer)
+        except UnsupportedError as exc:
+            problems.append(str(exc))
+            continue
+        if rate is not None:
+            rates[layer.name] = rate
+    if problems:
+        head = f"{arch.name}: {len(problems)} layer{'s' if len(problems) != 1 else ''} of {network.name} cannot run"
+        raise UnsupportedError("\n".join([head, *(f"  {p}" for p in problems)]))
+    return rates
