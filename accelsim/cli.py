@@ -22,7 +22,6 @@ PENDING: dict[str, str] = {
     "sweep": "issue #10 (design-space exploration)",
     "compare": "issue #10 (design-space exploration)",
     "plot": "issue #10 (design-space exploration)",
-    "import": "issue #5 (workload front end: ONNX import)",
 }
 
 
@@ -72,6 +71,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from accelsim.frontend.onnx_io import load_onnx
+    from accelsim.spec.load import save_workload
+
+    net = load_onnx(args.model, batch=args.batch, default_bits=args.default_bits)
+    save_workload(net, args.output)
+    print(f"wrote {args.output}  ({net.name}: {len(net.layers)} layers, batch {net.batch}, {net.macs:,} MACs)")
+    return 0
+
+
 def _pending(name: str):
     def handler(args: argparse.Namespace) -> int:
         raise NotAvailableError(f"`accelsim {name}` is not available yet: it lands with {PENDING[name]}.")
@@ -116,8 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="convert an ONNX model to a workload YAML")
     imp.add_argument("model")
-    imp.add_argument("-o", "--output", required=True)
-    imp.set_defaults(handler=_pending("import"))
+    imp.add_argument("-o", "--output", required=True, help="workload YAML to write")
+    imp.add_argument("--batch", type=int, help="batch size (default: the model's fixed one, or 1)")
+    imp.add_argument("--default-bits", type=int, default=8, help="bits of operands the model does not quantize")
+    imp.set_defaults(handler=cmd_import)
     return parser
 
 

@@ -5,13 +5,16 @@ Dimension names (one alphabet, used everywhere in accelsim):
 * conv: ``batch``, ``in_channels``, ``out_channels``, ``in_h``/``in_w`` (input height/width,
   unpadded), ``kernel`` (height, width), ``stride``, ``padding`` (top, left, bottom, right,
   as ONNX orders ``pads``), ``dilation``, ``groups``; ``out_h``/``out_w`` are derived.
+  Weights are ``[out_channels, in_channels / groups, kernel_h, kernel_w]`` (a transposed
+  conv's are ``[in_channels, out_channels / groups, kernel_h, kernel_w]``, as in ONNX).
 * GEMM: ``A[m, k] @ B[k, n] = C[m, n]``. In a ``gemm`` layer, B holds the weights; in a
   ``matmul`` layer both operands are activations (attention's QK^T and AV), repeated over
   ``batch`` x ``heads``.
 * vector work (pooling, elementwise, nonlinear ops): a ``shape`` whose last axis is the one
   a reduction (softmax, LayerNorm) runs along.
 
-Layer shapes are per sample; ``batch`` multiplies them. MAC counts exclude bias.
+Layer shapes are per sample; ``batch`` multiplies them. MAC counts exclude bias and count
+every kernel tap, padded ones included (the work of the dense layer).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from accelsim.spec.fields import spec_field
 
 class Op(enum.Enum):
     CONV2D = "conv2d"
+    CONV_TRANSPOSE2D = "conv_transpose2d"
     GEMM = "gemm"
     MATMUL = "matmul"
     POOL = "pool"
@@ -108,9 +112,6 @@ class Sparsity:
         if self.kind is SparsityPattern.DENSE and self.density not in (None, 1.0):
             problems.append(Problem("density", f"a dense tensor has density 1, got {self.density}; "
                                     "set pattern: unstructured for a sparse one"))
-        if self.n_m is not None and self.density is not None and self.density > self.n_m[0] / self.n_m[1]:
-            problems.append(Problem("density", f"pattern {self.pattern} allows a density of at most "
-                                    f"{self.n_m[0] / self.n_m[1]:g}, got {self.density}"))
         if self.kind in (SparsityPattern.UNSTRUCTURED, SparsityPattern.BLOCK, SparsityPattern.CHANNEL):
             if self.density is None and self.mask is None:
                 problems.append(Problem("density", f"pattern {self.pattern} needs a density or a mask"))
@@ -230,6 +231,15 @@ class Layer:
     def check(self) -> list[Problem]:
         if self.op not in self.ops:
             return [Problem("op", f"{type(self).__name__} takes op {', '.join(o.value for o in self.ops)}")]
+        sparsity = self.compression.sparsity
+        if sparsity.n_m is not None and sparsity.density is not None and self.reduction_length:
+            # Groups of M along the reduction; a shorter last group keeps at most min(N, its length).
+            n, m = sparsity.n_m
+            full, tail = divmod(self.reduction_length, m)
+            bound = (full * n + min(n, tail)) / self.reduction_length
+            if sparsity.density > bound + 1e-12:
+                return [Problem("compression.sparsity.density", f"pattern {sparsity.pattern} allows a density of "
+                                f"at most {bound:g} over a reduction of {self.reduction_length}, got {sparsity.density}")]
         return []
 
     @property
@@ -238,7 +248,17 @@ class Layer:
         return 0
 
     @property
+    def weight_shape(self) -> tuple[int, ...]:
+        """Shape of the weight tensor (``()`` for a layer without weights); masks have this shape."""
+        return ()
+
+    @property
     def weight_elements(self) -> int:
+        return math.prod(self.weight_shape) if self.weight_shape else 0
+
+    @property
+    def reduction_length(self) -> int:
+        """Weights summed into one output (the GEMM ``k``); N:M groups run along it (0 without weights)."""
         return 0
 
     @property
@@ -256,11 +276,9 @@ class Layer:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Conv2d(Layer):
-    """2-D convolution; ``groups == in_channels == out_channels`` is depthwise."""
+class ConvBase(Layer):
+    """Fields and checks shared by :class:`Conv2d` and :class:`ConvTranspose2d`."""
 
-    ops: ClassVar[tuple[Op, ...]] = (Op.CONV2D,)
-    op: Op = spec_field(Op.CONV2D, always_written=True)
     in_channels: int = spec_field(minimum=1)
     out_channels: int = spec_field(minimum=1)
     in_h: int = spec_field(minimum=1)
@@ -273,28 +291,20 @@ class Conv2d(Layer):
 
     @property
     def out_h(self) -> int:
-        top, _, bottom, _ = self.padding
-        span = self.dilation[0] * (self.kernel[0] - 1) + 1
-        return (self.in_h + top + bottom - span) // self.stride[0] + 1
+        raise NotImplementedError
 
     @property
     def out_w(self) -> int:
-        _, left, _, right = self.padding
-        span = self.dilation[1] * (self.kernel[1] - 1) + 1
-        return (self.in_w + left + right - span) // self.stride[1] + 1
+        raise NotImplementedError
 
     @property
     def is_depthwise(self) -> bool:
         return self.groups > 1 and self.groups == self.in_channels == self.out_channels
 
     @property
-    def macs(self) -> int:
-        taps = (self.in_channels // self.groups) * self.kernel[0] * self.kernel[1]
-        return self.batch * self.out_channels * self.out_h * self.out_w * taps
-
-    @property
-    def weight_elements(self) -> int:
-        return self.out_channels * (self.in_channels // self.groups) * self.kernel[0] * self.kernel[1]
+    def reduction_length(self) -> int:
+        """Input channels of one group times kernel taps."""
+        return (self.in_channels // self.groups) * self.kernel[0] * self.kernel[1]
 
     @property
     def input_elements(self) -> int:
@@ -318,6 +328,78 @@ class Conv2d(Layer):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Conv2d(ConvBase):
+    """2-D convolution; ``groups == in_channels == out_channels`` is depthwise."""
+
+    ops: ClassVar[tuple[Op, ...]] = (Op.CONV2D,)
+    op: Op = spec_field(Op.CONV2D, always_written=True)
+
+    @property
+    def out_h(self) -> int:
+        top, _, bottom, _ = self.padding
+        span = self.dilation[0] * (self.kernel[0] - 1) + 1
+        return (self.in_h + top + bottom - span) // self.stride[0] + 1
+
+    @property
+    def out_w(self) -> int:
+        _, left, _, right = self.padding
+        span = self.dilation[1] * (self.kernel[1] - 1) + 1
+        return (self.in_w + left + right - span) // self.stride[1] + 1
+
+    @property
+    def macs(self) -> int:
+        taps = (self.in_channels // self.groups) * self.kernel[0] * self.kernel[1]
+        return self.batch * self.out_channels * self.out_h * self.out_w * taps
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.out_channels, self.in_channels // self.groups, *self.kernel)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvTranspose2d(ConvBase):
+    """2-D transposed convolution (ONNX ``ConvTranspose``): every input value scatters a kernel.
+
+    ``padding`` crops the full output, ``output_padding`` adds rows/columns at its bottom/right:
+    ``out = (in - 1) * stride - pad_begin - pad_end + dilation * (kernel - 1) + output_padding + 1``.
+    MACs count every input value times every weight of its group (products that fall in the
+    cropped border included), the dense work of the scatter form.
+    """
+
+    ops: ClassVar[tuple[Op, ...]] = (Op.CONV_TRANSPOSE2D,)
+    op: Op = spec_field(Op.CONV_TRANSPOSE2D, always_written=True)
+    output_padding: tuple[int, int] = spec_field((0, 0), parse=_pair)
+
+    @property
+    def out_h(self) -> int:
+        top, _, bottom, _ = self.padding
+        return ((self.in_h - 1) * self.stride[0] - top - bottom + self.dilation[0] * (self.kernel[0] - 1)
+                + self.output_padding[0] + 1)
+
+    @property
+    def out_w(self) -> int:
+        _, left, _, right = self.padding
+        return ((self.in_w - 1) * self.stride[1] - left - right + self.dilation[1] * (self.kernel[1] - 1)
+                + self.output_padding[1] + 1)
+
+    @property
+    def macs(self) -> int:
+        return self.batch * self.in_h * self.in_w * self.weight_elements
+
+    @property
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.in_channels, self.out_channels // self.groups, *self.kernel)
+
+    def check(self) -> list[Problem]:
+        problems = super().check()
+        if min(self.output_padding) < 0 or any(p >= max(s, d) for p, s, d in
+                                                zip(self.output_padding, self.stride, self.dilation)):
+            problems.append(Problem("output_padding", f"expected 0 <= output_padding < max(stride, dilation), "
+                                    f"got {self.output_padding}"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
 class Gemm(Layer):
     """``A[m, k] @ W[k, n]`` with W the weights (a linear / fully connected layer)."""
 
@@ -332,8 +414,12 @@ class Gemm(Layer):
         return self.batch * self.m * self.n * self.k
 
     @property
-    def weight_elements(self) -> int:
-        return self.k * self.n
+    def weight_shape(self) -> tuple[int, ...]:
+        return (self.k, self.n)
+
+    @property
+    def reduction_length(self) -> int:
+        return self.k
 
     @property
     def input_elements(self) -> int:
@@ -419,7 +505,11 @@ class Pool(Layer):
 
 class EltwiseKind(enum.Enum):
     ADD = "add"
+    SUB = "sub"
     MUL = "mul"
+    DIV = "div"
+    MAX = "max"
+    MIN = "min"
 
 
 @dataclass(frozen=True, kw_only=True)

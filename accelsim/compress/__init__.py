@@ -1,0 +1,1 @@
+"""Compression: schemes that annotate a Network with quantization and pruning, and weight masks."""
