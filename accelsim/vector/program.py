@@ -1,0 +1,85 @@
+"""What a vector unit executes for one layer: passes over rows, each a mix of primitive ops.
+
+A layer's tensor is a set of ``rows`` of ``row_len`` elements (the last axis, along which
+reductions run). A :class:`Program` is the sequence of :class:`Pass`\\ es the unit makes over
+every row: each pass applies ``per_element`` ops to every element, optionally reduces the row
+across lanes with a tree of ``reduce`` ops, then runs ``per_row`` scalar ops (a reciprocal,
+a square root). The counts are independent of the data, so costing a program needs no values.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class VectorOp(enum.Enum):
+    """Primitive operations of a vector lane (``F``: floating point, ``I``: integer)."""
+
+    FADD = "fadd"
+    FMUL = "fmul"
+    FCMP = "fcmp"
+    FDIV = "fdiv"
+    FEXP = "fexp"
+    FSQRT = "fsqrt"
+    IADD = "iadd"
+    IMUL = "imul"
+    ICMP = "icmp"
+    IDIV = "idiv"
+    SHIFT = "shift"
+    CVT = "cvt"
+    TABLE = "table"
+
+
+VECTOR_OPS = tuple(VectorOp)
+"""Column order of op-count arrays handed to the kernel."""
+
+
+def ops(**counts: int) -> Mapping[VectorOp, int]:
+    """``ops(FADD=2, FMUL=1)`` -> {VectorOp.FADD: 2, VectorOp.FMUL: 1}."""
+    return {VectorOp[name]: count for name, count in counts.items() if count}
+
+
+def merge(*parts: Mapping[VectorOp, int]) -> Mapping[VectorOp, int]:
+    """Sum of op counts."""
+    total: dict[VectorOp, int] = {}
+    for part in parts:
+        for op, count in part.items():
+            total[op] = total.get(op, 0) + count
+    return total
+
+
+def scaled(part: Mapping[VectorOp, int], factor: int) -> Mapping[VectorOp, int]:
+    return {op: count * factor for op, count in part.items()}
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One sweep over every row.
+
+    ``per_element``: ops applied to each element; ``reduce``: the op of a cross-lane tree
+    that folds the lanes' partial results into one value per row (None: no reduction);
+    ``per_row``: scalar ops on that value; ``writes_row``: the pass produces a row-sized
+    result (an intermediate, or the output if it is the last pass).
+    """
+
+    per_element: Mapping[VectorOp, int]
+    reduce: VectorOp | None = None
+    per_row: Mapping[VectorOp, int] = field(default_factory=dict)
+    writes_row: bool = False
+
+
+@dataclass(frozen=True)
+class Program:
+    """The passes of one layer; ``inputs`` tensors are read by the first pass (2 for a residual add).
+
+    A last pass that does not write a row writes one value per row (pooling).
+    """
+
+    passes: tuple[Pass, ...]
+    inputs: int = 1
+
+    @property
+    def reduces(self) -> bool:
+        return any(p.reduce is not None for p in self.passes)
