@@ -66,6 +66,19 @@ class SparsityMode(enum.Enum):
     SKIP = "skip"
 
 
+class SyncGroup(enum.Enum):
+    """PEs that advance through a fold's stream steps in lockstep when skipping zeros.
+
+    ``auto``: ``pe`` for os, ``column`` for ws and is (see ``docs/sparsity.md``).
+    """
+
+    AUTO = "auto"
+    PE = "pe"
+    ROW = "row"
+    COLUMN = "column"
+    FOLD = "fold"
+
+
 class SparseFormat(enum.Enum):
     """How a sparse tensor is stored (Sparseloop's taxonomy, per tensor)."""
 
@@ -176,7 +189,12 @@ class SparsitySpec:
     structured: tuple[str, ...] = spec_field((), parse=_nm_patterns, doc="N:M patterns the array runs natively")
     weights: bool = spec_field(True, doc="exploit zeros in weights")
     activations: bool = spec_field(False, doc="exploit zeros in activations")
-    formats: tuple[SparseFormat, ...] = spec_field((SparseFormat.DENSE,), doc="storage format of sparse tensors")
+    formats: tuple[SparseFormat, ...] = spec_field(
+        (SparseFormat.DENSE,), doc="storage formats the hardware reads; each sparse tensor uses the smallest"
+    )
+    sync_group: SyncGroup = spec_field(SyncGroup.AUTO, doc="PEs that skip stream steps in lockstep")
+    index_bits: int = spec_field(0, minimum=0, doc="bits of a CSR/CSC/COO index (0: enough for the dimension)")
+    run_bits: int = spec_field(4, minimum=1, maximum=32, doc="bits of a run-length field (EIE uses 4)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,29 @@
+"""SparsitySpec fields load and validate; the kernels' integer codes mirror the enums."""
+
+import pytest
+
+from accelsim.errors import ConfigError
+from accelsim.kernels import codes
+from accelsim.spec import arch as arch_mod
+from accelsim.spec.arch import SparseFormat, SparsityMode, SyncGroup
+from accelsim.spec.load import load_arch
+
+
+def test_codes_match_enums():
+    for prefix, enum in (("SPARSITY_", SparsityMode), ("SYNC_", SyncGroup)):
+        for index, member in enumerate(enum):
+            assert getattr(codes, prefix + member.name) == index, f"{prefix}{member.name}"
+
+
+def test_sparse_2of4_config_loads(root):
+    a = load_arch(root / "arch_configs" / "sparse_2of4.yaml")
+    assert a.sparsity.mode is SparsityMode.SKIP and a.sparsity.structured == ("2:4",)
+    assert SparseFormat.NM_INDEX in a.sparsity.formats and a.sparsity.sync_group is SyncGroup.AUTO
+
+
+def test_bad_sync_group_names_the_key(tmp_path, root):
+    text = (root / "arch_configs" / "sparse_2of4.yaml").read_text().replace("mode: skip", "mode: skip\n  sync_group: colum")
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="sparsity.sync_group"):
+        load_arch(path)
