@@ -18,7 +18,6 @@ log = logging.getLogger("accelsim")
 
 # Subcommands whose implementation lands with a later issue: name -> what brings it.
 PENDING: dict[str, str] = {
-    "run": "issue #3 (dense systolic array simulator)",
     "sweep": "issue #10 (design-space exploration)",
     "compare": "issue #10 (design-space exploration)",
     "plot": "issue #10 (design-space exploration)",
@@ -81,6 +80,49 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from accelsim import simulate
+    from accelsim.spec.load import load_arch, load_workload
+
+    arch = load_arch(args.arch)
+    net = load_workload(args.workload, batch=args.batch)
+    result = simulate(arch, net, fidelity=args.fidelity)
+    print(f"{net.name} on {arch.name} ({arch.array.rows}x{arch.array.cols} {arch.array.dataflow.value}, "
+          f"{arch.timing_model.value} timing, {args.fidelity} fidelity)")
+    print(format_layers(result.layers))
+    total = result.summary.iloc[0]
+    print(f"total: {total['cycles']:,} cycles ({total['stall_cycles']:,} stalled), "
+          f"utilization {total['utilization']:.1%}, DRAM {total['dram_read_bytes']:,} B read / "
+          f"{total['dram_write_bytes']:,} B written, {total['costed_layers']} of {total['layers']} layers costed")
+    if args.output:
+        _write_table(result.layers, Path(args.output))
+        print(f"per-layer results: {args.output}")
+    return 0
+
+
+def format_layers(layers) -> str:
+    """A readable per-layer table: counts with thousands separators, ratios in percent."""
+    import pandas as pd
+
+    shown = layers[["layer", "op", "macs", "cycles", "stall_cycles", "utilization", "mapping_efficiency",
+                    "dram_read_bytes", "dram_write_bytes"]].copy()
+    for name in ("utilization", "mapping_efficiency"):
+        shown[name] = shown[name].map(lambda v: "-" if v != v else f"{v:.1%}")
+    for name in ("macs", "cycles", "stall_cycles", "dram_read_bytes", "dram_write_bytes"):
+        shown[name] = shown[name].map(lambda v: "-" if pd.isna(v) else f"{int(v):,}")
+    shown.columns = ["layer", "op", "MACs", "cycles", "stalls", "util", "map eff", "DRAM rd B", "DRAM wr B"]
+    return shown.to_string(index=False)
+
+
+def _write_table(table, path: Path) -> None:
+    if path.suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        table.to_csv(path, index=False)
+    else:
+        raise ConfigError(str(path), [Problem("", "expected an output file ending in .csv or .parquet")])
+
+
 def _pending(name: str):
     def handler(args: argparse.Namespace) -> int:
         raise NotAvailableError(f"`accelsim {name}` is not available yet: it lands with {PENDING[name]}.")
@@ -103,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fidelity", choices=["fold", "cycle", "pe"], default="fold")
     run.add_argument("--batch", type=int, help="override the workload's batch size")
     run.add_argument("-o", "--output", help="write per-layer results to .csv or .parquet")
-    run.set_defaults(handler=_pending("run"))
+    run.set_defaults(handler=cmd_run)
 
     sweep = sub.add_parser("sweep", help="run a design-space sweep from a spec")
     sweep.add_argument("spec")

@@ -12,6 +12,35 @@ DATAFLOW_IS = 2
 TIMING_NATIVE = 0
 TIMING_SCALESIM = 1
 
+# Traffic classes: columns of TileSchedule.sram_words / dram_words / dram_bytes
+# (accelsim.lower.schedule.IFMAP ...): operand reads, output writes, partial-sum read-back.
+TRAFFIC_IFMAP = 0
+TRAFFIC_FILTER = 1
+TRAFFIC_OFMAP_WRITE = 2
+TRAFFIC_OFMAP_READ = 3
+
+# Counters every systolic kernel fills (int64 array of length N_STATS). accelsim.result turns
+# them into named columns (accelsim.engine.fold.COUNT_COLUMNS, the only place that does).
+STAT_CYCLES = 0               # total cycles (SCALE-Sim: "Total Cycles")
+STAT_COMPUTE_CYCLES = 1       # cycles without memory stalls
+STAT_STALL_CYCLES = 2
+STAT_CYCLES_INCL_PREFETCH = 3  # SCALE-Sim's "Total Cycles (incl. prefetch)"; native: = cycles
+STAT_FOLDS = 4
+STAT_MAPPED_PES = 5           # sum over folds of PEs used (rows_used * cols_used)
+STAT_BUSY_PE_CYCLES = 6       # sum over folds of PEs used x stream cycles
+STAT_UTIL_PE_CYCLES = 7       # denominator of compute utilization (PE-cycles)
+STAT_IFMAP_SRAM_READS = 8
+STAT_FILTER_SRAM_READS = 9
+STAT_OFMAP_SRAM_WRITES = 10
+STAT_OFMAP_SRAM_READS = 11
+STAT_IFMAP_DRAM_READS = 12
+STAT_FILTER_DRAM_READS = 13
+STAT_OFMAP_DRAM_WRITES = 14
+STAT_OFMAP_DRAM_READS = 15    # partial sums read back from DRAM (native, when they spill)
+STAT_DRAM_READ_BYTES = 16
+STAT_DRAM_WRITE_BYTES = 17
+N_STATS = 18
+
 # Sparsity mode (accelsim.spec.arch.SparsityMode)
 SPARSITY_NONE = 0
 SPARSITY_GATE = 1

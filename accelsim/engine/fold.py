@@ -1,0 +1,124 @@
+"""The ``fold`` fidelity: lower a layer, run the systolic kernels, name their counters.
+
+Pure functions: :func:`run_layer` (layer + arch -> int64 counters, or ``None`` for work the
+array does not do) and :func:`counter_columns` (counters of every layer -> named columns), the
+one place where ``STAT_*`` indices become column names.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from accelsim.errors import UnsupportedError
+from accelsim.kernels import codes
+from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
+from accelsim.lower.gemm import DENSE_RATE, GemmProblem, MacRate, lower_layer
+from accelsim.lower.schedule import TRAFFIC, TileSchedule
+from accelsim.lower.tiling import fixed_schedule, spatial_mapping
+from accelsim.spec.arch import ArchSpec, TimingModel
+from accelsim.spec.workload import Layer
+
+N_STATS = codes.N_STATS
+
+# Integer counters reported per layer, in column order: column name -> STAT index.
+COUNT_COLUMNS = {
+    "cycles": codes.STAT_CYCLES,
+    "compute_cycles": codes.STAT_COMPUTE_CYCLES,
+    "stall_cycles": codes.STAT_STALL_CYCLES,
+    "ifmap_sram_reads": codes.STAT_IFMAP_SRAM_READS,
+    "filter_sram_reads": codes.STAT_FILTER_SRAM_READS,
+    "ofmap_sram_writes": codes.STAT_OFMAP_SRAM_WRITES,
+    "ofmap_sram_reads": codes.STAT_OFMAP_SRAM_READS,
+    "ifmap_dram_reads": codes.STAT_IFMAP_DRAM_READS,
+    "filter_dram_reads": codes.STAT_FILTER_DRAM_READS,
+    "ofmap_dram_writes": codes.STAT_OFMAP_DRAM_WRITES,
+    "ofmap_dram_reads": codes.STAT_OFMAP_DRAM_READS,
+    "dram_read_bytes": codes.STAT_DRAM_READ_BYTES,
+    "dram_write_bytes": codes.STAT_DRAM_WRITE_BYTES,
+    "cycles_incl_prefetch": codes.STAT_CYCLES_INCL_PREFETCH,
+    "folds": codes.STAT_FOLDS,
+}
+
+_DATAFLOW = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
+
+
+def run_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> np.ndarray | None:
+    """int64 counters (``codes.STAT_*``) of ``layer`` on ``arch``, or ``None`` if it is vector work."""
+    problem = lower_layer(layer, arch.timing_model)
+    if problem is None:
+        return None
+    if arch.timing_model is TimingModel.SCALESIM:
+        if rate != DENSE_RATE:
+            raise UnsupportedError(f"layer {layer.name}: SCALE-Sim timing models dense 1-product MACs only")
+        stats = run_scalesim(problem, arch)
+    else:
+        bits = layer.compression
+        schedule = fixed_schedule(problem, arch, rate=rate, weight_bits=bits.weight_bits, act_bits=bits.act_bits)
+        stats = run_schedule(schedule, arch)
+    return stats * problem.repeats
+
+
+def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
+    """Native timing of one repeat of ``schedule`` (memory model with ``arch``'s DRAM)."""
+    channels = np.zeros(4, dtype=np.int64)
+    xfer = np.zeros_like(schedule.dram_bytes)
+    separate = bool(arch.dram.per_operand)
+    for column, traffic in enumerate(TRAFFIC):
+        operand = traffic.split("_")[0]
+        if separate:
+            channels[column] = ("ifmap", "filter", "ofmap").index(operand)
+        bandwidth = arch.dram_bytes_per_cycle(operand)
+        if bandwidth is not None:
+            xfer[:, column] = transfer_cycles(schedule.dram_bytes[:, column], bandwidth)
+    buffers = arch.buffers
+    prefetch = buffers.for_operand("ifmap").double_buffered and buffers.for_operand("filter").double_buffered
+    stats = np.empty(N_STATS, dtype=np.int64)
+    run_fold_native(schedule.dataflow, schedule.array_rows, schedule.array_cols, schedule.preload_overlap,
+                    schedule.rows_used, schedule.cols_used, schedule.stream_cycles, schedule.sram_words,
+                    schedule.dram_words, schedule.dram_bytes, xfer, channels, arch.dram.latency_cycles, prefetch,
+                    buffers.for_operand("ofmap").double_buffered, stats)
+    return stats
+
+
+def transfer_cycles(nbytes: np.ndarray, bytes_per_cycle: float) -> np.ndarray:
+    """Cycles the channel is busy moving ``nbytes`` at ``bytes_per_cycle`` (exact rational ceil).
+
+    The bandwidth is taken as the nearest fraction with a denominator up to 1000 (the error is
+    below 1e-6 relative for realistic values) so the ceil is exact integer arithmetic.
+    """
+    ratio = Fraction(bytes_per_cycle).limit_denominator(1000)
+    return -(-nbytes * ratio.denominator // ratio.numerator)
+
+
+def run_scalesim(problem: GemmProblem, arch: ArchSpec) -> np.ndarray:
+    """SCALE-Sim 3.0.0's numbers for one repeat of ``problem`` (CALC bandwidth mode)."""
+    geom = problem.geometry
+    sr, sc, t = spatial_mapping(arch.array.dataflow, problem.m, problem.n, problem.k)
+    sizes = [arch.buffers.for_operand(op).size_bytes for op in ("ifmap", "filter", "ofmap")]
+    if min(sizes[:2]) < 100:
+        raise UnsupportedError(f"{arch.name}: SCALE-Sim needs ifmap and filter SRAMs of at least 100 words "
+                               "(it divides them into 100 sets)")
+    stats = np.empty(N_STATS, dtype=np.int64)
+    run_fold_scalesim(_DATAFLOW[arch.array.dataflow.value], arch.array.rows, arch.array.cols, sr, sc, t,
+                      np.array([geom.in_h, geom.in_w, geom.channels, geom.kernel_h, geom.kernel_w,
+                                geom.stride_h, geom.stride_w, geom.out_h, geom.out_w], dtype=np.int64),
+                      sizes[0], sizes[1], sizes[2], stats)
+    return stats
+
+
+def counter_columns(stats: np.ndarray, pes: int) -> dict[str, np.ndarray]:
+    """Named per-layer columns from a ``[layers, N_STATS]`` counter matrix.
+
+    Counts are int64; the three utilizations are fractions: ``utilization`` = busy PE-cycles /
+    (PEs x cycles), ``mapping_efficiency`` = mean over folds of the PEs used / PEs,
+    ``compute_utilization`` = busy PE-cycles / the timing model's compute PE-cycles.
+    """
+    columns = {name: stats[:, index] for name, index in COUNT_COLUMNS.items()}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        busy = stats[:, codes.STAT_BUSY_PE_CYCLES].astype(np.float64)
+        columns["utilization"] = busy / (pes * stats[:, codes.STAT_CYCLES].astype(np.float64))
+        columns["mapping_efficiency"] = stats[:, codes.STAT_MAPPED_PES] / (pes * stats[:, codes.STAT_FOLDS].astype(np.float64))
+        columns["compute_utilization"] = busy / stats[:, codes.STAT_UTIL_PE_CYCLES]
+    return columns

@@ -1,0 +1,189 @@
+"""Systolic-array kernels of the ``fold`` fidelity: one call per GEMM schedule, O(folds).
+
+``run_fold_native`` implements ``docs/timing_models.md`` ("native" compute timing and the
+native memory model); ``run_fold_scalesim`` reproduces SCALE-Sim 3.0.0's reported numbers
+(closed forms for cycles and SRAM counts, the CALC-mode walks of :mod:`.memory` for DRAM).
+Both fill an int64 counter array indexed by ``codes.STAT_*``.
+"""
+
+import numpy as np
+
+from accelsim.kernels._jit import kernel
+from accelsim.kernels.codes import (
+    DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS, STAT_BUSY_PE_CYCLES, STAT_COMPUTE_CYCLES, STAT_CYCLES,
+    STAT_CYCLES_INCL_PREFETCH, STAT_DRAM_READ_BYTES, STAT_DRAM_WRITE_BYTES, STAT_FILTER_DRAM_READS,
+    STAT_FILTER_SRAM_READS, STAT_FOLDS, STAT_IFMAP_DRAM_READS, STAT_IFMAP_SRAM_READS, STAT_MAPPED_PES,
+    STAT_OFMAP_DRAM_READS, STAT_OFMAP_DRAM_WRITES, STAT_OFMAP_SRAM_READS, STAT_OFMAP_SRAM_WRITES,
+    STAT_STALL_CYCLES, STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
+    TRAFFIC_OFMAP_WRITE,
+)
+from accelsim.kernels.memory import calc_ofmap_drain, calc_read_walk, double_buffer_cycles
+
+
+@kernel
+def fold_durations(dataflow, array_rows, preload_overlap, rows_used, cols_used, stream_cycles, durations):
+    """Native compute cycles of each fold; returns their sum (the compute time).
+
+    Without overlap (and always for os) fold ``f`` takes ``r + T + R + c - 2`` (ws, is) or
+    ``T + r + c - 2 + R`` (os). With ``preload_overlap`` (ws, is) fold ``f+1``'s first stream
+    row enters at ``s_{f+1} = s_f + max(T_f, r_{f+1})`` (``s_0 = r_0``) and the total is
+    ``max_f (s_f + T_f + R + c_f - 2)``; ``durations[f]`` is then the spacing between
+    consecutive starts (the first also holds ``r_0``, the last runs to the end), so that the
+    durations still add up to the total.
+
+    Parameters
+    ----------
+    rows_used, cols_used, stream_cycles : int64[F]
+        ``r``, ``c`` and ``T`` of each fold.
+    durations : int64[F]
+        Output.
+    """
+    folds = rows_used.shape[0]
+    big_r = array_rows
+    if dataflow == DATAFLOW_OS or not preload_overlap:
+        total = np.int64(0)
+        for f in range(folds):
+            durations[f] = rows_used[f] + stream_cycles[f] + big_r + cols_used[f] - 2
+            total += durations[f]
+        return total
+    start = rows_used[0]
+    previous = np.int64(0)
+    finish = np.int64(0)
+    for f in range(folds):
+        finish = max(finish, start + stream_cycles[f] + big_r + cols_used[f] - 2)
+        if f + 1 < folds:
+            following = start + max(stream_cycles[f], rows_used[f + 1])
+            durations[f] = following - previous
+            previous = following
+            start = following
+    durations[folds - 1] = finish - previous
+    return finish
+
+
+@kernel
+def run_fold_native(dataflow, array_rows, array_cols, preload_overlap, rows_used, cols_used,
+                    stream_cycles, sram_words, dram_words, dram_bytes, xfer, channel,
+                    latency, prefetch_overlap, drain_overlap, stats):
+    """Native timing of one schedule: compute, memory stalls and traffic.
+
+    Parameters
+    ----------
+    rows_used, cols_used, stream_cycles : int64[F]
+        Fold shapes (``TileSchedule``).
+    sram_words, dram_words, dram_bytes : int64[F, 4]
+        Traffic per fold and class (``TRAFFIC_*``).
+    xfer : int64[F, 4]
+        DRAM cycles of each fold's traffic (0 everywhere for unlimited bandwidth).
+    channel : int64[4]
+        DRAM channel of each traffic class.
+    latency : int
+        DRAM read latency in cycles.
+    prefetch_overlap, drain_overlap : bool
+        Double-buffered input and output SRAM (see :func:`.memory.double_buffer_cycles`).
+    stats : int64[N_STATS]
+        Output counters, overwritten.
+    """
+    folds = rows_used.shape[0]
+    durations = np.empty(folds, dtype=np.int64)
+    compute = fold_durations(dataflow, array_rows, preload_overlap, rows_used, cols_used,
+                             stream_cycles, durations)
+    total = double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, drain_overlap)
+    stats[:] = 0
+    stats[STAT_CYCLES] = total
+    stats[STAT_COMPUTE_CYCLES] = compute
+    stats[STAT_STALL_CYCLES] = total - compute
+    stats[STAT_CYCLES_INCL_PREFETCH] = total
+    stats[STAT_FOLDS] = folds
+    stats[STAT_UTIL_PE_CYCLES] = compute * array_rows * array_cols
+    for f in range(folds):
+        pes = rows_used[f] * cols_used[f]
+        stats[STAT_MAPPED_PES] += pes
+        stats[STAT_BUSY_PE_CYCLES] += pes * stream_cycles[f]
+        stats[STAT_IFMAP_SRAM_READS] += sram_words[f, TRAFFIC_IFMAP]
+        stats[STAT_FILTER_SRAM_READS] += sram_words[f, TRAFFIC_FILTER]
+        stats[STAT_OFMAP_SRAM_WRITES] += sram_words[f, TRAFFIC_OFMAP_WRITE]
+        stats[STAT_OFMAP_SRAM_READS] += sram_words[f, TRAFFIC_OFMAP_READ]
+        stats[STAT_IFMAP_DRAM_READS] += dram_words[f, TRAFFIC_IFMAP]
+        stats[STAT_FILTER_DRAM_READS] += dram_words[f, TRAFFIC_FILTER]
+        stats[STAT_OFMAP_DRAM_WRITES] += dram_words[f, TRAFFIC_OFMAP_WRITE]
+        stats[STAT_OFMAP_DRAM_READS] += dram_words[f, TRAFFIC_OFMAP_READ]
+        stats[STAT_DRAM_READ_BYTES] += (dram_bytes[f, TRAFFIC_IFMAP] + dram_bytes[f, TRAFFIC_FILTER]
+                                        + dram_bytes[f, TRAFFIC_OFMAP_READ])
+        stats[STAT_DRAM_WRITE_BYTES] += dram_bytes[f, TRAFFIC_OFMAP_WRITE]
+
+
+@kernel
+def _read_dram_start(first_row, triggers, leftover, words_per_set):
+    """SCALE-Sim CALC DRAM start cycle of a read operand (memory-model doc 4.2)."""
+    if triggers == 0:
+        sets = (leftover + words_per_set - 1) // words_per_set
+        return -((sets * words_per_set + 9) // 10)
+    return first_row - 5 * words_per_set
+
+
+@kernel
+def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_sram_words,
+                      filter_sram_words, ofmap_sram_words, stats):
+    """SCALE-Sim 3.0.0 (CALC bandwidth mode) numbers for one layer.
+
+    Parameters
+    ----------
+    sr, sc, t : int
+        Mapped GEMM (rows, columns, time) with SCALE-Sim's ceil output dims.
+    geom : int64[9]
+        Ifmap geometry (``memory._ifmap_address``).
+    ifmap_sram_words, filter_sram_words, ofmap_sram_words : int
+        SRAM sizes in words (``kB * 1024``).
+    stats : int64[N_STATS]
+        Output counters, overwritten.
+    """
+    big_r, big_c = array_rows, array_cols
+    row_folds = (sr + big_r - 1) // big_r
+    col_folds = (sc + big_c - 1) // big_c
+    folds = row_folds * col_folds
+    if dataflow == DATAFLOW_OS:
+        per_fold = t + big_r + big_c - 2
+        util_fold = per_fold
+    else:
+        per_fold = 2 * big_r + big_c + t - 2
+        util_fold = 2 * big_r + 2 * big_c + t - 3  # SCALE-Sim's compute-util quirk
+    demand_rows = folds * per_fold
+    stats[:] = 0
+    stats[STAT_CYCLES] = demand_rows - 1
+    stats[STAT_COMPUTE_CYCLES] = demand_rows - 1
+    stats[STAT_FOLDS] = folds
+    stats[STAT_MAPPED_PES] = sr * sc
+    stats[STAT_BUSY_PE_CYCLES] = sr * sc * t
+    stats[STAT_UTIL_PE_CYCLES] = folds * big_r * big_c * util_fold
+    streamed = t * sr * col_folds
+    if dataflow == DATAFLOW_OS:
+        stats[STAT_IFMAP_SRAM_READS] = streamed
+        stats[STAT_FILTER_SRAM_READS] = t * sc * row_folds
+        stats[STAT_OFMAP_SRAM_WRITES] = sr * sc + folds * (big_r + big_c)
+    elif dataflow == DATAFLOW_WS:
+        stats[STAT_IFMAP_SRAM_READS] = streamed
+        stats[STAT_FILTER_SRAM_READS] = sr * sc
+        stats[STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
+    else:
+        stats[STAT_IFMAP_SRAM_READS] = sr * sc
+        stats[STAT_FILTER_SRAM_READS] = streamed
+        stats[STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
+    starts = np.empty(2, dtype=np.int64)
+    for operand in range(2):
+        sram = ifmap_sram_words if operand == 0 else filter_sram_words
+        words_per_set = sram // 100
+        if operand == 0:
+            space = geom[0] * geom[1] * geom[2]
+        else:
+            space = geom[2] * geom[3] * geom[4] * (t if dataflow == DATAFLOW_IS else sc)
+        stamp = np.zeros(space, dtype=np.int64)
+        reads, first_row, triggers, _, leftover = calc_read_walk(
+            dataflow, operand == 1, big_r, big_c, sr, sc, t, geom, 50 * words_per_set, stamp)
+        starts[operand] = _read_dram_start(first_row, triggers, leftover, words_per_set)
+        stats[STAT_IFMAP_DRAM_READS if operand == 0 else STAT_FILTER_DRAM_READS] = reads
+    ring = np.empty(ofmap_sram_words + 2, dtype=np.int64)
+    writes, _, last_drain = calc_ofmap_drain(dataflow, big_r, big_c, sr, sc, t, ofmap_sram_words, ring)
+    stats[STAT_OFMAP_DRAM_WRITES] = writes
+    stats[STAT_CYCLES_INCL_PREFETCH] = last_drain - min(starts[0], starts[1])
+    stats[STAT_DRAM_READ_BYTES] = stats[STAT_IFMAP_DRAM_READS] + stats[STAT_FILTER_DRAM_READS]
+    stats[STAT_DRAM_WRITE_BYTES] = writes

@@ -1,0 +1,138 @@
+"""Every array layer becomes a GEMM ``A[m, k] @ B[k, n] = C[m, n]``, run ``repeats`` times.
+
+* conv (im2col view): ``m = batch*out_h*out_w``, ``k = in_channels/groups*kernel_h*kernel_w``,
+  ``n = out_channels/groups``, once per group. The reduction index is ``(kh, kw, c)`` with the
+  channel fastest (SCALE-Sim's order).
+* gemm: ``m = batch*m``; matmul: one GEMM per ``batch*heads``.
+* pool, eltwise and nonlinear ops are vector work: :func:`lower_layer` returns ``None``.
+
+In ``scalesim`` timing the conv is lowered as SCALE-Sim 3.0.0 does (``shared/peers/SCALESIM.md``
+6.1): no padding (the padded input is the ifmap SCALE-Sim sees), **ceil** output dims, the batch
+as repeated layers, and a GEMM as a ``1 x k`` convolution over an ``m x k`` ifmap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accelsim.errors import UnsupportedError
+from accelsim.spec.arch import TimingModel
+from accelsim.spec.workload import Conv2d, Gemm, Layer, MatMul
+
+
+@dataclass(frozen=True)
+class MacRate:
+    """How fast the MAC units consume the reduction (``docs/timing_models.md``).
+
+    ``products_per_cycle`` (p) shrinks the mapped reduction ``k`` to ``ceil(k/p)``;
+    ``cycles_per_product`` (q) stretches every stream step to q cycles; ``nm`` = (N, M)
+    structured weight sparsity run natively shrinks ``k`` to ``ceil(k*N/M)``. The defaults are
+    the dense 1-product-per-cycle array.
+    """
+
+    products_per_cycle: int = 1
+    cycles_per_product: int = 1
+    nm: tuple[int, int] | None = None
+
+    def __post_init__(self):
+        if self.products_per_cycle < 1 or self.cycles_per_product < 1:
+            raise ValueError(f"MAC rates must be >= 1, got p={self.products_per_cycle}, q={self.cycles_per_product}")
+        if self.nm is not None and not 0 < self.nm[0] <= self.nm[1]:
+            raise ValueError(f"N:M needs 0 < N <= M, got {self.nm}")
+
+    def reduction(self, k: int) -> int:
+        """Mapped length of a reduction of ``k`` dense products."""
+        if self.nm is not None:
+            k = -(-k * self.nm[0] // self.nm[1])
+        return -(-k // self.products_per_cycle)
+
+
+DENSE_RATE = MacRate()
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """The ifmap a conv reads, as SCALE-Sim addresses it (padded, channels-last, ceil outputs).
+
+    ``ifmap[y, x, c]`` has address ``(y*in_w + x)*channels + c``; output pixel ``p = oh*out_w + ow``
+    and reduction index ``k = (r*kernel_w + s)*channels + c`` read ``(oh*stride_h + r,
+    ow*stride_w + s, c)``, which is outside the ifmap for the extra ceil row/column.
+    """
+
+    in_h: int
+    in_w: int
+    channels: int
+    kernel_h: int
+    kernel_w: int
+    stride_h: int
+    stride_w: int
+    out_h: int
+    out_w: int
+
+
+@dataclass(frozen=True)
+class GemmProblem:
+    """One GEMM ``A[m, k] @ B[k, n]``, run ``repeats`` times one after another.
+
+    ``ifmap_words``: elements of the real input tensor behind ``A`` (per repeat; smaller than
+    ``m*k`` for a conv, whose windows overlap and whose padding is not stored).
+    ``geometry``: SCALE-Sim's address view (``scalesim`` timing only, else ``None``).
+    """
+
+    m: int
+    n: int
+    k: int
+    repeats: int
+    ifmap_words: int
+    geometry: ConvGeometry | None = None
+
+    @property
+    def macs(self) -> int:
+        return self.m * self.n * self.k * self.repeats
+
+
+def lower_layer(layer: Layer, timing: TimingModel = TimingModel.NATIVE) -> GemmProblem | None:
+    """The GEMM a layer runs on the array, or ``None`` for vector work (pool, eltwise, nonlinear)."""
+    if timing is TimingModel.SCALESIM:
+        return _lower_scalesim(layer)
+    if isinstance(layer, Conv2d):
+        cin = layer.in_channels // layer.groups
+        return GemmProblem(m=layer.batch * layer.out_h * layer.out_w, n=layer.out_channels // layer.groups,
+                           k=cin * layer.kernel[0] * layer.kernel[1], repeats=layer.groups,
+                           ifmap_words=layer.batch * cin * layer.in_h * layer.in_w)
+    if isinstance(layer, Gemm):
+        return GemmProblem(m=layer.batch * layer.m, n=layer.n, k=layer.k, repeats=1,
+                           ifmap_words=layer.batch * layer.m * layer.k)
+    if isinstance(layer, MatMul):
+        return GemmProblem(m=layer.m, n=layer.n, k=layer.k, repeats=layer.batch * layer.heads,
+                           ifmap_words=layer.m * layer.k)
+    return None
+
+
+def _lower_scalesim(layer: Layer) -> GemmProblem | None:
+    if isinstance(layer, Conv2d):
+        if layer.dilation != (1, 1):
+            raise UnsupportedError(f"layer {layer.name}: SCALE-Sim has no dilated convolution "
+                                   f"(dilation {layer.dilation}); use timing_model: native")
+        top, left, bottom, right = layer.padding
+        cin = layer.in_channels // layer.groups
+        geom = _conv_geometry(layer.in_h + top + bottom, layer.in_w + left + right, cin,
+                              layer.kernel[0], layer.kernel[1], layer.stride[0], layer.stride[1])
+        repeats = layer.groups * layer.batch
+        n = layer.out_channels // layer.groups
+    elif isinstance(layer, (Gemm, MatMul)):
+        geom = _conv_geometry(layer.m, layer.k, 1, 1, layer.k, 1, 1)
+        repeats = layer.batch * (layer.heads if isinstance(layer, MatMul) else 1)
+        n = layer.n
+    else:
+        return None
+    return GemmProblem(m=geom.out_h * geom.out_w, n=n, k=geom.kernel_h * geom.kernel_w * geom.channels,
+                       repeats=repeats, ifmap_words=geom.in_h * geom.in_w * geom.channels, geometry=geom)
+
+
+def _conv_geometry(in_h: int, in_w: int, channels: int, kernel_h: int, kernel_w: int,
+                   stride_h: int, stride_w: int) -> ConvGeometry:
+    """SCALE-Sim's ceil output dims: ``ceil((H - Fh + S) / S)``."""
+    out_h = -(-(in_h - kernel_h + stride_h) // stride_h)
+    out_w = -(-(in_w - kernel_w + stride_w) // stride_w)
+    return ConvGeometry(in_h, in_w, channels, kernel_h, kernel_w, stride_h, stride_w, out_h, out_w)

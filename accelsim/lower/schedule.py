@@ -1,0 +1,52 @@
+"""TileSchedule: what the array does fold by fold, as plain int64 arrays for the kernels.
+
+Folds are listed in execution order. Per fold ``f``: the PE rows and columns it uses, its
+stream length in cycles, and the words each operand moves. The word tables have one column
+per traffic class (``IFMAP``, ``FILTER``, ``OFMAP_WRITE``, ``OFMAP_READ``; the last is the
+partial-sum read-back of an output tile that an earlier row fold wrote out):
+
+* ``sram_words[f, x]``: words the array reads from (writes to) SRAM during fold ``f``;
+* ``dram_words[f, x]``: words brought from (sent to) DRAM for fold ``f``: reads are needed
+  before the fold starts, writes leave after it ends;
+* ``dram_bytes[f, x]``: the same in bytes (operand bit widths applied, rounded up per fold).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Columns of the word tables (mirrored by accelsim.kernels.codes.TRAFFIC_*).
+IFMAP, FILTER, OFMAP_WRITE, OFMAP_READ = 0, 1, 2, 3
+TRAFFIC = ("ifmap", "filter", "ofmap_write", "ofmap_read")
+
+
+@dataclass(frozen=True, eq=False)
+class TileSchedule:
+    """Folds of one GEMM on an ``array_rows x array_cols`` array, run ``repeats`` times.
+
+    ``sr, sc, t``: the GEMM dimensions on the array rows, the array columns and in time
+    (``docs/timing_models.md``); ``row_folds x col_folds`` folds, column-fold-major.
+    """
+
+    dataflow: int
+    array_rows: int
+    array_cols: int
+    preload_overlap: bool
+    repeats: int
+    sr: int
+    sc: int
+    t: int
+    row_folds: int
+    col_folds: int
+    rows_used: np.ndarray      # int64 [F]
+    cols_used: np.ndarray      # int64 [F]
+    stream_cycles: np.ndarray  # int64 [F]: T times cycles per product
+    sram_words: np.ndarray     # int64 [F, 4]
+    dram_words: np.ndarray     # int64 [F, 4]
+    dram_bytes: np.ndarray     # int64 [F, 4]
+
+    @property
+    def folds(self) -> int:
+        return int(self.rows_used.shape[0])

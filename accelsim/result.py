@@ -1,0 +1,86 @@
+"""What a simulation returns: per-layer and summary DataFrames (units in the column names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from accelsim.spec.arch import ArchSpec
+from accelsim.spec.workload import Network
+
+# Column order of Result.layers (DESIGN.md "Public API"); cost columns of layers no hardware
+# model costs yet are missing values, never zeros.
+LAYER_COLUMNS = (
+    "layer", "op", "macs", "weight_bits", "act_bits", "weight_density", "act_density",
+    "cycles", "compute_cycles", "stall_cycles", "utilization", "mapping_efficiency", "compute_utilization",
+    "ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "ofmap_sram_reads",
+    "ifmap_dram_reads", "filter_dram_reads", "ofmap_dram_writes", "ofmap_dram_reads",
+    "dram_read_bytes", "dram_write_bytes", "cycles_incl_prefetch", "folds", "costed",
+)
+RATIO_COLUMNS = ("utilization", "mapping_efficiency", "compute_utilization")
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """A simulation of ``network`` on ``arch``: ``layers`` (one row per layer) and ``summary``."""
+
+    arch: ArchSpec
+    network: Network
+    fidelity: str
+    layers: pd.DataFrame
+    summary: pd.DataFrame
+
+    @property
+    def cycles(self) -> int:
+        """Total cycles of the costed layers (layers run one after another)."""
+        return int(self.summary["cycles"].iloc[0])
+
+
+def layer_frame(network: Network, columns: dict[str, np.ndarray], costed: np.ndarray,
+                include_prefetch: bool) -> pd.DataFrame:
+    """The per-layer DataFrame: layer descriptors plus the named counter ``columns``.
+
+    Count columns are nullable ``Int64`` (exact; ``<NA>`` for layers not costed), ratios are
+    float (NaN when not costed). ``cycles_incl_prefetch`` is kept only when ``include_prefetch``
+    (SCALE-Sim timing).
+    """
+    layers = network.layers
+    data: dict[str, object] = {
+        "layer": [layer.name for layer in layers],
+        "op": [layer.op.value for layer in layers],
+        "macs": np.array([layer.macs for layer in layers], dtype=np.int64),
+        "weight_bits": np.array([layer.compression.weight_bits for layer in layers], dtype=np.int64),
+        "act_bits": np.array([layer.compression.act_bits for layer in layers], dtype=np.int64),
+        "weight_density": np.array([layer.compression.weight_density for layer in layers]),
+        "act_density": np.array([layer.compression.act_density for layer in layers]),
+    }
+    missing = ~costed
+    for name, values in columns.items():
+        if name in RATIO_COLUMNS:
+            data[name] = np.where(costed, values, np.nan)
+        else:
+            data[name] = pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), missing)
+    data["costed"] = costed
+    order = [c for c in LAYER_COLUMNS if c in data and (include_prefetch or c != "cycles_incl_prefetch")]
+    return pd.DataFrame(data, columns=order)
+
+
+def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.DataFrame) -> pd.DataFrame:
+    """One row of totals. Counts are sums over costed layers; ``utilization`` and
+    ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean."""
+    costed = layers[layers["costed"]]
+    row: dict[str, object] = {"network": network.name, "arch": arch.name, "fidelity": fidelity,
+                              "timing_model": arch.timing_model.value, "layers": len(layers),
+                              "costed_layers": len(costed), "macs": int(layers["macs"].sum())}
+    for name in layers.columns:
+        if name in ("layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density"):
+            continue
+        if name in RATIO_COLUMNS:
+            weight = costed["folds" if name == "mapping_efficiency" else "cycles"].astype(np.float64)
+            total = weight.sum()
+            row[name] = float((costed[name] * weight).sum() / total) if total else float("nan")
+        else:
+            row[name] = int(costed[name].sum())
+    return pd.DataFrame([row])
