@@ -42,6 +42,7 @@ def test_broken_file_exits_2_with_message(path, capsys):
     ("latin1.yaml", b"name: caf\xe9\n", "not UTF-8"),
     ("empty.yaml", b"", "is empty"),
     ("what.yaml", b"foo: 1\n", "cannot tell what this file is"),
+    ("model.onnx", b"this is not an ONNX model", "is not an ONNX model"),
 ])
 def test_unreadable_inputs_exit_2(tmp_path, name, content, text, capsys):
     path = tmp_path / name
