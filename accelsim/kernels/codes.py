@@ -52,3 +52,13 @@ SYNC_PE = 1
 SYNC_ROW = 2
 SYNC_COLUMN = 3
 SYNC_FOLD = 4
+
+# Counters of the register-level kernels (accelsim.kernels.pe), indices into their int64 output
+PE_STAT_CYCLES = 0  # cycles stepped, until the last output left the array
+PE_STAT_DRAIN_CYCLES = 1  # os: cycles spent shifting outputs out of the array
+PE_STAT_PE_UPDATES = 2  # PE register updates (rows x cols per cycle)
+PE_STAT_LEFT_WORDS = 3  # operand words that entered at the left edge
+PE_STAT_TOP_WORDS = 4  # operand words that entered at the top edge
+PE_STAT_BOTTOM_WORDS = 5  # results that left at the bottom edge into the output accumulators
+PE_STAT_SATURATIONS = 6  # additions clipped by a saturating accumulator
+PE_STAT_COUNT = 7
