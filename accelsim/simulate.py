@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from accelsim.engine import fold
+from accelsim.engine import fold, vector
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, MacRate
 from accelsim.result import Result, layer_frame, summary_frame
@@ -39,8 +39,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     mac_rate
         Per-layer MAC rate (see :class:`accelsim.lower.MacRate`).
 
-    Layers the array does not run (pool, eltwise, nonlinear ops) appear with ``costed=False``
-    and missing values in the cost columns.
+    Layers the array does not run (pool, eltwise, nonlinear ops) run on the arch's vector unit
+    (:mod:`accelsim.engine.vector`); without one they appear with ``costed=False`` and missing
+    values in the cost columns.
     """
     if fidelity not in FIDELITIES:
         raise UnsupportedError(f"unknown fidelity {fidelity!r}; expected one of {', '.join(FIDELITIES)}")
@@ -53,6 +54,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         if counters is not None:
             stats[index] = counters
             costed[index] = True
+    stats, costed = vector.add_vector_layers(arch, net, stats, costed)
     columns = fold.counter_columns(stats, arch.pes)
     layers = layer_frame(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers,

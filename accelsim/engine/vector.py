@@ -1,0 +1,171 @@
+"""Vector layers (nonlinear ops, elementwise ops, pooling) on the arch's vector unit.
+
+Pure functions: :func:`vector_layer_counts` (arch + layer + implementation -> named integer
+counters, backed by :func:`accelsim.kernels.vector.run_vector`) and :func:`add_vector_layers`
+(fills the vector layers' rows of a network's fold counter matrix, with the overlap a
+pipelined unit gets).
+
+Memory model, the same per-layer convention as the array layers (every layer reads its input
+from DRAM and writes its output back): DRAM traffic is the input tensors and the output, and
+streams alongside compute, so a layer takes ``max(vector unit cycles, DRAM transfer cycles)``
+plus the DRAM latency once when bandwidth is limited. Inside the unit, the kernel charges
+SRAM port cycles and reuse of rows between passes (``docs/transformers.md``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.engine.fold import transfer_cycles
+from accelsim.kernels import codes
+from accelsim.kernels.vector import (
+    STAT_COMPUTE_CYCLES, STAT_CYCLES, STAT_LANE_SLOTS, STAT_LOCAL_READS, STAT_LOCAL_WRITES, STAT_SRAM_READS,
+    STAT_SRAM_WRITES, VectorProblem, run_vector,
+)
+from accelsim.spec.arch import ArchSpec, precision_bits
+from accelsim.spec.workload import ImplKind, Layer, Network, NonlinearImpl
+from accelsim.vector.functions import layer_program
+from accelsim.vector.program import VECTOR_OPS, VectorOp
+
+INTEGER_BITS = 32
+"""Width of I-BERT's integer intermediates (int32), as held in the unit's scratchpad."""
+
+OP_COLUMNS = {op: f"vector_{op.value}_ops" for op in VECTOR_OPS}
+"""Counter name of each primitive op kind."""
+
+
+def op_slots(arch: ArchSpec) -> dict[VectorOp, int]:
+    """Issue slots one op of each kind takes in a lane of ``arch``'s vector unit."""
+    unit = arch.vector_unit
+    slow = {VectorOp.FEXP: unit.exp_cycles, VectorOp.FDIV: unit.div_cycles, VectorOp.IDIV: unit.div_cycles,
+            VectorOp.FSQRT: unit.sqrt_cycles}
+    return {op: slow.get(op, 1) for op in VECTOR_OPS}
+
+
+def vector_problem(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = None) -> VectorProblem:
+    """The kernel's view of ``layer`` on ``arch``'s vector unit (``impl``: the layer's by default)."""
+    unit = arch.vector_unit
+    impl = impl or layer.compression.nonlinear_impl
+    program, rows, row_len = layer_program(layer, impl)
+    column = {op: i for i, op in enumerate(VECTOR_OPS)}
+    elem_ops = np.zeros((len(program.passes), len(VECTOR_OPS)), dtype=np.int64)
+    row_ops = np.zeros_like(elem_ops)
+    for i, step in enumerate(program.passes):
+        for op, count in step.per_element.items():
+            elem_ops[i, column[op]] = count
+        for op, count in step.per_row.items():
+            row_ops[i, column[op]] = count
+    reduce_op = np.array([column[p.reduce] if p.reduce is not None else -1 for p in program.passes], dtype=np.int64)
+    writes_row = np.array([int(p.writes_row) for p in program.passes], dtype=np.int64)
+    slots = op_slots(arch)
+    scratch_bits = INTEGER_BITS if impl.kind is ImplKind.IBERT else precision_bits(unit.float_precision)
+    return VectorProblem(
+        elem_ops=elem_ops, row_ops=row_ops, reduce_op=reduce_op, writes_row=writes_row,
+        op_slots=np.array([slots[op] for op in VECTOR_OPS], dtype=np.int64),
+        rows=rows, row_len=row_len, inputs=program.inputs, lanes=unit.lanes,
+        ops_per_lane_per_cycle=unit.ops_per_lane_per_cycle,
+        local_capacity_elements=unit.buffer_bytes * 8 // scratch_bits,
+        element_bits=layer.compression.act_bits,
+        read_port_bits=arch.buffers.for_operand("ifmap").port_width_bits,
+        write_port_bits=arch.buffers.for_operand("ofmap").port_width_bits,
+    )
+
+
+def _dram_cycles(arch: ArchSpec, read_bytes: int, write_bytes: int) -> int:
+    """Cycles DRAM needs for a layer's reads (ifmap channel) and writes (ofmap channel)."""
+    read_bw, write_bw = arch.dram_bytes_per_cycle("ifmap"), arch.dram_bytes_per_cycle("ofmap")
+    if read_bw is None and write_bw is None:
+        return 0
+    reads = int(transfer_cycles(np.int64(read_bytes), read_bw)) if read_bw else 0
+    writes = int(transfer_cycles(np.int64(write_bytes), write_bw)) if write_bw else 0
+    busy = max(reads, writes) if arch.dram.per_operand else reads + writes
+    return busy + arch.dram.latency_cycles
+
+
+def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = None) -> dict[str, int]:
+    """Integer counters of ``layer`` (nonlinear, eltwise or pool) on ``arch``'s vector unit.
+
+    Keys: ``cycles`` (the layer alone: max of unit and DRAM cycles), ``vector_cycles`` (unit,
+    including SRAM port limits), ``vector_compute_cycles`` (issue only), ``dram_cycles``,
+    ``vector_sram_reads``/``vector_sram_writes`` and ``vector_local_reads``/``_writes``
+    (elements), ``vector_lane_slots`` (busy lane issue slots), ``vector_<kind>_ops`` per
+    primitive op, ``dram_read_bytes``, ``dram_write_bytes``, ``vector_elements``.
+    """
+    if arch.vector_unit is None:
+        raise ValueError(f"{arch.name} has no vector_unit to run layer {layer.name!r}")
+    problem = vector_problem(arch, layer, impl)
+    stats, op_counts = run_vector(problem)
+    bits = layer.compression.act_bits
+    read_bytes = -(-layer.input_elements * bits // 8)
+    write_bytes = -(-layer.output_elements * bits // 8)
+    dram = _dram_cycles(arch, read_bytes, write_bytes)
+    counts = {
+        "cycles": max(int(stats[STAT_CYCLES]), dram),
+        "vector_cycles": int(stats[STAT_CYCLES]),
+        "vector_compute_cycles": int(stats[STAT_COMPUTE_CYCLES]),
+        "dram_cycles": dram,
+        "vector_sram_reads": int(stats[STAT_SRAM_READS]),
+        "vector_sram_writes": int(stats[STAT_SRAM_WRITES]),
+        "vector_local_reads": int(stats[STAT_LOCAL_READS]),
+        "vector_local_writes": int(stats[STAT_LOCAL_WRITES]),
+        "vector_lane_slots": int(stats[STAT_LANE_SLOTS]),
+        "vector_elements": problem.rows * problem.row_len,
+        "dram_read_bytes": read_bytes,
+        "dram_write_bytes": write_bytes,
+    }
+    counts.update({OP_COLUMNS[op]: int(n) for op, n in zip(VECTOR_OPS, op_counts)})
+    return counts
+
+
+def exposed_cycles(cycles: np.ndarray, is_vector: np.ndarray, pipelined: bool) -> np.ndarray:
+    """Cycles each layer adds to the network's total.
+
+    Array layers add all their cycles. A vector layer on a unit ``pipelined`` with the array
+    runs while the array layer that produced its input is still running: it hides up to that
+    layer's cycles, which consecutive vector layers share in order (GEMM -> add -> LayerNorm).
+    Without pipelining every layer adds all its cycles.
+    """
+    exposed = np.asarray(cycles, dtype=np.int64).copy()
+    if not pipelined:
+        return exposed
+    slack = 0
+    for i, vector in enumerate(is_vector):
+        if not vector:
+            slack = int(cycles[i])
+            continue
+        hidden = min(slack, int(cycles[i]))
+        exposed[i] = cycles[i] - hidden
+        slack -= hidden
+    return exposed
+
+
+def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit).
+
+    In a vector row, ``cycles`` is what the layer adds to the total (:func:`exposed_cycles`),
+    ``compute_cycles`` the unit's issue cycles and ``stall_cycles`` the cycles it waits on
+    SRAM ports or DRAM; ``ifmap_*``/``ofmap_*`` count its input and output traffic.
+    """
+    stats, costed = stats.copy(), costed.copy()
+    if arch.vector_unit is None:
+        return stats, costed
+    is_vector = ~costed
+    for index in np.flatnonzero(is_vector):
+        layer = net.layers[index]
+        counts = vector_layer_counts(arch, layer)
+        row = stats[index]
+        row[codes.STAT_CYCLES] = counts["cycles"]
+        row[codes.STAT_CYCLES_INCL_PREFETCH] = counts["cycles"]
+        row[codes.STAT_COMPUTE_CYCLES] = counts["vector_compute_cycles"]
+        row[codes.STAT_STALL_CYCLES] = counts["cycles"] - counts["vector_compute_cycles"]
+        row[codes.STAT_IFMAP_SRAM_READS] = counts["vector_sram_reads"]
+        row[codes.STAT_OFMAP_SRAM_WRITES] = counts["vector_sram_writes"]
+        row[codes.STAT_IFMAP_DRAM_READS] = layer.input_elements
+        row[codes.STAT_OFMAP_DRAM_WRITES] = layer.output_elements
+        row[codes.STAT_DRAM_READ_BYTES] = counts["dram_read_bytes"]
+        row[codes.STAT_DRAM_WRITE_BYTES] = counts["dram_write_bytes"]
+        costed[index] = True
+    stats[:, codes.STAT_CYCLES] = exposed_cycles(stats[:, codes.STAT_CYCLES], is_vector,
+                                                 arch.vector_unit.pipelined_with_array)
+    return stats, costed
