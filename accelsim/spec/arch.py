@@ -154,6 +154,10 @@ class ArraySpec:
     preload_overlap: bool = spec_field(
         False, doc="load the next fold's stationary operand while the current fold computes"
     )
+    pe_scratchpad_bytes: int = spec_field(
+        0, key="pe_scratchpad", parse=units.parse_bytes, minimum=0,
+        doc="per-PE register file holding operands and partial sums (Eyeriss: 0.5 kB; 0: pipeline registers only)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

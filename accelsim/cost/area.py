@@ -1,0 +1,136 @@
+"""Area of a design per component, at its technology node, in um^2 and mm^2.
+
+Components (table entries, each overridable from the arch YAML ``area:`` mapping, in um^2 per
+unit at the design's node):
+
+* ``mac_unit``, ``pe_registers``, ``pe_scratchpad``: one PE's MAC unit
+  (:mod:`accelsim.cost.mac_unit`), its flip-flops (two operand registers of the widest listed
+  width, a shadow weight register when ``array.preload_overlap``, and the accumulator), and its
+  register file if ``array.pe_scratchpad`` is set; times ``rows * cols``.
+* ``<buffer>_sram`` for each of ``ifmap``, ``filter``, ``ofmap``, ``unified`` the design has,
+  ``accumulators`` (``array.accumulators``), ``vector_buffer``: SRAMs (:mod:`accelsim.cost.sram`).
+* ``vector_unit``: ``lanes * ops_per_lane_per_cycle`` float multiply-add units of the unit's
+  ``float_precision`` (``tables/design.yaml``).
+* ``control_noc``: a stated fraction (``tables/design.yaml``) of everything above.
+
+Areas are computed at 45 nm and scaled with :func:`accelsim.cost.scaling.area_factor`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from accelsim.cost import scaling
+from accelsim.cost.arith import flip_flop_area_um2_per_bit, fp_adder, fp_multiplier
+from accelsim.cost.mac_unit import mac_unit_area_um2, widest_operand_bits
+from accelsim.cost.sram import sram_cost
+from accelsim.cost.tables import apply_overrides, load_table
+from accelsim.spec.arch import ArchSpec, BufferSpec, precision_bits
+
+BUFFER_NAMES = ("ifmap", "filter", "ofmap", "unified")
+
+
+def buffers(arch: ArchSpec) -> dict[str, BufferSpec]:
+    """The design's physical SRAM buffers by name (``ifmap``, ``filter``, ``ofmap``, ``unified``)."""
+    return {name: buf for name in BUFFER_NAMES if (buf := getattr(arch.buffers, name)) is not None}
+
+
+def scratchpad_sram(arch: ArchSpec):
+    """The 45 nm cost of one PE's register file (None without ``array.pe_scratchpad``)."""
+    if not arch.array.pe_scratchpad_bytes:
+        return None
+    return sram_cost(arch.array.pe_scratchpad_bytes, widest_operand_bits(arch.mac))
+
+
+def other_srams(arch: ArchSpec) -> dict[str, object]:
+    """45 nm costs of the SRAMs that are not operand buffers: accumulators and the vector buffer."""
+    out = {}
+    if arch.array.accumulators_bytes:
+        out["accumulators"] = sram_cost(arch.array.accumulators_bytes, arch.mac.accumulator_bits)
+    if arch.vector_unit is not None and arch.vector_unit.buffer_bytes:
+        out["vector_buffer"] = sram_cost(arch.vector_unit.buffer_bytes, precision_bits(arch.vector_unit.float_precision))
+    return out
+
+
+def _pe_register_bits(arch: ArchSpec) -> int:
+    widest = widest_operand_bits(arch.mac)
+    return (3 if arch.array.preload_overlap else 2) * widest + arch.mac.accumulator_bits
+
+
+def _default_entries(arch: ArchSpec) -> dict[str, tuple[float, int, str]]:
+    """entry -> (um^2 per unit at 45 nm, count, source) before scaling and overrides."""
+    pes = arch.pes
+    entries = {
+        "mac_unit": (mac_unit_area_um2(arch.mac), pes, f"{arch.mac.kind.value} MAC unit, Horowitz 45 nm fits"),
+        "pe_registers": (_pe_register_bits(arch) * flip_flop_area_um2_per_bit(), pes,
+                         f"{_pe_register_bits(arch)} flip-flops per PE (NanGate 45 nm DFF)"),
+    }
+    spad = scratchpad_sram(arch)
+    if spad is not None:
+        entries["pe_scratchpad"] = (spad.area_um2, pes, "per-PE register file, CACTI 7 fit")
+    for name, buf in buffers(arch).items():
+        cost = sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports)
+        entries[f"{name}_sram"] = (cost.area_um2, 1, f"{buf.size_bytes} B, {buf.banks} banks, {buf.ports} ports, "
+                                   "CACTI 7 fit")
+    for name, cost in other_srams(arch).items():
+        entries[name] = (cost.area_um2, 1, "CACTI 7 fit")
+    if arch.vector_unit is not None:
+        bits = precision_bits(arch.vector_unit.float_precision)
+        lanes = arch.vector_unit.lanes * arch.vector_unit.ops_per_lane_per_cycle
+        entries["vector_unit"] = (fp_multiplier(bits).area_um2 + fp_adder(bits).area_um2, lanes,
+                                  f"{arch.vector_unit.float_precision} multiply-add per lane, Horowitz 45 nm")
+    return entries
+
+
+def area_entries(arch: ArchSpec) -> dict[str, float]:
+    """um^2 per unit of every area entry at the design's node, the user's overrides applied."""
+    table = area(arch)
+    table = table[table["component"] != "total"]
+    return dict(zip(table["component"], table["unit_area_um2"]))
+
+
+def area(arch: ArchSpec) -> pd.DataFrame:
+    """Area breakdown of ``arch``: one row per component and a ``total`` row.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``component``, ``group`` (``pe_array``, ``sram``, ``vector``, ``overhead``),
+        ``count``, ``unit_area_um2``, ``area_um2``, ``area_mm2``, ``source``.
+    """
+    design = load_table("design")
+    scale = scaling.area_factor(45, arch.technology_nm)
+    defaults = {name: (um2 * scale, count, source) for name, (um2, count, source) in _default_entries(arch).items()}
+    valid = {name: um2 for name, (um2, _, _) in defaults.items()} | {"control_noc": math.nan}
+    overridden = apply_overrides(valid, arch.area, "area", arch.name)
+    rows = []
+    for name, (_, count, source) in defaults.items():
+        unit = overridden[name]
+        note = "user override (arch YAML area:)" if name in arch.area else source
+        rows.append((name, _group(name), count, unit, unit * count, note))
+    if "control_noc" in arch.area:
+        control, note = arch.area["control_noc"], "user override (arch YAML area:)"
+    else:
+        control = design["control_noc_fraction"] * sum(r[4] for r in rows)
+        note = f"{design['control_noc_fraction']:.0%} of the rest (accelsim assumption, tables/design.yaml)"
+    rows.append(("control_noc", "overhead", 1, control, control, note))
+    rows.append(("total", "total", 1, math.nan, sum(r[4] for r in rows), f"at {arch.technology_nm:g} nm"))
+    frame = pd.DataFrame(rows, columns=["component", "group", "count", "unit_area_um2", "area_um2", "source"])
+    frame.insert(5, "area_mm2", frame["area_um2"] / 1e6)
+    return frame
+
+
+def _group(name: str) -> str:
+    if name in ("mac_unit", "pe_registers", "pe_scratchpad"):
+        return "pe_array"
+    if name == "vector_unit":
+        return "vector"
+    return "sram"
+
+
+def pe_area_um2(arch: ArchSpec) -> float:
+    """Area of one PE (MAC unit, registers, register file) at the design's node."""
+    entries = area_entries(arch)
+    return sum(entries.get(name, 0.0) for name in ("mac_unit", "pe_registers", "pe_scratchpad"))

@@ -1,0 +1,231 @@
+"""Energy: the simulator's action counts times per-action energies, plus leakage x time.
+
+:func:`per_action_energy` builds the table for one design (its node, SRAM sizes, MAC kind,
+DRAM kind, the user's overrides); :func:`layer_energy` multiplies a per-layer count DataFrame
+by it. Each component is an exact sum of ``count x entry``. Counts the simulator reports are
+used as they are; three are *derived* here from them, and are stated as such:
+
+* MAC unit actions per product (``mult_<fmt>``, ``accumulate``, ``bitfusion_brick``,
+  ``bit_serial_step``) from the operand widths, by :func:`accelsim.cost.mac_unit.mac_actions`;
+  products are ``macs - gated_macs - skipped_macs`` (gated and skipped products cost nothing
+  in the MAC unit).
+* PE register traffic: every product that is not skipped reads its weight, its activation and
+  the partial sum, and writes the partial sum back (``weight_bits + act_bits +
+  accumulator_bits`` bits read, ``accumulator_bits`` written).
+* PE-to-PE hops: every product that is not skipped passes two values to a neighbour PE: the
+  moving input and the partial sum (ws: activation + partial sum; is: weight + partial sum;
+  os: activation + weight). A hop costs a wire across one PE pitch plus a register write.
+
+SRAM counts are elements; an element of ``b`` bits costs ``b / word_bits`` word accesses of its
+buffer (ifmap and ofmap elements at ``act_bits``, filter elements at ``weight_bits``). DRAM
+costs ``bytes x 8 x`` energy per bit of the DRAM kind. Leakage is ``cycles x`` the design's
+SRAM leakage per cycle (logic leakage is not modelled).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from accelsim.cost import scaling
+from accelsim.cost.arith import fp_adder, fp_multiplier, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
+from accelsim.cost.area import area, buffers, other_srams, scratchpad_sram
+from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
+from accelsim.cost.sram import sram_cost
+from accelsim.cost.tables import apply_overrides, load_table
+from accelsim.spec.arch import ArchSpec, Dataflow, precision_bits
+
+# (component, element count column, kind of access, operand bits column)
+SRAM_COUNTS = (
+    ("ifmap", "ifmap_sram_reads", "read", "act_bits"),
+    ("filter", "filter_sram_reads", "read", "weight_bits"),
+    ("ofmap", "ofmap_sram_writes", "write", "act_bits"),
+    ("ofmap", "ofmap_sram_reads", "read", "act_bits"),
+)
+
+
+def per_action_energy(arch: ArchSpec) -> dict[str, float]:
+    """Energy of every action of ``arch``, pJ, at its technology node, the user's overrides applied.
+
+    Entries: the MAC unit's (:mod:`accelsim.cost.mac_unit`); ``register_read_bit``,
+    ``register_write_bit`` (the PE register file if ``array.pe_scratchpad``, else flip-flops);
+    ``pe_transfer_bit`` (one bit, one PE hop); ``<buffer>_sram_read``/``_write`` per word for
+    each buffer; ``dram_read_bit``/``dram_write_bit``; ``vector_op`` with a vector unit;
+    ``leakage_<sram>`` per cycle for every SRAM (``pe_scratchpad`` for all PEs together).
+
+    Raises
+    ------
+    ConfigError
+        If ``arch.energy`` names an entry this design does not have.
+    """
+    node = arch.technology_nm
+    scale = scaling.energy_factor(45, node)
+    entries = {name: pj * scale for name, pj in mac_energy_entries(arch.mac).items()}
+
+    spad = scratchpad_sram(arch)
+    if spad is None:
+        entries["register_read_bit"] = entries["register_write_bit"] = register_energy_pj_per_bit(node)
+    else:
+        word = widest_operand_bits(arch.mac)
+        entries["register_read_bit"] = spad.read_pj / word * scale
+        entries["register_write_bit"] = spad.write_pj / word * scale
+    pitch_mm = math.sqrt(_pe_area_um2(arch)) / 1000
+    entries["pe_transfer_bit"] = wire_energy_pj_per_bit_mm(node) * pitch_mm + register_energy_pj_per_bit(node)
+
+    cycle_s = 1.0 / arch.clock_hz
+    for name, buf in buffers(arch).items():
+        cost = sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports)
+        entries[f"{name}_sram_read"] = cost.read_pj * scale
+        entries[f"{name}_sram_write"] = cost.write_pj * scale
+        entries[f"leakage_{name}_sram"] = _leakage_pj_per_cycle(cost.leakage_uw, scale, cycle_s)
+    for name, cost in other_srams(arch).items():
+        entries[f"leakage_{name}"] = _leakage_pj_per_cycle(cost.leakage_uw, scale, cycle_s)
+    if spad is not None:
+        entries["leakage_pe_scratchpad"] = _leakage_pj_per_cycle(spad.leakage_uw * arch.pes, scale, cycle_s)
+
+    dram = load_table("dram")[arch.dram.kind.value]["energy_pj_per_bit"]
+    entries["dram_read_bit"] = entries["dram_write_bit"] = float(dram)
+    if arch.vector_unit is not None:
+        bits = precision_bits(arch.vector_unit.float_precision)
+        entries["vector_op"] = (fp_multiplier(bits).energy_pj + fp_adder(bits).energy_pj) * scale
+    return apply_overrides(entries, arch.energy, "energy", arch.name)
+
+
+def _leakage_pj_per_cycle(power_uw: float, scale: float, cycle_s: float) -> float:
+    """Leakage energy per cycle; leakage power is scaled between nodes like dynamic energy."""
+    return power_uw * 1e-6 * scale * cycle_s * 1e12
+
+
+def _pe_area_um2(arch: ArchSpec) -> float:
+    table = area(arch).set_index("component")["unit_area_um2"]
+    return float(sum(table.get(name, 0.0) for name in ("mac_unit", "pe_registers", "pe_scratchpad")))
+
+
+def _hop_bits(arch: ArchSpec, weight_bits: pd.Series, act_bits: pd.Series) -> pd.Series:
+    psum = arch.mac.accumulator_bits
+    if arch.array.dataflow is Dataflow.WS:
+        return act_bits + psum
+    if arch.array.dataflow is Dataflow.IS:
+        return weight_bits + psum
+    return act_bits + weight_bits
+
+
+def _mac_energy_per_product(arch: ArchSpec, table: Mapping[str, float], weight_bits: pd.Series,
+                            act_bits: pd.Series) -> pd.Series:
+    """pJ per product of each row, from its operand widths."""
+    per_pair = {
+        pair: sum(count * table[name] for name, count in mac_actions(arch.mac, *pair).items())
+        for pair in set(zip(weight_bits.astype(int), act_bits.astype(int)))
+    }
+    return pd.Series([per_pair[pair] for pair in zip(weight_bits.astype(int), act_bits.astype(int))],
+                     index=weight_bits.index, dtype=float)
+
+
+def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
+    """Per-layer energy by component, pJ, from the simulator's per-layer counts.
+
+    Parameters
+    ----------
+    layers : DataFrame
+        One row per layer with count columns (``macs``, ``ifmap_sram_reads``, ...,
+        ``dram_read_bytes``, ``cycles``; optionally ``gated_macs``, ``skipped_macs``,
+        ``vector_ops``), ``weight_bits``, ``act_bits`` and optionally ``costed``.
+    arch : ArchSpec
+
+    Returns
+    -------
+    DataFrame
+        Same index; ``energy_<component>_pj`` for every component whose counts are present
+        (``mac``, ``register``, ``pe_transfer``, ``ifmap_sram``, ``filter_sram``,
+        ``ofmap_sram``, ``dram``, ``vector``, ``leakage``) and their sum ``energy_pj``. Rows
+        with ``costed == False`` are NaN.
+    """
+    table = per_action_energy(arch)
+    costed = layers["costed"].astype(bool) if "costed" in layers else pd.Series(True, index=layers.index)
+    rows = layers[costed]
+    parts: dict[str, pd.Series] = {}
+
+    def column(name: str) -> pd.Series:
+        return rows[name].astype(float) if name in rows else pd.Series(0.0, index=rows.index)
+
+    if "macs" in rows:
+        weight_bits, act_bits = _operand_bits(rows, "macs")
+        skipped = column("skipped_macs")
+        products = rows["macs"].astype(float) - column("gated_macs") - skipped
+        active = products > 0
+        per_product = pd.Series(0.0, index=rows.index)
+        if active.any():
+            per_product[active] = _mac_energy_per_product(arch, table, weight_bits[active], act_bits[active])
+        parts["mac"] = products * per_product
+        moved = rows["macs"].astype(float) - skipped
+        acc = arch.mac.accumulator_bits
+        parts["register"] = moved * ((weight_bits + act_bits + acc) * table["register_read_bit"]
+                                     + acc * table["register_write_bit"])
+        parts["pe_transfer"] = moved * _hop_bits(arch, weight_bits, act_bits) * table["pe_transfer_bit"]
+
+    for operand, count, kind, bits_column in SRAM_COUNTS:
+        if count not in rows:
+            continue
+        buf_name = operand if getattr(arch.buffers, operand) is not None else "unified"
+        word_bits = arch.buffers.for_operand(operand).word_bits
+        bits = _operand_bits(rows, count)[0 if bits_column == "weight_bits" else 1]
+        energy = rows[count].astype(float) * bits / word_bits * table[f"{buf_name}_sram_{kind}"]
+        key = f"{operand}_sram"
+        parts[key] = parts[key] + energy if key in parts else energy
+
+    if "dram_read_bytes" in rows or "dram_write_bytes" in rows:
+        parts["dram"] = 8 * (column("dram_read_bytes") * table["dram_read_bit"]
+                             + column("dram_write_bytes") * table["dram_write_bit"])
+    if "vector_ops" in rows and "vector_op" in table:
+        parts["vector"] = rows["vector_ops"].astype(float) * table["vector_op"]
+    if "cycles" in rows:
+        leakage = sum(pj for name, pj in table.items() if name.startswith("leakage_"))
+        parts["leakage"] = rows["cycles"].astype(float) * leakage
+
+    out = pd.DataFrame({f"energy_{name}_pj": series for name, series in parts.items()}, index=rows.index)
+    out["energy_pj"] = out.sum(axis=1)
+    return out.reindex(layers.index)
+
+
+def _operand_bits(rows: pd.DataFrame, needed_by: str) -> tuple[pd.Series, pd.Series]:
+    missing = [c for c in ("weight_bits", "act_bits") if c not in rows]
+    if missing:
+        raise ValueError(f"layer_energy: column '{needed_by}' needs the operand widths, but {missing} are absent")
+    return rows["weight_bits"].astype(float), rows["act_bits"].astype(float)
+
+
+def summary_metrics(layers: pd.DataFrame, arch: ArchSpec) -> dict[str, float]:
+    """Whole-network energy metrics and the design's area.
+
+    Parameters
+    ----------
+    layers : DataFrame
+        Per-layer counts joined with :func:`layer_energy`'s columns; rows with ``costed ==
+        False`` are left out.
+
+    Returns
+    -------
+    dict
+        ``energy_pj`` and every ``energy_<component>_pj`` summed; ``energy_per_mac_pj``
+        (energy over dense MACs); ``tops_per_w`` (2 operations per dense MAC, over energy:
+        ``2 * macs / energy_pj``); ``power_w`` when ``cycles`` is present (energy over
+        ``cycles / clock``); ``area_mm2`` of the design.
+    """
+    rows = layers[layers["costed"].astype(bool)] if "costed" in layers else layers
+    out = {name: float(rows[name].sum()) for name in layers.columns
+           if name.startswith("energy_") and name.endswith("_pj")}
+    energy = out.get("energy_pj", math.nan)
+    macs = float(rows["macs"].sum()) if "macs" in rows else math.nan
+    out["energy_per_mac_pj"] = energy / macs if macs else math.nan
+    out["tops_per_w"] = 2 * macs / energy if energy else math.nan
+    if "cycles" in rows:
+        seconds = float(rows["cycles"].sum()) / arch.clock_hz
+        out["power_w"] = energy * 1e-12 / seconds if seconds else math.nan
+    totals = area(arch)
+    out["area_mm2"] = float(totals.loc[totals["component"] == "total", "area_mm2"].iloc[0])
+    return out
+
+
+__all__ = ["layer_energy", "per_action_energy", "summary_metrics"]

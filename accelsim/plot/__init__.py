@@ -1,0 +1,1 @@
+"""Plots: DataFrames in, matplotlib Figures out (the only package that imports matplotlib)."""
