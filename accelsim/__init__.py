@@ -11,3 +11,14 @@ from accelsim.simulate import simulate
 __version__ = "0.1.0"
 
 __all__ = ["AccelsimError", "ArchSpec", "ConfigError", "Network", "WorkloadError", "load_arch", "load_workload", "run_gemm", "simulate"]
+
+__all__ += ["compare", "sweep"]
+
+
+def __getattr__(name: str):
+    """``sweep`` and ``compare`` live in the design-space layer on top; load it on first use."""
+    if name in ("sweep", "compare"):
+        import importlib
+
+        return getattr(importlib.import_module("accelsim.dse"), name)
+    raise AttributeError(f"module 'accelsim' has no attribute {name!r}")

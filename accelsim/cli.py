@@ -18,9 +18,6 @@ log = logging.getLogger("accelsim")
 
 # Subcommands whose implementation lands with a later issue: name -> what brings it.
 PENDING: dict[str, str] = {
-    "sweep": "issue #10 (design-space exploration)",
-    "compare": "issue #10 (design-space exploration)",
-    "plot": "issue #10 (design-space exploration)",
 }
 
 
@@ -68,6 +65,98 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{len(spec.layers)} layers, {spec.macs:,} MACs")
         print(f"ok  {path}  ({kind}: {spec.name}, {detail})")
     return 2 if failed else 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import signal
+
+    from accelsim.dse.sweep import run_sweep
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a terminated sweep still stores what it finished
+    out = run_sweep(args.spec, args.output, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
+                    per_layer=args.per_layer or None, progress=not args.quiet)
+    rate = f", {out.points_per_second:.1f} points/s" if out.computed else ""
+    print(f"{out.planned} rows: {out.reused} already stored, {out.computed} computed in {out.seconds:.1f} s{rate}"
+          + (f"; {out.rejected} designs removed by constraints" if out.rejected else ""))
+    if "pareto" in out.points:
+        front = out.points[out.points["pareto"]]
+        shown = list(dict.fromkeys(c for c in ("design", "workload", "scheme", *out.spec.axes, *out.spec.objectives)
+                                   if c in front))
+        print(f"Pareto front ({len(front)} rows):")
+        print(front[shown].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"results: {out.directory / 'points.parquet'} (and points.csv)")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from accelsim.dse.compare import compare
+
+    kinds = {name: _kind_of(Path(name)) for name in args.files}
+    archs = [n for n, k in kinds.items() if k == "arch"]
+    workloads = [n for n, k in kinds.items() if k == "workload"]
+    if not archs or not workloads:
+        raise ConfigError(" ".join(args.files), [Problem("", "compare needs at least one architecture and one "
+                                                             f"workload; got {len(archs)} and {len(workloads)}")])
+    table = compare(archs, workloads, args.scheme or [None], fidelity=args.fidelity, batch=args.batch)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.output:
+        _write_table(table, Path(args.output))
+    if args.plot:
+        from accelsim.plot.dse import compare_bars, save
+
+        print("plot: " + ", ".join(map(str, save(compare_bars(table), args.plot))))
+    return 0
+
+
+def _write_table(table, path: Path) -> None:
+    if path.suffix == ".parquet":
+        table.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        table.to_csv(path, index=False)
+    else:
+        raise ConfigError(str(path), [Problem("", "expected an output ending in .csv or .parquet")])
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from accelsim.dse.evaluate import roofline_metrics
+    from accelsim.dse.sweep import read_results
+    from accelsim.plot.dse import compare_bars, plot_results, save
+
+    source = Path(args.results)
+    if source.is_dir():
+        points, layers, meta = read_results(source)
+        default = source / args.kind
+    elif source.suffix in (".csv", ".parquet") and source.exists():
+        points = pd.read_parquet(source) if source.suffix == ".parquet" else pd.read_csv(source)
+        layers, meta = None, {}
+        default = source.with_name(f"{source.stem}-{args.kind}")
+    else:
+        raise ConfigError(str(source), [Problem("", "expected a sweep results directory or a .csv/.parquet table")])
+    ceilings = None
+    if args.arch:
+        from accelsim.spec.load import load_arch
+
+        roofs = roofline_metrics(load_arch(args.arch))
+        ceilings = (roofs["peak_macs_per_cycle"], roofs.get("dram_bytes_per_cycle"))
+    try:
+        fig = compare_bars(points) if args.kind == "compare" else plot_results(
+            args.kind, points, layers, meta, x=args.x, y=args.y, metric=args.metric, key=args.key, ceilings=ceilings)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(str(source), [Problem("", str(exc).strip("'\""))]) from None
+    print("plot: " + ", ".join(map(str, save(fig, args.output or default, svg=args.svg))))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from accelsim.frontend.onnx_io import load_onnx
+    from accelsim.spec.load import save_workload
+
+    net = load_onnx(args.model, batch=args.batch, default_bits=args.default_bits)
+    save_workload(net, args.output)
+    print(f"wrote {args.output}  ({net.name}: {len(net.layers)} layers, batch {net.batch}, {net.macs:,} MACs)")
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -147,19 +236,39 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="write per-layer results to .csv or .parquet")
     run.set_defaults(handler=cmd_run)
 
-    sweep = sub.add_parser("sweep", help="run a design-space sweep from a spec")
-    sweep.add_argument("spec")
-    sweep.add_argument("-o", "--output", default="results")
-    sweep.set_defaults(handler=_pending("sweep"))
+    sweep = sub.add_parser("sweep", help="run (or resume) a design-space sweep from a spec")
+    sweep.add_argument("spec", help="sweep spec .yaml (base arch, workloads, schemes, axes, sampler, constraints)")
+    sweep.add_argument("-o", "--output", default="results", help="results directory; rerun to resume (default: results)")
+    sweep.add_argument("--executor", choices=["local", "serial", "dask"], default="local",
+                       help="local processes (default), in-process, or a Dask LocalCluster")
+    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
+    sweep.add_argument("-j", "--workers", type=int, help="worker processes (default: all cores)")
+    sweep.add_argument("--per-layer", action="store_true", help="also keep one row per layer (layers.parquet)")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=cmd_sweep)
 
     compare = sub.add_parser("compare", help="compare compression schemes, networks or architectures")
-    compare.add_argument("arch", nargs="+")
-    compare.add_argument("--scheme", action="append", default=[])
-    compare.set_defaults(handler=_pending("compare"))
+    compare.add_argument("files", nargs="+", metavar="ARCH_OR_WORKLOAD",
+                         help="one or more architectures and one or more workloads, in any order")
+    compare.add_argument("--scheme", action="append", default=[], help="a compression scheme .yaml (repeat; none: as written)")
+    compare.add_argument("--fidelity", choices=["fold", "cycle", "pe"], default="fold")
+    compare.add_argument("--batch", type=int, help="override the workloads' batch size")
+    compare.add_argument("-o", "--output", help="write the table to .csv or .parquet")
+    compare.add_argument("--plot", help="write a bar chart of the ratios to this .png")
+    compare.set_defaults(handler=cmd_compare)
 
-    plot = sub.add_parser("plot", help="plot results")
-    plot.add_argument("results")
-    plot.set_defaults(handler=_pending("plot"))
+    plot = sub.add_parser("plot", help="plot a sweep's results or a results table")
+    plot.add_argument("results", help="a sweep results directory, or a .csv/.parquet table")
+    plot.add_argument("--kind", choices=["pareto", "breakdown", "utilization", "roofline", "sweep", "compare"],
+                      default="pareto")
+    plot.add_argument("-x", help="x metric (pareto) or swept axis (utilization, sweep)")
+    plot.add_argument("-y", help="y metric (pareto) or swept axis (utilization)")
+    plot.add_argument("--metric", help="what a heatmap or sweep plot shows (default: utilization / first objective)")
+    plot.add_argument("--key", help="the design whose layers a breakdown or roofline shows (default: fastest)")
+    plot.add_argument("--arch", help="architecture whose roofs a roofline uses (for a table without them)")
+    plot.add_argument("-o", "--output", help="image path (default: next to the results, named after the kind)")
+    plot.add_argument("--svg", action="store_true", help="also write an SVG")
+    plot.set_defaults(handler=cmd_plot)
 
     validate = sub.add_parser("validate", help="check architecture and workload files")
     validate.add_argument("files", nargs="+")

@@ -1,0 +1,67 @@
+"""Side by side: compression schemes, networks (a student against its teacher) and architectures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from accelsim.dse.evaluate import (Evaluator, apply_scheme, default_evaluator, derived_metrics, design_area_um2)
+from accelsim.dse.spec import NO_SCHEME
+from accelsim.spec.arch import ArchSpec
+from accelsim.spec.load import load_arch, load_workload
+from accelsim.spec.workload import Network
+
+# Columns a comparison shows when the models produce them, in this order.
+METRICS = ("cycles", "latency_s", "energy_pj", "edp_pj_s", "area_um2", "macs", "utilization", "stall_cycles",
+           "dram_read_bytes", "dram_write_bytes", "dram_bytes")
+_TRAFFIC = re.compile(r"_(sram|dram)_(reads|writes)$")
+_ERROR = re.compile(r"error")
+# Relative columns: (name, metric, higher is better)
+RATIOS = (("speedup", "latency_s", True), ("energy_ratio", "energy_pj", False), ("edp_ratio", "edp_pj_s", False))
+
+
+def _label(item, loaded) -> str:
+    return loaded.name if not isinstance(item, (str, Path)) else Path(item).stem
+
+
+def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network | str | Path],
+            schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold",
+            evaluator: Evaluator | None = None, batch: int | None = None) -> pd.DataFrame:
+    """One row per (arch, workload, scheme), in that order, with ratios to the first row.
+
+    Metrics are those in :data:`METRICS` that the models produce, every SRAM/DRAM access
+    count, and any numeric-error column (``*error*``, from the ``pe`` fidelity or the
+    quantizers). ``speedup`` is the first row's latency over each row's; ``energy_ratio``
+    and ``edp_ratio`` are each row's over the first row's.
+    """
+    evaluator = evaluator or default_evaluator(fidelity)
+    arch_specs = [(a if isinstance(a, ArchSpec) else load_arch(a)) for a in archs]
+    nets = [(w if isinstance(w, Network) else load_workload(w, batch=batch)) for w in workloads]
+    rows = []
+    for arch_item, arch in zip(archs, arch_specs):
+        area = design_area_um2(arch)
+        for net_item, net in zip(workloads, nets):
+            for scheme in schemes or (None,):
+                summary, _ = evaluator(arch, apply_scheme(net, None if scheme in (None, NO_SCHEME) else scheme))
+                row = {"arch": _label(arch_item, arch), "workload": _label(net_item, net),
+                       "scheme": NO_SCHEME if scheme in (None, NO_SCHEME) else Path(scheme).stem,
+                       **summary, **derived_metrics(summary, arch)}
+                if area is not None:
+                    row["area_um2"] = area
+                if "dram_read_bytes" in row and "dram_write_bytes" in row:
+                    row["dram_bytes"] = row["dram_read_bytes"] + row["dram_write_bytes"]
+                rows.append(row)
+    table = pd.DataFrame(rows)
+    keep = [c for c in METRICS if c in table]
+    keep += [c for c in table.columns if (_TRAFFIC.search(c) or _ERROR.search(c)) and c not in keep]
+    table = table[["arch", "workload", "scheme", *keep]]
+    for name, metric, higher_better in RATIOS:
+        if metric in table and len(table):
+            first = float(table[metric].iloc[0])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                table[name] = first / table[metric] if higher_better else table[metric] / first
+    return table

@@ -1,0 +1,118 @@
+"""One design point, one network: the pluggable evaluator and what surrounds it.
+
+An *evaluator* is any picklable callable ``evaluate(arch, net) -> (summary, layers)``:
+``summary`` a dict of totals (``cycles``, ``energy_pj``, ...), ``layers`` a per-layer
+DataFrame (or None). The default runs :func:`accelsim.simulate.simulate`. This module also
+prepares networks (workload + compression scheme) and derives the columns every table
+shares (latency, EDP, design metrics). A metric the models do not produce yet is absent,
+never invented.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from accelsim.errors import AccelsimError
+from accelsim.spec.arch import ArchSpec
+from accelsim.spec.load import load_workload
+from accelsim.spec.workload import Network
+
+log = logging.getLogger(__name__)
+
+Evaluator = Callable[[ArchSpec, Network], tuple[dict[str, Any], "pd.DataFrame | None"]]
+
+
+class NotAvailableError(AccelsimError):
+    """A model this request needs has not landed in accelsim yet."""
+
+
+def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold") -> tuple[dict[str, Any], pd.DataFrame]:
+    """The default evaluator: :func:`accelsim.simulate.simulate`'s summary row and layer table."""
+    try:
+        from accelsim.simulate import simulate
+    except ImportError as exc:
+        raise NotAvailableError(f"the simulator (accelsim.simulate) is not available: {exc}") from None
+    result = simulate(arch, net, fidelity=fidelity)
+    return result.summary.iloc[0].to_dict(), result.layers
+
+
+def default_evaluator(fidelity: str = "fold") -> Evaluator:
+    """The simulator at ``fidelity`` as an evaluator (picklable, so processes can run it)."""
+    return functools.partial(simulate_point, fidelity=fidelity)
+
+
+def evaluator_id(evaluator: Evaluator) -> str:
+    """A stable name for an evaluator and its settings; part of every result key."""
+    if isinstance(evaluator, functools.partial):
+        args = ",".join(f"{k}={v}" for k, v in sorted(evaluator.keywords.items()))
+        return f"{evaluator_id(evaluator.func)}({args})"
+    named = evaluator if hasattr(evaluator, "__qualname__") else type(evaluator)  # a callable object: its class
+    return f"{named.__module__}.{named.__qualname__}"
+
+
+def warm_worker() -> None:
+    """Load the simulator's numba kernels from the on-disk cache (once per worker process)."""
+    try:
+        from accelsim.simulate import simulate
+    except ImportError:
+        return
+    from accelsim.spec.load import arch_from_dict, network_from_dict
+
+    arch = arch_from_dict({"name": "warm", "array": {"rows": 2, "cols": 2},
+                           "buffers": {"unified": {"size": "4KiB"}}})
+    net = network_from_dict({"name": "warm", "layers": [{"op": "gemm", "name": "g", "m": 2, "n": 2, "k": 2}]})
+    try:
+        simulate(arch, net)
+    except AccelsimError as exc:  # warming is an optimisation; the real run reports real problems
+        log.debug("warm-up run failed: %s", exc)
+
+
+def design_area_um2(arch: ArchSpec) -> float | None:
+    """Total chip area from :mod:`accelsim.cost` (``area(arch)``'s ``area_um2`` column), if built."""
+    try:
+        from accelsim.cost import area
+    except ImportError:
+        return None
+    return float(area(arch)["area_um2"].sum())
+
+
+def apply_scheme(net: Network, scheme_path: str | Path | None) -> Network:
+    """``net`` compressed by the scheme file (identity for None)."""
+    if scheme_path is None:
+        return net
+    try:
+        from accelsim.compress.scheme import apply_scheme as apply, load_scheme
+    except ImportError as exc:
+        raise NotAvailableError(f"{scheme_path}: compression schemes (accelsim.compress.scheme) are not "
+                                f"available: {exc}") from None
+    return apply(load_scheme(scheme_path), net)
+
+
+def prepare_network(workload: str | Path, scheme: str | Path | None = None, batch: int | None = None) -> Network:
+    """Load a workload (YAML, CSV or ONNX), set its batch, apply a compression scheme."""
+    return apply_scheme(load_workload(workload, batch=batch), scheme)
+
+
+def derived_metrics(summary: dict[str, Any], arch: ArchSpec) -> dict[str, float]:
+    """Latency in seconds and energy-delay product, from the summary's cycles and energy."""
+    out: dict[str, float] = {}
+    if summary.get("cycles") is not None:
+        out["latency_s"] = float(summary["cycles"]) / arch.clock_hz
+        if summary.get("energy_pj") is not None:
+            out["edp_pj_s"] = float(summary["energy_pj"]) * out["latency_s"]
+    return out
+
+
+def roofline_metrics(arch: ArchSpec) -> dict[str, float]:
+    """Peak MACs per cycle and DRAM bytes per cycle (absent when unlimited): the roofline's ceilings."""
+    out = {"peak_macs_per_cycle": float(arch.pes)}
+    bandwidth = arch.dram_bytes_per_cycle()
+    if bandwidth is not None:
+        out["dram_bytes_per_cycle"] = float(bandwidth)
+    return out

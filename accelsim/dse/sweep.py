@@ -1,0 +1,277 @@
+"""Running a sweep: plan every (design point, workload, scheme), compute what is missing, store, assemble.
+
+The plan is deterministic, every row has a key (a hash of the validated arch, the
+compressed network, the evaluator and its fidelity), and the :class:`ResultStore` keeps
+every finished row on disk. Running the same sweep again, after a crash or a kill,
+computes only the keys the store lacks; the assembled table has each planned row exactly
+once, in plan order, whichever executor computed it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import accelsim
+from accelsim.dse.evaluate import (Evaluator, NotAvailableError, default_evaluator, derived_metrics, evaluator_id,
+                                   prepare_network, roofline_metrics, warm_worker)
+from accelsim.dse.executors import make_executor, no_warm_up
+from accelsim.dse.pareto import pareto_front
+from accelsim.dse.space import DesignPoint, axis_unit, axis_value, content_hash, design_metrics, design_points
+from accelsim.dse.spec import NO_SCHEME, SweepSpec, load_sweep_spec
+from accelsim.dse.store import KEY, ResultStore, atomic_write
+from accelsim.errors import AccelsimError
+from accelsim.spec.arch import ArchSpec
+from accelsim.spec.fields import to_dict
+from accelsim.spec.workload import Network
+
+log = logging.getLogger(__name__)
+
+ID_COLUMNS = (KEY, "design", "workload", "scheme")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One row of the plan: a design point on one (compressed) network."""
+
+    key: str
+    point: DesignPoint
+    workload: str
+    scheme: str
+    net_id: int
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What a sweep run produced and how much work it took."""
+
+    spec: SweepSpec
+    points: pd.DataFrame
+    layers: pd.DataFrame | None
+    planned: int
+    computed: int
+    reused: int
+    rejected: int
+    seconds: float
+    directory: Path
+
+    @property
+    def points_per_second(self) -> float:
+        return self.computed / self.seconds if self.seconds > 0 else math.nan
+
+
+def evaluate_chunk(chunk: tuple[Evaluator, Network, list[tuple[str, ArchSpec]], bool]) -> list[tuple]:
+    """Evaluate points of one network: ``[(key, row, layers or None), ...]`` (runs in workers).
+
+    A point the models reject (an :class:`AccelsimError`, e.g. an unsupported precision)
+    becomes a row with its ``error`` message, so it is stored and not retried.
+    """
+    evaluator, net, items, keep_layers = chunk
+    out = []
+    for key, arch in items:
+        try:
+            summary, layers = evaluator(arch, net)
+            error = ""
+        except NotAvailableError:
+            raise
+        except AccelsimError as exc:
+            summary, layers, error = {}, None, str(exc)
+        row = {KEY: key, **summary, **derived_metrics(summary, arch), "error": error}
+        if keep_layers and layers is not None:
+            layers = layers.reset_index(drop=True)
+            layers.insert(0, "layer_index", range(len(layers)))
+            layers.insert(0, KEY, key)
+        out.append((key, row, layers if keep_layers else None))
+    return out
+
+
+def plan(spec: SweepSpec, evaluator: Evaluator) -> tuple[list[DesignPoint], list[Network], list[Task], int]:
+    """Design points, prepared networks and the ordered task list (and points rejected)."""
+    points, rejected = design_points(spec)
+    nets, labels = [], []
+    for workload in spec.workloads:
+        for scheme in spec.schemes:
+            scheme_path = None if scheme == NO_SCHEME else spec.path(scheme)
+            nets.append(prepare_network(spec.path(workload), scheme_path, spec.batch))
+            labels.append((Path(workload).stem, NO_SCHEME if scheme_path is None else Path(scheme).stem))
+    salt = [evaluator_id(evaluator), accelsim.__version__]
+    net_hashes = [content_hash(to_dict(net)) for net in nets]
+    tasks = [Task(content_hash([p.arch_hash, h, salt]), p, w, s, i)
+             for p in points for i, (h, (w, s)) in enumerate(zip(net_hashes, labels))]
+    return points, nets, tasks, rejected
+
+
+def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator, keep_layers: bool,
+            size: int) -> Iterator[tuple]:
+    for net_id, net in enumerate(nets):
+        mine = [t for t in tasks if t.net_id == net_id]
+        for start in range(0, len(mine), size):
+            yield evaluator, net, [(t.key, t.point.arch) for t in mine[start:start + size]], keep_layers
+
+
+def _plan_frame(spec: SweepSpec, tasks: Sequence[Task]) -> pd.DataFrame:
+    """Identity, axis and design columns of every planned row."""
+    metrics = {}
+    for task in tasks:
+        if task.point.index not in metrics:
+            arch = task.point.arch
+            metrics[task.point.index] = {**{p: axis_value(arch, p) for p in spec.axes}, **design_metrics(arch),
+                                         **roofline_metrics(arch)}
+    return pd.DataFrame([{KEY: t.key, "design": t.point.index, "workload": t.workload, "scheme": t.scheme,
+                          **metrics[t.point.index]} for t in tasks])
+
+
+def assemble(spec: SweepSpec, tasks: Sequence[Task], store: ResultStore, per_layer: bool
+             ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The sweep's tables from the store: planned rows that have results, in plan order."""
+    frame = _plan_frame(spec, tasks)
+    stored = store.points()
+    points = frame.merge(stored, on=KEY, how="inner") if len(frame) else frame
+    if "error" in points and not points["error"].fillna("").astype(bool).any():
+        points = points.drop(columns="error")
+    objectives = list(spec.objectives)
+    if objectives and all(o in points for o in objectives) and len(points):
+        ok = points["error"].fillna("").eq("") if "error" in points else pd.Series(True, index=points.index)
+        points["pareto"] = False
+        points.loc[ok, "pareto"] = pareto_front(points[ok], objectives, by=["workload"])
+    elif objectives:
+        log.warning("no Pareto column: objective(s) %s not produced by the models",
+                    ", ".join(o for o in objectives if o not in points))
+    layers = None
+    if per_layer and store.layers() is not None:
+        ids = frame[[c for c in frame.columns if c in ID_COLUMNS or c in spec.axes]]
+        layers = ids.merge(store.layers(), on=KEY, how="inner")
+    return points, layers
+
+
+def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layers: pd.DataFrame | None) -> None:
+    import io
+
+    for name, table in (("points", points), ("layers", layers)):
+        if table is None:
+            continue
+        sink = io.BytesIO()
+        table.to_parquet(sink, index=False)
+        atomic_write(directory / f"{name}.parquet", sink.getvalue())
+        atomic_write(directory / f"{name}.csv", table.to_csv(index=False).encode())
+    meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
+            "fidelity": spec.fidelity}
+    atomic_write(directory / "sweep.json", json.dumps(meta, indent=2).encode())
+
+
+def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, executor: str | Any = "local",
+              workers: int | None = None, scheduler: str | None = None, per_layer: bool | None = None,
+              evaluator: Evaluator | None = None, progress: bool = False, flush_seconds: float = 2.0
+              ) -> SweepOutcome:
+    """Run (or resume) a sweep and report what it computed. See :func:`sweep`."""
+    spec = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
+    per_layer = spec.per_layer if per_layer is None else per_layer
+    warm = warm_worker if evaluator is None else no_warm_up  # only the simulator has numba kernels to load
+    evaluator = evaluator or default_evaluator(spec.fidelity)
+    directory = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="accelsim-sweep-"))
+    points, nets, tasks, rejected = plan(spec, evaluator)
+    store = ResultStore(directory)
+    done = store.done_keys(with_layers=per_layer)
+    todo = [t for t in tasks if t.key not in done]
+    log.info("%s: %d rows planned, %d stored, %d to compute", spec.name, len(tasks), len(tasks) - len(todo),
+             len(todo))
+    start = time.perf_counter()
+    computed = 0
+    if todo:
+        owned = isinstance(executor, str)  # a caller's executor object stays open for the caller
+        pool = make_executor(executor, workers, scheduler, warm=warm) if owned else executor
+        try:
+            computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name)
+        finally:
+            if owned:
+                pool.close()
+    seconds = time.perf_counter() - start
+    table, layers = assemble(spec, tasks, store, per_layer)
+    _write_outputs(directory, spec, table, layers)
+    return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory)
+
+
+def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name) -> int:
+    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``."""
+    from tqdm.auto import tqdm
+
+    size = max(1, min(16, math.ceil(len(todo) / (4 * pool.workers))))
+    rows: list[dict[str, Any]] = []
+    layer_tables: list[pd.DataFrame] = []
+    computed = 0
+    last_flush = time.monotonic()
+
+    def flush():
+        nonlocal last_flush, computed
+        if rows:
+            store.write(pd.DataFrame(rows), pd.concat(layer_tables, ignore_index=True) if layer_tables else None)
+            computed += len(rows)
+            rows.clear()
+            layer_tables.clear()
+        last_flush = time.monotonic()
+
+    bar = tqdm(total=len(todo), desc=name, unit="pt", disable=not progress, smoothing=0.1)
+    try:
+        for results in pool.map_unordered(evaluate_chunk, _chunks(todo, nets, evaluator, per_layer, size)):
+            for _, row, layers in results:
+                rows.append(row)
+                if layers is not None:
+                    layer_tables.append(layers)
+            bar.update(len(results))
+            if time.monotonic() - last_flush >= flush_seconds:
+                flush()
+    finally:  # an interrupted sweep keeps everything it finished
+        flush()
+        bar.close()
+    return computed
+
+
+def sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, executor: str | Any = "local",
+          workers: int | None = None, scheduler: str | None = None, per_layer: bool | None = None,
+          evaluator: Evaluator | None = None, progress: bool = False) -> pd.DataFrame:
+    """Run a design-space sweep; one row per (design point, workload, scheme).
+
+    Parameters
+    ----------
+    spec : SweepSpec or path of a sweep YAML
+    output : directory of the result store; rerunning with the same one resumes (a
+        temporary directory if None)
+    executor : ``local`` (processes, all cores), ``serial``, ``dask``, or an executor object
+        from :mod:`accelsim.dse.executors` (left open)
+    workers : worker processes (default: all cores)
+    scheduler : Dask scheduler address (``tcp://host:8786``); implies ``executor="dask"``
+    per_layer : return one row per layer instead (with the point's columns); default from the spec
+    evaluator : ``evaluate(arch, net) -> (summary dict, layers DataFrame)``; default: the simulator
+    progress : show a progress bar (points done, rate, ETA)
+
+    Returns
+    -------
+    DataFrame with ``key, design, workload, scheme``, one column per axis (values in base
+    units: bytes, Hz), design metrics (``sram_bytes``, ``pes``, ``area_um2`` when the area
+    model exists), the simulator's totals, ``latency_s``, ``edp_pj_s`` (with energy), and
+    ``pareto`` (on the front of the spec's objectives within its workload).
+    """
+    outcome = run_sweep(spec, output, executor=executor, workers=workers, scheduler=scheduler, per_layer=per_layer,
+                        evaluator=evaluator, progress=progress)
+    return outcome.layers if outcome.layers is not None else outcome.points
+
+
+def read_results(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
+    """The tables a sweep wrote (points, per-layer rows or None) and its ``sweep.json`` metadata."""
+    directory = Path(directory)
+    path = directory / "points.parquet"
+    if not path.exists():
+        raise AccelsimError(f"{directory}: no points.parquet; run (or finish) `accelsim sweep` into it first")
+    layers_path = directory / "layers.parquet"
+    meta_path = directory / "sweep.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return pd.read_parquet(path), pd.read_parquet(layers_path) if layers_path.exists() else None, meta

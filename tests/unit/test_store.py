@@ -1,0 +1,85 @@
+"""The result store: atomic verified parts, corruption detected and moved aside, each key once."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+
+from accelsim.dse.store import ResultStore
+
+
+def rows(keys, value=1.0):
+    return pd.DataFrame({"key": keys, "cycles": [len(k) * 10 for k in keys], "energy_pj": value})
+
+
+def test_written_rows_read_back(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(rows(["a", "bb"]))
+    store.write(rows(["ccc"]))
+    again = ResultStore(tmp_path).points().sort_values("key").reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, rows(["a", "bb", "ccc"]))
+    assert ResultStore(tmp_path).done_keys() == {"a", "bb", "ccc"}
+
+
+def test_a_key_stored_twice_is_read_once(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(rows(["a", "b"]))
+    store.write(rows(["b", "c"]))
+    assert sorted(ResultStore(tmp_path).points()["key"]) == ["a", "b", "c"]
+
+
+def test_duplicate_keys_in_one_write_are_refused(tmp_path):
+    with pytest.raises(ValueError):
+        ResultStore(tmp_path).write(rows(["a", "a"]))
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty"])
+def test_damaged_part_is_detected_and_moved_aside(tmp_path, damage, caplog):
+    store = ResultStore(tmp_path)
+    store.write(rows(["a"]))
+    bad = store.write(rows(["b", "c"]))
+    data = bad.read_bytes()
+    if damage == "truncate":
+        bad.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":  # same size, one byte changed in the middle
+        bad.write_bytes(data[:100] + bytes([data[100] ^ 0xFF]) + data[101:])
+    else:
+        bad.write_bytes(b"")
+    with caplog.at_level(logging.WARNING):
+        assert ResultStore(tmp_path).done_keys() == {"a"}
+    assert "corrupt" in caplog.text
+    assert not bad.exists() and (tmp_path / "corrupt" / bad.name).exists()
+
+
+def test_leftover_temporary_files_are_ignored_and_removed(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(rows(["a"]))
+    (store.parts / ".tmp-123-points-deadbeef.parquet").write_bytes(b"PAR1 half a file")
+    assert ResultStore(tmp_path).done_keys() == {"a"}
+    assert not list(store.parts.glob(".tmp-*"))
+
+
+def test_points_whose_layers_part_is_lost_are_recomputed(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(rows(["a"]), pd.DataFrame({"key": ["a"], "layer_index": [0], "cycles": [5]}))
+    store.write(rows(["b"]), pd.DataFrame({"key": ["b"], "layer_index": [0], "cycles": [7]}))
+    next(store.parts.glob("layers-*.parquet")).unlink()
+    fresh = ResultStore(tmp_path)
+    assert len(fresh.done_keys(with_layers=True)) == 1
+    assert fresh.done_keys() == fresh.done_keys(with_layers=True)
+
+
+def test_with_layers_counts_failed_points_as_done(tmp_path):
+    store = ResultStore(tmp_path)
+    store.write(pd.DataFrame({"key": ["a", "b"], "error": ["", "unsupported precision"]}))
+    assert store.done_keys(with_layers=True) == {"b"}
+
+
+def test_a_file_is_not_a_store(tmp_path):
+    (tmp_path / "f").write_text("x")
+    from accelsim.errors import AccelsimError
+
+    with pytest.raises(AccelsimError, match="expected a results directory"):
+        ResultStore(tmp_path / "f")
