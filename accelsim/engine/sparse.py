@@ -169,6 +169,8 @@ def sparse_gemm_counts(arch: ArchSpec, m: int, n: int, k: int, *, weight_mask: n
     w_density = float(wmask.mean()) if wmask is not None else weight_density
     a_density = float(amask.mean()) if amask is not None else act_density
     layer_nm = parse_nm(weight_pattern)
+    if layer_nm is not None and wmask is None:   # an n:m tensor keeps at most n/m of its values
+        w_density = min(w_density, layer_nm[0] / layer_nm[1])
     hw_nm = native_pattern(spec.structured, *layer_nm) if layer_nm else None
     args = (array.rows, array.cols, array.dataflow)
     out: dict = {}

@@ -115,3 +115,11 @@ def test_density_one_equals_dense_for_every_mode():
         stat = sparse_gemm_counts(a, 37, 11, 29, weight_density=1.0, act_density=1.0)
         keys = ("cycles", "mac_ops", "gated_macs", "skipped_macs", "weight_data_bytes", "weight_metadata_bytes")
         assert {x: ones[x] for x in keys} == {x: dense[x] for x in keys} == {x: stat[x] for x in keys}
+
+
+def test_nm_density_only_gates_the_empty_slots():
+    """1:4 weights (density 1/4 from the pattern) run as 2:4 with gating, no mask: m = 10,
+    k = 64, n = 8 -> 32 x 8 = 256 slots of which 64 x 8 / 4 = 128 hold weights; the other
+    128 slots x 10 rows are gated."""
+    got = sparse_gemm_counts(arch(mode=SparsityMode.GATE), 10, 8, 64, weight_pattern="1:4")
+    assert (got["mac_ops"], got["gated_macs"], got["skipped_macs"]) == (1280, 1280, 10 * 8 * 32)
