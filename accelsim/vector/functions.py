@@ -33,7 +33,7 @@ from accelsim.spec.workload import (
     Eltwise, EltwiseKind, ImplKind, Layer, NonlinearImpl, Nonlinear, Op, Pool, PoolKind,
 )
 from accelsim.vector import approx
-from accelsim.vector.program import Pass, Program, VectorOp, merge, ops
+from accelsim.vector.program import Pass, Program, VectorOp, merge, ops, scaled
 
 LAYERNORM_EPS = 1e-5
 """Added to the variance before 1/sqrt (PyTorch's LayerNorm default)."""
@@ -244,7 +244,7 @@ def _nonlinear_program(op: Op, impl: NonlinearImpl) -> Program:
         ))
     if op in (Op.LAYERNORM, Op.RMSNORM):
         if integer:
-            inv_std = merge(approx.scaled(approx.ISQRT_ITERATION_OPS, approx.ISQRT_MAX_ITERATIONS),
+            inv_std = merge(scaled(approx.ISQRT_ITERATION_OPS, approx.ISQRT_MAX_ITERATIONS),
                             ops(IDIV=2))  # var // n, 2^31 // std
             scale_ops = ops(IMUL=2, SHIFT=1, IADD=1)  # * factor, >> , affine
         else:
