@@ -62,3 +62,12 @@ PE_STAT_TOP_WORDS = 4  # operand words that entered at the top edge
 PE_STAT_BOTTOM_WORDS = 5  # results that left at the bottom edge into the output accumulators
 PE_STAT_SATURATIONS = 6  # additions clipped by a saturating accumulator
 PE_STAT_COUNT = 7
+
+# Columns of the per-cycle trace of accelsim.kernels.cycle (words or bytes in that cycle)
+CYC_TRACE_IFMAP_SRAM_READS = 0
+CYC_TRACE_FILTER_SRAM_READS = 1
+CYC_TRACE_OFMAP_SRAM_WRITES = 2
+CYC_TRACE_OFMAP_SRAM_READS = 3
+CYC_TRACE_DRAM_READ_BYTES = 4
+CYC_TRACE_DRAM_WRITE_BYTES = 5
+CYC_TRACE_COLUMNS = 6

@@ -1,0 +1,129 @@
+"""The ``cycle`` fidelity: a layer's schedule stepped cycle by cycle with its memory system.
+
+:func:`run_layer` returns the same ``codes.STAT_*`` counters as :func:`accelsim.engine.fold.run_layer`
+(so ``simulate`` names them the same way); :func:`trace_layer` returns the per-cycle SRAM and
+DRAM traffic (SCALE-Sim's trace files, only when asked for: a counting pass sizes the array).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from accelsim.errors import UnsupportedError
+from accelsim.kernels import codes
+from accelsim.kernels.cycle import run_cycle_native
+from accelsim.kernels.systolic import fold_durations
+from accelsim.lower.gemm import DENSE_RATE, MacRate, lower_layer
+from accelsim.lower.schedule import TRAFFIC, TileSchedule
+from accelsim.lower.tiling import fixed_schedule
+from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
+from accelsim.spec.workload import Layer
+
+TRACE_COLUMNS = ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "ofmap_sram_reads",
+                 "dram_read_bytes", "dram_write_bytes")
+
+
+def _memory_args(arch: ArchSpec) -> tuple:
+    """DRAM channels and bandwidths, SRAM buffers and port widths, as kernel arrays."""
+    channel = np.zeros(4, np.int64)
+    bw_num = np.zeros(4, np.int64)
+    bw_den = np.ones(4, np.int64)
+    buffer_of = np.zeros(4, np.int64)
+    read_words = np.ones(4, np.int64)
+    write_words = np.ones(4, np.int64)
+    separate = bool(arch.dram.per_operand)
+    for column, traffic in enumerate(TRAFFIC):
+        operand = traffic.split("_")[0]
+        ch = OPERANDS.index(operand) if separate else 0
+        channel[column] = ch
+        bandwidth = arch.dram_bytes_per_cycle(operand)
+        if bandwidth is not None:  # nearest fraction, denominator <= 1000 (as the fold model)
+            ratio = Fraction(bandwidth).limit_denominator(1000)
+            bw_num[ch], bw_den[ch] = ratio.numerator, ratio.denominator
+        own = getattr(arch.buffers, operand) is not None
+        buffer = OPERANDS.index(operand) if own else 3
+        buffer_of[column] = buffer
+        spec = arch.buffers.for_operand(operand)
+        width = max(1, spec.port_width_bits // spec.word_bits)
+        read_words[buffer] = width * max(1, spec.ports - 1)
+        write_words[buffer] = width
+    return channel, bw_num, bw_den, buffer_of, read_words, write_words
+
+
+def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int = 1,
+                 trace: np.ndarray | None = None) -> np.ndarray:
+    """``codes.STAT_*`` counters of one repeat of ``schedule``, stepped cycle by cycle."""
+    channel, bw_num, bw_den, buffer_of, read_words, write_words = _memory_args(arch)
+    buffers = arch.buffers
+    prefetch = buffers.for_operand("ifmap").double_buffered and buffers.for_operand("filter").double_buffered
+    stats = np.zeros(codes.N_STATS, np.int64)
+    if trace is None:
+        trace = np.zeros((0, codes.CYC_TRACE_COLUMNS), np.int64)
+    cycles, _ = run_cycle_native(
+        schedule.dataflow, schedule.array_rows, schedule.array_cols, schedule.preload_overlap,
+        cycles_per_product, schedule.rows_used, schedule.cols_used, schedule.stream_cycles,
+        schedule.sram_words, schedule.dram_bytes, channel, bw_num, bw_den, arch.dram.latency_cycles,
+        prefetch, buffers.for_operand("ofmap").double_buffered, buffer_of, read_words, write_words, trace, stats)
+    durations = np.empty(schedule.folds, np.int64)
+    compute = fold_durations(schedule.dataflow, schedule.array_rows, schedule.preload_overlap,
+                             schedule.rows_used, schedule.cols_used, schedule.stream_cycles, durations)
+    pes = schedule.rows_used * schedule.cols_used
+    dram = schedule.dram_words.sum(axis=0)
+    stats[codes.STAT_CYCLES] = cycles
+    stats[codes.STAT_COMPUTE_CYCLES] = compute
+    stats[codes.STAT_STALL_CYCLES] = cycles - compute
+    stats[codes.STAT_CYCLES_INCL_PREFETCH] = cycles
+    stats[codes.STAT_FOLDS] = schedule.folds
+    stats[codes.STAT_MAPPED_PES] = pes.sum()
+    stats[codes.STAT_BUSY_PE_CYCLES] = (pes * schedule.stream_cycles).sum()
+    stats[codes.STAT_UTIL_PE_CYCLES] = compute * schedule.array_rows * schedule.array_cols
+    stats[codes.STAT_IFMAP_DRAM_READS] = dram[codes.TRAFFIC_IFMAP]
+    stats[codes.STAT_FILTER_DRAM_READS] = dram[codes.TRAFFIC_FILTER]
+    stats[codes.STAT_OFMAP_DRAM_WRITES] = dram[codes.TRAFFIC_OFMAP_WRITE]
+    stats[codes.STAT_OFMAP_DRAM_READS] = dram[codes.TRAFFIC_OFMAP_READ]
+    return stats
+
+
+def _schedule(layer: Layer, arch: ArchSpec, rate: MacRate) -> tuple[TileSchedule, int] | None:
+    if arch.timing_model is TimingModel.SCALESIM:
+        raise UnsupportedError(f"layer {layer.name}: the cycle fidelity steps the native timing and memory "
+                               "model; use fidelity 'fold' or 'pe' for SCALE-Sim timing")
+    problem = lower_layer(layer, arch.timing_model)
+    if problem is None:
+        return None
+    bits = layer.compression
+    schedule = fixed_schedule(problem, arch, rate=rate, weight_bits=bits.weight_bits, act_bits=bits.act_bits)
+    return schedule, problem.repeats
+
+
+def run_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> np.ndarray | None:
+    """int64 ``codes.STAT_*`` counters of ``layer`` on ``arch``, or ``None`` for vector work.
+
+    Repeats (conv groups, attention heads) are identical schedules run back to back: one is
+    stepped and its counters multiplied.
+    """
+    lowered = _schedule(layer, arch, rate)
+    if lowered is None:
+        return None
+    schedule, repeats = lowered
+    return run_schedule(schedule, arch, rate.cycles_per_product) * repeats
+
+
+def trace_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> pd.DataFrame:
+    """Per-cycle SRAM words and DRAM bytes of one repeat of ``layer`` (one row per cycle).
+
+    A counting pass finds the number of cycles, then a second pass fills the trace.
+    """
+    lowered = _schedule(layer, arch, rate)
+    if lowered is None:
+        return pd.DataFrame(columns=["cycle", *TRACE_COLUMNS])
+    schedule, _ = lowered
+    cycles = int(run_schedule(schedule, arch, rate.cycles_per_product)[codes.STAT_CYCLES])
+    trace = np.zeros((cycles, codes.CYC_TRACE_COLUMNS), np.int64)
+    run_schedule(schedule, arch, rate.cycles_per_product, trace)
+    frame = pd.DataFrame(trace, columns=list(TRACE_COLUMNS))
+    frame.insert(0, "cycle", np.arange(cycles, dtype=np.int64))
+    return frame

@@ -1,0 +1,291 @@
+"""Cycle-by-cycle systolic array with its memory system: the ``cycle`` fidelity.
+
+Every cycle the kernel steps the array's edges (which rows and columns take an operand word,
+which columns emit a result, in the wave conventions of :mod:`.pe`), the SRAM ports that
+supply them, and the DRAM channels that fill and drain the SRAM. Time O(cycles x (rows +
+cols)), memory O(folds + rows + cols); a trace is written only when asked for.
+
+Memory system (the native model of ``docs/timing_models.md`` stepped per cycle):
+
+* DRAM: each channel moves ``bw_num / bw_den`` bytes per cycle from the request at the head
+  of its FIFO (left-over bytes of a cycle go to the next request); a request's data arrive
+  ``latency`` cycles after its last byte moved (pipelined). ``bw_num = 0``: unlimited (data
+  arrive at once, no latency).
+* Fold ``f+1``'s operand tiles are requested when fold ``f`` starts loading (double-buffered
+  input SRAM) or when fold ``f`` ends; fold ``f``'s outputs are requested when it ends; a
+  partial-sum read-back is requested once the previous fold's outputs have drained.
+* A fold starts loading (ws/is) or computing (os) at the cycle its timing rule allows *and*
+  its tiles have arrived *and* the output buffer it will write has drained: the buffer of fold
+  ``f-2`` (double-buffered output SRAM) or ``f-1`` (single), if that fold has finished (a fold
+  still computing is not waiting for DRAM). Until then the controller waits while the array
+  keeps computing and draining earlier folds.
+* SRAM ports: each buffer reads ``read_words`` and writes ``write_words`` words per cycle;
+  a cycle whose edge words exceed them freezes the whole array for the extra cycles (DRAM
+  keeps moving). Banks only set the port width: no bank conflicts are modelled.
+"""
+
+import numpy as np
+
+from accelsim.kernels._jit import kernel
+from accelsim.kernels.codes import (
+    CYC_TRACE_DRAM_READ_BYTES, CYC_TRACE_DRAM_WRITE_BYTES, CYC_TRACE_FILTER_SRAM_READS,
+    CYC_TRACE_IFMAP_SRAM_READS, CYC_TRACE_OFMAP_SRAM_READS, CYC_TRACE_OFMAP_SRAM_WRITES, DATAFLOW_IS,
+    DATAFLOW_OS, STAT_DRAM_READ_BYTES, STAT_DRAM_WRITE_BYTES, STAT_FILTER_SRAM_READS, STAT_IFMAP_SRAM_READS,
+    STAT_OFMAP_SRAM_READS, STAT_OFMAP_SRAM_WRITES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
+    TRAFFIC_OFMAP_WRITE,
+)
+from accelsim.kernels.pe import _wave_fold
+
+_NEVER = np.int64(2**62)
+_ISSUED = np.int64(2**62 - 1)  # arrival of a request on a channel FIFO, not yet known
+
+
+@kernel
+def _issue(f, x, g, nbytes, channel, bw_num, queue, tail, remaining, arrival):
+    """Request traffic ``(f, x)`` at cycle ``g``: onto its channel's FIFO, or there at once."""
+    ch = channel[x]
+    if nbytes[f, x] == 0 or bw_num[ch] == 0:
+        arrival[f, x] = g
+        return
+    remaining[f, x] = nbytes[f, x]
+    arrival[f, x] = _ISSUED
+    queue[ch, tail[ch]] = f * 4 + x
+    tail[ch] += 1
+
+
+@kernel
+def _serve(ch, g, bw_num, bw_den, latency, queue, head, tail, credit, remaining, arrival, moved):
+    """One cycle of DRAM channel ``ch``: bytes moved per traffic class are added to ``moved``."""
+    if head[ch] == tail[ch]:
+        credit[ch] = 0  # an idle channel saves nothing up
+        return
+    credit[ch] += bw_num[ch]  # in 1/bw_den bytes
+    while head[ch] < tail[ch]:
+        req = queue[ch, head[ch]]
+        f = req // 4
+        x = req % 4
+        n = min(remaining[f, x], credit[ch] // bw_den[ch])
+        remaining[f, x] -= n
+        credit[ch] -= n * bw_den[ch]
+        moved[x] += n
+        if remaining[f, x] > 0:
+            return
+        arrival[f, x] = g + 1 + latency
+        head[ch] += 1
+
+
+@kernel
+def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_used, cols_used, stream_cycles,
+                     sram_words, dram_bytes, channel, bw_num, bw_den, latency, prefetch_overlap,
+                     drain_overlap, buffer_of, read_words, write_words, trace, stats):
+    """Step one schedule cycle by cycle; returns ``(cycles, sram_freeze_cycles)``.
+
+    Parameters
+    ----------
+    dataflow : int
+        ``DATAFLOW_*``.
+    rows, cols : int
+        Array size.
+    overlap : bool
+        ws/is ``preload_overlap`` (ignored for os).
+    cycles_per_product : int
+        Cycles per stream step (a word enters a row once every that many cycles).
+    rows_used, cols_used, stream_cycles : int64[F]
+        Fold shapes (``TileSchedule``).
+    sram_words : int64[F, 4]
+        Words per traffic class (``TRAFFIC_*``): a fold writes (reads back) its outputs through
+        the SRAM only where its ``OFMAP_WRITE`` (``OFMAP_READ``) entry is non-zero.
+    dram_bytes : int64[F, 4]
+        Bytes each fold moves over DRAM per traffic class.
+    channel : int64[4]
+        DRAM channel (0..3) of each traffic class.
+    bw_num, bw_den : int64[4]
+        Bandwidth of each channel in bytes per cycle, ``bw_num / bw_den`` (``bw_num = 0``: unlimited).
+    latency : int
+        DRAM latency in cycles.
+    prefetch_overlap, drain_overlap : bool
+        Double-buffered input / output SRAM.
+    buffer_of : int64[4]
+        SRAM buffer (0..3) of each traffic class.
+    read_words, write_words : int64[4]
+        Words per cycle each buffer's read and write ports move.
+    trace : int64[n, CYC_TRACE_COLUMNS]
+        Per-cycle trace, written for the first ``n`` cycles (``n = 0``: no trace).
+    stats : int64[N_STATS]
+        Counters, added to: SRAM words at the edges, DRAM bytes moved.
+    """
+    n_folds = rows_used.shape[0]
+    q = cycles_per_product
+    is_os = dataflow == DATAFLOW_OS
+    left_class = TRAFFIC_FILTER if dataflow == DATAFLOW_IS else TRAFFIC_IFMAP
+    top_class = TRAFFIC_IFMAP if dataflow == DATAFLOW_IS else TRAFFIC_FILTER
+    # controller, in array time a (the wall clock g also counts the SRAM freezes)
+    load_start = np.zeros(n_folds, np.int64)  # ws/is: load start; os: fold start
+    stream_start = np.zeros(n_folds, np.int64)
+    end = np.full(n_folds, -1, np.int64)
+    exits = np.zeros(n_folds, np.int64)
+    ended = np.zeros(n_folds, np.int64)  # folds that ended this cycle
+    p_stream = np.zeros(rows, np.int64)
+    p_load = np.zeros(cols, np.int64)
+    p_exit = np.zeros(cols, np.int64)
+    # DRAM: one FIFO per channel, at most 4 requests per fold
+    remaining = np.zeros((n_folds, 4), np.int64)
+    arrival = np.full((n_folds, 4), _NEVER, np.int64)
+    queue = np.zeros((4, 4 * n_folds), np.int64)
+    head = np.zeros(4, np.int64)
+    tail = np.zeros(4, np.int64)
+    credit = np.zeros(4, np.int64)
+    moved = np.zeros(4, np.int64)
+    reads = np.zeros(4, np.int64)  # per buffer, words this cycle
+    writes = np.zeros(4, np.int64)
+    for x in (TRAFFIC_IFMAP, TRAFFIC_FILTER):
+        _issue(0, x, 0, dram_bytes, channel, bw_num, queue, tail, remaining, arrival)
+    for f in range(n_folds):
+        if dram_bytes[f, TRAFFIC_OFMAP_READ] == 0:
+            arrival[f, TRAFFIC_OFMAP_READ] = 0
+    psum_next = 1  # next fold whose partial sums may need reading back
+    scheduled = 0
+    done = 0
+    drained = 0  # folds whose outputs have reached DRAM, in order
+    a = 0
+    g = 0
+    frozen_until = 0
+    freezes = 0
+    array_done = 0  # wall cycle after the last result left the array
+    while done < n_folds or drained < n_folds:
+        # 1. DRAM channels
+        moved[:] = 0
+        for ch in range(4):
+            _serve(ch, g, bw_num, bw_den, latency, queue, head, tail, credit, remaining, arrival, moved)
+        while drained < n_folds and arrival[drained, TRAFFIC_OFMAP_WRITE] <= g:
+            drained += 1
+        while psum_next < n_folds and arrival[psum_next - 1, TRAFFIC_OFMAP_WRITE] <= g:
+            if dram_bytes[psum_next, TRAFFIC_OFMAP_READ] > 0:
+                _issue(psum_next, TRAFFIC_OFMAP_READ, g, dram_bytes, channel, bw_num, queue, tail, remaining,
+                       arrival)
+            psum_next += 1
+        read_bytes = moved[TRAFFIC_IFMAP] + moved[TRAFFIC_FILTER] + moved[TRAFFIC_OFMAP_READ]
+        write_bytes = moved[TRAFFIC_OFMAP_WRITE]
+        stats[STAT_DRAM_READ_BYTES] += read_bytes
+        stats[STAT_DRAM_WRITE_BYTES] += write_bytes
+        if g < trace.shape[0]:
+            trace[g, CYC_TRACE_DRAM_READ_BYTES] = read_bytes
+            trace[g, CYC_TRACE_DRAM_WRITE_BYTES] = write_bytes
+        if g < frozen_until or done == n_folds:
+            g += 1
+            continue
+        # 2. controller: the next fold starts when its rule allows, its tiles are in, and the
+        #    output buffer it will write has drained
+        if scheduled < n_folds:
+            f = scheduled
+            if f == 0:
+                allowed = True
+            elif not is_os and overlap:
+                allowed = a >= stream_start[f - 1]
+            else:
+                allowed = end[f - 1] >= 0 and a >= end[f - 1]
+            older = f - 2 if drain_overlap else f - 1
+            ready = arrival[f, TRAFFIC_IFMAP] <= g and arrival[f, TRAFFIC_FILTER] <= g \
+                and arrival[f, TRAFFIC_OFMAP_READ] <= g \
+                and (older < 0 or end[older] < 0 or arrival[older, TRAFFIC_OFMAP_WRITE] <= g)
+            if allowed and ready:
+                load_start[f] = a
+                if is_os:
+                    stream_start[f] = a
+                elif f == 0:
+                    stream_start[f] = a + rows_used[f]
+                else:
+                    stream_start[f] = max(a + rows_used[f], stream_start[f - 1] + stream_cycles[f - 1])
+                scheduled += 1
+                if prefetch_overlap and f + 1 < n_folds:
+                    for x in (TRAFFIC_IFMAP, TRAFFIC_FILTER):
+                        _issue(f + 1, x, g, dram_bytes, channel, bw_num, queue, tail, remaining, arrival)
+        # 3. words crossing the array edges in array cycle a
+        left_words = 0
+        top_words = 0
+        out_words = 0
+        back_words = 0
+        n_ended = 0
+        if is_os:
+            if scheduled > done:
+                f = done
+                c = a - load_start[f]
+                t_len = stream_cycles[f]
+                last_mac = t_len + rows_used[f] + cols_used[f] - 3
+                if c <= last_mac:
+                    for i in range(rows_used[f]):
+                        if 0 <= c - i < t_len and (c - i) % q == 0:
+                            left_words += 1
+                    for j in range(cols_used[f]):
+                        if 0 <= c - j < t_len and (c - j) % q == 0:
+                            top_words += 1
+                else:
+                    if rows - (c - last_mac) < rows_used[f]:
+                        out_words = cols_used[f]
+                    if c == last_mac + rows:
+                        end[f] = a + 1
+                        ended[n_ended] = f
+                        n_ended += 1
+                        done += 1
+        else:
+            for i in range(rows):
+                p, active = _wave_fold(a - i, stream_start, stream_cycles, scheduled, p_stream[i])
+                p_stream[i] = p
+                if active and i < rows_used[p] and (a - i - stream_start[p]) % q == 0:
+                    left_words += 1
+            for j in range(cols):
+                p, active = _wave_fold(a - j, load_start, rows_used, scheduled, p_load[j])
+                p_load[j] = p
+                if active and j < cols_used[p]:
+                    top_words += 1
+            for j in range(cols):
+                u = a - j - (rows - 1)
+                p, active = _wave_fold(u, stream_start, stream_cycles, scheduled, p_exit[j])
+                p_exit[j] = p
+                if active and j < cols_used[p]:
+                    if (u - stream_start[p]) % q == q - 1:
+                        out_words += sram_words[p, TRAFFIC_OFMAP_WRITE] > 0
+                        back_words += sram_words[p, TRAFFIC_OFMAP_READ] > 0
+                    exits[p] += 1
+                    if exits[p] == stream_cycles[p] * cols_used[p]:
+                        end[p] = a + 1
+                        ended[n_ended] = p
+                        n_ended += 1
+                        done += 1
+        # 4. SRAM ports: the array waits until every buffer has moved this cycle's words
+        reads[:] = 0
+        writes[:] = 0
+        reads[buffer_of[left_class]] += left_words
+        reads[buffer_of[top_class]] += top_words
+        reads[buffer_of[TRAFFIC_OFMAP_READ]] += back_words
+        writes[buffer_of[TRAFFIC_OFMAP_WRITE]] += out_words
+        freeze = 0
+        for b in range(4):
+            freeze = max(freeze, (reads[b] + read_words[b] - 1) // read_words[b] - 1,
+                         (writes[b] + write_words[b] - 1) // write_words[b] - 1)
+        ifmap_words = left_words if left_class == TRAFFIC_IFMAP else top_words
+        filter_words = top_words if left_class == TRAFFIC_IFMAP else left_words
+        stats[STAT_IFMAP_SRAM_READS] += ifmap_words
+        stats[STAT_FILTER_SRAM_READS] += filter_words
+        stats[STAT_OFMAP_SRAM_WRITES] += out_words
+        stats[STAT_OFMAP_SRAM_READS] += back_words
+        if g < trace.shape[0]:
+            trace[g, CYC_TRACE_IFMAP_SRAM_READS] = ifmap_words
+            trace[g, CYC_TRACE_FILTER_SRAM_READS] = filter_words
+            trace[g, CYC_TRACE_OFMAP_SRAM_WRITES] = out_words
+            trace[g, CYC_TRACE_OFMAP_SRAM_READS] = back_words
+        # 5. folds that ended send their outputs to DRAM and, without prefetch, fetch the next
+        g_next = g + 1 + freeze
+        for e in range(n_ended):
+            f = ended[e]
+            _issue(f, TRAFFIC_OFMAP_WRITE, g_next, dram_bytes, channel, bw_num, queue, tail, remaining, arrival)
+            if not prefetch_overlap and f + 1 < n_folds:
+                for x in (TRAFFIC_IFMAP, TRAFFIC_FILTER):
+                    _issue(f + 1, x, g_next, dram_bytes, channel, bw_num, queue, tail, remaining, arrival)
+        if n_ended:
+            array_done = g_next
+        frozen_until = g_next
+        freezes += freeze
+        a += 1
+        g += 1
+    return max(array_done, arrival[n_folds - 1, TRAFFIC_OFMAP_WRITE]), freezes
