@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from accelsim.engine import fold, vector
+from accelsim.engine import cycle, fold, pe, vector
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, MacRate
 from accelsim.result import Result, layer_frame, summary_frame
@@ -34,8 +34,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     arch, net
         Loaded specs (``accelsim.load_arch`` / ``accelsim.load_workload``).
     fidelity
-        ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` and ``"pe"`` arrive with
-        their own models.
+        ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` (every cycle, with SRAM
+        ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
+        synthetic operands; ideal memory).
     mac_rate
         Per-layer MAC rate (see :class:`accelsim.lower.MacRate`).
 
@@ -45,12 +46,11 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     """
     if fidelity not in FIDELITIES:
         raise UnsupportedError(f"unknown fidelity {fidelity!r}; expected one of {', '.join(FIDELITIES)}")
-    if fidelity != "fold":
-        raise UnsupportedError(f"fidelity {fidelity!r} is not available yet (issue #4); use 'fold'")
+    engine = {"fold": fold, "cycle": cycle, "pe": pe}[fidelity]
     stats = np.zeros((len(net.layers), fold.N_STATS), dtype=np.int64)
     costed = np.zeros(len(net.layers), dtype=bool)
     for index, layer in enumerate(net.layers):
-        counters = fold.run_layer(layer, arch, mac_rate(layer, arch))
+        counters = engine.run_layer(layer, arch, mac_rate(layer, arch))
         if counters is not None:
             stats[index] = counters
             costed[index] = True

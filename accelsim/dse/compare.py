@@ -24,8 +24,13 @@ _ERROR = re.compile(r"error")
 RATIOS = (("speedup", "latency_s", True), ("energy_ratio", "energy_pj", False), ("edp_ratio", "edp_pj_s", False))
 
 
-def _label(item, loaded) -> str:
-    return loaded.name if not isinstance(item, (str, Path)) else Path(item).stem
+def _labels(items: Sequence, loaded: Sequence) -> list[str]:
+    """Each spec's ``name``; file stems instead when names repeat (two variants of one design)."""
+    names = [spec.name for spec in loaded]
+    if len(set(names)) == len(names):
+        return names
+    return [Path(item).stem if isinstance(item, (str, Path)) else f"{spec.name}#{i}"
+            for i, (item, spec) in enumerate(zip(items, loaded))]
 
 
 def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network | str | Path],
@@ -42,14 +47,13 @@ def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network 
     arch_specs = [(a if isinstance(a, ArchSpec) else load_arch(a)) for a in archs]
     nets = [(w if isinstance(w, Network) else load_workload(w, batch=batch)) for w in workloads]
     rows = []
-    for arch_item, arch in zip(archs, arch_specs):
+    for arch_label, arch in zip(_labels(archs, arch_specs), arch_specs):
         area = design_area_um2(arch)
-        for net_item, net in zip(workloads, nets):
+        for net_label, net in zip(_labels(workloads, nets), nets):
             for scheme in schemes or (None,):
                 summary, _ = evaluator(arch, apply_scheme(net, None if scheme in (None, NO_SCHEME) else scheme))
-                row = {"arch": _label(arch_item, arch), "workload": _label(net_item, net),
-                       "scheme": NO_SCHEME if scheme in (None, NO_SCHEME) else Path(scheme).stem,
-                       **summary, **derived_metrics(summary, arch)}
+                row = {**summary, **derived_metrics(summary, arch), "arch": arch_label, "workload": net_label,
+                       "scheme": NO_SCHEME if scheme in (None, NO_SCHEME) else Path(scheme).stem}
                 if area is not None:
                     row["area_um2"] = area
                 if "dram_read_bytes" in row and "dram_write_bytes" in row:

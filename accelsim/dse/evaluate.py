@@ -74,12 +74,13 @@ def warm_worker() -> None:
 
 
 def design_area_um2(arch: ArchSpec) -> float | None:
-    """Total chip area from :mod:`accelsim.cost` (``area(arch)``'s ``area_um2`` column), if built."""
+    """Total chip area from :mod:`accelsim.cost` (the ``total`` row of ``area(arch)``), if built."""
     try:
         from accelsim.cost import area
     except ImportError:
         return None
-    return float(area(arch)["area_um2"].sum())
+    table = area(arch)
+    return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
 
 
 def apply_scheme(net: Network, scheme_path: str | Path | None) -> Network:
@@ -91,7 +92,7 @@ def apply_scheme(net: Network, scheme_path: str | Path | None) -> Network:
     except ImportError as exc:
         raise NotAvailableError(f"{scheme_path}: compression schemes (accelsim.compress.scheme) are not "
                                 f"available: {exc}") from None
-    return apply(load_scheme(scheme_path), net)
+    return apply(net, load_scheme(scheme_path))
 
 
 def prepare_network(workload: str | Path, scheme: str | Path | None = None, batch: int | None = None) -> Network:

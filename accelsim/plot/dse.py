@@ -73,7 +73,7 @@ def pareto(points: pd.DataFrame, x: str = "latency_s", y: str = "energy_pj", col
                    label=f"Pareto front ({len(front)})")
         ax.set_xlabel(label(x, units))
         ax.set_ylabel(label(y, units))
-        ax.set_title(f"{workload}: {len(sub)} designs" if workload is not None else f"{len(sub)} designs")
+        ax.set_title(f"{workload}: {len(sub)} points" if workload is not None else f"{len(sub)} points")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
     return fig
@@ -94,7 +94,7 @@ def breakdown(layers: pd.DataFrame, title: str = "") -> Figure:
     """A stacked bar per layer: energy by component, or compute and stall cycles."""
     columns, unit = breakdown_columns(layers)
     names = layers["layer"].astype(str) if "layer" in layers else layers.index.astype(str)
-    fig = Figure(figsize=(max(6.4, 0.22 * len(layers) + 2), 4.8), layout="constrained")
+    fig = Figure(figsize=(min(24.0, max(6.4, 0.22 * len(layers) + 2)), 4.8), layout="constrained")
     ax = fig.add_subplot()
     bottom = np.zeros(len(layers))
     positions = np.arange(len(layers))
@@ -111,29 +111,42 @@ def breakdown(layers: pd.DataFrame, title: str = "") -> Figure:
 
 
 def heatmap(points: pd.DataFrame, x_axis: str, y_axis: str, metric: str = "utilization",
-            units: Mapping[str, str] | None = None) -> Figure:
-    """``metric`` over two swept axes (mean over everything else, which the title says)."""
+            units: Mapping[str, str] | None = None, facet: str = "scheme") -> Figure:
+    """``metric`` over two swept axes, one panel per ``facet`` value (shared colour scale).
+
+    A cell holding several rows (other axes, other workloads) shows their mean, and the
+    panel title says how many rows each cell averages.
+    """
     _need(points, [x_axis, y_axis, metric], "a heatmap")
-    grid = points.pivot_table(index=y_axis, columns=x_axis, values=metric, aggfunc="mean").sort_index()
-    grid = grid[sorted(grid.columns)]
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
-    ax = fig.add_subplot()
-    image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
-    fig.colorbar(image, ax=ax, label=label(metric, units))
+    panels = list(points.groupby(facet, sort=False)) if facet in points else [(None, points)]
+    grids = [(name, sub.pivot_table(index=y_axis, columns=x_axis, values=metric, aggfunc="mean").sort_index(),
+              len(sub)) for name, sub in panels]
+    values = np.concatenate([g.to_numpy(dtype=float).ravel() for _, g, _ in grids])
+    low, high = np.nanmin(values), np.nanmax(values)
+    fig = Figure(figsize=(5.4 * len(grids) + 1.2, 4.8), layout="constrained")
+    axes = [fig.add_subplot(1, len(grids), i + 1) for i in range(len(grids))]
 
     def ticks(values, column):
         return [format_bytes(v) if _is_bytes(column, units) else f"{v:g}" if isinstance(v, (int, float)) else str(v)
                 for v in values]
 
-    ax.set_xticks(range(grid.shape[1]), ticks(grid.columns, x_axis))
-    ax.set_yticks(range(grid.shape[0]), ticks(grid.index, y_axis))
-    for (row, col), value in np.ndenumerate(grid.to_numpy(dtype=float)):
-        if np.isfinite(value):
-            ax.text(col, row, f"{value:.3g}", ha="center", va="center", fontsize="x-small", color="white")
-    ax.set_xlabel(label(x_axis, units))
-    ax.set_ylabel(label(y_axis, units))
-    others = len(points) // max(1, grid.size)
-    ax.set_title(f"{label(metric)}" + (f", mean of {others} rows per cell" if others > 1 else ""))
+    for ax, (name, grid, rows) in zip(axes, grids):
+        grid = grid[sorted(grid.columns)]
+        cells = grid.to_numpy(dtype=float)
+        image = ax.imshow(cells, origin="lower", aspect="auto", cmap="viridis", vmin=low, vmax=high)
+        ax.set_xticks(range(grid.shape[1]), ticks(grid.columns, x_axis))
+        ax.set_yticks(range(grid.shape[0]), ticks(grid.index, y_axis))
+        for (row, col), value in np.ndenumerate(cells):
+            if np.isfinite(value):
+                dark = (value - low) < 0.6 * (high - low)
+                ax.text(col, row, f"{value:.3g}", ha="center", va="center", fontsize="x-small",
+                        color="white" if dark else "black")
+        ax.set_xlabel(label(x_axis, units))
+        ax.set_ylabel(label(y_axis, units))
+        per_cell = rows // max(1, int(np.isfinite(cells).sum()))
+        ax.set_title((f"{facet} {name}" if name is not None else label(metric))
+                     + (f" (mean of {per_cell} rows per cell)" if per_cell > 1 else ""))
+    fig.colorbar(image, ax=axes, label=label(metric, units))
     return fig
 
 
@@ -258,7 +271,8 @@ def plot_results(kind: str, points: pd.DataFrame, layers: pd.DataFrame | None = 
     title = ""
     if row is not None and layers is not None and "key" in layers:
         rows = layers[layers["key"] == row["key"]]
-        title = f"design {row.get('design', '')}: " + ", ".join(f"{a}={row[a]}" for a in axes if a in row)
+        shown = [f"{a}={format_bytes(row[a]) if _is_bytes(a, units) else row[a]}" for a in axes if a in row]
+        title = f"design {row.get('design', '')}, {row.get('scheme', '')}: " + ", ".join(shown)
     if kind == "breakdown":
         return breakdown(rows, title)
     if ceilings is None:
