@@ -66,9 +66,11 @@ def double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, dr
                     ch = channel[x]
                     free[ch] = max(free[ch], issue) + xfer[f + 1, x]
                     ready = max(ready, free[ch] + latency)
-        ch = channel[TRAFFIC_OFMAP_WRITE]
-        drained = max(free[ch], end) + xfer[f, TRAFFIC_OFMAP_WRITE]
-        free[ch] = drained
+        drained = end
+        if xfer[f, TRAFFIC_OFMAP_WRITE] > 0:
+            ch = channel[TRAFFIC_OFMAP_WRITE]
+            drained = max(free[ch], end) + xfer[f, TRAFFIC_OFMAP_WRITE]
+            free[ch] = drained
         if f + 1 < folds:
             if xfer[f + 1, TRAFFIC_OFMAP_READ] > 0:  # partial sums come back after they were written
                 ch = channel[TRAFFIC_OFMAP_READ]
@@ -81,24 +83,103 @@ def double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, dr
 
 
 @kernel
-def _ifmap_address(p, k, geom):
-    """SCALE-Sim ifmap address of operand element ``A[p, k]``, or -1 outside the ifmap.
+def ifmap_tables(geom):
+    """Per-axis parts of SCALE-Sim's ifmap address ``A[p, k]`` (so a lookup needs no division).
 
-    ``geom`` = int64[9]: in_h, in_w, channels, kernel_h, kernel_w, stride_h, stride_w, out_h, out_w.
+    ``geom`` = int64[9]: in_h, in_w, channels, kernel_h, kernel_w, stride_h, stride_w, out_h,
+    out_w. Returns ``(p_base, p_y, p_x)`` over output pixels ``p`` and ``(k_base, k_r, k_s)`` over
+    reduction indices ``k``: ``A[p, k] = p_base[p] + k_base[k]``, valid when
+    ``p_y[p] + k_r[k] < in_h`` and ``p_x[p] + k_s[k] < in_w``.
     """
-    out_w = geom[8]
-    channels = geom[2]
-    oh = p // out_w
-    ow = p - oh * out_w
-    row_len = geom[4] * channels
-    r = k // row_len
-    rem = k - r * row_len
-    s = rem // channels
-    y = oh * geom[5] + r
-    x = ow * geom[6] + s
-    if y >= geom[0] or x >= geom[1]:
-        return -1
-    return (y * geom[1] + x) * channels + (rem - s * channels)
+    in_w, channels, kernel_w = geom[1], geom[2], geom[4]
+    pixels = geom[7] * geom[8]
+    taps = geom[3] * kernel_w * channels
+    p_y = np.empty(pixels, dtype=np.int64)
+    p_x = np.empty(pixels, dtype=np.int64)
+    p_base = np.empty(pixels, dtype=np.int64)
+    for p in range(pixels):
+        p_y[p] = (p // geom[8]) * geom[5]
+        p_x[p] = (p % geom[8]) * geom[6]
+        p_base[p] = (p_y[p] * in_w + p_x[p]) * channels
+    k_r = np.empty(taps, dtype=np.int64)
+    k_s = np.empty(taps, dtype=np.int64)
+    k_base = np.empty(taps, dtype=np.int64)
+    for k in range(taps):
+        k_r[k] = k // (kernel_w * channels)
+        k_s[k] = (k // channels) % kernel_w
+        k_base[k] = (k_r[k] * in_w + k_s[k]) * channels + k % channels
+    return p_base, p_y, p_x, k_base, k_r, k_s
+
+
+# State of a read walk (int64 array): counters and the group bookkeeping.
+_READS, _FIRST_ROW, _TRIGGERS, _LAST_TRIGGER, _IN_GROUP, _GROUP, _PASS_ELEMS, _PASS_FIRST = 0, 1, 2, 3, 4, 5, 6, 7
+
+
+@kernel
+def _visit(a, row, stamp, state, group_words):
+    """One request of the demand stream: a DRAM read unless ``a`` is in the current group."""
+    state[_PASS_ELEMS] += 1
+    if a < 0:
+        return
+    if state[_FIRST_ROW] < 0:
+        state[_FIRST_ROW] = row
+    if stamp[a] == state[_GROUP]:
+        return
+    stamp[a] = state[_GROUP]
+    state[_READS] += 1
+    state[_IN_GROUP] += 1
+    if state[_IN_GROUP] == group_words:
+        state[_TRIGGERS] += 1
+        state[_LAST_TRIGGER] = row
+        state[_GROUP] += 1
+        state[_IN_GROUP] = 0
+        if state[_PASS_FIRST] < 0:
+            state[_PASS_FIRST] = state[_PASS_ELEMS]
+
+
+@kernel
+def _walk_fold(dataflow, is_filter, rows, cols, sr, sc, t, k_total, fc, fr, base_row, tables,
+               stamp, state, group_words):
+    """Visit one fold's requests of a read operand in demand order (row by row, left to right)."""
+    p_base, p_y, p_x, k_base, k_r, k_s, in_h, in_w = tables
+    stationary = (dataflow == DATAFLOW_WS and is_filter) or (dataflow == DATAFLOW_IS and not is_filter)
+    if stationary:  # row i loads matrix row y = fr*R + R-1-i across the lanes (columns)
+        n_lanes = min(cols, sc - fc * cols)
+        for i in range(rows):
+            y = fr * rows + rows - 1 - i
+            if y >= sr:
+                continue
+            for j in range(n_lanes):
+                x = fc * cols + j
+                if is_filter:  # ws: B[k=y, m=x]
+                    a = x * k_total + y
+                elif p_y[x] + k_r[y] < in_h and p_x[x] + k_s[y] < in_w:  # is: A[p=x, k=y]
+                    a = p_base[x] + k_base[y]
+                else:
+                    a = -1
+                _visit(a, base_row + i, stamp, state, group_words)
+        return
+    # skewed stream: lane j at row i carries element (lane0 + j, time i - offset - j)
+    lane_first = (not is_filter) or dataflow == DATAFLOW_IS  # lane indexes p of A / k of B
+    if dataflow == DATAFLOW_OS and is_filter:
+        lane0, n_lanes = fc * cols, min(cols, sc - fc * cols)
+    else:
+        lane0, n_lanes = fr * rows, min(rows, sr - fr * rows)
+    offset = 0 if dataflow == DATAFLOW_OS else rows
+    for i in range(offset, offset + t + n_lanes - 1):
+        t0 = i - offset
+        for j in range(max(0, t0 - t + 1), min(n_lanes - 1, t0) + 1):
+            x = lane0 + j
+            y = t0 - j
+            if is_filter:
+                a = (y * k_total + x) if lane_first else (x * k_total + y)
+            else:
+                p, k = (x, y) if dataflow == DATAFLOW_OS else (y, x)
+                if p_y[p] + k_r[k] < in_h and p_x[p] + k_s[k] < in_w:
+                    a = p_base[p] + k_base[k]
+                else:
+                    a = -1
+            _visit(a, base_row + i, stamp, state, group_words)
 
 
 @kernel
@@ -106,9 +187,16 @@ def calc_read_walk(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words
     """SCALE-Sim CALC-mode DRAM reads of one read operand: the group algorithm.
 
     Walks the operand's demand stream (``docs/scalesim_memory_model.md`` section 2: folds
-    column-fold-major, each ``P`` rows; inside a row, left to right) once. An address counts as
-    a DRAM read unless it was already read in the current group; a group closes when it holds
+    column-fold-major, each ``P`` rows; inside a row, left to right). An address counts as a
+    DRAM read unless it was already read in the current group; a group closes when it holds
     ``group_words`` distinct addresses (a *trigger*), and the next starts empty.
+
+    Repetition is skipped exactly: the stream is a sequence of identical *passes* (os ifmap,
+    ws ifmap, is filter: one pass per column fold; os filter: each fold repeats its column
+    fold's first; the is ifmap never repeats). After a pass without a trigger every later repetition is all hits; when two
+    consecutive passes have their first trigger at the same request, every later pass repeats
+    the last one (same state after that trigger, hence the same end state), so its counts are
+    multiplied out. The ws filter (every address exactly once) is counted arithmetically.
 
     Parameters
     ----------
@@ -119,11 +207,11 @@ def calc_read_walk(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words
     rows, cols, sr, sc, t : int
         Array size and the mapped GEMM (``Sr``, ``Sc``, ``T``).
     geom : int64[9]
-        Conv geometry (see :func:`_ifmap_address`).
+        Conv geometry (see :func:`ifmap_tables`).
     group_words : int
         ``50 * floor(SRAM words / 100)``.
     stamp : int64[address space]
-        Zeros on entry; scratch (group number + 1 of each address's last read).
+        Zeros on entry; scratch (the group number of each address's last read).
 
     Returns
     -------
@@ -135,79 +223,77 @@ def calc_read_walk(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words
     per_fold = t + rows + cols - 2 if dataflow == DATAFLOW_OS else 2 * rows + cols + t - 2
     row_folds = (sr + rows - 1) // rows
     col_folds = (sc + cols - 1) // cols
-    stationary = (dataflow == DATAFLOW_WS and is_filter) or (dataflow == DATAFLOW_IS and not is_filter)
-    # lane index is the operand matrix's first index (p for A, k for B)?
-    lane_first = (not is_filter and dataflow != DATAFLOW_WS) or (is_filter and dataflow == DATAFLOW_IS)
-    lanes_on_cols = dataflow == DATAFLOW_OS and is_filter
-    offset = 0 if dataflow == DATAFLOW_OS else rows
-    reads = np.int64(0)
-    first_row = np.int64(-1)
-    triggers = np.int64(0)
-    last_trigger = np.int64(-1)
-    in_group = np.int64(0)
-    group = np.int64(1)
-    fold = 0
+    state = np.zeros(8, dtype=np.int64)
+    state[_FIRST_ROW] = -1
+    state[_LAST_TRIGGER] = -1
+    state[_GROUP] = 1
+    if dataflow == DATAFLOW_WS and is_filter:
+        _distinct_stationary(rows, cols, sr, sc, per_fold, group_words, state)
+        return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
+    p_base, p_y, p_x, k_base, k_r, k_s = ifmap_tables(geom)
+    tables = (p_base, p_y, p_x, k_base, k_r, k_s, geom[0], geom[1])
+    per_fold_passes = dataflow == DATAFLOW_OS and is_filter
+    if dataflow == DATAFLOW_IS and not is_filter:  # every fold loads another block: no repetition
+        for fold in range(row_folds * col_folds):
+            _walk_fold(dataflow, is_filter, rows, cols, sr, sc, t, k_total, fold // row_folds,
+                       fold % row_folds, fold * per_fold, tables, stamp, state, group_words)
+        return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
     for fc in range(col_folds):
-        for fr in range(row_folds):
-            base_row = fold * per_fold
-            fold += 1
-            if stationary:
-                n_lanes = min(cols, sc - fc * cols)
-                for i in range(rows):
-                    y = fr * rows + rows - 1 - i
-                    if y >= sr:
-                        continue
-                    for j in range(n_lanes):
-                        x = fc * cols + j
-                        if is_filter:
-                            a = x * k_total + y  # ws: B[k=y, m=x]
-                        else:
-                            a = _ifmap_address(x, y, geom)
-                        if a < 0:
-                            continue
-                        if first_row < 0:
-                            first_row = base_row + i
-                        if stamp[a] != group:
-                            stamp[a] = group
-                            reads += 1
-                            in_group += 1
-                            if in_group == group_words:
-                                triggers += 1
-                                last_trigger = base_row + i
-                                group += 1
-                                in_group = 0
+        previous_first = np.int64(-2)
+        fr = 0
+        while fr < row_folds:
+            if per_fold_passes or fr == 0:
+                reads0, triggers0 = state[_READS], state[_TRIGGERS]
+                state[_PASS_ELEMS] = 0
+                state[_PASS_FIRST] = -1
+            _walk_fold(dataflow, is_filter, rows, cols, sr, sc, t, k_total, fc, fr,
+                       (fc * row_folds + fr) * per_fold, tables, stamp, state, group_words)
+            fr += 1
+            if per_fold_passes:
+                remaining, pass_rows = row_folds - fr, per_fold
+            elif fr == row_folds:
+                remaining, pass_rows = col_folds - fc - 1, row_folds * per_fold
             else:
-                if lanes_on_cols:
-                    lane0, n_lanes = fc * cols, min(cols, sc - fc * cols)
-                else:
-                    lane0, n_lanes = fr * rows, min(rows, sr - fr * rows)
-                for i in range(offset, offset + t + n_lanes - 1):
-                    t0 = i - offset
-                    j_lo = max(0, t0 - t + 1)
-                    j_hi = min(n_lanes - 1, t0)
-                    for j in range(j_lo, j_hi + 1):
-                        x = lane0 + j
-                        y = t0 - j
-                        if is_filter:
-                            a = (y * k_total + x) if lane_first else (x * k_total + y)
-                        elif lane_first:
-                            a = _ifmap_address(x, y, geom)
-                        else:
-                            a = _ifmap_address(y, x, geom)
-                        if a < 0:
-                            continue
-                        if first_row < 0:
-                            first_row = base_row + i
-                        if stamp[a] != group:
-                            stamp[a] = group
-                            reads += 1
-                            in_group += 1
-                            if in_group == group_words:
-                                triggers += 1
-                                last_trigger = base_row + i
-                                group += 1
-                                in_group = 0
-    return reads, first_row, triggers, last_trigger, in_group
+                continue
+            triggers = state[_TRIGGERS] - triggers0
+            if triggers == 0:  # the pass is now all in the current group: repeats are hits
+                remaining = -1
+            elif state[_PASS_FIRST] == previous_first:  # steady state: repeats copy this pass
+                state[_READS] += remaining * (state[_READS] - reads0)
+                state[_TRIGGERS] += remaining * triggers
+                state[_LAST_TRIGGER] += remaining * pass_rows
+                remaining = -1
+            previous_first = state[_PASS_FIRST]
+            if remaining < 0:
+                if per_fold_passes:
+                    break
+                return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
+    return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
+
+
+@kernel
+def _distinct_stationary(rows, cols, sr, sc, per_fold, group_words, state):
+    """The ws filter stream, whose every address occurs once, counted fold by fold.
+
+    Fold ``(fc, fr)`` requests ``r*c`` words in rows ``R-r .. R-1`` (``c`` per row).
+    """
+    row_folds = (sr + rows - 1) // rows
+    col_folds = (sc + cols - 1) // cols
+    for fc in range(col_folds):
+        c = min(cols, sc - fc * cols)
+        for fr in range(row_folds):
+            r = min(rows, sr - fr * rows)
+            first = (fc * row_folds + fr) * per_fold + rows - r
+            if state[_FIRST_ROW] < 0:
+                state[_FIRST_ROW] = first
+            words = r * c
+            state[_READS] += words
+            filled = state[_IN_GROUP] + words
+            if filled >= group_words:
+                last = words - filled % group_words  # 1-based index of the fold's last trigger
+                state[_TRIGGERS] += filled // group_words
+                state[_LAST_TRIGGER] = first + (last - 1) // c
+            state[_IN_GROUP] = filled % group_words
 
 
 @kernel
