@@ -126,7 +126,7 @@ class MacRate:
 
 def supported_text(mac: MacSpec) -> str:
     """The unit's supported set, as error messages name it."""
-    text = f"{mac.kind.value} MAC unit runs {', '.join(mac.precisions)}"
+    text = f"{mac.kind.value} MAC unit, which runs {', '.join(mac.precisions)}"
     if mac.decompose_wider:
         text += " (wider integers in several passes)"
     return text
@@ -142,7 +142,7 @@ def _split(operand: OperandFormat, widest: int, mac: MacSpec, what: str, layer_n
         return 1, operand.bits
     if not mac.decompose_wider:
         raise UnsupportedError(
-            f"{_where(layer_name)}{operand.bits}-bit {what} are wider than the {supported_text(mac)}; "
+            f"{_where(layer_name)}{operand.bits}-bit {what} do not fit the {supported_text(mac)}; "
             "set mac.decompose_wider: true to run them in several passes, or quantize the layer narrower"
         )
     digits = math.ceil(operand.bits / widest)
@@ -182,7 +182,7 @@ def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat, layer_name: 
     widths = sorted(u.bits for u in map(operand_format, mac.precisions) if not u.is_float)
     if not widths:
         raise UnsupportedError(f"{_where(layer_name)}integer operands ({w.name} weights, {a.name} activations) "
-                               f"on a {supported_text(mac)}, which lists no integer format")
+                               f"on the {supported_text(mac)}: it lists no integer format")
     widest = widths[-1]
     w_digits, w_bits = _split(w, widest, mac, "weights", layer_name)
     a_digits, a_bits = _split(a, widest, mac, "activations", layer_name)
@@ -216,11 +216,10 @@ def _float_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat, layer_name: st
     floats = [u for u in map(operand_format, mac.precisions) if u.is_float]
     asked = f"{w.name} weights x {a.name} activations"
     if mac.kind is not MacKind.FIXED:
-        raise UnsupportedError(f"{_where(layer_name)}{asked}: a {mac.kind.value} MAC unit computes integers only "
-                               f"({supported_text(mac)})")
+        raise UnsupportedError(f"{_where(layer_name)}{asked}: the {supported_text(mac)}, computes integers only")
     if w.is_float != a.is_float:
-        raise UnsupportedError(f"{_where(layer_name)}{asked}: mixed integer and float operands are not modelled; "
-                               f"the {supported_text(mac)}")
+        raise UnsupportedError(f"{_where(layer_name)}{asked}: mixed integer and float operands are not modelled "
+                               f"(the {supported_text(mac)})")
     fitting = sorted((u for u in floats if w.fits_in(u) and a.fits_in(u)), key=lambda u: u.bits)
     if not fitting:
         raise UnsupportedError(f"{_where(layer_name)}{asked}: the {supported_text(mac)}; floats run only in a listed "
