@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, MacRate
@@ -57,5 +58,6 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     stats, costed = vector.add_vector_layers(arch, net, stats, costed)
     columns = fold.counter_columns(stats, arch.pes)
     layers = layer_frame(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
-    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers,
-                  summary=summary_frame(net, arch, fidelity, layers))
+    layers = layers.join(layer_energy(layers, arch))
+    summary = summary_frame(net, arch, fidelity, layers).assign(**summary_metrics(layers, arch))
+    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)

@@ -18,8 +18,10 @@ used as they are; three are *derived* here from them, and are stated as such:
 
 SRAM counts are elements; an element of ``b`` bits costs ``b / word_bits`` word accesses of its
 buffer (ifmap and ofmap elements at ``act_bits``, filter elements at ``weight_bits``). DRAM
-costs ``bytes x 8 x`` energy per bit of the DRAM kind. Leakage is ``cycles x`` the design's
-SRAM leakage per cycle (logic leakage is not modelled).
+costs ``bytes x 8 x`` energy per bit of the DRAM kind. With ``sram_leakage: true`` in the
+arch, leakage is ``cycles x`` the design's SRAM leakage per cycle (CACTI 7 itrs-hp cells, an
+upper bound: off by default, since it would dominate low-power designs; logic leakage is not
+modelled).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ def per_action_energy(arch: ArchSpec) -> dict[str, float]:
     ``register_write_bit`` (the PE register file if ``array.pe_scratchpad``, else flip-flops);
     ``pe_transfer_bit`` (one bit, one PE hop); ``<buffer>_sram_read``/``_write`` per word for
     each buffer; ``dram_read_bit``/``dram_write_bit``; ``vector_op`` with a vector unit;
-    ``leakage_<sram>`` per cycle for every SRAM (``pe_scratchpad`` for all PEs together).
+    ``leakage_<sram>`` per cycle for every SRAM (``pe_scratchpad`` for all PEs together) when
+    ``arch.sram_leakage`` is set.
 
     Raises
     ------
@@ -75,15 +78,17 @@ def per_action_energy(arch: ArchSpec) -> dict[str, float]:
     entries["pe_transfer_bit"] = wire_energy_pj_per_bit_mm(node) * pitch_mm + register_energy_pj_per_bit(node)
 
     cycle_s = 1.0 / arch.clock_hz
-    for name, buf in buffers(arch).items():
-        cost = sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports)
-        entries[f"{name}_sram_read"] = cost.read_pj * scale
-        entries[f"{name}_sram_write"] = cost.write_pj * scale
-        entries[f"leakage_{name}_sram"] = _leakage_pj_per_cycle(cost.leakage_uw, scale, cycle_s)
-    for name, cost in other_srams(arch).items():
-        entries[f"leakage_{name}"] = _leakage_pj_per_cycle(cost.leakage_uw, scale, cycle_s)
-    if spad is not None:
-        entries["leakage_pe_scratchpad"] = _leakage_pj_per_cycle(spad.leakage_uw * arch.pes, scale, cycle_s)
+    srams = {f"{name}_sram": sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports)
+             for name, buf in buffers(arch).items()}
+    for name, cost in srams.items():
+        entries[f"{name}_read"] = cost.read_pj * scale
+        entries[f"{name}_write"] = cost.write_pj * scale
+    if arch.sram_leakage:
+        leaking = srams | other_srams(arch)
+        for name, cost in leaking.items():
+            entries[f"leakage_{name}"] = _leakage_pj_per_cycle(cost.leakage_uw, scale, cycle_s)
+        if spad is not None:
+            entries["leakage_pe_scratchpad"] = _leakage_pj_per_cycle(spad.leakage_uw * arch.pes, scale, cycle_s)
 
     dram = load_table("dram")[arch.dram.kind.value]["energy_pj_per_bit"]
     entries["dram_read_bit"] = entries["dram_write_bit"] = float(dram)
@@ -180,7 +185,7 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
                              + column("dram_write_bytes") * table["dram_write_bit"])
     if "vector_ops" in rows and "vector_op" in table:
         parts["vector"] = rows["vector_ops"].astype(float) * table["vector_op"]
-    if "cycles" in rows:
+    if "cycles" in rows and arch.sram_leakage:
         leakage = sum(pj for name, pj in table.items() if name.startswith("leakage_"))
         parts["leakage"] = rows["cycles"].astype(float) * leakage
 

@@ -355,6 +355,9 @@ class ArchSpec:
         FrozenMap({}), parse=lambda v: _overrides(v, units.parse_area_um2),
         doc="overrides of area table entries, um^2",
     )
+    sram_leakage: bool = spec_field(
+        False, doc="add SRAM leakage x time (CACTI 7 itrs-hp cells: an upper bound for low-power processes)",
+    )
     source: str = spec_field("", doc="where the numbers come from")
 
     @property

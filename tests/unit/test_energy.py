@@ -28,7 +28,7 @@ def counts(**columns) -> pd.DataFrame:
 
 
 def test_tpu_like_energy_is_the_sum_of_counts_times_table_by_hand():
-    tpu = arch("tpu_v1_like")
+    tpu = arch("tpu_v1_like", sram_leakage=True)
     t = per_action_energy(tpu)
     got = layer_energy(counts(), tpu)
     # conv1: 8b x 8b on the int8 unit: one full multiply and one accumulate per MAC
@@ -58,6 +58,18 @@ def test_absent_counts_give_absent_components_never_zeros():
     got = layer_energy(counts()[["macs", "weight_bits", "act_bits", "dram_read_bytes"]], arch("edge_32x32"))
     assert set(got.columns) == {"energy_mac_pj", "energy_register_pj", "energy_pe_transfer_pj", "energy_dram_pj",
                                 "energy_pj"}
+
+
+def test_leakage_is_opt_in_and_is_cycles_times_sram_leakage():
+    off, on = arch("eyeriss_like"), arch("eyeriss_like", sram_leakage=True)
+    assert "energy_leakage_pj" not in layer_energy(counts(), off)
+    assert not any(name.startswith("leakage_") for name in per_action_energy(off))
+    t = per_action_energy(on)
+    # CACTI itrs-hp: 0.25 uW per bit at 45 nm; 108 KiB buffer + 168 PEs x 520 B, scaled to 65 nm, 200 MHz
+    bits = 108 * 1024 * 8 + 168 * 520 * 8
+    want_pj_per_cycle = bits * 0.25e-6 * energy_factor(45, 65) / 200e6 * 1e12
+    assert t["leakage_unified_sram"] + t["leakage_pe_scratchpad"] == pytest.approx(want_pj_per_cycle)
+    assert layer_energy(counts(), on).loc["fc", "energy_leakage_pj"] == pytest.approx(40 * want_pj_per_cycle)
 
 
 def test_uncosted_rows_are_nan():
@@ -104,7 +116,8 @@ def test_eyeriss_access_energy_ratios_emerge_from_the_eyeriss_like_config():
 
 
 def test_same_design_at_two_nodes_scales_on_chip_energy_by_the_node_factor():
-    at45, at16 = arch("edge_32x32", technology_nm=45.0), arch("edge_32x32", technology_nm=16.0)
+    at45 = arch("edge_32x32", technology_nm=45.0, sram_leakage=True)
+    at16 = arch("edge_32x32", technology_nm=16.0, sram_leakage=True)
     e45, e16 = per_action_energy(at45), per_action_energy(at16)
     factor = energy_factor(45, 16)
     for name in e45:
@@ -150,3 +163,17 @@ def test_summary_metrics_by_hand():
     assert got["power_w"] == pytest.approx(energy * 1e-12 / (300 / 1e9))
     assert got["area_mm2"] == pytest.approx(area(edge)["area_mm2"].iloc[-1])
     assert math.isfinite(got["energy_mac_pj"])
+
+
+def test_simulate_reports_energy_per_layer_and_in_the_summary():
+    import accelsim as ax
+    from accelsim.simulate import simulate
+
+    edge = arch("edge_32x32")
+    result = simulate(edge, ax.load_workload(ROOT / "workloads" / "tiny_cnn.yaml"))
+    layers, summary = result.layers, result.summary.iloc[0]
+    costed = layers[layers["costed"].astype(bool)]
+    assert costed["energy_pj"].notna().all() and layers.loc[~layers["costed"].astype(bool), "energy_pj"].isna().all()
+    assert summary["energy_pj"] == pytest.approx(costed["energy_pj"].sum())
+    assert summary["tops_per_w"] == pytest.approx(2 * costed["macs"].sum() / costed["energy_pj"].sum())
+    assert summary["area_mm2"] == pytest.approx(area(edge)["area_mm2"].iloc[-1])
