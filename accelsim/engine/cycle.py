@@ -22,12 +22,17 @@ from accelsim.lower.tiling import fixed_schedule
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
+_UNLIMITED_WORDS = 2**40
 TRACE_COLUMNS = ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "ofmap_sram_reads",
                  "dram_read_bytes", "dram_write_bytes")
 
 
 def _memory_args(arch: ArchSpec) -> tuple:
-    """DRAM channels and bandwidths, SRAM buffers and port widths, as kernel arrays."""
+    """DRAM channels and bandwidths, SRAM buffers and port widths, as kernel arrays.
+
+    A buffer has one write port and ``ports - 1`` read ports (one shared port counts as one of
+    each), each ``width_bits`` wide; a buffer without ``width_bits`` never limits the array.
+    """
     channel = np.zeros(4, np.int64)
     bw_num = np.zeros(4, np.int64)
     bw_den = np.ones(4, np.int64)
@@ -47,7 +52,8 @@ def _memory_args(arch: ArchSpec) -> tuple:
         buffer = OPERANDS.index(operand) if own else 3
         buffer_of[column] = buffer
         spec = arch.buffers.for_operand(operand)
-        width = max(1, spec.port_width_bits // spec.word_bits)
+        # ports limit the array only where their width is given; unset: as wide as the array needs
+        width = max(1, spec.port_width_bits // spec.word_bits) if spec.width_bits else _UNLIMITED_WORDS
         read_words[buffer] = width * max(1, spec.ports - 1)
         write_words[buffer] = width
     return channel, bw_num, bw_den, buffer_of, read_words, write_words

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from accelsim.engine import fold
 from accelsim.engine.mapping import fold_blocks
+from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.pe import run_pe_os, run_pe_stationary
+from accelsim.lower.gemm import DENSE_RATE, MacRate, lower_layer
 from accelsim.lower.tiling import spatial_mapping
 from accelsim.spec.arch import ArchSpec, Dataflow, Overflow, TimingModel
+from accelsim.spec.workload import Layer
 
 def accumulator_range(bits: int) -> tuple[int, int]:
     """Smallest and largest value of a ``bits``-bit two's complement accumulator."""
@@ -112,3 +116,32 @@ def with_measured_cycles(counters: np.ndarray, cycles: int, arch: ArchSpec) -> n
         out[codes.STAT_CYCLES_INCL_PREFETCH] = cycles
         out[codes.STAT_UTIL_PE_CYCLES] = cycles * arch.pes
     return out
+
+
+def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int,
+                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform random signed integers of ``act_bits`` (A) and ``weight_bits`` (B), seeded."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-(2 ** (act_bits - 1)), 2 ** (act_bits - 1), (m, k), dtype=np.int64)
+    b = rng.integers(-(2 ** (weight_bits - 1)), 2 ** (weight_bits - 1), (k, n), dtype=np.int64)
+    return a, b
+
+
+def run_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> np.ndarray | None:
+    """int64 ``codes.STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
+
+    Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths); one repeat
+    (group, head) is stepped and its counters multiplied. Cycles are measured; traffic is the
+    schedule's, as in the ``fold`` fidelity, and nothing stalls (ideal memory).
+    """
+    if rate != DENSE_RATE:
+        raise UnsupportedError(f"layer {layer.name}: the pe fidelity steps 1-product-per-cycle dense MACs; "
+                               "use fidelity 'fold' or 'cycle' for Bit Fusion, bit-serial or N:M rates")
+    problem = lower_layer(layer, arch.timing_model)
+    if problem is None:
+        return None
+    bits = layer.compression
+    a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_bits, bits.weight_bits)
+    _, measured = run_pe_gemm(arch, a, b)
+    per_repeat = fold.run_layer(layer, arch, rate) // problem.repeats
+    return with_measured_cycles(per_repeat, measured["cycles"], arch) * problem.repeats
