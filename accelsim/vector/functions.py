@@ -280,7 +280,8 @@ def layer_program(layer: Layer, impl: NonlinearImpl | None = None) -> tuple[Prog
             return program, layer.input_elements // row_len, row_len
         return program, 1, layer.input_elements
     if isinstance(layer, Eltwise):
-        kind = {EltwiseKind.ADD: "ADD", EltwiseKind.MUL: "MUL"}[layer.kind]
+        kind = {EltwiseKind.ADD: "ADD", EltwiseKind.SUB: "ADD", EltwiseKind.MUL: "MUL", EltwiseKind.DIV: "DIV",
+                EltwiseKind.MAX: "CMP", EltwiseKind.MIN: "CMP"}[layer.kind]
         op = VectorOp[("I" if integer else "F") + kind]
         return Program((Pass({op: layer.inputs - 1}, writes_row=True),), inputs=layer.inputs), 1, layer.output_elements
     if isinstance(layer, Pool):
