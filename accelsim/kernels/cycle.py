@@ -1,9 +1,10 @@
 """Cycle-by-cycle systolic array with its memory system: the ``cycle`` fidelity.
 
-Every cycle the kernel steps the array's edges (which rows and columns take an operand word,
-which columns emit a result, in the wave conventions of :mod:`.pe`), the SRAM ports that
-supply them, and the DRAM channels that fill and drain the SRAM. Time O(cycles x (rows +
-cols)), memory O(folds + rows + cols); a trace is written only when asked for.
+Every cycle the kernel steps the array's edges (how many rows and columns take an operand
+word, how many columns emit a result, in the wave conventions of :mod:`.pe`: each fold in
+flight covers an interval of rows/columns, counted in O(1)), the SRAM ports that supply them,
+and the DRAM channels that fill and drain the SRAM. Time O(cycles x folds in flight), memory
+O(folds); a trace is written only when asked for.
 
 Memory system (the native model of ``docs/timing_models.md`` stepped per cycle):
 
@@ -34,7 +35,6 @@ from accelsim.kernels.codes import (
     STAT_OFMAP_SRAM_READS, STAT_OFMAP_SRAM_WRITES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
     TRAFFIC_OFMAP_WRITE,
 )
-from accelsim.kernels.pe import _wave_fold
 
 _NEVER = np.int64(2**62)
 _ISSUED = np.int64(2**62 - 1)  # arrival of a request on a channel FIFO, not yet known
@@ -72,6 +72,14 @@ def _serve(ch, g, bw_num, bw_den, latency, queue, head, tail, credit, remaining,
             return
         arrival[f, x] = g + 1 + latency
         head[ch] += 1
+
+
+@kernel
+def _count(lo, hi, q, phase):
+    """How many integers ``x`` in ``[lo, hi]`` have ``x % q == phase`` (0 if ``hi < lo``)."""
+    if hi < lo:
+        return 0
+    return (hi - phase) // q - (lo - 1 - phase) // q
 
 
 @kernel
@@ -125,9 +133,7 @@ def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_use
     end = np.full(n_folds, -1, np.int64)
     exits = np.zeros(n_folds, np.int64)
     ended = np.zeros(n_folds, np.int64)  # folds that ended this cycle
-    p_stream = np.zeros(rows, np.int64)
-    p_load = np.zeros(cols, np.int64)
-    p_exit = np.zeros(cols, np.int64)
+    oldest = 0  # first fold not ended
     # DRAM: one FIFO per channel, at most 4 requests per fold
     remaining = np.zeros((n_folds, 4), np.int64)
     arrival = np.full((n_folds, 4), _NEVER, np.int64)
@@ -212,13 +218,9 @@ def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_use
                 c = a - load_start[f]
                 t_len = stream_cycles[f]
                 last_mac = t_len + rows_used[f] + cols_used[f] - 3
-                if c <= last_mac:
-                    for i in range(rows_used[f]):
-                        if 0 <= c - i < t_len and (c - i) % q == 0:
-                            left_words += 1
-                    for j in range(cols_used[f]):
-                        if 0 <= c - j < t_len and (c - j) % q == 0:
-                            top_words += 1
+                if c <= last_mac:  # stream step t = c - i enters row i, t = c - j column j
+                    left_words = _count(max(0, c - rows_used[f] + 1), min(t_len - 1, c), q, 0)
+                    top_words = _count(max(0, c - cols_used[f] + 1), min(t_len - 1, c), q, 0)
                 else:
                     if rows - (c - last_mac) < rows_used[f]:
                         out_words = cols_used[f]
@@ -228,30 +230,34 @@ def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_use
                         n_ended += 1
                         done += 1
         else:
-            for i in range(rows):
-                p, active = _wave_fold(a - i, stream_start, stream_cycles, scheduled, p_stream[i])
-                p_stream[i] = p
-                if active and i < rows_used[p] and (a - i - stream_start[p]) % q == 0:
-                    left_words += 1
-            for j in range(cols):
-                p, active = _wave_fold(a - j, load_start, rows_used, scheduled, p_load[j])
-                p_load[j] = p
-                if active and j < cols_used[p]:
-                    top_words += 1
-            for j in range(cols):
-                u = a - j - (rows - 1)
-                p, active = _wave_fold(u, stream_start, stream_cycles, scheduled, p_exit[j])
-                p_exit[j] = p
-                if active and j < cols_used[p]:
-                    if (u - stream_start[p]) % q == q - 1:
-                        out_words += sram_words[p, TRAFFIC_OFMAP_WRITE] > 0
-                        back_words += sram_words[p, TRAFFIC_OFMAP_READ] > 0
-                    exits[p] += 1
-                    if exits[p] == stream_cycles[p] * cols_used[p]:
-                        end[p] = a + 1
-                        ended[n_ended] = p
+            for f in range(oldest, scheduled):  # the folds in flight
+                if end[f] >= 0:
+                    continue
+                s_f = stream_start[f]
+                t_len = stream_cycles[f]
+                # stream row t = a - i - s_f enters row i < r
+                t_hi = min(a - s_f, t_len - 1)
+                t_lo = max(a - s_f - rows_used[f] + 1, 0)
+                left_words += _count(t_lo, t_hi, q, 0)
+                # the stationary value of row r - 1 - x enters column j < c at L_f + j + x
+                top_words += _count(max(0, a - load_start[f] - rows_used[f] + 1),
+                                    min(cols_used[f] - 1, a - load_start[f]), 1, 0)
+                # column j < c emits the result of stream row t = a - j - (R - 1) - s_f
+                t_hi = min(a - (rows - 1) - s_f, t_len - 1)
+                t_lo = max(a - (rows - 1) - s_f - cols_used[f] + 1, 0)
+                n_exit = _count(t_lo, t_hi, 1, 0)
+                if n_exit:
+                    n_out = _count(t_lo, t_hi, q, q - 1)
+                    out_words += n_out * (sram_words[f, TRAFFIC_OFMAP_WRITE] > 0)
+                    back_words += n_out * (sram_words[f, TRAFFIC_OFMAP_READ] > 0)
+                    exits[f] += n_exit
+                    if exits[f] == t_len * cols_used[f]:
+                        end[f] = a + 1
+                        ended[n_ended] = f
                         n_ended += 1
                         done += 1
+            while oldest < scheduled and end[oldest] >= 0:
+                oldest += 1
         # 4. SRAM ports: the array waits until every buffer has moved this cycle's words
         reads[:] = 0
         writes[:] = 0

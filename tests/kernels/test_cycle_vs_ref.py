@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from reference.cycle_ref import ref_cycle
 
 from accelsim.engine import cycle, fold
-from accelsim.lower.gemm import GemmProblem
+from accelsim.lower.gemm import GemmProblem, MacRate
 from accelsim.lower.tiling import fixed_schedule
 from accelsim.spec.arch import (
     OPERANDS, ArchSpec, ArraySpec, BufferSpec, BuffersSpec, Dataflow, DramSpec, TimingModel,
@@ -37,7 +37,7 @@ def make_arch(rows, cols, dataflow, *, overlap=False, bandwidth=None, latency=0,
     )
 
 
-def reference(schedule, arch):
+def reference(schedule, arch, q=1):
     """The reference's inputs, derived from the schedule and the arch by hand."""
     folds = [(int(r), int(c), int(t)) for r, c, t in zip(schedule.rows_used, schedule.cols_used,
                                                          schedule.stream_cycles)]
@@ -47,7 +47,7 @@ def reference(schedule, arch):
     channel = [0, 1, 2, 2] if separate else [0, 0, 0, 0]
     width = arch.buffers.ifmap.port_width_bits // 8
     df = {0: "os", 1: "ws", 2: "is"}[schedule.dataflow]
-    return ref_cycle(df, schedule.array_rows, schedule.array_cols, schedule.preload_overlap, 1, folds,
+    return ref_cycle(df, schedule.array_rows, schedule.array_cols, schedule.preload_overlap, q, folds,
                      schedule.sram_words.tolist(), schedule.dram_bytes.tolist(), channel, [fraction] * 4, arch.dram.latency_cycles,
                      arch.buffers.ifmap.double_buffered, arch.buffers.ofmap.double_buffered,
                      [0, 1, 2, 2], [width] * 4, [width] * 4)
@@ -58,19 +58,22 @@ def reference(schedule, arch):
        cols=st.integers(1, 8), dataflow=st.sampled_from(DATAFLOWS), overlap=st.booleans(),
        bandwidth=st.sampled_from([None, 0.5, 1.0, 3.0, 16.0]), latency=st.integers(0, 20),
        per_operand=st.booleans(), width_words=st.integers(1, 8), double_buffered=st.booleans(),
-       size_bytes=st.sampled_from([64, 4096]), acc_bytes=st.sampled_from([0, 4096]))
+       size_bytes=st.sampled_from([64, 4096]), acc_bytes=st.sampled_from([0, 4096]),
+       q=st.sampled_from([1, 1, 2, 3]))
 @example(m=1, n=1, k=1, rows=1, cols=1, dataflow="os", overlap=False, bandwidth=None, latency=0,
-         per_operand=False, width_words=1, double_buffered=True, size_bytes=4096, acc_bytes=0)
+         per_operand=False, width_words=1, double_buffered=True, size_bytes=4096, acc_bytes=0, q=1)
 @example(m=24, n=24, k=24, rows=3, cols=5, dataflow="ws", overlap=True, bandwidth=0.5, latency=7,
-         per_operand=True, width_words=2, double_buffered=False, size_bytes=64, acc_bytes=0)
+         per_operand=True, width_words=2, double_buffered=False, size_bytes=64, acc_bytes=0, q=3)
 def test_cycle_kernel_matches_reference(m, n, k, rows, cols, dataflow, overlap, bandwidth, latency,
-                                        per_operand, width_words, double_buffered, size_bytes, acc_bytes):
+                                        per_operand, width_words, double_buffered, size_bytes, acc_bytes, q):
+    """Every counter equal; ``q`` cycles per product (bit-serial) stretch each stream step."""
     arch = make_arch(rows, cols, dataflow, overlap=overlap, bandwidth=bandwidth, latency=latency,
                      per_operand=per_operand, width_words=width_words, double_buffered=double_buffered,
                      size_bytes=size_bytes, acc_bytes=acc_bytes)
-    schedule = fixed_schedule(GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k), arch)
-    got = cycle.run_schedule(schedule, arch)
-    want = reference(schedule, arch)
+    schedule = fixed_schedule(GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k), arch,
+                              rate=MacRate(cycles_per_product=q))
+    got = cycle.run_schedule(schedule, arch, q)
+    want = reference(schedule, arch, q)
     assert got[0] == want["cycles"]  # codes.STAT_CYCLES
     named = fold.counter_columns(got[None, :], arch.pes)
     assert [named[c][0] for c in ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes",
