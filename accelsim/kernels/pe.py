@@ -117,6 +117,8 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
     p_exit = np.zeros(cols, np.int64)
     stream_start[0] = fold_load_rows[0]
     known = 1  # folds whose load and stream start are scheduled
+    p_live_load = 0
+    p_live_switch = 0
     done = 0
     saturations = 0
     g = 0
@@ -156,31 +158,36 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
                 if i < fold_rows[p]:
                     x_in[i] = x[t, fold_row0[p] + i]
                     stats[PE_STAT_LEFT_WORDS] += 1
+        # the load chain and the switch hold live values only for a while after each fold's
+        # load and stream start; outside those windows they hold nothing and are not stepped
+        while p_live_load < known and g > load_start[p_live_load] + cols + fold_load_rows[p_live_load] + rows:
+            p_live_load += 1
+        load_live = p_live_load < known and g >= load_start[p_live_load]
+        while p_live_switch < known and g > stream_start[p_live_switch] + cols + rows:
+            p_live_switch += 1
+        switch_live = p_live_switch < known and g >= stream_start[p_live_switch]
         # every PE, bottom-right first so that neighbours are read before they are written
         for i in range(rows - 1, -1, -1):
             for j in range(cols - 1, -1, -1):
-                if i == 0:
-                    v = load_in_val[j]
-                    tag = load_in_tag[j]
-                    p_above = zero
-                else:
-                    v = load_val[i - 1, j]
-                    tag = load_tag[i - 1, j]
-                    p_above = psum[i - 1, j]
-                if j == 0:
-                    xv = x_in[i]
-                    sw = switch_in[i]
-                else:
-                    xv = x_reg[i, j - 1]
-                    sw = switch[i, j - 1]
-                if sw:
-                    w_active[i, j] = w_shadow[i, j]
-                if tag == i:
-                    w_shadow[i, j] = v
-                load_val[i, j] = v
-                load_tag[i, j] = tag
+                if switch_live:
+                    sw = switch_in[i] if j == 0 else switch[i, j - 1]
+                    if sw:
+                        w_active[i, j] = w_shadow[i, j]
+                    switch[i, j] = sw
+                if load_live:
+                    if i == 0:
+                        v = load_in_val[j]
+                        tag = load_in_tag[j]
+                    else:
+                        v = load_val[i - 1, j]
+                        tag = load_tag[i - 1, j]
+                    if tag == i:
+                        w_shadow[i, j] = v
+                    load_val[i, j] = v
+                    load_tag[i, j] = tag
+                xv = x_in[i] if j == 0 else x_reg[i, j - 1]
                 x_reg[i, j] = xv
-                switch[i, j] = sw
+                p_above = zero if i == 0 else psum[i - 1, j]
                 s, clipped = _add(p_above, xv * w_active[i, j], saturate, lo, hi)
                 psum[i, j] = s
                 saturations += clipped
