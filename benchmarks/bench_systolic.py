@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Speed of the systolic ``fold`` fidelity on whole networks, optionally against SCALE-Sim 3.0.0.
+
+    python benchmarks/bench_systolic.py                 # accelsim only
+    python benchmarks/bench_systolic.py --scalesim      # + SCALE-Sim on a subset, ratio, cycle check
+
+For ResNet-18 and ResNet-50 (SCALE-Sim's topologies, ``workloads/scalesim/``) on 32x32 and
+128x128 arrays with 64 KiB per-operand SRAMs, each dataflow, in both timing models (``native``
+with unlimited DRAM bandwidth, and ``scalesim`` = SCALE-Sim's CALC mode, whose exact DRAM counts
+need a walk over the demand stream of every overlapping-window conv): the warm time per whole
+network (median of 3), numba compile time (measured in a fresh process with an empty cache) and
+the peak memory of one warm run.
+
+With ``--scalesim``: SCALE-Sim runs in its own venv (``/tmp/venv-scalesim``). It steps one demand
+row at a time (~1e4 rows/s), so it runs on the first layers of ResNet-18 whose demand rows add up
+to at most ``--scalesim-rows`` (default 150,000, a few tens of seconds per dataflow); accelsim
+runs the same layers, the speed ratio is for that subset, and cycles are checked for equality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import accelsim as ax  # noqa: E402
+from accelsim.spec.load import arch_from_dict, network_from_dict  # noqa: E402
+
+SCALESIM_PY = Path("/tmp/venv-scalesim/bin/python")
+NETWORKS = {"ResNet-18": ROOT / "workloads" / "scalesim" / "Resnet18.csv",
+            "ResNet-50": ROOT / "workloads" / "scalesim" / "Resnet50.csv"}
+
+
+def make_arch(size: int, dataflow: str, timing: str):
+    return arch_from_dict({"name": f"{size}x{size}-{dataflow}", "timing_model": timing,
+                           "array": {"rows": size, "cols": size, "dataflow": dataflow},
+                           "buffers": {op: {"size": "64KiB"} for op in ("ifmap", "filter", "ofmap")}})
+
+
+def warm_seconds(arch, net, repeats: int = 3) -> float:
+    ax.simulate(arch, net)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ax.simulate(arch, net)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_bytes(arch, net) -> int:
+    tracemalloc.start()
+    ax.simulate(arch, net)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def compile_seconds() -> float:
+    """First simulate() of each timing model in a fresh process with an empty numba cache."""
+    code = textwrap.dedent(f"""
+        import time, sys
+        sys.path.insert(0, {str(ROOT)!r})
+        import accelsim as ax
+        from accelsim.spec.load import arch_from_dict, network_from_dict
+        net = network_from_dict({{"name": "n", "layers": [{{"op": "gemm", "name": "g", "m": 8, "n": 8, "k": 8}}]}})
+        start = time.perf_counter()
+        for timing in ("native", "scalesim"):
+            ax.simulate(arch_from_dict({{"name": "a", "timing_model": timing, "array": {{"rows": 4, "cols": 4}},
+                        "buffers": {{op: {{"size": "64KiB"}} for op in ("ifmap", "filter", "ofmap")}}}}), net)
+        print(time.perf_counter() - start)
+    """)
+    with tempfile.TemporaryDirectory() as cache:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "NUMBA_CACHE_DIR": cache})
+    return float(out.stdout.split()[-1])
+
+
+def scalesim_subset(net, size: int, dataflow: str, budget_rows: int):
+    """The first layers of ``net`` whose SCALE-Sim demand rows add up to at most ``budget_rows``."""
+    res = ax.simulate(make_arch(size, dataflow, "scalesim"), net).layers
+    rows = (res.cycles + 1).astype(int).tolist()                  # demand rows = Total Cycles + 1
+    layers, total = [], 0
+    for layer, n in zip(net.layers, rows):
+        if total + n > budget_rows:
+            break
+        layers.append(layer)
+        total += n
+    return layers, total
+
+
+def run_scalesim(layers, size: int, dataflow: str, workdir: Path) -> tuple[float, list[int]]:
+    cfg = workdir / "arch.cfg"
+    cfg.write_text(textwrap.dedent(f"""\
+        [general]
+        run_name = bench
+        [architecture_presets]
+        ArrayHeight: {size}
+        ArrayWidth: {size}
+        IfmapSramSzkB: 64
+        FilterSramSzkB: 64
+        OfmapSramSzkB: 64
+        IfmapOffset: 0
+        FilterOffset: 10000000
+        OfmapOffset: 20000000
+        Bandwidth: 10
+        Dataflow: {dataflow}
+        MemoryBanks: 1
+        ReadRequestBuffer: 32
+        WriteRequestBuffer: 32
+        [layout]
+        IfmapCustomLayout: False
+        IfmapSRAMBankBandwidth: 10
+        IfmapSRAMBankNum: 1
+        IfmapSRAMBankPort: 2
+        FilterCustomLayout: False
+        FilterSRAMBankBandwidth: 10
+        FilterSRAMBankNum: 1
+        FilterSRAMBankPort: 2
+        [sparsity]
+        SparsitySupport: false
+        SparseRep: ellpack_block
+        OptimizedMapping: false
+        BlockSize: 8
+        RandomNumberGeneratorSeed: 40
+        [run_presets]
+        InterfaceBandwidth: CALC
+        UseRamulatorTrace: False
+        """))
+    topo = workdir / "topo.csv"
+    topo.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+                    + "".join(f"{l.name},{l.in_h},{l.in_w},{l.kernel[0]},{l.kernel[1]},{l.in_channels},"
+                              f"{l.out_channels},{l.stride[0]},\n" for l in layers))
+    layout = workdir / "layout.csv"
+    layout.write_text("Layer name,\n")
+    code = textwrap.dedent(f"""
+        import time
+        from scalesim.scale_sim import scalesim
+        s = scalesim(save_disk_space=True, verbose=False, config={str(cfg)!r}, topology={str(topo)!r},
+                     layout={str(layout)!r}, input_type_gemm=False)
+        start = time.perf_counter()
+        s.run_scale(top_path={str(workdir / 'out')!r})
+        print(time.perf_counter() - start)
+    """)
+    out = subprocess.run([str(SCALESIM_PY), "-c", code], capture_output=True, text=True, check=True, cwd=workdir)
+    seconds = float(out.stdout.split()[-1])
+    report = (workdir / "out" / "bench" / "COMPUTE_REPORT.csv").read_text().splitlines()[1:]
+    cycles = [int(float(line.split(",")[2])) for line in report if line.strip()]
+    return seconds, cycles
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scalesim", action="store_true", help="also run SCALE-Sim 3.0.0 on a subset")
+    parser.add_argument("--scalesim-rows", type=int, default=150_000, help="demand-row budget per SCALE-Sim run")
+    args = parser.parse_args()
+
+    print(f"numba compile (fresh process, empty cache, both timing models): {compile_seconds():.2f} s")
+    print()
+    print(f"{'network':10s} {'array':8s} {'df':3s} {'timing':9s} {'warm ms':>9s} {'peak MiB':>9s} {'cycles':>12s}")
+    for name, path in NETWORKS.items():
+        net = ax.load_workload(path)
+        for size in (32, 128):
+            for dataflow in ("os", "ws", "is"):
+                for timing in ("native", "scalesim"):
+                    arch = make_arch(size, dataflow, timing)
+                    seconds = warm_seconds(arch, net)
+                    peak = peak_bytes(arch, net) / 2**20
+                    cycles = ax.simulate(arch, net).cycles
+                    print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} "
+                          f"{peak:9.2f} {cycles:12,d}", flush=True)
+    if not args.scalesim:
+        return 0
+    if not SCALESIM_PY.exists():
+        print(f"\n{SCALESIM_PY} is missing. Create SCALE-Sim's venv with:\n"
+              "  python3 -m venv /tmp/venv-scalesim && /tmp/venv-scalesim/bin/pip install scalesim==3.0.0 numpy==2.3.5")
+        return 1
+    print(f"\nSCALE-Sim 3.0.0 (CALC) vs accelsim scalesim timing, first ResNet-18 layers up to "
+          f"{args.scalesim_rows:,} demand rows per run:")
+    print(f"{'array':8s} {'df':3s} {'layers':>6s} {'rows':>9s} {'SCALE-Sim s':>11s} {'accelsim ms':>11s} "
+          f"{'ratio':>9s} cycles")
+    net18 = ax.load_workload(NETWORKS["ResNet-18"])
+    for size in (32, 128):
+        for dataflow in ("os", "ws", "is"):
+            layers, rows = scalesim_subset(net18, size, dataflow, args.scalesim_rows)
+            if not layers:
+                continue
+            subset = network_from_dict({"name": "subset", "layers": []} | {"layers": [
+                {"op": "conv2d", "name": l.name, "in_channels": l.in_channels, "out_channels": l.out_channels,
+                 "in_h": l.in_h, "in_w": l.in_w, "kernel": list(l.kernel), "stride": list(l.stride)} for l in layers]})
+            arch = make_arch(size, dataflow, "scalesim")
+            ours = warm_seconds(arch, subset)
+            our_cycles = [int(c) for c in ax.simulate(arch, subset).layers.cycles]
+            with tempfile.TemporaryDirectory() as tmp:
+                theirs, their_cycles = run_scalesim(layers, size, dataflow, Path(tmp))
+            same = "identical" if our_cycles == their_cycles else f"DIFFER {our_cycles} vs {their_cycles}"
+            print(f"{size}x{size:<5d} {dataflow:3s} {len(layers):6d} {rows:9,d} {theirs:11.1f} {ours * 1e3:11.2f} "
+                  f"{theirs / ours:9,.0f}x {same}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
