@@ -85,7 +85,8 @@ def evaluate_chunk(chunk: tuple[Evaluator, Network, list[tuple[str, ArchSpec]], 
             raise
         except AccelsimError as exc:
             summary, layers, error = {}, None, str(exc)
-        row = {KEY: key, **summary, **derived_metrics(summary, arch), "error": error}
+        row = {KEY: key, **design_metrics(arch), **roofline_metrics(arch), **summary, **derived_metrics(summary, arch),
+               "error": error}
         if keep_layers and layers is not None:
             layers = layers.reset_index(drop=True)
             layers.insert(0, "layer_index", range(len(layers)))
@@ -119,15 +120,13 @@ def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator
 
 
 def _plan_frame(spec: SweepSpec, tasks: Sequence[Task]) -> pd.DataFrame:
-    """Identity, axis and design columns of every planned row."""
-    metrics = {}
+    """Identity and axis columns of every planned row (design metrics come with the results)."""
+    values = {}
     for task in tasks:
-        if task.point.index not in metrics:
-            arch = task.point.arch
-            metrics[task.point.index] = {**{p: axis_value(arch, p) for p in spec.axes}, **design_metrics(arch),
-                                         **roofline_metrics(arch)}
+        if task.point.index not in values:
+            values[task.point.index] = {p: axis_value(task.point.arch, p) for p in spec.axes}
     return pd.DataFrame([{KEY: t.key, "design": t.point.index, "workload": t.workload, "scheme": t.scheme,
-                          **metrics[t.point.index]} for t in tasks])
+                          **values[t.point.index]} for t in tasks])
 
 
 def assemble(spec: SweepSpec, tasks: Sequence[Task], store: ResultStore, per_layer: bool

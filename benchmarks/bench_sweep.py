@@ -1,0 +1,133 @@
+"""Sweep throughput and crash safety.
+
+Prints a table of points per second for:
+
+* ``simulate loop``: a plain loop calling ``accelsim.simulate`` on every design point in this
+  process (the baseline: no store, no executor);
+* ``sweep serial`` / ``sweep local``: ``accelsim.dse.run_sweep`` on one process / all cores,
+  including validation of every point, the Parquet store and the final tables;
+* ``sweep dask``: a Dask LocalCluster with the same number of workers;
+* ``resume``: rerunning the finished sweep (everything is read from the store);
+* ``store only``: a sweep whose evaluator does nothing, i.e. the machinery's own ceiling.
+
+With ``--kill N`` it also runs the sweep through the CLI in a subprocess, SIGKILLs it N times
+at random moments, resumes it, and checks the table equals the straight run with every
+point exactly once.
+
+Usage: python benchmarks/bench_sweep.py [--workload workloads/tiny_cnn.yaml] [--kill 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from accelsim.dse.executors import default_workers  # noqa: E402
+from accelsim.dse.space import design_points  # noqa: E402
+from accelsim.dse.spec import load_sweep_spec  # noqa: E402
+from accelsim.dse.sweep import run_sweep  # noqa: E402
+from accelsim.simulate import simulate  # noqa: E402
+from accelsim.spec.load import load_workload  # noqa: E402
+
+
+def nothing(arch, net):
+    """An evaluator that does no work: measures the sweep machinery alone."""
+    return {"cycles": arch.pes}, None
+
+
+def write_spec(folder: Path, workload: str) -> Path:
+    spec = {
+        "name": "bench", "arch": str(ROOT / "arch_configs" / "edge_32x32.yaml"), "workloads": [str(ROOT / workload)],
+        "axes": {"array.rows": [4, 8, 16, 32, 64, 128], "array.cols": [8, 16, 32, 64, 128],
+                 "buffers.ifmap.size": ["16KiB", "32KiB", "64KiB", "128KiB"], "array.dataflow": ["ws", "os", "is"]},
+        "objectives": ["latency_s", "energy_pj"],
+    }
+    path = folder / "bench.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def timed(label, count, fn):
+    start = time.perf_counter()
+    cpu = time.process_time()
+    result = fn()
+    wall = time.perf_counter() - start
+    return result, {"run": label, "points": count, "seconds": round(wall, 2),
+                    "points_per_s": round(count / wall, 1) if wall else float("inf"),
+                    "parent_cpu_s": round(time.process_time() - cpu, 2)}
+
+
+def kill_check(spec: Path, folder: Path, straight: pd.DataFrame, kills: int) -> str:
+    out = folder / "killed"
+    rng = random.Random(0)
+    for _ in range(kills):
+        proc = subprocess.Popen([sys.executable, "-m", "accelsim", "sweep", str(spec), "-o", str(out), "-q"],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(3.0, 12.0))  # start-up takes a few seconds; most kills land mid-run
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        stored = len(pd.concat([pd.read_parquet(p) for p in (out / "parts").glob("points-*.parquet")])) \
+            if (out / "parts").exists() and any((out / "parts").glob("points-*")) else 0
+        print(f"  killed: {stored} rows stored so far", file=sys.stderr)
+    resumed = run_sweep(spec, out, executor="local")
+    same = resumed.points.reset_index(drop=True).equals(straight.reset_index(drop=True))
+    return (f"{kills} kills, resumed computing {resumed.computed} of {resumed.planned}; rows {len(resumed.points)}, "
+            f"unique keys {resumed.points['key'].nunique()}, identical to the straight run: {same}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workload", default="workloads/tiny_cnn.yaml")
+    parser.add_argument("--kill", type=int, default=0, help="also kill and resume the CLI sweep N times")
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    spec_path = write_spec(folder, args.workload)
+    spec = load_sweep_spec(spec_path)
+    points, _ = design_points(spec)
+    net = load_workload(ROOT / args.workload)
+    n = len(points)
+    workers = default_workers()
+    rows = []
+    simulate(points[0].arch, net)  # compile or load the kernels before timing
+    _, row = timed("simulate loop (baseline)", n, lambda: [simulate(p.arch, net) for p in points])
+    rows.append(row)
+    serial, row = timed("sweep serial", n, lambda: run_sweep(spec, folder / "serial", executor="serial"))
+    rows.append(row)
+    local, row = timed(f"sweep local x{workers}", n, lambda: run_sweep(spec, folder / "local", executor="local"))
+    rows.append(row)
+    if not args.no_dask:
+        dask, row = timed(f"sweep dask LocalCluster x{workers}", n,
+                          lambda: run_sweep(spec, folder / "dask", executor="dask"))
+        rows.append(row)
+        rows[-1]["same_table"] = dask.points.equals(serial.points)
+    rows[2]["same_table"] = local.points.equals(serial.points)
+    _, row = timed("resume (all stored)", n, lambda: run_sweep(spec, folder / "local", executor="local"))
+    rows.append(row)
+    _, row = timed("store only (no-op evaluator)", n,
+                   lambda: run_sweep(spec, folder / "noop", executor="serial", evaluator=nothing))
+    rows.append(row)
+    table = pd.DataFrame(rows)
+    base = table.loc[0, "seconds"]
+    table["vs_baseline"] = (base / table["seconds"]).round(2)
+    print(f"{n} design points of {args.workload}, {workers} workers, machine load {os.getloadavg()[0]:.1f}")
+    print(table.to_string(index=False))
+    if args.kill:
+        print(kill_check(spec_path, folder, serial.points, args.kill))
+
+
+if __name__ == "__main__":
+    main()
