@@ -49,7 +49,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from accelsim.compress.scheme import load_scheme
     from accelsim.spec.load import load_arch, load_workload
 
-    loaders = {"arch": load_arch, "workload": load_workload, "scheme": load_scheme}
+    from accelsim.dse.sweep import check_sweep
+
+    loaders = {"arch": load_arch, "workload": load_workload, "scheme": load_scheme, "sweep": check_sweep}
     failed = 0
     for name in args.files:
         path = Path(name)
@@ -63,7 +65,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(exc, file=sys.stderr)
             continue
         detail = f"{spec.array.rows}x{spec.array.cols} {spec.array.dataflow.value}" if kind == "arch" else (
-            f"{len(spec.rules)} rules" if kind == "scheme" else f"{len(spec.layers)} layers, {spec.macs:,} MACs")
+            f"{len(spec.rules)} rules" if kind == "scheme" else
+            f"{len(spec.axes)} axes, {spec.sampler.kind.value} sampling" if kind == "sweep" else
+            f"{len(spec.layers)} layers, {spec.macs:,} MACs")
         print(f"ok  {path}  ({kind}: {spec.name}, {detail})")
     return 2 if failed else 0
 

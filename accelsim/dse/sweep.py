@@ -264,6 +264,16 @@ def sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, exe
     return outcome.layers if outcome.layers is not None else outcome.points
 
 
+def check_sweep(path: str | Path) -> SweepSpec:
+    """Load a sweep spec and check everything it names: every design point, workload and scheme."""
+    spec = load_sweep_spec(path)
+    design_points(spec)
+    for workload in spec.workloads:
+        for scheme in spec.schemes:
+            prepare_network(spec.path(workload), None if scheme == NO_SCHEME else spec.path(scheme), spec.batch)
+    return spec
+
+
 def read_results(directory: str | Path) -> tuple[pd.DataFrame, pd.DataFrame | None, dict]:
     """The tables a sweep wrote (points, per-layer rows or None) and its ``sweep.json`` metadata."""
     directory = Path(directory)

@@ -73,3 +73,13 @@ def test_plot_of_a_missing_sweep_exits_2(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert cli.main(["plot", str(tmp_path / "empty")]) == 2
     assert "points.parquet" in capsys.readouterr().err
+
+
+def test_validate_checks_a_sweep_down_to_its_design_points(tmp_path, root, spec, capsys):
+    assert cli.main(["validate", str(spec)]) == 0
+    assert "sweep: cli, 2 axes, grid sampling" in capsys.readouterr().out
+    bad = yaml.safe_load(spec.read_text())
+    bad["axes"]["buffers.ifmap.size"] = ["16KiB", "16 kilobytes"]
+    spec.write_text(yaml.safe_dump(bad))
+    assert cli.main(["validate", str(spec)]) == 2
+    assert "buffers.ifmap.size: expected a size" in capsys.readouterr().err
