@@ -12,8 +12,8 @@ network (median of 3), numba compile time (measured in a fresh process with an e
 the peak memory of one warm run.
 
 With ``--scalesim``: SCALE-Sim runs in its own venv (``/tmp/venv-scalesim``). It steps one demand
-row at a time (~1e4 rows/s), so it runs on the first layers of ResNet-18 whose demand rows add up
-to at most ``--scalesim-rows`` (default 150,000, a few tens of seconds per dataflow); accelsim
+row at a time (~1e4 rows/s), so it runs on the ResNet-18 layers (in order, skipping any that would not
+fit) whose demand rows add up to at most ``--scalesim-rows`` (default 150,000, a few tens of seconds per dataflow); accelsim
 runs the same layers, the speed ratio is for that subset, and cycles are checked for equality.
 """
 
@@ -86,15 +86,14 @@ def compile_seconds() -> float:
 
 
 def scalesim_subset(net, size: int, dataflow: str, budget_rows: int):
-    """The first layers of ``net`` whose SCALE-Sim demand rows add up to at most ``budget_rows``."""
+    """Layers of ``net``, in order, skipping any that would take the demand rows past ``budget_rows``."""
     res = ax.simulate(make_arch(size, dataflow, "scalesim"), net).layers
     rows = (res.cycles + 1).astype(int).tolist()                  # demand rows = Total Cycles + 1
     layers, total = [], 0
     for layer, n in zip(net.layers, rows):
-        if total + n > budget_rows:
-            break
-        layers.append(layer)
-        total += n
+        if total + n <= budget_rows:
+            layers.append(layer)
+            total += n
     return layers, total
 
 
@@ -161,37 +160,50 @@ def run_scalesim(layers, size: int, dataflow: str, workdir: Path) -> tuple[float
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scalesim", action="store_true", help="also run SCALE-Sim 3.0.0 on a subset")
+    parser.add_argument("--skip-table", action="store_true", help="skip the accelsim-only table")
     parser.add_argument("--scalesim-rows", type=int, default=150_000, help="demand-row budget per SCALE-Sim run")
     args = parser.parse_args()
 
     print(f"numba compile (fresh process, empty cache, both timing models): {compile_seconds():.2f} s")
-    print()
-    print(f"{'network':10s} {'array':8s} {'df':3s} {'timing':9s} {'warm ms':>9s} {'peak MiB':>9s} {'cycles':>12s}")
-    for name, path in NETWORKS.items():
-        net = ax.load_workload(path)
-        for size in (32, 128):
-            for dataflow in ("os", "ws", "is"):
-                for timing in ("native", "scalesim"):
-                    arch = make_arch(size, dataflow, timing)
-                    seconds = warm_seconds(arch, net)
-                    peak = peak_bytes(arch, net) / 2**20
-                    cycles = ax.simulate(arch, net).cycles
-                    print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} "
-                          f"{peak:9.2f} {cycles:12,d}", flush=True)
+    for name, path in ({} if args.skip_table else NETWORKS).items():
+        _table_header(name == "ResNet-18")
+        _table(name, path)
     if not args.scalesim:
         return 0
+    return _versus_scalesim(args.scalesim_rows)
+
+
+def _table_header(first: bool) -> None:
+    if first:
+        print(f"\n{'network':10s} {'array':8s} {'df':3s} {'timing':9s} {'warm ms':>9s} {'peak MiB':>9s} {'cycles':>12s}")
+
+
+def _table(name: str, path: Path) -> None:
+    net = ax.load_workload(path)
+    for size in (32, 128):
+        for dataflow in ("os", "ws", "is"):
+            for timing in ("native", "scalesim"):
+                arch = make_arch(size, dataflow, timing)
+                seconds = warm_seconds(arch, net)
+                peak = peak_bytes(arch, net) / 2**20
+                cycles = ax.simulate(arch, net).cycles
+                print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} "
+                      f"{peak:9.2f} {cycles:12,d}", flush=True)
+
+
+def _versus_scalesim(budget_rows: int) -> int:
     if not SCALESIM_PY.exists():
         print(f"\n{SCALESIM_PY} is missing. Create SCALE-Sim's venv with:\n"
               "  python3 -m venv /tmp/venv-scalesim && /tmp/venv-scalesim/bin/pip install scalesim==3.0.0 numpy==2.3.5")
         return 1
-    print(f"\nSCALE-Sim 3.0.0 (CALC) vs accelsim scalesim timing, first ResNet-18 layers up to "
-          f"{args.scalesim_rows:,} demand rows per run:")
+    print(f"\nSCALE-Sim 3.0.0 (CALC) vs accelsim scalesim timing, ResNet-18 layers up to "
+          f"{budget_rows:,} demand rows per run:")
     print(f"{'array':8s} {'df':3s} {'layers':>6s} {'rows':>9s} {'SCALE-Sim s':>11s} {'accelsim ms':>11s} "
           f"{'ratio':>9s} cycles")
     net18 = ax.load_workload(NETWORKS["ResNet-18"])
     for size in (32, 128):
         for dataflow in ("os", "ws", "is"):
-            layers, rows = scalesim_subset(net18, size, dataflow, args.scalesim_rows)
+            layers, rows = scalesim_subset(net18, size, dataflow, budget_rows)
             if not layers:
                 continue
             subset = network_from_dict({"name": "subset", "layers": []} | {"layers": [
