@@ -74,9 +74,16 @@ def kill_check(spec: Path, folder: Path, straight: pd.DataFrame, kills: int) -> 
     out = folder / "killed"
     rng = random.Random(0)
     for _ in range(kills):
+        parts = out / "parts"
+        before = len(list(parts.glob("points-*"))) if parts.exists() else 0
         proc = subprocess.Popen([sys.executable, "-m", "accelsim", "sweep", str(spec), "-o", str(out), "-q"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(3.0, 12.0))  # start-up takes a few seconds; most kills land mid-run
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:  # wait for this run's first commit
+            if parts.exists() and len(list(parts.glob("points-*"))) > before:
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 2.5))  # then kill it at a random moment mid-run
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         stored = len(pd.concat([pd.read_parquet(p) for p in (out / "parts").glob("points-*.parquet")])) \
@@ -93,6 +100,7 @@ def main() -> None:
     parser.add_argument("--workload", default="workloads/tiny_cnn.yaml")
     parser.add_argument("--kill", type=int, default=0, help="also kill and resume the CLI sweep N times")
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--kill-only", action="store_true", help="skip the throughput table")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
     spec_path = write_spec(folder, args.workload)
@@ -103,6 +111,10 @@ def main() -> None:
     workers = default_workers()
     rows = []
     simulate(points[0].arch, net)  # compile or load the kernels before timing
+    if args.kill_only:
+        straight = run_sweep(spec, folder / "serial", executor="local").points
+        print(kill_check(spec_path, folder, straight, args.kill))
+        return
     _, row = timed("simulate loop (baseline)", n, lambda: [simulate(p.arch, net) for p in points])
     rows.append(row)
     serial, row = timed("sweep serial", n, lambda: run_sweep(spec, folder / "serial", executor="serial"))
