@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -191,6 +192,13 @@ def _check_bounds(f: dataclasses.Field, value: Any, path: str, problems: list[Pr
         problems.append(Problem(path, f"expected a value <= {high:g}, got {value:g}"))
 
 
+@functools.cache
+def _layout(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """Type hints and YAML-key -> field of a spec class (computed once per class)."""
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    return typing.get_type_hints(cls), {yaml_key(f): f for f in fields}
+
+
 def from_dict(cls: type[T], data: Any, path: str, problems: list[Problem]) -> T | _Missing:
     """Build dataclass ``cls`` from mapping ``data``, appending every problem found.
 
@@ -207,9 +215,7 @@ def from_dict(cls: type[T], data: Any, path: str, problems: list[Problem]) -> T 
         except ValueError as exc:
             problems.append(Problem(path, str(exc)))
             return MISSING
-    fields = [f for f in dataclasses.fields(cls) if f.init]
-    hints = typing.get_type_hints(cls)
-    by_key = {yaml_key(f): f for f in fields}
+    hints, by_key = _layout(cls)
     extra_keys = set(getattr(cls, "accepted_keys", ()))
     before = len(problems)
     for key in data:
