@@ -113,15 +113,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_table(table, path: Path) -> None:
-    if path.suffix == ".parquet":
-        table.to_parquet(path, index=False)
-    elif path.suffix == ".csv":
-        table.to_csv(path, index=False)
-    else:
-        raise ConfigError(str(path), [Problem("", "expected an output ending in .csv or .parquet")])
-
-
 def cmd_plot(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -151,16 +142,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as exc:
         raise ConfigError(str(source), [Problem("", str(exc).strip("'\""))]) from None
     print("plot: " + ", ".join(map(str, save(fig, args.output or default, svg=args.svg))))
-    return 0
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    from accelsim.frontend.onnx_io import load_onnx
-    from accelsim.spec.load import save_workload
-
-    net = load_onnx(args.model, batch=args.batch, default_bits=args.default_bits)
-    save_workload(net, args.output)
-    print(f"wrote {args.output}  ({net.name}: {len(net.layers)} layers, batch {net.batch}, {net.macs:,} MACs)")
     return 0
 
 

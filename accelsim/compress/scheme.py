@@ -35,8 +35,8 @@ import numpy as np
 
 from accelsim.compress.masks import make_mask, save_mask
 from accelsim.compress.prune import kept_channels, prune_channels
-from accelsim.errors import ConfigError, Problem, WorkloadError
-from accelsim.spec.fields import MISSING, from_dict, spec_field
+from accelsim.errors import Problem, WorkloadError
+from accelsim.spec.fields import spec_field, validated
 from accelsim.spec.load import read_yaml
 from accelsim.spec.workload import MatMul, Network, NonlinearImpl, Op, Sparsity, SparsityPattern
 
@@ -102,11 +102,7 @@ class Scheme:
 
 def scheme_from_dict(data: Mapping, source: str = "<dict>") -> Scheme:
     """Validate ``data`` (a parsed scheme YAML) into a :class:`Scheme`."""
-    problems: list[Problem] = []
-    scheme = from_dict(Scheme, data, "", problems)
-    if problems or scheme is MISSING:
-        raise ConfigError(source, problems)
-    return scheme
+    return validated(Scheme, data, source)
 
 
 def load_scheme(path: str | Path) -> Scheme:

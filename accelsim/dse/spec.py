@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accelsim.errors import ConfigError, Problem, did_you_mean
+from accelsim.errors import Problem, did_you_mean
 from accelsim.spec.arch import ArchSpec
-from accelsim.spec.fields import MISSING, FrozenMap, from_dict, spec_field, yaml_key
+from accelsim.spec.fields import FrozenMap, spec_field, validated, yaml_key
 from accelsim.spec.load import read_yaml
 
 NO_SCHEME = "none"
@@ -161,13 +161,8 @@ def field_class(cls: type, f: dataclasses.Field) -> Any:
 
 def sweep_from_dict(data: Mapping, source: str = "<dict>", base_dir: str | Path = ".") -> SweepSpec:
     """Validate ``data`` (a parsed sweep YAML) into a :class:`SweepSpec`."""
-    problems: list[Problem] = []
-    if "base_dir" in data:
-        problems.append(Problem("base_dir", "set by the loader from the spec's location; remove it"))
-    spec = from_dict(SweepSpec, {**data, "base_dir": str(base_dir)}, "", problems)
-    if problems or spec is MISSING:
-        raise ConfigError(source, problems)
-    return spec
+    early = [Problem("base_dir", "set by the loader from the spec's location; remove it")] if "base_dir" in data else []
+    return validated(SweepSpec, {**data, "base_dir": str(base_dir)}, source, problems=early)
 
 
 def load_sweep_spec(path: str | Path) -> SweepSpec:

@@ -15,7 +15,9 @@ import configparser
 from pathlib import Path
 
 from accelsim.errors import ConfigError, Problem, WorkloadError
+from accelsim.spec.arch import ArchSpec
 from accelsim.spec.load import arch_from_dict, network_from_dict, read_text
+from accelsim.spec.workload import Network
 
 _REQUIRED = {
     "general": ("run_name",),
@@ -26,7 +28,7 @@ _REQUIRED = {
 }
 
 
-def load_scalesim_config(path: str | Path) -> "ArchSpec":  # noqa: F821 (forward reference for readers)
+def load_scalesim_config(path: str | Path) -> ArchSpec:
     """An :class:`ArchSpec` in ``scalesim`` timing for a SCALE-Sim ``.cfg`` file."""
     text = read_text(path)
     parser = configparser.ConfigParser()
@@ -83,7 +85,7 @@ def _int(section, key: str, path) -> int:
         raise ConfigError(str(path), [Problem(key, f"expected an integer, got {section[key]!r}")]) from None
 
 
-def load_scalesim_topology(path: str | Path) -> "Network":  # noqa: F821
+def load_scalesim_topology(path: str | Path) -> Network:
     """A Network from a SCALE-Sim topology CSV; conv or GEMM format is told by the header."""
     lines = [line.strip() for line in read_text(path, WorkloadError).splitlines()]
     lines = [line for line in lines if line]

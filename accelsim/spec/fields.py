@@ -16,10 +16,10 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from accelsim.errors import Problem, did_you_mean
+from accelsim.errors import ConfigError, Problem, did_you_mean
 
 T = TypeVar("T")
 
@@ -256,6 +256,19 @@ def from_dict(cls: type[T], data: Any, path: str, problems: list[Problem]) -> T 
     check = getattr(obj, "check", None)
     if check is not None:
         problems.extend(Problem(_join(path, p.path) if p.path else path, p.message) for p in check())
+    return obj
+
+
+def validated(cls: type[T], data: Any, source: str, *, error: type[ConfigError] = ConfigError,
+              problems: Sequence[Problem] = ()) -> T:
+    """Build ``cls`` from ``data`` or raise ``error`` naming ``source`` and every problem.
+
+    ``problems`` found by the caller beforehand are reported together with the loader's.
+    """
+    found = list(problems)
+    obj = from_dict(cls, data, "", found)
+    if found or obj is MISSING:
+        raise error(source, found)
     return obj
 
 

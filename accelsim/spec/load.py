@@ -14,7 +14,7 @@ import yaml
 
 from accelsim.errors import ConfigError, Problem, WorkloadError
 from accelsim.spec.arch import ArchSpec
-from accelsim.spec.fields import MISSING, from_dict, to_dict
+from accelsim.spec.fields import to_dict, validated
 from accelsim.spec.workload import Network
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -55,11 +55,7 @@ def read_yaml(path: str | Path, error: type[ConfigError] = ConfigError) -> Mappi
 
 def arch_from_dict(data: Mapping, source: str = "<dict>") -> ArchSpec:
     """Validate ``data`` (a parsed arch YAML) into an :class:`ArchSpec`."""
-    problems: list[Problem] = []
-    arch = from_dict(ArchSpec, data, "", problems)
-    if problems or arch is MISSING:
-        raise ConfigError(source, problems)
-    return arch
+    return validated(ArchSpec, data, source)
 
 
 def network_from_dict(data: Mapping, source: str = "<dict>") -> Network:
@@ -74,11 +70,7 @@ def network_from_dict(data: Mapping, source: str = "<dict>") -> Network:
             {"batch": batch, **layer} if isinstance(layer, Mapping) and "batch" not in layer else layer
             for layer in data["layers"]
         ]
-    problems: list[Problem] = []
-    net = from_dict(Network, data, "", problems)
-    if problems or net is MISSING:
-        raise WorkloadError(source, problems)
-    return net
+    return validated(Network, data, source, error=WorkloadError)
 
 
 def load_arch(path: str | Path) -> ArchSpec:
