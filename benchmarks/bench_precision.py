@@ -32,7 +32,7 @@ import pandas as pd
 
 from accelsim.compress.quantize import QuantSpec, numpy_gemm, quantized_gemm
 from accelsim.errors import UnsupportedError
-from accelsim.lower.gemm import DENSE_RATE, MacRate
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate
 from accelsim.mac import check_layer_precision, mac_rate
 from accelsim.simulate import simulate
 from accelsim.spec.arch import MacKind, MacSpec, SerialOperands
@@ -61,10 +61,10 @@ LAYER = {"op": "conv2d", "name": "layer1.conv2", "in_channels": 64, "out_channel
          "in_h": 56, "in_w": 56, "kernel": 3, "padding": 1}
 
 
-def precision_rule(layer, arch) -> MacRate:
+def precision_rule(layer, arch) -> ArrayRate:
     """accelsim.mac's rate of ``layer`` in the form simulate() takes."""
     rate = check_layer_precision(arch, layer)
-    return DENSE_RATE if rate is None else MacRate(rate.products_per_cycle, rate.cycles_per_product)
+    return DENSE_RATE if rate is None else ArrayRate(rate.products_per_cycle, rate.cycles_per_product)
 
 
 def numeric_error(bits: int, seed: int = 0) -> dict:

@@ -16,7 +16,7 @@ from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.cycle import run_cycle_native
 from accelsim.kernels.systolic import fold_durations
-from accelsim.lower.gemm import DENSE_RATE, MacRate, lower_layer
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
 from accelsim.lower.tiling import fixed_schedule
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
@@ -93,7 +93,7 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
     return stats
 
 
-def _schedule(layer: Layer, arch: ArchSpec, rate: MacRate) -> tuple[TileSchedule, int] | None:
+def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate) -> tuple[TileSchedule, int] | None:
     if arch.timing_model is TimingModel.SCALESIM:
         raise UnsupportedError(f"layer {layer.name}: the cycle fidelity steps the native timing and memory "
                                "model; use fidelity 'fold' or 'pe' for SCALE-Sim timing")
@@ -105,7 +105,7 @@ def _schedule(layer: Layer, arch: ArchSpec, rate: MacRate) -> tuple[TileSchedule
     return schedule, problem.repeats
 
 
-def run_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> np.ndarray | None:
+def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.ndarray | None:
     """int64 ``codes.STAT_*`` counters of ``layer`` on ``arch``, or ``None`` for vector work.
 
     Repeats (conv groups, attention heads) are identical schedules run back to back: one is
@@ -118,7 +118,7 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> np.nd
     return run_schedule(schedule, arch, rate.cycles_per_product) * repeats
 
 
-def trace_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> pd.DataFrame:
+def trace_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> pd.DataFrame:
     """Per-cycle SRAM words and DRAM bytes of one repeat of ``layer`` (one row per cycle).
 
     A counting pass finds the number of cycles, then a second pass fills the trace.

@@ -14,7 +14,7 @@ import numpy as np
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
-from accelsim.lower.gemm import DENSE_RATE, GemmProblem, MacRate, lower_layer
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
 from accelsim.lower.tiling import fixed_schedule, spatial_mapping
 from accelsim.spec.arch import ArchSpec, TimingModel
@@ -44,7 +44,7 @@ COUNT_COLUMNS = {
 _DATAFLOW = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
 
 
-def run_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> np.ndarray | None:
+def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.ndarray | None:
     """int64 counters (``codes.STAT_*``) of ``layer`` on ``arch``, or ``None`` if it is vector work."""
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:

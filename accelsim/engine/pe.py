@@ -13,7 +13,7 @@ from accelsim.engine.mapping import fold_blocks
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.pe import run_pe_os, run_pe_stationary
-from accelsim.lower.gemm import DENSE_RATE, MacRate, lower_layer
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.tiling import spatial_mapping
 from accelsim.spec.arch import ArchSpec, Dataflow, Overflow, TimingModel
 from accelsim.spec.workload import Layer
@@ -127,7 +127,7 @@ def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int,
     return a, b
 
 
-def run_layer(layer: Layer, arch: ArchSpec, rate: MacRate = DENSE_RATE) -> np.ndarray | None:
+def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.ndarray | None:
     """int64 ``codes.STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
 
     Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths); one repeat

@@ -3,12 +3,22 @@
 * conv (im2col view): ``m = batch*out_h*out_w``, ``k = in_channels/groups*kernel_h*kernel_w``,
   ``n = out_channels/groups``, once per group. The reduction index is ``(kh, kw, c)`` with the
   channel fastest (SCALE-Sim's order).
+* conv_transpose2d (col2im view, the scatter form): ``m = batch*in_h*in_w`` input pixels,
+  ``k = in_channels/groups``, ``n = out_channels/groups*kernel_h*kernel_w`` (one column per
+  output channel and kernel tap), once per group: every input value times every weight of its
+  group, so the GEMM's MACs are the layer's ``macs``. The ``m x n`` products are the column
+  buffer; the col2im step adds each into the output pixel it lands on (dropping those in the
+  cropped border): ``m*n`` additions per group, fewer than the MACs by the factor ``k``, which
+  are **not counted** (neither as cycles nor as energy). The GEMM's output traffic is its
+  ``m*n`` column-buffer words, which equals the real output tensor only when the kernel
+  windows do not overlap (``stride == kernel``, no padding) and exceeds it otherwise.
 * gemm: ``m = batch*m``; matmul: one GEMM per ``batch*heads``.
 * pool, eltwise and nonlinear ops are vector work: :func:`lower_layer` returns ``None``.
 
 In ``scalesim`` timing the conv is lowered as SCALE-Sim 3.0.0 does (``shared/peers/SCALESIM.md``
 6.1): no padding (the padded input is the ifmap SCALE-Sim sees), **ceil** output dims, the batch
-as repeated layers, and a GEMM as a ``1 x k`` convolution over an ``m x k`` ifmap.
+as repeated layers, and a GEMM as a ``1 x k`` convolution over an ``m x k`` ifmap. SCALE-Sim
+has no transposed convolution: one runs as its col2im GEMM, in SCALE-Sim's GEMM form.
 """
 
 from __future__ import annotations
@@ -16,18 +26,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accelsim.errors import UnsupportedError
+from accelsim.sparse.nm import nm_reduction_length
 from accelsim.spec.arch import TimingModel
-from accelsim.spec.workload import Conv2d, Gemm, Layer, MatMul
+from accelsim.spec.workload import Conv2d, ConvTranspose2d, Gemm, Layer, MatMul
 
 
 @dataclass(frozen=True)
-class MacRate:
-    """How fast the MAC units consume the reduction (``docs/timing_models.md``).
+class ArrayRate:
+    """How fast the array consumes a GEMM's reduction (``docs/timing_models.md``).
 
     ``products_per_cycle`` (p) shrinks the mapped reduction ``k`` to ``ceil(k/p)``;
     ``cycles_per_product`` (q) stretches every stream step to q cycles; ``nm`` = (N, M)
-    structured weight sparsity run natively shrinks ``k`` to ``ceil(k*N/M)``. The defaults are
-    the dense 1-product-per-cycle array.
+    structured weight sparsity run natively stores :func:`accelsim.sparse.nm.nm_reduction_length`
+    slots of the reduction. The defaults are the dense 1-product-per-cycle array. The MAC unit's
+    own view of p and q (datapath widths, passes) is :class:`accelsim.mac.MacRate`.
     """
 
     products_per_cycle: int = 1
@@ -40,14 +52,16 @@ class MacRate:
         if self.nm is not None and not 0 < self.nm[0] <= self.nm[1]:
             raise ValueError(f"N:M needs 0 < N <= M, got {self.nm}")
 
+    def stored_reduction(self, k: int) -> int:
+        """Weight slots along a reduction of ``k`` dense products (``k`` unless N:M)."""
+        return k if self.nm is None else nm_reduction_length(k, *self.nm)
+
     def reduction(self, k: int) -> int:
         """Mapped length of a reduction of ``k`` dense products."""
-        if self.nm is not None:
-            k = -(-k * self.nm[0] // self.nm[1])
-        return -(-k // self.products_per_cycle)
+        return -(-self.stored_reduction(k) // self.products_per_cycle)
 
 
-DENSE_RATE = MacRate()
+DENSE_RATE = ArrayRate()
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,8 @@ def lower_layer(layer: Layer, timing: TimingModel = TimingModel.NATIVE) -> GemmP
         return GemmProblem(m=layer.batch * layer.out_h * layer.out_w, n=layer.out_channels // layer.groups,
                            k=cin * layer.kernel[0] * layer.kernel[1], repeats=layer.groups,
                            ifmap_words=layer.batch * cin * layer.in_h * layer.in_w)
+    if isinstance(layer, ConvTranspose2d):
+        return _col2im(layer)
     if isinstance(layer, Gemm):
         return GemmProblem(m=layer.batch * layer.m, n=layer.n, k=layer.k, repeats=1,
                            ifmap_words=layer.batch * layer.m * layer.k)
@@ -109,7 +125,20 @@ def lower_layer(layer: Layer, timing: TimingModel = TimingModel.NATIVE) -> GemmP
     return None
 
 
+def _col2im(layer: ConvTranspose2d) -> GemmProblem:
+    """The col2im GEMM of a transposed convolution, one per group (see the module docstring)."""
+    cin = layer.in_channels // layer.groups
+    m = layer.batch * layer.in_h * layer.in_w
+    return GemmProblem(m=m, n=layer.out_channels // layer.groups * layer.kernel[0] * layer.kernel[1], k=cin,
+                       repeats=layer.groups, ifmap_words=m * cin)
+
+
 def _lower_scalesim(layer: Layer) -> GemmProblem | None:
+    if isinstance(layer, ConvTranspose2d):
+        gemm = _col2im(layer)
+        geom = _conv_geometry(gemm.m, gemm.k, 1, 1, gemm.k, 1, 1)
+        return GemmProblem(m=gemm.m, n=gemm.n, k=gemm.k, repeats=gemm.repeats, ifmap_words=gemm.ifmap_words,
+                           geometry=geom)
     if isinstance(layer, Conv2d):
         if layer.dilation != (1, 1):
             raise UnsupportedError(f"layer {layer.name}: SCALE-Sim has no dilated convolution "

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.lower.gemm import DENSE_RATE, GemmProblem, MacRate
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule
 from accelsim.spec.arch import OPERANDS, ArchSpec, Dataflow
 
@@ -61,7 +61,7 @@ def _bytes(words, bits):
     return -(-words * bits // 8)
 
 
-def fixed_schedule(problem: GemmProblem, arch: ArchSpec, *, rate: MacRate = DENSE_RATE,
+def fixed_schedule(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
                    weight_bits: int = 8, act_bits: int = 8) -> TileSchedule:
     """Fold-by-fold schedule of ``problem`` on ``arch``'s array (column-fold-major)."""
     dataflow = arch.array.dataflow
@@ -76,7 +76,7 @@ def fixed_schedule(problem: GemmProblem, arch: ArchSpec, *, rate: MacRate = DENS
     first_col, last_row = j == 0, i == row_folds - 1
     psum_bits = arch.mac.accumulator_bits
 
-    k_weights = problem.k if rate.nm is None else -(-problem.k * rate.nm[0] // rate.nm[1])
+    k_weights = rate.stored_reduction(problem.k)
     ifmap_words = problem.ifmap_words
     ifmap_fits = ifmap_words <= _reuse_words(arch, "ifmap", act_bits)
     weights_fit = k_weights * problem.n <= _reuse_words(arch, "filter", weight_bits)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from reference.cycle_ref import ref_cycle
 
 from accelsim.engine import cycle, fold
-from accelsim.lower.gemm import GemmProblem, MacRate
+from accelsim.lower.gemm import GemmProblem, ArrayRate
 from accelsim.lower.tiling import fixed_schedule
 from accelsim.spec.arch import (
     OPERANDS, ArchSpec, ArraySpec, BufferSpec, BuffersSpec, Dataflow, DramSpec, TimingModel,
@@ -71,7 +71,7 @@ def test_cycle_kernel_matches_reference(m, n, k, rows, cols, dataflow, overlap, 
                      per_operand=per_operand, width_words=width_words, double_buffered=double_buffered,
                      size_bytes=size_bytes, acc_bytes=acc_bytes)
     schedule = fixed_schedule(GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k), arch,
-                              rate=MacRate(cycles_per_product=q))
+                              rate=ArrayRate(cycles_per_product=q))
     got = cycle.run_schedule(schedule, arch, q)
     want = reference(schedule, arch, q)
     assert got[0] == want["cycles"]  # codes.STAT_CYCLES

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from accelsim.errors import UnsupportedError
-from accelsim.lower import MacRate, fixed_schedule, lower_layer, spatial_mapping
+from accelsim.lower import ArrayRate, fixed_schedule, lower_layer, spatial_mapping
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE
 from accelsim.lower.tiling import buffer_words
 from accelsim.spec.arch import Dataflow, TimingModel
@@ -66,23 +66,26 @@ def test_spatial_mapping_table():
     assert spatial_mapping(Dataflow.IS, 2, 3, 5) == (5, 2, 3)
 
 
-def test_mac_rate_shrinks_and_stretches():
-    assert MacRate().reduction(10) == 10
-    assert MacRate(products_per_cycle=4).reduction(10) == 3          # ceil(10/4)
-    assert MacRate(nm=(2, 4)).reduction(10) == 5                       # ceil(10*2/4)
-    assert MacRate(nm=(2, 4), products_per_cycle=2).reduction(11) == 3  # ceil(ceil(22/4)/2)
+def test_array_rate_shrinks_and_stretches():
+    assert ArrayRate().reduction(10) == 10
+    assert ArrayRate(products_per_cycle=4).reduction(10) == 3          # ceil(10/4)
+    # 2:4 over K=10: two full groups keep 2 each, the partial group of 2 can keep both: 4+2
+    assert ArrayRate(nm=(2, 4)).reduction(10) == 6
+    assert ArrayRate(nm=(2, 4)).reduction(6) == 4                       # 2 + min(2, 2), not ceil(6*2/4)=3
+    assert ArrayRate(nm=(2, 4)).reduction(9) == 5                       # 4 + min(1, 2)
+    assert ArrayRate(nm=(2, 4), products_per_cycle=2).reduction(11) == 3  # ceil((4 + min(3, 2))/2)
     with pytest.raises(ValueError):
-        MacRate(cycles_per_product=0)
+        ArrayRate(cycles_per_product=0)
 
 
 def test_dense_rate_leaves_schedule_unchanged_and_rates_apply():
     p = lower_layer(Gemm(name="g", m=6, n=5, k=7))
     base = fixed_schedule(p, arch())
-    same = fixed_schedule(p, arch(), rate=MacRate(1, 1, None))
+    same = fixed_schedule(p, arch(), rate=ArrayRate(1, 1, None))
     for name in ("rows_used", "cols_used", "stream_cycles", "sram_words", "dram_words", "dram_bytes"):
         assert np.array_equal(getattr(base, name), getattr(same, name))
     # ws: K on the rows. p=2 -> K = 4 -> one row fold; q=3 -> every stream step takes 3 cycles
-    fast = fixed_schedule(p, arch(), rate=MacRate(products_per_cycle=2, cycles_per_product=3))
+    fast = fixed_schedule(p, arch(), rate=ArrayRate(products_per_cycle=2, cycles_per_product=3))
     assert (fast.sr, fast.row_folds, fast.t) == (4, 1, 6)
     assert (fast.stream_cycles == 18).all()
 

@@ -66,7 +66,7 @@ def rule(layer, arch):
     rate = check_layer_precision(arch, layer)
     if rate is None:
         return gemm_module.DENSE_RATE
-    return gemm_module.MacRate(rate.products_per_cycle, rate.cycles_per_product)
+    return gemm_module.ArrayRate(rate.products_per_cycle, rate.cycles_per_product)
 
 
 @pytest.mark.parametrize("dataflow", list(Dataflow))
