@@ -23,12 +23,15 @@ from accelsim.kernels.vector import (
     STAT_SRAM_WRITES, VectorProblem, run_vector,
 )
 from accelsim.spec.arch import ArchSpec, precision_bits
-from accelsim.spec.workload import ImplKind, Layer, Network, NonlinearImpl
+from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool
 from accelsim.vector.functions import layer_program
 from accelsim.vector.program import VECTOR_OPS, VectorOp
 
 INTEGER_BITS = 32
 """Width of I-BERT's integer intermediates (int32), as held in the unit's scratchpad."""
+
+VECTOR_LAYERS = (Nonlinear, Eltwise, Pool)
+"""Layer kinds the vector unit runs."""
 
 OP_COLUMNS = {op: f"vector_{op.value}_ops" for op in VECTOR_OPS}
 """Counter name of each primitive op kind."""
@@ -143,6 +146,8 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
                       ) -> tuple[np.ndarray, np.ndarray]:
     """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit).
 
+    Rows of layers that are neither costed yet nor vector work stay uncosted.
+
     In a vector row, ``cycles`` is what the layer adds to the total (:func:`exposed_cycles`),
     ``compute_cycles`` the unit's issue cycles and ``stall_cycles`` the cycles it waits on
     SRAM ports or DRAM; ``ifmap_*``/``ofmap_*`` count its input and output traffic.
@@ -150,7 +155,7 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
         return stats, costed
-    is_vector = ~costed
+    is_vector = ~costed & np.array([isinstance(layer, VECTOR_LAYERS) for layer in net.layers], dtype=bool)
     for index in np.flatnonzero(is_vector):
         layer = net.layers[index]
         counts = vector_layer_counts(arch, layer)
