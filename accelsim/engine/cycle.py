@@ -63,8 +63,6 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
                  trace: np.ndarray | None = None) -> np.ndarray:
     """``codes.STAT_*`` counters of one repeat of ``schedule``, stepped cycle by cycle."""
     channel, bw_num, bw_den, buffer_of, read_words, write_words = _memory_args(arch)
-    buffers = arch.buffers
-    prefetch = buffers.for_operand("ifmap").double_buffered and buffers.for_operand("filter").double_buffered
     stats = np.zeros(codes.N_STATS, np.int64)
     if trace is None:
         trace = np.zeros((0, codes.CYC_TRACE_COLUMNS), np.int64)
@@ -72,7 +70,7 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
         schedule.dataflow, schedule.array_rows, schedule.array_cols, schedule.preload_overlap,
         cycles_per_product, schedule.rows_used, schedule.cols_used, schedule.stream_cycles,
         schedule.sram_words, schedule.dram_bytes, channel, bw_num, bw_den, arch.dram.latency_cycles,
-        prefetch, buffers.for_operand("ofmap").double_buffered, buffer_of, read_words, write_words, trace, stats)
+        schedule.prefetch_overlap, schedule.drain_overlap, buffer_of, read_words, write_words, trace, stats)
     durations = np.empty(schedule.folds, np.int64)
     compute = fold_durations(schedule.dataflow, schedule.array_rows, schedule.preload_overlap,
                              schedule.rows_used, schedule.cols_used, schedule.stream_cycles, durations)

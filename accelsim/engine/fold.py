@@ -72,13 +72,11 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
         bandwidth = arch.dram_bytes_per_cycle(operand)
         if bandwidth is not None:
             xfer[:, column] = transfer_cycles(schedule.dram_bytes[:, column], bandwidth)
-    buffers = arch.buffers
-    prefetch = buffers.for_operand("ifmap").double_buffered and buffers.for_operand("filter").double_buffered
     stats = np.empty(N_STATS, dtype=np.int64)
     run_fold_native(schedule.dataflow, schedule.array_rows, schedule.array_cols, schedule.preload_overlap,
                     schedule.rows_used, schedule.cols_used, schedule.stream_cycles, schedule.sram_words,
-                    schedule.dram_words, schedule.dram_bytes, xfer, channels, arch.dram.latency_cycles, prefetch,
-                    buffers.for_operand("ofmap").double_buffered, stats)
+                    schedule.dram_words, schedule.dram_bytes, xfer, channels, arch.dram.latency_cycles,
+                    schedule.prefetch_overlap, schedule.drain_overlap, stats)
     return stats
 
 

@@ -1,6 +1,7 @@
 """TileSchedule: what the array does fold by fold, as plain int64 arrays for the kernels.
 
-Folds are listed in execution order. Per fold ``f``: the PE rows and columns it uses, its
+Folds are listed in execution order (the mapping's loop order, :mod:`accelsim.lower.tiling`).
+Per fold ``f``: the PE rows and columns it uses, its
 stream length in cycles, and the words each operand moves. The word tables have one column
 per traffic class (``IFMAP``, ``FILTER``, ``OFMAP_WRITE``, ``OFMAP_READ``; the last is the
 partial-sum read-back of an output tile that an earlier row fold wrote out):
@@ -27,7 +28,11 @@ class TileSchedule:
     """Folds of one GEMM on an ``array_rows x array_cols`` array, run ``repeats`` times.
 
     ``sr, sc, t``: the GEMM dimensions on the array rows, the array columns and in time
-    (``docs/timing_models.md``); ``row_folds x col_folds`` folds, column-fold-major.
+    (``docs/timing_models.md``); ``row_folds x col_folds x t_tiles`` folds (``t_tiles`` tiles
+    of the stream), in the mapping's loop order. ``prefetch_overlap``: the next fold's reads
+    overlap the current fold (double-buffered ifmap and filter buffers); ``drain_overlap``: a
+    fold's writes overlap the next fold (double-buffered output buffer). ``fits_buffers``: every
+    fold's tiles fit their buffers (a searched mapping always does; the fixed one may not).
     """
 
     dataflow: int
@@ -46,6 +51,10 @@ class TileSchedule:
     sram_words: np.ndarray     # int64 [F, 4]
     dram_words: np.ndarray     # int64 [F, 4]
     dram_bytes: np.ndarray     # int64 [F, 4]
+    prefetch_overlap: bool
+    drain_overlap: bool
+    t_tiles: int
+    fits_buffers: bool
 
     @property
     def folds(self) -> int:

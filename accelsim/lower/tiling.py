@@ -1,24 +1,41 @@
-"""The fixed mapping: a GEMM on the array, fold by fold, with the traffic each fold causes.
+"""Mappings of a GEMM onto the array, and the fold-by-fold schedule (with its traffic) each gives.
 
-:func:`fixed_schedule` is SCALE-Sim's mapping (``docs/timing_models.md``) with accelsim's native
-memory rules (``docs/timing_models.md``, "Native memory model"); a searched mapping (the mapper)
-returns a :class:`TileSchedule` the same way.
+A :class:`Mapping` fixes how one GEMM ``A[M, K] @ B[K, N]`` runs (``docs/mapper.md``):
 
-Tile ownership per dataflow (fold ``(i, j)``: row fold ``i``, column fold ``j``; ``r x c`` PEs):
+* ``dataflow``: which GEMM dimensions lie along the array rows (``Sr``), the columns (``Sc``)
+  and in time (``T``) (:func:`spatial_mapping`);
+* ``t_tile``: the stream ``T`` is cut into tiles of ``t_tile`` rows (``None``: one tile);
+* ``order``: the three loops over row folds (``r``), column folds (``c``) and stream tiles
+  (``t``), outermost first; fold ``(i, j, b)`` uses ``r x c`` PEs and streams ``b``'s rows;
+* ``double_buffered``: per operand, whether its buffer runs as two halves (the next fold's
+  reads, or the previous fold's writes, overlap compute) or as one (twice the room for reuse).
 
-| df | stationary tile | streamed tiles | outputs |
-|---|---|---|---|
-| os | outputs ``C[Mi, Nj]`` | ``A[Mi, :]`` (r*T), ``B[:, Nj]`` (T*c) | ``r*c`` per fold |
-| ws | weights ``B[Ki, Nj]`` (r*c) | ``A[:, Ki]`` (T*r) | ``T*c`` partial sums per fold |
-| is | inputs ``A[Mj, Ki]`` (r*c) | ``B[Ki, :]`` (r*T) | ``T*c`` partial sums per fold |
+:func:`fixed_mapping` is SCALE-Sim's (``docs/timing_models.md``): the arch's dataflow, one stream
+tile, column-fold-major, double buffering as the arch declares it; :func:`fixed_schedule` is
+its schedule. A searched mapping (:mod:`accelsim.lower.mapper`) goes through the same
+:func:`mapped_schedule`.
 
-DRAM: each tile brings its share of the real tensor (for a conv input, the input feature map,
-not its im2col copies; shares are exact integers that add up to the tensor). A tile that is
-used again by a later column fold is fetched once if the whole tensor fits in its buffer
-(half of it when double-buffered), otherwise again on every use.
+Traffic rules (native memory model, ``docs/timing_models.md``), for every mapping. Each of the
+three tensors (ifmap ``A[m, k]``, filter ``B[k, n]``, output ``C[m, n]``) is indexed by two of
+the loops; the third is the loop it is *reused* across (inputs) or *reduced* across (output):
+
+* SRAM: each fold reads its input tiles and writes its output tile, in mapped (im2col) words.
+* DRAM: an input tile comes in at the first iteration of its reuse loop; at later iterations it
+  comes in again unless its *footprint* fits its buffer (half of it when double-buffered): the
+  tensor's words over the full range of every loop inside the reuse loop and the current tile
+  of every loop outside it. A tile brings its share of the real tensor (a conv's input feature
+  map, not its im2col copies; shares are exact integers that add up to the tensor).
+* Output: partial sums stay in the accumulators across the reduction loop if its footprint
+  (in partial sums) fits them; otherwise each fold writes them to the output buffer and the
+  next reads them back, through DRAM when the footprint does not fit the output buffer.
+* A mapping *fits its buffers* when every fold's input tiles and output tile fit (half of the
+  buffer when double-buffered; partial sums at accumulator width when not accumulated).
 """
 
 from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,11 +44,58 @@ from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, Tile
 from accelsim.spec.arch import OPERANDS, ArchSpec, Dataflow
 
 _CODE = {Dataflow.OS: 0, Dataflow.WS: 1, Dataflow.IS: 2}
+# GEMM dimension along each loop (rows, columns, stream) per dataflow.
+_LOOP_DIMS = {Dataflow.OS: {"r": "m", "c": "n", "t": "k"},
+              Dataflow.WS: {"r": "k", "c": "n", "t": "m"},
+              Dataflow.IS: {"r": "k", "c": "m", "t": "n"}}
+_TENSOR_DIMS = {"ifmap": ("m", "k"), "filter": ("k", "n"), "ofmap": ("m", "n")}
+
+
+class LoopOrder(enum.Enum):
+    """Loops over row folds (r), column folds (c) and stream tiles (t), outermost first."""
+
+    TCR = "tcr"
+    TRC = "trc"
+    CTR = "ctr"
+    CRT = "crt"
+    RTC = "rtc"
+    RCT = "rct"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How one GEMM runs on the array (see the module docstring).
+
+    ``t_tile=None`` streams ``T`` in one tile; ``double_buffered`` is per operand (ifmap,
+    filter, ofmap) and may be true only where the arch's buffer is double-buffered.
+    """
+
+    dataflow: Dataflow
+    order: LoopOrder = LoopOrder.TCR
+    t_tile: int | None = None
+    double_buffered: tuple[bool, bool, bool] = (False, False, False)
+
+    def describe(self) -> str:
+        """Short printable form, e.g. ``ws tcr t=64 db=if`` (``t=T``: one tile; ``db``: which
+        operand buffers run double-buffered, ``i`` ifmap, ``f`` filter, ``o`` ofmap, ``-`` none)."""
+        db = "".join(name[0] for name, on in zip(OPERANDS, self.double_buffered) if on) or "-"
+        tile = "T" if self.t_tile is None else str(self.t_tile)
+        return f"{self.dataflow.value} {self.order.value} t={tile} db={db}"
 
 
 def spatial_mapping(dataflow: Dataflow, m: int, n: int, k: int) -> tuple[int, int, int]:
     """``(Sr, Sc, T)``: the GEMM dimensions along the array rows, the columns and time."""
     return {Dataflow.OS: (m, n, k), Dataflow.WS: (k, n, m), Dataflow.IS: (k, m, n)}[dataflow]
+
+
+def hardware_double_buffering(arch: ArchSpec) -> tuple[bool, bool, bool]:
+    """Which operand buffers the arch declares double-buffered (ifmap, filter, ofmap)."""
+    return tuple(bool(arch.buffers.for_operand(op).double_buffered) for op in OPERANDS)
+
+
+def fixed_mapping(arch: ArchSpec) -> Mapping:
+    """SCALE-Sim's mapping: the arch's dataflow, column-fold-major, one stream tile."""
+    return Mapping(arch.array.dataflow, LoopOrder.TCR, None, hardware_double_buffering(arch))
 
 
 def buffer_words(arch: ArchSpec, operand: str, bits: int) -> int:
@@ -46,10 +110,10 @@ def buffer_words(arch: ArchSpec, operand: str, bits: int) -> int:
     return size * 8 // bits
 
 
-def _reuse_words(arch: ArchSpec, operand: str, bits: int) -> int:
-    """Words that can stay resident while the next tile streams in (half if double-buffered)."""
+def usable_words(arch: ArchSpec, operand: str, bits: int, double_buffered: bool) -> int:
+    """Words one fold may keep in ``operand``'s buffer: all of it, or half when double-buffered."""
     words = buffer_words(arch, operand, bits)
-    return words // 2 if arch.buffers.for_operand(operand).double_buffered else words
+    return words // 2 if double_buffered else words
 
 
 def _split(total, lo, hi, extent):
@@ -63,65 +127,101 @@ def _bytes(words, bits):
 
 def fixed_schedule(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
                    weight_bits: int = 8, act_bits: int = 8) -> TileSchedule:
-    """Fold-by-fold schedule of ``problem`` on ``arch``'s array (column-fold-major)."""
-    dataflow = arch.array.dataflow
+    """Fold-by-fold schedule of ``problem`` on ``arch``'s array under :func:`fixed_mapping`."""
+    return mapped_schedule(problem, arch, fixed_mapping(arch), rate=rate, weight_bits=weight_bits,
+                           act_bits=act_bits)
+
+
+def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
+                    weight_bits: int = 8, act_bits: int = 8) -> TileSchedule:
+    """Fold-by-fold schedule of ``problem`` on ``arch``'s array under ``mapping``.
+
+    ``TileSchedule.fits_buffers`` says whether every fold's tiles fit the buffers.
+    """
+    dataflow = mapping.dataflow
     rows, cols = arch.array.rows, arch.array.cols
     k_map = rate.reduction(problem.k)
     sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
-    row_folds, col_folds = -(-sr // rows), -(-sc // cols)
-    i = np.tile(np.arange(row_folds, dtype=np.int64), col_folds)
-    j = np.repeat(np.arange(col_folds, dtype=np.int64), row_folds)
-    r = np.minimum(rows, sr - i * rows)
-    c = np.minimum(cols, sc - j * cols)
-    first_col, last_row = j == 0, i == row_folds - 1
-    psum_bits = arch.mac.accumulator_bits
+    tile = t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))
+    step = {"r": rows, "c": cols, "t": tile}
+    extent = {"r": sr, "c": sc, "t": t}
+    count = {name: -(-extent[name] // step[name]) for name in "rct"}
+    order = mapping.order.value
+    grid = np.indices([count[name] for name in order], dtype=np.int64).reshape(3, -1)
+    index = {name: grid[position] for position, name in enumerate(order)}
+    lo = {name: index[name] * step[name] for name in "rct"}
+    size = {name: np.minimum(step[name], extent[name] - lo[name]) for name in "rct"}
 
+    loop_of = {dim: loop for loop, dim in _LOOP_DIMS[dataflow].items()}
+    dim_extent = {"m": problem.m, "n": problem.n, "k": k_map}
     k_weights = rate.stored_reduction(problem.k)
-    ifmap_words = problem.ifmap_words
-    ifmap_fits = ifmap_words <= _reuse_words(arch, "ifmap", act_bits)
-    weights_fit = k_weights * problem.n <= _reuse_words(arch, "filter", weight_bits)
 
-    sram = np.zeros((r.shape[0], 4), dtype=np.int64)
+    def ranges(tensor: str, full_inside: str | None):
+        """(lo, hi) per GEMM dim of ``tensor``'s block: the fold's tile, or the full extent for
+        loops nested inside the loop ``full_inside``."""
+        inner = order[order.index(full_inside) + 1:] if full_inside else ""
+        out = {}
+        for dim in _TENSOR_DIMS[tensor]:
+            loop = loop_of[dim]
+            out[dim] = (0, dim_extent[dim]) if loop in inner else (lo[loop], lo[loop] + size[loop])
+        return out
+
+    def share(tensor: str, full_inside: str | None = None):
+        """Words of the real ``tensor`` in a fold's block (see :func:`ranges`)."""
+        rng = ranges(tensor, full_inside)
+        (m_lo, m_hi), (k_lo, k_hi), (n_lo, n_hi) = (rng.get(d, (0, 0)) for d in "mkn")
+        if tensor == "ifmap":
+            return _split(_split(problem.ifmap_words, m_lo, m_hi, problem.m), k_lo, k_hi, k_map)
+        if tensor == "filter":
+            return _split(k_weights, k_lo, k_hi, k_map) * (n_hi - n_lo)
+        return (m_hi - m_lo) * (n_hi - n_lo)
+
+    def tile_words(tensor: str):
+        """Mapped (im2col) words of ``tensor``'s tile in each fold."""
+        a, b = (size[loop_of[dim]] for dim in _TENSOR_DIMS[tensor])
+        return a * b
+
+    db = dict(zip(OPERANDS, mapping.double_buffered))
+    bits = {"ifmap": act_bits, "filter": weight_bits}
+    folds = grid.shape[1]
+    sram = np.zeros((folds, 4), dtype=np.int64)
     dram = np.zeros_like(sram)
-    if dataflow is Dataflow.OS:
-        sram[:, IFMAP], sram[:, FILTER], sram[:, OFMAP_WRITE] = r * t, t * c, r * c
-        a_share = _split(ifmap_words, i * rows, i * rows + r, problem.m)
-        dram[:, IFMAP] = np.where(first_col | (not ifmap_fits), a_share, 0)
-        tile_fits = k_weights * c <= _reuse_words(arch, "filter", weight_bits)
-        dram[:, FILTER] = np.where((i == 0) | ~tile_fits, k_weights * c, 0)
-        dram[:, OFMAP_WRITE] = r * c
-        psum_bytes = np.zeros_like(r)
-    else:
-        k_lo, k_hi = i * rows, i * rows + r
-        w_rows = _split(k_weights, k_lo, k_hi, k_map)
-        if dataflow is Dataflow.WS:
-            sram[:, IFMAP], sram[:, FILTER] = t * r, r * c
-            dram[:, IFMAP] = np.where(first_col | (not ifmap_fits), _split(ifmap_words, k_lo, k_hi, k_map), 0)
-            dram[:, FILTER] = w_rows * c
-        else:
-            sram[:, IFMAP], sram[:, FILTER] = r * c, r * t
-            m_share = _split(ifmap_words, j * cols, j * cols + c, problem.m)
-            dram[:, IFMAP] = _split(m_share, k_lo, k_hi, k_map)
-            dram[:, FILTER] = np.where(first_col | (not weights_fit), w_rows * problem.n, 0)
-        out = t * c
-        accumulate = out <= arch.array.accumulators_bytes * 8 // psum_bits
-        spill = out > _reuse_words(arch, "ofmap", psum_bits)
-        sram[:, OFMAP_WRITE] = np.where(accumulate & ~last_row, 0, out)
-        sram[:, OFMAP_READ] = np.where(accumulate | (i == 0), 0, out)
-        spill = ~accumulate & spill
-        dram[:, OFMAP_WRITE] = np.where(last_row, out, np.where(spill, out, 0))
-        dram[:, OFMAP_READ] = np.where(spill & (i > 0), out, 0)
-        psum_bytes = _bytes(np.where(last_row, 0, dram[:, OFMAP_WRITE]), psum_bits)
+    fits = True
+    for tensor, column in (("ifmap", IFMAP), ("filter", FILTER)):
+        reuse_loop = loop_of[({"m", "n", "k"} - set(_TENSOR_DIMS[tensor])).pop()]
+        room = usable_words(arch, tensor, bits[tensor], db[tensor])
+        words = share(tensor)
+        kept = np.asarray(share(tensor, reuse_loop) <= room)
+        sram[:, column] = tile_words(tensor)
+        dram[:, column] = np.where((index[reuse_loop] == 0) | ~kept, words, 0)
+        fits = fits and bool((words <= room).all())
+
+    psum_bits = arch.mac.accumulator_bits
+    reduce_loop = loop_of["k"]
+    first, last = index[reduce_loop] == 0, index[reduce_loop] == count[reduce_loop] - 1
+    out = tile_words("ofmap")
+    footprint = share("ofmap", reduce_loop)
+    accumulate = np.broadcast_to(footprint <= arch.array.accumulators_bytes * 8 // psum_bits, out.shape)
+    spill = ~accumulate & (footprint > usable_words(arch, "ofmap", psum_bits, db["ofmap"]))
+    sram[:, OFMAP_WRITE] = np.where(accumulate & ~last, 0, out)
+    sram[:, OFMAP_READ] = np.where(accumulate | first, 0, out)
+    dram[:, OFMAP_WRITE] = np.where(last | spill, out, 0)
+    dram[:, OFMAP_READ] = np.where(spill & ~first, out, 0)
+    fits = (fits and bool((out[last] <= usable_words(arch, "ofmap", act_bits, db["ofmap"])).all())
+            and bool((out[~accumulate & ~last] <= usable_words(arch, "ofmap", psum_bits, db["ofmap"])).all()))
+
     dram_bytes = np.empty_like(dram)
     dram_bytes[:, IFMAP] = _bytes(dram[:, IFMAP], act_bits)
     dram_bytes[:, FILTER] = _bytes(dram[:, FILTER], weight_bits)
-    final = dram[:, OFMAP_WRITE] if dataflow is Dataflow.OS else np.where(last_row, dram[:, OFMAP_WRITE], 0)
-    dram_bytes[:, OFMAP_WRITE] = _bytes(final, act_bits) + psum_bytes
+    dram_bytes[:, OFMAP_WRITE] = (_bytes(np.where(last, dram[:, OFMAP_WRITE], 0), act_bits)
+                                  + _bytes(np.where(last, 0, dram[:, OFMAP_WRITE]), psum_bits))
     dram_bytes[:, OFMAP_READ] = _bytes(dram[:, OFMAP_READ], psum_bits)
     return TileSchedule(
         dataflow=_CODE[dataflow], array_rows=rows, array_cols=cols,
         preload_overlap=bool(arch.array.preload_overlap) and dataflow is not Dataflow.OS,
-        repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=row_folds, col_folds=col_folds,
-        rows_used=r, cols_used=c, stream_cycles=np.full_like(r, t * rate.cycles_per_product),
+        repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=count["r"], col_folds=count["c"],
+        rows_used=size["r"], cols_used=size["c"], stream_cycles=size["t"] * rate.cycles_per_product,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
+        prefetch_overlap=db["ifmap"] and db["filter"], drain_overlap=db["ofmap"], t_tiles=count["t"],
+        fits_buffers=fits,
     )
