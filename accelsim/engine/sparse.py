@@ -79,10 +79,14 @@ def run_sparse_array(rows: int, cols: int, dataflow: Dataflow, mode: SparsityMod
     """
     wmask = _mask(weight_mask, (k, n), "weight mask")
     amask = _mask(act_mask, (m, k), "activation mask")
+    w_t = None if wmask is None else np.ascontiguousarray(wmask.T)
+    a_t = None if amask is None else np.ascontiguousarray(amask.T)
+    # the kernel's two factor masks, stream step last (kernels/sparse.py)
+    first, second = {Dataflow.OS: (amask, w_t), Dataflow.WS: (wmask, a_t), Dataflow.IS: (a_t, wmask)}[dataflow]
     stats, fold_stream = _kernel._run_sparse_array(
-        _NO_MASK if wmask is None else wmask, _NO_MASK if amask is None else amask,
+        _NO_MASK if first is None else first, _NO_MASK if second is None else second,
         m, n, k, rows, cols, _DATAFLOW[dataflow], _MODE[mode],
-        _SYNC[resolve_sync_group(sync, dataflow)], int(wmask is not None), int(amask is not None),
+        _SYNC[resolve_sync_group(sync, dataflow)], int(first is not None), int(second is not None),
     )
     return {name: int(stats[index]) for name, index in _STATS.items()}, fold_stream
 
