@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from accelsim.errors import ConfigError, Problem
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.workload import Gemm
 
@@ -44,7 +45,8 @@ def _operands(a, b) -> tuple[np.ndarray, np.ndarray]:
     return arrays[0].astype(np.int64), arrays[1].astype(np.int64)
 
 
-def run_gemm(arch: ArchSpec, a, b, fidelity: str = "pe") -> tuple[np.ndarray, dict[str, float]]:
+def run_gemm(arch: ArchSpec, a, b, fidelity: str = "pe", *,
+             rate: ArrayRate = DENSE_RATE) -> tuple[np.ndarray, dict[str, float]]:
     """``A @ B`` on ``arch``'s array at ``fidelity``: ``(out, stats)``.
 
     Parameters
@@ -53,6 +55,9 @@ def run_gemm(arch: ArchSpec, a, b, fidelity: str = "pe") -> tuple[np.ndarray, di
     a : (M, K) array of integers or floats
     b : (K, N) array of integers or floats
     fidelity : ``"pe"`` | ``"cycle"`` | ``"fold"``
+    rate : ArrayRate
+        Products per cycle, cycles per product and native N:M of the array
+        (docs/timing_models.md); with N:M, ``B`` must be N:M sparse along ``K``.
 
     Returns
     -------
@@ -74,15 +79,15 @@ def run_gemm(arch: ArchSpec, a, b, fidelity: str = "pe") -> tuple[np.ndarray, di
     layer = Gemm(name="run_gemm", m=a.shape[0], n=b.shape[1], k=a.shape[1])
     extra: dict[str, int] = {}
     if fidelity == "pe":
-        out, extra = pe.run_pe_gemm(arch, a, b)
-        counters = pe.with_measured_cycles(fold.run_layer(layer, arch), extra.pop("cycles"), arch)
+        out, extra = pe.run_pe_gemm(arch, a, b, rate)
+        counters = pe.with_measured_cycles(fold.run_layer(layer, arch, rate), extra.pop("cycles"), arch)
     else:
         out = a @ b
         if fidelity == "cycle":
             from accelsim.engine import cycle
 
-            counters = cycle.run_layer(layer, arch)
+            counters = cycle.run_layer(layer, arch, rate)
         else:
-            counters = fold.run_layer(layer, arch)
+            counters = fold.run_layer(layer, arch, rate)
     stats = {name: column[0].item() for name, column in fold.counter_columns(counters[None, :], arch.pes).items()}
     return out, {"macs": layer.macs, **stats, **extra}

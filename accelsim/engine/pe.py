@@ -10,11 +10,12 @@ import numpy as np
 
 from accelsim.engine import fold
 from accelsim.engine.mapping import fold_blocks
-from accelsim.errors import UnsupportedError
+from accelsim.errors import ConfigError, Problem, UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.pe import run_pe_os, run_pe_stationary
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.tiling import spatial_mapping
+from accelsim.sparse.nm import check_nm_mask
 from accelsim.spec.arch import ArchSpec, Dataflow, Overflow, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -31,7 +32,61 @@ def wrap_to_bits(values: np.ndarray, bits: int) -> np.ndarray:
     return np.where(low >= 1 << (bits - 1), low + np.int64(-(1 << bits)), low)
 
 
-def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+def reduction_words(a: np.ndarray, b: np.ndarray, rate: ArrayRate) -> tuple[np.ndarray, np.ndarray]:
+    """The operand words of ``A @ B`` on an array with ``rate`` (kernels/pe.py, "Words").
+
+    The weights ``B`` are stored as slots along the reduction: every ``k`` (dense), or with
+    N:M the non-zeros of each group of ``M`` in order, ``N`` slots per group (fewer non-zeros
+    leave zero slots; :func:`accelsim.sparse.nm.nm_reduction_length` slots in all). Array row
+    ``r`` holds slots ``r*p .. r*p + p - 1`` and reads the window of activations ``[lo_r, hi_r)``
+    that their groups span; its activation word is that window (zero-padded to the widest,
+    ``W``), its weight word holds each slot's value at its activation's place.
+
+    Parameters
+    ----------
+    a : (M, K) array
+    b : (K, N) array of the same dtype; with N:M, at most N non-zeros per group of M along K
+    rate : ArrayRate
+        ``products_per_cycle`` p and ``nm``.
+
+    Returns
+    -------
+    act : (M, R, W) array
+        Activation words, ``R = rate.reduction(K)``.
+    wgt : (R, W, N) array
+        Weight words; ``sum over r, v of act[m, r, v] * wgt[r, v, n] = (A @ B)[m, n]``.
+    """
+    k, n = b.shape
+    p = rate.products_per_cycle
+    gn, gm = rate.nm if rate.nm is not None else (1, 1)
+    kept = b != 0 if rate.nm is not None else np.ones(b.shape, bool)
+    if rate.nm is not None:
+        check_nm_mask(kept, gn, gm, axis=0, what="B (weights)")
+    slots = rate.stored_reduction(k)
+    n_rows = -(-slots // p)
+    # slot of each kept weight: N per group, in order of k within the group
+    groups = -(-k // gm)
+    padded = np.zeros((groups * gm, n), bool)
+    padded[:k] = kept
+    rank = np.cumsum(padded.reshape(groups, gm, n), axis=1).reshape(-1, n)[:k] - 1
+    kk, nn = np.nonzero(kept)
+    slot = (kk // gm) * gn + rank[kk, nn]
+    row = slot // p
+    # the activation window of each array row: the groups of its first and last slot
+    first = np.arange(n_rows) * p
+    last = np.minimum(first + p, slots) - 1
+    lo = (first // gn) * gm
+    hi = np.minimum(k, (last // gn + 1) * gm)
+    width = int((hi - lo).max())
+    index = lo[:, None] + np.arange(width)
+    act = np.where(index < hi[:, None], a[:, np.minimum(index, k - 1)], a.dtype.type(0))
+    wgt = np.zeros((n_rows, width, n), b.dtype)
+    wgt[row, kk - lo[row], nn] = b[kk, nn]
+    return act, wgt
+
+
+def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
+                rate: ArrayRate = DENSE_RATE) -> tuple[np.ndarray, dict[str, int]]:
     """``A @ B`` computed by stepping every PE register of ``arch``'s array every cycle.
 
     Parameters
@@ -42,6 +97,10 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarra
     a : (M, K) int64 or float64 array
     b : (K, N) array of the same dtype
         Operands, already checked (see :func:`accelsim.engine.functional.run_gemm`).
+    rate : ArrayRate
+        ``p`` products per cycle along the reduction (a PE adds ``p`` products per cycle),
+        ``q`` cycles per product (each stream step lasts ``q`` cycles), N:M weights (``B`` must
+        conform; the PEs hold the kept weights and select their activations). Native timing only.
 
     Returns
     -------
@@ -50,17 +109,24 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarra
     stats : dict
         ``cycles`` (measured: the cycle after the last result left the array, in the timing
         model's convention), ``drain_cycles`` (os output shifting), ``ifmap_words``,
-        ``filter_words``, ``output_words`` (words crossing the array edges), ``pe_updates``,
-        ``saturations``.
+        ``filter_words``, ``output_words`` (words crossing the array edges; a word holds a
+        PE's ``p`` operands), ``pe_updates``, ``saturations``.
     """
-    m, k = a.shape
+    m = a.shape[0]
     n = b.shape[1]
     rows, cols = arch.array.rows, arch.array.cols
     dataflow = arch.array.dataflow
     scalesim = arch.timing_model is TimingModel.SCALESIM
-    rows_dim, cols_dim, _ = spatial_mapping(dataflow, m, n, k)
-    folds = fold_blocks(rows_dim, cols_dim, rows, cols)
+    if scalesim and rate != DENSE_RATE:
+        raise UnsupportedError("SCALE-Sim timing models dense 1-product MACs only; use timing_model: native")
+    act, wgt = reduction_words(a, b, rate)
     integer = a.dtype.kind == "i"
+    if integer and act.size and wgt.size and \
+            int(np.abs(act).max()) * int(np.abs(wgt).max()) * act.shape[2] >= 2**63:
+        raise ConfigError("run_gemm", [Problem("A, B", f"sums of {act.shape[2]} products per PE word do not "
+                                                       "fit in int64; use narrower integers")])
+    rows_dim, cols_dim, _ = spatial_mapping(dataflow, m, n, act.shape[1])
+    folds = fold_blocks(rows_dim, cols_dim, rows, cols)
     bits = arch.mac.accumulator_bits
     saturate = integer and arch.mac.overflow is Overflow.SATURATE
     if integer:
@@ -70,19 +136,20 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarra
     stats = np.zeros(codes.PE_STAT_COUNT, np.int64)
     time_rows = np.full_like(folds.rows, rows) if scalesim else folds.rows
     time_cols = np.full_like(folds.cols, cols) if scalesim else folds.cols
+    q = rate.cycles_per_product
     if dataflow is Dataflow.OS:
         y = np.zeros((m, n), a.dtype)
-        run_pe_os(np.ascontiguousarray(a), np.ascontiguousarray(b), *folds, time_rows, time_cols,
-                  rows, cols, saturate, lo, hi, y, stats)
+        run_pe_os(np.ascontiguousarray(act), np.ascontiguousarray(wgt), *folds, time_rows, time_cols,
+                  rows, cols, q, saturate, lo, hi, y, stats)
         out = y
         left, top = "ifmap_words", "filter_words"
     else:
-        # ws: x = A streams, w = B stays; is: x = B^T streams, w = A^T stays, y = C^T
-        x, w = (a, b) if dataflow is Dataflow.WS else (b.T, a.T)
-        y = np.zeros((x.shape[0], w.shape[1]), a.dtype)
+        # ws: activation words stream, weight words stay; is: weight words stream, y = C^T
+        x, w = (act, wgt) if dataflow is Dataflow.WS else (wgt.transpose(2, 0, 1), act.transpose(1, 2, 0))
+        y = np.zeros((x.shape[0], w.shape[2]), a.dtype)
         overlap = arch.array.preload_overlap and not scalesim
         run_pe_stationary(np.ascontiguousarray(x), np.ascontiguousarray(w), *folds, time_rows, time_cols,
-                          rows, cols, overlap, saturate, lo, hi, y, stats)
+                          rows, cols, q, overlap, saturate, lo, hi, y, stats)
         out = y if dataflow is Dataflow.WS else y.T
         left, top = ("ifmap_words", "filter_words") if dataflow is Dataflow.WS else ("filter_words", "ifmap_words")
     if integer and not saturate:
@@ -118,30 +185,34 @@ def with_measured_cycles(counters: np.ndarray, cycles: int, arch: ArchSpec) -> n
     return out
 
 
-def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform random signed integers of ``act_bits`` (A) and ``weight_bits`` (B), seeded."""
+def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int, seed: int = 0,
+                       nm: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform random signed integers of ``act_bits`` (A) and ``weight_bits`` (B), seeded.
+
+    With ``nm = (N, M)`` only the first ``N`` weights of every group of ``M`` along ``K`` are
+    kept (the others are zero), so ``B`` is N:M sparse.
+    """
     rng = np.random.default_rng(seed)
     a = rng.integers(-(2 ** (act_bits - 1)), 2 ** (act_bits - 1), (m, k), dtype=np.int64)
     b = rng.integers(-(2 ** (weight_bits - 1)), 2 ** (weight_bits - 1), (k, n), dtype=np.int64)
+    if nm is not None:
+        b[np.arange(k) % nm[1] >= nm[0]] = 0
     return a, b
 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.ndarray | None:
     """int64 ``codes.STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
 
-    Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths); one repeat
-    (group, head) is stepped and its counters multiplied. Cycles are measured; traffic is the
-    schedule's, as in the ``fold`` fidelity, and nothing stalls (ideal memory).
+    Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths and the
+    rate's N:M pattern); one repeat (group, head) is stepped with ``rate`` and its counters
+    multiplied. Cycles are measured; traffic is the schedule's, as in the ``fold`` fidelity, and
+    nothing stalls (ideal memory).
     """
-    if rate != DENSE_RATE:
-        raise UnsupportedError(f"layer {layer.name}: the pe fidelity steps 1-product-per-cycle dense MACs; "
-                               "use fidelity 'fold' or 'cycle' for Bit Fusion, bit-serial or N:M rates")
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
     bits = layer.compression
-    a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_bits, bits.weight_bits)
-    _, measured = run_pe_gemm(arch, a, b)
+    a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_bits, bits.weight_bits, nm=rate.nm)
+    _, measured = run_pe_gemm(arch, a, b, rate)
     per_repeat = fold.run_layer(layer, arch, rate) // problem.repeats
     return with_measured_cycles(per_repeat, measured["cycles"], arch) * problem.repeats

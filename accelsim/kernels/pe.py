@@ -4,11 +4,22 @@ Conventions are those of ``docs/timing_models.md`` (native timing): operands ent
 edge (one array row each) and the top edge (one array column each), move one PE per cycle,
 and partial sums leave at the bottom edge. Two kernels, one per register structure:
 
-* :func:`run_pe_stationary` (ws and is): a stationary operand ``w[Sr, Sc]`` loaded through
-  the top edge into shadow registers, a streamed operand ``x[T, Sr]`` moving right, partial
-  sums moving down; ``y[T, Sc] += x @ w``.
-* :func:`run_pe_os` (os): ``l[Sr, T]`` moving right, ``u[T, Sc]`` moving down, an accumulator
-  per PE; the outputs then shift down and out; ``y[Sr, Sc] = l @ u``.
+* :func:`run_pe_stationary` (ws and is): a stationary operand ``w[Sr, :, Sc]`` loaded through
+  the top edge into shadow registers, a streamed operand ``x[T, Sr, :]`` moving right, partial
+  sums moving down; ``y[T, Sc] += x . w``.
+* :func:`run_pe_os` (os): ``l[Sr, T, :]`` moving right, ``u[T, :, Sc]`` moving down, an
+  accumulator per PE; the outputs then shift down and out; ``y[Sr, Sc] = l . u``.
+
+**Words.** Every operand register holds a *word* of ``W`` values (the trailing axis), and a PE
+adds the ``W`` products of its two words (exactly: an adder tree) to its partial sum in one
+addition per cycle. ``W = 1`` is the plain MAC; a MAC doing ``p`` products per cycle along the
+reduction has ``W = p``; with N:M weight sparsity a word is the window of activations a PE's
+weight slots select from, and the weight word holds each kept weight at the position of the
+activation it selects (zeros elsewhere), so the sum is the index-mux's (the engine builds both).
+**Step cycles.** With ``q`` cycles per product each stream step lasts ``q`` cycles: a stream
+row (os: a reduction step) is followed by ``q - 1`` empty waves and its data sit in the last of
+its ``q`` waves (the product is complete after ``q`` cycles), so the streaming time is ``q*T``
+and fill, drain and loads are unchanged (docs/timing_models.md).
 
 The kernels run either on int64 values (exact products, additions that wrap modulo 2**64 or
 saturate at ``[lo, hi]``) or on float64 values. Wrapping to fewer accumulator bits is applied
@@ -60,15 +71,16 @@ def _wave_fold(u, start, length, known, p):
 
 @kernel
 def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_load_rows, fold_time_cols,
-                      rows, cols, overlap, saturate, lo, hi, y, stats):
-    """Weight- or input-stationary array computing ``y += x @ w`` fold by fold.
+                      rows, cols, step_cycles, overlap, saturate, lo, hi, y, stats):
+    """Weight- or input-stationary array computing ``y += x . w`` fold by fold.
 
     Parameters
     ----------
-    x : (T, Sr) int64 or float64
-        Streamed operand: row ``t`` enters array row ``i`` at cycle ``s_f + t + i``.
-    w : (Sr, Sc) same dtype
-        Stationary operand; fold ``f`` holds ``w[row0:row0+r, col0:col0+c]``.
+    x : (T, Sr, W) int64 or float64
+        Streamed operand, one word of ``W`` values per array row: row ``t`` enters array row
+        ``i`` at cycle ``s_f + q*t + q - 1 + i`` (``q = step_cycles``).
+    w : (Sr, W, Sc) same dtype
+        Stationary operand; fold ``f`` holds ``w[row0:row0+r, :, col0:col0+c]``.
     fold_row0, fold_col0, fold_rows, fold_cols : (F,) int64
         First row/column of each fold's block and the rows/columns holding data, in run order.
     fold_load_rows : (F,) int64
@@ -76,8 +88,12 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
         ``rows`` in SCALE-Sim timing (zeros fill the unused rows).
     fold_time_cols : (F,) int64
         Columns whose outputs the fold waits for: ``fold_cols`` (native) or ``cols`` (SCALE-Sim).
+        Every column is loaded (zeros where the fold has no data), so no stale stationary
+        value meets a streamed one.
     rows, cols : int
         Array size ``R x C``.
+    step_cycles : int
+        Cycles per stream step ``q`` (>= 1).
     overlap : bool
         Load fold ``f+1`` into the shadow registers while fold ``f`` streams (``preload_overlap``).
     saturate : bool
@@ -88,28 +104,30 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
     y : (T, Sc) same dtype
         Output accumulators, added to in fold order (in/out).
     stats : (PE_STAT_COUNT,) int64
-        Counters, indexed by ``PE_STAT_*`` (in/out, added to).
+        Counters, indexed by ``PE_STAT_*`` (in/out, added to); edge words count words.
     """
     n_folds = fold_rows.shape[0]
     t_len = x.shape[0]
+    width = x.shape[2]
+    q = step_cycles
     zero = y.dtype.type(0)
     # PE registers
-    w_active = np.zeros((rows, cols), y.dtype)
-    w_shadow = np.zeros((rows, cols), y.dtype)
-    load_val = np.zeros((rows, cols), y.dtype)
+    w_active = np.zeros((rows, cols, width), y.dtype)
+    w_shadow = np.zeros((rows, cols, width), y.dtype)
+    load_val = np.zeros((rows, cols, width), y.dtype)
     load_tag = np.full((rows, cols), -1, np.int64)  # destination row of the value in transit
-    x_reg = np.zeros((rows, cols), y.dtype)
-    switch = np.zeros((rows, cols), np.bool_)  # travels with the first stream row of a fold
+    x_reg = np.zeros((rows, cols, width), y.dtype)
+    switch = np.zeros((rows, cols), np.bool_)  # travels with the first stream wave of a fold
     psum = np.zeros((rows, cols), y.dtype)
     # edge inputs of one cycle
-    load_in_val = np.zeros(cols, y.dtype)
+    load_in_val = np.zeros((cols, width), y.dtype)
     load_in_tag = np.full(cols, -1, np.int64)
-    x_in = np.zeros(rows, y.dtype)
+    x_in = np.zeros((rows, width), y.dtype)
     switch_in = np.zeros(rows, np.bool_)
     # controller: fold schedule, decided no later than the cycle it takes effect
     load_start = np.zeros(n_folds, np.int64)
     stream_start = np.zeros(n_folds, np.int64)
-    stream_len = np.full(n_folds, t_len, np.int64)
+    stream_len = np.full(n_folds, q * t_len, np.int64)  # waves, q per stream row
     end = np.full(n_folds, -1, np.int64)
     exits = np.zeros(n_folds, np.int64)
     p_load = np.zeros(cols, np.int64)
@@ -132,31 +150,32 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
             else:
                 break
             load_start[known] = begin
-            stream_start[known] = max(begin + fold_load_rows[known], stream_start[known - 1] + t_len)
+            stream_start[known] = max(begin + fold_load_rows[known], stream_start[known - 1] + q * t_len)
             known += 1
-        # top edge: stationary values, bottom row of the block first, tagged with their row
+        # top edge: stationary words, bottom row of the block first, tagged with their row
         for j in range(cols):
             p, active = _wave_fold(g - j, load_start, fold_load_rows, known, p_load[j])
             p_load[j] = p
-            load_in_val[j] = zero
+            load_in_val[j, :] = zero
             load_in_tag[j] = -1
-            if active and j < fold_time_cols[p]:
+            if active:  # columns the fold does not use are loaded with zeros (no stale weights)
                 i = fold_load_rows[p] - 1 - (g - j - load_start[p])
                 load_in_tag[j] = i
                 if i < fold_rows[p] and j < fold_cols[p]:
-                    load_in_val[j] = w[fold_row0[p] + i, fold_col0[p] + j]
+                    load_in_val[j, :] = w[fold_row0[p] + i, :, fold_col0[p] + j]
                     stats[PE_STAT_TOP_WORDS] += 1
-        # left edge: stream rows, skewed by one cycle per array row
+        # left edge: stream words, skewed by one cycle per array row; a row's data sit in the
+        # last of its q waves
         for i in range(rows):
             p, active = _wave_fold(g - i, stream_start, stream_len, known, p_stream[i])
             p_stream[i] = p
-            x_in[i] = zero
+            x_in[i, :] = zero
             switch_in[i] = False
             if active:
-                t = g - i - stream_start[p]
-                switch_in[i] = t == 0
-                if i < fold_rows[p]:
-                    x_in[i] = x[t, fold_row0[p] + i]
+                wave = g - i - stream_start[p]
+                switch_in[i] = wave == 0
+                if i < fold_rows[p] and wave % q == q - 1:
+                    x_in[i, :] = x[wave // q, fold_row0[p] + i, :]
                     stats[PE_STAT_LEFT_WORDS] += 1
         # the load chain and the switch hold live values only for a while after each fold's
         # load and stream start; outside those windows they hold nothing and are not stepped
@@ -172,38 +191,39 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
                 if switch_live:
                     sw = switch_in[i] if j == 0 else switch[i, j - 1]
                     if sw:
-                        w_active[i, j] = w_shadow[i, j]
+                        w_active[i, j, :] = w_shadow[i, j, :]
                     switch[i, j] = sw
                 if load_live:
-                    if i == 0:
-                        v = load_in_val[j]
-                        tag = load_in_tag[j]
-                    else:
-                        v = load_val[i - 1, j]
-                        tag = load_tag[i - 1, j]
-                    if tag == i:
-                        w_shadow[i, j] = v
-                    load_val[i, j] = v
+                    tag = load_in_tag[j] if i == 0 else load_tag[i - 1, j]
+                    for v in range(width):
+                        value = load_in_val[j, v] if i == 0 else load_val[i - 1, j, v]
+                        load_val[i, j, v] = value
+                        if tag == i:
+                            w_shadow[i, j, v] = value
                     load_tag[i, j] = tag
-                xv = x_in[i] if j == 0 else x_reg[i, j - 1]
-                x_reg[i, j] = xv
+                product = zero
+                for v in range(width):
+                    xv = x_in[i, v] if j == 0 else x_reg[i, j - 1, v]
+                    x_reg[i, j, v] = xv
+                    product += xv * w_active[i, j, v]
                 p_above = zero if i == 0 else psum[i - 1, j]
-                s, clipped = _add(p_above, xv * w_active[i, j], saturate, lo, hi)
+                s, clipped = _add(p_above, product, saturate, lo, hi)
                 psum[i, j] = s
                 saturations += clipped
-        # bottom edge: the partial sum of stream row t in column j leaves at s_f + t + j + R - 1
+        # bottom edge: the partial sum of wave u in column j leaves at s_f + u + j + R - 1
         for j in range(cols):
             p, active = _wave_fold(g - j - (rows - 1), stream_start, stream_len, known, p_exit[j])
             p_exit[j] = p
             if active and j < fold_time_cols[p]:
-                if j < fold_cols[p]:
-                    t = g - j - (rows - 1) - stream_start[p]
+                wave = g - j - (rows - 1) - stream_start[p]
+                if j < fold_cols[p] and wave % q == q - 1:
+                    t = wave // q
                     s, clipped = _add(y[t, fold_col0[p] + j], psum[rows - 1, j], saturate, lo, hi)
                     y[t, fold_col0[p] + j] = s
                     saturations += clipped
                     stats[PE_STAT_BOTTOM_WORDS] += 1
                 exits[p] += 1
-                if exits[p] == t_len * fold_time_cols[p]:
+                if exits[p] == q * t_len * fold_time_cols[p]:
                     end[p] = g + 1
                     done += 1
         g += 1
@@ -214,19 +234,20 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
 
 @kernel
 def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, fold_time_cols,
-              rows, cols, saturate, lo, hi, y, stats):
-    """Output-stationary array computing ``y = l @ u`` fold by fold (no overlap between folds).
+              rows, cols, step_cycles, saturate, lo, hi, y, stats):
+    """Output-stationary array computing ``y = l . u`` fold by fold (no overlap between folds).
 
-    Operand ``k`` of output ``(i, j)`` meets in PE ``(i, j)`` at fold cycle ``k + i + j``; after
-    the last MAC (fold cycle ``T + rt + ct - 3``) the accumulators shift down and out of the
+    Operand word ``k`` of output ``(i, j)`` meets in PE ``(i, j)`` at fold cycle
+    ``q*k + q - 1 + i + j`` (``q = step_cycles``; the waves in between are empty); after the
+    last MAC (fold cycle ``q*T + rt + ct - 3``) the accumulators shift down and out of the
     bottom edge for ``rows`` cycles, then the next fold starts.
 
     Parameters
     ----------
-    l : (Sr, T) int64 or float64
-        Left operand; row ``i`` of the fold's block enters array row ``i``.
-    u : (T, Sc) same dtype
-        Top operand; column ``j`` of the fold's block enters array column ``j``.
+    l : (Sr, T, W) int64 or float64
+        Left operand words; row ``i`` of the fold's block enters array row ``i``.
+    u : (T, W, Sc) same dtype
+        Top operand words; column ``j`` of the fold's block enters array column ``j``.
     fold_row0, fold_col0, fold_rows, fold_cols : (F,) int64
         First row/column of each fold's output block and the rows/columns holding data.
     fold_time_rows, fold_time_cols : (F,) int64
@@ -234,41 +255,45 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
         or the whole array (SCALE-Sim timing).
     rows, cols : int
         Array size ``R x C``.
+    step_cycles : int
+        Cycles per reduction step ``q`` (>= 1).
     saturate, lo, hi
         As in :func:`run_pe_stationary`.
     y : (Sr, Sc) same dtype
         Outputs (out).
     stats : (PE_STAT_COUNT,) int64
-        Counters, indexed by ``PE_STAT_*`` (in/out, added to).
+        Counters, indexed by ``PE_STAT_*`` (in/out, added to); edge words count words.
     """
     n_folds = fold_rows.shape[0]
     t_len = l.shape[1]
+    width = l.shape[2]
+    q = step_cycles
     zero = y.dtype.type(0)
-    a_reg = np.zeros((rows, cols), y.dtype)
-    b_reg = np.zeros((rows, cols), y.dtype)
+    a_reg = np.zeros((rows, cols, width), y.dtype)
+    b_reg = np.zeros((rows, cols, width), y.dtype)
     acc = np.zeros((rows, cols), y.dtype)
-    a_in = np.zeros(rows, y.dtype)
-    b_in = np.zeros(cols, y.dtype)
+    a_in = np.zeros((rows, width), y.dtype)
+    b_in = np.zeros((cols, width), y.dtype)
     saturations = 0
     g = 0
     for f in range(n_folds):
         r0 = fold_row0[f]
         c0 = fold_col0[f]
-        last_mac = t_len + fold_time_rows[f] + fold_time_cols[f] - 3
+        last_mac = q * t_len + fold_time_rows[f] + fold_time_cols[f] - 3
         c = 0  # cycle within the fold
         while c <= last_mac + rows:
             draining = c > last_mac
             for i in range(rows):
-                k = c - i
-                a_in[i] = zero
-                if not draining and i < fold_rows[f] and 0 <= k < t_len:
-                    a_in[i] = l[r0 + i, k]
+                wave = c - i
+                a_in[i, :] = zero
+                if not draining and i < fold_rows[f] and 0 <= wave < q * t_len and wave % q == q - 1:
+                    a_in[i, :] = l[r0 + i, wave // q, :]
                     stats[PE_STAT_LEFT_WORDS] += 1
             for j in range(cols):
-                k = c - j
-                b_in[j] = zero
-                if not draining and j < fold_cols[f] and 0 <= k < t_len:
-                    b_in[j] = u[k, c0 + j]
+                wave = c - j
+                b_in[j, :] = zero
+                if not draining and j < fold_cols[f] and 0 <= wave < q * t_len and wave % q == q - 1:
+                    b_in[j, :] = u[wave // q, :, c0 + j]
                     stats[PE_STAT_TOP_WORDS] += 1
             if draining:  # bottom row leaves: it held output row rows - 1 - (c - last_mac - 1)
                 i_out = rows - (c - last_mac)
@@ -279,14 +304,17 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
                 stats[PE_STAT_DRAIN_CYCLES] += 1
             for i in range(rows - 1, -1, -1):
                 for j in range(cols - 1, -1, -1):
-                    av = a_in[i] if j == 0 else a_reg[i, j - 1]
-                    bv = b_in[j] if i == 0 else b_reg[i - 1, j]
-                    a_reg[i, j] = av
-                    b_reg[i, j] = bv
+                    product = zero
+                    for v in range(width):
+                        av = a_in[i, v] if j == 0 else a_reg[i, j - 1, v]
+                        bv = b_in[j, v] if i == 0 else b_reg[i - 1, j, v]
+                        a_reg[i, j, v] = av
+                        b_reg[i, j, v] = bv
+                        product += av * bv
                     if draining:
                         acc[i, j] = zero if i == 0 else acc[i - 1, j]
                     else:
-                        s, clipped = _add(acc[i, j], av * bv, saturate, lo, hi)
+                        s, clipped = _add(acc[i, j], product, saturate, lo, hi)
                         acc[i, j] = s
                         saturations += clipped
             c += 1

@@ -12,6 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from accelsim.engine.pe import run_pe_gemm
+from accelsim.errors import AccelsimError
+from accelsim.lower.gemm import ArrayRate
 from accelsim.spec.arch import ArchSpec, ArraySpec, BufferSpec, BuffersSpec, Dataflow, MacSpec, Overflow, TimingModel
 from reference.pe_ref import ref_gemm
 
@@ -26,9 +28,12 @@ def make_arch(rows, cols, dataflow, *, overlap=False, scalesim=False, bits=32, o
     )
 
 
-def doc_cycles(m, n, k, rows, cols, dataflow, *, overlap=False, scalesim=False):
-    """Total cycles written out from docs/timing_models.md, independently of the kernels."""
+def doc_cycles(m, n, k, rows, cols, dataflow, *, overlap=False, scalesim=False, q=1):
+    """Total cycles written out from docs/timing_models.md, independently of the kernels
+    (``k`` is the mapped reduction; ``q`` cycles per product stretch the stream: T -> q*T)."""
     sr, sc, t = {"os": (m, n, k), "ws": (k, n, m), "is": (k, m, n)}[dataflow]
+    if not scalesim:
+        t *= q
     folds = [(min(rows, sr - r0), min(cols, sc - c0)) for c0 in range(0, sc, cols) for r0 in range(0, sr, rows)]
     if scalesim:
         per_fold = t + rows + cols - 2 if dataflow == "os" else 2 * rows + cols + t - 2
@@ -73,6 +78,60 @@ def test_pe_matches_numpy_reference_and_formula(m, n, k, rows, cols, dataflow, o
     assert stats["ifmap_words"] == want["ifmap"]
     assert stats["filter_words"] == want["filter"]
     assert stats["output_words"] == want["ofmap"]
+
+
+def nm_weights(rng, k, n, nm, low=-128, high=128):
+    """Random ``k x n`` integers with at most N non-zeros in every group of M along k (a random
+    number of them, at random places), or dense random integers."""
+    b = rng.integers(low, high, (k, n))
+    if nm is None:
+        return b
+    keep, group = nm
+    for col in range(n):
+        for start in range(0, k, group):
+            size = min(group, k - start)
+            drop = rng.permutation(size)[rng.integers(0, keep + 1):]  # keep at most N at random
+            b[start + drop, col] = 0
+    return b
+
+
+@settings(deadline=None, max_examples=40)
+@given(m=st.integers(1, 12), n=st.integers(1, 12), k=st.integers(1, 20), rows=st.integers(1, 5),
+       cols=st.integers(1, 5), dataflow=st.sampled_from(["os", "ws", "is"]), overlap=st.booleans(),
+       p=st.integers(1, 4), q=st.integers(1, 3), nm=st.sampled_from([None, (1, 2), (2, 4), (1, 4), (3, 8)]),
+       saturate=st.booleans(), seed=st.integers(0, 2**16))
+@example(m=3, n=2, k=7, rows=2, cols=2, dataflow="ws", overlap=True, p=2, q=1, nm=(2, 4), saturate=False, seed=0)
+@example(m=1, n=1, k=1, rows=1, cols=1, dataflow="os", overlap=False, p=4, q=3, nm=None, saturate=False, seed=0)
+@example(m=5, n=9, k=19, rows=3, cols=4, dataflow="is", overlap=True, p=3, q=2, nm=(3, 8), saturate=True, seed=4)
+def test_mac_rates_and_nm_match_reference_and_formula(m, n, k, rows, cols, dataflow, overlap, p, q, nm, saturate,
+                                                       seed):
+    """p products per cycle (K -> ceil(K/p)), q cycles per product (T -> q*T) and N:M weights
+    (K -> (K//M)*N + min(K%M, N) slots): the array computes A @ B (the weights as given, N:M
+    sparse), the reference's index-mux PEs agree on every value, counter and cycle, and the
+    cycles are the doc's formula with the reduction and stream written out here."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, (m, k))
+    b = nm_weights(rng, k, n, nm)
+    bits, overflow = (16, "saturate") if saturate else (32, "wrap")
+    arch = make_arch(rows, cols, dataflow, overlap=overlap, bits=bits, overflow=overflow)
+    out, stats = run_pe_gemm(arch, a, b, ArrayRate(p, q, nm))
+    if not saturate:
+        np.testing.assert_array_equal(out, a @ b)
+    want_out, want = ref_gemm(a.tolist(), b.tolist(), rows, cols, dataflow, overlap=overlap, bits=bits,
+                              overflow=overflow, p=p, q=q, nm=nm)
+    assert out.tolist() == want_out
+    slots = k if nm is None else (k // nm[1]) * nm[0] + min(k % nm[1], nm[0])
+    expected = doc_cycles(m, n, math.ceil(slots / p), rows, cols, dataflow, overlap=overlap, q=q)
+    assert stats["cycles"] == want["cycles"] == expected
+    assert (stats["ifmap_words"], stats["filter_words"], stats["output_words"], stats["saturations"]) == \
+        (want["ifmap"], want["filter"], want["ofmap"], want["saturations"])
+
+
+def test_nm_weights_must_conform():
+    b = np.ones((8, 2), np.int64)
+    b[1:4, 1] = 0  # column 0 has 4 non-zeros in its first group of 4
+    with pytest.raises(AccelsimError, match="B .weights.*at most 2 non-zeros in every 4"):
+        run_pe_gemm(make_arch(2, 2, "ws"), np.ones((3, 8), np.int64), b, ArrayRate(nm=(2, 4)))
 
 
 @pytest.mark.parametrize("dataflow", ["os", "ws", "is"])

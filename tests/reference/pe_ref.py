@@ -6,6 +6,13 @@ dict, values are Python integers (exact; the accumulator width is applied after 
 single addition), data items carry labels ``(fold, t)`` instead of being located by wave
 arithmetic, and the controller decides fold starts by checking conditions cycle by cycle.
 
+MAC rates and N:M (docs/timing_models.md): a PE multiplies *words*. A weight word is a list of
+slots ``(k, value)`` (``p`` slots per PE with ``p`` products per cycle; with N:M each group of
+``M`` weights along ``k`` keeps its non-zeros in ``N`` slots), an activation word is a dict
+``{k: value}`` of the activations a PE may select from; the product looks each slot's ``k`` up
+(the index mux). ``q`` cycles per product: the stream carries a bubble (``None``) in the first
+``q - 1`` of every ``q`` waves.
+
 Mechanism (docs/timing_models.md, native): ws/is load the stationary block through the top
 edge, bottom row first, one row per cycle, skewed by one cycle per column, into shadow
 registers (a value latches in the row its tag names); a switch travelling with the first
@@ -37,6 +44,15 @@ class Accumulator:
         return s
 
 
+def product(x, w):
+    """Sum of the products of two words (one a dict of activations, one a list of weight slots;
+    ``None`` is an empty register)."""
+    if x is None or w is None:
+        return 0
+    acts, slots = (x, w) if isinstance(x, dict) else (w, x)
+    return sum(value * acts[k] for k, value in slots if k is not None)
+
+
 def _folds(rows_dim, cols_dim, rows, cols):
     out = []
     for c0 in range(0, cols_dim, cols):
@@ -45,12 +61,13 @@ def _folds(rows_dim, cols_dim, rows, cols):
     return out
 
 
-def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator):
-    """``y = x @ w`` on a ws/is array; returns ``(y, stats)``.
+def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator, q=1):
+    """``y = x . w`` on a ws/is array; returns ``(y, stats)``.
 
-    ``x`` is a list of T lists of Sr numbers, ``w`` a list of Sr lists of Sc numbers.
+    ``x`` is a list of T lists of Sr words, ``w`` a list of Sr lists of Sc words.
     """
     t_len, sr, sc = len(x), len(w), len(w[0])
+    waves = q * t_len
     folds = _folds(sr, sc, rows, cols)
     for f in folds:
         f["load_rows"] = rows if scalesim else f["r"]
@@ -58,7 +75,7 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator):
         f["load"] = f["stream"] = f["end"] = None
         f["exits"] = 0
     y = [[0] * sc for _ in range(t_len)]
-    pe = [[{"w": 0, "shadow": 0, "ld": (0, None), "x": (0, None), "switch": False, "psum": (0, None)}
+    pe = [[{"w": None, "shadow": None, "ld": (None, None), "x": (None, None), "switch": False, "psum": (0, None)}
            for _ in range(cols)] for _ in range(rows)]
     stats = {"left": 0, "top": 0, "bottom": 0}
     g = 0
@@ -70,7 +87,7 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator):
             f = folds[n]
             if f["stream"] is None:
                 loaded = f["load"] is not None and g >= f["load"] + f["load_rows"]
-                if loaded and (n == 0 or g >= folds[n - 1]["stream"] + t_len):
+                if loaded and (n == 0 or g >= folds[n - 1]["stream"] + waves):
                     f["stream"] = g
                 break
         for n in live:
@@ -82,27 +99,28 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator):
                     f["load"] = g
                 break
         # edge inputs
-        top = [(0, None)] * cols
+        top = [(None, None)] * cols
         for j in range(cols):
             for f in (folds[n] for n in live):
-                if f["load"] is not None and f["load"] <= g - j < f["load"] + f["load_rows"] and j < f["time_cols"]:
+                if f["load"] is not None and f["load"] <= g - j < f["load"] + f["load_rows"]:  # every column
                     row = f["load_rows"] - 1 - (g - j - f["load"])
-                    value = 0
+                    value = None
                     if row < f["r"] and j < f["c"]:
                         value = w[f["r0"] + row][f["c0"] + j]
                         stats["top"] += 1
                     top[j] = (value, row)
-        left = [((0, None), False)] * rows
+        left = [((None, None), False)] * rows
         for i in range(rows):
             for n in live:
                 f = folds[n]
-                if f["stream"] is not None and f["stream"] <= g - i < f["stream"] + t_len:
-                    t = g - i - f["stream"]
-                    value = 0
-                    if i < f["r"]:
+                if f["stream"] is not None and f["stream"] <= g - i < f["stream"] + waves:
+                    u = g - i - f["stream"]
+                    t = u // q if u % q == q - 1 else None  # bubbles before each stream row
+                    value = None
+                    if i < f["r"] and t is not None:
                         value = x[t][f["r0"] + i]
                         stats["left"] += 1
-                    left[i] = ((value, (n, t)), t == 0)
+                    left[i] = ((value, (n, t)), u == 0)
         # all PEs from the old snapshot
         old = [[dict(p) for p in row] for row in pe]
         for i in range(rows):
@@ -116,7 +134,7 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator):
                     p["shadow"] = p["ld"][0]
                 above = (0, None) if i == 0 else old[i - 1][j]["psum"]
                 label = p["x"][1] if i == 0 else above[1]
-                p["psum"] = (acc.add(above[0], p["x"][0] * p["w"]), label)
+                p["psum"] = (acc.add(above[0], product(p["x"][0], p["w"])), label)
         # bottom edge
         for j in range(cols):
             value, label = pe[rows - 1][j]["psum"]
@@ -125,11 +143,11 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator):
             n, t = label
             f = folds[n]
             if j < f["time_cols"]:
-                if j < f["c"]:
+                if j < f["c"] and t is not None:
                     y[t][f["c0"] + j] = acc.add(y[t][f["c0"] + j], value)
                     stats["bottom"] += 1
                 f["exits"] += 1
-                if f["exits"] == t_len * f["time_cols"]:
+                if f["exits"] == waves * f["time_cols"]:
                     f["end"] = g + 1
         g += 1
     stats["cycles"] = max(f["end"] for f in folds)
@@ -137,31 +155,38 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator):
     return y, stats
 
 
-def ref_os(l, u, rows, cols, *, scalesim, acc: Accumulator):
-    """``y = l @ u`` on an os array; returns ``(y, stats)`` (``stats["drain"]``: drain cycles)."""
+def ref_os(l, u, rows, cols, *, scalesim, acc: Accumulator, q=1):
+    """``y = l . u`` on an os array (``l``: Sr lists of T words, ``u``: T lists of Sc words);
+    returns ``(y, stats)`` (``stats["drain"]``: drain cycles)."""
     sr, t_len, sc = len(l), len(u), len(u[0])
     y = [[None] * sc for _ in range(sr)]
     stats = {"left": 0, "top": 0, "bottom": 0, "drain": 0, "cycles": 0}
-    pe = [[{"a": 0, "b": 0, "acc": 0} for _ in range(cols)] for _ in range(rows)]
+    pe = [[{"a": None, "b": None, "acc": 0} for _ in range(cols)] for _ in range(rows)]
+    # the word of reduction step k is in wave q*k + q - 1; the waves before it are bubbles
+    stream = []
+    for k in range(t_len):
+        stream += [None] * (q - 1) + [k]
     for f in _folds(sr, sc, rows, cols):
         rt, ct = (rows, cols) if scalesim else (f["r"], f["c"])
-        mac_cycles = t_len + rt + ct - 2
+        mac_cycles = q * t_len + rt + ct - 2
         for c in range(mac_cycles + rows):
             old = [[dict(p) for p in row] for row in pe]
             if c < mac_cycles:
                 for i in range(rows):
                     for j in range(cols):
                         if j == 0:
-                            a = l[f["r0"] + i][c - i] if i < f["r"] and 0 <= c - i < t_len else 0
-                            stats["left"] += i < f["r"] and 0 <= c - i < t_len
+                            k = stream[c - i] if 0 <= c - i < len(stream) else None
+                            a = l[f["r0"] + i][k] if i < f["r"] and k is not None else None
+                            stats["left"] += a is not None
                         else:
                             a = old[i][j - 1]["a"]
                         if i == 0:
-                            b = u[c - j][f["c0"] + j] if j < f["c"] and 0 <= c - j < t_len else 0
-                            stats["top"] += j < f["c"] and 0 <= c - j < t_len
+                            k = stream[c - j] if 0 <= c - j < len(stream) else None
+                            b = u[k][f["c0"] + j] if j < f["c"] and k is not None else None
+                            stats["top"] += b is not None
                         else:
                             b = old[i - 1][j]["b"]
-                        pe[i][j] = {"a": a, "b": b, "acc": acc.add(old[i][j]["acc"], a * b)}
+                        pe[i][j] = {"a": a, "b": b, "acc": acc.add(old[i][j]["acc"], product(a, b))}
             else:
                 stats["drain"] += 1
                 leaving = rows - 1 - (c - mac_cycles)  # the array row whose result leaves now
@@ -171,33 +196,66 @@ def ref_os(l, u, rows, cols, *, scalesim, acc: Accumulator):
                         stats["bottom"] += 1
                 for i in range(rows):
                     for j in range(cols):
-                        pe[i][j] = {"a": 0 if j == 0 else old[i][j - 1]["a"],
-                                    "b": 0 if i == 0 else old[i - 1][j]["b"],
+                        pe[i][j] = {"a": None if j == 0 else old[i][j - 1]["a"],
+                                    "b": None if i == 0 else old[i - 1][j]["b"],
                                     "acc": 0 if i == 0 else old[i - 1][j]["acc"]}
             stats["cycles"] += 1
     stats["saturations"] = acc.saturations
     return y, stats
 
 
-def ref_gemm(a, b, rows, cols, dataflow, *, overlap=False, scalesim=False, bits=None, overflow="wrap"):
+def weight_slots(b, nm):
+    """Per column of ``b`` (K lists of N numbers), its slots along ``k``: every ``(k, b[k][n])``
+    (dense), or with ``nm = (N, M)`` each group's non-zeros in order of ``k`` padded with empty
+    slots ``(None, 0)`` to ``min(N, group length)``; and the ``k`` of the group of each slot."""
+    k_len, n_len = len(b), len(b[0])
+    columns = []
+    groups = [[k] for k in range(k_len)]
+    for n in range(n_len):
+        if nm is None:
+            columns.append([(k, b[k][n]) for k in range(k_len)])
+            continue
+        keep, per_group = nm
+        slots, groups = [], []
+        for start in range(0, k_len, per_group):
+            members = list(range(start, min(start + per_group, k_len)))
+            kept = [(k, b[k][n]) for k in members if b[k][n] != 0]
+            assert len(kept) <= keep, f"column {n} is not {keep}:{per_group} sparse"
+            width = min(keep, len(members))
+            slots += kept + [(None, 0)] * (width - len(kept))
+            groups += [members] * width
+        columns.append(slots)
+    return columns, groups
+
+
+def ref_gemm(a, b, rows, cols, dataflow, *, overlap=False, scalesim=False, bits=None, overflow="wrap",
+             p=1, q=1, nm=None):
     """``A @ B`` (lists of lists) on a ``rows x cols`` array; returns ``(C, stats)``.
 
-    ``stats``: ``cycles`` (in the timing model's convention: SCALE-Sim leaves out the os drain
-    and reports the last cycle's index), ``ifmap``/``filter``/``ofmap`` edge words,
-    ``saturations``.
+    ``p`` products per cycle (a PE holds ``p`` consecutive weight slots), ``q`` cycles per
+    product, ``nm`` = (N, M) weight sparsity (``b`` must conform). ``stats``: ``cycles`` (in the
+    timing model's convention: SCALE-Sim leaves out the os drain and reports the last cycle's
+    index), ``ifmap``/``filter``/``ofmap`` edge words, ``saturations``.
     """
     acc = Accumulator(bits, overflow)
-    m, k, n = len(a), len(b), len(b[0])
-    at = [[a[i][q] for i in range(m)] for q in range(k)]
-    bt = [[b[q][j] for q in range(k)] for j in range(n)]
+    m, n = len(a), len(b[0])
+    columns, groups = weight_slots(b, nm)
+    starts = range(0, len(columns[0]), p)  # one array row (os: one reduction step) per p slots
+    wgt = [[columns[j][s:s + p] for j in range(n)] for s in starts]  # R lists of N words
+    windows = [sorted({k for g in groups[s:s + p] for k in g}) for s in starts]
+    act = [[{k: a[i][k] for k in window} for window in windows] for i in range(m)]  # M lists of R words
+    act_t = [[act[i][r] for i in range(m)] for r in range(len(windows))]
+    wgt_t = [[wgt[r][j] for r in range(len(windows))] for j in range(n)]
     if dataflow == "os":
-        c, s = ref_os(a, b, rows, cols, scalesim=scalesim, acc=acc)
+        c, s = ref_os(act, wgt, rows, cols, scalesim=scalesim, acc=acc, q=q)
         ifmap, filt = s["left"], s["top"]
     elif dataflow == "ws":
-        c, s = ref_stationary(a, b, rows, cols, overlap=overlap and not scalesim, scalesim=scalesim, acc=acc)
+        c, s = ref_stationary(act, wgt, rows, cols, overlap=overlap and not scalesim, scalesim=scalesim, acc=acc,
+                              q=q)
         ifmap, filt = s["left"], s["top"]
     else:
-        ct, s = ref_stationary(bt, at, rows, cols, overlap=overlap and not scalesim, scalesim=scalesim, acc=acc)
+        ct, s = ref_stationary(wgt_t, act_t, rows, cols, overlap=overlap and not scalesim, scalesim=scalesim,
+                               acc=acc, q=q)
         c = [[ct[j][i] for j in range(n)] for i in range(m)]
         ifmap, filt = s["top"], s["left"]
     cycles = s["cycles"]

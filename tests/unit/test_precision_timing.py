@@ -14,7 +14,6 @@ import math
 
 import pytest
 
-from accelsim.errors import UnsupportedError
 from accelsim.mac import check_layer_precision
 from accelsim.spec.arch import Dataflow, MacKind, MacSpec, SerialOperands
 from accelsim.spec.load import arch_from_dict, network_from_dict
@@ -82,13 +81,15 @@ def test_compute_bound_cycles_follow_mac_rate(dataflow, mac, weight, act, p, q):
 
 
 @pytest.mark.parametrize("fidelity", ["cycle", "pe"])
-def test_other_fidelities_agree_with_fold(fidelity):
-    arch = dataclasses.replace(arch_from_dict(BASE), mac=BITFUSION)
-    net = network_from_dict(_net(4, 2))
-    try:
-        res = simulate_module.simulate(arch, net, fidelity, mac_rate=rule)
-    except UnsupportedError as exc:
-        pytest.skip(f"{fidelity} fidelity not wired yet: {exc}")
+@pytest.mark.parametrize("mac, weight, act", [(BITFUSION, 4, 2), (BITFUSION, 16, 9),
+                                              (MacSpec(kind=MacKind.BIT_SERIAL, precisions=("int16",), lanes=16), 11, 13)])
+def test_other_fidelities_agree_with_fold(fidelity, mac, weight, act):
+    """p > 1 (Bit Fusion 4x2 bits: 2 x 1 bricks, 8 products), q > 1 (16x9 bits run as 16x16:
+    4 cycles) and both (16-lane bit-serial: p = 16, q = 13) give the same cycles in every
+    fidelity."""
+    arch = dataclasses.replace(arch_from_dict(BASE), mac=mac)
+    net = network_from_dict(_net(weight, act))
+    res = simulate_module.simulate(arch, net, fidelity, mac_rate=rule)
     fold = simulate_module.simulate(arch, net, "fold", mac_rate=rule)
     assert int(res.layers["cycles"].iloc[0]) == int(fold.layers["cycles"].iloc[0])
 
