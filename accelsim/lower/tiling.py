@@ -225,3 +225,88 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
         prefetch_overlap=db["ifmap"] and db["filter"], drain_overlap=db["ofmap"], t_tiles=count["t"],
         fits_buffers=fits,
     )
+
+
+@dataclass(frozen=True)
+class TrafficBound:
+    """Closed-form lower bounds of a mapping's totals over one repeat (:func:`traffic_bound`).
+
+    ``dram_words`` / ``sram_words``: per traffic class (``IFMAP``, ``FILTER``, ``OFMAP_WRITE``,
+    ``OFMAP_READ``); ``psum_write_words``: the part of the output writes at accumulator width;
+    ``cannot_fit``: some tile surely exceeds its buffer (the mapping is out of the space).
+    """
+
+    dram_words: tuple[int, int, int, int]
+    psum_write_words: int
+    sram_words: tuple[int, int, int, int]
+    cannot_fit: bool
+
+
+def _share_floor(total: int, sizes: list[tuple[int, int]]) -> int:
+    """A lower bound of the exact share (:func:`_split`, nested) of blocks of these (size, extent)."""
+    for size, dim_extent in sizes:
+        total = total * size // dim_extent
+    return total
+
+
+def traffic_bound(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
+                  weight_bits: int = 8, act_bits: int = 8) -> TrafficBound:
+    """Lower bounds of the traffic :func:`mapped_schedule` gives, in O(1) (no fold arrays).
+
+    A tensor whose smallest reuse footprint exceeds its buffer is fetched again at every
+    iteration of its reuse loop (exactly ``tensor x iterations`` words); otherwise at least once.
+    Partial sums whose smallest footprint fits neither the accumulators nor the output buffer
+    go out and come back at every reduction step but the last.
+    """
+    dataflow = mapping.dataflow
+    k_map = rate.reduction(problem.k)
+    sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
+    tile = t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))
+    step = {"r": arch.array.rows, "c": arch.array.cols, "t": tile}
+    extent = {"r": sr, "c": sc, "t": t}
+    count = {name: -(-extent[name] // step[name]) for name in "rct"}
+    largest = {name: min(step[name], extent[name]) for name in "rct"}
+    smallest = {name: extent[name] - (count[name] - 1) * step[name] for name in "rct"}
+    loop_of = {dim: loop for loop, dim in _LOOP_DIMS[dataflow].items()}
+    dim_extent = {"m": problem.m, "n": problem.n, "k": k_map}
+    order = mapping.order.value
+    db = dict(zip(OPERANDS, mapping.double_buffered))
+    totals = {"ifmap": problem.ifmap_words, "filter": rate.stored_reduction(problem.k) * problem.n,
+              "ofmap": problem.m * problem.n}
+
+    def lower_share(tensor: str, sizes: dict[str, int], full_inside: str | None = None) -> int:
+        inner = order[order.index(full_inside) + 1:] if full_inside else ""
+        dims = [d for d in ("m", "k", "n") if d in _TENSOR_DIMS[tensor]]
+        blocks = [(dim_extent[d] if loop_of[d] in inner else sizes[loop_of[d]], dim_extent[d]) for d in dims]
+        if tensor == "filter":  # whole weight rows split along k; the n extent multiplies exactly
+            return _share_floor(rate.stored_reduction(problem.k), blocks[:1]) * blocks[1][0]
+        return _share_floor(totals[tensor], blocks)
+
+    dram, sram = [0, 0, 0, 0], [0, 0, 0, 0]
+    cannot_fit = False
+    bits = {"ifmap": act_bits, "filter": weight_bits}
+    for tensor, column in (("ifmap", IFMAP), ("filter", FILTER)):
+        reuse_loop = loop_of[({"m", "n", "k"} - set(_TENSOR_DIMS[tensor])).pop()]
+        room = usable_words(arch, tensor, bits[tensor], db[tensor])
+        refetched = count[reuse_loop] > 1 and lower_share(tensor, smallest, reuse_loop) > room
+        dram[column] = totals[tensor] * (count[reuse_loop] if refetched else 1)
+        a, b = (extent[loop_of[d]] for d in _TENSOR_DIMS[tensor])
+        sram[column] = a * b * count[reuse_loop]
+        cannot_fit = cannot_fit or lower_share(tensor, largest) > room
+    psum_bits = arch.mac.accumulator_bits
+    reduce_loop = loop_of["k"]
+    steps = count[reduce_loop]
+    inner = order[order.index(reduce_loop) + 1:]
+    footprint = 1
+    for dim in _TENSOR_DIMS["ofmap"]:
+        footprint *= dim_extent[dim] if loop_of[dim] in inner else smallest[loop_of[dim]]
+    outputs = totals["ofmap"]
+    spread = footprint > arch.array.accumulators_bytes * 8 // psum_bits
+    spill = spread and footprint > usable_words(arch, "ofmap", psum_bits, db["ofmap"])
+    psums = outputs * (steps - 1) if spread else 0
+    sram[OFMAP_WRITE], sram[OFMAP_READ] = outputs + psums, psums
+    psum_dram = psums if spill else 0
+    dram[OFMAP_WRITE], dram[OFMAP_READ] = outputs + psum_dram, psum_dram
+    out_tile = largest[loop_of["m"]] * largest[loop_of["n"]]
+    cannot_fit = cannot_fit or out_tile > usable_words(arch, "ofmap", act_bits, db["ofmap"])
+    return TrafficBound(tuple(dram), psum_dram, tuple(sram), cannot_fit)

@@ -147,6 +147,9 @@ class ArraySpec:
     rows: int = spec_field(minimum=1, doc="PE rows")
     cols: int = spec_field(minimum=1, doc="PE columns")
     dataflow: Dataflow = spec_field(Dataflow.WS)
+    dataflows: tuple[Dataflow, ...] = spec_field(
+        (), doc="dataflows a searched mapping may also use (a flexible array); empty: only dataflow"
+    )
     accumulators_bytes: int = spec_field(
         0, key="accumulators", parse=units.parse_bytes, minimum=0,
         doc="output-side accumulator storage that keeps partial sums across row folds (0: none)",
