@@ -54,7 +54,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     fidelity
         ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` (every cycle, with SRAM
         ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
-        synthetic operands; ideal memory).
+        synthetic operands; ideal memory), which adds each array layer's ``sqnr_db`` and
+        ``max_rel_error`` (its GEMM quantized to the layer's bits and run on the PE registers:
+        :func:`accelsim.engine.pe.layer_error`; the summary has the worst layer's).
     mac_rate
         Per-layer array rate (:class:`accelsim.lower.ArrayRate`). The default,
         :func:`hardware_rate`, is the arch's MAC unit and native N:M patterns; every layer's
@@ -83,4 +85,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     layers = layer_frame(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
     layers = layers.join(layer_energy(layers, arch))
     summary = summary_frame(net, arch, fidelity, layers).assign(**summary_metrics(layers, arch))
+    if fidelity == "pe":  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
+        errors = pe.error_columns(net.layers, arch, [mac_rate(layer, arch) for layer in net.layers])
+        layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accelsim.compress.quantize import NumericError, QuantSpec, quantized_gemm
 from accelsim.engine import fold
 from accelsim.engine.mapping import fold_blocks
 from accelsim.errors import ConfigError, Problem, UnsupportedError
@@ -216,3 +217,46 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.
     _, measured = run_pe_gemm(arch, a, b, rate)
     per_repeat = fold.run_layer(layer, arch, rate) // problem.repeats
     return with_measured_cycles(per_repeat, measured["cycles"], arch) * problem.repeats
+
+
+ERROR_COLUMNS = ("sqnr_db", "max_rel_error")
+"""Per-layer numeric-error columns the ``pe`` fidelity adds to ``Result.layers``."""
+
+
+def layer_error(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE, seed: int = 0) -> NumericError | None:
+    """Output error of ``layer``'s quantized GEMM computed by the PE registers, or None (vector work).
+
+    Synthetic operands: ``A`` and ``B`` standard normal (``numpy.random.default_rng(seed)``;
+    with N:M only the first ``N`` weights of every ``M`` along ``K`` kept), quantized symmetric
+    per tensor (min/max calibration) to the layer's ``act_bits`` and ``weight_bits`` (asymmetric
+    for 1 bit), multiplied as integer codes by :func:`run_pe_gemm` (the arch's accumulator
+    width and overflow, the layer's ``rate``), dequantized and compared with float64 ``A @ B``
+    (:func:`accelsim.compress.quantize.quantized_gemm`). One repeat (group, head) is measured.
+    """
+    problem = lower_layer(layer, arch.timing_model)
+    if problem is None:
+        return None
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((problem.m, problem.k))
+    b = rng.standard_normal((problem.k, problem.n))
+    if rate.nm is not None:
+        b[np.arange(problem.k) % rate.nm[1] >= rate.nm[0]] = 0.0
+    bits = layer.compression
+    act, weight = (QuantSpec(n_bits, symmetric=n_bits >= 2) for n_bits in (bits.act_bits, bits.weight_bits))
+    return quantized_gemm(a, b, act, weight, lambda x, y: run_pe_gemm(arch, x, y, rate)[0]).error
+
+
+def error_columns(layers: list[Layer], arch: ArchSpec, rates: list[ArrayRate]) -> dict[str, np.ndarray]:
+    """:data:`ERROR_COLUMNS` of every layer (float64; NaN where the array does no work)."""
+    errors = [layer_error(layer, arch, rate) for layer, rate in zip(layers, rates)]
+    return {"sqnr_db": np.array([np.nan if e is None else e.sqnr_db for e in errors]),
+            "max_rel_error": np.array([np.nan if e is None else e.max_rel_error for e in errors])}
+
+
+def error_summary(columns: dict[str, np.ndarray]) -> dict[str, float]:
+    """Network-level error: the worst layer's (lowest ``sqnr_db``, highest ``max_rel_error``)."""
+    finite = ~np.isnan(columns["sqnr_db"])
+    if not finite.any():
+        return {"sqnr_db": float("nan"), "max_rel_error": float("nan")}
+    return {"sqnr_db": float(columns["sqnr_db"][finite].min()),
+            "max_rel_error": float(columns["max_rel_error"][finite].max())}
