@@ -64,6 +64,7 @@ def layer_frame(network: Network, columns: dict[str, np.ndarray], costed: np.nda
             data[name] = pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), missing)
     data["costed"] = costed
     order = [c for c in LAYER_COLUMNS if c in data and (include_prefetch or c != "cycles_incl_prefetch")]
+    order += [c for c in columns if c not in LAYER_COLUMNS]  # model-specific counts, e.g. vector op kinds
     return pd.DataFrame(data, columns=order)
 
 

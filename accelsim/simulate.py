@@ -80,8 +80,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         if counters is not None:
             stats[index] = counters
             costed[index] = True
-    stats, costed = vector.add_vector_layers(arch, net, stats, costed)
-    columns = fold.counter_columns(stats, arch.pes)
+    stats, costed, vector_ops = vector.add_vector_layers(arch, net, stats, costed)
+    columns = {**fold.counter_columns(stats, arch.pes), **vector_ops}
     layers = layer_frame(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
     layers = layers.join(layer_energy(layers, arch))
     summary = summary_frame(net, arch, fidelity, layers).assign(**summary_metrics(layers, arch))

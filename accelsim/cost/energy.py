@@ -54,7 +54,9 @@ def per_action_energy(arch: ArchSpec) -> dict[str, float]:
     Entries: the MAC unit's (:mod:`accelsim.cost.mac_unit`); ``register_read_bit``,
     ``register_write_bit`` (the PE register file if ``array.pe_scratchpad``, else flip-flops);
     ``pe_transfer_bit`` (one bit, one PE hop); ``<buffer>_sram_read``/``_write`` per word for
-    each buffer; ``dram_read_bit``/``dram_write_bit``; ``vector_op`` with a vector unit;
+    each buffer; ``dram_read_bit``/``dram_write_bit``; with a vector unit, ``vector_op`` (a
+    generic fmul + fadd) and ``vector_<kind>_op`` per primitive op kind
+    (:func:`accelsim.vector.energy.vector_op_energy_pj`);
     ``leakage_<sram>`` per cycle for every SRAM (``pe_scratchpad`` for all PEs together) when
     ``arch.sram_leakage`` is set.
 
@@ -95,6 +97,13 @@ def per_action_energy(arch: ArchSpec) -> dict[str, float]:
     if arch.vector_unit is not None:
         bits = precision_bits(arch.vector_unit.float_precision)
         entries["vector_op"] = (fp_multiplier(bits).energy_pj + fp_adder(bits).energy_pj) * scale
+        # one entry per primitive op kind (the vector engineer's figures, docs/transformers.md);
+        # imported here: accelsim.engine loads kernels and accelsim.vector prices with accelsim.cost
+        from accelsim.engine.vector import op_slots
+        from accelsim.vector.energy import vector_op_energy_pj
+
+        for op, pj in vector_op_energy_pj(arch, op_slots(arch)).items():
+            entries[f"vector_{op.value}_op"] = pj
     return apply_overrides(entries, arch.energy, "energy", arch.name)
 
 
@@ -136,7 +145,8 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
     layers : DataFrame
         One row per layer with count columns (``macs``, ``ifmap_sram_reads``, ...,
         ``dram_read_bytes``, ``cycles``; optionally ``gated_macs``, ``skipped_macs``,
-        ``vector_ops``), ``weight_bits``, ``act_bits`` and optionally ``costed``.
+        ``vector_ops`` priced at the generic ``vector_op``, ``vector_<kind>_ops`` priced per kind
+        at ``vector_<kind>_op``), ``weight_bits``, ``act_bits`` and optionally ``costed``.
     arch : ArchSpec
 
     Returns
@@ -183,8 +193,10 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
     if "dram_read_bytes" in rows or "dram_write_bytes" in rows:
         parts["dram"] = 8 * (column("dram_read_bytes") * table["dram_read_bit"]
                              + column("dram_write_bytes") * table["dram_write_bit"])
-    if "vector_ops" in rows and "vector_op" in table:
-        parts["vector"] = rows["vector_ops"].astype(float) * table["vector_op"]
+    vector = [rows[name].astype(float) * table[name[:-1]] for name in ("vector_ops", *rows.columns)
+              if name.startswith("vector_") and name.endswith("_ops") and name in rows and name[:-1] in table]
+    if vector:
+        parts["vector"] = sum(vector[1:], vector[0])
     if "cycles" in rows and arch.sram_leakage:
         leakage = sum(pj for name, pj in table.items() if name.startswith("leakage_"))
         parts["leakage"] = rows["cycles"].astype(float) * leakage

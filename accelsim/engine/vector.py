@@ -143,8 +143,10 @@ def exposed_cycles(cycles: np.ndarray, is_vector: np.ndarray, pipelined: bool) -
 
 
 def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit).
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit),
+    the costed flags, and the primitive op counts per layer (``vector_<kind>_ops``, int64, 0 for
+    array layers; no columns without a vector unit) for pricing (``accelsim.cost.layer_energy``).
 
     Rows of layers that are neither costed yet nor vector work stay uncosted.
 
@@ -154,11 +156,14 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     """
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
-        return stats, costed
+        return stats, costed, {}
+    op_counts = {name: np.zeros(len(net.layers), dtype=np.int64) for name in OP_COLUMNS.values()}
     is_vector = ~costed & np.array([isinstance(layer, VECTOR_LAYERS) for layer in net.layers], dtype=bool)
     for index in np.flatnonzero(is_vector):
         layer = net.layers[index]
         counts = vector_layer_counts(arch, layer)
+        for name, column in op_counts.items():
+            column[index] = counts[name]
         row = stats[index]
         row[codes.STAT_CYCLES] = counts["cycles"]
         row[codes.STAT_CYCLES_INCL_PREFETCH] = counts["cycles"]
@@ -173,4 +178,4 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
         costed[index] = True
     stats[:, codes.STAT_CYCLES] = exposed_cycles(stats[:, codes.STAT_CYCLES], is_vector,
                                                  arch.vector_unit.pipelined_with_array)
-    return stats, costed
+    return stats, costed, op_counts
