@@ -13,13 +13,16 @@ from accelsim.spec.workload import Network
 # Column order of Result.layers (DESIGN.md "Public API"); cost columns of layers no hardware
 # model costs yet are missing values, never zeros.
 LAYER_COLUMNS = (
-    "layer", "op", "macs", "weight_bits", "act_bits", "weight_density", "act_density",
+    "layer", "op", "macs", "weight_bits", "act_bits", "weight_density", "act_density", "sparsity_model",
     "cycles", "compute_cycles", "stall_cycles", "utilization", "mapping_efficiency", "compute_utilization",
+    "mac_ops", "gated_macs", "skipped_macs",
     "ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "ofmap_sram_reads",
     "ifmap_dram_reads", "filter_dram_reads", "ofmap_dram_writes", "ofmap_dram_reads",
-    "dram_read_bytes", "dram_write_bytes", "cycles_incl_prefetch", "folds", "costed",
+    "dram_read_bytes", "dram_write_bytes", "weight_format", "weight_metadata_bytes",
+    "cycles_incl_prefetch", "folds", "mapping", "costed",
 )
 RATIO_COLUMNS = ("utilization", "mapping_efficiency", "compute_utilization")
+TEXT_COLUMNS = ("sparsity_model", "weight_format", "mapping")
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +46,7 @@ def layer_frame(network: Network, columns: dict[str, np.ndarray], costed: np.nda
     """The per-layer DataFrame: layer descriptors plus the named counter ``columns``.
 
     Count columns are nullable ``Int64`` (exact; ``<NA>`` for layers not costed), ratios are
-    float (NaN when not costed). ``cycles_incl_prefetch`` is kept only when ``include_prefetch``
+    float (NaN when not costed), text columns (``TEXT_COLUMNS``) strings. ``cycles_incl_prefetch`` is kept only when ``include_prefetch``
     (SCALE-Sim timing).
     """
     layers = network.layers
@@ -60,6 +63,8 @@ def layer_frame(network: Network, columns: dict[str, np.ndarray], costed: np.nda
     for name, values in columns.items():
         if name in RATIO_COLUMNS:
             data[name] = np.where(costed, values, np.nan)
+        elif name in TEXT_COLUMNS:
+            data[name] = pd.array(np.where(costed, values, None), dtype="string")
         else:
             data[name] = pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), missing)
     data["costed"] = costed
@@ -76,7 +81,8 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.Da
                               "timing_model": arch.timing_model.value, "layers": len(layers),
                               "costed_layers": len(costed), "macs": int(layers["macs"].sum())}
     for name in layers.columns:
-        if name in ("layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density"):
+        if name in ("layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density",
+                    *TEXT_COLUMNS):
             continue
         if name in RATIO_COLUMNS:
             weight = costed["folds" if name == "mapping_efficiency" else "cycles"].astype(np.float64)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector
+from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate
+from accelsim.lower.mapper import Objective
 from accelsim.mac import check_layer_precision, check_network_precision
 from accelsim.sparse.nm import native_pattern
 from accelsim.result import Result, layer_frame, summary_frame
@@ -43,8 +48,37 @@ def hardware_rate(layer: Layer, arch: ArchSpec) -> ArrayRate:
     return ArrayRate(rate.products_per_cycle, rate.cycles_per_product, nm)
 
 
+def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -> pd.DataFrame:
+    """:func:`layer_energy`, each layer costed with the dataflow its mapping uses (PE hops differ)."""
+    energy = layer_energy(layers, arch)
+    for dataflow in set(dataflows) - {arch.array.dataflow}:
+        rows = dataflows == dataflow
+        other = dataclasses.replace(arch, array=dataclasses.replace(arch.array, dataflow=dataflow))
+        energy.loc[rows] = layer_energy(layers[rows], other)[energy.columns].to_numpy()
+    return energy
+
+
+def _check_mapping(arch: ArchSpec, fidelity: str, mapping: str, objective: str) -> bool:
+    """Whether ``mapping`` asks for a search; raises UnsupportedError for what cannot be searched."""
+    if mapping not in ("fixed", "search"):
+        raise UnsupportedError(f"unknown mapping {mapping!r}; expected 'fixed' or 'search'")
+    if objective not in [o.value for o in Objective]:
+        raise UnsupportedError(f"unknown objective {objective!r}; expected one of "
+                               f"{', '.join(o.value for o in Objective)}")
+    if mapping == "fixed":
+        return False
+    if arch.timing_model is TimingModel.SCALESIM:
+        raise UnsupportedError(f"{arch.name}: mapping 'search' needs timing_model: native (scalesim timing "
+                               "reproduces SCALE-Sim's own fixed mapping)")
+    if fidelity == "pe":
+        raise UnsupportedError("mapping 'search' runs in the fold and cycle fidelities; the pe fidelity "
+                               "steps the fixed fold order")
+    return True
+
+
 def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
-             mac_rate: MacRateRule = hardware_rate) -> Result:
+             mac_rate: MacRateRule = hardware_rate, base_dir: str | Path = ".", mapping: str = "fixed",
+             objective: str = "cycles") -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
@@ -63,6 +97,19 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         operand widths are checked first (:func:`accelsim.mac.check_network_precision`, one
         error naming every layer the unit cannot run). :func:`dense_rate` overrides it with the
         dense 1-product-per-cycle array.
+    base_dir
+        Directory that relative weight-mask paths (``compression.sparsity.mask``) are read from:
+        the workload file's directory.
+    mapping
+        ``"fixed"`` (SCALE-Sim's column-fold-major mapping) or ``"search"``: each array layer's
+        best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
+        limits (:mod:`accelsim.lower.mapper`, docs/mapper.md), shown in the ``mapping`` column.
+        Search needs native timing and the ``fold`` or ``cycle`` fidelity.
+
+    Each array layer's zeros follow :func:`accelsim.engine.compression.layer_sparsity`
+    (``docs/sparsity.md``): native N:M, skipping or gating measured from its mask or modelled
+    from its densities, or dense; the columns ``sparsity_model``, ``mac_ops``, ``gated_macs``,
+    ``skipped_macs``, ``weight_format`` and ``weight_metadata_bytes`` report it.
 
     Layers the array does not run (pool, eltwise, nonlinear ops) run on the arch's vector unit
     (:mod:`accelsim.engine.vector`); without one they appear with ``costed=False`` and missing
@@ -73,17 +120,31 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     engine = {"fold": fold, "cycle": cycle, "pe": pe}[fidelity]
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
+    search = _check_mapping(arch, fidelity, mapping, objective)
+    mappings = np.full(len(net.layers), None, dtype=object)
+    dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
     stats = np.zeros((len(net.layers), fold.N_STATS), dtype=np.int64)
     costed = np.zeros(len(net.layers), dtype=bool)
+    plans = []
     for index, layer in enumerate(net.layers):
-        counters = engine.run_layer(layer, arch, mac_rate(layer, arch))
+        rate = mac_rate(layer, arch)
+        plans.append(layer_sparsity(arch, layer, rate, base_dir))
+        chosen = fold.search_layer(layer, arch, rate, objective) if search else None
+        if chosen is None:
+            counters = engine.run_layer(layer, arch, rate, sparsity=plans[-1])
+        else:
+            mappings[index] = chosen.describe()
+            dataflows[index] = chosen.dataflow
+            counters = engine.run_layer(layer, arch, rate, sparsity=plans[-1], mapping=chosen)
         if counters is not None:
             stats[index] = counters
             costed[index] = True
     stats, costed, vector_ops = vector.add_vector_layers(arch, net, stats, costed)
-    columns = {**fold.counter_columns(stats, arch.pes), **vector_ops}
+    columns = {**fold.counter_columns(stats, arch.pes), **sparsity_columns(net, plans), **vector_ops}
+    if search:
+        columns["mapping"] = mappings
     layers = layer_frame(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
-    layers = layers.join(layer_energy(layers, arch))
+    layers = layers.join(_layer_energy(layers, arch, dataflows))
     summary = summary_frame(net, arch, fidelity, layers).assign(**summary_metrics(layers, arch))
     if fidelity == "pe":  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
         errors = pe.error_columns(net.layers, arch, [mac_rate(layer, arch) for layer in net.layers])

@@ -12,13 +12,14 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.cycle import run_cycle_native
 from accelsim.kernels.systolic import fold_durations
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
-from accelsim.lower.tiling import fixed_schedule
+from accelsim.lower.tiling import Mapping, fixed_mapping, mapped_schedule
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -91,7 +92,8 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
     return stats
 
 
-def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate) -> tuple[TileSchedule, int] | None:
+def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate,
+              mapping: Mapping | None = None) -> tuple[TileSchedule, int] | None:
     if arch.timing_model is TimingModel.SCALESIM:
         raise UnsupportedError(f"layer {layer.name}: the cycle fidelity steps the native timing and memory "
                                "model; use fidelity 'fold' or 'pe' for SCALE-Sim timing")
@@ -99,20 +101,27 @@ def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate) -> tuple[TileSchedu
     if problem is None:
         return None
     bits = layer.compression
-    schedule = fixed_schedule(problem, arch, rate=rate, weight_bits=bits.weight_bits, act_bits=bits.act_bits)
+    schedule = mapped_schedule(problem, arch, mapping or fixed_mapping(arch), rate=rate,
+                               weight_bits=bits.weight_bits, act_bits=bits.act_bits)
     return schedule, problem.repeats
 
 
-def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.ndarray | None:
+def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
+              sparsity: LayerSparsity | None = None, mapping: Mapping | None = None) -> np.ndarray | None:
     """int64 ``codes.STAT_*`` counters of ``layer`` on ``arch``, or ``None`` for vector work.
 
     Repeats (conv groups, attention heads) are identical schedules run back to back: one is
-    stepped and its counters multiplied.
+    stepped and its counters multiplied. ``sparsity`` scales the weight traffic to the stored
+    format; zero skipping is modelled in the ``fold`` fidelity only.
     """
-    lowered = _schedule(layer, arch, rate)
+    lowered = _schedule(layer, arch, rate, mapping)
     if lowered is None:
         return None
     schedule, repeats = lowered
+    if sparsity is not None and sparsity.fold_streams:
+        raise UnsupportedError(f"layer {layer.name}: zero skipping is modelled in the fold fidelity only; "
+                               "use fidelity 'fold' or sparsity.mode gate")
+    (schedule,) = repeat_schedules(schedule, sparsity)
     return run_schedule(schedule, arch, rate.cycles_per_product) * repeats
 
 

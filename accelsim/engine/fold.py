@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
@@ -44,8 +45,14 @@ COUNT_COLUMNS = {
 _DATAFLOW = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
 
 
-def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.ndarray | None:
-    """int64 counters (``codes.STAT_*``) of ``layer`` on ``arch``, or ``None`` if it is vector work."""
+def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
+              sparsity: LayerSparsity | None = None) -> np.ndarray | None:
+    """int64 counters (``codes.STAT_*``) of ``layer`` on ``arch``, or ``None`` if it is vector work.
+
+    ``sparsity`` (:func:`accelsim.engine.compression.layer_sparsity`): each fold's stream becomes
+    the sparse array's ``T_eff`` when it skips zeros, and the weight traffic the stored format's;
+    the memory timeline is the same.
+    """
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
@@ -56,7 +63,8 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.
     else:
         bits = layer.compression
         schedule = fixed_schedule(problem, arch, rate=rate, weight_bits=bits.weight_bits, act_bits=bits.act_bits)
-        stats = run_schedule(schedule, arch)
+        schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
+        return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
     return stats * problem.repeats
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from accelsim.compress.quantize import NumericError, QuantSpec, quantized_gemm
 from accelsim.engine import fold
+from accelsim.engine.compression import LayerSparsity
 from accelsim.engine.mapping import fold_blocks
 from accelsim.errors import ConfigError, Problem, UnsupportedError
 from accelsim.kernels import codes
@@ -201,7 +202,8 @@ def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int, 
     return a, b
 
 
-def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.ndarray | None:
+def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
+              sparsity: LayerSparsity | None = None) -> np.ndarray | None:
     """int64 ``codes.STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
 
     Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths and the
@@ -215,7 +217,9 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> np.
     bits = layer.compression
     a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_bits, bits.weight_bits, nm=rate.nm)
     _, measured = run_pe_gemm(arch, a, b, rate)
-    per_repeat = fold.run_layer(layer, arch, rate) // problem.repeats
+    if sparsity is not None and sparsity.fold_streams:
+        raise UnsupportedError(f"layer {layer.name}: zero skipping is modelled in the fold fidelity only")
+    per_repeat = fold.run_layer(layer, arch, rate, sparsity=sparsity) // problem.repeats
     return with_measured_cycles(per_repeat, measured["cycles"], arch) * problem.repeats
 
 

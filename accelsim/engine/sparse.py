@@ -106,13 +106,15 @@ def statistical_counts(rows: int, cols: int, dataflow: Dataflow, mode: SparsityM
     """Expected counters (rounded) under independent zeros of probabilities ``1-p_w``, ``1-p_a``.
 
     MAC counts are exact expectations; the busiest group is approximate (groups treated as
-    independent). ``p = 1`` for an operand that is not exploited.
+    independent). ``p = 1`` for an operand that is not exploited. ``fold_stream_cycles``: each
+    fold's expected ``T_eff`` (rounded), column-fold-major.
     """
     sr, sc, t_len = _stream_dims(dataflow, m, n, k)
     group = resolve_sync_group(sync, dataflow)
     dense = m * n * k
     performed = dense * p_w * p_a if mode is not SparsityMode.NONE else dense
     totals = dict.fromkeys(("cycles", "stream_cycles", "dense_stream_cycles", "skipped", "pe_stream", "folds"), 0.0)
+    shape_stream = {}
     for r, c, count in _fold_shapes(rows, cols, sr, sc):
         t_eff, runs, group_steps = float(t_len), 1.0, float(t_len)
         if mode is SparsityMode.SKIP:
@@ -120,6 +122,7 @@ def statistical_counts(rows: int, cols: int, dataflow: Dataflow, mode: SparsityM
             gw = 1 if group in (SyncGroup.PE, SyncGroup.COLUMN) else c
             t_eff, runs, group_steps = statistical.expected_fold(
                 dataflow, t_len, gh, gw, statistical.distinct_groups(dataflow, r, c, gh, gw, p_w, p_a), p_w, p_a)
+        shape_stream[r, c] = round(t_eff)
         totals["cycles"] += count * (runs * (r + c + rows - 2) + t_eff)
         totals["stream_cycles"] += count * t_eff
         totals["dense_stream_cycles"] += count * t_len
@@ -134,7 +137,15 @@ def statistical_counts(rows: int, cols: int, dataflow: Dataflow, mode: SparsityM
         "dense_stream_cycles": round(totals["dense_stream_cycles"]), "mac_ops": mac_ops,
         "gated_macs": gated, "skipped_macs": skipped,
         "idle_pe_cycles": max(0, round(totals["pe_stream"]) - mac_ops - gated), "folds": round(totals["folds"]),
+        "fold_stream_cycles": _per_fold(rows, cols, sr, sc, shape_stream),
     }
+
+
+def _per_fold(rows: int, cols: int, sr: int, sc: int, by_shape: dict) -> np.ndarray:
+    """``by_shape[(r, c)]`` for every fold, column-fold-major."""
+    r = np.minimum(rows, sr - rows * np.arange(-(-sr // rows)))
+    c = np.minimum(cols, sc - cols * np.arange(-(-sc // cols)))
+    return np.array([by_shape[ri, ci] for ci in c for ri in r], dtype=np.int64)
 
 
 def _exploited(arch: ArchSpec, mask: np.ndarray | None, density: float, flag: bool) -> bool:
@@ -160,6 +171,8 @@ def sparse_gemm_counts(arch: ArchSpec, m: int, n: int, k: int, *, weight_mask: n
     Returns
     -------
     dict with ``cycles`` (native, no fold overlap), ``stream_cycles``, ``dense_stream_cycles``,
+    ``fold_stream_cycles`` (int64 array: each fold's ``T_eff``, column-fold-major, as the array
+    maps the GEMM with ``effective_k``),
     ``macs`` (dense ``m*n*k``), ``mac_ops`` (performed), ``gated_macs``, ``skipped_macs``
     (the three sum to ``macs``), ``idle_pe_cycles``, ``folds`` (run), ``effective_k``,
     ``sparsity_model`` (``nm`` | ``mask`` | ``statistical`` | ``dense``), ``sparsity_pattern``
@@ -183,7 +196,8 @@ def sparse_gemm_counts(arch: ArchSpec, m: int, n: int, k: int, *, weight_mask: n
         if wmask is not None:
             check_nm_mask(wmask, n_hw, m_hw, what=f"weight mask ({weight_pattern} run as {n_hw}:{m_hw})")
         k_eff = nm_reduction_length(k, n_hw, m_hw)
-        counts, _ = run_sparse_array(*args, SparsityMode.NONE, spec.sync_group, m, n, k_eff)
+        counts, stream = run_sparse_array(*args, SparsityMode.NONE, spec.sync_group, m, n, k_eff)
+        counts["fold_stream_cycles"] = stream
         slots = k_eff * n
         gated = 0
         if spec.mode is not SparsityMode.NONE:
@@ -200,11 +214,13 @@ def sparse_gemm_counts(arch: ArchSpec, m: int, n: int, k: int, *, weight_mask: n
         use_w = _exploited(arch, wmask, w_density, spec.weights)
         use_a = _exploited(arch, amask, a_density, spec.activations)
         if not (use_w or use_a):
-            counts, _ = run_sparse_array(*args, SparsityMode.NONE, spec.sync_group, m, n, k)
+            counts, stream = run_sparse_array(*args, SparsityMode.NONE, spec.sync_group, m, n, k)
+            counts["fold_stream_cycles"] = stream
             model = "dense"
         elif (wmask is not None or not use_w) and (amask is not None or not use_a):
-            counts, _ = run_sparse_array(*args, spec.mode, spec.sync_group, m, n, k,
-                                         wmask if use_w else None, amask if use_a else None)
+            counts, stream = run_sparse_array(*args, spec.mode, spec.sync_group, m, n, k,
+                                              wmask if use_w else None, amask if use_a else None)
+            counts["fold_stream_cycles"] = stream
             model = "mask"
         else:
             counts = statistical_counts(*args, spec.mode, spec.sync_group, m, n, k,
