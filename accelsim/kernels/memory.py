@@ -113,6 +113,7 @@ def ifmap_tables(geom):
 
 # State of a read walk (int64 array): counters and the group bookkeeping.
 _READS, _FIRST_ROW, _TRIGGERS, _LAST_TRIGGER, _IN_GROUP, _GROUP, _PASS_ELEMS, _PASS_FIRST = 0, 1, 2, 3, 4, 5, 6, 7
+_TP = _GROUP  # the piece walk keeps the last trigger's position there instead of a group number
 
 
 @kernel
@@ -386,3 +387,300 @@ def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
         last = max(last, cycle + k - 1)
         cycle += k
     return writes, first, last
+
+
+# ------------------------------------------------------------------------------------------
+# The ifmap read stream in pieces (docs/scalesim_memory_model.md section 4.3)
+# ------------------------------------------------------------------------------------------
+_NO_PRED = -(1 << 62)
+
+
+@kernel
+def _fold_pieces(dataflow, rows, cols, sr, sc, fc, fr, base_row, width, band, geom, p_y, p_x, pos, key):
+    """Pieces of one fold of the ifmap stream, unsorted; returns their number.
+
+    A piece is ``band`` channels of one (pixel, tap) of the fold's block of ``A``: consecutive
+    addresses requested one per row, the lane moving by 0 (os, is) or 1 (ws) per row.
+    ``pos[n]`` = ``row*width + lane`` of its earliest request, ``key[n]`` = (ifmap position,
+    channel band), shared by every piece that requests the same addresses.
+    """
+    in_h, in_w, ch, fw = geom[0], geom[1], geom[2], geom[4]
+    k_total = ch * geom[3] * fw
+    bands = ch // band
+    if dataflow == DATAFLOW_OS:
+        px0, n_px, k_lo, k_hi = fr * rows, min(rows, sr - fr * rows), 0, k_total
+    elif dataflow == DATAFLOW_WS:
+        px0, n_px, k_lo, k_hi = 0, p_y.shape[0], fr * rows, fr * rows + min(rows, sr - fr * rows)
+    else:
+        px0, n_px, k_lo, k_hi = fc * cols, min(cols, sc - fc * cols), fr * rows, fr * rows + min(rows, sr - fr * rows)
+    n = 0
+    for p in range(px0, px0 + n_px):
+        for tap in range(k_lo // ch, (k_hi - 1) // ch + 1):
+            y = p_y[p] + tap // fw
+            x = p_x[p] + tap % fw
+            if y >= in_h or x >= in_w:
+                continue
+            b_lo = max(0, k_lo - tap * ch) // band
+            b_hi = min(ch, k_hi - tap * ch) // band
+            for b in range(b_lo, b_hi):
+                k = tap * ch + b * band
+                if dataflow == DATAFLOW_OS:
+                    row, lane = base_row + (p - px0) + k, p - px0
+                elif dataflow == DATAFLOW_WS:
+                    row, lane = base_row + rows + p + (k - k_lo), k - k_lo
+                else:  # the band is loaded bottom row first: its last channel comes first
+                    row, lane = base_row + rows - 1 - (k + band - 1 - k_lo), p - px0
+                pos[n] = row * width + lane
+                key[n] = (y * in_w + x) * bands + b
+                n += 1
+    return n
+
+
+@kernel
+def _count_fold_pieces(pos, key, n, width, lane_step, band, group_words, stamp, state, ring, act, lanes, preds):
+    """Run the group algorithm over one fold's pieces, row by row (state as in ``_visit``).
+
+    Each piece's requests are misses exactly while their previous request (the latest earlier
+    piece with the same key, ``stamp``) is at or before the last trigger ``state[_TP]``: a
+    prefix of the piece, so misses per row are kept as a difference array (``ring``, a power
+    of two longer than ``band``) over the pieces in flight (``act``: start row, lane, previous
+    request, last miss row; a FIFO, as every piece lasts ``band`` rows); only a row that
+    completes a group is resolved lane by lane.
+    """
+    if n == 0:
+        return
+    order = np.argsort(pos[:n])
+    step = width + lane_step
+    mask = ring.shape[0] - 1
+    n_fifo = act.shape[0]
+    ring[:] = 0
+    cur = np.int64(0)
+    head = 0
+    n_act = 0
+    nxt = 0
+    next_row = pos[order[0]] // width
+    row = next_row
+    if state[_FIRST_ROW] < 0:
+        state[_FIRST_ROW] = row
+    tp = state[_TP]
+    in_group = state[_IN_GROUP]
+    while nxt < n or n_act > 0:
+        if n_act == 0:
+            row = next_row
+            ring[:] = 0
+            cur = 0
+        while next_row == row:
+            q = order[nxt]
+            nxt += 1
+            pred = stamp[key[q]]
+            stamp[key[q]] = pos[q]
+            to = row + band - 1 if pred == _NO_PRED else row + min(band - 1, (tp - pred) // step)
+            slot = head + n_act
+            if slot >= n_fifo:
+                slot -= n_fifo
+            act[slot, 0] = row
+            act[slot, 1] = pos[q] - row * width
+            act[slot, 2] = pred
+            act[slot, 3] = to
+            n_act += 1
+            if to >= row:
+                ring[row & mask] += 1
+                ring[(to + 1) & mask] -= 1
+            next_row = pos[order[nxt]] // width if nxt < n else -1
+        cur += ring[row & mask]
+        ring[row & mask] = 0
+        if in_group + cur < group_words:
+            in_group += cur
+            state[_READS] += cur
+        else:  # a group fills in this row: resolve it request by request, in lane order
+            for i in range(n_act):
+                slot = (head + i) % n_fifo
+                e = row - act[slot, 0]
+                lanes[i] = act[slot, 1] + e * lane_step
+                preds[i] = _NO_PRED if act[slot, 2] == _NO_PRED else act[slot, 2] + e * step
+            for i in np.argsort(lanes[:n_act]):
+                if preds[i] == _NO_PRED or preds[i] <= tp:
+                    state[_READS] += 1
+                    in_group += 1
+                    if in_group == group_words:
+                        state[_TRIGGERS] += 1
+                        state[_LAST_TRIGGER] = row
+                        tp = row * width + lanes[i]
+                        in_group = 0
+                        if state[_PASS_FIRST] < 0:
+                            state[_PASS_FIRST] = tp - state[_PASS_ELEMS] * width
+            for i in range(n_act):  # later rows of the pieces in flight, against the new trigger
+                slot = (head + i) % n_fifo
+                if act[slot, 3] > row:
+                    ring[(row + 1) & mask] -= 1
+                    ring[(act[slot, 3] + 1) & mask] += 1
+                if act[slot, 2] == _NO_PRED:
+                    to = act[slot, 0] + band - 1
+                else:
+                    to = act[slot, 0] + min(band - 1, (tp - act[slot, 2]) // step)
+                act[slot, 3] = to
+                if to > row:
+                    ring[(row + 1) & mask] += 1
+                    ring[(to + 1) & mask] -= 1
+        while n_act > 0 and act[head, 0] + band - 1 == row:  # retire pieces that ended here
+            head += 1
+            if head == n_fifo:
+                head = 0
+            n_act -= 1
+        row += 1
+    state[_TP] = tp
+    state[_IN_GROUP] = in_group
+
+
+@kernel
+def _os_filter_pieces(cols, sc, t, fc, base_row, width, pos, key):
+    """Pieces of one os fold of the filter stream: lane ``j`` requests ``B[:, fc*C + j]`` in
+    rows ``j .. j+T-1`` (one piece of ``T`` words per lane, keyed by the filter)."""
+    n = min(cols, sc - fc * cols)
+    for j in range(n):
+        pos[j] = (base_row + j) * width + j
+        key[j] = fc * cols + j
+    return n
+
+
+@kernel
+def calc_piece_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words, min_band=2):
+    """SCALE-Sim CALC-mode DRAM reads of a read operand: :func:`calc_read_walk`'s result, in pieces.
+
+    The ifmap stream is cut into pieces of ``band`` channels of one (pixel, tap) (``band`` =
+    the channels for os, ``gcd(R, channels)`` for ws and is, so that no fold boundary splits
+    a piece), the os filter stream into one piece per lane and fold; the group algorithm then
+    costs O(pieces + rows) instead of O(requests). Passes are skipped as in
+    :func:`calc_read_walk` (one pass per column fold; for the os filter, one per fold).
+    Pieces shorter than ``min_band`` requests cost more than walking them: then the requests
+    are walked (:func:`calc_read_walk`).
+    """
+    ch = geom[2]
+    if is_filter:
+        band = t
+    elif dataflow == DATAFLOW_OS:
+        band = ch
+    else:
+        band, b = rows, ch
+        while b:
+            band, b = b, band % b
+    if band < min_band:  # a piece costs more than a few requests: walk the requests
+        space = sc * t if is_filter else geom[0] * geom[1] * ch
+        return calc_read_walk(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words,
+                              np.zeros(space, dtype=np.int64))
+    per_fold = t + rows + cols - 2 if dataflow == DATAFLOW_OS else 2 * rows + cols + t - 2
+    row_folds = (sr + rows - 1) // rows
+    col_folds = (sc + cols - 1) // cols
+    width = rows + cols
+    lane_step = 1 if dataflow == DATAFLOW_WS else 0
+    _, p_y, p_x, _, _, _ = ifmap_tables(geom)
+    if is_filter:
+        most = cols
+    elif dataflow == DATAFLOW_OS:
+        most = rows * (t // band)
+    elif dataflow == DATAFLOW_WS:
+        most = p_y.shape[0] * (rows // band + 2)
+    else:
+        most = cols * (rows // band + 2)
+    pos = np.empty(most, dtype=np.int64)
+    key = np.empty(most, dtype=np.int64)
+    stamp = np.full(sc if is_filter else geom[0] * geom[1] * (ch // band), _NO_PRED, dtype=np.int64)
+    ring = np.zeros(1 << int(np.ceil(np.log2(band + 2))), dtype=np.int64)
+    act = np.empty((width, 4), dtype=np.int64)
+    lanes = np.empty(width, dtype=np.int64)
+    preds = np.empty(width, dtype=np.int64)
+    state = np.zeros(8, dtype=np.int64)
+    state[_FIRST_ROW] = -1
+    state[_LAST_TRIGGER] = -1
+    state[_TP] = -1
+    # The stream is groups of identical passes: ws/os ifmap, one group of a pass per column fold;
+    # os filter, one group per column fold of a pass per fold; is ifmap, one pass.
+    if dataflow == DATAFLOW_IS:
+        n_groups, n_reps, pass_folds = 1, 1, row_folds * col_folds
+    elif is_filter:
+        n_groups, n_reps, pass_folds = col_folds, row_folds, 1
+    else:
+        n_groups, n_reps, pass_folds = 1, col_folds, row_folds
+    for g in range(n_groups):
+        previous_first = np.int64(-2)
+        for rep in range(n_reps):
+            reads0, triggers0 = state[_READS], state[_TRIGGERS]
+            first_fold = (g * n_reps + rep) * pass_folds
+            state[_PASS_ELEMS] = first_fold * per_fold  # the pass's first row: trigger offsets are relative to it
+            state[_PASS_FIRST] = -1
+            for fold in range(first_fold, first_fold + pass_folds):
+                base_row = fold * per_fold
+                if is_filter:
+                    n = _os_filter_pieces(cols, sc, t, fold // row_folds, base_row, width, pos, key)
+                else:
+                    n = _fold_pieces(dataflow, rows, cols, sr, sc, fold // row_folds, fold % row_folds, base_row,
+                                     width, band, geom, p_y, p_x, pos, key)
+                _count_fold_pieces(pos, key, n, width, lane_step, band, group_words, stamp, state, ring, act,
+                                   lanes, preds)
+            triggers = state[_TRIGGERS] - triggers0
+            if triggers == 0:  # the pass is now all in the current group: repeats are hits
+                break
+            if state[_PASS_FIRST] == previous_first:  # steady state: repeats copy this pass
+                remaining = n_reps - rep - 1
+                state[_READS] += remaining * (state[_READS] - reads0)
+                state[_TRIGGERS] += remaining * triggers
+                state[_LAST_TRIGGER] += remaining * per_fold * pass_folds
+                break
+            previous_first = state[_PASS_FIRST]
+    return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
+
+
+@kernel
+def _skewed_row(nth, lanes, t):
+    """Row (from the block's first) of the ``nth`` (1-based) request of a skewed block of
+    ``lanes`` lanes x ``t`` steps, lane ``j`` requesting in rows ``j .. j+t-1``."""
+    row = 0
+    while True:
+        nth -= min(row, lanes - 1) - max(0, row - t + 1) + 1
+        if nth <= 0:
+            return row
+        row += 1
+
+
+@kernel
+def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words, stamp):
+    """SCALE-Sim CALC-mode DRAM reads of the filter: :func:`calc_read_walk`'s result, counted.
+
+    A filter stream requests every word of a block once per fold (os: the ``K x c`` block of
+    a column fold, every row fold; is: all of ``B`` once per column fold). When a block has
+    at least ``group_words`` words, the group that holds a request fills before the block
+    comes round again, so every request is a read and trigger ``k`` is at request
+    ``k*group_words``; when the whole stream repeats one block smaller than a group, only its
+    first pass reads. Other cases (os with a block smaller than a group) go by pieces.
+    """
+    row_folds = (sr + rows - 1) // rows
+    col_folds = (sc + cols - 1) // cols
+    small = 0
+    if dataflow == DATAFLOW_OS:
+        small = t * min(cols, sc - (col_folds - 1) * cols)
+        if small < group_words and col_folds > 1:
+            return calc_piece_reads(dataflow, True, rows, cols, sr, sc, t, geom, group_words)
+        per_fold, offset = t + rows + cols - 2, 0
+    elif dataflow == DATAFLOW_IS:
+        small = sr * t
+        per_fold, offset = 2 * rows + cols + t - 2, rows
+    else:
+        return calc_read_walk(dataflow, True, rows, cols, sr, sc, t, geom, group_words, stamp)
+    if small < group_words:  # one block, re-requested whole: only its first pass reads
+        return np.int64(small), np.int64(offset), np.int64(0), np.int64(-1), np.int64(small)
+    total = np.int64(0)
+    for fold in range(row_folds * col_folds):
+        total += t * (min(cols, sc - (fold // row_folds) * cols) if dataflow == DATAFLOW_OS
+                      else min(rows, sr - (fold % row_folds) * rows))
+    triggers = total // group_words
+    nth = triggers * group_words
+    fold = 0
+    while True:
+        lanes = (min(cols, sc - (fold // row_folds) * cols) if dataflow == DATAFLOW_OS
+                 else min(rows, sr - (fold % row_folds) * rows))
+        if nth <= lanes * t:
+            break
+        nth -= lanes * t
+        fold += 1
+    last = fold * per_fold + offset + _skewed_row(nth, lanes, t)
+    return total, np.int64(offset), triggers, last, total - triggers * group_words

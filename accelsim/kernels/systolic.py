@@ -17,7 +17,7 @@ from accelsim.kernels.codes import (
     STAT_STALL_CYCLES, STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
     TRAFFIC_OFMAP_WRITE,
 )
-from accelsim.kernels.memory import calc_ofmap_drain, calc_read_walk, double_buffer_cycles
+from accelsim.kernels.memory import calc_filter_reads, calc_ofmap_drain, calc_piece_reads, double_buffer_cycles
 
 
 @kernel
@@ -169,18 +169,16 @@ def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_s
         stats[STAT_FILTER_SRAM_READS] = streamed
         stats[STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
     starts = np.empty(2, dtype=np.int64)
-    for operand in range(2):
-        sram = ifmap_sram_words if operand == 0 else filter_sram_words
-        words_per_set = sram // 100
-        if operand == 0:
-            space = geom[0] * geom[1] * geom[2]
-        else:
-            space = geom[2] * geom[3] * geom[4] * (t if dataflow == DATAFLOW_IS else sc)
-        stamp = np.zeros(space, dtype=np.int64)
-        reads, first_row, triggers, _, leftover = calc_read_walk(
-            dataflow, operand == 1, big_r, big_c, sr, sc, t, geom, 50 * words_per_set, stamp)
-        starts[operand] = _read_dram_start(first_row, triggers, leftover, words_per_set)
-        stats[STAT_IFMAP_DRAM_READS if operand == 0 else STAT_FILTER_DRAM_READS] = reads
+    ifmap_sets, filter_sets = ifmap_sram_words // 100, filter_sram_words // 100
+    reads, first_row, triggers, _, leftover = calc_piece_reads(dataflow, False, big_r, big_c, sr, sc, t, geom,
+                                                               50 * ifmap_sets)
+    starts[0] = _read_dram_start(first_row, triggers, leftover, ifmap_sets)
+    stats[STAT_IFMAP_DRAM_READS] = reads
+    stamp = np.zeros(geom[2] * geom[3] * geom[4] * (t if dataflow == DATAFLOW_IS else sc), dtype=np.int64)
+    reads, first_row, triggers, _, leftover = calc_filter_reads(dataflow, big_r, big_c, sr, sc, t, geom,
+                                                                50 * filter_sets, stamp)
+    starts[1] = _read_dram_start(first_row, triggers, leftover, filter_sets)
+    stats[STAT_FILTER_DRAM_READS] = reads
     ring = np.empty(ofmap_sram_words + 2, dtype=np.int64)
     writes, _, last_drain = calc_ofmap_drain(dataflow, big_r, big_c, sr, sc, t, ofmap_sram_words, ring)
     stats[STAT_OFMAP_DRAM_WRITES] = writes
