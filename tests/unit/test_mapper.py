@@ -1,0 +1,151 @@
+"""Mappings and the mapper: a tiled schedule counted by hand, the space, simulate's mapping option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import accelsim as ax
+from accelsim.engine.fold import schedule_counts
+from accelsim.errors import ConfigError, UnsupportedError
+from accelsim.lower.gemm import GemmProblem
+from accelsim.lower.mapper import Objective, mapping_space, search, stream_tiles
+from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE
+from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, mapped_schedule
+from accelsim.spec.arch import Dataflow
+from accelsim.spec.load import arch_from_dict
+from accelsim.spec.workload import Gemm, Network
+from conftest import ROOT
+
+GEMM_6x5x7 = GemmProblem(m=6, n=5, k=7, repeats=1, ifmap_words=42)
+
+
+def small_ifmap_arch(**array):
+    """4x4 ws; ifmap 32 B double-buffered (16 usable words); filter and ofmap 1 KiB."""
+    return arch_from_dict({"name": "t", "array": {"rows": 4, "cols": 4, "dataflow": "ws", **array},
+                           "buffers": {"ifmap": {"size": "32B"}, "filter": {"size": "1KiB"},
+                                       "ofmap": {"size": "1KiB"}}})
+
+
+def test_stream_tiles_of_ws_gemm_counted_by_hand():
+    """GEMM 6x5x7 on 4x4 ws, T = M = 6 cut into tiles of 2 rows, loops t (outer), c, r (inner).
+
+    Folds per tile: (c0, r0) r=4 c=4, (c0, r1) r=3 c=4, (c1, r0) r=4 c=1, (c1, r1) r=3 c=1.
+    ifmap tile A[2 rows of M, K block]: 42 words * 2/6 = 14 per M tile, split 4:3 along K ->
+    8 and 6 words. Its reuse loop is c; the footprint (inner loop r: all of K) is 14 <= 16
+    usable words, so it comes in at c0 only. The whole weight tensor (35 words) fits 512 usable
+    words, so the reuse loop t (outermost) fetches it in tile 0 only. Outputs: 2 x c partial
+    sums per fold, no accumulators, so every fold writes them and the r1 fold reads them back.
+    """
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 2, (True, True, True))
+    s = mapped_schedule(GEMM_6x5x7, small_ifmap_arch(), mapping)
+    assert s.folds == 12 and s.t_tiles == 3
+    assert s.rows_used.tolist() == [4, 3, 4, 3] * 3
+    assert s.cols_used.tolist() == [4, 4, 1, 1] * 3
+    assert s.stream_cycles.tolist() == [2] * 12
+    assert s.dram_words[:, IFMAP].tolist() == [8, 6, 0, 0] * 3
+    assert s.dram_words[:, FILTER].tolist() == [16, 12, 4, 3] + [0] * 8
+    assert s.sram_words[:, IFMAP].tolist() == [8, 6, 8, 6] * 3          # 2 * r
+    assert s.sram_words[:, FILTER].tolist() == [16, 12, 4, 3] * 3       # r * c, reloaded per tile
+    assert s.sram_words[:, OFMAP_WRITE].tolist() == [8, 8, 2, 2] * 3    # 2 * c every fold
+    assert s.sram_words[:, OFMAP_READ].tolist() == [0, 8, 0, 2] * 3
+    assert s.dram_words[:, OFMAP_WRITE].tolist() == [0, 8, 0, 2] * 3    # finals only: psums stay on chip
+    assert s.fits_buffers
+    # the fixed mapping refetches the 42-word ifmap for the second column fold (84 words)
+    fixed = mapped_schedule(GEMM_6x5x7, small_ifmap_arch(), fixed_mapping(small_ifmap_arch()))
+    assert fixed.dram_words[:, IFMAP].sum() == 84 and not fixed.fits_buffers  # a 24-word tile > 16
+
+
+def test_row_fold_major_order_keeps_the_input_tile():
+    """Loops r (outer), t, c (inner): the ifmap's reuse loop c is innermost, so its footprint is
+    one tile (8 or 6 words <= 16): fetched at c0, kept for c1."""
+    mapping = Mapping(Dataflow.WS, LoopOrder.RTC, 2, (True, True, True))
+    s = mapped_schedule(GEMM_6x5x7, small_ifmap_arch(), mapping)
+    # order r, t, c: for r0: (t0,c0) (t0,c1) (t1,c0) ... the tile is fetched at c0 and kept for c1
+    assert s.dram_words[:, IFMAP].tolist() == [8, 0] * 3 + [6, 0] * 3
+    # partial sums of all of C (6 x 5 = 30) are live across the r loop: 30 <= 128 usable psums
+    assert s.dram_words[:, OFMAP_READ].sum() == 0
+
+
+def test_space_lists_fixed_first_and_merges_orders_of_one_iteration_loops():
+    arch = small_ifmap_arch()
+    space = mapping_space(GEMM_6x5x7, arch)
+    assert space[0] == fixed_mapping(arch)
+    assert len(set(space)) == len(space)
+    untiled = [m for m in space if m.t_tile is None]
+    # one stream tile: only column-fold-major and row-fold-major differ, times 2 x 2 buffering choices
+    assert len(untiled) == 2 * 4
+    assert stream_tiles(6) == [6, 4, 3, 2, 1]   # 6; ceil(6/n) = 3, 2, 1; powers of two 1, 2, 4
+    assert stream_tiles(1) == [1]
+
+
+def test_flexible_array_searches_every_listed_dataflow():
+    arch = small_ifmap_arch(dataflows=["os", "is"])
+    assert {m.dataflow for m in mapping_space(GEMM_6x5x7, arch)} == {Dataflow.WS, Dataflow.OS, Dataflow.IS}
+
+
+def test_bad_dataflows_entry_names_the_key():
+    with pytest.raises(ConfigError, match=r"array\.dataflows"):
+        small_ifmap_arch(dataflows=["rs"])
+
+
+def test_search_never_reports_a_mapping_that_does_not_fit():
+    arch = small_ifmap_arch()
+    for objective in Objective:
+        choice = search(GEMM_6x5x7, arch, schedule_counts, objective=objective)
+        assert mapped_schedule(GEMM_6x5x7, arch, choice.mapping).fits_buffers
+
+
+def test_search_raises_when_nothing_fits():
+    tiny = arch_from_dict({"name": "t", "array": {"rows": 4, "cols": 4},
+                           "buffers": {"ifmap": {"size": "1B", "width_bits": 8}, "filter": {"size": "1KiB"},
+                                       "ofmap": {"size": "1KiB"}}})
+    with pytest.raises(UnsupportedError, match="no mapping fits"):
+        search(GEMM_6x5x7, tiny, schedule_counts)
+
+
+def net_6x5x7():
+    return Network(name="n", layers=(Gemm(name="g", m=6, n=5, k=7),))
+
+
+def test_simulate_search_reports_the_mapping_and_matches_its_schedule():
+    arch = small_ifmap_arch()
+    res = ax.simulate(arch, net_6x5x7(), mapping="search")
+    row = res.layers.iloc[0]
+    choice = search(GEMM_6x5x7, arch, schedule_counts)
+    assert row["mapping"] == choice.mapping.describe()
+    assert row["cycles"] == choice.cycles
+    assert "mapping" not in ax.simulate(arch, net_6x5x7()).layers
+
+
+def test_simulate_search_cycle_fidelity_follows_the_schedule():
+    arch = small_ifmap_arch()   # no DRAM bandwidth: no stalls, so cycle and fold agree
+    fold = ax.simulate(arch, net_6x5x7(), mapping="search")
+    cyc = ax.simulate(arch, net_6x5x7(), "cycle", mapping="search")
+    assert cyc.layers.iloc[0]["cycles"] == fold.layers.iloc[0]["cycles"]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"mapping": "best"}, "unknown mapping"),
+    ({"mapping": "search", "objective": "power"}, "unknown objective"),
+])
+def test_simulate_rejects_unknown_mapping_options(kwargs, match):
+    with pytest.raises(UnsupportedError, match=match):
+        ax.simulate(small_ifmap_arch(), net_6x5x7(), **kwargs)
+
+
+def test_search_is_refused_where_the_mapping_is_fixed():
+    scalesim = ax.load_arch(ROOT / "arch_configs" / "scalesim_32x32_ws.yaml")
+    with pytest.raises(UnsupportedError, match="timing_model: native"):
+        ax.simulate(scalesim, net_6x5x7(), mapping="search")
+    with pytest.raises(UnsupportedError, match="pe fidelity"):
+        ax.simulate(small_ifmap_arch(), net_6x5x7(), "pe", mapping="search")
+
+
+def test_search_is_deterministic():
+    arch = ax.load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
+    problem = GemmProblem(m=3136, n=64, k=576, repeats=1, ifmap_words=56 * 56 * 64)
+    first = search.__wrapped__(problem, arch, schedule_counts, objective=Objective.EDP)
+    second = search.__wrapped__(problem, arch, schedule_counts, objective=Objective.EDP)
+    assert first == second
+    assert np.isfinite(first.energy_pj)
