@@ -161,7 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     arch = load_arch(args.arch)
     net = load_workload(args.workload, batch=args.batch)
-    result = simulate(arch, net, fidelity=args.fidelity)
+    result = simulate(arch, net, fidelity=args.fidelity, mapping=args.mapping, objective=args.objective)
     print(f"{net.name} on {arch.name} ({arch.array.rows}x{arch.array.cols} {arch.array.dataflow.value}, "
           f"{arch.timing_model.value} timing, {args.fidelity} fidelity)")
     print(format_layers(result.layers))
@@ -218,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("arch", help="architecture: .yaml or SCALE-Sim .cfg")
     run.add_argument("workload", help="workload: .yaml, SCALE-Sim topology .csv, or .onnx")
     run.add_argument("--fidelity", choices=["fold", "cycle", "pe"], default="fold")
+    run.add_argument("--mapping", choices=["fixed", "search"], default="fixed",
+                     help="fixed (SCALE-Sim's) or searched per layer under the buffer limits (docs/mapper.md)")
+    run.add_argument("--objective", choices=["cycles", "energy", "edp"], default="cycles",
+                     help="what --mapping search minimises")
     run.add_argument("--batch", type=int, help="override the workload's batch size")
     run.add_argument("-o", "--output", help="write per-layer results to .csv or .parquet")
     run.set_defaults(handler=cmd_run)

@@ -149,3 +149,14 @@ def test_search_is_deterministic():
     second = search.__wrapped__(problem, arch, schedule_counts, objective=Objective.EDP)
     assert first == second
     assert np.isfinite(first.energy_pj)
+
+
+def test_cli_run_with_mapping_search(tmp_path):
+    from accelsim import cli
+    out = tmp_path / "layers.csv"
+    code = cli.main(["run", str(ROOT / "arch_configs" / "edge_32x32.yaml"), str(ROOT / "workloads" / "tiny_cnn.yaml"),
+                     "--mapping", "search", "--objective", "energy", "-o", str(out)])
+    assert code == 0
+    import pandas as pd
+    layers = pd.read_csv(out)
+    assert layers.loc[layers["op"] == "conv2d", "mapping"].str.match(r"^(os|ws|is) [rct]{3} t=").all()
