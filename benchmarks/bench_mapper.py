@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Mapper benchmark: search time per network and what the searched mapping gains over the fixed one.
+
+    python benchmarks/bench_mapper.py                       # the zoo on edge_32x32 and tpu_v1_like
+    python benchmarks/bench_mapper.py --archs edge_32x32 --workloads resnet50 --objective edp
+
+For each (arch, network): the mapper's time for the whole network with an empty memo (cold, the
+median of ``--repeats`` runs, each after clearing the memo; numba is compiled beforehand), and
+``simulate(..., mapping="fixed")`` vs ``mapping="search"``: total cycles and energy and their
+ratios (search / fixed), mappings evaluated by the kernel / mappings in the space, and how many
+array layers' fixed mapping does not fit the buffers (the searched one always does). The time of
+the fixed simulation is the baseline the search time is compared to.
+
+The cycle and energy ratios compare the fixed mapping's numbers even where its tiles exceed the
+buffers: that mapping is not physically realisable, so its numbers are optimistic about capacity
+(``docs/mapper.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import accelsim as ax  # noqa: E402
+from accelsim.engine.fold import schedule_counts  # noqa: E402
+from accelsim.lower.gemm import lower_layer  # noqa: E402
+from accelsim.lower.mapper import Objective, search  # noqa: E402
+from accelsim.lower.tiling import fixed_schedule  # noqa: E402
+from accelsim.simulate import hardware_rate  # noqa: E402
+
+WORKLOADS = ("resnet18", "resnet50", "mobilenet_v2", "vgg16", "alexnet", "bert_base", "vit_b16")
+ARCHS = ("edge_32x32", "tpu_v1_like")
+
+
+def map_network(arch, net, objective: Objective) -> tuple[int, int, int]:
+    """Search every array layer (memo kept within the network); (evaluated, space, fixed unfit)."""
+    evaluated = space = unfit = 0
+    for layer in net.layers:
+        problem = lower_layer(layer, arch.timing_model)
+        if problem is None:
+            continue
+        kwargs = dict(rate=hardware_rate(layer, arch), weight_bits=layer.compression.weight_bits,
+                      act_bits=layer.compression.act_bits)
+        hits = search.cache_info().hits
+        choice = search(problem, arch, schedule_counts, objective=objective, **kwargs)
+        if search.cache_info().hits == hits:
+            evaluated, space = evaluated + choice.evaluated, space + choice.candidates
+        unfit += not fixed_schedule(problem, arch, **kwargs).fits_buffers
+    return evaluated, space, unfit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--archs", nargs="+", default=list(ARCHS))
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS))
+    parser.add_argument("--objective", choices=[o.value for o in Objective], default="cycles")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    objective = Objective(args.objective)
+
+    warm_arch = ax.load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
+    ax.simulate(warm_arch, ax.load_workload(ROOT / "workloads" / "tiny_cnn.yaml"), mapping="search")  # compile
+
+    header = (f"{'arch':<12} {'network':<13} {'layers':>6} {'map s':>6} {'fixed sim s':>11} {'evaluated':>15} "
+              f"{'unfit fixed':>11} {'cycles fixed':>14} {'cycles search':>14} {'cyc x':>6} {'energy x':>8}")
+    print(f"objective: {objective.value}\n{header}\n{'-' * len(header)}")
+    for arch_name in args.archs:
+        arch = ax.load_arch(ROOT / "arch_configs" / f"{arch_name}.yaml")
+        for workload in args.workloads:
+            net = ax.load_workload(ROOT / "workloads" / f"{workload}.yaml")
+            times = []
+            for _ in range(args.repeats):
+                search.cache_clear()
+                start = time.perf_counter()
+                evaluated, space, unfit = map_network(arch, net, objective)
+                times.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            fixed = ax.simulate(arch, net)
+            fixed_s = time.perf_counter() - start
+            searched = ax.simulate(arch, net, mapping="search", objective=objective.value)
+            f, s = fixed.summary.iloc[0], searched.summary.iloc[0]
+            array_layers = int(searched.layers["mapping"].notna().sum())
+            print(f"{arch_name:<12} {workload:<13} {array_layers:>6} {statistics.median(times):>6.2f} {fixed_s:>11.2f} "
+                  f"{f'{evaluated}/{space}':>15} {unfit:>11} {int(f['cycles']):>14,} {int(s['cycles']):>14,} "
+                  f"{s['cycles'] / f['cycles']:>6.3f} {s['energy_pj'] / f['energy_pj']:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()
