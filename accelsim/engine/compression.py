@@ -17,16 +17,19 @@ import numpy as np
 
 from accelsim.compress.masks import load_mask, weight_matrix
 from accelsim.engine.sparse import sparse_gemm_counts
+from accelsim.kernels.codes import DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS
 from accelsim.errors import AccelsimError, Problem, UnsupportedError, WorkloadError
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import FILTER, TileSchedule
-from accelsim.spec.arch import ArchSpec, SparsityMode, TimingModel
+from accelsim.lower.tiling import spatial_mapping
+from accelsim.spec.arch import ArchSpec, Dataflow, SparsityMode, TimingModel
 from accelsim.spec.workload import Layer, Network
 
 # Most informative first: a layer whose groups ran different models reports the first found.
 MODELS = ("nm", "mask", "statistical", "dense")
 INT_COLUMNS = ("mac_ops", "gated_macs", "skipped_macs", "weight_metadata_bytes")
 TEXT_COLUMNS = ("sparsity_model", "weight_format")
+_DATAFLOW_CODE = {Dataflow.OS: DATAFLOW_OS, Dataflow.WS: DATAFLOW_WS, Dataflow.IS: DATAFLOW_IS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +54,8 @@ class LayerSparsity:
         When skipping: each fold's stream length ``T_eff`` (column-fold-major), one array per
         distinct repeat (one per conv group with a mask, else one for all). Empty: the
         schedule's dense stream.
+    mapped : tuple of int
+        ``(dataflow code, Sr, Sc, T)`` the streams were measured on (the arch's fixed mapping).
     """
 
     sparsity_model: str
@@ -61,6 +66,7 @@ class LayerSparsity:
     weight_metadata_bytes: int = 0
     weight_traffic: Fraction = Fraction(1)
     fold_streams: tuple[np.ndarray, ...] = ()
+    mapped: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 def dense_sparsity(macs: int) -> LayerSparsity:
@@ -131,6 +137,8 @@ def layer_sparsity(arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: str 
         weight_format=fmt, weight_metadata_bytes=total("weight_metadata_bytes"),
         weight_traffic=Fraction(1) if fmt == "dense" else Fraction(8 * stored, moved),
         fold_streams=tuple(part["fold_stream_cycles"] for part in parts) if skipping else (),
+        mapped=(_DATAFLOW_CODE[arch.array.dataflow], *spatial_mapping(arch.array.dataflow, problem.m, problem.n,
+                                                                      problem.k)),
     )
 
 
@@ -139,6 +147,13 @@ def _scaled(words: np.ndarray, factor: Fraction) -> np.ndarray:
     rounded-up total; exact integer arithmetic)."""
     edges = [-(-int(c) * factor.numerator // factor.denominator) for c in np.cumsum(words)]
     return np.diff(np.array([0, *edges], dtype=np.int64))
+
+
+def _column_fold_major(rows: int, cols: int, sr: int, sc: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns used by each fold of the fixed mapping (column-fold-major)."""
+    r = np.minimum(rows, sr - rows * np.arange(-(-sr // rows)))
+    c = np.minimum(cols, sc - cols * np.arange(-(-sc // cols)))
+    return np.tile(r, c.shape[0]), np.repeat(c, r.shape[0])
 
 
 def repeat_schedules(schedule: TileSchedule, plan: LayerSparsity | None, cycles_per_product: int = 1,
@@ -157,10 +172,11 @@ def repeat_schedules(schedule: TileSchedule, plan: LayerSparsity | None, cycles_
         schedule = replace(schedule, **tables)
     if not plan.fold_streams:
         return [schedule]
-    for stream in plan.fold_streams:
-        if stream.shape[0] != schedule.folds:
-            raise AccelsimError(f"layer {layer_name}: the sparse model mapped {stream.shape[0]} folds, "
-                                f"the schedule {schedule.folds}")
+    fixed_order = _column_fold_major(schedule.array_rows, schedule.array_cols, schedule.sr, schedule.sc)
+    if ((schedule.dataflow, schedule.sr, schedule.sc, schedule.t) != plan.mapped or schedule.t_tiles != 1
+            or not all(np.array_equal(a, b) for a, b in zip((schedule.rows_used, schedule.cols_used), fixed_order))):
+        raise UnsupportedError(f"layer {layer_name}: zero skipping is measured on the arch's fixed mapping; "
+                               "use mapping 'fixed' or sparsity.mode gate")
     return [replace(schedule, stream_cycles=stream * cycles_per_product) for stream in plan.fold_streams]
 
 
