@@ -61,6 +61,14 @@ def _add(a, b, saturate, lo, hi):
 
 
 @kernel
+def _stream_row(wave, q):
+    """Whether stream wave ``wave`` carries data (the last of its row's ``q`` waves) and its row."""
+    if q == 1:
+        return True, wave
+    return wave % q == q - 1, wave // q
+
+
+@kernel
 def _wave_fold(u, start, length, known, p):
     """Advance fold pointer ``p`` past the intervals ``[start, start + length)`` that end at or
     before wave index ``u``; return the pointer and whether ``u`` lies in fold ``p``."""
@@ -112,18 +120,21 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
     q = step_cycles
     zero = y.dtype.type(0)
     # PE registers
-    w_active = np.zeros((rows, cols, width), y.dtype)
-    w_shadow = np.zeros((rows, cols, width), y.dtype)
-    load_val = np.zeros((rows, cols, width), y.dtype)
+    w_active = np.zeros((width, rows, cols), y.dtype)
+    w_shadow = np.zeros((width, rows, cols), y.dtype)
+    load_val = np.zeros((width, rows, cols), y.dtype)
     load_tag = np.full((rows, cols), -1, np.int64)  # destination row of the value in transit
-    x_reg = np.zeros((rows, cols, width), y.dtype)
+    x_reg = np.zeros((width, rows, cols), y.dtype)
     switch = np.zeros((rows, cols), np.bool_)  # travels with the first stream wave of a fold
     psum = np.zeros((rows, cols), y.dtype)
     # edge inputs of one cycle
-    load_in_val = np.zeros((cols, width), y.dtype)
+    load_in_val = np.zeros((width, cols), y.dtype)
     load_in_tag = np.full(cols, -1, np.int64)
-    x_in = np.zeros((rows, width), y.dtype)
+    x_in = np.zeros((width, rows), y.dtype)
     switch_in = np.zeros(rows, np.bool_)
+    # one-value words (the plain MAC): 2-D views of the same registers, C-contiguous
+    w_active1, w_shadow1, load_val1, x_reg1 = w_active[0], w_shadow[0], load_val[0], x_reg[0]
+    load_in_val1, x_in1 = load_in_val[0], x_in[0]
     # controller: fold schedule, decided no later than the cycle it takes effect
     load_start = np.zeros(n_folds, np.int64)
     stream_start = np.zeros(n_folds, np.int64)
@@ -156,26 +167,31 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
         for j in range(cols):
             p, active = _wave_fold(g - j, load_start, fold_load_rows, known, p_load[j])
             p_load[j] = p
-            load_in_val[j, :] = zero
+            for v in range(width):
+                load_in_val[v, j] = zero
             load_in_tag[j] = -1
             if active:  # columns the fold does not use are loaded with zeros (no stale weights)
                 i = fold_load_rows[p] - 1 - (g - j - load_start[p])
                 load_in_tag[j] = i
                 if i < fold_rows[p] and j < fold_cols[p]:
-                    load_in_val[j, :] = w[fold_row0[p] + i, :, fold_col0[p] + j]
+                    for v in range(width):
+                        load_in_val[v, j] = w[fold_row0[p] + i, v, fold_col0[p] + j]
                     stats[PE_STAT_TOP_WORDS] += 1
         # left edge: stream words, skewed by one cycle per array row; a row's data sit in the
         # last of its q waves
         for i in range(rows):
             p, active = _wave_fold(g - i, stream_start, stream_len, known, p_stream[i])
             p_stream[i] = p
-            x_in[i, :] = zero
+            for v in range(width):
+                x_in[v, i] = zero
             switch_in[i] = False
             if active:
                 wave = g - i - stream_start[p]
                 switch_in[i] = wave == 0
-                if i < fold_rows[p] and wave % q == q - 1:
-                    x_in[i, :] = x[wave // q, fold_row0[p] + i, :]
+                data, t = _stream_row(wave, q)
+                if i < fold_rows[p] and data:
+                    for v in range(width):
+                        x_in[v, i] = x[t, fold_row0[p] + i, v]
                     stats[PE_STAT_LEFT_WORDS] += 1
         # the load chain and the switch hold live values only for a while after each fold's
         # load and stream start; outside those windows they hold nothing and are not stepped
@@ -190,22 +206,36 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
             for j in range(cols - 1, -1, -1):
                 if switch_live:
                     sw = switch_in[i] if j == 0 else switch[i, j - 1]
-                    if sw:
-                        w_active[i, j, :] = w_shadow[i, j, :]
+                    if sw and width == 1:
+                        w_active1[i, j] = w_shadow1[i, j]
+                    elif sw:
+                        for v in range(width):
+                            w_active[v, i, j] = w_shadow[v, i, j]
                     switch[i, j] = sw
                 if load_live:
                     tag = load_in_tag[j] if i == 0 else load_tag[i - 1, j]
-                    for v in range(width):
-                        value = load_in_val[j, v] if i == 0 else load_val[i - 1, j, v]
-                        load_val[i, j, v] = value
+                    if width == 1:
+                        value = load_in_val1[j] if i == 0 else load_val1[i - 1, j]
+                        load_val1[i, j] = value
                         if tag == i:
-                            w_shadow[i, j, v] = value
+                            w_shadow1[i, j] = value
+                    else:
+                        for v in range(width):
+                            value = load_in_val[v, j] if i == 0 else load_val[v, i - 1, j]
+                            load_val[v, i, j] = value
+                            if tag == i:
+                                w_shadow[v, i, j] = value
                     load_tag[i, j] = tag
-                product = zero
-                for v in range(width):
-                    xv = x_in[i, v] if j == 0 else x_reg[i, j - 1, v]
-                    x_reg[i, j, v] = xv
-                    product += xv * w_active[i, j, v]
+                if width == 1:
+                    xv = x_in1[i] if j == 0 else x_reg1[i, j - 1]
+                    x_reg1[i, j] = xv
+                    product = xv * w_active1[i, j]
+                else:
+                    product = zero
+                    for v in range(width):
+                        xv = x_in[v, i] if j == 0 else x_reg[v, i, j - 1]
+                        x_reg[v, i, j] = xv
+                        product += xv * w_active[v, i, j]
                 p_above = zero if i == 0 else psum[i - 1, j]
                 s, clipped = _add(p_above, product, saturate, lo, hi)
                 psum[i, j] = s
@@ -216,8 +246,8 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
             p_exit[j] = p
             if active and j < fold_time_cols[p]:
                 wave = g - j - (rows - 1) - stream_start[p]
-                if j < fold_cols[p] and wave % q == q - 1:
-                    t = wave // q
+                data, t = _stream_row(wave, q)
+                if j < fold_cols[p] and data:
                     s, clipped = _add(y[t, fold_col0[p] + j], psum[rows - 1, j], saturate, lo, hi)
                     y[t, fold_col0[p] + j] = s
                     saturations += clipped
@@ -269,11 +299,13 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
     width = l.shape[2]
     q = step_cycles
     zero = y.dtype.type(0)
-    a_reg = np.zeros((rows, cols, width), y.dtype)
-    b_reg = np.zeros((rows, cols, width), y.dtype)
+    a_reg = np.zeros((width, rows, cols), y.dtype)
+    b_reg = np.zeros((width, rows, cols), y.dtype)
     acc = np.zeros((rows, cols), y.dtype)
-    a_in = np.zeros((rows, width), y.dtype)
-    b_in = np.zeros((cols, width), y.dtype)
+    a_in = np.zeros((width, rows), y.dtype)
+    b_in = np.zeros((width, cols), y.dtype)
+    # one-value words (the plain MAC): 2-D views of the same registers, C-contiguous
+    a_reg1, b_reg1, a_in1, b_in1 = a_reg[0], b_reg[0], a_in[0], b_in[0]
     saturations = 0
     g = 0
     for f in range(n_folds):
@@ -285,15 +317,21 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
             draining = c > last_mac
             for i in range(rows):
                 wave = c - i
-                a_in[i, :] = zero
-                if not draining and i < fold_rows[f] and 0 <= wave < q * t_len and wave % q == q - 1:
-                    a_in[i, :] = l[r0 + i, wave // q, :]
+                for v in range(width):
+                    a_in[v, i] = zero
+                data, k = _stream_row(wave, q)
+                if not draining and i < fold_rows[f] and 0 <= wave < q * t_len and data:
+                    for v in range(width):
+                        a_in[v, i] = l[r0 + i, k, v]
                     stats[PE_STAT_LEFT_WORDS] += 1
             for j in range(cols):
                 wave = c - j
-                b_in[j, :] = zero
-                if not draining and j < fold_cols[f] and 0 <= wave < q * t_len and wave % q == q - 1:
-                    b_in[j, :] = u[wave // q, :, c0 + j]
+                for v in range(width):
+                    b_in[v, j] = zero
+                data, k = _stream_row(wave, q)
+                if not draining and j < fold_cols[f] and 0 <= wave < q * t_len and data:
+                    for v in range(width):
+                        b_in[v, j] = u[k, v, c0 + j]
                     stats[PE_STAT_TOP_WORDS] += 1
             if draining:  # bottom row leaves: it held output row rows - 1 - (c - last_mac - 1)
                 i_out = rows - (c - last_mac)
@@ -304,13 +342,20 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
                 stats[PE_STAT_DRAIN_CYCLES] += 1
             for i in range(rows - 1, -1, -1):
                 for j in range(cols - 1, -1, -1):
-                    product = zero
-                    for v in range(width):
-                        av = a_in[i, v] if j == 0 else a_reg[i, j - 1, v]
-                        bv = b_in[j, v] if i == 0 else b_reg[i - 1, j, v]
-                        a_reg[i, j, v] = av
-                        b_reg[i, j, v] = bv
-                        product += av * bv
+                    if width == 1:
+                        av = a_in1[i] if j == 0 else a_reg1[i, j - 1]
+                        bv = b_in1[j] if i == 0 else b_reg1[i - 1, j]
+                        a_reg1[i, j] = av
+                        b_reg1[i, j] = bv
+                        product = av * bv
+                    else:
+                        product = zero
+                        for v in range(width):
+                            av = a_in[v, i] if j == 0 else a_reg[v, i, j - 1]
+                            bv = b_in[v, j] if i == 0 else b_reg[v, i - 1, j]
+                            a_reg[v, i, j] = av
+                            b_reg[v, i, j] = bv
+                            product += av * bv
                     if draining:
                         acc[i, j] = zero if i == 0 else acc[i - 1, j]
                     else:

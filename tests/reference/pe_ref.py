@@ -101,8 +101,8 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator, q=1
         # edge inputs
         top = [(None, None)] * cols
         for j in range(cols):
-            for f in (folds[n] for n in live):
-                if f["load"] is not None and f["load"] <= g - j < f["load"] + f["load_rows"]:  # every column
+            for f in folds:  # every column, also after the fold's last used column has drained
+                if f["load"] is not None and f["load"] <= g - j < f["load"] + f["load_rows"]:
                     row = f["load_rows"] - 1 - (g - j - f["load"])
                     value = None
                     if row < f["r"] and j < f["c"]:
