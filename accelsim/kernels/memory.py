@@ -544,18 +544,107 @@ def _os_filter_pieces(cols, sc, t, fc, base_row, width, pos, key):
 
 
 @kernel
+def _chunks_apart(rows, sr, channels, fold_valid, group_words):
+    """Whether no ws ifmap request can hit although windows overlap.
+
+    Row fold ``f`` streams the ``k`` chunk ``[f*R, f*R + r)``, a run of channels (mod
+    ``channels``; the chunks continue round the channels from one pass to the next). With every
+    chunk at most ``channels`` long, a fold requests each address once, two folds share
+    addresses only if their channel runs meet, and the folds between a fold and the next one
+    meeting it cover disjoint channels, hence ``sum(fold_valid)`` distinct addresses. If that is
+    at least ``group_words - 1`` for every fold, the group holding a request fills before the
+    address comes back.
+    """
+    folds = fold_valid.shape[0]
+    if rows > channels:
+        return False
+    for f in range(folds):
+        lo, n = (f * rows) % channels, min(rows, sr - f * rows)
+        between = np.int64(0)
+        for d in range(1, folds + 1):
+            g = (f + d) % folds
+            g_lo, g_n = (g * rows) % channels, min(rows, sr - g * rows)
+            if g == f or (g_lo - lo) % channels < n or (lo - g_lo) % channels < g_n:
+                break
+            between += fold_valid[g]
+        if between < group_words - 1:
+            return False
+    return True
+
+
+@kernel
+def _all_miss_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
+    """:func:`calc_read_walk`'s result for an os or ws ifmap no request of which can hit, or
+    ``reads = -1`` when that is not proven.
+
+    Proven when windows do not overlap: every valid request of a pass (one per column fold)
+    is then a different address, so a pass of fewer than ``group_words`` requests reads only
+    once, and otherwise an address comes back after all the others of its pass. Also for ws
+    when :func:`_chunks_apart` holds. Then every request is a read and trigger ``k`` is the
+    ``k*group_words``-th valid request.
+    """
+    _, p_y, p_x, _, k_r, k_s = ifmap_tables(geom)
+    in_h, in_w, out_h, out_w = geom[0], geom[1], geom[7], geom[8]
+    os = dataflow == DATAFLOW_OS
+    row_folds = (sr + rows - 1) // rows
+    col_folds = (sc + cols - 1) // cols
+    per_fold = t + rows + cols - 2 if os else 2 * rows + cols + t - 2
+    offset = 0 if os else rows
+    fold_valid = np.zeros(row_folds, dtype=np.int64)
+    for fr in range(row_folds):
+        for lane in range(fr * rows, fr * rows + min(rows, sr - fr * rows)):
+            if os:  # pixel p = lane: its window's rows and columns inside the ifmap
+                fold_valid[fr] += (max(0, min(geom[3], in_h - p_y[lane])) * max(0, min(geom[4], in_w - p_x[lane]))
+                                   * geom[2])
+            else:  # tap k = lane: the output rows and columns whose window has it inside
+                fold_valid[fr] += (min(out_h, max(0, (in_h - k_r[lane] + geom[5] - 1) // geom[5]))
+                                   * min(out_w, max(0, (in_w - k_s[lane] + geom[6] - 1) // geom[6])))
+    per_pass = fold_valid.sum()
+    disjoint = (geom[3] <= geom[5] or out_h == 1) and (geom[4] <= geom[6] or out_w == 1)
+    if not disjoint and (os or not _chunks_apart(rows, sr, geom[2], fold_valid, group_words)):
+        return np.int64(-1), np.int64(-1), np.int64(0), np.int64(-1), np.int64(0)
+    if per_pass < group_words:  # (disjoint windows only: a ws fold has >= group_words - 1 here)
+        return per_pass, np.int64(offset), np.int64(0), np.int64(-1), per_pass
+    total = per_pass * col_folds
+    triggers = total // group_words
+    nth = triggers * group_words
+    n_pass = (nth - 1) // per_pass
+    nth -= n_pass * per_pass
+    fr = 0
+    while nth > fold_valid[fr]:
+        nth -= fold_valid[fr]
+        fr += 1
+    lanes = min(rows, sr - fr * rows)
+    i = 0
+    while nth > 0:  # the fold's rows, request by request
+        for j in range(max(0, i - t + 1), min(lanes, i + 1)):
+            p, k = (fr * rows + j, i - j) if os else (i - j, fr * rows + j)
+            if p_y[p] + k_r[k] < in_h and p_x[p] + k_s[k] < in_w:
+                nth -= 1
+        i += 1
+    last = (n_pass * row_folds + fr) * per_fold + offset + i - 1
+    return total, np.int64(offset), triggers, last, total - triggers * group_words
+
+
+@kernel
 def calc_piece_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words, min_band=2):
     """SCALE-Sim CALC-mode DRAM reads of a read operand: :func:`calc_read_walk`'s result, in pieces.
 
     The ifmap stream is cut into pieces of ``band`` channels of one (pixel, tap) (``band`` =
     the channels for os, ``gcd(R, channels)`` for ws and is, so that no fold boundary splits
     a piece), the os filter stream into one piece per lane and fold; the group algorithm then
-    costs O(pieces + rows) instead of O(requests). Passes are skipped as in
+    costs O(pieces + rows) instead of O(requests). An os or ws ifmap none of whose requests
+    can hit (windows that do not overlap: 1x1 convs, GEMMs, stride >= kernel; ws with
+    ``2R <= channels``) is counted per fold (:func:`_all_miss_reads`). Passes are skipped as in
     :func:`calc_read_walk` (one pass per column fold; for the os filter, one per fold).
     Pieces shorter than ``min_band`` requests cost more than walking them: then the requests
     are walked (:func:`calc_read_walk`).
     """
     ch = geom[2]
+    if not is_filter and dataflow != DATAFLOW_IS:
+        counted = _all_miss_reads(dataflow, rows, cols, sr, sc, t, geom, group_words)
+        if counted[0] >= 0:
+            return counted
     if is_filter:
         band = t
     elif dataflow == DATAFLOW_OS:
@@ -643,11 +732,11 @@ def _skewed_row(nth, lanes, t):
 
 
 @kernel
-def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words, stamp):
+def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
     """SCALE-Sim CALC-mode DRAM reads of the filter: :func:`calc_read_walk`'s result, counted.
 
-    A filter stream requests every word of a block once per fold (os: the ``K x c`` block of
-    a column fold, every row fold; is: all of ``B`` once per column fold). When a block has
+    A filter stream requests every word of a block once per fold (ws: once in all; os: the
+    ``K x c`` block of a column fold, every row fold; is: all of ``B`` once per column fold). When a block has
     at least ``group_words`` words, the group that holds a request fills before the block
     comes round again, so every request is a read and trigger ``k`` is at request
     ``k*group_words``; when the whole stream repeats one block smaller than a group, only its
@@ -665,7 +754,11 @@ def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words, stamp)
         small = sr * t
         per_fold, offset = 2 * rows + cols + t - 2, rows
     else:
-        return calc_read_walk(dataflow, True, rows, cols, sr, sc, t, geom, group_words, stamp)
+        state = np.zeros(8, dtype=np.int64)
+        state[_FIRST_ROW] = -1
+        state[_LAST_TRIGGER] = -1
+        _distinct_stationary(rows, cols, sr, sc, 2 * rows + cols + t - 2, group_words, state)
+        return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
     if small < group_words:  # one block, re-requested whole: only its first pass reads
         return np.int64(small), np.int64(offset), np.int64(0), np.int64(-1), np.int64(small)
     total = np.int64(0)

@@ -174,9 +174,8 @@ def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_s
                                                                50 * ifmap_sets)
     starts[0] = _read_dram_start(first_row, triggers, leftover, ifmap_sets)
     stats[STAT_IFMAP_DRAM_READS] = reads
-    stamp = np.zeros(geom[2] * geom[3] * geom[4] * (t if dataflow == DATAFLOW_IS else sc), dtype=np.int64)
     reads, first_row, triggers, _, leftover = calc_filter_reads(dataflow, big_r, big_c, sr, sc, t, geom,
-                                                                50 * filter_sets, stamp)
+                                                                50 * filter_sets)
     starts[1] = _read_dram_start(first_row, triggers, leftover, filter_sets)
     stats[STAT_FILTER_DRAM_READS] = reads
     ring = np.empty(ofmap_sram_words + 2, dtype=np.int64)

@@ -40,8 +40,7 @@ def fast(df, is_filter, big_r, big_c, geom, n_filters, group):
     sr, sc, t = mapping(df, geom, n_filters)
     g = np.array(geom, dtype=np.int64)
     if is_filter:
-        space = geom[2] * geom[3] * geom[4] * (t if df == "is" else sc)
-        got = calc_filter_reads(DATAFLOWS[df], big_r, big_c, sr, sc, t, g, group, np.zeros(space, dtype=np.int64))
+        got = calc_filter_reads(DATAFLOWS[df], big_r, big_c, sr, sc, t, g, group)
     else:  # min_band=1: pieces even where the kernel would walk the requests
         got = calc_piece_reads(DATAFLOWS[df], False, big_r, big_c, sr, sc, t, g, group, 1)
     return tuple(int(v) for v in got)
