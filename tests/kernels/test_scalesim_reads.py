@@ -53,6 +53,8 @@ def fast(df, is_filter, big_r, big_c, geom, n_filters, group):
 @example(layer=((5, 5, 1, 1, 1, 2, 2, 3, 3), 3), df="ws", big_r=2, big_c=2, group=9, is_filter=False)  # 1x1 s2 ceil
 @example(layer=((4, 8, 1, 1, 8, 1, 1, 4, 1), 5), df="is", big_r=3, big_c=2, group=12, is_filter=False)  # a GEMM
 @example(layer=((4, 6, 1, 1, 6, 1, 1, 4, 1), 7), df="os", big_r=2, big_c=3, group=13, is_filter=True)  # small last block
+@example(layer=((8, 8, 4, 3, 3, 1, 1, 6, 6), 3), df="ws", big_r=2, big_c=2, group=40, is_filter=False)  # chunks apart
+@example(layer=((7, 7, 2, 2, 2, 2, 2, 4, 4), 5), df="os", big_r=3, big_c=2, group=11, is_filter=False)  # 2x2 s2 ceil
 def test_fast_reads_match_demand_matrices(layer, df, big_r, big_c, group, is_filter):
     geom, n_filters = layer
     ifm, fil, _ = demand_matrices(df, big_r, big_c, geom, n_filters)

@@ -143,6 +143,23 @@ CASES: list[dict] = [
     dict(name="is_4x32_sram2k", arch=dict(array_h=4, array_w=32, dataflow="is",
                                           ifmap_kb=2, filter_kb=1, ofmap_kb=2),
          layers=[("c3x3", 8, 8, 3, 3, 4, 16, 1), ("c1x1_s2_ceil", 14, 14, 1, 1, 6, 10, 2)]),
+    # ---- Edge cases of the fast CALC read counts (accelsim/kernels/memory.py) -------------
+    dict(name="ws_8x8_sram1k_apart", arch=dict(array_h=8, array_w=8, dataflow="ws",
+                                               ifmap_kb=1, filter_kb=1, ofmap_kb=1),
+         layers=[("c3x3_ch16", 10, 10, 3, 3, 16, 8, 1),        # 2R <= C: chunk sharers a group apart
+                 ("c3x3_ch12", 9, 9, 3, 3, 12, 10, 1),         # chunks cross taps; not apart (pieces)
+                 ("c2x2_s2_ceil", 9, 9, 2, 2, 4, 6, 2)]),      # disjoint windows, Eh=5 (floor: 4)
+    dict(name="os_8x8_sram1k_pieces", arch=dict(array_h=8, array_w=8, dataflow="os",
+                                                ifmap_kb=1, filter_kb=1, ofmap_kb=1),
+         layers=[("c3x3_ch16", 10, 10, 3, 3, 16, 12, 1),       # groups fill mid-piece, 2 passes
+                 ("c3x3_s2_ceil", 11, 11, 3, 3, 8, 10, 2)]),
+    dict(name="is_8x8_sram1k_pieces", arch=dict(array_h=8, array_w=8, dataflow="is",
+                                                ifmap_kb=1, filter_kb=1, ofmap_kb=1),
+         layers=[("c3x3_ch16", 10, 10, 3, 3, 16, 12, 1),       # band gcd(8, 16) = 8
+                 ("c3x3_ch12", 9, 9, 3, 3, 12, 10, 1)]),       # band 4
+    dict(name="ws_16x16_sram2k_pieces", arch=dict(array_h=16, array_w=16, dataflow="ws",
+                                                  ifmap_kb=2, filter_kb=2, ofmap_kb=2),
+         layers=[("c3x3_ch8", 12, 12, 3, 3, 8, 20, 1)]),       # R > C: repeats inside a fold
     # ---- USER-mode interface bandwidth ---------------------------------------------------
     dict(name="user_os_8x8", arch=dict(array_h=8, array_w=8, dataflow="os", interface="USER",
                                        ifmap_kb=2, filter_kb=2, ofmap_kb=2,
