@@ -94,6 +94,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    import tempfile
+
     from accelsim.dse.compare import compare
 
     kinds = {name: _kind_of(Path(name)) for name in args.files}
@@ -102,7 +104,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not archs or not workloads:
         raise ConfigError(" ".join(args.files), [Problem("", "compare needs at least one architecture and one "
                                                              f"workload; got {len(archs)} and {len(workloads)}")])
-    table = compare(archs, workloads, args.scheme or [None], fidelity=args.fidelity, batch=args.batch)
+    with tempfile.TemporaryDirectory(prefix="accelsim-masks-") as scratch:  # masks without -o are scratch
+        mask_dir = (Path(args.output).parent if args.output else Path(scratch)) if args.masks else None
+        table = compare(archs, workloads, args.scheme or [None], fidelity=args.fidelity, mapping=args.mapping,
+                        objective=args.objective, mask_dir=mask_dir, batch=args.batch)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.output:
         _write_table(table, Path(args.output))
@@ -244,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--scheme", action="append", default=[], help="a compression scheme .yaml (repeat; none: as written)")
     compare.add_argument("--fidelity", choices=["fold", "cycle", "pe"], default="fold")
     compare.add_argument("--batch", type=int, help="override the workloads' batch size")
+    compare.add_argument("--mapping", choices=["fixed", "search"], default="fixed",
+                         help="fixed: SCALE-Sim's mapping; search: each layer's best mapping (docs/mapper.md)")
+    compare.add_argument("--objective", choices=["cycles", "energy", "edp"], default="cycles",
+                         help="what --mapping search minimises")
+    compare.add_argument("--masks", action="store_true",
+                         help="real masks for schemes that ask for them (written next to -o, else to a temp dir)")
     compare.add_argument("-o", "--output", help="write the table to .csv or .parquet")
     compare.add_argument("--plot", help="write a bar chart of the ratios to this .png")
     compare.set_defaults(handler=cmd_compare)

@@ -34,31 +34,39 @@ def _labels(items: Sequence, loaded: Sequence) -> list[str]:
 
 
 def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network | str | Path],
-            schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold",
-            evaluator: Evaluator | None = None, batch: int | None = None) -> pd.DataFrame:
+            schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold", mapping: str = "fixed",
+            objective: str = "cycles", mask_dir: str | Path | None = None, evaluator: Evaluator | None = None,
+            batch: int | None = None) -> pd.DataFrame:
     """One row per (arch, workload, scheme), in that order, with ratios to the first row.
+
+    ``fidelity``, ``mapping`` and ``objective`` are passed to :func:`accelsim.simulate.simulate`
+    (``mapping="search"``: each layer's best mapping for ``objective``, docs/mapper.md). With
+    ``mask_dir``, schemes that ask for ``masks`` get real ones, written under it and read from it
+    (:func:`accelsim.dse.evaluate.apply_scheme`); without it they count by pattern and density.
 
     Metrics are those in :data:`METRICS` that the models produce, every SRAM/DRAM access
     count, and any numeric-error column (``*error*``, from the ``pe`` fidelity or the
     quantizers). ``speedup`` is the first row's latency over each row's; ``energy_ratio``
     and ``edp_ratio`` are each row's over the first row's.
     """
-    evaluator = evaluator or default_evaluator(fidelity)
+    evaluator = evaluator or default_evaluator(fidelity, mapping, objective, base_dir=mask_dir or ".")
     arch_specs = [(a if isinstance(a, ArchSpec) else load_arch(a)) for a in archs]
     nets = [(w if isinstance(w, Network) else load_workload(w, batch=batch)) for w in workloads]
+    schemes = [None if s in (None, NO_SCHEME) else s for s in schemes or (None,)]
+    compressed = [(net_label, NO_SCHEME if scheme is None else Path(scheme).stem, apply_scheme(net, scheme, mask_dir))
+                  for net_label, net in zip(_labels(workloads, nets), nets) for scheme in schemes]
     rows = []
     for arch_label, arch in zip(_labels(archs, arch_specs), arch_specs):
         area = design_area_um2(arch)
-        for net_label, net in zip(_labels(workloads, nets), nets):
-            for scheme in schemes or (None,):
-                summary, _ = evaluator(arch, apply_scheme(net, None if scheme in (None, NO_SCHEME) else scheme))
-                row = {**summary, **derived_metrics(summary, arch), "arch": arch_label, "workload": net_label,
-                       "scheme": NO_SCHEME if scheme in (None, NO_SCHEME) else Path(scheme).stem}
-                if area is not None:
-                    row["area_um2"] = area
-                if "dram_read_bytes" in row and "dram_write_bytes" in row:
-                    row["dram_bytes"] = row["dram_read_bytes"] + row["dram_write_bytes"]
-                rows.append(row)
+        for net_label, scheme_label, net in compressed:
+            summary, _ = evaluator(arch, net)
+            row = {**summary, **derived_metrics(summary, arch), "arch": arch_label, "workload": net_label,
+                   "scheme": scheme_label}
+            if area is not None:
+                row["area_um2"] = area
+            if "dram_read_bytes" in row and "dram_write_bytes" in row:
+                row["dram_bytes"] = row["dram_read_bytes"] + row["dram_write_bytes"]
+            rows.append(row)
     table = pd.DataFrame(rows)
     keep = [c for c in METRICS if c in table]
     keep += [c for c in table.columns if (_TRAFFIC.search(c) or _ERROR.search(c)) and c not in keep]

@@ -10,6 +10,7 @@ never invented.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable
@@ -18,8 +19,10 @@ from typing import Any
 
 import pandas as pd
 
+from accelsim.dse.space import content_hash
 from accelsim.errors import AccelsimError
 from accelsim.spec.arch import ArchSpec
+from accelsim.spec.fields import to_dict
 from accelsim.spec.load import load_workload
 from accelsim.spec.workload import Network
 
@@ -32,25 +35,37 @@ class NotAvailableError(AccelsimError):
     """A model this request needs has not landed in accelsim yet."""
 
 
-def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold") -> tuple[dict[str, Any], pd.DataFrame]:
-    """The default evaluator: :func:`accelsim.simulate.simulate`'s summary row and layer table."""
+def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping: str = "fixed",
+                   objective: str = "cycles", base_dir: str = ".") -> tuple[dict[str, Any], pd.DataFrame]:
+    """The default evaluator: :func:`accelsim.simulate.simulate`'s summary row and layer table.
+
+    ``mapping``/``objective`` as in ``simulate`` (docs/mapper.md); ``base_dir`` is the folder
+    relative mask paths are read from (the results directory when a sweep generates masks).
+    """
     try:
         from accelsim.simulate import simulate
     except ImportError as exc:
         raise NotAvailableError(f"the simulator (accelsim.simulate) is not available: {exc}") from None
-    result = simulate(arch, net, fidelity=fidelity)
+    result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective, base_dir=base_dir)
     return result.summary.iloc[0].to_dict(), result.layers
 
 
-def default_evaluator(fidelity: str = "fold") -> Evaluator:
-    """The simulator at ``fidelity`` as an evaluator (picklable, so processes can run it)."""
-    return functools.partial(simulate_point, fidelity=fidelity)
+def default_evaluator(fidelity: str = "fold", mapping: str = "fixed", objective: str = "cycles",
+                      base_dir: str | Path = ".") -> Evaluator:
+    """The simulator at ``fidelity`` with ``mapping``/``objective`` as an evaluator (picklable)."""
+    return functools.partial(simulate_point, fidelity=fidelity, mapping=mapping, objective=objective,
+                             base_dir=str(base_dir))
+
+
+# Keywords that say where files are, not what is computed: left out of evaluator ids, so a
+# results directory (and the masks under it) can move without its results being recomputed.
+LOCATION_KEYWORDS = ("base_dir",)
 
 
 def evaluator_id(evaluator: Evaluator) -> str:
     """A stable name for an evaluator and its settings; part of every result key."""
     if isinstance(evaluator, functools.partial):
-        args = ",".join(f"{k}={v}" for k, v in sorted(evaluator.keywords.items()))
+        args = ",".join(f"{k}={v}" for k, v in sorted(evaluator.keywords.items()) if k not in LOCATION_KEYWORDS)
         return f"{evaluator_id(evaluator.func)}({args})"
     named = evaluator if hasattr(evaluator, "__qualname__") else type(evaluator)  # a callable object: its class
     return f"{named.__module__}.{named.__qualname__}"
@@ -83,8 +98,14 @@ def design_area_um2(arch: ArchSpec) -> float | None:
     return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
 
 
-def apply_scheme(net: Network, scheme_path: str | Path | None) -> Network:
-    """``net`` compressed by the scheme file (identity for None)."""
+def apply_scheme(net: Network, scheme_path: str | Path | None, mask_root: str | Path | None = None) -> Network:
+    """``net`` compressed by the scheme file (identity for None).
+
+    With ``mask_root``, rules that ask for ``masks`` get real masks, written to
+    ``<mask_root>/masks/<hash>/`` (the hash of the network and the scheme, so other inputs never
+    share a folder) and referenced relative to ``mask_root``: simulate with ``base_dir=mask_root``.
+    Without it those layers keep their pattern and density only.
+    """
     if scheme_path is None:
         return net
     try:
@@ -92,12 +113,31 @@ def apply_scheme(net: Network, scheme_path: str | Path | None) -> Network:
     except ImportError as exc:
         raise NotAvailableError(f"{scheme_path}: compression schemes (accelsim.compress.scheme) are not "
                                 f"available: {exc}") from None
-    return apply(net, load_scheme(scheme_path))
+    scheme = load_scheme(scheme_path)
+    if mask_root is None:
+        return apply(net, scheme)
+    root = Path(mask_root)
+    folder = root / "masks" / content_hash([to_dict(net), to_dict(scheme)])
+    return _relative_masks(apply(net, scheme, mask_dir=folder), folder, root)
 
 
-def prepare_network(workload: str | Path, scheme: str | Path | None = None, batch: int | None = None) -> Network:
-    """Load a workload (YAML, CSV or ONNX), set its batch, apply a compression scheme."""
-    return apply_scheme(load_workload(workload, batch=batch), scheme)
+def _relative_masks(net: Network, folder: Path, root: Path) -> Network:
+    """``net`` with the mask paths under ``folder`` written relative to ``root``."""
+    layers = []
+    for layer in net.layers:
+        sparsity = layer.compression.sparsity
+        if sparsity.mask is not None and Path(sparsity.mask).parent == folder:
+            sparsity = dataclasses.replace(sparsity, mask=Path(sparsity.mask).relative_to(root).as_posix())
+            layer = dataclasses.replace(layer, compression=dataclasses.replace(layer.compression, sparsity=sparsity))
+        layers.append(layer)
+    return dataclasses.replace(net, layers=tuple(layers))
+
+
+def prepare_network(workload: str | Path, scheme: str | Path | None = None, batch: int | None = None,
+                    mask_root: str | Path | None = None) -> Network:
+    """Load a workload (YAML, CSV or ONNX), set its batch, apply a compression scheme
+    (with real masks under ``mask_root`` if given, see :func:`apply_scheme`)."""
+    return apply_scheme(load_workload(workload, batch=batch), scheme, mask_root)
 
 
 def derived_metrics(summary: dict[str, Any], arch: ArchSpec) -> dict[str, float]:

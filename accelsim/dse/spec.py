@@ -13,6 +13,9 @@ tied: {array.cols: array.rows}                 # a field that always takes an ax
 sampler: {kind: grid}                          # grid | random | lhs (with samples, seed)
 constraints: {sram_bytes: {max: 1MiB}}         # design metrics, see accelsim.dse.space.DESIGN_METRICS
 objectives: [latency_s, energy_pj]             # minimised; the Pareto front uses them
+mapping: search                                # fixed (default) | search: the mapper's best per layer
+objective: edp                                 # what the search minimises: cycles | energy | edp
+masks: true                                    # real masks from the schemes (under the results folder)
 ```
 
 Validated by the generic loader of :mod:`accelsim.spec.fields` (unknown keys, did-you-mean,
@@ -31,12 +34,20 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.errors import Problem, did_you_mean
+from accelsim.lower.mapper import Objective
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import FrozenMap, spec_field, validated, yaml_key
 from accelsim.spec.load import read_yaml
 
 NO_SCHEME = "none"
 FIDELITIES = ("fold", "cycle", "pe")
+
+
+class MappingMode(enum.Enum):
+    """How each array layer is mapped: SCALE-Sim's fixed mapping or the mapper's search (docs/mapper.md)."""
+
+    FIXED = "fixed"
+    SEARCH = "search"
 
 
 class SamplerKind(enum.Enum):
@@ -90,6 +101,9 @@ class SweepSpec:
     fidelity: str = spec_field("fold")
     batch: int | None = spec_field(None, minimum=1, doc="override every workload's batch size")
     per_layer: bool = spec_field(False, doc="also keep one row per layer")
+    mapping: MappingMode = spec_field(MappingMode.FIXED, doc="fixed or search (the mapper's best per layer)")
+    objective: Objective = spec_field(Objective.CYCLES, doc="what mapping: search minimises")
+    masks: bool = spec_field(False, doc="apply schemes with real masks, written under the results directory")
     base_dir: str = spec_field(".", doc="folder that relative paths start from (set by the loader)")
 
     def path(self, name: str) -> Path:
@@ -120,6 +134,9 @@ class SweepSpec:
         if self.fidelity not in FIDELITIES:
             problems.append(Problem("fidelity", f"expected one of {', '.join(FIDELITIES)}, got {self.fidelity!r}"
                                     f"{did_you_mean(self.fidelity, FIDELITIES)}"))
+        if self.mapping is MappingMode.SEARCH and self.fidelity == "pe":
+            problems.append(Problem("mapping", "search runs in the fold and cycle fidelities; the pe fidelity "
+                                    "steps the fixed fold order"))
         if not self.workloads:
             problems.append(Problem("workloads", "expected at least one workload"))
         if len(set(self.schemes)) != len(self.schemes):

@@ -95,14 +95,19 @@ def evaluate_chunk(chunk: tuple[Evaluator, Network, list[tuple[str, ArchSpec]], 
     return out
 
 
-def plan(spec: SweepSpec, evaluator: Evaluator) -> tuple[list[DesignPoint], list[Network], list[Task], int]:
-    """Design points, prepared networks and the ordered task list (and points rejected)."""
+def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = None
+         ) -> tuple[list[DesignPoint], list[Network], list[Task], int]:
+    """Design points, prepared networks and the ordered task list (and points rejected).
+
+    With ``mask_root``, schemes that ask for masks get real ones written under it
+    (:func:`accelsim.dse.evaluate.apply_scheme`).
+    """
     points, rejected = design_points(spec)
     nets, labels = [], []
     for workload in spec.workloads:
         for scheme in spec.schemes:
             scheme_path = None if scheme == NO_SCHEME else spec.path(scheme)
-            nets.append(prepare_network(spec.path(workload), scheme_path, spec.batch))
+            nets.append(prepare_network(spec.path(workload), scheme_path, spec.batch, mask_root))
             labels.append((Path(workload).stem, NO_SCHEME if scheme_path is None else Path(scheme).stem))
     salt = [evaluator_id(evaluator), accelsim.__version__]
     net_hashes = [content_hash(to_dict(net)) for net in nets]
@@ -163,7 +168,8 @@ def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layer
         atomic_write(directory / f"{name}.parquet", sink.getvalue())
         atomic_write(directory / f"{name}.csv", table.to_csv(index=False).encode())
     meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
-            "fidelity": spec.fidelity}
+            "fidelity": spec.fidelity, "mapping": spec.mapping.value, "objective": spec.objective.value,
+            "masks": spec.masks}
     atomic_write(directory / "sweep.json", json.dumps(meta, indent=2).encode())
 
 
@@ -175,9 +181,10 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     spec = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
     per_layer = spec.per_layer if per_layer is None else per_layer
     warm = warm_worker if evaluator is None else no_warm_up  # only the simulator has numba kernels to load
-    evaluator = evaluator or default_evaluator(spec.fidelity)
     directory = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="accelsim-sweep-"))
-    points, nets, tasks, rejected = plan(spec, evaluator)
+    evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping.value, spec.objective.value,
+                                               base_dir=directory.resolve() if spec.masks else ".")
+    points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
     store = ResultStore(directory)
     done = store.done_keys(with_layers=per_layer)
     todo = [t for t in tasks if t.key not in done]
@@ -250,6 +257,8 @@ def sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, exe
     scheduler : Dask scheduler address (``tcp://host:8786``); implies ``executor="dask"``
     per_layer : return one row per layer instead (with the point's columns); default from the spec
     evaluator : ``evaluate(arch, net) -> (summary dict, layers DataFrame)``; default: the simulator
+        with the spec's fidelity, mapping and objective (with ``masks: true``, the networks' mask
+        paths are relative to ``output``, which the default reads them from)
     progress : show a progress bar (points done, rate, ETA)
 
     Returns
