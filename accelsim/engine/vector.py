@@ -145,14 +145,16 @@ def exposed_cycles(cycles: np.ndarray, is_vector: np.ndarray, pipelined: bool) -
 def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit),
-    the costed flags, and the primitive op counts per layer (``vector_<kind>_ops``, int64, 0 for
-    array layers; no columns without a vector unit) for pricing (``accelsim.cost.layer_energy``).
+    the costed flags, and extra per-layer columns (int64, 0 for array layers; none without a vector
+    unit): the primitive op counts ``vector_<kind>_ops`` for pricing (``accelsim.cost.layer_energy``)
+    and ``hidden_cycles``, the part of a vector layer's time hidden under the array.
 
     Rows of layers that are neither costed yet nor vector work stay uncosted.
 
     In a vector row, ``cycles`` is what the layer adds to the total (:func:`exposed_cycles`),
     ``compute_cycles`` the unit's issue cycles and ``stall_cycles`` the cycles it waits on
-    SRAM ports or DRAM; ``ifmap_*``/``ofmap_*`` count its input and output traffic.
+    SRAM ports or DRAM, so ``cycles + hidden_cycles == compute_cycles + stall_cycles``;
+    ``ifmap_*``/``ofmap_*`` count its input and output traffic.
     """
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
@@ -176,6 +178,6 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
         row[codes.STAT_DRAM_READ_BYTES] = counts["dram_read_bytes"]
         row[codes.STAT_DRAM_WRITE_BYTES] = counts["dram_write_bytes"]
         costed[index] = True
-    stats[:, codes.STAT_CYCLES] = exposed_cycles(stats[:, codes.STAT_CYCLES], is_vector,
-                                                 arch.vector_unit.pipelined_with_array)
-    return stats, costed, op_counts
+    busy = stats[:, codes.STAT_CYCLES].copy()
+    stats[:, codes.STAT_CYCLES] = exposed_cycles(busy, is_vector, arch.vector_unit.pipelined_with_array)
+    return stats, costed, {**op_counts, "hidden_cycles": busy - stats[:, codes.STAT_CYCLES]}

@@ -111,3 +111,22 @@ def test_exposed_cycles_share_the_producer_slack():
     assert exposed_cycles(cycles, vector, pipelined=False).tolist() == [100, 30, 90, 50, 20]
     # 30 hidden under 100, then 70 of the next 90; the last 20 fully under the 50
     assert exposed_cycles(cycles, vector, pipelined=True).tolist() == [100, 0, 20, 50, 0]
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_vector_rows_account_for_hidden_time(root, pipelined):
+    """cycles + hidden_cycles == compute_cycles + stall_cycles on every costed row, and hiding
+    happens only on a pipelined unit, never beyond the preceding array layer's cycles."""
+    from accelsim import load_workload, simulate
+
+    arch = load_arch(root / "arch_configs" / "tpu_v1_like.yaml")
+    arch = replace(arch, vector_unit=replace(arch.vector_unit, pipelined_with_array=pipelined))
+    layers = simulate(arch, load_workload(root / "workloads" / "tiny_cnn.yaml")).layers
+    rows = layers[layers.costed]
+    assert (rows.cycles + rows.hidden_cycles == rows.compute_cycles + rows.stall_cycles).all()
+    assert (rows.hidden_cycles > 0).any() == pipelined
+    array = layers.op.isin(["conv2d", "gemm"])
+    assert (layers.hidden_cycles[array] == 0).all()
+    # relu1 follows conv1 directly: it hides at most conv1's cycles
+    relu = layers.set_index("layer")
+    assert relu.hidden_cycles["relu1"] <= relu.cycles["conv1"]
