@@ -139,8 +139,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         if counters is not None:
             stats[index] = counters
             costed[index] = True
-    stats, costed, vector_ops = vector.add_vector_layers(arch, net, stats, costed)
-    columns = {**fold.counter_columns(stats, arch.pes), **sparsity_columns(net, plans), **vector_ops}
+    stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed)
+    columns = {**fold.counter_columns(stats, arch.pes), **sparsity_columns(net, plans), **vector_columns}
     if search:
         columns["mapping"] = mappings
     layers = layer_frame(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
