@@ -8,7 +8,8 @@ For ResNet-18 and ResNet-50 (SCALE-Sim's topologies, ``workloads/scalesim/``) on
 128x128 arrays with 64 KiB per-operand SRAMs, each dataflow, in both timing models (``native``
 with unlimited DRAM bandwidth, and ``scalesim`` = SCALE-Sim's CALC mode, whose exact DRAM counts
 need a walk over the demand stream of every overlapping-window conv): the warm time per whole
-network (median of 3), numba compile time (measured in a fresh process with an empty cache) and
+network (median of 3) through ``simulate`` and for the timing model alone (``model ms``: the
+per-layer counters, without building result frames and energy), numba compile time (measured in a fresh process with an empty cache) and
 the peak memory of one warm run.
 
 With ``--scalesim``: SCALE-Sim runs in its own venv (``/tmp/venv-scalesim``). It steps one demand
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import accelsim as ax  # noqa: E402
+from accelsim.engine.fold import run_layer  # noqa: E402
 from accelsim.spec.load import arch_from_dict, network_from_dict  # noqa: E402
 
 SCALESIM_PY = Path("/tmp/venv-scalesim/bin/python")
@@ -53,6 +55,19 @@ def warm_seconds(arch, net, repeats: int = 3) -> float:
     for _ in range(repeats):
         start = time.perf_counter()
         ax.simulate(arch, net)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def model_seconds(arch, layers, repeats: int = 3) -> float:
+    """Warm time of the timing model alone (``engine.fold.run_layer`` per layer, no result frames)."""
+    for layer in layers:
+        run_layer(layer, arch)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for layer in layers:
+            run_layer(layer, arch)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -175,7 +190,8 @@ def main() -> int:
 
 def _table_header(first: bool) -> None:
     if first:
-        print(f"\n{'network':10s} {'array':8s} {'df':3s} {'timing':9s} {'warm ms':>9s} {'peak MiB':>9s} {'cycles':>12s}")
+        print(f"\n{'network':10s} {'array':8s} {'df':3s} {'timing':9s} {'warm ms':>9s} {'model ms':>9s} {'peak MiB':>9s} "
+              f"{'cycles':>12s}")
 
 
 def _table(name: str, path: Path) -> None:
@@ -185,9 +201,10 @@ def _table(name: str, path: Path) -> None:
             for timing in ("native", "scalesim"):
                 arch = make_arch(size, dataflow, timing)
                 seconds = warm_seconds(arch, net)
+                model = model_seconds(arch, net.layers)
                 peak = peak_bytes(arch, net) / 2**20
                 cycles = ax.simulate(arch, net).cycles
-                print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} "
+                print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} {model * 1e3:9.1f} "
                       f"{peak:9.2f} {cycles:12,d}", flush=True)
 
 
@@ -199,7 +216,7 @@ def _versus_scalesim(budget_rows: int) -> int:
     print(f"\nSCALE-Sim 3.0.0 (CALC) vs accelsim scalesim timing, ResNet-18 layers up to "
           f"{budget_rows:,} demand rows per run:")
     print(f"{'array':8s} {'df':3s} {'layers':>6s} {'rows':>9s} {'SCALE-Sim s':>11s} {'accelsim ms':>11s} "
-          f"{'ratio':>9s} cycles")
+          f"{'ratio':>9s} {'model ms':>9s} {'ratio':>9s} cycles")
     net18 = ax.load_workload(NETWORKS["ResNet-18"])
     for size in (32, 128):
         for dataflow in ("os", "ws", "is"):
@@ -211,12 +228,13 @@ def _versus_scalesim(budget_rows: int) -> int:
                  "in_h": l.in_h, "in_w": l.in_w, "kernel": list(l.kernel), "stride": list(l.stride)} for l in layers]})
             arch = make_arch(size, dataflow, "scalesim")
             ours = warm_seconds(arch, subset)
+            model = model_seconds(arch, subset.layers)
             our_cycles = [int(c) for c in ax.simulate(arch, subset).layers.cycles]
             with tempfile.TemporaryDirectory() as tmp:
                 theirs, their_cycles = run_scalesim(layers, size, dataflow, Path(tmp))
             same = "identical" if our_cycles == their_cycles else f"DIFFER {our_cycles} vs {their_cycles}"
             print(f"{size}x{size:<5d} {dataflow:3s} {len(layers):6d} {rows:9,d} {theirs:11.1f} {ours * 1e3:11.2f} "
-                  f"{theirs / ours:9,.0f}x {same}", flush=True)
+                  f"{theirs / ours:9,.0f}x {model * 1e3:9.2f} {theirs / model:9,.0f}x {same}", flush=True)
     return 0
 
 

@@ -113,7 +113,9 @@ def ifmap_tables(geom):
 
 # State of a read walk (int64 array): counters and the group bookkeeping.
 _READS, _FIRST_ROW, _TRIGGERS, _LAST_TRIGGER, _IN_GROUP, _GROUP, _PASS_ELEMS, _PASS_FIRST = 0, 1, 2, 3, 4, 5, 6, 7
-_TP = _GROUP  # the piece walk keeps the last trigger's position there instead of a group number
+# The piece walk keeps the last trigger's position (row*width + lane) instead of a group number,
+# and its pass's first row instead of a request count.
+_TP, _PASS_ROW = _GROUP, _PASS_ELEMS
 
 
 @kernel
@@ -438,7 +440,8 @@ def _fold_pieces(dataflow, rows, cols, sr, sc, fc, fr, base_row, width, band, ge
 
 @kernel
 def _count_fold_pieces(pos, key, n, width, lane_step, band, group_words, stamp, state, ring, act, lanes, preds):
-    """Run the group algorithm over one fold's pieces, row by row (state as in ``_visit``).
+    """Run the group algorithm over one fold's pieces, row by row (state as in ``_visit``,
+    with ``_TP`` and ``_PASS_ROW``).
 
     Each piece's requests are misses exactly while their previous request (the latest earlier
     piece with the same key, ``stamp``) is at or before the last trigger ``state[_TP]``: a
@@ -508,7 +511,7 @@ def _count_fold_pieces(pos, key, n, width, lane_step, band, group_words, stamp, 
                         tp = row * width + lanes[i]
                         in_group = 0
                         if state[_PASS_FIRST] < 0:
-                            state[_PASS_FIRST] = tp - state[_PASS_ELEMS] * width
+                            state[_PASS_FIRST] = tp - state[_PASS_ROW] * width
             for i in range(n_act):  # later rows of the pieces in flight, against the new trigger
                 slot = (head + i) % n_fifo
                 if act[slot, 3] > row:
@@ -634,8 +637,8 @@ def calc_piece_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_wor
     the channels for os, ``gcd(R, channels)`` for ws and is, so that no fold boundary splits
     a piece), the os filter stream into one piece per lane and fold; the group algorithm then
     costs O(pieces + rows) instead of O(requests). An os or ws ifmap none of whose requests
-    can hit (windows that do not overlap: 1x1 convs, GEMMs, stride >= kernel; ws with
-    ``2R <= channels``) is counted per fold (:func:`_all_miss_reads`). Passes are skipped as in
+    can hit (windows that do not overlap: 1x1 convs, GEMMs, stride >= kernel; ws with channel
+    chunks far enough apart, :func:`_chunks_apart`) is counted per fold (:func:`_all_miss_reads`). Passes are skipped as in
     :func:`calc_read_walk` (one pass per column fold; for the os filter, one per fold).
     Pieces shorter than ``min_band`` requests cost more than walking them: then the requests
     are walked (:func:`calc_read_walk`).
@@ -695,7 +698,7 @@ def calc_piece_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_wor
         for rep in range(n_reps):
             reads0, triggers0 = state[_READS], state[_TRIGGERS]
             first_fold = (g * n_reps + rep) * pass_folds
-            state[_PASS_ELEMS] = first_fold * per_fold  # the pass's first row: trigger offsets are relative to it
+            state[_PASS_ROW] = first_fold * per_fold  # trigger offsets are relative to the pass's first row
             state[_PASS_FIRST] = -1
             for fold in range(first_fold, first_fold + pass_folds):
                 base_row = fold * per_fold
