@@ -26,9 +26,11 @@ modelled).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from accelsim.cost import scaling
@@ -49,6 +51,29 @@ SRAM_COUNTS = (
 
 
 def per_action_energy(arch: ArchSpec) -> dict[str, float]:
+    """Energy of every action of ``arch`` (a fresh copy of the design's cached table); see
+    :func:`_action_table`."""
+    return dict(_action_table(arch))
+
+
+def _per_design(compute):
+    """Memoise ``compute(arch)`` per design; archs built with unhashable parts (a plain dict of
+    overrides via ``dataclasses.replace``) are computed every time."""
+    cached = functools.lru_cache(maxsize=256)(compute)
+
+    @functools.wraps(compute)
+    def wrapper(arch: ArchSpec):
+        try:
+            hash(arch)
+        except TypeError:
+            return compute(arch)
+        return cached(arch)
+
+    return wrapper
+
+
+@_per_design
+def _action_table(arch: ArchSpec) -> dict[str, float]:
     """Energy of every action of ``arch``, pJ, at its technology node, the user's overrides applied.
 
     Entries: the MAC unit's (:mod:`accelsim.cost.mac_unit`); ``register_read_bit``,
@@ -117,7 +142,7 @@ def _pe_area_um2(arch: ArchSpec) -> float:
     return float(sum(table.get(name, 0.0) for name in ("mac_unit", "pe_registers", "pe_scratchpad")))
 
 
-def _hop_bits(arch: ArchSpec, weight_bits: pd.Series, act_bits: pd.Series) -> pd.Series:
+def _hop_bits(arch: ArchSpec, weight_bits: np.ndarray, act_bits: np.ndarray) -> np.ndarray:
     psum = arch.mac.accumulator_bits
     if arch.array.dataflow is Dataflow.WS:
         return act_bits + psum
@@ -126,15 +151,13 @@ def _hop_bits(arch: ArchSpec, weight_bits: pd.Series, act_bits: pd.Series) -> pd
     return act_bits + weight_bits
 
 
-def _mac_energy_per_product(arch: ArchSpec, table: Mapping[str, float], weight_bits: pd.Series,
-                            act_bits: pd.Series) -> pd.Series:
+def _mac_energy_per_product(arch: ArchSpec, table: Mapping[str, float], weight_bits: np.ndarray,
+                            act_bits: np.ndarray) -> np.ndarray:
     """pJ per product of each row, from its operand widths."""
-    per_pair = {
-        pair: sum(count * table[name] for name, count in mac_actions(arch.mac, *pair).items())
-        for pair in set(zip(weight_bits.astype(int), act_bits.astype(int)))
-    }
-    return pd.Series([per_pair[pair] for pair in zip(weight_bits.astype(int), act_bits.astype(int))],
-                     index=weight_bits.index, dtype=float)
+    pairs = list(zip(weight_bits.astype(int).tolist(), act_bits.astype(int).tolist()))
+    per_pair = {pair: sum(count * table[name] for name, count in mac_actions(arch.mac, *pair).items())
+                for pair in set(pairs)}
+    return np.array([per_pair[pair] for pair in pairs], dtype=float)
 
 
 def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
@@ -158,59 +181,63 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
         with ``costed == False`` are NaN.
     """
     table = per_action_energy(arch)
-    costed = layers["costed"].astype(bool) if "costed" in layers else pd.Series(True, index=layers.index)
-    rows = layers[costed]
-    parts: dict[str, pd.Series] = {}
+    costed = layers["costed"].to_numpy(dtype=bool) if "costed" in layers else np.ones(len(layers), dtype=bool)
+    present = set(layers.columns)
 
-    def column(name: str) -> pd.Series:
-        return rows[name].astype(float) if name in rows else pd.Series(0.0, index=rows.index)
+    def column(name: str) -> np.ndarray:
+        """The costed rows of ``name`` as floats (zeros if the column is absent)."""
+        if name not in present:
+            return np.zeros(int(costed.sum()))
+        return layers[name].to_numpy(dtype=float, na_value=0.0)[costed]
 
-    if "macs" in rows:
-        weight_bits, act_bits = _operand_bits(rows, "macs")
+    parts: dict[str, np.ndarray] = {}
+    if "macs" in present:
+        weight_bits, act_bits = _operand_bits(present, column, "macs")
         skipped = column("skipped_macs")
-        products = rows["macs"].astype(float) - column("gated_macs") - skipped
+        products = column("macs") - column("gated_macs") - skipped
         active = products > 0
-        per_product = pd.Series(0.0, index=rows.index)
+        per_product = np.zeros_like(products)
         if active.any():
             per_product[active] = _mac_energy_per_product(arch, table, weight_bits[active], act_bits[active])
         parts["mac"] = products * per_product
-        moved = rows["macs"].astype(float) - skipped
+        moved = column("macs") - skipped
         acc = arch.mac.accumulator_bits
         parts["register"] = moved * ((weight_bits + act_bits + acc) * table["register_read_bit"]
                                      + acc * table["register_write_bit"])
         parts["pe_transfer"] = moved * _hop_bits(arch, weight_bits, act_bits) * table["pe_transfer_bit"]
 
     for operand, count, kind, bits_column in SRAM_COUNTS:
-        if count not in rows:
+        if count not in present:
             continue
         buf_name = operand if getattr(arch.buffers, operand) is not None else "unified"
         word_bits = arch.buffers.for_operand(operand).word_bits
-        bits = _operand_bits(rows, count)[0 if bits_column == "weight_bits" else 1]
-        energy = rows[count].astype(float) * bits / word_bits * table[f"{buf_name}_sram_{kind}"]
+        bits = _operand_bits(present, column, count)[0 if bits_column == "weight_bits" else 1]
+        energy = column(count) * bits / word_bits * table[f"{buf_name}_sram_{kind}"]
         key = f"{operand}_sram"
         parts[key] = parts[key] + energy if key in parts else energy
 
-    if "dram_read_bytes" in rows or "dram_write_bytes" in rows:
+    if "dram_read_bytes" in present or "dram_write_bytes" in present:
         parts["dram"] = 8 * (column("dram_read_bytes") * table["dram_read_bit"]
                              + column("dram_write_bytes") * table["dram_write_bit"])
-    vector = [rows[name].astype(float) * table[name[:-1]] for name in ("vector_ops", *rows.columns)
-              if name.startswith("vector_") and name.endswith("_ops") and name in rows and name[:-1] in table]
+    vector = [column(name) * table[name[:-1]] for name in ("vector_ops", *layers.columns)
+              if name.startswith("vector_") and name.endswith("_ops") and name in present and name[:-1] in table]
     if vector:
         parts["vector"] = sum(vector[1:], vector[0])
-    if "cycles" in rows and arch.sram_leakage:
+    if "cycles" in present and arch.sram_leakage:
         leakage = sum(pj for name, pj in table.items() if name.startswith("leakage_"))
-        parts["leakage"] = rows["cycles"].astype(float) * leakage
+        parts["leakage"] = column("cycles") * leakage
 
-    out = pd.DataFrame({f"energy_{name}_pj": series for name, series in parts.items()}, index=rows.index)
+    out = pd.DataFrame({f"energy_{name}_pj": values for name, values in parts.items()},
+                       index=layers.index[costed])
     out["energy_pj"] = out.sum(axis=1)
     return out.reindex(layers.index)
 
 
-def _operand_bits(rows: pd.DataFrame, needed_by: str) -> tuple[pd.Series, pd.Series]:
-    missing = [c for c in ("weight_bits", "act_bits") if c not in rows]
+def _operand_bits(present: set[str], column, needed_by: str) -> tuple[np.ndarray, np.ndarray]:
+    missing = [c for c in ("weight_bits", "act_bits") if c not in present]
     if missing:
         raise ValueError(f"layer_energy: column '{needed_by}' needs the operand widths, but {missing} are absent")
-    return rows["weight_bits"].astype(float), rows["act_bits"].astype(float)
+    return column("weight_bits"), column("act_bits")
 
 
 def summary_metrics(layers: pd.DataFrame, arch: ArchSpec) -> dict[str, float]:
@@ -240,9 +267,14 @@ def summary_metrics(layers: pd.DataFrame, arch: ArchSpec) -> dict[str, float]:
     if "cycles" in rows:
         seconds = float(rows["cycles"].sum()) / arch.clock_hz
         out["power_w"] = energy * 1e-12 / seconds if seconds else math.nan
-    totals = area(arch)
-    out["area_mm2"] = float(totals.loc[totals["component"] == "total", "area_mm2"].iloc[0])
+    out["area_mm2"] = _total_area_mm2(arch)
     return out
+
+
+@_per_design
+def _total_area_mm2(arch: ArchSpec) -> float:
+    totals = area(arch)
+    return float(totals.loc[totals["component"] == "total", "area_mm2"].iloc[0])
 
 
 __all__ = ["layer_energy", "per_action_energy", "summary_metrics"]
