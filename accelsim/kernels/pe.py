@@ -77,6 +77,81 @@ def _wave_fold(u, start, length, known, p):
     return p, p < known and u >= start[p]
 
 
+@kernel(inline="always")
+def _from_left(edge, reg, v, i, j):
+    """Value ``v`` of the word entering PE ``(i, j)`` from the left (the edge at ``j == 0``), latched."""
+    value = edge[v, i] if j == 0 else reg[v, i, j - 1]
+    reg[v, i, j] = value
+    return value
+
+
+@kernel(inline="always")
+def _from_above(edge, reg, v, i, j):
+    """Value ``v`` of the word entering PE ``(i, j)`` from above (the edge at ``i == 0``), latched."""
+    value = edge[v, j] if i == 0 else reg[v, i - 1, j]
+    reg[v, i, j] = value
+    return value
+
+
+@kernel(inline="always")
+def _step_stationary(width, switch_live, load_live, switch_in, switch, load_in_tag, load_tag, load_in_val,
+                     load_val, w_shadow, w_active, x_in, x_reg, psum, saturate, lo, hi):
+    """One cycle of every PE of :func:`run_pe_stationary`; returns the saturated additions.
+
+    Bottom-right first, so that neighbours are read before they are written. Inlined: a call
+    with the literal ``width`` 1 compiles the plain MAC with the word loops folded away.
+    """
+    zero = psum.dtype.type(0)
+    rows, cols = psum.shape
+    saturations = 0
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols - 1, -1, -1):
+            if switch_live:
+                sw = switch_in[i] if j == 0 else switch[i, j - 1]
+                if sw:
+                    for v in range(width):
+                        w_active[v, i, j] = w_shadow[v, i, j]
+                switch[i, j] = sw
+            if load_live:
+                tag = load_in_tag[j] if i == 0 else load_tag[i - 1, j]
+                load_tag[i, j] = tag
+                for v in range(width):
+                    value = _from_above(load_in_val, load_val, v, i, j)
+                    if tag == i:
+                        w_shadow[v, i, j] = value
+            product = _from_left(x_in, x_reg, 0, i, j) * w_active[0, i, j]
+            for v in range(1, width):
+                product += _from_left(x_in, x_reg, v, i, j) * w_active[v, i, j]
+            s, clipped = _add(zero if i == 0 else psum[i - 1, j], product, saturate, lo, hi)
+            psum[i, j] = s
+            saturations += clipped
+    return saturations
+
+
+@kernel(inline="always")
+def _step_os(width, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi):
+    """One cycle of every PE of :func:`run_pe_os`; returns the saturated additions.
+
+    While ``draining`` the accumulators shift down instead of adding. Inlined as
+    :func:`_step_stationary`.
+    """
+    zero = acc.dtype.type(0)
+    rows, cols = acc.shape
+    saturations = 0
+    for i in range(rows - 1, -1, -1):
+        for j in range(cols - 1, -1, -1):
+            product = _from_left(a_in, a_reg, 0, i, j) * _from_above(b_in, b_reg, 0, i, j)
+            for v in range(1, width):
+                product += _from_left(a_in, a_reg, v, i, j) * _from_above(b_in, b_reg, v, i, j)
+            if draining:
+                acc[i, j] = zero if i == 0 else acc[i - 1, j]
+            else:
+                s, clipped = _add(acc[i, j], product, saturate, lo, hi)
+                acc[i, j] = s
+                saturations += clipped
+    return saturations
+
+
 @kernel
 def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_load_rows, fold_time_cols,
                       rows, cols, step_cycles, overlap, saturate, lo, hi, y, stats):
@@ -132,9 +207,6 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
     load_in_tag = np.full(cols, -1, np.int64)
     x_in = np.zeros((width, rows), y.dtype)
     switch_in = np.zeros(rows, np.bool_)
-    # one-value words (the plain MAC): 2-D views of the same registers, C-contiguous
-    w_active1, w_shadow1, load_val1, x_reg1 = w_active[0], w_shadow[0], load_val[0], x_reg[0]
-    load_in_val1, x_in1 = load_in_val[0], x_in[0]
     # controller: fold schedule, decided no later than the cycle it takes effect
     load_start = np.zeros(n_folds, np.int64)
     stream_start = np.zeros(n_folds, np.int64)
@@ -201,45 +273,15 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
         while p_live_switch < known and g > stream_start[p_live_switch] + cols + rows:
             p_live_switch += 1
         switch_live = p_live_switch < known and g >= stream_start[p_live_switch]
-        # every PE, bottom-right first so that neighbours are read before they are written
-        for i in range(rows - 1, -1, -1):
-            for j in range(cols - 1, -1, -1):
-                if switch_live:
-                    sw = switch_in[i] if j == 0 else switch[i, j - 1]
-                    if sw and width == 1:
-                        w_active1[i, j] = w_shadow1[i, j]
-                    elif sw:
-                        for v in range(width):
-                            w_active[v, i, j] = w_shadow[v, i, j]
-                    switch[i, j] = sw
-                if load_live:
-                    tag = load_in_tag[j] if i == 0 else load_tag[i - 1, j]
-                    if width == 1:
-                        value = load_in_val1[j] if i == 0 else load_val1[i - 1, j]
-                        load_val1[i, j] = value
-                        if tag == i:
-                            w_shadow1[i, j] = value
-                    else:
-                        for v in range(width):
-                            value = load_in_val[v, j] if i == 0 else load_val[v, i - 1, j]
-                            load_val[v, i, j] = value
-                            if tag == i:
-                                w_shadow[v, i, j] = value
-                    load_tag[i, j] = tag
-                if width == 1:
-                    xv = x_in1[i] if j == 0 else x_reg1[i, j - 1]
-                    x_reg1[i, j] = xv
-                    product = xv * w_active1[i, j]
-                else:
-                    product = zero
-                    for v in range(width):
-                        xv = x_in[v, i] if j == 0 else x_reg[v, i, j - 1]
-                        x_reg[v, i, j] = xv
-                        product += xv * w_active[v, i, j]
-                p_above = zero if i == 0 else psum[i - 1, j]
-                s, clipped = _add(p_above, product, saturate, lo, hi)
-                psum[i, j] = s
-                saturations += clipped
+        # every PE; one-value words (the plain MAC) step a copy without word loops
+        if width == 1:
+            saturations += _step_stationary(1, switch_live, load_live, switch_in, switch, load_in_tag, load_tag,
+                                            load_in_val, load_val, w_shadow, w_active, x_in, x_reg, psum,
+                                            saturate, lo, hi)
+        else:
+            saturations += _step_stationary(width, switch_live, load_live, switch_in, switch, load_in_tag,
+                                            load_tag, load_in_val, load_val, w_shadow, w_active, x_in, x_reg,
+                                            psum, saturate, lo, hi)
         # bottom edge: the partial sum of wave u in column j leaves at s_f + u + j + R - 1
         for j in range(cols):
             p, active = _wave_fold(g - j - (rows - 1), stream_start, stream_len, known, p_exit[j])
@@ -304,8 +346,6 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
     acc = np.zeros((rows, cols), y.dtype)
     a_in = np.zeros((width, rows), y.dtype)
     b_in = np.zeros((width, cols), y.dtype)
-    # one-value words (the plain MAC): 2-D views of the same registers, C-contiguous
-    a_reg1, b_reg1, a_in1, b_in1 = a_reg[0], b_reg[0], a_in[0], b_in[0]
     saturations = 0
     g = 0
     for f in range(n_folds):
@@ -340,28 +380,10 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
                         y[r0 + i_out, c0 + j] = acc[rows - 1, j]
                         stats[PE_STAT_BOTTOM_WORDS] += 1
                 stats[PE_STAT_DRAIN_CYCLES] += 1
-            for i in range(rows - 1, -1, -1):
-                for j in range(cols - 1, -1, -1):
-                    if width == 1:
-                        av = a_in1[i] if j == 0 else a_reg1[i, j - 1]
-                        bv = b_in1[j] if i == 0 else b_reg1[i - 1, j]
-                        a_reg1[i, j] = av
-                        b_reg1[i, j] = bv
-                        product = av * bv
-                    else:
-                        product = zero
-                        for v in range(width):
-                            av = a_in[v, i] if j == 0 else a_reg[v, i, j - 1]
-                            bv = b_in[v, j] if i == 0 else b_reg[v, i - 1, j]
-                            a_reg[v, i, j] = av
-                            b_reg[v, i, j] = bv
-                            product += av * bv
-                    if draining:
-                        acc[i, j] = zero if i == 0 else acc[i - 1, j]
-                    else:
-                        s, clipped = _add(acc[i, j], product, saturate, lo, hi)
-                        acc[i, j] = s
-                        saturations += clipped
+            if width == 1:
+                saturations += _step_os(1, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi)
+            else:
+                saturations += _step_os(width, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi)
             c += 1
         g += c
     stats[PE_STAT_CYCLES] += g
