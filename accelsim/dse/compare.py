@@ -19,7 +19,7 @@ from accelsim.spec.workload import Network
 METRICS = ("cycles", "latency_s", "energy_pj", "edp_pj_s", "area_um2", "macs", "utilization", "stall_cycles",
            "dram_read_bytes", "dram_write_bytes", "dram_bytes")
 _TRAFFIC = re.compile(r"_(sram|dram)_(reads|writes)$")
-_ERROR = re.compile(r"error")
+_ACCURACY = re.compile(r"error|sqnr")  # numeric error the pe fidelity reports
 # Relative columns: (name, metric, higher is better)
 RATIOS = (("speedup", "latency_s", True), ("energy_ratio", "energy_pj", False), ("edp_ratio", "edp_pj_s", False))
 
@@ -69,7 +69,7 @@ def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network 
             rows.append(row)
     table = pd.DataFrame(rows)
     keep = [c for c in METRICS if c in table]
-    keep += [c for c in table.columns if (_TRAFFIC.search(c) or _ERROR.search(c)) and c not in keep]
+    keep += [c for c in table.columns if (_TRAFFIC.search(c) or _ACCURACY.search(c)) and c not in keep]
     table = table[["arch", "workload", "scheme", *keep]]
     for name, metric, higher_better in RATIOS:
         if metric in table and len(table):

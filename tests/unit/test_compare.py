@@ -54,3 +54,15 @@ def test_metrics_the_models_do_not_produce_are_absent():
     table = compare([arch(8, 8)], [gemm("g", 8, 8, 8)], evaluator=cycles_only)
     assert "energy_pj" not in table and "energy_ratio" not in table and "edp_pj_s" not in table
     assert table["speedup"].tolist() == [1.0]
+
+
+def test_pe_fidelity_compare_shows_numeric_error(root):
+    """int4 weights lose accuracy against int8: the pe fidelity's SQNR appears and is lower."""
+    from accelsim.dse.compare import compare
+
+    table = compare([root / "arch_configs" / "edge_32x32.yaml"], [root / "workloads" / "tiny_cnn.yaml"],
+                    [root / "workloads" / "schemes" / "int8.yaml", root / "workloads" / "schemes" / "int4.yaml"],
+                    fidelity="pe")
+    assert "sqnr_db" in table.columns and "max_rel_error" in table.columns
+    int8, int4 = table.sqnr_db.tolist()
+    assert int4 < int8
