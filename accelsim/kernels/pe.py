@@ -80,16 +80,16 @@ def _wave_fold(u, start, length, known, p):
 @kernel(inline="always")
 def _from_left(edge, reg, v, i, j):
     """Value ``v`` of the word entering PE ``(i, j)`` from the left (the edge at ``j == 0``), latched."""
-    value = edge[v, i] if j == 0 else reg[v, i, j - 1]
-    reg[v, i, j] = value
+    value = edge[i, v] if j == 0 else reg[i, j - 1, v]
+    reg[i, j, v] = value
     return value
 
 
 @kernel(inline="always")
 def _from_above(edge, reg, v, i, j):
     """Value ``v`` of the word entering PE ``(i, j)`` from above (the edge at ``i == 0``), latched."""
-    value = edge[v, j] if i == 0 else reg[v, i - 1, j]
-    reg[v, i, j] = value
+    value = edge[j, v] if i == 0 else reg[i - 1, j, v]
+    reg[i, j, v] = value
     return value
 
 
@@ -110,7 +110,7 @@ def _step_stationary(width, switch_live, load_live, switch_in, switch, load_in_t
                 sw = switch_in[i] if j == 0 else switch[i, j - 1]
                 if sw:
                     for v in range(width):
-                        w_active[v, i, j] = w_shadow[v, i, j]
+                        w_active[i, j, v] = w_shadow[i, j, v]
                 switch[i, j] = sw
             if load_live:
                 tag = load_in_tag[j] if i == 0 else load_tag[i - 1, j]
@@ -118,10 +118,10 @@ def _step_stationary(width, switch_live, load_live, switch_in, switch, load_in_t
                 for v in range(width):
                     value = _from_above(load_in_val, load_val, v, i, j)
                     if tag == i:
-                        w_shadow[v, i, j] = value
-            product = _from_left(x_in, x_reg, 0, i, j) * w_active[0, i, j]
+                        w_shadow[i, j, v] = value
+            product = _from_left(x_in, x_reg, 0, i, j) * w_active[i, j, 0]
             for v in range(1, width):
-                product += _from_left(x_in, x_reg, v, i, j) * w_active[v, i, j]
+                product += _from_left(x_in, x_reg, v, i, j) * w_active[i, j, v]
             s, clipped = _add(zero if i == 0 else psum[i - 1, j], product, saturate, lo, hi)
             psum[i, j] = s
             saturations += clipped
@@ -194,18 +194,18 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
     width = x.shape[2]
     q = step_cycles
     zero = y.dtype.type(0)
-    # PE registers
-    w_active = np.zeros((width, rows, cols), y.dtype)
-    w_shadow = np.zeros((width, rows, cols), y.dtype)
-    load_val = np.zeros((width, rows, cols), y.dtype)
+    # PE registers; a word is contiguous (the trailing axis)
+    w_active = np.zeros((rows, cols, width), y.dtype)
+    w_shadow = np.zeros((rows, cols, width), y.dtype)
+    load_val = np.zeros((rows, cols, width), y.dtype)
     load_tag = np.full((rows, cols), -1, np.int64)  # destination row of the value in transit
-    x_reg = np.zeros((width, rows, cols), y.dtype)
+    x_reg = np.zeros((rows, cols, width), y.dtype)
     switch = np.zeros((rows, cols), np.bool_)  # travels with the first stream wave of a fold
     psum = np.zeros((rows, cols), y.dtype)
     # edge inputs of one cycle
-    load_in_val = np.zeros((width, cols), y.dtype)
+    load_in_val = np.zeros((cols, width), y.dtype)
     load_in_tag = np.full(cols, -1, np.int64)
-    x_in = np.zeros((width, rows), y.dtype)
+    x_in = np.zeros((rows, width), y.dtype)
     switch_in = np.zeros(rows, np.bool_)
     # controller: fold schedule, decided no later than the cycle it takes effect
     load_start = np.zeros(n_folds, np.int64)
@@ -240,14 +240,14 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
             p, active = _wave_fold(g - j, load_start, fold_load_rows, known, p_load[j])
             p_load[j] = p
             for v in range(width):
-                load_in_val[v, j] = zero
+                load_in_val[j, v] = zero
             load_in_tag[j] = -1
             if active:  # columns the fold does not use are loaded with zeros (no stale weights)
                 i = fold_load_rows[p] - 1 - (g - j - load_start[p])
                 load_in_tag[j] = i
                 if i < fold_rows[p] and j < fold_cols[p]:
                     for v in range(width):
-                        load_in_val[v, j] = w[fold_row0[p] + i, v, fold_col0[p] + j]
+                        load_in_val[j, v] = w[fold_row0[p] + i, v, fold_col0[p] + j]
                     stats[PE_STAT_TOP_WORDS] += 1
         # left edge: stream words, skewed by one cycle per array row; a row's data sit in the
         # last of its q waves
@@ -255,7 +255,7 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
             p, active = _wave_fold(g - i, stream_start, stream_len, known, p_stream[i])
             p_stream[i] = p
             for v in range(width):
-                x_in[v, i] = zero
+                x_in[i, v] = zero
             switch_in[i] = False
             if active:
                 wave = g - i - stream_start[p]
@@ -263,7 +263,7 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
                 data, t = _stream_row(wave, q)
                 if i < fold_rows[p] and data:
                     for v in range(width):
-                        x_in[v, i] = x[t, fold_row0[p] + i, v]
+                        x_in[i, v] = x[t, fold_row0[p] + i, v]
                     stats[PE_STAT_LEFT_WORDS] += 1
         # the load chain and the switch hold live values only for a while after each fold's
         # load and stream start; outside those windows they hold nothing and are not stepped
@@ -341,11 +341,11 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
     width = l.shape[2]
     q = step_cycles
     zero = y.dtype.type(0)
-    a_reg = np.zeros((width, rows, cols), y.dtype)
-    b_reg = np.zeros((width, rows, cols), y.dtype)
+    a_reg = np.zeros((rows, cols, width), y.dtype)
+    b_reg = np.zeros((rows, cols, width), y.dtype)
     acc = np.zeros((rows, cols), y.dtype)
-    a_in = np.zeros((width, rows), y.dtype)
-    b_in = np.zeros((width, cols), y.dtype)
+    a_in = np.zeros((rows, width), y.dtype)
+    b_in = np.zeros((cols, width), y.dtype)
     saturations = 0
     g = 0
     for f in range(n_folds):
@@ -358,20 +358,20 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
             for i in range(rows):
                 wave = c - i
                 for v in range(width):
-                    a_in[v, i] = zero
+                    a_in[i, v] = zero
                 data, k = _stream_row(wave, q)
                 if not draining and i < fold_rows[f] and 0 <= wave < q * t_len and data:
                     for v in range(width):
-                        a_in[v, i] = l[r0 + i, k, v]
+                        a_in[i, v] = l[r0 + i, k, v]
                     stats[PE_STAT_LEFT_WORDS] += 1
             for j in range(cols):
                 wave = c - j
                 for v in range(width):
-                    b_in[v, j] = zero
+                    b_in[j, v] = zero
                 data, k = _stream_row(wave, q)
                 if not draining and j < fold_cols[f] and 0 <= wave < q * t_len and data:
                     for v in range(width):
-                        b_in[v, j] = u[k, v, c0 + j]
+                        b_in[j, v] = u[k, v, c0 + j]
                     stats[PE_STAT_TOP_WORDS] += 1
             if draining:  # bottom row leaves: it held output row rows - 1 - (c - last_mac - 1)
                 i_out = rows - (c - last_mac)
