@@ -140,12 +140,15 @@ def _step_os(width, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi):
     saturations = 0
     for i in range(rows - 1, -1, -1):
         for j in range(cols - 1, -1, -1):
-            product = _from_left(a_in, a_reg, 0, i, j) * _from_above(b_in, b_reg, 0, i, j)
-            for v in range(1, width):
-                product += _from_left(a_in, a_reg, v, i, j) * _from_above(b_in, b_reg, v, i, j)
             if draining:
+                for v in range(width):
+                    _from_left(a_in, a_reg, v, i, j)
+                    _from_above(b_in, b_reg, v, i, j)
                 acc[i, j] = zero if i == 0 else acc[i - 1, j]
             else:
+                product = _from_left(a_in, a_reg, 0, i, j) * _from_above(b_in, b_reg, 0, i, j)
+                for v in range(1, width):
+                    product += _from_left(a_in, a_reg, v, i, j) * _from_above(b_in, b_reg, v, i, j)
                 s, clipped = _add(acc[i, j], product, saturate, lo, hi)
                 acc[i, j] = s
                 saturations += clipped
