@@ -19,7 +19,7 @@ from accelsim.kernels.cycle import run_cycle_native
 from accelsim.kernels.systolic import fold_durations
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
-from accelsim.lower.tiling import Mapping, fixed_mapping, mapped_schedule
+from accelsim.lower.tiling import Mapping, layer_schedule
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -100,10 +100,7 @@ def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate,
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
-    bits = layer.compression
-    schedule = mapped_schedule(problem, arch, mapping or fixed_mapping(arch), rate=rate,
-                               weight_bits=bits.weight_bits, act_bits=bits.act_bits)
-    return schedule, problem.repeats
+    return layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), problem.repeats
 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,

@@ -19,7 +19,7 @@ from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
 from accelsim.lower.mapper import Objective, search
-from accelsim.lower.tiling import Mapping, fixed_mapping, mapped_schedule, spatial_mapping
+from accelsim.lower.tiling import Mapping, layer_schedule, spatial_mapping
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -66,9 +66,7 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
             raise UnsupportedError(f"layer {layer.name}: SCALE-Sim timing models dense 1-product MACs only")
         stats = run_scalesim(problem, arch)
     else:
-        bits = layer.compression
-        schedule = mapped_schedule(problem, arch, mapping or fixed_mapping(arch), rate=rate,
-                                   weight_bits=bits.weight_bits, act_bits=bits.act_bits)
+        schedule = layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
         schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
         return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
     return stats * problem.repeats

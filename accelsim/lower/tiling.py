@@ -42,6 +42,7 @@ import numpy as np
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule
 from accelsim.spec.arch import OPERANDS, ArchSpec, Dataflow
+from accelsim.spec.workload import Layer
 
 _CODE = {Dataflow.OS: 0, Dataflow.WS: 1, Dataflow.IS: 2}
 # GEMM dimension along each loop (rows, columns, stream) per dataflow.
@@ -130,6 +131,14 @@ def fixed_schedule(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DE
     """Fold-by-fold schedule of ``problem`` on ``arch``'s array under :func:`fixed_mapping`."""
     return mapped_schedule(problem, arch, fixed_mapping(arch), rate=rate, weight_bits=weight_bits,
                            act_bits=act_bits)
+
+
+def layer_schedule(problem: GemmProblem, layer: Layer, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
+                   mapping: Mapping | None = None) -> TileSchedule:
+    """``problem`` (``layer`` lowered) under ``mapping`` (``None``: the fixed one) at the layer's operand widths."""
+    bits = layer.compression
+    return mapped_schedule(problem, arch, mapping or fixed_mapping(arch), rate=rate,
+                           weight_bits=bits.weight_bits, act_bits=bits.act_bits)
 
 
 def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
