@@ -3,6 +3,8 @@
 
     python benchmarks/bench_systolic.py                 # accelsim only
     python benchmarks/bench_systolic.py --scalesim      # + SCALE-Sim on a subset, ratio, cycle check
+    python benchmarks/bench_systolic.py --skip-table --scalesim --scalesim-network ResNet-50 --scalesim-rows 0
+                                                        # + SCALE-Sim on the whole network (~10 min per run)
 
 For ResNet-18 and ResNet-50 (SCALE-Sim's topologies, ``workloads/scalesim/``) on 32x32 and
 128x128 arrays with 64 KiB per-operand SRAMs, each dataflow, in both timing models (``native``
@@ -13,9 +15,10 @@ per-layer counters, without building result frames and energy), numba compile ti
 the peak memory of one warm run.
 
 With ``--scalesim``: SCALE-Sim runs in its own venv (``/tmp/venv-scalesim``). It steps one demand
-row at a time (~1e4 rows/s), so it runs on the ResNet-18 layers (in order, skipping any that would not
-fit) whose demand rows add up to at most ``--scalesim-rows`` (default 150,000, a few tens of seconds per dataflow); accelsim
-runs the same layers, the speed ratio is for that subset, and cycles are checked for equality.
+row at a time (~1e4 rows/s), so by default it runs on the ResNet-18 layers (in order, skipping any that would not
+fit) whose demand rows add up to at most ``--scalesim-rows`` (default 150,000, a few tens of seconds per dataflow);
+``--scalesim-rows 0`` runs the whole network (``--scalesim-network``). accelsim runs the same layers, the speed ratio
+is for those layers, and cycles are checked for equality.
 """
 
 from __future__ import annotations
@@ -101,12 +104,12 @@ def compile_seconds() -> float:
 
 
 def scalesim_subset(net, size: int, dataflow: str, budget_rows: int):
-    """Layers of ``net``, in order, skipping any that would take the demand rows past ``budget_rows``."""
+    """Layers of ``net``, in order, skipping any that would take the demand rows past ``budget_rows`` (0: no limit)."""
     res = ax.simulate(make_arch(size, dataflow, "scalesim"), net).layers
     rows = (res.cycles + 1).astype(int).tolist()                  # demand rows = Total Cycles + 1
     layers, total = [], 0
     for layer, n in zip(net.layers, rows):
-        if total + n <= budget_rows:
+        if budget_rows == 0 or total + n <= budget_rows:
             layers.append(layer)
             total += n
     return layers, total
@@ -176,7 +179,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scalesim", action="store_true", help="also run SCALE-Sim 3.0.0 on a subset")
     parser.add_argument("--skip-table", action="store_true", help="skip the accelsim-only table")
-    parser.add_argument("--scalesim-rows", type=int, default=150_000, help="demand-row budget per SCALE-Sim run")
+    parser.add_argument("--scalesim-rows", type=int, default=150_000,
+                        help="demand-row budget per SCALE-Sim run (0: the whole network)")
+    parser.add_argument("--scalesim-network", choices=sorted(NETWORKS), default="ResNet-18",
+                        help="network whose layers SCALE-Sim runs")
+    parser.add_argument("--scalesim-sizes", type=int, nargs="+", default=[32, 128], help="array sizes to run")
     args = parser.parse_args()
 
     print(f"numba compile (fresh process, empty cache, both timing models): {compile_seconds():.2f} s")
@@ -185,7 +192,7 @@ def main() -> int:
         _table(name, path)
     if not args.scalesim:
         return 0
-    return _versus_scalesim(args.scalesim_rows)
+    return _versus_scalesim(args.scalesim_network, args.scalesim_sizes, args.scalesim_rows)
 
 
 def _table_header(first: bool) -> None:
@@ -208,19 +215,19 @@ def _table(name: str, path: Path) -> None:
                       f"{peak:9.2f} {cycles:12,d}", flush=True)
 
 
-def _versus_scalesim(budget_rows: int) -> int:
+def _versus_scalesim(network: str, sizes: list[int], budget_rows: int) -> int:
     if not SCALESIM_PY.exists():
         print(f"\n{SCALESIM_PY} is missing. Create SCALE-Sim's venv with:\n"
               "  python3 -m venv /tmp/venv-scalesim && /tmp/venv-scalesim/bin/pip install scalesim==3.0.0 numpy==2.3.5")
         return 1
-    print(f"\nSCALE-Sim 3.0.0 (CALC) vs accelsim scalesim timing, ResNet-18 layers up to "
-          f"{budget_rows:,} demand rows per run:")
+    scope = "all layers" if budget_rows == 0 else f"layers up to {budget_rows:,} demand rows per run"
+    print(f"\nSCALE-Sim 3.0.0 (CALC) vs accelsim scalesim timing, {network}, {scope}:")
     print(f"{'array':8s} {'df':3s} {'layers':>6s} {'rows':>9s} {'SCALE-Sim s':>11s} {'accelsim ms':>11s} "
           f"{'ratio':>9s} {'model ms':>9s} {'ratio':>9s} cycles")
-    net18 = ax.load_workload(NETWORKS["ResNet-18"])
-    for size in (32, 128):
+    net = ax.load_workload(NETWORKS[network])
+    for size in sizes:
         for dataflow in ("os", "ws", "is"):
-            layers, rows = scalesim_subset(net18, size, dataflow, budget_rows)
+            layers, rows = scalesim_subset(net, size, dataflow, budget_rows)
             if not layers:
                 continue
             subset = network_from_dict({"name": "subset", "layers": []} | {"layers": [
