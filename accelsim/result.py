@@ -76,18 +76,24 @@ def layer_frame(network: Network, columns: dict[str, np.ndarray], costed: np.nda
 def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.DataFrame) -> pd.DataFrame:
     """One row of totals. Counts are sums over costed layers; ``utilization`` and
     ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean."""
-    costed = layers[layers["costed"]]
+    costed = layers["costed"].to_numpy(dtype=bool)
     row: dict[str, object] = {"network": network.name, "arch": arch.name, "fidelity": fidelity,
                               "timing_model": arch.timing_model.value, "layers": len(layers),
-                              "costed_layers": len(costed), "macs": int(layers["macs"].sum())}
+                              "costed_layers": int(costed.sum()), "macs": int(layers["macs"].sum())}
+
+    def values(name: str) -> np.ndarray:
+        """The costed rows of ``name`` (int64 for count columns, float64 otherwise)."""
+        integer = layers[name].dtype.kind in "iu"
+        return layers[name].to_numpy(dtype=np.int64 if integer else np.float64, na_value=0)[costed]
+
     for name in layers.columns:
         if name in ("layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density",
                     *TEXT_COLUMNS):
             continue
         if name in RATIO_COLUMNS:
-            weight = costed["folds" if name == "mapping_efficiency" else "cycles"].astype(np.float64)
+            weight = values("folds" if name == "mapping_efficiency" else "cycles").astype(np.float64)
             total = weight.sum()
-            row[name] = float((costed[name] * weight).sum() / total) if total else float("nan")
+            row[name] = float((values(name) * weight).sum() / total) if total else float("nan")
         else:
-            row[name] = int(costed[name].sum())
+            row[name] = values(name).sum().item()
     return pd.DataFrame([row])

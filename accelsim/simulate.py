@@ -76,6 +76,18 @@ def _check_mapping(arch: ArchSpec, fidelity: str, mapping: str, objective: str) 
     return True
 
 
+def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: str | Path,
+               objective: str | None) -> tuple:
+    """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
+
+    ``objective``: search the mapping for it (``None``: the fixed mapping).
+    """
+    plan = layer_sparsity(arch, layer, rate, base_dir)
+    chosen = fold.search_layer(layer, arch, rate, objective) if objective is not None else None
+    searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
+    return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
+
+
 def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
              mac_rate: MacRateRule = hardware_rate, base_dir: str | Path = ".", mapping: str = "fixed",
              objective: str = "cycles") -> Result:
@@ -126,16 +138,17 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     stats = np.zeros((len(net.layers), fold.N_STATS), dtype=np.int64)
     costed = np.zeros(len(net.layers), dtype=bool)
     plans = []
+    runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
     for index, layer in enumerate(net.layers):
         rate = mac_rate(layer, arch)
-        plans.append(layer_sparsity(arch, layer, rate, base_dir))
-        chosen = fold.search_layer(layer, arch, rate, objective) if search else None
-        if chosen is None:
-            counters = engine.run_layer(layer, arch, rate, sparsity=plans[-1])
-        else:
+        key = (dataclasses.replace(layer, name=""), rate)
+        if key not in runs:
+            runs[key] = _run_layer(engine, arch, layer, rate, base_dir, objective if search else None)
+        plan, chosen, counters = runs[key]
+        plans.append(plan)
+        if chosen is not None:
             mappings[index] = chosen.describe()
             dataflows[index] = chosen.dataflow
-            counters = engine.run_layer(layer, arch, rate, sparsity=plans[-1], mapping=chosen)
         if counters is not None:
             stats[index] = counters
             costed[index] = True

@@ -129,3 +129,23 @@ def test_counts_stay_exact_at_1e13_macs():
     folds = (2**20 // 128) * (2**14 // 128)
     assert row.cycles == folds * (2**10 + 128 + 128 - 2 + 128)
     assert row.ifmap_sram_reads == 2**20 * 2**10 * (2**14 // 128)
+
+
+def test_layers_that_differ_only_in_name_cost_the_same_as_alone():
+    """simulate() runs a repeated layer shape once; each row must equal the layer simulated alone,
+    and a rate rule that looks at names still gets each layer's own rate."""
+    from accelsim.lower.gemm import ArrayRate
+    from accelsim.simulate import dense_rate, hardware_rate
+
+    shapes = [GEMM_6x5x7 | {"name": name} for name in ("a", "b", "c")] + [{**GEMM_6x5x7, "name": "d", "k": 9}]
+    slow = ArrayRate(1, 2, None)
+
+    def rate_by_name(layer, spec):
+        return slow if layer.name == "b" else dense_rate(layer, spec)
+
+    for rule in (hardware_rate, rate_by_name):
+        together = ax.simulate(arch("ws"), net(*shapes), mac_rate=rule).layers.set_index("layer")
+        for shape in shapes:
+            alone = ax.simulate(arch("ws"), net(shape), mac_rate=rule).layers.set_index("layer")
+            pd.testing.assert_series_equal(together.loc[shape["name"]], alone.loc[shape["name"]])
+    assert together.at["b", "cycles"] > together.at["a", "cycles"] == together.at["c", "cycles"]
