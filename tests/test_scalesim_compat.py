@@ -4,7 +4,8 @@ Each case's .cfg and topology .csv are loaded exactly as a user would, simulated
 reported number compared with SCALE-Sim's reports (``reference.csv``, written by
 ``tests/data/scalesim/generate.py`` from real runs; never from accelsim). A depthwise ("DP")
 layer is one accelsim layer; SCALE-Sim reports it as one row per channel, so the test compares
-sums. CALC-mode rows must match exactly.
+sums. Rows of both bandwidth modes (CALC and USER, whose stalls and DRAM traffic come from
+accelsim/kernels/scalesim_user.py) must match exactly.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def simulate_case(case: str) -> pd.DataFrame:
     return ax.simulate(arch, net).layers.set_index("layer")
 
 
-@pytest.mark.parametrize("case", CALC_CASES)
-def test_calc_mode_matches_scalesim_exactly(case):
+@pytest.mark.parametrize("case", CALC_CASES + USER_CASES)
+def test_matches_scalesim_exactly(case):
     got = simulate_case(case)
     groups = reference_by_layer(case)
     assert list(groups.groups) == list(got.index)
@@ -65,14 +66,10 @@ def test_calc_mode_matches_scalesim_exactly(case):
             # SCALE-Sim reports per-layer percentages; a DP layer's channels are identical
             assert got.at[layer, ours] == pytest.approx(rows[theirs].mean() / 100, rel=1e-9), f"{case}/{layer}: {ours}"
         assert int(got.at[layer, "dram_read_bytes"]) == int((rows.ifmap_dram_reads + rows.filter_dram_reads).sum())
-
-
-@pytest.mark.parametrize("case", USER_CASES)
-def test_user_mode_compute_side_matches(case):
-    """USER mode: cycles without stalls, utilizations' mapping and SRAM counts are exact."""
-    got = simulate_case(case)
-    for layer, rows in reference_by_layer(case):
         assert int(got.at[layer, "compute_cycles"]) == int((rows.total_cycles - rows.stall_cycles).sum())
-        for ours in ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes"):
-            assert int(got.at[layer, ours]) == int(rows[ours].sum())
-        assert got.at[layer, "mapping_efficiency"] == pytest.approx(rows.mapping_efficiency_pct.mean() / 100)
+
+
+def test_user_rows_stall():
+    """The USER reference rows exercise the stall paths (so the exact test above can fail)."""
+    user = REFERENCE[REFERENCE.interface_bw == "USER"]
+    assert (user.stall_cycles > 0).sum() >= 10

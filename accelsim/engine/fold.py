@@ -15,12 +15,13 @@ import numpy as np
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
+from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
 from accelsim.lower.mapper import Objective, search
 from accelsim.lower.tiling import Mapping, layer_schedule, spatial_mapping
-from accelsim.spec.arch import ArchSpec, TimingModel
+from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
 N_STATS = codes.N_STATS
@@ -134,7 +135,13 @@ def _rational(bytes_per_cycle: float) -> Fraction:
 
 
 def run_scalesim(problem: GemmProblem, arch: ArchSpec) -> np.ndarray:
-    """SCALE-Sim 3.0.0's numbers for one repeat of ``problem`` (CALC bandwidth mode)."""
+    """SCALE-Sim 3.0.0's numbers for one repeat of ``problem``, in the arch's bandwidth mode.
+
+    CALC: no read stalls, DRAM counts from the estimate-bandwidth buffers. USER
+    (``scalesim.bandwidth_mode: user``): the per-operand DRAM channels are SCALE-Sim's
+    ifmap/filter bank bandwidths and OFMAP ``Bandwidth``, in words (bytes) per cycle, and the
+    layer stalls on them (``docs/scalesim_memory_model.md`` section 7).
+    """
     geom = problem.geometry
     sr, sc, t = spatial_mapping(arch.array.dataflow, problem.m, problem.n, problem.k)
     sizes = [arch.buffers.for_operand(op).size_bytes for op in ("ifmap", "filter", "ofmap")]
@@ -142,11 +149,28 @@ def run_scalesim(problem: GemmProblem, arch: ArchSpec) -> np.ndarray:
         raise UnsupportedError(f"{arch.name}: SCALE-Sim needs ifmap and filter SRAMs of at least 100 words "
                                "(it divides them into 100 sets)")
     stats = np.empty(N_STATS, dtype=np.int64)
-    run_fold_scalesim(_DATAFLOW[arch.array.dataflow.value], arch.array.rows, arch.array.cols, sr, sc, t,
-                      np.array([geom.in_h, geom.in_w, geom.channels, geom.kernel_h, geom.kernel_w,
-                                geom.stride_h, geom.stride_w, geom.out_h, geom.out_w], dtype=np.int64),
-                      sizes[0], sizes[1], sizes[2], stats)
+    args = (_DATAFLOW[arch.array.dataflow.value], arch.array.rows, arch.array.cols, sr, sc, t,
+            np.array([geom.in_h, geom.in_w, geom.channels, geom.kernel_h, geom.kernel_w,
+                      geom.stride_h, geom.stride_w, geom.out_h, geom.out_w], dtype=np.int64),
+            sizes[0], sizes[1], sizes[2])
+    if arch.scalesim.bandwidth_mode is BandwidthMode.USER:
+        run_fold_scalesim_user(*args, *_user_bandwidths(arch), stats)
+    else:
+        run_fold_scalesim(*args, stats)
     return stats
+
+
+def _user_bandwidths(arch: ArchSpec) -> tuple[int, int, int]:
+    """(ifmap, filter, ofmap) DRAM words per cycle of a USER-mode SCALE-Sim arch (whole numbers)."""
+    words = []
+    for operand in ("ifmap", "filter", "ofmap"):
+        bandwidth = arch.dram_bytes_per_cycle(operand)
+        if bandwidth is None or bandwidth < 1 or bandwidth != int(bandwidth):
+            raise UnsupportedError(
+                f"{arch.name}: scalesim.bandwidth_mode user needs dram.per_operand.{operand} (or "
+                f"dram.bandwidth) as a whole number of B/cycle >= 1, got {bandwidth}")
+        words.append(int(bandwidth))
+    return words[0], words[1], words[2]
 
 
 def counter_columns(stats: np.ndarray, pes: int) -> dict[str, np.ndarray]:

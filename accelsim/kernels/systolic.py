@@ -17,7 +17,7 @@ from accelsim.kernels.codes import (
     STAT_STALL_CYCLES, STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
     TRAFFIC_OFMAP_WRITE,
 )
-from accelsim.kernels.memory import calc_filter_reads, calc_ofmap_drain, calc_piece_reads, double_buffer_cycles
+from accelsim.kernels.memory import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain, double_buffer_cycles
 
 
 @kernel
@@ -122,20 +122,11 @@ def _read_dram_start(first_row, triggers, leftover, words_per_set):
 
 
 @kernel
-def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_sram_words,
-                      filter_sram_words, ofmap_sram_words, stats):
-    """SCALE-Sim 3.0.0 (CALC bandwidth mode) numbers for one layer.
+def scalesim_compute_stats(dataflow, array_rows, array_cols, sr, sc, t, stats):
+    """SCALE-Sim 3.0.0's compute-side counters (no stalls, no DRAM); returns the demand rows.
 
-    Parameters
-    ----------
-    sr, sc, t : int
-        Mapped GEMM (rows, columns, time) with SCALE-Sim's ceil output dims.
-    geom : int64[9]
-        Ifmap geometry (``memory._ifmap_address``).
-    ifmap_sram_words, filter_sram_words, ofmap_sram_words : int
-        SRAM sizes in words (``kB * 1024``).
-    stats : int64[N_STATS]
-        Output counters, overwritten.
+    Zeroes ``stats`` and fills cycles = compute cycles = demand rows - 1, folds, the PE counts of
+    the three utilizations and the SRAM counts (shape-based in both bandwidth modes).
     """
     big_r, big_c = array_rows, array_cols
     row_folds = (sr + big_r - 1) // big_r
@@ -168,9 +159,30 @@ def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_s
         stats[STAT_IFMAP_SRAM_READS] = sr * sc
         stats[STAT_FILTER_SRAM_READS] = streamed
         stats[STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
+    return demand_rows
+
+
+@kernel
+def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_sram_words,
+                      filter_sram_words, ofmap_sram_words, stats):
+    """SCALE-Sim 3.0.0 (CALC bandwidth mode) numbers for one layer.
+
+    Parameters
+    ----------
+    sr, sc, t : int
+        Mapped GEMM (rows, columns, time) with SCALE-Sim's ceil output dims.
+    geom : int64[9]
+        Ifmap geometry (``memory._ifmap_address``).
+    ifmap_sram_words, filter_sram_words, ofmap_sram_words : int
+        SRAM sizes in words (``kB * 1024``).
+    stats : int64[N_STATS]
+        Output counters, overwritten.
+    """
+    big_r, big_c = array_rows, array_cols
+    scalesim_compute_stats(dataflow, big_r, big_c, sr, sc, t, stats)
     starts = np.empty(2, dtype=np.int64)
     ifmap_sets, filter_sets = ifmap_sram_words // 100, filter_sram_words // 100
-    reads, first_row, triggers, _, leftover = calc_piece_reads(dataflow, False, big_r, big_c, sr, sc, t, geom,
+    reads, first_row, triggers, _, leftover = calc_ifmap_reads(dataflow, big_r, big_c, sr, sc, t, geom,
                                                                50 * ifmap_sets)
     starts[0] = _read_dram_start(first_row, triggers, leftover, ifmap_sets)
     stats[STAT_IFMAP_DRAM_READS] = reads
