@@ -113,9 +113,8 @@ def ifmap_tables(geom):
 
 # State of a read walk (int64 array): counters and the group bookkeeping.
 _READS, _FIRST_ROW, _TRIGGERS, _LAST_TRIGGER, _IN_GROUP, _GROUP, _PASS_ELEMS, _PASS_FIRST = 0, 1, 2, 3, 4, 5, 6, 7
-# The piece walk keeps the last trigger's position (row*width + lane) instead of a group number,
-# and its pass's first row instead of a request count.
-_TP, _PASS_ROW = _GROUP, _PASS_ELEMS
+# The segment walk keeps its pass's first row instead of a request count.
+_PASS_ROW = _PASS_ELEMS
 
 
 @kernel
@@ -392,158 +391,199 @@ def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
 
 
 # ------------------------------------------------------------------------------------------
-# The ifmap read stream in pieces (docs/scalesim_memory_model.md section 4.3)
+# The ifmap read stream in trigger-free segments (docs/scalesim_memory_model.md section 4.3, rule 4)
 # ------------------------------------------------------------------------------------------
-_NO_PRED = -(1 << 62)
+_TOP_GROUP = np.int32(2**31 - 2)  # last group number an int32 stamp can hold; then the stamps restart
 
 
 @kernel
-def _fold_pieces(dataflow, rows, cols, sr, sc, fc, fr, base_row, width, band, geom, p_y, p_x, pos, key):
-    """Pieces of one fold of the ifmap stream, unsorted; returns their number.
+def _stamp_new(stamp, lo, hi, group):
+    """Addresses ``lo .. hi-1`` not yet stamped ``group``, counted and stamped (branch-free)."""
+    new = np.int64(0)
+    for a in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no negative-index test, so it vectorizes
+        new += stamp[a] != group
+        stamp[a] = group
+    return new
 
-    A piece is ``band`` channels of one (pixel, tap) of the fold's block of ``A``: consecutive
-    addresses requested one per row, the lane moving by 0 (os, is) or 1 (ws) per row.
-    ``pos[n]`` = ``row*width + lane`` of its earliest request, ``key[n]`` = (ifmap position,
-    channel band), shared by every piece that requests the same addresses.
+
+@kernel
+def _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, item):
+    """Pixel and tap range ``(p, k_lo, k_hi)`` of the ``item``-th window of fold ``(fc, fr)``'s
+    ifmap requests in rows ``i0 .. i1-1``: a lane (os, is) or a pixel (ws, from pixel
+    ``max(0, i0 - R - lanes + 1)``), in increasing pixel order."""
+    if dataflow == DATAFLOW_OS:  # lane j: pixel fr*R + j, tap i - j
+        return fr * rows + item, max(0, i0 - item), min(t, i1 - item)
+    if dataflow == DATAFLOW_WS:  # lane j: tap fr*R + j, pixel i - R - j
+        p = max(0, i0 - rows - n_lanes + 1) + item
+        return p, fr * rows + max(0, i0 - rows - p), fr * rows + min(n_lanes, i1 - rows - p)
+    # is, stationary: row i loads tap fr*R + R-1-i into lane j (pixel fc*C + j)
+    return fc * cols + item, fr * rows + rows - min(i1, rows), min(sr, fr * rows + rows - i0)
+
+
+@kernel
+def _new_in_rows(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, geom, p_base, p_y, p_x, stamp, group):
+    """Addresses requested by fold ``(fc, fr)``'s ifmap stream in its rows ``i0 .. i1-1`` and not
+    yet in ``group``, counted and stamped, in no particular order (right only when no group
+    can fill in these rows).
+
+    Tap row by tap row, the windows' valid taps are runs of consecutive addresses that start
+    in increasing order; overlapping runs are merged before they are stamped, so an address
+    is touched about once per tap row that covers it rather than once per request.
     """
     in_h, in_w, ch, fw = geom[0], geom[1], geom[2], geom[4]
-    k_total = ch * geom[3] * fw
-    bands = ch // band
-    if dataflow == DATAFLOW_OS:
-        px0, n_px, k_lo, k_hi = fr * rows, min(rows, sr - fr * rows), 0, k_total
-    elif dataflow == DATAFLOW_WS:
-        px0, n_px, k_lo, k_hi = 0, p_y.shape[0], fr * rows, fr * rows + min(rows, sr - fr * rows)
+    row_len = fw * ch
+    if dataflow == DATAFLOW_WS:
+        items = min(t, i1 - rows) - max(0, i0 - rows - n_lanes + 1)
     else:
-        px0, n_px, k_lo, k_hi = fc * cols, min(cols, sc - fc * cols), fr * rows, fr * rows + min(rows, sr - fr * rows)
-    n = 0
-    for p in range(px0, px0 + n_px):
-        for tap in range(k_lo // ch, (k_hi - 1) // ch + 1):
-            y = p_y[p] + tap // fw
-            x = p_x[p] + tap % fw
-            if y >= in_h or x >= in_w:
+        items = n_lanes
+    if items <= 0:
+        return np.int64(0)
+    _, k_first, _ = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items - 1)  # lowest tap
+    _, _, k_end = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, 0)  # past the highest
+    new = np.int64(0)
+    for r in range(k_first // row_len, (k_end + row_len - 1) // row_len):
+        lo_r, hi_r = r * row_len, (r + 1) * row_len
+        run_lo, run_hi = np.int64(0), np.int64(0)
+        for item in range(items):
+            p, k_lo, k_hi = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, item)
+            if p_y[p] + r >= in_h:
                 continue
-            b_lo = max(0, k_lo - tap * ch) // band
-            b_hi = min(ch, k_hi - tap * ch) // band
-            for b in range(b_lo, b_hi):
-                k = tap * ch + b * band
-                if dataflow == DATAFLOW_OS:
-                    row, lane = base_row + (p - px0) + k, p - px0
-                elif dataflow == DATAFLOW_WS:
-                    row, lane = base_row + rows + p + (k - k_lo), k - k_lo
-                else:  # the band is loaded bottom row first: its last channel comes first
-                    row, lane = base_row + rows - 1 - (k + band - 1 - k_lo), p - px0
-                pos[n] = row * width + lane
-                key[n] = (y * in_w + x) * bands + b
-                n += 1
-    return n
+            lo = max(k_lo, lo_r)
+            hi = min(k_hi, hi_r, lo_r + max(0, min(fw, in_w - p_x[p])) * ch)
+            if lo >= hi:
+                continue
+            shift = p_base[p] + r * (in_w * ch - row_len)
+            if run_lo <= lo + shift <= run_hi:
+                run_hi = max(run_hi, hi + shift)
+            else:
+                new += _stamp_new(stamp, run_lo, run_hi, group)
+                run_lo, run_hi = lo + shift, hi + shift
+        new += _stamp_new(stamp, run_lo, run_hi, group)
+    return new
 
 
 @kernel
-def _count_fold_pieces(pos, key, n, width, lane_step, band, group_words, stamp, state, ring, act, lanes, preds):
-    """Run the group algorithm over one fold's pieces, row by row (state as in ``_visit``,
-    with ``_TP`` and ``_PASS_ROW``).
+def _exact_row(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i, row, width, tables, stamp, state, group_words):
+    """Fold ``(fc, fr)``'s ifmap requests of its row ``i`` (stream row ``row``) in lane order, as
+    the group algorithm visits them (``state`` as in ``_visit``; ``_GROUP`` is the int32 stamp of
+    the current group, ``_PASS_FIRST`` the first trigger's ``row*width + lane`` from the pass start)."""
+    p_base, p_y, p_x, k_base, k_r, k_s, in_h, in_w = tables
+    if dataflow == DATAFLOW_OS:
+        j_lo, j_hi = max(0, i - t + 1), min(n_lanes, i + 1)
+    elif dataflow == DATAFLOW_WS:
+        j_lo, j_hi = max(0, i - rows - t + 1), min(n_lanes, i - rows + 1)
+    else:
+        j_lo, j_hi = 0, n_lanes if i < rows and fr * rows + rows - 1 - i < sr else 0
+    for j in range(j_lo, j_hi):
+        if dataflow == DATAFLOW_OS:
+            p, k = fr * rows + j, i - j
+        elif dataflow == DATAFLOW_WS:
+            p, k = i - rows - j, fr * rows + j
+        else:
+            p, k = fc * cols + j, fr * rows + rows - 1 - i
+        if p_y[p] + k_r[k] >= in_h or p_x[p] + k_s[k] >= in_w:
+            continue
+        if state[_FIRST_ROW] < 0:
+            state[_FIRST_ROW] = row
+        a = p_base[p] + k_base[k]
+        if stamp[a] == state[_GROUP]:
+            continue
+        stamp[a] = state[_GROUP]
+        state[_READS] += 1
+        state[_IN_GROUP] += 1
+        if state[_IN_GROUP] == group_words:
+            state[_TRIGGERS] += 1
+            state[_LAST_TRIGGER] = row
+            state[_IN_GROUP] = 0
+            if state[_PASS_FIRST] < 0:
+                state[_PASS_FIRST] = (row - state[_PASS_ROW]) * width + j
+            if state[_GROUP] == _TOP_GROUP:
+                stamp[:] = 0
+                state[_GROUP] = 0
+            state[_GROUP] += 1
 
-    Each piece's requests are misses exactly while their previous request (the latest earlier
-    piece with the same key, ``stamp``) is at or before the last trigger ``state[_TP]``: a
-    prefix of the piece, so misses per row are kept as a difference array (``ring``, a power
-    of two longer than ``band``) over the pieces in flight (``act``: start row, lane, previous
-    request, last miss row; a FIFO, as every piece lasts ``band`` rows); only a row that
-    completes a group is resolved lane by lane.
+
+@kernel
+def calc_segment_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words):
+    """SCALE-Sim CALC-mode DRAM reads of the ifmap (or the os filter): :func:`calc_read_walk`'s
+    result, in trigger-free segments.
+
+    While a group cannot fill, the order of requests does not matter: the reads are the
+    addresses not yet in the group. So each fold's rows are taken in segments that hold fewer
+    requests (``rows * lanes``) than the group still lacks, and a segment's windows are visited
+    tap row by tap row as merged runs of consecutive addresses (:func:`_new_in_rows`). Only a
+    row in which the group may fill is visited in demand order (:func:`_exact_row`). Repeated
+    passes are skipped as in :func:`calc_read_walk`.
+
+    The os filter stream is the os ifmap stream of a ``1 x Sc`` image of ``T`` channels under
+    a 1x1 kernel (``B[k, m] = m*T + k`` is pixel ``m``'s channel ``k``) on the transposed array,
+    lanes being columns; each fold repeats its column fold's block.
     """
-    if n == 0:
-        return
-    order = np.argsort(pos[:n])
-    step = width + lane_step
-    mask = ring.shape[0] - 1
-    n_fifo = act.shape[0]
-    ring[:] = 0
-    cur = np.int64(0)
-    head = 0
-    n_act = 0
-    nxt = 0
-    next_row = pos[order[0]] // width
-    row = next_row
-    if state[_FIRST_ROW] < 0:
-        state[_FIRST_ROW] = row
-    tp = state[_TP]
-    in_group = state[_IN_GROUP]
-    while nxt < n or n_act > 0:
-        if n_act == 0:
-            row = next_row
-            ring[:] = 0
-            cur = 0
-        while next_row == row:
-            q = order[nxt]
-            nxt += 1
-            pred = stamp[key[q]]
-            stamp[key[q]] = pos[q]
-            to = row + band - 1 if pred == _NO_PRED else row + min(band - 1, (tp - pred) // step)
-            slot = head + n_act
-            if slot >= n_fifo:
-                slot -= n_fifo
-            act[slot, 0] = row
-            act[slot, 1] = pos[q] - row * width
-            act[slot, 2] = pred
-            act[slot, 3] = to
-            n_act += 1
-            if to >= row:
-                ring[row & mask] += 1
-                ring[(to + 1) & mask] -= 1
-            next_row = pos[order[nxt]] // width if nxt < n else -1
-        cur += ring[row & mask]
-        ring[row & mask] = 0
-        if in_group + cur < group_words:
-            in_group += cur
-            state[_READS] += cur
-        else:  # a group fills in this row: resolve it request by request, in lane order
-            for i in range(n_act):
-                slot = (head + i) % n_fifo
-                e = row - act[slot, 0]
-                lanes[i] = act[slot, 1] + e * lane_step
-                preds[i] = _NO_PRED if act[slot, 2] == _NO_PRED else act[slot, 2] + e * step
-            for i in np.argsort(lanes[:n_act]):
-                if preds[i] == _NO_PRED or preds[i] <= tp:
-                    state[_READS] += 1
-                    in_group += 1
-                    if in_group == group_words:
-                        state[_TRIGGERS] += 1
-                        state[_LAST_TRIGGER] = row
-                        tp = row * width + lanes[i]
-                        in_group = 0
-                        if state[_PASS_FIRST] < 0:
-                            state[_PASS_FIRST] = tp - state[_PASS_ROW] * width
-            for i in range(n_act):  # later rows of the pieces in flight, against the new trigger
-                slot = (head + i) % n_fifo
-                if act[slot, 3] > row:
-                    ring[(row + 1) & mask] -= 1
-                    ring[(act[slot, 3] + 1) & mask] += 1
-                if act[slot, 2] == _NO_PRED:
-                    to = act[slot, 0] + band - 1
+    per_fold = t + rows + cols - 2 if dataflow == DATAFLOW_OS else 2 * rows + cols + t - 2
+    row_folds = (sr + rows - 1) // rows
+    col_folds = (sc + cols - 1) // cols
+    width = rows + cols
+    # The stream is groups of identical passes: os/ws ifmap, one pass per column fold; os filter,
+    # one group per column fold of a pass per fold; is ifmap, one pass.
+    if is_filter:
+        geom = np.array([1, sc, t, 1, 1, 1, 1, 1, sc], dtype=np.int64)
+        lane_rows, lane_cols, lane_sr = cols, rows, sc
+        n_groups, n_reps, pass_folds = col_folds, row_folds, 1
+    else:
+        lane_rows, lane_cols, lane_sr = rows, cols, sr
+        if dataflow == DATAFLOW_IS:
+            n_groups, n_reps, pass_folds = 1, 1, row_folds * col_folds
+        else:
+            n_groups, n_reps, pass_folds = 1, col_folds, row_folds
+    p_base, p_y, p_x, k_base, k_r, k_s = ifmap_tables(geom)
+    tables = (p_base, p_y, p_x, k_base, k_r, k_s, geom[0], geom[1])
+    stamp = np.zeros(geom[0] * geom[1] * geom[2], dtype=np.int32)
+    state = np.zeros(8, dtype=np.int64)
+    state[_FIRST_ROW] = -1
+    state[_LAST_TRIGGER] = -1
+    state[_GROUP] = 1
+    for g in range(n_groups):
+        previous_first = np.int64(-2)
+        for rep in range(n_reps):
+            reads0, triggers0 = state[_READS], state[_TRIGGERS]
+            first_fold = (g * n_reps + rep) * pass_folds
+            state[_PASS_ROW] = first_fold * per_fold
+            state[_PASS_FIRST] = -1
+            for fold in range(first_fold, first_fold + pass_folds):
+                fc, fr = fold // row_folds, fold % row_folds
+                if is_filter:  # lanes are columns: the block of column fold fc
+                    fr, fc = fc, fr
+                base_row = fold * per_fold
+                if dataflow == DATAFLOW_IS:
+                    n_lanes, i, end = min(cols, sc - fc * cols), 0, rows
                 else:
-                    to = act[slot, 0] + min(band - 1, (tp - act[slot, 2]) // step)
-                act[slot, 3] = to
-                if to > row:
-                    ring[(row + 1) & mask] += 1
-                    ring[(to + 1) & mask] -= 1
-        while n_act > 0 and act[head, 0] + band - 1 == row:  # retire pieces that ended here
-            head += 1
-            if head == n_fifo:
-                head = 0
-            n_act -= 1
-        row += 1
-    state[_TP] = tp
-    state[_IN_GROUP] = in_group
-
-
-@kernel
-def _os_filter_pieces(cols, sc, t, fc, base_row, width, pos, key):
-    """Pieces of one os fold of the filter stream: lane ``j`` requests ``B[:, fc*C + j]`` in
-    rows ``j .. j+T-1`` (one piece of ``T`` words per lane, keyed by the filter)."""
-    n = min(cols, sc - fc * cols)
-    for j in range(n):
-        pos[j] = (base_row + j) * width + j
-        key[j] = fc * cols + j
-    return n
+                    n_lanes = min(lane_rows, lane_sr - fr * lane_rows)
+                    i = 0 if dataflow == DATAFLOW_OS else rows
+                    end = i + t + n_lanes - 1
+                while i < end:
+                    seg = (group_words - state[_IN_GROUP] - 1) // n_lanes
+                    if seg > 0 and state[_FIRST_ROW] >= 0:
+                        i1 = min(end, i + seg)
+                        new = _new_in_rows(dataflow, lane_rows, lane_cols, lane_sr, t, fc, fr, n_lanes, i, i1, geom,
+                                           p_base, p_y, p_x, stamp, np.int32(state[_GROUP]))
+                        state[_READS] += new
+                        state[_IN_GROUP] += new
+                        i = i1
+                    else:
+                        _exact_row(dataflow, lane_rows, lane_cols, lane_sr, t, fc, fr, n_lanes, i, base_row + i,
+                                   width, tables, stamp, state, group_words)
+                        i += 1
+            triggers = state[_TRIGGERS] - triggers0
+            if triggers == 0:  # the pass is now all in the current group: repeats are hits
+                break
+            if state[_PASS_FIRST] == previous_first:  # steady state: repeats copy this pass
+                remaining = n_reps - rep - 1
+                state[_READS] += remaining * (state[_READS] - reads0)
+                state[_TRIGGERS] += remaining * triggers
+                state[_LAST_TRIGGER] += remaining * per_fold * pass_folds
+                break
+            previous_first = state[_PASS_FIRST]
+    return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
 
 
 @kernel
@@ -630,96 +670,17 @@ def _all_miss_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
 
 
 @kernel
-def calc_piece_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words, min_band=2):
-    """SCALE-Sim CALC-mode DRAM reads of a read operand: :func:`calc_read_walk`'s result, in pieces.
+def calc_ifmap_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
+    """SCALE-Sim CALC-mode DRAM reads of the ifmap: :func:`calc_read_walk`'s result.
 
-    The ifmap stream is cut into pieces of ``band`` channels of one (pixel, tap) (``band`` =
-    the channels for os, ``gcd(R, channels)`` for ws and is, so that no fold boundary splits
-    a piece), the os filter stream into one piece per lane and fold; the group algorithm then
-    costs O(pieces + rows) instead of O(requests). An os or ws ifmap none of whose requests
-    can hit (windows that do not overlap: 1x1 convs, GEMMs, stride >= kernel; ws with channel
-    chunks far enough apart, :func:`_chunks_apart`) is counted per fold (:func:`_all_miss_reads`). Passes are skipped as in
-    :func:`calc_read_walk` (one pass per column fold; for the os filter, one per fold).
-    Pieces shorter than ``min_band`` requests cost more than walking them: then the requests
-    are walked (:func:`calc_read_walk`).
+    Counted per fold when no request can hit (:func:`_all_miss_reads`), otherwise walked in
+    trigger-free segments (:func:`calc_segment_reads`).
     """
-    ch = geom[2]
-    if not is_filter and dataflow != DATAFLOW_IS:
+    if dataflow != DATAFLOW_IS:
         counted = _all_miss_reads(dataflow, rows, cols, sr, sc, t, geom, group_words)
         if counted[0] >= 0:
             return counted
-    if is_filter:
-        band = t
-    elif dataflow == DATAFLOW_OS:
-        band = ch
-    else:
-        band, b = rows, ch
-        while b:
-            band, b = b, band % b
-    if band < min_band:  # a piece costs more than a few requests: walk the requests
-        space = sc * t if is_filter else geom[0] * geom[1] * ch
-        return calc_read_walk(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_words,
-                              np.zeros(space, dtype=np.int64))
-    per_fold = t + rows + cols - 2 if dataflow == DATAFLOW_OS else 2 * rows + cols + t - 2
-    row_folds = (sr + rows - 1) // rows
-    col_folds = (sc + cols - 1) // cols
-    width = rows + cols
-    lane_step = 1 if dataflow == DATAFLOW_WS else 0
-    _, p_y, p_x, _, _, _ = ifmap_tables(geom)
-    if is_filter:
-        most = cols
-    elif dataflow == DATAFLOW_OS:
-        most = rows * (t // band)
-    elif dataflow == DATAFLOW_WS:
-        most = p_y.shape[0] * (rows // band + 2)
-    else:
-        most = cols * (rows // band + 2)
-    pos = np.empty(most, dtype=np.int64)
-    key = np.empty(most, dtype=np.int64)
-    stamp = np.full(sc if is_filter else geom[0] * geom[1] * (ch // band), _NO_PRED, dtype=np.int64)
-    ring = np.zeros(1 << int(np.ceil(np.log2(band + 2))), dtype=np.int64)
-    act = np.empty((width, 4), dtype=np.int64)
-    lanes = np.empty(width, dtype=np.int64)
-    preds = np.empty(width, dtype=np.int64)
-    state = np.zeros(8, dtype=np.int64)
-    state[_FIRST_ROW] = -1
-    state[_LAST_TRIGGER] = -1
-    state[_TP] = -1
-    # The stream is groups of identical passes: ws/os ifmap, one group of a pass per column fold;
-    # os filter, one group per column fold of a pass per fold; is ifmap, one pass.
-    if dataflow == DATAFLOW_IS:
-        n_groups, n_reps, pass_folds = 1, 1, row_folds * col_folds
-    elif is_filter:
-        n_groups, n_reps, pass_folds = col_folds, row_folds, 1
-    else:
-        n_groups, n_reps, pass_folds = 1, col_folds, row_folds
-    for g in range(n_groups):
-        previous_first = np.int64(-2)
-        for rep in range(n_reps):
-            reads0, triggers0 = state[_READS], state[_TRIGGERS]
-            first_fold = (g * n_reps + rep) * pass_folds
-            state[_PASS_ROW] = first_fold * per_fold  # trigger offsets are relative to the pass's first row
-            state[_PASS_FIRST] = -1
-            for fold in range(first_fold, first_fold + pass_folds):
-                base_row = fold * per_fold
-                if is_filter:
-                    n = _os_filter_pieces(cols, sc, t, fold // row_folds, base_row, width, pos, key)
-                else:
-                    n = _fold_pieces(dataflow, rows, cols, sr, sc, fold // row_folds, fold % row_folds, base_row,
-                                     width, band, geom, p_y, p_x, pos, key)
-                _count_fold_pieces(pos, key, n, width, lane_step, band, group_words, stamp, state, ring, act,
-                                   lanes, preds)
-            triggers = state[_TRIGGERS] - triggers0
-            if triggers == 0:  # the pass is now all in the current group: repeats are hits
-                break
-            if state[_PASS_FIRST] == previous_first:  # steady state: repeats copy this pass
-                remaining = n_reps - rep - 1
-                state[_READS] += remaining * (state[_READS] - reads0)
-                state[_TRIGGERS] += remaining * triggers
-                state[_LAST_TRIGGER] += remaining * per_fold * pass_folds
-                break
-            previous_first = state[_PASS_FIRST]
-    return state[_READS], state[_FIRST_ROW], state[_TRIGGERS], state[_LAST_TRIGGER], state[_IN_GROUP]
+    return calc_segment_reads(dataflow, False, rows, cols, sr, sc, t, geom, group_words)
 
 
 @kernel
@@ -743,7 +704,8 @@ def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
     at least ``group_words`` words, the group that holds a request fills before the block
     comes round again, so every request is a read and trigger ``k`` is at request
     ``k*group_words``; when the whole stream repeats one block smaller than a group, only its
-    first pass reads. Other cases (os with a block smaller than a group) go by pieces.
+    first pass reads. Other cases (os with a block smaller than a group) are walked in segments
+    (:func:`calc_segment_reads`).
     """
     row_folds = (sr + rows - 1) // rows
     col_folds = (sc + cols - 1) // cols
@@ -751,7 +713,7 @@ def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
     if dataflow == DATAFLOW_OS:
         small = t * min(cols, sc - (col_folds - 1) * cols)
         if small < group_words and col_folds > 1:
-            return calc_piece_reads(dataflow, True, rows, cols, sr, sc, t, geom, group_words)
+            return calc_segment_reads(dataflow, True, rows, cols, sr, sc, t, geom, group_words)
         per_fold, offset = t + rows + cols - 2, 0
     elif dataflow == DATAFLOW_IS:
         small = sr * t

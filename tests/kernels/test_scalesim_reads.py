@@ -1,11 +1,11 @@
-"""The fast SCALE-Sim CALC read counts (pieces, filter arithmetic) against the request walks.
+"""The fast SCALE-Sim CALC read counts (segments, closed forms) against the request walks.
 
-``calc_piece_reads`` and ``calc_filter_reads`` must give exactly the group algorithm's
+``calc_segment_reads``, ``calc_ifmap_reads`` and ``calc_filter_reads`` must give exactly the group algorithm's
 ``(reads, first_row, triggers, last_trigger_row, leftover)``: on small layers against the naive
 demand-matrix model (tests/reference/systolic_ref.py), on larger ones against the request walk
 ``calc_read_walk`` (itself checked against the demand matrices and against real SCALE-Sim rows in
-tests/test_scalesim_compat.py). Group sizes are drawn small so that groups fill mid-row, mid-piece
-and several times per pass.
+tests/test_scalesim_compat.py). Group sizes are drawn small so that groups fill mid-row, in
+segments of one row, and several times per pass.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from accelsim.kernels import codes
-from accelsim.kernels.memory import calc_filter_reads, calc_piece_reads, calc_read_walk
+from accelsim.kernels.memory import calc_filter_reads, calc_ifmap_reads, calc_read_walk, calc_segment_reads
 from reference.systolic_ref import demand_matrices, ref_calc_reads
 
 DATAFLOWS = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
@@ -37,12 +37,16 @@ def layers(draw, max_side, max_ch):
 
 
 def fast(df, is_filter, big_r, big_c, geom, n_filters, group):
+    """The kernel's result, after checking that the segment walk alone (no closed form) agrees."""
     sr, sc, t = mapping(df, geom, n_filters)
     g = np.array(geom, dtype=np.int64)
     if is_filter:
         got = calc_filter_reads(DATAFLOWS[df], big_r, big_c, sr, sc, t, g, group)
-    else:  # min_band=1: pieces even where the kernel would walk the requests
-        got = calc_piece_reads(DATAFLOWS[df], False, big_r, big_c, sr, sc, t, g, group, 1)
+    else:
+        got = calc_ifmap_reads(DATAFLOWS[df], big_r, big_c, sr, sc, t, g, group)
+    if df == "os" or not is_filter:  # the segment walk covers the ifmap and the os filter
+        walked = calc_segment_reads(DATAFLOWS[df], is_filter, big_r, big_c, sr, sc, t, g, group)
+        assert tuple(int(v) for v in walked) == tuple(int(v) for v in got)
     return tuple(int(v) for v in got)
 
 
