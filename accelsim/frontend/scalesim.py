@@ -12,12 +12,15 @@ channel); GEMM rows are ``name, M, N, K[, N:M]`` meaning ``A[M,K] @ B[K,N]``.
 from __future__ import annotations
 
 import configparser
+import logging
 from pathlib import Path
 
-from accelsim.errors import ConfigError, Problem, WorkloadError
+from accelsim.errors import ConfigError, Problem, WorkloadError, did_you_mean
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.load import arch_from_dict, network_from_dict, read_text
 from accelsim.spec.workload import Network
+
+logger = logging.getLogger(__name__)
 
 _REQUIRED = {
     "general": ("run_name",),
@@ -26,63 +29,99 @@ _REQUIRED = {
     ),
     "run_presets": ("InterfaceBandwidth",),
 }
+_USER_REQUIRED = {"architecture_presets": ("Bandwidth",),
+                  "layout": ("IfmapSRAMBankBandwidth", "FilterSRAMBankBandwidth")}
+# Every key SCALE-Sim 3.0.0 reads (scale_config.read_conf_file), for did-you-mean on a misspelt one.
+_KNOWN = {
+    "general": ("run_name",),
+    "architecture_presets": _REQUIRED["architecture_presets"] + (
+        "IfmapOffset", "FilterOffset", "OfmapOffset", "Bandwidth", "ReadRequestBuffer",
+        "WriteRequestBuffer", "MemoryBanks"),
+    "layout": ("IfmapCustomLayout", "IfmapSRAMBankBandwidth", "IfmapSRAMBankNum", "IfmapSRAMBankPort",
+               "FilterCustomLayout", "FilterSRAMBankBandwidth", "FilterSRAMBankNum", "FilterSRAMBankPort"),
+    "sparsity": ("SparsitySupport", "SparseRep", "OptimizedMapping", "BlockSize", "RandomNumberGeneratorSeed"),
+    "run_presets": ("InterfaceBandwidth", "UseRamulatorTrace"),
+}
+# Switches that change SCALE-Sim's numbers in ways accelsim does not reproduce: (section, key, off value).
+_UNSUPPORTED = (("sparsity", "SparsitySupport", "false"), ("layout", "IfmapCustomLayout", "false"),
+                ("layout", "FilterCustomLayout", "false"), ("run_presets", "UseRamulatorTrace", "false"))
 
 
 def load_scalesim_config(path: str | Path) -> ArchSpec:
-    """An :class:`ArchSpec` in ``scalesim`` timing for a SCALE-Sim ``.cfg`` file."""
+    """An :class:`ArchSpec` in ``scalesim`` timing for a SCALE-Sim ``.cfg`` file.
+
+    Keys are case-insensitive and sections case-sensitive, as in SCALE-Sim (Python's
+    configparser). Keys accelsim does not need (offsets, request buffers, bank counts) may be
+    missing; a missing key accelsim needs, or one spelt close to a known key, is an error.
+    """
     text = read_text(path)
     parser = configparser.ConfigParser()
-    parser.optionxform = str  # keep key case as SCALE-Sim writes it
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as exc:
         raise ConfigError(str(path), [Problem("", f"malformed .cfg file: {str(exc).splitlines()[0]}")]) from None
-    problems = [
-        Problem(f"{section}.{key}", "missing required key")
-        for section, keys in _REQUIRED.items()
-        for key in keys
-        if not parser.has_option(section, key)
-    ]
+    mode = (parser.get("run_presets", "InterfaceBandwidth", fallback="") or "").strip().lower()
+    required = dict(_REQUIRED)
+    if mode == "user":
+        required = {**required, **{s: required.get(s, ()) + keys for s, keys in _USER_REQUIRED.items()}}
+    problems = _missing_keys(parser, required)
     if problems:
         raise ConfigError(str(path), problems)
-    presets = parser["architecture_presets"]
-    mode = parser["run_presets"]["InterfaceBandwidth"].strip().lower()
     if mode not in ("calc", "user"):
         raise ConfigError(str(path), [Problem("run_presets.InterfaceBandwidth", f"expected CALC or USER, got {mode!r}")])
-
-    def kib(key: str) -> str:
-        return f"{presets[key].strip()}KiB"
-
+    for section, key, off in _UNSUPPORTED:
+        value = parser.get(section, key, fallback=off).strip()
+        if value.lower() != off:
+            raise ConfigError(str(path), [Problem(f"{section}.{key}", f"{value} is not supported by accelsim's "
+                                                  f"scalesim timing (it reproduces SCALE-Sim with {key}: {off})")])
+    presets = parser["architecture_presets"]
+    ints = {key: _int(parser, "architecture_presets", key, path) for key in _REQUIRED["architecture_presets"][:5]}
+    dataflow = presets["Dataflow"].strip().lower()
+    if dataflow not in ("os", "ws", "is"):
+        raise ConfigError(str(path), [Problem("architecture_presets.Dataflow", f"expected os, ws or is, got {dataflow!r}")])
     arch = {
         "name": parser["general"]["run_name"].strip(),
         "timing_model": "scalesim",
-        "array": {"rows": _int(presets, "ArrayHeight", path), "cols": _int(presets, "ArrayWidth", path),
-                  "dataflow": presets["Dataflow"].strip().lower()},
-        "buffers": {op: {"size": kib(key)} for op, key in
+        "array": {"rows": ints["ArrayHeight"], "cols": ints["ArrayWidth"], "dataflow": dataflow},
+        "buffers": {op: {"size": f"{ints[key]}KiB"} for op, key in
                     (("ifmap", "IfmapSramSzkB"), ("filter", "FilterSramSzkB"), ("ofmap", "OfmapSramSzkB"))},
         "scalesim": {"bandwidth_mode": mode, "run_name": parser["general"]["run_name"].strip()},
         "source": f"SCALE-Sim config {Path(path).name}",
     }
     if mode == "user":
-        layout = parser["layout"] if parser.has_section("layout") else {}
-        missing = [k for k in ("IfmapSRAMBankBandwidth", "FilterSRAMBankBandwidth") if k not in layout]
-        if missing or "Bandwidth" not in presets:
-            keys = [f"layout.{k}" for k in missing] + ([] if "Bandwidth" in presets else ["architecture_presets.Bandwidth"])
-            raise ConfigError(str(path), [Problem(k, "missing required key (USER bandwidth mode)") for k in keys])
         arch["dram"] = {"per_operand": {
-            "ifmap": float(layout["IfmapSRAMBankBandwidth"]),
-            "filter": float(layout["FilterSRAMBankBandwidth"]),
+            "ifmap": _int(parser, "layout", "IfmapSRAMBankBandwidth", path),
+            "filter": _int(parser, "layout", "FilterSRAMBankBandwidth", path),
             # SCALE-Sim parses a comma list and uses its first entry.
-            "ofmap": float(presets["Bandwidth"].split(",")[0]),
+            "ofmap": _int(parser, "architecture_presets", "Bandwidth", path, first_of_list=True),
         }}
     return arch_from_dict(arch, str(path))
 
 
-def _int(section, key: str, path) -> int:
+def _missing_keys(parser: configparser.ConfigParser, required: dict[str, tuple[str, ...]]) -> list[Problem]:
+    """A problem per missing required key, naming a present key that looks like a misspelling of it."""
+    problems = []
+    for section, keys in required.items():
+        present = list(parser[section]) if parser.has_section(section) else []
+        strays = [k for k in present if k not in (x.lower() for x in _KNOWN.get(section, ()))]
+        for key in keys:
+            if not parser.has_option(section, key):
+                hint = did_you_mean(key.lower(), strays).replace("did you mean", "misspelt as")
+                where = "" if parser.has_section(section) else f" (no [{section}] section)"
+                problems.append(Problem(f"{section}.{key}", f"missing required key{where}{hint}"))
+    return problems
+
+
+def _int(parser: configparser.ConfigParser, section: str, key: str, path, first_of_list: bool = False) -> int:
+    """A positive integer value, as SCALE-Sim's ``int()`` reads it."""
+    raw = parser[section][key].strip()
     try:
-        return int(section[key].strip())
+        value = int(raw.split(",")[0] if first_of_list else raw)
     except ValueError:
-        raise ConfigError(str(path), [Problem(key, f"expected an integer, got {section[key]!r}")]) from None
+        value = 0
+    if value < 1:
+        raise ConfigError(str(path), [Problem(f"{section}.{key}", f"expected a positive integer, got {raw!r}")])
+    return value
 
 
 def load_scalesim_topology(path: str | Path) -> Network:
@@ -92,6 +131,8 @@ def load_scalesim_topology(path: str | Path) -> Network:
     if not lines:
         raise WorkloadError(str(path), [Problem("", "is empty, expected a header and layer rows")])
     header = [h.strip().lower() for h in lines[0].split(",")]
+    if len(header) > 1 and all(h.isdigit() for h in header[1:4]):
+        logger.warning("%s: line 1 looks like a layer, but SCALE-Sim reads line 1 as the header and skips it", path)
     is_gemm = header[1:4] == ["m", "n", "k"]
     layers, problems = [], []
     names: dict[str, int] = {}
@@ -106,7 +147,7 @@ def load_scalesim_topology(path: str | Path) -> Network:
             problems.append(Problem(f"line {number}", f"expected {want} columns, got {len(cells)}: {line!r}"))
             continue
         try:
-            numbers = [int(float(c)) for c in cells[1:want]]
+            numbers = [int(c) for c in cells[1:want]]  # SCALE-Sim's int(): no '3.0', no '3.5'
         except ValueError:
             problems.append(Problem(f"line {number}", f"expected integers after the layer name: {line!r}"))
             continue
