@@ -245,10 +245,23 @@ def _init_write(wb, sram_words, bw):
 
 @kernel
 def _close_line(wb, ring):
-    if wb[_W_OPEN] > 0:
-        ring[wb[_W_TAIL] % ring.shape[0]] = wb[_W_OPEN]
-        wb[_W_TAIL] += 1
-        wb[_W_OPEN] = 0
+    """Queue the open line (if any) for draining; returns the queue, grown if it was full.
+
+    The queue is not bounded by the SRAM: a drain frees a whole line's worth of words for a
+    partial line that is not its batch's last, so the buffer's free count drifts up and lines
+    can pile up beyond its size, as in SCALE-Sim.
+    """
+    if wb[_W_OPEN] == 0:
+        return ring
+    if wb[_W_TAIL] - wb[_W_HEAD] == ring.shape[0]:
+        grown = np.empty(2 * ring.shape[0], dtype=np.int64)
+        for index in range(wb[_W_HEAD], wb[_W_TAIL]):
+            grown[index % grown.shape[0]] = ring[index % ring.shape[0]]
+        ring = grown
+    ring[wb[_W_TAIL] % ring.shape[0]] = wb[_W_OPEN]
+    wb[_W_TAIL] += 1
+    wb[_W_OPEN] = 0
+    return ring
 
 
 @kernel
@@ -270,20 +283,20 @@ def _drain(wb, ring, start):
 
 @kernel
 def _write_row(wb, ring, words, cycle):
-    """Store ``words`` outputs at ``cycle``; returns the cycle the row finished (write stalls)."""
+    """Store ``words`` outputs at ``cycle``; returns (cycle the row finished, the line queue)."""
     now = cycle
     for _ in range(words):
         wb[_W_OPEN] += 1
         wb[_W_FREE] -= 1
         if wb[_W_OPEN] == wb[_W_BW]:
-            _close_line(wb, ring)
+            ring = _close_line(wb, ring)
         if now < wb[_W_END]:
             if wb[_W_FREE] <= 0:
                 now = wb[_W_END]         # full while draining: wait for the drain
         elif wb[_W_FREE] < wb[_W_ACTIVE]:
-            _close_line(wb, ring)        # a partial line keeps its padding
+            ring = _close_line(wb, ring)  # a partial line keeps its padding
             wb[_W_END] = _drain(wb, ring, now)
-    return now
+    return now, ring
 
 
 @kernel
@@ -342,7 +355,7 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
                        dtype=np.int64)
     wb = np.zeros(_N_WB, dtype=np.int64)
     _init_write(wb, ofmap_sram_words, ofmap_bw)
-    ring = np.empty(ofmap_sram_words + 2, dtype=np.int64)
+    ring = np.empty(ofmap_sram_words // ofmap_bw + 2, dtype=np.int64)   # undrained lines
     row_folds = (sr + big_r - 1) // big_r
     col_folds = (sc + big_c - 1) // big_c
     per_fold = demand_rows // (row_folds * col_folds)
@@ -357,12 +370,12 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
                 ifm_stall = _read_row(ifm, ifm_prefix, big_r, fr, fc, i, tables, geom, scratch, cycle)
                 fil_stall = _read_row(fil, fil_prefix, big_r, fr, fc, i, tables, geom, scratch, cycle)
                 words = _ofmap_words(dataflow, big_r, big_c, sr, sc, t, fr, fc, i)
-                written = _write_row(wb, ring, words, cycle)
+                written, ring = _write_row(wb, ring, words, cycle)
                 total = max(total, written)
                 stalls += max(ifm_stall, fil_stall, written - cycle)
                 row += 1
     end = written   # SCALE-Sim flushes from the last row's write cycle
-    _close_line(wb, ring)
+    ring = _close_line(wb, ring)
     while wb[_W_HEAD] < wb[_W_TAIL]:
         end = _drain(wb, ring, end) + 1
     stats[STAT_CYCLES] = total
