@@ -5,7 +5,7 @@ The cases (``tests/data/scalesim/random_cases/``) and SCALE-Sim's results
 the real SCALE-Sim; nothing here is derived from accelsim. Each case is loaded exactly as a
 user would (``load_arch(cfg)``, ``load_workload(csv)``), including its input-format variants
 (header texts, blank lines, CRLF, lower-case cfg keys, ...). CALC rows must match in every
-count and percentage; USER rows in their compute side, until USER mode is exact.
+count and percentage, in CALC and USER bandwidth mode.
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ def test_every_case_has_its_inputs_and_rows():
     assert set(REFERENCE.dataflow) == {"os", "ws", "is"}
 
 
-@pytest.mark.parametrize("case", CALC_CASES)
-def test_calc_mode_matches_scalesim_exactly(case):
+@pytest.mark.parametrize("case", CALC_CASES + USER_CASES)
+def test_matches_scalesim_exactly(case):
     got = simulate_case(case)
     groups = reference_by_layer(case)
     assert list(groups.groups) == list(got.index)
@@ -85,16 +85,31 @@ def test_calc_mode_matches_scalesim_exactly(case):
     assert not problems, f"{case}:\n" + "\n".join(problems)
     for layer, rows in groups:
         assert int(got.at[layer, "dram_read_bytes"]) == int((rows.ifmap_dram_reads + rows.filter_dram_reads).sum())
-
-
-@pytest.mark.parametrize("case", USER_CASES)
-def test_user_mode_compute_side_matches(case):
-    """USER mode: cycles without stalls, mapping efficiency and SRAM counts are exact."""
-    got = simulate_case(case)
-    groups = reference_by_layer(case)
-    assert list(groups.groups) == list(got.index)
-    sram = {k: v for k, v in EXACT.items() if "sram" in k}
-    problems = mismatches(got, groups, sram, {"mapping_efficiency": "mapping_efficiency_pct"})
-    assert not problems, f"{case}:\n" + "\n".join(problems)
-    for layer, rows in groups:
         assert int(got.at[layer, "compute_cycles"]) == int((rows.total_cycles - rows.stall_cycles).sum())
+
+
+def test_cases_reach_the_hard_paths():
+    """Enough rows where operands overflow their SRAM or stall, so the exact test can fail there."""
+    calc = REFERENCE[REFERENCE.interface_bw == "CALC"]
+    assert (calc.ifmap_dram_stop > -1).sum() >= 10      # ifmap groups fill during compute
+    assert (calc.filter_dram_stop > -1).sum() >= 10
+    assert (calc.ofmap_dram_start < calc.total_cycles).sum() >= 10   # ofmap drains during compute
+    assert (REFERENCE[REFERENCE.interface_bw == "USER"].stall_cycles > 0).sum() >= 10
+
+
+def match_table() -> pd.DataFrame:
+    """Per field: accelsim layers equal to SCALE-Sim / layers compared (``python tests/test_scalesim_random.py``)."""
+    counts = {name: [0, 0] for name in [*EXACT, *PERCENT]}
+    for case in CALC_CASES + USER_CASES:
+        got, groups = simulate_case(case), reference_by_layer(case)
+        wrong = {line.split(":")[0] for line in mismatches(got, groups, EXACT, PERCENT)}
+        for layer, _ in groups:
+            for name, count in counts.items():
+                count[0] += f"{layer}.{name}" not in wrong
+                count[1] += 1
+    return pd.DataFrame(counts, index=["matched", "layers"]).T
+
+
+if __name__ == "__main__":
+    print(f"{len(CALC_CASES)} CALC + {len(USER_CASES)} USER cases, {len(REFERENCE)} SCALE-Sim rows")
+    print(match_table().to_string())
