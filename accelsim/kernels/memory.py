@@ -299,6 +299,23 @@ def _distinct_stationary(rows, cols, sr, sc, per_fold, group_words, state):
 
 
 @kernel
+def _drain_batch(head_line, next_line, part_head, part_tail, part_line, part_words, cols, lines_per_drain):
+    """One drain of up to ``lines_per_drain`` lines from ``head_line``; each counts ``cols``
+    words except for the padding of the batch's last line. Partial lines (closed early) are
+    ``part_line/part_words[part_head .. part_tail-1]`` (a ring). Returns ``(lines, words,
+    part_head)``."""
+    n = min(lines_per_drain, next_line - head_line)
+    last_line = head_line + n - 1
+    cap = part_line.shape[0]
+    last_words = cols
+    while part_head < part_tail and part_line[part_head % cap] <= last_line:
+        if part_line[part_head % cap] == last_line:
+            last_words = part_words[part_head % cap]
+        part_head += 1
+    return n, n * cols - (cols - last_words), part_head
+
+
+@kernel
 def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
     """SCALE-Sim CALC-mode OFMAP write buffer: DRAM writes and the first/last drain cycle.
 
@@ -306,12 +323,15 @@ def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
     more than ``sram_words - ceil(sram_words/2)`` words and no drain is in progress, the open
     line is closed and up to ``ceil(drain/cols)`` lines drain, one per cycle; each drain counts
     its lines as full except for the padding of its last line. After the last demand row the
-    rest drains back to back (``docs/scalesim_memory_model.md`` section 5).
+    rest drains back to back (``docs/scalesim_memory_model.md`` section 5). The rows of a
+    fold's plateau (all lanes writing) are added at once up to the next drain, and lines are
+    counted, not stored (only the partial ones are), so the cost is O(folds x array size +
+    drains).
 
     Parameters
     ----------
     ring : int64[sram_words + 2]
-        Scratch: word counts of the closed, undrained lines.
+        Scratch: word counts of the closed, undrained partial lines.
 
     Returns
     -------
@@ -323,11 +343,12 @@ def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
     active = (sram_words + 1) // 2
     lines_per_drain = (sram_words - active + cols - 1) // cols
     cap = ring.shape[0]
-    head = 0
-    n_lines = 0
-    cur = 0
-    free = sram_words
-    drain_end = 0
+    part_line = np.empty(cap, dtype=np.int64)  # numbers of the partial lines (ring: their words)
+    part_head = part_tail = 0
+    head_line = next_line = 0  # lines are numbered in closing order; head_line is the oldest undrained
+    open_words = 0
+    free = np.int64(sram_words)
+    drain_end = np.int64(0)
     writes = np.int64(0)
     first = np.int64(-1)
     last = np.int64(-1)
@@ -337,56 +358,81 @@ def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
         for fr in range(row_folds):
             base_row = fold * per_fold
             fold += 1
-            if dataflow == DATAFLOW_OS:
-                used = min(rows, sr - fr * rows)
-                a_lo = t - 1 + rows - used
-                a_hi = t - 1 + rows - 1
+            if dataflow == DATAFLOW_OS:  # output rows of the fold leave one per cycle, skewed over lanes
+                steps = min(rows, sr - fr * rows)
+                first_row = base_row + t - 1 + rows - steps
             else:
-                a_lo = 2 * rows - 1
-                a_hi = 2 * rows - 1 + t - 1
-            for i in range(a_lo, a_hi + n_lanes):
-                n = min(n_lanes - 1, i - a_lo) - max(0, i - a_hi) + 1
-                row = base_row + i
-                while n > 0:
-                    if row < drain_end or free - n >= active:
-                        w = n
-                    else:
-                        w = max(1, free - active + 1)
-                    free -= w
-                    cur += w
-                    n -= w
-                    if cur >= cols:
-                        ring[(head + n_lines) % cap] = cols
-                        n_lines += 1
-                        cur -= cols
-                    if row >= drain_end and free < active:
-                        if cur > 0:
-                            ring[(head + n_lines) % cap] = cur
-                            n_lines += 1
-                            cur = 0
-                        k = min(lines_per_drain, n_lines)
-                        data = k * cols - (cols - ring[(head + k - 1) % cap])
-                        writes += data
-                        free += data
-                        head = (head + k) % cap
-                        n_lines -= k
-                        drain_end = row + k - 1
-                        if first < 0:
-                            first = row
-                        last = max(last, drain_end)
-    if cur > 0:
-        ring[(head + n_lines) % cap] = cur
-        n_lines += 1
+                steps = t
+                first_row = base_row + 2 * rows - 1
+            # row first_row + x writes min(x + 1, lanes, steps, steps + lanes - 1 - x) words:
+            # a plateau of `plateau` words in rows plateau-1 .. wide-1
+            plateau, wide = min(n_lanes, steps), max(n_lanes, steps)
+            for part in range(3):  # the rising rows, the plateau, the falling rows
+                x0, x1 = (0, plateau - 1) if part == 0 else ((plateau - 1, wide) if part == 1
+                                                             else (wide, steps + n_lanes - 1))
+                total = plateau * (wide - plateau + 1) if part == 1 else (plateau - 1) * plateau // 2
+                if x1 > x0 and (first_row + x1 - 1 < drain_end or free - total >= active):  # no drain starts
+                    free -= total
+                    open_words += total
+                    next_line += open_words // cols
+                    open_words %= cols
+                    x0 = x1
+                while x0 < x1:
+                    words = min(x0 + 1, plateau, steps + n_lanes - 1 - x0)
+                    row = first_row + x0
+                    end = first_row + (x1 if part == 1 else x0 + 1)
+                    x0 = end - first_row
+                    while row < end:
+                        # rows before the drain in progress ends, then rows leaving at least `active` free
+                        bulk = min(end - row, max(drain_end - row, (free - active) // words))
+                        if bulk > 0:
+                            free -= bulk * words
+                            open_words += bulk * words
+                            next_line += open_words // cols
+                            open_words %= cols
+                            row += bulk
+                            continue
+                        left = words  # this row starts a drain: word by word as SCALE-Sim adds them
+                        while left > 0:
+                            w = left if row < drain_end or free - left >= active else max(1, free - active + 1)
+                            free -= w
+                            open_words += w
+                            left -= w
+                            if open_words >= cols:
+                                next_line += 1
+                                open_words -= cols
+                            if row >= drain_end and free < active:
+                                if open_words > 0:  # closed early: it keeps its padding
+                                    part_line[part_tail % cap] = next_line
+                                    ring[part_tail % cap] = open_words
+                                    part_tail += 1
+                                    next_line += 1
+                                    open_words = 0
+                                n, data, part_head = _drain_batch(head_line, next_line, part_head, part_tail, part_line,
+                                                                  ring, cols, lines_per_drain)
+                                head_line += n
+                                writes += data
+                                free += data
+                                drain_end = row + n - 1
+                                if first < 0:
+                                    first = row
+                                last = max(last, drain_end)
+                        row += 1
+    if open_words > 0:
+        part_line[part_tail % cap] = next_line
+        ring[part_tail % cap] = open_words
+        part_tail += 1
+        next_line += 1
     cycle = fold * per_fold - 1
-    while n_lines > 0:
-        k = min(lines_per_drain, n_lines)
-        writes += k * cols - (cols - ring[(head + k - 1) % cap])
-        head = (head + k) % cap
-        n_lines -= k
+    while next_line > head_line:
+        n, data, part_head = _drain_batch(head_line, next_line, part_head, part_tail, part_line, ring, cols,
+                                          lines_per_drain)
+        head_line += n
+        writes += data
         if first < 0:
             first = cycle
-        last = max(last, cycle + k - 1)
-        cycle += k
+        last = max(last, cycle + n - 1)
+        cycle += n
     return writes, first, last
 
 
@@ -703,17 +749,20 @@ def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
     ``K x c`` block of a column fold, every row fold; is: all of ``B`` once per column fold). When a block has
     at least ``group_words`` words, the group that holds a request fills before the block
     comes round again, so every request is a read and trigger ``k`` is at request
-    ``k*group_words``; when the whole stream repeats one block smaller than a group, only its
-    first pass reads. Other cases (os with a block smaller than a group) are walked in segments
-    (:func:`calc_segment_reads`).
+    ``k*group_words``; so is it when no block comes round again (os with one row fold); when
+    the whole stream repeats one block smaller than a group, only its first pass reads. Other
+    cases (os with several blocks, some smaller than a group, each repeated) are walked in
+    segments (:func:`calc_segment_reads`).
     """
     row_folds = (sr + rows - 1) // rows
     col_folds = (sc + cols - 1) // cols
     small = 0
     if dataflow == DATAFLOW_OS:
-        small = t * min(cols, sc - (col_folds - 1) * cols)
+        small = t * min(cols, sc - (col_folds - 1) * cols)  # the last column fold's block, the smallest
         if small < group_words and col_folds > 1:
-            return calc_segment_reads(dataflow, True, rows, cols, sr, sc, t, geom, group_words)
+            if row_folds > 1:
+                return calc_segment_reads(dataflow, True, rows, cols, sr, sc, t, geom, group_words)
+            small = group_words  # every word is requested once: all are reads
         per_fold, offset = t + rows + cols - 2, 0
     elif dataflow == DATAFLOW_IS:
         small = sr * t
@@ -731,6 +780,8 @@ def calc_filter_reads(dataflow, rows, cols, sr, sc, t, geom, group_words):
         total += t * (min(cols, sc - (fold // row_folds) * cols) if dataflow == DATAFLOW_OS
                       else min(rows, sr - (fold % row_folds) * rows))
     triggers = total // group_words
+    if triggers == 0:
+        return total, np.int64(offset), triggers, np.int64(-1), total
     nth = triggers * group_words
     fold = 0
     while True:
