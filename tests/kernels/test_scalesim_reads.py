@@ -15,8 +15,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from accelsim.kernels import codes
-from accelsim.kernels.memory import calc_filter_reads, calc_ifmap_reads, calc_read_walk, calc_segment_reads
-from reference.systolic_ref import demand_matrices, ref_calc_reads
+from accelsim.kernels.memory import (
+    calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain, calc_read_walk, calc_segment_reads,
+)
+from reference.systolic_ref import demand_matrices, ref_calc_drain, ref_calc_reads
 
 DATAFLOWS = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
 
@@ -59,6 +61,8 @@ def fast(df, is_filter, big_r, big_c, geom, n_filters, group):
 @example(layer=((4, 6, 1, 1, 6, 1, 1, 4, 1), 7), df="os", big_r=2, big_c=3, group=13, is_filter=True)  # small last block
 @example(layer=((8, 8, 4, 3, 3, 1, 1, 6, 6), 3), df="ws", big_r=2, big_c=2, group=40, is_filter=False)  # chunks apart
 @example(layer=((7, 7, 2, 2, 2, 2, 2, 4, 4), 5), df="os", big_r=3, big_c=2, group=11, is_filter=False)  # 2x2 s2 ceil
+@example(layer=((2, 2, 1, 1, 1, 1, 1, 2, 2), 9), df="os", big_r=5, big_c=2, group=3, is_filter=True)  # 1 row fold
+@example(layer=((8, 8, 3, 4, 4, 2, 2, 3, 3), 2), df="is", big_r=5, big_c=4, group=2, is_filter=False)  # fills each row
 def test_fast_reads_match_demand_matrices(layer, df, big_r, big_c, group, is_filter):
     geom, n_filters = layer
     ifm, fil, _ = demand_matrices(df, big_r, big_c, geom, n_filters)
@@ -79,3 +83,17 @@ def test_fast_reads_match_request_walk(layer, df, big_r, big_c, group, is_filter
     want = calc_read_walk(DATAFLOWS[df], is_filter, big_r, big_c, sr, sc, t, np.array(geom, dtype=np.int64),
                           group, np.zeros(space, dtype=np.int64))
     assert fast(df, is_filter, big_r, big_c, geom, n_filters, group) == tuple(int(v) for v in want)
+
+
+@settings(deadline=None, max_examples=25)
+@given(layer=layers(16, 8), df=st.sampled_from(["os", "ws", "is"]), big_r=st.integers(1, 8),
+       big_c=st.integers(1, 8), sram=st.integers(2, 300))
+@example(layer=((16, 16, 1, 1, 1, 1, 1, 16, 16), 5), df="ws", big_r=4, big_c=8, sram=70)  # drains mid-plateau
+@example(layer=((9, 9, 2, 3, 3, 1, 1, 7, 7), 9), df="os", big_r=8, big_c=3, sram=11)  # partial lines pile up
+def test_ofmap_drain_matches_reference_on_long_folds(layer, df, big_r, big_c, sram):
+    """Long streams (plateaus of hundreds of rows) against the word-by-word write buffer."""
+    geom, n_filters = layer
+    _, _, ofm = demand_matrices(df, big_r, big_c, geom, n_filters)
+    sr, sc, t = mapping(df, geom, n_filters)
+    got = calc_ofmap_drain(DATAFLOWS[df], big_r, big_c, sr, sc, t, sram, np.empty(sram + 2, dtype=np.int64))
+    assert tuple(int(v) for v in got) == ref_calc_drain(ofm, big_c, sram)
