@@ -467,6 +467,22 @@ def _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, item):
 
 
 @kernel
+def _first_item(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items, upper, bound):
+    """First item (of :func:`_lane_taps`) whose tap range ends at or before ``bound`` (``upper``)
+    or starts before ``bound`` (otherwise); ``items`` if none. Both ends do not increase with
+    the item, so this is a binary search."""
+    lo, hi = 0, items
+    while lo < hi:
+        mid = (lo + hi) // 2
+        _, k_lo, k_hi = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, mid)
+        if (k_hi <= bound) if upper else (k_lo < bound):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@kernel
 def _new_in_rows(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, geom, p_base, p_y, p_x, stamp, group):
     """Addresses requested by fold ``(fc, fr)``'s ifmap stream in its rows ``i0 .. i1-1`` and not
     yet in ``group``, counted and stamped, in no particular order (right only when no group
@@ -490,7 +506,10 @@ def _new_in_rows(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, geom, p_b
     for r in range(k_first // row_len, (k_end + row_len - 1) // row_len):
         lo_r, hi_r = r * row_len, (r + 1) * row_len
         run_lo, run_hi = np.int64(0), np.int64(0)
-        for item in range(items):
+        # the windows whose taps meet tap row r (k_lo and k_hi do not increase with the item)
+        item_lo = _first_item(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items, False, hi_r)
+        item_hi = _first_item(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items, True, lo_r)
+        for item in range(item_lo, item_hi):
             p, k_lo, k_hi = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, item)
             if p_y[p] + r >= in_h:
                 continue
