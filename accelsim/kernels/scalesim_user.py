@@ -21,7 +21,6 @@ from accelsim.kernels.codes import (
     STAT_DRAM_WRITE_BYTES, STAT_FILTER_DRAM_READS, STAT_IFMAP_DRAM_READS, STAT_OFMAP_DRAM_WRITES,
     STAT_STALL_CYCLES,
 )
-from accelsim.kernels.memory import ifmap_tables
 from accelsim.kernels.systolic import scalesim_compute_stats
 
 # Read-operand description and state (int64 array ``op``).
@@ -45,7 +44,12 @@ _START = 16        # first DRAM cycle (the active-half fill, before cycle 0)
 _KIND = 17         # _STREAM (skewed, one depth step per row) or _STATIONARY (loaded once per fold)
 _LANE_FOLD = 18    # which fold index picks a streamed operand's lane block: _ROW_FOLD or _COL_FOLD
 _DELAY = 19        # row at which lane 0 of a streamed operand starts (0 for os, R for ws/is)
-_N_OP = 20
+_PIXELS = 20       # Npx (ifmap validity table layout)
+_TAPS = 21         # K
+_IN_H = 22
+_IN_W = 23
+_ALL_VALID = 24    # 1: no -1 inside the operand matrix (the filter, or an ifmap without ceil windows)
+_N_OP = 25
 _STREAM, _STATIONARY = 0, 1
 _ROW_FOLD, _COL_FOLD = 0, 1
 
@@ -56,84 +60,102 @@ _N_WB = 12
 
 
 @kernel
-def _element_valid(op, x, u, tables):
+def _ifmap_table(geom):
+    """Window origins and tap offsets: ``[p_y (Npx), p_x (Npx), k_r (K), k_s (K)]``.
+
+    Ifmap element ``A[p, k]`` reads ifmap row ``p_y[p] + k_r[k]`` and column ``p_x[p] + k_s[k]``
+    (one flat array: a tuple of arrays costs reference counting on every call).
+    """
+    channels, kernel_w, out_w = geom[2], geom[4], geom[8]
+    pixels, taps = geom[7] * out_w, geom[3] * kernel_w * channels
+    tab = np.empty(2 * pixels + 2 * taps, dtype=np.int64)
+    for p in range(pixels):
+        tab[p] = (p // out_w) * geom[5]
+        tab[pixels + p] = (p % out_w) * geom[6]
+    for k in range(taps):
+        tab[2 * pixels + k] = k // (kernel_w * channels)
+        tab[2 * pixels + taps + k] = (k // channels) % kernel_w
+    return tab
+
+
+@kernel
+def _element_valid(op, x, u, tab):
     """Whether fetch entry (lane x, depth u) is a real address (A's ceil windows can fall off)."""
-    if op[_IS_A] == 0:
+    if op[_ALL_VALID] == 1:
         return True
-    p_base, p_y, p_x, k_base, k_r, k_s, in_h, in_w = tables
     if op[_LANE_ROW] == 1:
         p, k = x, u
     else:
         p, k = u, x
-    return p_y[p] + k_r[k] < in_h and p_x[p] + k_s[k] < in_w
+    pixels, taps = op[_PIXELS], op[_TAPS]
+    return (tab[p] + tab[2 * pixels + k] < op[_IN_H]
+            and tab[pixels + p] + tab[2 * pixels + taps + k] < op[_IN_W])
 
 
 @kernel
-def _entry_valid(op, row, c, tables):
+def _entry_valid(op, row, c, tab):
     """Whether fetch-matrix entry (row, column c) holds an address (not -1 padding)."""
-    width, depth = op[_WIDTH], op[_DEPTH]
-    x = (row // depth) * width + c
+    x = (row // op[_DEPTH]) * op[_WIDTH] + c
     if x >= op[_BOUND]:
         return False
-    return _element_valid(op, x, row % depth, tables)
+    return _element_valid(op, x, row % op[_DEPTH], tab)
 
 
 @kernel
-def _line_span(op, line):
-    """Columns (first, last + 1) of fetch line ``line`` (an anti-diagonal or a row)."""
-    if op[_DIAG] == 1:
-        return max(0, line - op[_ROWS] + 1), min(line, op[_WIDTH] - 1) + 1
-    return 0, op[_WIDTH]
+def _line_first(op, line):
+    """First column of fetch line ``line`` (an anti-diagonal, bottom-left first, or a row)."""
+    return max(0, line - op[_ROWS] + 1) if op[_DIAG] == 1 else 0
 
 
 @kernel
-def _line_row(op, line, c):
-    return line - c if op[_DIAG] == 1 else line
+def _line_stop(op, line):
+    return min(line, op[_WIDTH] - 1) + 1 if op[_DIAG] == 1 else op[_WIDTH]
 
 
 @kernel
-def _line_prefix(op, tables):
-    """Valid entries before each fetch line (len lines + 1)."""
+def _fetch_lines(op, tab):
+    """Per fetch line: valid entries before it (column 0) and, in column 1, the set of all its
+    entries, or -1 when a set boundary falls inside it (filled by ``_init_read``)."""
     lines = op[_ROWS] + op[_WIDTH] - 1 if op[_DIAG] == 1 else op[_ROWS]
-    prefix = np.zeros(lines + 1, dtype=np.int64)
+    fetch = np.zeros((lines + 1, 2), dtype=np.int64)
     for line in range(lines):
-        first, stop = _line_span(op, line)
         count = 0
-        for c in range(first, stop):
-            if _entry_valid(op, _line_row(op, line, c), c, tables):
+        for c in range(_line_first(op, line), _line_stop(op, line)):
+            if _entry_valid(op, line - c if op[_DIAG] == 1 else line, c, tab):
                 count += 1
-        prefix[line + 1] = prefix[line] + count
-    return prefix
+        fetch[line + 1, 0] = fetch[line, 0] + count
+    return fetch
 
 
 @kernel
-def _set_of(op, prefix, x, u, tables):
-    """Set holding fetch entry (lane x, depth u): its rank among valid entries // set words."""
-    width = op[_WIDTH]
-    row, c = (x // width) * op[_DEPTH] + u, x % width
+def _set_of(op, fetch, row, c, tab):
+    """Set holding fetch entry (row, c): its rank among the valid entries // set words."""
     line = row + c if op[_DIAG] == 1 else row
-    rank, words = prefix[line], op[_SET_WORDS]
-    if rank // words == (prefix[line + 1] - 1) // words:
-        return rank // words
-    first, _ = _line_span(op, line)
-    for c2 in range(first, c):
-        if _entry_valid(op, _line_row(op, line, c2), c2, tables):
+    if fetch[line, 1] >= 0:
+        return fetch[line, 1]
+    rank = fetch[line, 0]
+    for c2 in range(_line_first(op, line), c):
+        if _entry_valid(op, line - c2 if op[_DIAG] == 1 else line, c2, tab):
             rank += 1
-    return rank // words
+    return rank // op[_SET_WORDS]
 
 
 @kernel
 def _in_window(op, s):
-    return (s - op[_WINDOW] + op[_SETS]) % op[_SETS] < op[_ACTIVE]
+    ahead = s - op[_WINDOW]
+    if ahead < 0:
+        ahead += op[_SETS]
+    return ahead < op[_ACTIVE]
 
 
 @kernel
-def _init_read(op, prefix, sram_words, bw):
+def _init_read(op, fetch, sram_words, bw):
     """Set sizes, windows and the active-half fill (DRAM cycles -lines .. -1)."""
     words = (sram_words + 99) // 100
     active = (sram_words + 1) // 2
     prefetch = sram_words - active
-    sets = prefix[prefix.shape[0] - 1] // words + 1
+    lines = fetch.shape[0] - 1
+    sets = fetch[lines, 0] // words + 1
     op[_SET_WORDS] = words
     op[_SETS] = sets
     op[_ACTIVE] = min((active + words - 1) // words, sets)
@@ -146,25 +168,27 @@ def _init_read(op, prefix, sram_words, bw):
     fill = min((active + bw - 1) // bw, fetch_rows)
     op[_DRAM] = fill * bw
     op[_START] = -fill
+    for line in range(lines):
+        first, last = fetch[line, 0], fetch[line + 1, 0] - 1
+        fetch[line, 1] = first // words if last < first or first // words == last // words else -1
 
 
 @kernel
-def _aliases(op, prefix, x, u, tables, geom, out):
+def _aliases(op, fetch, x, u, tab, geom, out):
     """Sets of every fetch entry holding the same ifmap address as (x, u); returns how many."""
-    p_y, p_x, k_r, k_s = tables[1], tables[2], tables[4], tables[5]
     p, k = (x, u) if op[_LANE_ROW] == 1 else (u, x)
     channels, kernel_h, kernel_w = geom[2], geom[3], geom[4]
     stride_h, stride_w, out_h, out_w = geom[5], geom[6], geom[7], geom[8]
-    y, xx, ch = p_y[p] + k_r[k], p_x[p] + k_s[k], k % channels
+    pixels, taps = op[_PIXELS], op[_TAPS]
+    y, xx, ch = tab[p] + tab[2 * pixels + k], tab[pixels + p] + tab[2 * pixels + taps + k], k % channels
+    width, depth = op[_WIDTH], op[_DEPTH]
     n = 0
     for oh in range(max(0, (y - kernel_h + stride_h) // stride_h), min(out_h - 1, y // stride_h) + 1):
         for ow in range(max(0, (xx - kernel_w + stride_w) // stride_w), min(out_w - 1, xx // stride_w) + 1):
             p2 = oh * out_w + ow
             k2 = ((y - oh * stride_h) * kernel_w + xx - ow * stride_w) * channels + ch
-            if op[_LANE_ROW] == 1:
-                out[n] = _set_of(op, prefix, p2, k2, tables)
-            else:
-                out[n] = _set_of(op, prefix, k2, p2, tables)
+            x2, u2 = (p2, k2) if op[_LANE_ROW] == 1 else (k2, p2)
+            out[n] = _set_of(op, fetch, (x2 // width) * depth + u2, x2 % width, tab)
             n += 1
     return n
 
@@ -180,14 +204,19 @@ def _prefetch(op):
 
 
 @kernel
-def _read(op, prefix, x, u, tables, geom, scratch, cycle, offset):
-    """Serve one valid request of a row; returns the row's offset (3.0.0's double-counted stall)."""
-    if _in_window(op, _set_of(op, prefix, x, u, tables)):
+def _read(op, fetch, block, c, u, tab, geom, scratch, cycle, offset):
+    """Serve one valid request (lane ``block*W + c``, depth u); returns the row's offset.
+
+    A miss slides the window until a set holding the address is in it; each slide adds the
+    lateness of its DRAM lines to the offset, twice when positive (SCALE-Sim 3.0.0).
+    """
+    own = _set_of(op, fetch, block * op[_DEPTH] + u, c, tab)
+    if _in_window(op, own):
         return offset
     if op[_IS_A] == 1:
-        n = _aliases(op, prefix, x, u, tables, geom, scratch)
+        n = _aliases(op, fetch, block * op[_WIDTH] + c, u, tab, geom, scratch)
     else:
-        scratch[0] = _set_of(op, prefix, x, u, tables)
+        scratch[0] = own
         n = 1
     while True:
         for i in range(n):
@@ -201,34 +230,34 @@ def _read(op, prefix, x, u, tables, geom, scratch, cycle, offset):
 
 
 @kernel
-def _read_row(op, prefix, array_rows, fr, fc, i, tables, geom, scratch, cycle):
+def _read_row(op, fetch, array_rows, fr, fc, i, tab, geom, scratch, cycle):
     """Read stall of local row ``i`` of fold (fc, fr): served cycle - cycle - hit latency."""
-    width, depth, bound = op[_WIDTH], op[_DEPTH], op[_BOUND]
+    width, depth = op[_WIDTH], op[_DEPTH]
     offset = 1
     if op[_KIND] == _STATIONARY:   # rows 0..R-1 load depth fr*R + R-1-i across the lanes
         u = fr * array_rows + array_rows - 1 - i
         if i >= array_rows or u >= depth:
             return 0
-        for j in range(min(width, bound - fc * width)):
-            x = fc * width + j
-            if _element_valid(op, x, u, tables):
-                offset = _read(op, prefix, x, u, tables, geom, scratch, cycle, offset)
+        for j in range(min(width, op[_BOUND] - fc * width)):
+            if _element_valid(op, fc * width + j, u, tab):
+                offset = _read(op, fetch, fc, j, u, tab, geom, scratch, cycle, offset)
         return offset - 1
     block = fc if op[_LANE_FOLD] == _COL_FOLD else fr
-    lanes = min(width, bound - block * width)
     t0 = i - op[_DELAY]
-    for j in range(max(0, t0 - depth + 1), min(lanes - 1, t0) + 1):
-        x, u = block * width + j, t0 - j
-        if _element_valid(op, x, u, tables):
-            offset = _read(op, prefix, x, u, tables, geom, scratch, cycle, offset)
+    for j in range(max(0, t0 - depth + 1), min(min(width, op[_BOUND] - block * width) - 1, t0) + 1):
+        if _element_valid(op, block * width + j, t0 - j, tab):
+            offset = _read(op, fetch, block, j, t0 - j, tab, geom, scratch, cycle, offset)
     return offset - 1
 
 
 @kernel
-def _describe(op, is_a, lane_row, width, depth, bound, diag, kind, lane_fold, delay):
+def _describe(op, geom, is_a, lane_row, width, depth, bound, diag, kind, lane_fold, delay):
     op[_IS_A], op[_LANE_ROW], op[_WIDTH], op[_DEPTH], op[_BOUND] = is_a, lane_row, width, depth, bound
     op[_DIAG], op[_KIND], op[_LANE_FOLD], op[_DELAY] = diag, kind, lane_fold, delay
     op[_ROWS] = (bound + width - 1) // width * depth
+    op[_PIXELS], op[_TAPS], op[_IN_H], op[_IN_W] = geom[7] * geom[8], geom[2] * geom[3] * geom[4], geom[0], geom[1]
+    inside = (geom[7] - 1) * geom[5] + geom[3] <= geom[0] and (geom[8] - 1) * geom[6] + geom[4] <= geom[1]
+    op[_ALL_VALID] = 1 if is_a == 0 or inside else 0
 
 
 @kernel
@@ -334,23 +363,22 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
     demand_rows = scalesim_compute_stats(dataflow, big_r, big_c, sr, sc, t, stats)
     npx, k_total = geom[7] * geom[8], geom[2] * geom[3] * geom[4]
     m_total = t if dataflow == DATAFLOW_IS else sc
-    p_base, p_y, p_x, k_base, k_r, k_s = ifmap_tables(geom)
-    tables = (p_base, p_y, p_x, k_base, k_r, k_s, geom[0], geom[1])
+    tab = _ifmap_table(geom)
     ifm = np.zeros(_N_OP, dtype=np.int64)
     fil = np.zeros(_N_OP, dtype=np.int64)
     if dataflow == DATAFLOW_OS:
-        _describe(ifm, 1, 1, big_r, k_total, npx, 1, _STREAM, _ROW_FOLD, 0)
-        _describe(fil, 0, 0, big_c, k_total, m_total, 1, _STREAM, _COL_FOLD, 0)
+        _describe(ifm, geom, 1, 1, big_r, k_total, npx, 1, _STREAM, _ROW_FOLD, 0)
+        _describe(fil, geom, 0, 0, big_c, k_total, m_total, 1, _STREAM, _COL_FOLD, 0)
     elif dataflow == DATAFLOW_WS:
-        _describe(ifm, 1, 0, big_r, npx, k_total, 1, _STREAM, _ROW_FOLD, big_r)
-        _describe(fil, 0, 0, big_c, k_total, m_total, 0, _STATIONARY, _COL_FOLD, 0)
+        _describe(ifm, geom, 1, 0, big_r, npx, k_total, 1, _STREAM, _ROW_FOLD, big_r)
+        _describe(fil, geom, 0, 0, big_c, k_total, m_total, 0, _STATIONARY, _COL_FOLD, 0)
     else:
-        _describe(ifm, 1, 1, big_c, k_total, npx, 0, _STATIONARY, _COL_FOLD, 0)
-        _describe(fil, 0, 1, big_r, m_total, k_total, 1, _STREAM, _ROW_FOLD, big_r)
-    ifm_prefix = _line_prefix(ifm, tables)
-    fil_prefix = _line_prefix(fil, tables)
-    _init_read(ifm, ifm_prefix, ifmap_sram_words, ifmap_bw)
-    _init_read(fil, fil_prefix, filter_sram_words, filter_bw)
+        _describe(ifm, geom, 1, 1, big_c, k_total, npx, 0, _STATIONARY, _COL_FOLD, 0)
+        _describe(fil, geom, 0, 1, big_r, m_total, k_total, 1, _STREAM, _ROW_FOLD, big_r)
+    ifm_fetch = _fetch_lines(ifm, tab)
+    fil_fetch = _fetch_lines(fil, tab)
+    _init_read(ifm, ifm_fetch, ifmap_sram_words, ifmap_bw)
+    _init_read(fil, fil_fetch, filter_sram_words, filter_bw)
     scratch = np.empty(max(1, (geom[3] + geom[5] - 1) // geom[5] * ((geom[4] + geom[6] - 1) // geom[6])),
                        dtype=np.int64)
     wb = np.zeros(_N_WB, dtype=np.int64)
@@ -367,8 +395,8 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
         for fr in range(row_folds):
             for i in range(per_fold):
                 cycle = row + stalls
-                ifm_stall = _read_row(ifm, ifm_prefix, big_r, fr, fc, i, tables, geom, scratch, cycle)
-                fil_stall = _read_row(fil, fil_prefix, big_r, fr, fc, i, tables, geom, scratch, cycle)
+                ifm_stall = _read_row(ifm, ifm_fetch, big_r, fr, fc, i, tab, geom, scratch, cycle)
+                fil_stall = _read_row(fil, fil_fetch, big_r, fr, fc, i, tab, geom, scratch, cycle)
                 words = _ofmap_words(dataflow, big_r, big_c, sr, sc, t, fr, fc, i)
                 written, ring = _write_row(wb, ring, words, cycle)
                 total = max(total, written)
