@@ -490,14 +490,16 @@ def _new_in_rows(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, geom, p_b
 
     Tap row by tap row, the windows' valid taps are runs of consecutive addresses that start
     in increasing order; overlapping runs are merged before they are stamped, so an address
-    is touched about once per tap row that covers it rather than once per request.
+    is touched about once per tap row that covers it rather than once per request. Windows
+    that request all of the tap row's taps and lie in one output row form one run when the
+    stride does not skip taps (``S*C`` at most those taps), found without visiting them.
     """
-    in_h, in_w, ch, fw = geom[0], geom[1], geom[2], geom[4]
+    in_h, in_w, ch, fw, stride, out_w = geom[0], geom[1], geom[2], geom[4], geom[6], geom[8]
     row_len = fw * ch
     if dataflow == DATAFLOW_WS:
-        items = min(t, i1 - rows) - max(0, i0 - rows - n_lanes + 1)
+        items, p0 = min(t, i1 - rows) - max(0, i0 - rows - n_lanes + 1), max(0, i0 - rows - n_lanes + 1)
     else:
-        items = n_lanes
+        items, p0 = n_lanes, (fr * rows if dataflow == DATAFLOW_OS else fc * cols)
     if items <= 0:
         return np.int64(0)
     _, k_first, _ = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items - 1)  # lowest tap
@@ -505,24 +507,41 @@ def _new_in_rows(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, geom, p_b
     new = np.int64(0)
     for r in range(k_first // row_len, (k_end + row_len - 1) // row_len):
         lo_r, hi_r = r * row_len, (r + 1) * row_len
+        a_r, b_r = max(lo_r, k_first), min(hi_r, k_end)  # the taps of row r any window requests
+        shift = r * (in_w * ch - row_len)  # A[p, k] = p_base[p] + shift + k in tap row r
         run_lo, run_hi = np.int64(0), np.int64(0)
-        # the windows whose taps meet tap row r (k_lo and k_hi do not increase with the item)
+        # windows (items = consecutive pixels from p0) meeting tap row r, and those requesting all
+        # of a_r .. b_r-1 (k_lo and k_hi do not increase with the item)
         item_lo = _first_item(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items, False, hi_r)
         item_hi = _first_item(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items, True, lo_r)
-        for item in range(item_lo, item_hi):
-            p, k_lo, k_hi = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, item)
-            if p_y[p] + r >= in_h:
-                continue
-            lo = max(k_lo, lo_r)
-            hi = min(k_hi, hi_r, lo_r + max(0, min(fw, in_w - p_x[p])) * ch)
+        full_lo = _first_item(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items, False, a_r + 1)
+        full_hi = _first_item(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, items, True, b_r - 1)
+        if stride * ch > b_r - a_r:  # the windows' runs in an output row have gaps
+            full_hi = full_lo
+        item = item_lo
+        while item < item_hi:
+            p = p0 + item
+            if full_lo <= item < full_hi:  # full windows up to the end of the output row, as one run
+                last = min(p0 + full_hi, (p // out_w + 1) * out_w) - 1
+                item += last - p + 1
+                if p_y[p] + r >= in_h:
+                    continue
+                lo = p_base[p] + shift + a_r
+                hi = min(p_base[last] + shift + b_r, p_base[p] + shift + lo_r + max(0, in_w - p_x[p]) * ch)
+            else:
+                _, k_lo, k_hi = _lane_taps(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i0, i1, item)
+                item += 1
+                if p_y[p] + r >= in_h:
+                    continue
+                lo = p_base[p] + shift + max(k_lo, lo_r)
+                hi = p_base[p] + shift + min(k_hi, hi_r, lo_r + max(0, min(fw, in_w - p_x[p])) * ch)
             if lo >= hi:
                 continue
-            shift = p_base[p] + r * (in_w * ch - row_len)
-            if run_lo <= lo + shift <= run_hi:
-                run_hi = max(run_hi, hi + shift)
+            if run_lo <= lo <= run_hi:
+                run_hi = max(run_hi, hi)
             else:
                 new += _stamp_new(stamp, run_lo, run_hi, group)
-                run_lo, run_hi = lo + shift, hi + shift
+                run_lo, run_hi = lo, hi
         new += _stamp_new(stamp, run_lo, run_hi, group)
     return new
 
@@ -580,9 +599,10 @@ def calc_segment_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_w
     row in which the group may fill is visited in demand order (:func:`_exact_row`). Repeated
     passes are skipped as in :func:`calc_read_walk`.
 
-    The os filter stream is the os ifmap stream of a ``1 x Sc`` image of ``T`` channels under
-    a 1x1 kernel (``B[k, m] = m*T + k`` is pixel ``m``'s channel ``k``) on the transposed array,
-    lanes being columns; each fold repeats its column fold's block.
+    The os filter stream is, per column fold, the os ifmap stream of a ``1 x c`` image of
+    ``T`` channels under a 1x1 kernel (``B[k, fc*C + j] = fc*C*T + j*T + k`` is pixel ``j``'s
+    channel ``k``) on the transposed array, lanes being columns: each fold repeats its column
+    fold's block, and the blocks are disjoint, so the stamps restart with each block.
     """
     per_fold = t + rows + cols - 2 if dataflow == DATAFLOW_OS else 2 * rows + cols + t - 2
     row_folds = (sr + rows - 1) // rows
@@ -591,8 +611,8 @@ def calc_segment_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_w
     # The stream is groups of identical passes: os/ws ifmap, one pass per column fold; os filter,
     # one group per column fold of a pass per fold; is ifmap, one pass.
     if is_filter:
-        geom = np.array([1, sc, t, 1, 1, 1, 1, 1, sc], dtype=np.int64)
-        lane_rows, lane_cols, lane_sr = cols, rows, sc
+        geom = np.array([1, cols, t, 1, 1, 1, 1, 1, cols], dtype=np.int64)
+        lane_rows, lane_cols, lane_sr = cols, rows, cols
         n_groups, n_reps, pass_folds = col_folds, row_folds, 1
     else:
         lane_rows, lane_cols, lane_sr = rows, cols, sr
@@ -609,6 +629,8 @@ def calc_segment_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_w
     state[_GROUP] = 1
     for g in range(n_groups):
         previous_first = np.int64(-2)
+        if is_filter and g > 0:  # a new block: none of its words has been read
+            stamp[:] = 0
         for rep in range(n_reps):
             reads0, triggers0 = state[_READS], state[_TRIGGERS]
             first_fold = (g * n_reps + rep) * pass_folds
@@ -616,10 +638,10 @@ def calc_segment_reads(dataflow, is_filter, rows, cols, sr, sc, t, geom, group_w
             state[_PASS_FIRST] = -1
             for fold in range(first_fold, first_fold + pass_folds):
                 fc, fr = fold // row_folds, fold % row_folds
-                if is_filter:  # lanes are columns: the block of column fold fc
-                    fr, fc = fc, fr
                 base_row = fold * per_fold
-                if dataflow == DATAFLOW_IS:
+                if is_filter:  # lanes are the columns of column fold fc, counted from its first
+                    n_lanes, i, end, fr = min(cols, sc - fc * cols), 0, t + min(cols, sc - fc * cols) - 1, 0
+                elif dataflow == DATAFLOW_IS:
                     n_lanes, i, end = min(cols, sc - fc * cols), 0, rows
                 else:
                     n_lanes = min(lane_rows, lane_sr - fr * lane_rows)
