@@ -437,7 +437,7 @@ def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
 
 
 # ------------------------------------------------------------------------------------------
-# The ifmap read stream in trigger-free segments (docs/scalesim_memory_model.md section 4.3, rule 4)
+# The ifmap (and os filter) read stream in trigger-free segments (memory-model doc 4.3, rule 2)
 # ------------------------------------------------------------------------------------------
 _TOP_GROUP = np.int32(2**31 - 2)  # last group number an int32 stamp can hold; then the stamps restart
 
