@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "accelsim"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
-STDLIB_FOR_KERNELS = {"__future__", "math", "typing", "functools", "collections"}
+STDLIB_FOR_KERNELS = {"__future__", "math", "typing", "functools", "collections", "hashlib", "logging", "pathlib"}
 
 
 def module_name(path: Path) -> str:
