@@ -184,6 +184,8 @@ def main() -> int:
     parser.add_argument("--scalesim-network", choices=sorted(NETWORKS), default="ResNet-18",
                         help="network whose layers SCALE-Sim runs")
     parser.add_argument("--scalesim-sizes", type=int, nargs="+", default=[32, 128], help="array sizes to run")
+    parser.add_argument("--scalesim-dataflows", nargs="+", choices=["os", "ws", "is"], default=["os", "ws", "is"],
+                        help="dataflows to run")
     args = parser.parse_args()
 
     print(f"numba compile (fresh process, empty cache, both timing models): {compile_seconds():.2f} s")
@@ -192,7 +194,7 @@ def main() -> int:
         _table(name, path)
     if not args.scalesim:
         return 0
-    return _versus_scalesim(args.scalesim_network, args.scalesim_sizes, args.scalesim_rows)
+    return _versus_scalesim(args.scalesim_network, args.scalesim_sizes, args.scalesim_dataflows, args.scalesim_rows)
 
 
 def _table_header(first: bool) -> None:
@@ -215,7 +217,7 @@ def _table(name: str, path: Path) -> None:
                       f"{peak:9.2f} {cycles:12,d}", flush=True)
 
 
-def _versus_scalesim(network: str, sizes: list[int], budget_rows: int) -> int:
+def _versus_scalesim(network: str, sizes: list[int], dataflows: list[str], budget_rows: int) -> int:
     if not SCALESIM_PY.exists():
         print(f"\n{SCALESIM_PY} is missing. Create SCALE-Sim's venv with:\n"
               "  python3 -m venv /tmp/venv-scalesim && /tmp/venv-scalesim/bin/pip install scalesim==3.0.0 numpy==2.3.5")
@@ -226,7 +228,7 @@ def _versus_scalesim(network: str, sizes: list[int], budget_rows: int) -> int:
           f"{'ratio':>9s} {'model ms':>9s} {'ratio':>9s} cycles")
     net = ax.load_workload(NETWORKS[network])
     for size in sizes:
-        for dataflow in ("os", "ws", "is"):
+        for dataflow in dataflows:
             layers, rows = scalesim_subset(net, size, dataflow, budget_rows)
             if not layers:
                 continue
