@@ -29,6 +29,7 @@ Signedness is not modelled for throughput (``uint8`` and ``int8`` take the same 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -136,13 +137,13 @@ def _where(layer_name: str) -> str:
     return f"layer '{layer_name}': " if layer_name else ""
 
 
-def _split(operand: OperandFormat, widest: int, mac: MacSpec, what: str, layer_name: str) -> tuple[int, int]:
+def _split(operand: OperandFormat, widest: int, mac: MacSpec, what: str) -> tuple[int, int]:
     """(digits, bits per digit) of an integer operand on a unit whose widest format is ``widest``."""
     if operand.bits <= widest:
         return 1, operand.bits
     if not mac.decompose_wider:
         raise UnsupportedError(
-            f"{_where(layer_name)}{operand.bits}-bit {what} do not fit the {supported_text(mac)}; "
+            f"{operand.bits}-bit {what} do not fit the {supported_text(mac)}; "
             "set mac.decompose_wider: true to run them in several passes, or quantize the layer narrower"
         )
     digits = math.ceil(operand.bits / widest)
@@ -172,20 +173,29 @@ def mac_rate(mac: MacSpec, weight: int | str, act: int | str, layer_name: str = 
     UnsupportedError
         If the unit cannot run these operands; the message names the layer and what it runs.
     """
+    try:
+        return _mac_rate(mac, weight, act)
+    except UnsupportedError as error:
+        raise UnsupportedError(f"{_where(layer_name)}{error}") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _mac_rate(mac: MacSpec, weight: int | str, act: int | str) -> MacRate:
+    """:func:`mac_rate` without the layer's name (errors name only the operands and the unit)."""
     w, a = operand_format(weight), operand_format(act)
-    lane = _float_rate(mac, w, a, layer_name) if w.is_float or a.is_float else _integer_rate(mac, w, a, layer_name)
+    lane = _float_rate(mac, w, a) if w.is_float or a.is_float else _integer_rate(mac, w, a)
     return replace(lane, products_per_cycle=lane.products_per_cycle * mac.lanes)
 
 
-def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat, layer_name: str) -> MacRate:
+def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat) -> MacRate:
     """The rate of one lane on integer operands."""
     widths = sorted(u.bits for u in map(operand_format, mac.precisions) if not u.is_float)
     if not widths:
-        raise UnsupportedError(f"{_where(layer_name)}integer operands ({w.name} weights, {a.name} activations) "
+        raise UnsupportedError(f"integer operands ({w.name} weights, {a.name} activations) "
                                f"on the {supported_text(mac)}: it lists no integer format")
     widest = widths[-1]
-    w_digits, w_bits = _split(w, widest, mac, "weights", layer_name)
-    a_digits, a_bits = _split(a, widest, mac, "activations", layer_name)
+    w_digits, w_bits = _split(w, widest, mac, "weights")
+    a_digits, a_bits = _split(a, widest, mac, "activations")
     passes = w_digits * a_digits
     common = dict(passes=passes, weight_bits=w.bits, act_bits=a.bits)
     if mac.kind is MacKind.FIXED:
@@ -211,18 +221,18 @@ def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat, layer_name: 
                    act_datapath_bits=a_steps * step, unit_format=f"int{unit}", **common)
 
 
-def _float_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat, layer_name: str) -> MacRate:
+def _float_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat) -> MacRate:
     """The rate of one lane when either operand is a float."""
     floats = [u for u in map(operand_format, mac.precisions) if u.is_float]
     asked = f"{w.name} weights x {a.name} activations"
     if mac.kind is not MacKind.FIXED:
-        raise UnsupportedError(f"{_where(layer_name)}{asked}: the {supported_text(mac)}, computes integers only")
+        raise UnsupportedError(f"{asked}: the {supported_text(mac)}, computes integers only")
     if w.is_float != a.is_float:
-        raise UnsupportedError(f"{_where(layer_name)}{asked}: mixed integer and float operands are not modelled "
+        raise UnsupportedError(f"{asked}: mixed integer and float operands are not modelled "
                                f"(the {supported_text(mac)})")
     fitting = sorted((u for u in floats if w.fits_in(u) and a.fits_in(u)), key=lambda u: u.bits)
     if not fitting:
-        raise UnsupportedError(f"{_where(layer_name)}{asked}: the {supported_text(mac)}; floats run only in a listed "
+        raise UnsupportedError(f"{asked}: the {supported_text(mac)}; floats run only in a listed "
                                "float format that holds them exactly (floats are never decomposed)")
     unit = fitting[0]
     return MacRate(1, 1, passes=1, weight_bits=w.bits, act_bits=a.bits, weight_datapath_bits=unit.bits,

@@ -81,19 +81,15 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.Da
                               "timing_model": arch.timing_model.value, "layers": len(layers),
                               "costed_layers": int(costed.sum()), "macs": int(layers["macs"].sum())}
 
-    def values(name: str) -> np.ndarray:
-        """The costed rows of ``name`` (int64 for count columns, float64 otherwise)."""
-        integer = layers[name].dtype.kind in "iu"
-        return layers[name].to_numpy(dtype=np.int64 if integer else np.float64, na_value=0)[costed]
-
-    for name in layers.columns:
-        if name in ("layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density",
-                    *TEXT_COLUMNS):
-            continue
+    skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density", *TEXT_COLUMNS}
+    names = [name for name in layers.columns if name not in skip]
+    rows = layers.loc[costed, names]
+    totals = rows.drop(columns=list(RATIO_COLUMNS), errors="ignore").sum()
+    for name in names:
         if name in RATIO_COLUMNS:
-            weight = values("folds" if name == "mapping_efficiency" else "cycles").astype(np.float64)
+            weight = rows["folds" if name == "mapping_efficiency" else "cycles"].to_numpy(dtype=np.float64)
             total = weight.sum()
-            row[name] = float((values(name) * weight).sum() / total) if total else float("nan")
+            row[name] = float((rows[name].to_numpy(dtype=np.float64) * weight).sum() / total) if total else float("nan")
         else:
-            row[name] = values(name).sum().item()
+            row[name] = int(totals[name]) if layers[name].dtype.kind in "iu" else float(totals[name])
     return pd.DataFrame([row])
