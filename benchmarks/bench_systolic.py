@@ -9,10 +9,13 @@
 For ResNet-18 and ResNet-50 (SCALE-Sim's topologies, ``workloads/scalesim/``) on 32x32 and
 128x128 arrays with 64 KiB per-operand SRAMs, each dataflow, in both timing models (``native``
 with unlimited DRAM bandwidth, and ``scalesim`` = SCALE-Sim's CALC mode, whose exact DRAM counts
-need a walk over the demand stream of every overlapping-window conv): the warm time per whole
-network (median of 3) through ``simulate`` and for the timing model alone (``model ms``: the
-per-layer counters, without building result frames and energy), numba compile time (measured in a fresh process with an empty cache) and
-the peak memory of one warm run.
+need a walk over the demand stream of every overlapping-window conv):
+
+* ``warm ms``: one whole network through ``simulate`` (best of ``--repeats``, default 5: the
+  machine is shared, and the fastest run is the least disturbed one);
+* ``model ms``: the timing model alone, ``engine.fold.run_layer`` on each distinct layer shape
+  as ``simulate`` runs them, without result frames and energy;
+* the numba compile time (a fresh process with an empty cache) and the peak memory of one warm run.
 
 With ``--scalesim``: SCALE-Sim runs in its own venv (``/tmp/venv-scalesim``). It steps one demand
 row at a time (~1e4 rows/s), so by default it runs on the ResNet-18 layers (in order, skipping any that would not
@@ -24,8 +27,8 @@ is for those layers, and cycles are checked for equality.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,18 +55,20 @@ def make_arch(size: int, dataflow: str, timing: str):
                            "buffers": {op: {"size": "64KiB"} for op in ("ifmap", "filter", "ofmap")}})
 
 
-def warm_seconds(arch, net, repeats: int = 3) -> float:
+def warm_seconds(arch, net, repeats: int) -> float:
     ax.simulate(arch, net)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         ax.simulate(arch, net)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
-def model_seconds(arch, layers, repeats: int = 3) -> float:
-    """Warm time of the timing model alone (``engine.fold.run_layer`` per layer, no result frames)."""
+def model_seconds(arch, layers, repeats: int) -> float:
+    """Warm time of the timing model alone: ``engine.fold.run_layer`` on each distinct layer shape (as
+    ``simulate`` runs them), no result frames."""
+    layers = list({dataclasses.replace(layer, name=""): layer for layer in layers}.values())
     for layer in layers:
         run_layer(layer, arch)
     times = []
@@ -72,7 +77,7 @@ def model_seconds(arch, layers, repeats: int = 3) -> float:
         for layer in layers:
             run_layer(layer, arch)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def peak_bytes(arch, net) -> int:
@@ -179,6 +184,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scalesim", action="store_true", help="also run SCALE-Sim 3.0.0 on a subset")
     parser.add_argument("--skip-table", action="store_true", help="skip the accelsim-only table")
+    parser.add_argument("--repeats", type=int, default=5, help="warm runs per figure; the fastest is reported")
     parser.add_argument("--scalesim-rows", type=int, default=150_000,
                         help="demand-row budget per SCALE-Sim run (0: the whole network)")
     parser.add_argument("--scalesim-network", choices=sorted(NETWORKS), default="ResNet-18",
@@ -191,10 +197,11 @@ def main() -> int:
     print(f"numba compile (fresh process, empty cache, both timing models): {compile_seconds():.2f} s")
     for name, path in ({} if args.skip_table else NETWORKS).items():
         _table_header(name == "ResNet-18")
-        _table(name, path)
+        _table(name, path, args.repeats)
     if not args.scalesim:
         return 0
-    return _versus_scalesim(args.scalesim_network, args.scalesim_sizes, args.scalesim_dataflows, args.scalesim_rows)
+    return _versus_scalesim(args.scalesim_network, args.scalesim_sizes, args.scalesim_dataflows, args.scalesim_rows,
+                            args.repeats)
 
 
 def _table_header(first: bool) -> None:
@@ -203,21 +210,21 @@ def _table_header(first: bool) -> None:
               f"{'cycles':>12s}")
 
 
-def _table(name: str, path: Path) -> None:
+def _table(name: str, path: Path, repeats: int) -> None:
     net = ax.load_workload(path)
     for size in (32, 128):
         for dataflow in ("os", "ws", "is"):
             for timing in ("native", "scalesim"):
                 arch = make_arch(size, dataflow, timing)
-                seconds = warm_seconds(arch, net)
-                model = model_seconds(arch, net.layers)
+                seconds = warm_seconds(arch, net, repeats)
+                model = model_seconds(arch, net.layers, repeats)
                 peak = peak_bytes(arch, net) / 2**20
                 cycles = ax.simulate(arch, net).cycles
                 print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} {model * 1e3:9.1f} "
                       f"{peak:9.2f} {cycles:12,d}", flush=True)
 
 
-def _versus_scalesim(network: str, sizes: list[int], dataflows: list[str], budget_rows: int) -> int:
+def _versus_scalesim(network: str, sizes: list[int], dataflows: list[str], budget_rows: int, repeats: int) -> int:
     if not SCALESIM_PY.exists():
         print(f"\n{SCALESIM_PY} is missing. Create SCALE-Sim's venv with:\n"
               "  python3 -m venv /tmp/venv-scalesim && /tmp/venv-scalesim/bin/pip install scalesim==3.0.0 numpy==2.3.5")
@@ -236,8 +243,8 @@ def _versus_scalesim(network: str, sizes: list[int], dataflows: list[str], budge
                 {"op": "conv2d", "name": l.name, "in_channels": l.in_channels, "out_channels": l.out_channels,
                  "in_h": l.in_h, "in_w": l.in_w, "kernel": list(l.kernel), "stride": list(l.stride)} for l in layers]})
             arch = make_arch(size, dataflow, "scalesim")
-            ours = warm_seconds(arch, subset)
-            model = model_seconds(arch, subset.layers)
+            ours = warm_seconds(arch, subset, repeats)
+            model = model_seconds(arch, subset.layers, repeats)
             our_cycles = [int(c) for c in ax.simulate(arch, subset).layers.cycles]
             with tempfile.TemporaryDirectory() as tmp:
                 theirs, their_cycles = run_scalesim(layers, size, dataflow, Path(tmp))
