@@ -29,7 +29,8 @@ _LANE_ROW = 1      # 1: the lane index x is the matrix row (p of A, k of B); 0: 
 _WIDTH = 2         # lanes per fetch block (R or C)
 _DEPTH = 3         # depth extent h (rows of one fetch block)
 _BOUND = 4         # lane extent (Npx, K or M)
-_DIAG = 5          # 1: fetch matrix read along anti-diagonals; 0: row-major
+_KIND = 5          # _STREAM (skewed, one depth step per row; fetched along anti-diagonals) or
+                   # _STATIONARY (loaded once per fold; fetched row by row): the demand order
 _ROWS = 6          # fetch-matrix rows (blocks x depth)
 _SET_WORDS = 7     # valid words per set, ceil(SRAM words / 100)
 _SETS = 8          # sets in the whole fetch order
@@ -41,22 +42,27 @@ _LINES = 13        # DRAM lines per prefetch
 _BW = 14           # words per DRAM line
 _DRAM = 15         # DRAM words read (lines x bw, padding included)
 _START = 16        # first DRAM cycle (the active-half fill, before cycle 0)
-_KIND = 17         # _STREAM (skewed, one depth step per row) or _STATIONARY (loaded once per fold)
-_LANE_FOLD = 18    # which fold index picks a streamed operand's lane block: _ROW_FOLD or _COL_FOLD
-_DELAY = 19        # row at which lane 0 of a streamed operand starts (0 for os, R for ws/is)
-_PIXELS = 20       # Npx (ifmap validity table layout)
-_TAPS = 21         # K
-_IN_H = 22
-_IN_W = 23
-_ALL_VALID = 24    # 1: no -1 inside the operand matrix (the filter, or an ifmap without ceil windows)
-_N_OP = 25
+_LANE_FOLD = 17    # which fold index picks a streamed operand's lane block: _ROW_FOLD or _COL_FOLD
+_DELAY = 18        # row at which lane 0 of a streamed operand starts (0 for os, R for ws/is)
+_PIXELS = 19       # Npx (ifmap validity table layout)
+_TAPS = 20         # K
+_IN_H = 21
+_IN_W = 22
+_ALL_VALID = 23    # 1: no -1 inside the operand matrix (the filter, or an ifmap without ceil windows)
+_N_OP = 24
 _STREAM, _STATIONARY = 0, 1
 _ROW_FOLD, _COL_FOLD = 0, 1
 
-# Write-buffer state (int64 array ``wb``)
+# Write-buffer state (int64 array ``wb``). Closed lines are numbered 0, 1, ... (``_W_HEAD`` is
+# the first not yet drained, ``_W_TAIL`` the next to close); all hold ``bw`` words except the
+# partial ones, kept as (line number, words) pairs in a queue of their own.
 _W_TOTAL, _W_ACTIVE, _W_BATCH, _W_BW, _W_FREE, _W_OPEN, _W_HEAD, _W_TAIL, _W_END, _W_DRAM, _W_FIRST, \
-    _W_LAST = range(12)
-_N_WB = 12
+    _W_LAST, _W_PHEAD, _W_PTAIL = range(14)
+_N_WB = 14
+
+# Row-walk state (int64 array ``walk``)
+_ROW, _STALLS, _TOTAL, _WRITTEN = range(4)
+_N_WALK = 4
 
 
 @kernel
@@ -78,7 +84,7 @@ def _ifmap_table(geom):
     return tab
 
 
-@kernel
+@kernel(inline="always")
 def _element_valid(op, x, u, tab):
     """Whether fetch entry (lane x, depth u) is a real address (A's ceil windows can fall off)."""
     if op[_ALL_VALID] == 1:
@@ -104,48 +110,89 @@ def _entry_valid(op, row, c, tab):
 @kernel
 def _line_first(op, line):
     """First column of fetch line ``line`` (an anti-diagonal, bottom-left first, or a row)."""
-    return max(0, line - op[_ROWS] + 1) if op[_DIAG] == 1 else 0
+    return max(0, line - op[_ROWS] + 1) if op[_KIND] == _STREAM else 0
 
 
 @kernel
 def _line_stop(op, line):
-    return min(line, op[_WIDTH] - 1) + 1 if op[_DIAG] == 1 else op[_WIDTH]
+    return min(line, op[_WIDTH] - 1) + 1 if op[_KIND] == _STREAM else op[_WIDTH]
+
+
+@kernel
+def _line_of(op, x, u):
+    """Fetch line of lane x, depth u."""
+    width = op[_WIDTH]
+    row = (x // width) * op[_DEPTH] + u
+    return row + x % width if op[_KIND] == _STREAM else row
 
 
 @kernel
 def _fetch_lines(op, tab):
     """Per fetch line: valid entries before it (column 0) and, in column 1, the set of all its
-    entries, or -1 when a set boundary falls inside it (filled by ``_init_read``)."""
-    lines = op[_ROWS] + op[_WIDTH] - 1 if op[_DIAG] == 1 else op[_ROWS]
+    entries, or -1 when a set boundary falls inside it (filled by ``_init_read``).
+
+    A line's entries, minus the padding lanes of the last block, minus the ifmap entries of
+    the ceil windows that fall off the ifmap (only windows of the last output row or column).
+    """
+    width, depth, rows = op[_WIDTH], op[_DEPTH], op[_ROWS]
+    diag = op[_KIND] == _STREAM
+    lines = rows + width - 1 if diag else rows
+    last_rows = rows - depth                   # first row of the last lane block
+    last_width = op[_BOUND] - last_rows // depth * width   # its lanes that exist
     fetch = np.zeros((lines + 1, 2), dtype=np.int64)
     for line in range(lines):
-        count = 0
-        for c in range(_line_first(op, line), _line_stop(op, line)):
-            if _entry_valid(op, line - c if op[_DIAG] == 1 else line, c, tab):
-                count += 1
-        fetch[line + 1, 0] = fetch[line, 0] + count
+        first, stop = _line_first(op, line), _line_stop(op, line)
+        pad_first = max(first, last_width)
+        pad_stop = min(stop, line - last_rows + 1) if diag else (stop if line >= last_rows else 0)
+        fetch[line, 1] = stop - first - max(0, pad_stop - pad_first)
+    if op[_ALL_VALID] == 0:
+        in_h, in_w, pixels, taps = op[_IN_H], op[_IN_W], op[_PIXELS], op[_TAPS]
+        for p in range(pixels):
+            if tab[p] + tab[2 * pixels + taps - 1] < in_h and tab[pixels + p] + tab[2 * pixels + 2 * taps - 1] < in_w:
+                continue   # the window's last tap (largest row and column offsets) is inside
+            for k in range(taps):
+                x, u = (p, k) if op[_LANE_ROW] == 1 else (k, p)
+                if not _element_valid(op, x, u, tab):
+                    fetch[_line_of(op, x, u), 1] -= 1
+    for line in range(lines):
+        fetch[line + 1, 0] = fetch[line, 0] + fetch[line, 1]
     return fetch
+
+
+@kernel
+def _rank_before(op, fetch, line, c, tab):
+    """Valid entries of the fetch order before entry (line, column c)."""
+    rank = fetch[line, 0]
+    for c2 in range(_line_first(op, line), c):
+        if _entry_valid(op, line - c2 if op[_KIND] == _STREAM else line, c2, tab):
+            rank += 1
+    return rank
 
 
 @kernel
 def _set_of(op, fetch, row, c, tab):
     """Set holding fetch entry (row, c): its rank among the valid entries // set words."""
-    line = row + c if op[_DIAG] == 1 else row
+    line = row + c if op[_KIND] == _STREAM else row
     if fetch[line, 1] >= 0:
         return fetch[line, 1]
-    rank = fetch[line, 0]
-    for c2 in range(_line_first(op, line), c):
-        if _entry_valid(op, line - c2 if op[_DIAG] == 1 else line, c2, tab):
-            rank += 1
-    return rank // op[_SET_WORDS]
+    return _rank_before(op, fetch, line, c, tab) // op[_SET_WORDS]
 
 
-@kernel
+@kernel(inline="always")
 def _in_window(op, s):
     ahead = s - op[_WINDOW]
     if ahead < 0:
         ahead += op[_SETS]
     return ahead < op[_ACTIVE]
+
+
+@kernel(inline="always")
+def _window_holds(op, first, last):
+    """Whether the active window holds every set ``first .. last`` (``last >= first``)."""
+    ahead = first - op[_WINDOW]
+    if ahead < 0:
+        ahead += op[_SETS]
+    return ahead + last - first < op[_ACTIVE]
 
 
 @kernel
@@ -174,8 +221,11 @@ def _init_read(op, fetch, sram_words, bw):
 
 
 @kernel
-def _aliases(op, fetch, x, u, tab, geom, out):
-    """Sets of every fetch entry holding the same ifmap address as (x, u); returns how many."""
+def _alias_sets(op, fetch, x, u, tab, geom, out):
+    """Sets of every fetch entry holding the same ifmap address as (x, u), in ``out``.
+
+    Returns how many, or 0 as soon as one of them is in the active window (a hit).
+    """
     p, k = (x, u) if op[_LANE_ROW] == 1 else (u, x)
     channels, kernel_h, kernel_w = geom[2], geom[3], geom[4]
     stride_h, stride_w, out_h, out_w = geom[5], geom[6], geom[7], geom[8]
@@ -188,7 +238,10 @@ def _aliases(op, fetch, x, u, tab, geom, out):
             p2 = oh * out_w + ow
             k2 = ((y - oh * stride_h) * kernel_w + xx - ow * stride_w) * channels + ch
             x2, u2 = (p2, k2) if op[_LANE_ROW] == 1 else (k2, p2)
-            out[n] = _set_of(op, fetch, (x2 // width) * depth + u2, x2 % width, tab)
+            s = _set_of(op, fetch, (x2 // width) * depth + u2, x2 % width, tab)
+            if _in_window(op, s):
+                return 0
+            out[n] = s
             n += 1
     return n
 
@@ -204,56 +257,104 @@ def _prefetch(op):
 
 
 @kernel
-def _read(op, fetch, block, c, u, tab, geom, scratch, cycle, offset):
-    """Serve one valid request (lane ``block*W + c``, depth u); returns the row's offset.
+def _miss(op, sets, n, cycle, offset):
+    """Slide the window until one of ``sets[:n]`` is in it; returns the row's new offset.
 
-    A miss slides the window until a set holding the address is in it; each slide adds the
-    lateness of its DRAM lines to the offset, twice when positive (SCALE-Sim 3.0.0).
+    Each slide adds the lateness of its DRAM lines to the offset, twice when positive
+    (SCALE-Sim 3.0.0).
     """
-    own = _set_of(op, fetch, block * op[_DEPTH] + u, c, tab)
-    if _in_window(op, own):
-        return offset
-    if op[_IS_A] == 1:
-        n = _aliases(op, fetch, block * op[_WIDTH] + c, u, tab, geom, scratch)
-    else:
-        scratch[0] = own
-        n = 1
     while True:
-        for i in range(n):
-            if _in_window(op, scratch[i]):
-                return offset
         _prefetch(op)
         behind = op[_LAST] - (cycle + offset)
         offset += behind
         if behind > 0:
             offset += behind
+        for index in range(n):
+            if _in_window(op, sets[index]):
+                return offset
 
 
 @kernel
-def _read_row(op, fetch, array_rows, fr, fc, i, tab, geom, scratch, cycle):
-    """Read stall of local row ``i`` of fold (fc, fr): served cycle - cycle - hit latency."""
-    width, depth = op[_WIDTH], op[_DEPTH]
-    offset = 1
-    if op[_KIND] == _STATIONARY:   # rows 0..R-1 load depth fr*R + R-1-i across the lanes
-        u = fr * array_rows + array_rows - 1 - i
-        if i >= array_rows or u >= depth:
+def _read_run(op, fetch, line, block, u0, du, lo, hi, tab, geom, scratch, cycle):
+    """Read stall of one demand row (``_row_requests``) whose line is not held as a whole.
+
+    The requests are consecutive entries of fetch line ``line``, so their sets run from that of
+    the first to that of the last: when the window holds that run, the row costs O(1).
+    Otherwise each request is served in lane order.
+    """
+    width, words = op[_WIDTH], op[_SET_WORDS]
+    own = fetch[line, 1]          # the set of the whole line, or -1
+    rank = 0
+    last = own
+    if own >= 0:
+        if _in_window(op, own):
             return 0
-        for j in range(min(width, op[_BOUND] - fc * width)):
-            if _element_valid(op, fc * width + j, u, tab):
-                offset = _read(op, fetch, fc, j, u, tab, geom, scratch, cycle, offset)
-        return offset - 1
-    block = fc if op[_LANE_FOLD] == _COL_FOLD else fr
-    t0 = i - op[_DELAY]
-    for j in range(max(0, t0 - depth + 1), min(min(width, op[_BOUND] - block * width) - 1, t0) + 1):
-        if _element_valid(op, block * width + j, t0 - j, tab):
-            offset = _read(op, fetch, block, j, t0 - j, tab, geom, scratch, cycle, offset)
+    else:
+        rank = _rank_before(op, fetch, line, lo, tab)
+        valid = hi - lo + 1
+        if op[_ALL_VALID] == 0:
+            for c in range(lo, hi + 1):
+                if not _element_valid(op, block * width + c, u0 + du * c, tab):
+                    valid -= 1
+        if valid == 0:
+            return 0
+        last = (rank + valid - 1) // words
+        if _window_holds(op, rank // words, last):
+            return 0
+    offset = 1
+    for c in range(lo, hi + 1):
+        x, u = block * width + c, u0 + du * c
+        if not _element_valid(op, x, u, tab):
+            continue
+        if fetch[line, 1] < 0:
+            own = rank // words
+            rank += 1
+        if _in_window(op, own):
+            continue
+        if op[_IS_A] == 1:
+            n = _alias_sets(op, fetch, x, u, tab, geom, scratch)
+            if n == 0:
+                continue
+        else:
+            scratch[0] = own
+            n = 1
+        offset = _miss(op, scratch, n, cycle, offset)
+        if _window_holds(op, own, last):
+            break
     return offset - 1
 
 
+@kernel(inline="always")
+def _row_requests(op, array_rows, fr, fc, i):
+    """Requests of local row ``i`` of fold (fc, fr): ``(line, block, u0, du, lo, hi)``.
+
+    Lanes ``block*W + c`` at depths ``u0 + du*c`` for c = lo .. hi (none if lo > hi), all on fetch
+    line ``line``: a streamed operand's lane c is at depth ``i - delay - c``, on the anti-diagonal
+    ``block*h + i - delay``; a stationary one loads depth ``fr*R + R-1-i`` on every lane of
+    fetch row ``fc*h + depth`` in rows ``i < R``.
+    """
+    width, depth = op[_WIDTH], op[_DEPTH]
+    if op[_KIND] == _STATIONARY:
+        u = fr * array_rows + array_rows - 1 - i
+        hi = min(width, op[_BOUND] - fc * width) - 1 if i < array_rows and u < depth else -1
+        return fc * depth + u, fc, u, 0, 0, hi
+    block = fc if op[_LANE_FOLD] == _COL_FOLD else fr
+    t0 = i - op[_DELAY]
+    return (block * depth + t0, block, t0, -1, max(0, t0 - depth + 1),
+            min(width, op[_BOUND] - block * width, t0 + 1) - 1)
+
+
+@kernel(inline="always")
+def _line_held(op, fetch, line):
+    """Whether the whole fetch line lies in one set and that set is in the active window."""
+    own = fetch[line, 1]
+    return own >= 0 and _in_window(op, own)
+
+
 @kernel
-def _describe(op, geom, is_a, lane_row, width, depth, bound, diag, kind, lane_fold, delay):
+def _describe(op, geom, is_a, lane_row, width, depth, bound, kind, lane_fold, delay):
     op[_IS_A], op[_LANE_ROW], op[_WIDTH], op[_DEPTH], op[_BOUND] = is_a, lane_row, width, depth, bound
-    op[_DIAG], op[_KIND], op[_LANE_FOLD], op[_DELAY] = diag, kind, lane_fold, delay
+    op[_KIND], op[_LANE_FOLD], op[_DELAY] = kind, lane_fold, delay
     op[_ROWS] = (bound + width - 1) // width * depth
     op[_PIXELS], op[_TAPS], op[_IN_H], op[_IN_W] = geom[7] * geom[8], geom[2] * geom[3] * geom[4], geom[0], geom[1]
     inside = (geom[7] - 1) * geom[5] + geom[3] <= geom[0] and (geom[8] - 1) * geom[6] + geom[4] <= geom[1]
@@ -273,35 +374,55 @@ def _init_write(wb, sram_words, bw):
 
 
 @kernel
-def _close_line(wb, ring):
-    """Queue the open line (if any) for draining; returns the queue, grown if it was full.
-
-    The queue is not bounded by the SRAM: a drain frees a whole line's worth of words for a
-    partial line that is not its batch's last, so the buffer's free count drifts up and lines
-    can pile up beyond its size, as in SCALE-Sim.
-    """
-    if wb[_W_OPEN] == 0:
-        return ring
-    if wb[_W_TAIL] - wb[_W_HEAD] == ring.shape[0]:
-        grown = np.empty(2 * ring.shape[0], dtype=np.int64)
-        for index in range(wb[_W_HEAD], wb[_W_TAIL]):
-            grown[index % grown.shape[0]] = ring[index % ring.shape[0]]
-        ring = grown
-    ring[wb[_W_TAIL] % ring.shape[0]] = wb[_W_OPEN]
-    wb[_W_TAIL] += 1
-    wb[_W_OPEN] = 0
-    return ring
+def _grown(partial, wb):
+    """The partial-line queue with twice the room (it is not bounded by the SRAM: a drain frees
+    a whole line's worth of words for a partial line that is not its batch's last, so the
+    buffer's free count drifts up and lines can pile up beyond its size, as in SCALE-Sim)."""
+    grown = np.empty((2 * partial.shape[0], 2), dtype=np.int64)
+    for index in range(wb[_W_PHEAD], wb[_W_PTAIL]):
+        grown[index % grown.shape[0]] = partial[index % partial.shape[0]]
+    return grown
 
 
 @kernel
-def _drain(wb, ring, start):
+def _close_line(wb, partial):
+    """Queue the open line (if any) for draining; the partial-line queue must have room."""
+    words = wb[_W_OPEN]
+    if words == 0:
+        return
+    if words < wb[_W_BW]:
+        slot = wb[_W_PTAIL] % partial.shape[0]
+        partial[slot, 0] = wb[_W_TAIL]
+        partial[slot, 1] = words
+        wb[_W_PTAIL] += 1
+    wb[_W_TAIL] += 1
+    wb[_W_OPEN] = 0
+
+
+@kernel(inline="always")
+def _store(wb, words):
+    """``words`` outputs enter the buffer; every line they fill is closed."""
+    wb[_W_FREE] -= words
+    filled = wb[_W_OPEN] + words
+    wb[_W_TAIL] += filled // wb[_W_BW]
+    wb[_W_OPEN] = filled % wb[_W_BW]
+
+
+@kernel
+def _drain(wb, partial, start):
     """Send up to half the SRAM's lines, one a cycle from ``start``; returns the last cycle.
 
     The data counted is the lines' words minus the padding of the batch's last line only.
     """
     n = min(wb[_W_BATCH], wb[_W_TAIL] - wb[_W_HEAD])
     bw = wb[_W_BW]
-    data = n * bw - (bw - ring[(wb[_W_HEAD] + n - 1) % ring.shape[0]])
+    last = wb[_W_HEAD] + n - 1
+    words = bw
+    while wb[_W_PHEAD] < wb[_W_PTAIL] and partial[wb[_W_PHEAD] % partial.shape[0], 0] <= last:
+        if partial[wb[_W_PHEAD] % partial.shape[0], 0] == last:
+            words = partial[wb[_W_PHEAD] % partial.shape[0], 1]
+        wb[_W_PHEAD] += 1
+    data = n * bw - (bw - words)
     wb[_W_HEAD] += n
     wb[_W_FREE] += data
     wb[_W_DRAM] += data
@@ -310,25 +431,43 @@ def _drain(wb, ring, start):
     return start + n - 1
 
 
+@kernel(inline="always")
+def _event_word(wb, draining):
+    """Which word from now on (1, 2, ...) makes the buffer wait (full while ``draining``) or
+    start a drain (more than half used while not draining)."""
+    if draining:
+        return max(1, wb[_W_FREE])
+    return max(1, wb[_W_FREE] - wb[_W_ACTIVE] + 1)
+
+
 @kernel
-def _write_row(wb, ring, words, cycle):
-    """Store ``words`` outputs at ``cycle``; returns (cycle the row finished, the line queue)."""
+def _write_row(wb, partial, words, cycle):
+    """Store ``words`` outputs at ``cycle``; returns the cycle the row finished.
+
+    Word by word, the buffer waits for a drain in progress once it is full (``free <= 0``),
+    and starts a drain once more than half is used (``free < active``) and none is in
+    progress; the words between two such events are stored at once. Each drain queues at most
+    one partial line: the queue must have room for ``words`` more.
+    """
     now = cycle
-    for _ in range(words):
-        wb[_W_OPEN] += 1
-        wb[_W_FREE] -= 1
-        if wb[_W_OPEN] == wb[_W_BW]:
-            ring = _close_line(wb, ring)
-        if now < wb[_W_END]:
-            if wb[_W_FREE] <= 0:
-                now = wb[_W_END]         # full while draining: wait for the drain
-        elif wb[_W_FREE] < wb[_W_ACTIVE]:
-            ring = _close_line(wb, ring)  # a partial line keeps its padding
-            wb[_W_END] = _drain(wb, ring, now)
-    return now, ring
+    left = words
+    while left > 0:
+        draining = now < wb[_W_END]
+        upto = _event_word(wb, draining)
+        if left < upto:
+            _store(wb, left)
+            break
+        _store(wb, upto)
+        left -= upto
+        if draining:
+            now = wb[_W_END]              # full while draining: wait for the drain
+        else:
+            _close_line(wb, partial)   # a partial line keeps its padding
+            wb[_W_END] = _drain(wb, partial, now)
+    return now
 
 
-@kernel
+@kernel(inline="always")
 def _ofmap_words(dataflow, array_rows, array_cols, sr, sc, t, fr, fc, i):
     """Valid OFMAP writes in local row ``i`` of fold (fc, fr) (memory-model doc section 2)."""
     cols_used = min(array_cols, sc - fc * array_cols)
@@ -340,6 +479,52 @@ def _ofmap_words(dataflow, array_rows, array_cols, sr, sc, t, fr, fc, i):
         first = max(0, i - 2 * array_rows - t + 2)
         last = min(cols_used - 1, i - 2 * array_rows + 1)
     return max(0, last - first + 1)
+
+
+@kernel
+def _walk(dataflow, big_r, big_c, sr, sc, t, demand_rows, ifm, ifm_fetch, fil, fil_fetch, tab, geom, scratch, wb,
+          partial, walk):
+    """Walk the demand rows from ``walk[_ROW]`` on; returns False, with ``walk`` saved, when the
+    next row could overflow the partial-line queue (the caller grows it and calls again).
+
+    (Growing the queue here would reassign an array inside the row loop, which costs numba
+    reference counting on every row.)
+    """
+    row_folds = (sr + big_r - 1) // big_r
+    per_fold = demand_rows // (row_folds * ((sc + big_c - 1) // big_c))
+    row, stalls, total, written = walk[_ROW], walk[_STALLS], walk[_TOTAL], walk[_WRITTEN]
+    fold, i = row // per_fold, row % per_fold
+    fc, fr = fold // row_folds, fold % row_folds
+    finished = True
+    while row < demand_rows:
+        words = _ofmap_words(dataflow, big_r, big_c, sr, sc, t, fr, fc, i)
+        if wb[_W_PTAIL] - wb[_W_PHEAD] + words > partial.shape[0]:
+            finished = False
+            break
+        cycle = row + stalls
+        line, block, u0, du, lo, hi = _row_requests(ifm, big_r, fr, fc, i)
+        ifm_stall = 0 if lo > hi or _line_held(ifm, ifm_fetch, line) else \
+            _read_run(ifm, ifm_fetch, line, block, u0, du, lo, hi, tab, geom, scratch, cycle)
+        line, block, u0, du, lo, hi = _row_requests(fil, big_r, fr, fc, i)
+        fil_stall = 0 if lo > hi or _line_held(fil, fil_fetch, line) else \
+            _read_run(fil, fil_fetch, line, block, u0, du, lo, hi, tab, geom, scratch, cycle)
+        if words < _event_word(wb, cycle < wb[_W_END]):
+            _store(wb, words)
+            written = cycle
+        else:
+            written = _write_row(wb, partial, words, cycle)
+        total = max(total, written)
+        stalls += max(ifm_stall, fil_stall, written - cycle)
+        row += 1
+        i += 1
+        if i == per_fold:   # folds in column-fold-major order
+            i = 0
+            fr += 1
+            if fr == row_folds:
+                fr = 0
+                fc += 1
+    walk[_ROW], walk[_STALLS], walk[_TOTAL], walk[_WRITTEN] = row, stalls, total, written
+    return finished
 
 
 @kernel
@@ -367,14 +552,14 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
     ifm = np.zeros(_N_OP, dtype=np.int64)
     fil = np.zeros(_N_OP, dtype=np.int64)
     if dataflow == DATAFLOW_OS:
-        _describe(ifm, geom, 1, 1, big_r, k_total, npx, 1, _STREAM, _ROW_FOLD, 0)
-        _describe(fil, geom, 0, 0, big_c, k_total, m_total, 1, _STREAM, _COL_FOLD, 0)
+        _describe(ifm, geom, 1, 1, big_r, k_total, npx, _STREAM, _ROW_FOLD, 0)
+        _describe(fil, geom, 0, 0, big_c, k_total, m_total, _STREAM, _COL_FOLD, 0)
     elif dataflow == DATAFLOW_WS:
-        _describe(ifm, geom, 1, 0, big_r, npx, k_total, 1, _STREAM, _ROW_FOLD, big_r)
-        _describe(fil, geom, 0, 0, big_c, k_total, m_total, 0, _STATIONARY, _COL_FOLD, 0)
+        _describe(ifm, geom, 1, 0, big_r, npx, k_total, _STREAM, _ROW_FOLD, big_r)
+        _describe(fil, geom, 0, 0, big_c, k_total, m_total, _STATIONARY, _COL_FOLD, 0)
     else:
-        _describe(ifm, geom, 1, 1, big_c, k_total, npx, 0, _STATIONARY, _COL_FOLD, 0)
-        _describe(fil, geom, 0, 1, big_r, m_total, k_total, 1, _STREAM, _ROW_FOLD, big_r)
+        _describe(ifm, geom, 1, 1, big_c, k_total, npx, _STATIONARY, _COL_FOLD, 0)
+        _describe(fil, geom, 0, 1, big_r, m_total, k_total, _STREAM, _ROW_FOLD, big_r)
     ifm_fetch = _fetch_lines(ifm, tab)
     fil_fetch = _fetch_lines(fil, tab)
     _init_read(ifm, ifm_fetch, ifmap_sram_words, ifmap_bw)
@@ -383,31 +568,19 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
                        dtype=np.int64)
     wb = np.zeros(_N_WB, dtype=np.int64)
     _init_write(wb, ofmap_sram_words, ofmap_bw)
-    ring = np.empty(ofmap_sram_words // ofmap_bw + 2, dtype=np.int64)   # undrained lines
-    row_folds = (sr + big_r - 1) // big_r
-    col_folds = (sc + big_c - 1) // big_c
-    per_fold = demand_rows // (row_folds * col_folds)
-    stalls = 0
-    total = 0
-    written = 0
-    row = 0
-    for fc in range(col_folds):
-        for fr in range(row_folds):
-            for i in range(per_fold):
-                cycle = row + stalls
-                ifm_stall = _read_row(ifm, ifm_fetch, big_r, fr, fc, i, tab, geom, scratch, cycle)
-                fil_stall = _read_row(fil, fil_fetch, big_r, fr, fc, i, tab, geom, scratch, cycle)
-                words = _ofmap_words(dataflow, big_r, big_c, sr, sc, t, fr, fc, i)
-                written, ring = _write_row(wb, ring, words, cycle)
-                total = max(total, written)
-                stalls += max(ifm_stall, fil_stall, written - cycle)
-                row += 1
-    end = written   # SCALE-Sim flushes from the last row's write cycle
-    ring = _close_line(wb, ring)
+    partial = np.empty((16, 2), dtype=np.int64)   # undrained partial lines
+    walk = np.zeros(_N_WALK, dtype=np.int64)
+    while not _walk(dataflow, big_r, big_c, sr, sc, t, demand_rows, ifm, ifm_fetch, fil, fil_fetch, tab, geom,
+                    scratch, wb, partial, walk):
+        partial = _grown(partial, wb)
+    if wb[_W_PTAIL] - wb[_W_PHEAD] == partial.shape[0]:
+        partial = _grown(partial, wb)
+    _close_line(wb, partial)
+    end = walk[_WRITTEN]   # SCALE-Sim flushes from the last row's write cycle
     while wb[_W_HEAD] < wb[_W_TAIL]:
-        end = _drain(wb, ring, end) + 1
-    stats[STAT_CYCLES] = total
-    stats[STAT_STALL_CYCLES] = stalls
+        end = _drain(wb, partial, end) + 1
+    stats[STAT_CYCLES] = walk[_TOTAL]
+    stats[STAT_STALL_CYCLES] = walk[_STALLS]
     stats[STAT_IFMAP_DRAM_READS] = ifm[_DRAM]
     stats[STAT_FILTER_DRAM_READS] = fil[_DRAM]
     stats[STAT_OFMAP_DRAM_WRITES] = wb[_W_DRAM]
