@@ -128,8 +128,9 @@ def _line_of(op, x, u):
 
 @kernel
 def _fetch_lines(op, tab):
-    """Per fetch line: valid entries before it (column 0) and, in column 1, the set of all its
-    entries, or -1 when a set boundary falls inside it (filled by ``_init_read``).
+    """Per fetch line: valid entries before it (column 0); columns 1 and 2 (filled by
+    ``_init_read``): the set of its first entry and the column from which its entries are in
+    the next set (W if none), or -1 in column 1 when two set boundaries fall inside it.
 
     A line's entries, minus the padding lanes of the last block, minus the ifmap entries of
     the ceil windows that fall off the ifmap (only windows of the last output row or column).
@@ -139,7 +140,7 @@ def _fetch_lines(op, tab):
     lines = rows + width - 1 if diag else rows
     last_rows = rows - depth                   # first row of the last lane block
     last_width = op[_BOUND] - last_rows // depth * width   # its lanes that exist
-    fetch = np.zeros((lines + 1, 2), dtype=np.int64)
+    fetch = np.zeros((lines + 1, 3), dtype=np.int64)
     for line in range(lines):
         first, stop = _line_first(op, line), _line_stop(op, line)
         pad_first = max(first, last_width)
@@ -169,21 +170,27 @@ def _rank_before(op, fetch, line, c, tab):
     return rank
 
 
-@kernel
+@kernel(inline="always")
 def _set_of(op, fetch, row, c, tab):
     """Set holding fetch entry (row, c): its rank among the valid entries // set words."""
     line = row + c if op[_KIND] == _STREAM else row
     if fetch[line, 1] >= 0:
-        return fetch[line, 1]
+        return fetch[line, 1] + (1 if c >= fetch[line, 2] else 0)
     return _rank_before(op, fetch, line, c, tab) // op[_SET_WORDS]
 
 
 @kernel(inline="always")
-def _in_window(op, s):
-    ahead = s - op[_WINDOW]
+def _window_has(s, window, sets, active):
+    """Whether set ``s`` is among the ``active`` sets from ``window`` on (circularly)."""
+    ahead = s - window
     if ahead < 0:
-        ahead += op[_SETS]
-    return ahead < op[_ACTIVE]
+        ahead += sets
+    return ahead < active
+
+
+@kernel(inline="always")
+def _in_window(op, s):
+    return _window_has(s, op[_WINDOW], op[_SETS], op[_ACTIVE])
 
 
 @kernel(inline="always")
@@ -196,7 +203,7 @@ def _window_holds(op, first, last):
 
 
 @kernel
-def _init_read(op, fetch, sram_words, bw):
+def _init_read(op, fetch, sram_words, bw, tab):
     """Set sizes, windows and the active-half fill (DRAM cycles -lines .. -1)."""
     words = (sram_words + 99) // 100
     active = (sram_words + 1) // 2
@@ -217,33 +224,18 @@ def _init_read(op, fetch, sram_words, bw):
     op[_START] = -fill
     for line in range(lines):
         first, last = fetch[line, 0], fetch[line + 1, 0] - 1
-        fetch[line, 1] = first // words if last < first or first // words == last // words else -1
-
-
-@kernel
-def _alias_sets(op, fetch, x, u, tab, geom, out):
-    """Sets of every fetch entry holding the same ifmap address as (x, u), in ``out``.
-
-    Returns how many, or 0 as soon as one of them is in the active window (a hit).
-    """
-    p, k = (x, u) if op[_LANE_ROW] == 1 else (u, x)
-    channels, kernel_h, kernel_w = geom[2], geom[3], geom[4]
-    stride_h, stride_w, out_h, out_w = geom[5], geom[6], geom[7], geom[8]
-    pixels, taps = op[_PIXELS], op[_TAPS]
-    y, xx, ch = tab[p] + tab[2 * pixels + k], tab[pixels + p] + tab[2 * pixels + taps + k], k % channels
-    width, depth = op[_WIDTH], op[_DEPTH]
-    n = 0
-    for oh in range(max(0, (y - kernel_h + stride_h) // stride_h), min(out_h - 1, y // stride_h) + 1):
-        for ow in range(max(0, (xx - kernel_w + stride_w) // stride_w), min(out_w - 1, xx // stride_w) + 1):
-            p2 = oh * out_w + ow
-            k2 = ((y - oh * stride_h) * kernel_w + xx - ow * stride_w) * channels + ch
-            x2, u2 = (p2, k2) if op[_LANE_ROW] == 1 else (k2, p2)
-            s = _set_of(op, fetch, (x2 // width) * depth + u2, x2 % width, tab)
-            if _in_window(op, s):
-                return 0
-            out[n] = s
-            n += 1
-    return n
+        fetch[line, 1] = first // words
+        fetch[line, 2] = op[_WIDTH]
+        if last >= first and last // words == first // words + 1:
+            rank = first
+            for c in range(_line_first(op, line), _line_stop(op, line)):
+                if _entry_valid(op, line - c if op[_KIND] == _STREAM else line, c, tab):
+                    if rank == last // words * words:
+                        fetch[line, 2] = c
+                        break
+                    rank += 1
+        elif last >= first and last // words > first // words + 1:
+            fetch[line, 1] = -1
 
 
 @kernel
@@ -282,12 +274,15 @@ def _read_run(op, fetch, line, block, u0, du, lo, hi, tab, geom, scratch, cycle)
     the first to that of the last: when the window holds that run, the row costs O(1).
     Otherwise each request is served in lane order.
     """
-    width, words = op[_WIDTH], op[_SET_WORDS]
-    own = fetch[line, 1]          # the set of the whole line, or -1
+    width, depth, words = op[_WIDTH], op[_DEPTH], op[_SET_WORDS]
+    pixels, taps, channels, kernel_h, kernel_w = op[_PIXELS], op[_TAPS], geom[2], geom[3], geom[4]
+    stride_h, stride_w, out_h, out_w = geom[5], geom[6], geom[7], geom[8]
+    base, split = fetch[line, 1], fetch[line, 2]   # sets base (c < split) and base + 1, or -1
+    own = base
     rank = 0
-    last = own
-    if own >= 0:
-        if _in_window(op, own):
+    last = base + (1 if hi >= split else 0)
+    if base >= 0:
+        if _window_holds(op, base + (1 if lo >= split else 0), last):
             return 0
     else:
         rank = _rank_before(op, fetch, line, lo, tab)
@@ -302,23 +297,47 @@ def _read_run(op, fetch, line, block, u0, du, lo, hi, tab, geom, scratch, cycle)
         if _window_holds(op, rank // words, last):
             return 0
     offset = 1
+    window, sets, active, all_valid = op[_WINDOW], op[_SETS], op[_ACTIVE], op[_ALL_VALID]
     for c in range(lo, hi + 1):
         x, u = block * width + c, u0 + du * c
-        if not _element_valid(op, x, u, tab):
+        if all_valid == 0 and not _element_valid(op, x, u, tab):
             continue
-        if fetch[line, 1] < 0:
+        if base >= 0:
+            own = base + (1 if c >= split else 0)
+        else:
             own = rank // words
             rank += 1
-        if _in_window(op, own):
+        if _window_has(own, window, sets, active):
             continue
-        if op[_IS_A] == 1:
-            n = _alias_sets(op, fetch, x, u, tab, geom, scratch)
+        scratch[0] = own
+        n = 1
+        if op[_IS_A] == 1:   # the sets of every fetch entry holding the same ifmap address
+            p, k = (x, u) if op[_LANE_ROW] == 1 else (u, x)
+            y, xx = tab[p] + tab[2 * pixels + k], tab[pixels + p] + tab[2 * pixels + taps + k]
+            n = 0
+            for oh in range(max(0, (y - kernel_h + stride_h) // stride_h), min(out_h - 1, y // stride_h) + 1):
+                for ow in range(max(0, (xx - kernel_w + stride_w) // stride_w), min(out_w - 1, xx // stride_w) + 1):
+                    p2 = oh * out_w + ow
+                    k2 = ((y - oh * stride_h) * kernel_w + xx - ow * stride_w) * channels + k % channels
+                    x2, u2 = (p2, k2) if op[_LANE_ROW] == 1 else (k2, p2)
+                    c2 = x2 % width
+                    line2 = (x2 // width) * depth + u2 + c2 if op[_KIND] == _STREAM else (x2 // width) * depth + u2
+                    s = fetch[line2, 1]
+                    if s >= 0:
+                        s += 1 if c2 >= fetch[line2, 2] else 0
+                    else:
+                        s = _rank_before(op, fetch, line2, c2, tab) // words
+                    if _window_has(s, window, sets, active):
+                        n = 0
+                        break
+                    scratch[n] = s
+                    n += 1
+                if n == 0:
+                    break
             if n == 0:
-                continue
-        else:
-            scratch[0] = own
-            n = 1
+                continue   # held by another set
         offset = _miss(op, scratch, n, cycle, offset)
+        window = op[_WINDOW]
         if _window_holds(op, own, last):
             break
     return offset - 1
@@ -345,10 +364,11 @@ def _row_requests(op, array_rows, fr, fc, i):
 
 
 @kernel(inline="always")
-def _line_held(op, fetch, line):
-    """Whether the whole fetch line lies in one set and that set is in the active window."""
-    own = fetch[line, 1]
-    return own >= 0 and _in_window(op, own)
+def _line_held(op, fetch, line, lo, hi):
+    """Whether the active window holds the sets of entries lo .. hi of a fetch line with at
+    most one set boundary (``_fetch_lines``)."""
+    base, split = fetch[line, 1], fetch[line, 2]
+    return base >= 0 and _window_holds(op, base + (1 if lo >= split else 0), base + (1 if hi >= split else 0))
 
 
 @kernel
@@ -503,10 +523,10 @@ def _walk(dataflow, big_r, big_c, sr, sc, t, demand_rows, ifm, ifm_fetch, fil, f
             break
         cycle = row + stalls
         line, block, u0, du, lo, hi = _row_requests(ifm, big_r, fr, fc, i)
-        ifm_stall = 0 if lo > hi or _line_held(ifm, ifm_fetch, line) else \
+        ifm_stall = 0 if lo > hi or _line_held(ifm, ifm_fetch, line, lo, hi) else \
             _read_run(ifm, ifm_fetch, line, block, u0, du, lo, hi, tab, geom, scratch, cycle)
         line, block, u0, du, lo, hi = _row_requests(fil, big_r, fr, fc, i)
-        fil_stall = 0 if lo > hi or _line_held(fil, fil_fetch, line) else \
+        fil_stall = 0 if lo > hi or _line_held(fil, fil_fetch, line, lo, hi) else \
             _read_run(fil, fil_fetch, line, block, u0, du, lo, hi, tab, geom, scratch, cycle)
         if words < _event_word(wb, cycle < wb[_W_END]):
             _store(wb, words)
@@ -562,8 +582,8 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
         _describe(fil, geom, 0, 1, big_r, m_total, k_total, _STREAM, _ROW_FOLD, big_r)
     ifm_fetch = _fetch_lines(ifm, tab)
     fil_fetch = _fetch_lines(fil, tab)
-    _init_read(ifm, ifm_fetch, ifmap_sram_words, ifmap_bw)
-    _init_read(fil, fil_fetch, filter_sram_words, filter_bw)
+    _init_read(ifm, ifm_fetch, ifmap_sram_words, ifmap_bw, tab)
+    _init_read(fil, fil_fetch, filter_sram_words, filter_bw, tab)
     scratch = np.empty(max(1, (geom[3] + geom[5] - 1) // geom[5] * ((geom[4] + geom[6] - 1) // geom[6])),
                        dtype=np.int64)
     wb = np.zeros(_N_WB, dtype=np.int64)
