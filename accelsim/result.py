@@ -83,13 +83,18 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.Da
 
     skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density", *TEXT_COLUMNS}
     names = [name for name in layers.columns if name not in skip]
-    rows = layers.loc[costed, names]
-    totals = rows.drop(columns=list(RATIO_COLUMNS), errors="ignore").sum()
+    counts = [name for name in names if layers[name].dtype.kind in "iu"]
+    floats = [name for name in names if name not in counts]
+    count_totals = layers[counts].to_numpy(dtype=np.int64, na_value=0)[costed].sum(axis=0)
+    float_values = layers[floats].to_numpy(dtype=np.float64, na_value=np.nan)[costed]
+    totals = dict(zip(counts, count_totals.tolist())) | dict(zip(floats, float_values.sum(axis=0).tolist()))
+    weights = {name: layers[name].to_numpy(dtype=np.float64, na_value=0.0)[costed] for name in ("folds", "cycles")}
     for name in names:
         if name in RATIO_COLUMNS:
-            weight = rows["folds" if name == "mapping_efficiency" else "cycles"].to_numpy(dtype=np.float64)
+            weight = weights["folds" if name == "mapping_efficiency" else "cycles"]
             total = weight.sum()
-            row[name] = float((rows[name].to_numpy(dtype=np.float64) * weight).sum() / total) if total else float("nan")
+            ratio = float_values[:, floats.index(name)]
+            row[name] = float((ratio * weight).sum() / total) if total else float("nan")
         else:
-            row[name] = int(totals[name]) if layers[name].dtype.kind in "iu" else float(totals[name])
+            row[name] = totals[name]
     return pd.DataFrame([row])
