@@ -9,9 +9,9 @@ One SCALE-Sim ``.cfg`` per dataflow (USER mode, 64 KiB SRAMs, ifmap/filter bank 
 (``load_arch``), and run by SCALE-Sim in its venv (``/tmp/venv-scalesim``) on the ResNet-18
 layers (SCALE-Sim's topology, in order, skipping any that would take the demand rows past
 ``--rows``). Printed per dataflow: SCALE-Sim's wall time, accelsim's warm time through
-``simulate()`` and for the timing model alone (``engine.fold.run_layer``; median of 3), their
+``simulate()`` and for the timing model alone (``engine.fold.run_layer``; median of 5), their
 ratios, the same layers' CALC-mode model time (the baseline in this process: USER walks every
-request, CALC counts most of them in closed form), and whether every exact column (Total
+demand row, CALC counts most of them in closed form), and whether every exact column (Total
 Cycles, stalls, incl. prefetch, DRAM counts per operand) equals SCALE-Sim's.
 """
 
@@ -33,6 +33,7 @@ from accelsim.spec.load import network_from_dict  # noqa: E402
 from bench_systolic import SCALESIM_PY, model_seconds, warm_seconds  # noqa: E402
 
 RESNET18 = ROOT / "workloads" / "scalesim" / "Resnet18.csv"
+REPEATS = 5   # warm runs timed; the median is printed
 # accelsim column -> (SCALE-Sim report, column index after LayerID)
 EXACT = {"cycles": ("COMPUTE", 1), "stall_cycles": ("COMPUTE", 2), "cycles_incl_prefetch": ("COMPUTE", 0),
          "ifmap_dram_reads": ("DETAILED_ACCESS", 11), "filter_dram_reads": ("DETAILED_ACCESS", 14),
@@ -144,9 +145,9 @@ def main() -> int:
                 paths[mode].write_text(cfg_text(args.size, dataflow, mode, args.bw))
             user, calc = ax.load_arch(paths["USER"]), ax.load_arch(paths["CALC"])
             net, rows = subset(resnet, calc, args.rows)
-            ours = warm_seconds(user, net)
-            model = model_seconds(user, net.layers)
-            calc_model = model_seconds(calc, net.layers)
+            ours = warm_seconds(user, net, REPEATS)
+            model = model_seconds(user, net.layers, REPEATS)
+            calc_model = model_seconds(calc, net.layers, REPEATS)
             got = ax.simulate(user, net).layers
             theirs, want = run_scalesim(paths["USER"], net, work)
         mismatched = [c for c in EXACT if [int(v) for v in got[c]] != want[c]]

@@ -10,7 +10,14 @@ drains half of itself at ``Bandwidth`` words a cycle and stalls the array when i
 Every request is identified by its fetch coordinates ``(x, u)``: lane ``x`` (the operand-matrix
 index spread over the array's lanes) and depth ``u`` (the other index). The demand streams of
 section 2 and the fetch orders are closed forms in them, so the walk keeps only per-line
-prefix counts of the fetch order (O(fetch lines), no demand or fetch matrix).
+prefix counts and set boundaries of the fetch order (O(fetch lines), no demand or fetch
+matrix). One operand's requests in one row are consecutive entries of one fetch line, so a
+row whose sets are all in the active window costs O(1); only the other rows are served
+request by request (section 7.6).
+
+The row loop calls only small inlined helpers (numba prunes their reference counts) and
+leaves them for the request-by-request code only on rows that need it; no array is reassigned
+inside it (numba would then count references on every row).
 """
 
 import numpy as np
@@ -588,7 +595,7 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
                        dtype=np.int64)
     wb = np.zeros(_N_WB, dtype=np.int64)
     _init_write(wb, ofmap_sram_words, ofmap_bw)
-    partial = np.empty((16, 2), dtype=np.int64)   # undrained partial lines
+    partial = np.empty((2, 2), dtype=np.int64)   # undrained partial lines (grown as rows need)
     walk = np.zeros(_N_WALK, dtype=np.int64)
     while not _walk(dataflow, big_r, big_c, sr, sc, t, demand_rows, ifm, ifm_fetch, fil, fil_fetch, tab, geom,
                     scratch, wb, partial, walk):

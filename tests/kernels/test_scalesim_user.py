@@ -5,7 +5,10 @@ compute cycles, Total Cycles incl. prefetch and per-operand DRAM counts. SRAMs a
 (4-300 words: sets of 1-3 words; the engine asks for >= 100, the model needs none) and DRAM
 bandwidths low (1-4 words/cycle), so that
 windows slide many times per pass, operands wrap round their fetch order, rows stall on both
-read operands and the OFMAP buffer fills while it drains. The reference itself is checked
+read operands and the OFMAP buffer fills while it drains; fetch lines hold 0, 1 or several set
+boundaries (the kernel's O(1) row test, its one-boundary split and its rank-count fallback),
+and the kernel's partial-line queue (room for 2 lines at first) grows, pausing and resuming
+the row walk, whenever a row has more than 2 outputs. The reference itself is checked
 against real SCALE-Sim 3.0.0 rows in tests/test_scalesim_compat.py (through the kernel) and
 by the USER rows of tests/data/scalesim/reference.csv.
 """
