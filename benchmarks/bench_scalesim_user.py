@@ -9,7 +9,7 @@ One SCALE-Sim ``.cfg`` per dataflow (USER mode, 64 KiB SRAMs, ifmap/filter bank 
 (``load_arch``), and run by SCALE-Sim in its venv (``/tmp/venv-scalesim``) on the ResNet-18
 layers (SCALE-Sim's topology, in order, skipping any that would take the demand rows past
 ``--rows``). Printed per dataflow: SCALE-Sim's wall time, accelsim's warm time through
-``simulate()`` and for the timing model alone (``engine.fold.run_layer``; median of 5), their
+``simulate()`` and for the timing model alone (``engine.fold.run_layer`` on each distinct layer shape; best of 5), their
 ratios, the same layers' CALC-mode model time (the baseline in this process: USER walks every
 demand row, CALC counts most of them in closed form), and whether every exact column (Total
 Cycles, stalls, incl. prefetch, DRAM counts per operand) equals SCALE-Sim's.
@@ -33,7 +33,7 @@ from accelsim.spec.load import network_from_dict  # noqa: E402
 from bench_systolic import SCALESIM_PY, model_seconds, warm_seconds  # noqa: E402
 
 RESNET18 = ROOT / "workloads" / "scalesim" / "Resnet18.csv"
-REPEATS = 5   # warm runs timed; the median is printed
+REPEATS = 5   # warm runs timed; the fastest is printed
 # accelsim column -> (SCALE-Sim report, column index after LayerID)
 EXACT = {"cycles": ("COMPUTE", 1), "stall_cycles": ("COMPUTE", 2), "cycles_incl_prefetch": ("COMPUTE", 0),
          "ifmap_dram_reads": ("DETAILED_ACCESS", 11), "filter_dram_reads": ("DETAILED_ACCESS", 14),
