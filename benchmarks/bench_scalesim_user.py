@@ -18,10 +18,8 @@ Cycles, stalls, incl. prefetch, DRAM counts per operand) equals SCALE-Sim's.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import accelsim as ax  # noqa: E402
-from accelsim.spec.load import network_from_dict  # noqa: E402
-from bench_systolic import SCALESIM_PY, model_seconds, warm_seconds  # noqa: E402
+from bench_systolic import (SCALESIM_PY, model_seconds, run_scalesim, scalesim_cfg, scalesim_subset,  # noqa: E402
+                            warm_seconds)
 
 RESNET18 = ROOT / "workloads" / "scalesim" / "Resnet18.csv"
 REPEATS = 5   # warm runs timed; the fastest is printed
@@ -38,87 +36,6 @@ REPEATS = 5   # warm runs timed; the fastest is printed
 EXACT = {"cycles": ("COMPUTE", 1), "stall_cycles": ("COMPUTE", 2), "cycles_incl_prefetch": ("COMPUTE", 0),
          "ifmap_dram_reads": ("DETAILED_ACCESS", 11), "filter_dram_reads": ("DETAILED_ACCESS", 14),
          "ofmap_dram_writes": ("DETAILED_ACCESS", 17)}
-
-
-def cfg_text(size: int, dataflow: str, mode: str, bw: int) -> str:
-    return textwrap.dedent(f"""\
-        [general]
-        run_name = bench
-        [architecture_presets]
-        ArrayHeight: {size}
-        ArrayWidth: {size}
-        IfmapSramSzkB: 64
-        FilterSramSzkB: 64
-        OfmapSramSzkB: 64
-        IfmapOffset: 0
-        FilterOffset: 10000000
-        OfmapOffset: 20000000
-        Bandwidth: {bw}
-        Dataflow: {dataflow}
-        MemoryBanks: 1
-        ReadRequestBuffer: 32
-        WriteRequestBuffer: 32
-        [layout]
-        IfmapCustomLayout: False
-        IfmapSRAMBankBandwidth: {bw}
-        IfmapSRAMBankNum: 1
-        IfmapSRAMBankPort: 2
-        FilterCustomLayout: False
-        FilterSRAMBankBandwidth: {bw}
-        FilterSRAMBankNum: 1
-        FilterSRAMBankPort: 2
-        [sparsity]
-        SparsitySupport: false
-        SparseRep: ellpack_block
-        OptimizedMapping: false
-        BlockSize: 8
-        RandomNumberGeneratorSeed: 40
-        [run_presets]
-        InterfaceBandwidth: {mode}
-        UseRamulatorTrace: False
-        """)
-
-
-def subset(net, arch, budget_rows: int):
-    """Layers of ``net`` in order, skipping any that would take the demand rows past ``budget_rows``.
-
-    ``arch``: a CALC-mode arch (the demand rows, Total - Stall + 1, are the same in both modes).
-    """
-    res = ax.simulate(arch, net).layers
-    rows = (res.compute_cycles + 1).astype(int).tolist()
-    layers, total = [], 0
-    for layer, n in zip(net.layers, rows):
-        if total + n <= budget_rows:
-            layers.append(layer)
-            total += n
-    return network_from_dict({"name": "subset", "layers": [
-        {"op": "conv2d", "name": l.name, "in_channels": l.in_channels, "out_channels": l.out_channels,
-         "in_h": l.in_h, "in_w": l.in_w, "kernel": list(l.kernel), "stride": list(l.stride)} for l in layers]}), total
-
-
-def run_scalesim(cfg: Path, net, workdir: Path) -> tuple[float, dict[str, list[int]]]:
-    topo = workdir / "topo.csv"
-    topo.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
-                    + "".join(f"{l.name},{l.in_h},{l.in_w},{l.kernel[0]},{l.kernel[1]},{l.in_channels},"
-                              f"{l.out_channels},{l.stride[0]},\n" for l in net.layers))
-    layout = workdir / "layout.csv"
-    layout.write_text("Layer name,\n")
-    code = textwrap.dedent(f"""
-        import time
-        from scalesim.scale_sim import scalesim
-        s = scalesim(save_disk_space=True, verbose=False, config={str(cfg)!r}, topology={str(topo)!r},
-                     layout={str(layout)!r}, input_type_gemm=False)
-        start = time.perf_counter()
-        s.run_scale(top_path={str(workdir / 'out')!r})
-        print(time.perf_counter() - start)
-    """)
-    out = subprocess.run([str(SCALESIM_PY), "-c", code], capture_output=True, text=True, check=True, cwd=workdir)
-    reports = {}
-    for name in ("COMPUTE", "DETAILED_ACCESS"):
-        lines = (workdir / "out" / "bench" / f"{name}_REPORT.csv").read_text().splitlines()[1:]
-        reports[name] = [[float(x) for x in line.split(",")[1:] if x.strip()] for line in lines if line.strip()]
-    columns = {ours: [int(row[index]) for row in reports[report]] for ours, (report, index) in EXACT.items()}
-    return float(out.stdout.split()[-1]), columns
 
 
 def main() -> int:
@@ -142,14 +59,17 @@ def main() -> int:
             paths = {}
             for mode in ("USER", "CALC"):
                 paths[mode] = work / f"{mode}.cfg"
-                paths[mode].write_text(cfg_text(args.size, dataflow, mode, args.bw))
+                paths[mode].write_text(scalesim_cfg(args.size, dataflow, mode, args.bw))
             user, calc = ax.load_arch(paths["USER"]), ax.load_arch(paths["CALC"])
-            net, rows = subset(resnet, calc, args.rows)
+            net, rows = scalesim_subset(resnet, calc, args.rows)
+            if net is None:
+                continue
             ours = warm_seconds(user, net, REPEATS)
             model = model_seconds(user, net.layers, REPEATS)
             calc_model = model_seconds(calc, net.layers, REPEATS)
             got = ax.simulate(user, net).layers
-            theirs, want = run_scalesim(paths["USER"], net, work)
+            theirs, reports = run_scalesim(paths["USER"], net, work)
+        want = {ours: [int(row[index]) for row in reports[report]] for ours, (report, index) in EXACT.items()}
         mismatched = [c for c in EXACT if [int(v) for v in got[c]] != want[c]]
         verdict = "all equal" if not mismatched else f"DIFFER in {mismatched}"
         print(f"{dataflow:3s} {len(net.layers):6d} {rows:7,d} {int(got.stall_cycles.sum()):8,d} {theirs:11.1f} "

@@ -108,21 +108,9 @@ def compile_seconds() -> float:
     return float(out.stdout.split()[-1])
 
 
-def scalesim_subset(net, size: int, dataflow: str, budget_rows: int):
-    """Layers of ``net``, in order, skipping any that would take the demand rows past ``budget_rows`` (0: no limit)."""
-    res = ax.simulate(make_arch(size, dataflow, "scalesim"), net).layers
-    rows = (res.cycles + 1).astype(int).tolist()                  # demand rows = Total Cycles + 1
-    layers, total = [], 0
-    for layer, n in zip(net.layers, rows):
-        if budget_rows == 0 or total + n <= budget_rows:
-            layers.append(layer)
-            total += n
-    return layers, total
-
-
-def run_scalesim(layers, size: int, dataflow: str, workdir: Path) -> tuple[float, list[int]]:
-    cfg = workdir / "arch.cfg"
-    cfg.write_text(textwrap.dedent(f"""\
+def scalesim_cfg(size: int, dataflow: str, mode: str = "CALC", bandwidth: int = 10) -> str:
+    """A SCALE-Sim 3.0.0 config: ``size`` x ``size``, 64 KiB per operand, ``bandwidth`` words/cycle."""
+    return textwrap.dedent(f"""\
         [general]
         run_name = bench
         [architecture_presets]
@@ -134,18 +122,18 @@ def run_scalesim(layers, size: int, dataflow: str, workdir: Path) -> tuple[float
         IfmapOffset: 0
         FilterOffset: 10000000
         OfmapOffset: 20000000
-        Bandwidth: 10
+        Bandwidth: {bandwidth}
         Dataflow: {dataflow}
         MemoryBanks: 1
         ReadRequestBuffer: 32
         WriteRequestBuffer: 32
         [layout]
         IfmapCustomLayout: False
-        IfmapSRAMBankBandwidth: 10
+        IfmapSRAMBankBandwidth: {bandwidth}
         IfmapSRAMBankNum: 1
         IfmapSRAMBankPort: 2
         FilterCustomLayout: False
-        FilterSRAMBankBandwidth: 10
+        FilterSRAMBankBandwidth: {bandwidth}
         FilterSRAMBankNum: 1
         FilterSRAMBankPort: 2
         [sparsity]
@@ -155,13 +143,35 @@ def run_scalesim(layers, size: int, dataflow: str, workdir: Path) -> tuple[float
         BlockSize: 8
         RandomNumberGeneratorSeed: 40
         [run_presets]
-        InterfaceBandwidth: CALC
+        InterfaceBandwidth: {mode}
         UseRamulatorTrace: False
-        """))
+        """)
+
+
+def scalesim_subset(net, calc_arch, budget_rows: int):
+    """``(network or None, demand rows)``: the layers of ``net`` in order, skipping any that would take
+    the demand rows past ``budget_rows`` (0: no limit). ``calc_arch``: a scalesim-timing arch (the
+    demand rows, Total - Stall + 1, are the same in both bandwidth modes)."""
+    rows = (ax.simulate(calc_arch, net).layers.compute_cycles + 1).astype(int).tolist()
+    layers, total = [], 0
+    for layer, n in zip(net.layers, rows):
+        if budget_rows == 0 or total + n <= budget_rows:
+            layers.append(layer)
+            total += n
+    if not layers:
+        return None, 0
+    return network_from_dict({"name": "subset", "layers": [
+        {"op": "conv2d", "name": l.name, "in_channels": l.in_channels, "out_channels": l.out_channels,
+         "in_h": l.in_h, "in_w": l.in_w, "kernel": list(l.kernel), "stride": list(l.stride)} for l in layers]}), total
+
+
+def run_scalesim(cfg: Path, net, workdir: Path) -> tuple[float, dict[str, list[list[float]]]]:
+    """SCALE-Sim 3.0.0 on ``net``'s conv layers in its venv: wall seconds of ``run_scale`` and the
+    rows of its COMPUTE and DETAILED_ACCESS reports (values after LayerID, as floats)."""
     topo = workdir / "topo.csv"
     topo.write_text("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
                     + "".join(f"{l.name},{l.in_h},{l.in_w},{l.kernel[0]},{l.kernel[1]},{l.in_channels},"
-                              f"{l.out_channels},{l.stride[0]},\n" for l in layers))
+                              f"{l.out_channels},{l.stride[0]},\n" for l in net.layers))
     layout = workdir / "layout.csv"
     layout.write_text("Layer name,\n")
     code = textwrap.dedent(f"""
@@ -174,10 +184,11 @@ def run_scalesim(layers, size: int, dataflow: str, workdir: Path) -> tuple[float
         print(time.perf_counter() - start)
     """)
     out = subprocess.run([str(SCALESIM_PY), "-c", code], capture_output=True, text=True, check=True, cwd=workdir)
-    seconds = float(out.stdout.split()[-1])
-    report = (workdir / "out" / "bench" / "COMPUTE_REPORT.csv").read_text().splitlines()[1:]
-    cycles = [int(float(line.split(",")[2])) for line in report if line.strip()]
-    return seconds, cycles
+    reports = {}
+    for name in ("COMPUTE", "DETAILED_ACCESS"):
+        lines = (workdir / "out" / "bench" / f"{name}_REPORT.csv").read_text().splitlines()[1:]
+        reports[name] = [[float(x) for x in line.split(",")[1:] if x.strip()] for line in lines if line.strip()]
+    return float(out.stdout.split()[-1]), reports
 
 
 def main() -> int:
@@ -233,23 +244,23 @@ def _versus_scalesim(network: str, sizes: list[int], dataflows: list[str], budge
     print(f"\nSCALE-Sim 3.0.0 (CALC) vs accelsim scalesim timing, {network}, {scope}:")
     print(f"{'array':8s} {'df':3s} {'layers':>6s} {'rows':>9s} {'SCALE-Sim s':>11s} {'accelsim ms':>11s} "
           f"{'ratio':>9s} {'model ms':>9s} {'ratio':>9s} cycles")
-    net = ax.load_workload(NETWORKS[network])
+    full = ax.load_workload(NETWORKS[network])
     for size in sizes:
         for dataflow in dataflows:
-            layers, rows = scalesim_subset(net, size, dataflow, budget_rows)
-            if not layers:
-                continue
-            subset = network_from_dict({"name": "subset", "layers": []} | {"layers": [
-                {"op": "conv2d", "name": l.name, "in_channels": l.in_channels, "out_channels": l.out_channels,
-                 "in_h": l.in_h, "in_w": l.in_w, "kernel": list(l.kernel), "stride": list(l.stride)} for l in layers]})
-            arch = make_arch(size, dataflow, "scalesim")
-            ours = warm_seconds(arch, subset, repeats)
-            model = model_seconds(arch, subset.layers, repeats)
-            our_cycles = [int(c) for c in ax.simulate(arch, subset).layers.cycles]
             with tempfile.TemporaryDirectory() as tmp:
-                theirs, their_cycles = run_scalesim(layers, size, dataflow, Path(tmp))
+                cfg = Path(tmp) / "arch.cfg"
+                cfg.write_text(scalesim_cfg(size, dataflow))
+                arch = ax.load_arch(cfg)
+                net, rows = scalesim_subset(full, arch, budget_rows)
+                if net is None:
+                    continue
+                ours = warm_seconds(arch, net, repeats)
+                model = model_seconds(arch, net.layers, repeats)
+                our_cycles = [int(c) for c in ax.simulate(arch, net).layers.cycles]
+                theirs, reports = run_scalesim(cfg, net, Path(tmp))
+            their_cycles = [int(row[1]) for row in reports["COMPUTE"]]     # Total Cycles
             same = "identical" if our_cycles == their_cycles else f"DIFFER {our_cycles} vs {their_cycles}"
-            print(f"{size}x{size:<5d} {dataflow:3s} {len(layers):6d} {rows:9,d} {theirs:11.1f} {ours * 1e3:11.2f} "
+            print(f"{size}x{size:<5d} {dataflow:3s} {len(net.layers):6d} {rows:9,d} {theirs:11.1f} {ours * 1e3:11.2f} "
                   f"{theirs / ours:9,.0f}x {model * 1e3:9.2f} {theirs / model:9,.0f}x {same}", flush=True)
     return 0
 

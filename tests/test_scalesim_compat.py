@@ -10,63 +10,19 @@ accelsim/kernels/scalesim_user.py) must match exactly.
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
 import pandas as pd
 import pytest
 
-import accelsim as ax
 from conftest import ROOT
+from scalesim_reference import cases, check_case
 
 DATA = ROOT / "tests" / "data" / "scalesim"
 REFERENCE = pd.read_csv(DATA / "reference.csv")
-CALC_CASES = sorted(REFERENCE[REFERENCE.interface_bw == "CALC"].case.unique())
-USER_CASES = sorted(REFERENCE[REFERENCE.interface_bw == "USER"].case.unique())
-
-# accelsim column -> SCALE-Sim report column (counts, compared exactly)
-EXACT = {
-    "cycles": "total_cycles",
-    "cycles_incl_prefetch": "total_cycles_incl_prefetch",
-    "stall_cycles": "stall_cycles",
-    "ifmap_sram_reads": "ifmap_sram_reads",
-    "filter_sram_reads": "filter_sram_reads",
-    "ofmap_sram_writes": "ofmap_sram_writes",
-    "ifmap_dram_reads": "ifmap_dram_reads",
-    "filter_dram_reads": "filter_dram_reads",
-    "ofmap_dram_writes": "ofmap_dram_writes",
-}
-# accelsim fraction -> SCALE-Sim percent column
-PERCENT = {"utilization": "overall_util_pct", "mapping_efficiency": "mapping_efficiency_pct",
-           "compute_utilization": "compute_util_pct"}
 
 
-def reference_by_layer(case: str) -> pd.DataFrame:
-    """SCALE-Sim rows of ``case``, per-channel rows of a DP layer summed into one."""
-    rows = REFERENCE[REFERENCE.case == case].copy()
-    rows["layer"] = [re.sub(r"Channel_\d+$", "", name) for name in rows.layer_name]
-    return rows.groupby("layer", sort=False)
-
-
-def simulate_case(case: str) -> pd.DataFrame:
-    arch = ax.load_arch(DATA / "cases" / f"{case}.cfg")
-    net = ax.load_workload(DATA / "cases" / f"{case}.csv")
-    return ax.simulate(arch, net).layers.set_index("layer")
-
-
-@pytest.mark.parametrize("case", CALC_CASES + USER_CASES)
+@pytest.mark.parametrize("case", cases(REFERENCE, "CALC") + cases(REFERENCE, "USER"))
 def test_matches_scalesim_exactly(case):
-    got = simulate_case(case)
-    groups = reference_by_layer(case)
-    assert list(groups.groups) == list(got.index)
-    for layer, rows in groups:
-        for ours, theirs in EXACT.items():
-            assert int(got.at[layer, ours]) == int(rows[theirs].sum()), f"{case}/{layer}: {ours}"
-        for ours, theirs in PERCENT.items():
-            # SCALE-Sim reports per-layer percentages; a DP layer's channels are identical
-            assert got.at[layer, ours] == pytest.approx(rows[theirs].mean() / 100, rel=1e-9), f"{case}/{layer}: {ours}"
-        assert int(got.at[layer, "dram_read_bytes"]) == int((rows.ifmap_dram_reads + rows.filter_dram_reads).sum())
-        assert int(got.at[layer, "compute_cycles"]) == int((rows.total_cycles - rows.stall_cycles).sum())
+    check_case(REFERENCE, DATA / "cases", case)
 
 
 def test_user_rows_stall():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from reference.cycle_ref import ref_cycle

@@ -1,7 +1,5 @@
 """Properties of sparse GEMM counters: MAC conservation, bounds, gating vs skipping, modes."""
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from hypothesis import given, settings

@@ -1,6 +1,5 @@
 """N:M structured sparsity: pattern compatibility, the shortened reduction, cycle ratios."""
 
-from dataclasses import replace
 
 import numpy as np
 import pytest

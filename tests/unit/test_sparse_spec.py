@@ -4,7 +4,6 @@ import pytest
 
 from accelsim.errors import ConfigError
 from accelsim.kernels import codes
-from accelsim.spec import arch as arch_mod
 from accelsim.spec.arch import SparseFormat, SparsityMode, SyncGroup
 from accelsim.spec.load import load_arch
 
