@@ -17,7 +17,8 @@ from accelsim.kernels.codes import (
     STAT_STALL_CYCLES, STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
     TRAFFIC_OFMAP_WRITE,
 )
-from accelsim.kernels.memory import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain, double_buffer_cycles
+from accelsim.kernels.memory import double_buffer_cycles
+from accelsim.kernels.scalesim_calc import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain
 
 
 @kernel

@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from accelsim.kernels import codes
-from accelsim.kernels.memory import (
+from accelsim.kernels.scalesim_calc import (
     calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain, calc_read_walk, calc_segment_reads,
 )
 from reference.systolic_ref import demand_matrices, ref_calc_drain, ref_calc_reads

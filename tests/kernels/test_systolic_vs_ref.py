@@ -7,7 +7,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from accelsim.kernels import codes
-from accelsim.kernels.memory import calc_ofmap_drain, calc_read_walk, double_buffer_cycles
+from accelsim.kernels.memory import double_buffer_cycles
+from accelsim.kernels.scalesim_calc import calc_ofmap_drain, calc_read_walk
 from accelsim.kernels.systolic import fold_durations
 from reference.systolic_ref import (
     demand_matrices, ref_calc_drain, ref_calc_reads, ref_double_buffer, ref_fold_cycles, ref_overlapped_cycles,

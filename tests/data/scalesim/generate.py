@@ -143,7 +143,7 @@ CASES: list[dict] = [
     dict(name="is_4x32_sram2k", arch=dict(array_h=4, array_w=32, dataflow="is",
                                           ifmap_kb=2, filter_kb=1, ofmap_kb=2),
          layers=[("c3x3", 8, 8, 3, 3, 4, 16, 1), ("c1x1_s2_ceil", 14, 14, 1, 1, 6, 10, 2)]),
-    # ---- Edge cases of the fast CALC read counts (accelsim/kernels/memory.py) -------------
+    # ---- Edge cases of the fast CALC read counts (accelsim/kernels/scalesim_calc.py) ------
     dict(name="ws_8x8_sram1k_apart", arch=dict(array_h=8, array_w=8, dataflow="ws",
                                                ifmap_kb=1, filter_kb=1, ofmap_kb=1),
          layers=[("c3x3_ch16", 10, 10, 3, 3, 16, 8, 1),        # 2R <= C: chunk sharers a group apart
