@@ -46,26 +46,39 @@ _READS, _FIRST_ROW, _TRIGGERS, _LAST_TRIGGER, _IN_GROUP, _GROUP, _PASS_ELEMS, _P
 _PASS_ROW = _PASS_ELEMS
 
 
+_TOP_GROUP = np.int32(2**31 - 2)  # last group number an int32 stamp can hold; then the stamps restart
+
+
 @kernel
-def _visit(a, row, stamp, state, group_words):
-    """One request of the demand stream: a DRAM read unless ``a`` is in the current group."""
-    state[_PASS_ELEMS] += 1
-    if a < 0:
-        return
+def _insert(a, row, stamp, state, group_words):
+    """Request of address ``a`` in stream row ``row``: a DRAM read unless ``a`` is in the current
+    group. Returns True when the read fills the group (a trigger; the next group starts empty)."""
     if state[_FIRST_ROW] < 0:
         state[_FIRST_ROW] = row
     if stamp[a] == state[_GROUP]:
-        return
+        return False
     stamp[a] = state[_GROUP]
     state[_READS] += 1
     state[_IN_GROUP] += 1
-    if state[_IN_GROUP] == group_words:
-        state[_TRIGGERS] += 1
-        state[_LAST_TRIGGER] = row
-        state[_GROUP] += 1
-        state[_IN_GROUP] = 0
-        if state[_PASS_FIRST] < 0:
-            state[_PASS_FIRST] = state[_PASS_ELEMS]
+    if state[_IN_GROUP] < group_words:
+        return False
+    state[_TRIGGERS] += 1
+    state[_LAST_TRIGGER] = row
+    state[_IN_GROUP] = 0
+    if state[_GROUP] == _TOP_GROUP:
+        stamp[:] = 0
+        state[_GROUP] = 0
+    state[_GROUP] += 1
+    return True
+
+
+@kernel
+def _visit(a, row, stamp, state, group_words):
+    """One request of the demand stream (``a < 0``: none), counted in the pass (``_PASS_FIRST``:
+    the pass's request count at its first trigger)."""
+    state[_PASS_ELEMS] += 1
+    if a >= 0 and _insert(a, row, stamp, state, group_words) and state[_PASS_FIRST] < 0:
+        state[_PASS_FIRST] = state[_PASS_ELEMS]
 
 
 @kernel
@@ -368,7 +381,6 @@ def calc_ofmap_drain(dataflow, rows, cols, sr, sc, t, sram_words, ring):
 # ------------------------------------------------------------------------------------------
 # The ifmap (and os filter) read stream in trigger-free segments (memory-model doc 4.3, rule 2)
 # ------------------------------------------------------------------------------------------
-_TOP_GROUP = np.int32(2**31 - 2)  # last group number an int32 stamp can hold; then the stamps restart
 
 
 @kernel
@@ -496,24 +508,8 @@ def _exact_row(dataflow, rows, cols, sr, t, fc, fr, n_lanes, i, row, width, tabl
             p, k = fc * cols + j, fr * rows + rows - 1 - i
         if p_y[p] + k_r[k] >= in_h or p_x[p] + k_s[k] >= in_w:
             continue
-        if state[_FIRST_ROW] < 0:
-            state[_FIRST_ROW] = row
-        a = p_base[p] + k_base[k]
-        if stamp[a] == state[_GROUP]:
-            continue
-        stamp[a] = state[_GROUP]
-        state[_READS] += 1
-        state[_IN_GROUP] += 1
-        if state[_IN_GROUP] == group_words:
-            state[_TRIGGERS] += 1
-            state[_LAST_TRIGGER] = row
-            state[_IN_GROUP] = 0
-            if state[_PASS_FIRST] < 0:
-                state[_PASS_FIRST] = (row - state[_PASS_ROW]) * width + j
-            if state[_GROUP] == _TOP_GROUP:
-                stamp[:] = 0
-                state[_GROUP] = 0
-            state[_GROUP] += 1
+        if _insert(p_base[p] + k_base[k], row, stamp, state, group_words) and state[_PASS_FIRST] < 0:
+            state[_PASS_FIRST] = (row - state[_PASS_ROW]) * width + j
 
 
 @kernel
