@@ -41,41 +41,58 @@ class Result:
         return int(self.summary["cycles"].iloc[0])
 
 
-def layer_frame(network: Network, columns: dict[str, np.ndarray], costed: np.ndarray,
-                include_prefetch: bool) -> pd.DataFrame:
-    """The per-layer DataFrame: layer descriptors plus the named counter ``columns``.
-
-    Count columns are nullable ``Int64`` (exact; ``<NA>`` for layers not costed), ratios are
-    float (NaN when not costed), text columns (``TEXT_COLUMNS``) strings. ``cycles_incl_prefetch`` is kept only when ``include_prefetch``
-    (SCALE-Sim timing).
-    """
+def layer_columns(network: Network, columns: dict[str, np.ndarray], costed: np.ndarray,
+                  include_prefetch: bool) -> dict[str, np.ndarray]:
+    """The per-layer columns as plain numpy arrays, in ``LAYER_COLUMNS`` order: layer descriptors
+    plus the named counter ``columns`` (counts int64, zero for layers not costed; ratios float,
+    NaN when not costed; text as objects). ``cycles_incl_prefetch`` is kept only when
+    ``include_prefetch`` (SCALE-Sim timing)."""
     layers = network.layers
-    data: dict[str, object] = {
-        "layer": [layer.name for layer in layers],
-        "op": [layer.op.value for layer in layers],
+    data: dict[str, np.ndarray] = {
+        "layer": np.array([layer.name for layer in layers], dtype=object),
+        "op": np.array([layer.op.value for layer in layers], dtype=object),
         "macs": np.array([layer.macs for layer in layers], dtype=np.int64),
         "weight_bits": np.array([layer.compression.weight_bits for layer in layers], dtype=np.int64),
         "act_bits": np.array([layer.compression.act_bits for layer in layers], dtype=np.int64),
         "weight_density": np.array([layer.compression.weight_density for layer in layers]),
         "act_density": np.array([layer.compression.act_density for layer in layers]),
     }
-    missing = ~costed
     for name, values in columns.items():
         if name in RATIO_COLUMNS:
             data[name] = np.where(costed, values, np.nan)
         elif name in TEXT_COLUMNS:
-            data[name] = pd.array(np.where(costed, values, None), dtype="string")
+            data[name] = np.where(costed, values, None)
         else:
-            data[name] = pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), missing)
+            data[name] = np.where(costed, np.asarray(values, dtype=np.int64), 0)
     data["costed"] = costed
     order = [c for c in LAYER_COLUMNS if c in data and (include_prefetch or c != "cycles_incl_prefetch")]
     order += [c for c in columns if c not in LAYER_COLUMNS]  # model-specific counts, e.g. vector op kinds
-    return pd.DataFrame(data, columns=order)
+    return {name: data[name] for name in order}
 
 
-def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.DataFrame) -> pd.DataFrame:
+def layer_frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The per-layer DataFrame of :func:`layer_columns`: counts are nullable ``Int64`` (exact;
+    ``<NA>`` for layers not costed), ratios float (NaN when not costed), text columns
+    (``TEXT_COLUMNS``, and ``layer``/``op``) strings."""
+    missing = ~data["costed"]
+    frame: dict[str, object] = {}
+    for name, values in data.items():
+        if name in ("layer", "op"):
+            frame[name] = list(values)
+        elif name in TEXT_COLUMNS:
+            frame[name] = pd.array(values, dtype="string")
+        elif values.dtype == np.int64 and name not in ("macs", "weight_bits", "act_bits"):
+            frame[name] = pd.arrays.IntegerArray(values, missing)
+        else:
+            frame[name] = values
+    return pd.DataFrame(frame)
+
+
+def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.DataFrame,
+                  metrics: dict[str, object] | None = None) -> pd.DataFrame:
     """One row of totals. Counts are sums over costed layers; ``utilization`` and
-    ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean."""
+    ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean.
+    ``metrics`` (whole-network values such as energy totals) follow them, in their order."""
     costed = layers["costed"].to_numpy(dtype=bool)
     row: dict[str, object] = {"network": network.name, "arch": arch.name, "fidelity": fidelity,
                               "timing_model": arch.timing_model.value, "layers": len(layers),
@@ -97,4 +114,4 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.Da
             row[name] = float((ratio * weight).sum() / total) if total else float("nan")
         else:
             row[name] = totals[name]
-    return pd.DataFrame([row])
+    return pd.DataFrame([row | (metrics or {})])

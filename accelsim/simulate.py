@@ -17,7 +17,7 @@ from accelsim.lower.gemm import DENSE_RATE, ArrayRate
 from accelsim.lower.mapper import Objective
 from accelsim.mac import check_layer_precision, check_network_precision
 from accelsim.sparse.nm import native_pattern
-from accelsim.result import Result, layer_frame, summary_frame
+from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.workload import Layer, Network
 
@@ -156,9 +156,11 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     columns = {**fold.counter_columns(stats, arch.pes), **sparsity_columns(net, plans), **vector_columns}
     if search:
         columns["mapping"] = mappings
-    layers = layer_frame(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
-    layers = layers.join(_layer_energy(layers, arch, dataflows))
-    summary = summary_frame(net, arch, fidelity, layers).assign(**summary_metrics(layers, arch))
+    data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
+    counts = pd.DataFrame(data)  # numpy dtypes throughout: what energy and the summary read
+    energy = _layer_energy(counts, arch, dataflows)
+    summary = summary_frame(net, arch, fidelity, counts, metrics=summary_metrics(counts.join(energy), arch))
+    layers = layer_frame(data).join(energy)
     if fidelity == "pe":  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
         errors = pe.error_columns(net.layers, arch, [mac_rate(layer, arch) for layer in net.layers])
         layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
