@@ -433,6 +433,26 @@ def run_case(case: dict) -> tuple[str, list[dict], float]:
     return case["name"], rows, time.time() - t0
 
 
+def write_reference(reference: Path, names: list[str], results: dict[str, list[dict]],
+                    keep_others: bool) -> None:
+    """Write ``results`` (case -> rows) to ``reference`` in the order of ``names``; with
+    ``keep_others``, the rows of cases not rerun are kept from the existing file."""
+    by_case: dict[str, list[dict]] = {n: [] for n in names}
+    if keep_others and reference.exists():
+        with open(reference) as f:
+            for r in csv.DictReader(f):
+                if r["case"] not in results:
+                    by_case.setdefault(r["case"], []).append(r)
+    by_case.update(results)
+    with open(reference, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=ALL_COLS, lineterminator="\n")
+        w.writeheader()
+        for n in names:
+            for r in by_case.get(n, []):
+                w.writerow(r)
+    print(f"wrote {reference} ({sum(len(v) for v in by_case.values())} rows)")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--run-one":
         _, _, cfg, topo, outdir, kind = sys.argv
@@ -471,22 +491,7 @@ def main() -> None:
             results[name] = rows
             print(f"done {name:24s} {len(rows)} rows in {dt:.1f}s", flush=True)
 
-    old: list[dict] = []
-    if args.cases and REFERENCE.exists():
-        with open(REFERENCE) as f:
-            old = [r for r in csv.DictReader(f) if r["case"] not in results]
-    by_case = {n: [] for n in names}
-    for r in old:
-        by_case.setdefault(r["case"], []).append(r)
-    for n, rows in results.items():
-        by_case[n] = rows
-    with open(REFERENCE, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=ALL_COLS, lineterminator="\n")
-        w.writeheader()
-        for n in names:
-            for r in by_case.get(n, []):
-                w.writerow(r)
-    print(f"wrote {REFERENCE} ({sum(len(v) for v in by_case.values())} rows)")
+    write_reference(REFERENCE, names, results, keep_others=bool(args.cases))
 
 
 if __name__ == "__main__":

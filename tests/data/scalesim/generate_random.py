@@ -27,7 +27,6 @@ which starts SCALE-Sim in a fresh process per case.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import random
 import sys
@@ -229,21 +228,7 @@ def main() -> None:
         print(f"done {name:32s} {len(rows)} rows in {dt:.1f}s (total {time.time() - t0:.0f}s)",
               flush=True)
 
-    old: list[dict] = []
-    if args.cases and reference.exists():
-        with open(reference) as f:
-            old = [r for r in csv.DictReader(f) if r["case"] not in results]
-    by_case: dict[str, list[dict]] = {n: [] for n in names}
-    for r in old:
-        by_case.setdefault(r["case"], []).append(r)
-    by_case.update(results)
-    with open(reference, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=gen.ALL_COLS, lineterminator="\n")
-        w.writeheader()
-        for n in names:
-            for r in by_case.get(n, []):
-                w.writerow(r)
-    print(f"wrote {reference} ({sum(len(v) for v in by_case.values())} rows)")
+    gen.write_reference(reference, names, results, keep_others=bool(args.cases))
 
 
 if __name__ == "__main__":
