@@ -4,11 +4,12 @@ Cycles, energy and area of DNN workloads on systolic, sparse and mixed-precision
 """
 
 from accelsim.errors import AccelsimError, ConfigError, WorkloadError
-from accelsim.spec import ArchSpec, Network, load_arch, load_workload
+from accelsim.frontend.load import load_arch, load_workload
+from accelsim.spec import ArchSpec, Network
+from accelsim.version import __version__
 from accelsim.engine.functional import run_gemm
 from accelsim.simulate import simulate
 
-__version__ = "0.1.0"
 
 __all__ = ["AccelsimError", "ArchSpec", "ConfigError", "Network", "WorkloadError", "load_arch", "load_workload", "run_gemm", "simulate"]
 

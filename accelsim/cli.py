@@ -12,17 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from accelsim.errors import AccelsimError, ConfigError, Problem
+from accelsim.errors import AccelsimError, ConfigError, NotAvailableError, Problem
 
 log = logging.getLogger("accelsim")
 
 # Subcommands whose implementation lands with a later issue: name -> what brings it.
 PENDING: dict[str, str] = {
 }
-
-
-class NotAvailableError(AccelsimError):
-    """A subcommand whose implementation has not landed yet."""
 
 
 def _kind_of(path: Path) -> str:
@@ -47,7 +43,7 @@ _ARCH_KEYS = {"array", "buffers", "mac", "dram", "clock", "dataflow", "sparsity"
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from accelsim.compress.scheme import load_scheme
-    from accelsim.spec.load import load_arch, load_workload
+    from accelsim.frontend.load import load_arch, load_workload
 
     from accelsim.dse.sweep import check_sweep
 
@@ -137,7 +133,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         raise ConfigError(str(source), [Problem("", "expected a sweep results directory or a .csv/.parquet table")])
     ceilings = None
     if args.arch:
-        from accelsim.spec.load import load_arch
+        from accelsim.frontend.load import load_arch
 
         roofs = roofline_metrics(load_arch(args.arch))
         ceilings = (roofs["peak_macs_per_cycle"], roofs.get("dram_bytes_per_cycle"))
@@ -162,7 +158,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from accelsim import simulate
-    from accelsim.spec.load import load_arch, load_workload
+    from accelsim.frontend.load import load_arch, load_workload
 
     arch = load_arch(args.arch)
     net = load_workload(args.workload, batch=args.batch)

@@ -53,3 +53,7 @@ class WorkloadError(ConfigError):
 
 class UnsupportedError(AccelsimError):
     """A valid request that the selected hardware model cannot serve (names what can)."""
+
+
+class NotAvailableError(AccelsimError):
+    """A model or command this request needs has not landed in accelsim yet."""

@@ -13,10 +13,10 @@ from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.errors import UnsupportedError
+from accelsim.hw.mac import check_layer_precision, check_network_precision
+from accelsim.hw.sparse.nm import native_pattern
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate
-from accelsim.lower.mapper import Objective
-from accelsim.mac import check_layer_precision, check_network_precision
-from accelsim.sparse.nm import native_pattern
+from accelsim.mapper import check_mapping, search_layer
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.workload import Layer, Network
@@ -34,9 +34,9 @@ def dense_rate(layer: Layer, arch: ArchSpec) -> ArrayRate:
 
 def hardware_rate(layer: Layer, arch: ArchSpec) -> ArrayRate:
     """The arch's own rate for ``layer``: its MAC unit at the layer's operand widths
-    (:func:`accelsim.mac.check_layer_precision`: Bit Fusion ``p``, bit-serial ``q``, decomposition
+    (:func:`accelsim.hw.mac.check_layer_precision`: Bit Fusion ``p``, bit-serial ``q``, decomposition
     passes) and, when the arch lists structured patterns and the layer's weights are N:M, the
-    fastest native pattern (:func:`accelsim.sparse.nm.native_pattern`).
+    fastest native pattern (:func:`accelsim.hw.sparse.nm.native_pattern`).
 
     Raises UnsupportedError naming the layer if the MAC unit cannot run its widths.
     """
@@ -58,24 +58,6 @@ def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -
     return energy
 
 
-def _check_mapping(arch: ArchSpec, fidelity: str, mapping: str, objective: str) -> bool:
-    """Whether ``mapping`` asks for a search; raises UnsupportedError for what cannot be searched."""
-    if mapping not in ("fixed", "search"):
-        raise UnsupportedError(f"unknown mapping {mapping!r}; expected 'fixed' or 'search'")
-    if objective not in [o.value for o in Objective]:
-        raise UnsupportedError(f"unknown objective {objective!r}; expected one of "
-                               f"{', '.join(o.value for o in Objective)}")
-    if mapping == "fixed":
-        return False
-    if arch.timing_model is TimingModel.SCALESIM:
-        raise UnsupportedError(f"{arch.name}: mapping 'search' needs timing_model: native (scalesim timing "
-                               "reproduces SCALE-Sim's own fixed mapping)")
-    if fidelity == "pe":
-        raise UnsupportedError("mapping 'search' runs in the fold and cycle fidelities; the pe fidelity "
-                               "steps the fixed fold order")
-    return True
-
-
 def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: str | Path,
                objective: str | None) -> tuple:
     """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
@@ -83,7 +65,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: 
     ``objective``: search the mapping for it (``None``: the fixed mapping).
     """
     plan = layer_sparsity(arch, layer, rate, base_dir)
-    chosen = fold.search_layer(layer, arch, rate, objective) if objective is not None else None
+    chosen = search_layer(layer, arch, rate, objective) if objective is not None else None
     searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
 
@@ -106,7 +88,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     mac_rate
         Per-layer array rate (:class:`accelsim.lower.ArrayRate`). The default,
         :func:`hardware_rate`, is the arch's MAC unit and native N:M patterns; every layer's
-        operand widths are checked first (:func:`accelsim.mac.check_network_precision`, one
+        operand widths are checked first (:func:`accelsim.hw.mac.check_network_precision`, one
         error naming every layer the unit cannot run). :func:`dense_rate` overrides it with the
         dense 1-product-per-cycle array.
     base_dir
@@ -115,7 +97,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     mapping
         ``"fixed"`` (SCALE-Sim's column-fold-major mapping) or ``"search"``: each array layer's
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
-        limits (:mod:`accelsim.lower.mapper`, docs/mapper.md), shown in the ``mapping`` column.
+        limits (:mod:`accelsim.mapper.gemm`, docs/mapper.md), shown in the ``mapping`` column.
         Search needs native timing and the ``fold`` or ``cycle`` fidelity.
 
     Each array layer's zeros follow :func:`accelsim.engine.compression.layer_sparsity`
@@ -132,7 +114,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     engine = {"fold": fold, "cycle": cycle, "pe": pe}[fidelity]
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
-    search = _check_mapping(arch, fidelity, mapping, objective)
+    search = check_mapping(arch, fidelity, mapping, objective)
     mappings = np.full(len(net.layers), None, dtype=object)
     dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
     stats = np.zeros((len(net.layers), fold.N_STATS), dtype=np.int64)

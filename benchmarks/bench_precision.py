@@ -7,7 +7,7 @@ unlimited DRAM bandwidth, so the layer is compute-bound and
 only the MAC unit differs (one lane per PE for every kind, Stripes included). Weights and
 activations have the same width in each row.
 
-Columns: ``p``/``q`` (products per cycle, cycles per product: accelsim.mac), ``cycles``
+Columns: ``p``/``q`` (products per cycle, cycles per product: accelsim.hw.mac), ``cycles``
 (simulate, fold fidelity), ``mac_pj_per_mac`` (MAC unit energy per MAC; the plotted energy)
 and ``pj_per_mac`` (whole layer: MAC, registers, SRAM, DRAM, leakage), ``mac_area_um2`` (one
 PE's MAC unit) from accelsim.cost (45 nm tables, issue #8; left out with a note when that
@@ -33,7 +33,7 @@ import pandas as pd
 from accelsim.compress.quantize import QuantSpec, numpy_gemm, quantized_gemm
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate
-from accelsim.mac import check_layer_precision, mac_rate
+from accelsim.hw.mac import check_layer_precision, mac_rate
 from accelsim.simulate import simulate
 from accelsim.spec.arch import MacKind, MacSpec, SerialOperands
 from accelsim.spec.load import arch_from_dict, network_from_dict
@@ -62,7 +62,7 @@ LAYER = {"op": "conv2d", "name": "layer1.conv2", "in_channels": 64, "out_channel
 
 
 def precision_rule(layer, arch) -> ArrayRate:
-    """accelsim.mac's rate of ``layer`` in the form simulate() takes."""
+    """accelsim.hw.mac's rate of ``layer`` in the form simulate() takes."""
     rate = check_layer_precision(arch, layer)
     return DENSE_RATE if rate is None else ArrayRate(rate.products_per_cycle, rate.cycles_per_product)
 

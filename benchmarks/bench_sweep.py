@@ -40,7 +40,7 @@ from accelsim.dse.space import design_points  # noqa: E402
 from accelsim.dse.spec import load_sweep_spec  # noqa: E402
 from accelsim.dse.sweep import run_sweep  # noqa: E402
 from accelsim.simulate import simulate  # noqa: E402
-from accelsim.spec.load import load_workload  # noqa: E402
+from accelsim.frontend.load import load_workload  # noqa: E402
 
 
 def nothing(arch, net):

@@ -23,9 +23,9 @@ import pandas as pd
 
 from accelsim.compress.scheme import apply_scheme, scheme_from_dict
 from accelsim.simulate import simulate
-from accelsim.spec.load import load_arch, load_workload
+from accelsim.frontend.load import load_arch, load_workload
 from accelsim.spec.workload import Op
-from accelsim.vector.breakdown import breakdown
+from accelsim.analysis.breakdown import breakdown
 from accelsim.vector.error import describe, measure_error
 
 ROOT = Path(__file__).resolve().parents[1]

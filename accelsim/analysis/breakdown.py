@@ -2,7 +2,7 @@
 
 Works on a :class:`~accelsim.result.Result` from :func:`accelsim.simulate`; vector layers'
 op counts come from :func:`accelsim.engine.vector.vector_layer_counts`, energies from
-:mod:`accelsim.vector.energy` (per-action tables of :mod:`accelsim.cost`).
+:mod:`accelsim.cost.vector` (per-action tables of :mod:`accelsim.cost`).
 
 * time: an array layer's ``compute_cycles`` are GEMM and its ``stall_cycles`` data movement; a
   vector layer's exposed ``cycles`` are split between nonlinear and data movement in the ratio
@@ -19,11 +19,12 @@ import pandas as pd
 
 from accelsim.cost import scaling
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries
-from accelsim.engine.vector import INTEGER_BITS, OP_COLUMNS, op_slots, vector_layer_counts
+from accelsim.cost.vector import dram_energy_pj_per_byte, scratchpad_energy_pj, sram_word_energy_pj, vector_op_energy_pj
+from accelsim.engine.vector import INTEGER_BITS, OP_COLUMNS, vector_layer_counts
 from accelsim.result import Result
 from accelsim.spec.arch import precision_bits
 from accelsim.spec.workload import ImplKind
-from accelsim.vector.energy import dram_energy_pj_per_byte, scratchpad_energy_pj, sram_word_energy_pj, vector_op_energy_pj
+from accelsim.vector.program import op_slots
 
 CATEGORIES = ("gemm", "nonlinear", "data_movement")
 

@@ -39,7 +39,9 @@ from accelsim.cost.area import area, buffers, other_srams, scratchpad_sram
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
+from accelsim.cost.vector import vector_op_energy_pj
 from accelsim.spec.arch import ArchSpec, Dataflow, precision_bits
+from accelsim.vector.program import op_slots
 
 # (component, element count column, kind of access, operand bits column)
 SRAM_COUNTS = (
@@ -81,7 +83,7 @@ def _action_table(arch: ArchSpec) -> dict[str, float]:
     ``pe_transfer_bit`` (one bit, one PE hop); ``<buffer>_sram_read``/``_write`` per word for
     each buffer; ``dram_read_bit``/``dram_write_bit``; with a vector unit, ``vector_op`` (a
     generic fmul + fadd) and ``vector_<kind>_op`` per primitive op kind
-    (:func:`accelsim.vector.energy.vector_op_energy_pj`);
+    (:func:`accelsim.cost.vector.vector_op_energy_pj`);
     ``leakage_<sram>`` per cycle for every SRAM (``pe_scratchpad`` for all PEs together) when
     ``arch.sram_leakage`` is set.
 
@@ -122,11 +124,7 @@ def _action_table(arch: ArchSpec) -> dict[str, float]:
     if arch.vector_unit is not None:
         bits = precision_bits(arch.vector_unit.float_precision)
         entries["vector_op"] = (fp_multiplier(bits).energy_pj + fp_adder(bits).energy_pj) * scale
-        # one entry per primitive op kind (the vector engineer's figures, docs/transformers.md);
-        # imported here: accelsim.engine loads kernels and accelsim.vector prices with accelsim.cost
-        from accelsim.engine.vector import op_slots
-        from accelsim.vector.energy import vector_op_energy_pj
-
+        # one entry per primitive op kind (the vector engineer's figures, docs/transformers.md)
         for op, pj in vector_op_energy_pj(arch, op_slots(arch)).items():
             entries[f"vector_{op.value}_op"] = pj
     return apply_overrides(entries, arch.energy, "energy", arch.name)

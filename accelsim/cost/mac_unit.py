@@ -1,6 +1,6 @@
 """Energy actions and area of a PE's MAC unit by kind and operand widths (45 nm figures).
 
-The throughput model :func:`accelsim.mac.mac_rate` says which datapath a layer's operands
+The throughput model :func:`accelsim.hw.mac.mac_rate` says which datapath a layer's operands
 occupy; this module turns that into *actions per product* and the per-action energies:
 
 * ``fixed``: ``mult_<fmt>`` for every listed format (a full-width multiply) and
@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 
 from accelsim.cost.arith import fp_adder, fp_multiplier, int_adder, int_multiplier
-from accelsim.mac import mac_rate, operand_format
+from accelsim.hw.mac import mac_rate, operand_format
 from accelsim.spec.arch import MacKind, MacSpec, SerialOperands
 
 
@@ -65,7 +65,7 @@ def mac_energy_entries(mac: MacSpec) -> dict[str, float]:
 def mac_actions(mac: MacSpec, weight_bits: int, act_bits: int) -> dict[str, float]:
     """Actions of each entry per product of ``weight_bits`` x ``act_bits`` integer operands.
 
-    Raises UnsupportedError (from :func:`accelsim.mac.mac_rate`) if the unit cannot run them.
+    Raises UnsupportedError (from :func:`accelsim.hw.mac.mac_rate`) if the unit cannot run them.
     """
     rate = mac_rate(mac, weight_bits, act_bits)
     datapath = rate.weight_datapath_bits * rate.act_datapath_bits

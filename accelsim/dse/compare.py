@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from accelsim.dse.evaluate import (Evaluator, apply_scheme, default_evaluator, derived_metrics, design_area_um2)
+from accelsim.dse.evaluate import Evaluator, apply_scheme, default_evaluator, derived_metrics
+from accelsim.dse.metrics import design_area_um2
 from accelsim.dse.spec import NO_SCHEME
+from accelsim.frontend.load import load_arch, load_workload
 from accelsim.spec.arch import ArchSpec
-from accelsim.spec.load import load_arch, load_workload
 from accelsim.spec.workload import Network
 
 # Columns a comparison shows when the models produce them, in this order.

@@ -19,20 +19,19 @@ from typing import Any
 
 import pandas as pd
 
-from accelsim.dse.space import content_hash
+from accelsim.compress.scheme import apply_scheme as apply, load_scheme
+from accelsim.dse.store import content_hash
 from accelsim.errors import AccelsimError
+from accelsim.frontend.load import load_workload
+from accelsim.simulate import simulate
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
-from accelsim.spec.load import load_workload
+from accelsim.spec.load import arch_from_dict, network_from_dict
 from accelsim.spec.workload import Network
 
 log = logging.getLogger(__name__)
 
 Evaluator = Callable[[ArchSpec, Network], tuple[dict[str, Any], "pd.DataFrame | None"]]
-
-
-class NotAvailableError(AccelsimError):
-    """A model this request needs has not landed in accelsim yet."""
 
 
 def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping: str = "fixed",
@@ -42,10 +41,6 @@ def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping
     ``mapping``/``objective`` as in ``simulate`` (docs/mapper.md); ``base_dir`` is the folder
     relative mask paths are read from (the results directory when a sweep generates masks).
     """
-    try:
-        from accelsim.simulate import simulate
-    except ImportError as exc:
-        raise NotAvailableError(f"the simulator (accelsim.simulate) is not available: {exc}") from None
     result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective, base_dir=base_dir)
     return result.summary.iloc[0].to_dict(), result.layers
 
@@ -73,12 +68,6 @@ def evaluator_id(evaluator: Evaluator) -> str:
 
 def warm_worker() -> None:
     """Load the simulator's numba kernels from the on-disk cache (once per worker process)."""
-    try:
-        from accelsim.simulate import simulate
-    except ImportError:
-        return
-    from accelsim.spec.load import arch_from_dict, network_from_dict
-
     arch = arch_from_dict({"name": "warm", "array": {"rows": 2, "cols": 2},
                            "buffers": {"unified": {"size": "4KiB"}}})
     net = network_from_dict({"name": "warm", "layers": [{"op": "gemm", "name": "g", "m": 2, "n": 2, "k": 2}]})
@@ -86,16 +75,6 @@ def warm_worker() -> None:
         simulate(arch, net)
     except AccelsimError as exc:  # warming is an optimisation; the real run reports real problems
         log.debug("warm-up run failed: %s", exc)
-
-
-def design_area_um2(arch: ArchSpec) -> float | None:
-    """Total chip area from :mod:`accelsim.cost` (the ``total`` row of ``area(arch)``), if built."""
-    try:
-        from accelsim.cost import area
-    except ImportError:
-        return None
-    table = area(arch)
-    return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
 
 
 def apply_scheme(net: Network, scheme_path: str | Path | None, mask_root: str | Path | None = None) -> Network:
@@ -108,11 +87,6 @@ def apply_scheme(net: Network, scheme_path: str | Path | None, mask_root: str | 
     """
     if scheme_path is None:
         return net
-    try:
-        from accelsim.compress.scheme import apply_scheme as apply, load_scheme
-    except ImportError as exc:
-        raise NotAvailableError(f"{scheme_path}: compression schemes (accelsim.compress.scheme) are not "
-                                f"available: {exc}") from None
     scheme = load_scheme(scheme_path)
     if mask_root is None:
         return apply(net, scheme)

@@ -10,59 +10,24 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import itertools
-import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from accelsim import units
+from accelsim.dse.metrics import DESIGN_METRICS, parse_bound
 from accelsim.dse.spec import SamplerKind, SweepSpec, field_class
+from accelsim.dse.store import content_hash
 from accelsim.errors import ConfigError, Problem
+from accelsim.frontend.load import load_arch
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict, yaml_key
-from accelsim.spec.load import arch_from_dict, load_arch, read_yaml
+from accelsim.spec.load import arch_from_dict, read_yaml
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DesignMetric:
-    """A number that describes a design (not a run), usable in constraints and tables."""
-
-    of: Callable[[ArchSpec], float | None]
-    parse: Callable[[Any], float]
-    doc: str
-
-
-def _area_um2(arch: ArchSpec) -> float | None:
-    from accelsim.dse.evaluate import design_area_um2
-
-    return design_area_um2(arch)
-
-
-DESIGN_METRICS: dict[str, DesignMetric] = {
-    "sram_bytes": DesignMetric(lambda a: a.buffers.total_bytes + a.array.accumulators_bytes, units.parse_bytes,
-                               "on-chip SRAM: every buffer plus the accumulators"),
-    "pes": DesignMetric(lambda a: a.pes, int, "processing elements (rows x cols)"),
-    "clock_hz": DesignMetric(lambda a: a.clock_hz, units.parse_frequency, "clock frequency"),
-    "area_um2": DesignMetric(_area_um2, units.parse_area_um2, "chip area from accelsim.cost (when available)"),
-}
-
-
-def parse_bound(metric: str, raw: Any) -> float | None:
-    """A constraint bound in the metric's base unit (``"1MiB"`` -> 1048576); None stays None."""
-    return None if raw is None else float(DESIGN_METRICS[metric].parse(raw))
-
-
-def design_metrics(arch: ArchSpec) -> dict[str, float]:
-    """Every design metric that can be computed for ``arch`` (absent ones are left out)."""
-    values = {name: metric.of(arch) for name, metric in DESIGN_METRICS.items()}
-    return {name: value for name, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -79,12 +44,6 @@ class DesignPoint:
 
     def label(self) -> str:
         return ", ".join(f"{path}={value}" for path, value in self.values) or "base"
-
-
-def content_hash(data: Any) -> str:
-    """A short stable hash of plain data (dicts, lists, numbers, strings)."""
-    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def base_arch_dict(path) -> dict:

@@ -11,7 +11,7 @@ axes:                                          # dotted arch paths, values as in
   array: [{rows: 16, cols: 16}, {rows: 32, cols: 32}]   # a mapping is merged: coupled axes
 tied: {array.cols: array.rows}                 # a field that always takes an axis's value
 sampler: {kind: grid}                          # grid | random | lhs (with samples, seed)
-constraints: {sram_bytes: {max: 1MiB}}         # design metrics, see accelsim.dse.space.DESIGN_METRICS
+constraints: {sram_bytes: {max: 1MiB}}         # design metrics, see accelsim.dse.metrics.DESIGN_METRICS
 objectives: [latency_s, energy_pj]             # minimised; the Pareto front uses them
 mapping: search                                # fixed (default) | search: the mapper's best per layer
 objective: edp                                 # what the search minimises: cycles | energy | edp
@@ -33,8 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from accelsim.dse.metrics import DESIGN_METRICS, parse_bound
 from accelsim.errors import Problem, did_you_mean
-from accelsim.lower.mapper import Objective
+from accelsim.mapper.gemm import Objective
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import FrozenMap, spec_field, validated, yaml_key
 from accelsim.spec.load import read_yaml
@@ -111,8 +112,6 @@ class SweepSpec:
         return Path(self.base_dir) / name
 
     def check(self) -> list[Problem]:
-        from accelsim.dse.space import DESIGN_METRICS, parse_bound
-
         problems = [Problem(f"axes.{p}", m) for p, m in ((p, check_axis_path(p)) for p in self.axes) if m]
         problems += [Problem(f"axes.{p}", "expected at least one value") for p, v in self.axes.items() if not v]
         for path, axis in self.tied.items():

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -32,6 +34,12 @@ log = logging.getLogger(__name__)
 
 KEY = "key"
 _LAYERS_META = b"accelsim.layers_part"
+
+
+def content_hash(data: Any) -> str:
+    """A short stable hash of plain data (dicts, lists, numbers, strings): the store's row keys."""
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 class StoreError(AccelsimError):

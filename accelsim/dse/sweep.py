@@ -21,18 +21,19 @@ from typing import Any
 
 import pandas as pd
 
-import accelsim
-from accelsim.dse.evaluate import (Evaluator, NotAvailableError, default_evaluator, derived_metrics, evaluator_id,
-                                   prepare_network, roofline_metrics, warm_worker)
+from accelsim.dse.evaluate import (Evaluator, default_evaluator, derived_metrics, evaluator_id, prepare_network,
+                                   roofline_metrics, warm_worker)
 from accelsim.dse.executors import make_executor, no_warm_up
+from accelsim.dse.metrics import design_metrics
 from accelsim.dse.pareto import pareto_front
-from accelsim.dse.space import DesignPoint, axis_unit, axis_value, content_hash, design_metrics, design_points
+from accelsim.dse.space import DesignPoint, axis_unit, axis_value, design_points
 from accelsim.dse.spec import NO_SCHEME, SweepSpec, load_sweep_spec
-from accelsim.dse.store import KEY, ResultStore, atomic_write
-from accelsim.errors import AccelsimError
+from accelsim.dse.store import KEY, ResultStore, atomic_write, content_hash
+from accelsim.errors import AccelsimError, NotAvailableError
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
 from accelsim.spec.workload import Network
+from accelsim.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
             scheme_path = None if scheme == NO_SCHEME else spec.path(scheme)
             nets.append(prepare_network(spec.path(workload), scheme_path, spec.batch, mask_root))
             labels.append((Path(workload).stem, NO_SCHEME if scheme_path is None else Path(scheme).stem))
-    salt = [evaluator_id(evaluator), accelsim.__version__]
+    salt = [evaluator_id(evaluator), __version__]
     net_hashes = [content_hash(to_dict(net)) for net in nets]
     tasks = [Task(content_hash([p.arch_hash, h, salt]), p, w, s, i)
              for p in points for i, (h, (w, s)) in enumerate(zip(net_hashes, labels))]

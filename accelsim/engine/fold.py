@@ -7,9 +7,6 @@ one place where ``STAT_*`` indices become column names.
 
 from __future__ import annotations
 
-import functools
-from fractions import Fraction
-
 import numpy as np
 
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
@@ -18,8 +15,7 @@ from accelsim.kernels import codes
 from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
-from accelsim.lower.schedule import TRAFFIC, TileSchedule
-from accelsim.lower.mapper import Objective, search
+from accelsim.lower.schedule import TRAFFIC, TileSchedule, transfer_cycles
 from accelsim.lower.tiling import Mapping, layer_schedule, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
@@ -97,41 +93,6 @@ def schedule_counts(schedule: TileSchedule, arch: ArchSpec) -> dict[str, int]:
     """:func:`run_schedule`'s counters by column name (the mapper's exact evaluator)."""
     stats = run_schedule(schedule, arch)
     return {name: int(stats[index]) for name, index in COUNT_COLUMNS.items()}
-
-
-def search_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
-                 objective: Objective | str = Objective.CYCLES) -> Mapping | None:
-    """The searched mapping of ``layer`` (:func:`accelsim.lower.mapper.search`), ``None`` for vector work.
-
-    Raises UnsupportedError for ``scalesim`` timing (it reproduces SCALE-Sim's fixed mapping).
-    """
-    if arch.timing_model is TimingModel.SCALESIM:
-        raise UnsupportedError(f"layer {layer.name}: mapping search needs timing_model: native "
-                               "(scalesim timing reproduces SCALE-Sim's fixed mapping)")
-    problem = lower_layer(layer, arch.timing_model)
-    if problem is None:
-        return None
-    bits = layer.compression
-    try:
-        return search(problem, arch, schedule_counts, rate=rate, weight_bits=bits.weight_bits,
-                      act_bits=bits.act_bits, objective=Objective(objective)).mapping
-    except UnsupportedError as error:
-        raise UnsupportedError(f"layer {layer.name}: {error}") from None
-
-
-def transfer_cycles(nbytes: np.ndarray, bytes_per_cycle: float) -> np.ndarray:
-    """Cycles the channel is busy moving ``nbytes`` at ``bytes_per_cycle`` (exact rational ceil).
-
-    The bandwidth is taken as the nearest fraction with a denominator up to 1000 (the error is
-    below 1e-6 relative for realistic values) so the ceil is exact integer arithmetic.
-    """
-    ratio = _rational(bytes_per_cycle)
-    return -(-nbytes * ratio.denominator // ratio.numerator)
-
-
-@functools.lru_cache(maxsize=64)
-def _rational(bytes_per_cycle: float) -> Fraction:
-    return Fraction(bytes_per_cycle).limit_denominator(1000)
 
 
 def run_scalesim(problem: GemmProblem, arch: ArchSpec) -> np.ndarray:

@@ -11,13 +11,13 @@ import numpy as np
 from accelsim.compress.quantize import NumericError, QuantSpec, quantized_gemm
 from accelsim.engine import fold
 from accelsim.engine.compression import LayerSparsity
-from accelsim.engine.mapping import fold_blocks
+from accelsim.hw.folds import fold_blocks
 from accelsim.errors import ConfigError, Problem, UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.pe import run_pe_os, run_pe_stationary
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.tiling import spatial_mapping
-from accelsim.sparse.nm import check_nm_mask
+from accelsim.hw.sparse.nm import check_nm_mask
 from accelsim.spec.arch import ArchSpec, Dataflow, Overflow, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -39,7 +39,7 @@ def reduction_words(a: np.ndarray, b: np.ndarray, rate: ArrayRate) -> tuple[np.n
 
     The weights ``B`` are stored as slots along the reduction: every ``k`` (dense), or with
     N:M the non-zeros of each group of ``M`` in order, ``N`` slots per group (fewer non-zeros
-    leave zero slots; :func:`accelsim.sparse.nm.nm_reduction_length` slots in all). Array row
+    leave zero slots; :func:`accelsim.hw.sparse.nm.nm_reduction_length` slots in all). Array row
     ``r`` holds slots ``r*p .. r*p + p - 1`` and reads the window of activations ``[lo_r, hi_r)``
     that their groups span; its activation word is that window (zero-padded to the widest,
     ``W``), its weight word holds each slot's value at its activation's place.

@@ -4,13 +4,13 @@ Entry point: :func:`sparse_gemm_counts`. It picks one of four models, reported i
 ``sparsity_model``:
 
 * ``nm``: the weights are N:M and the arch runs a compatible pattern natively
-  (:func:`accelsim.sparse.nm.native_pattern`); the array computes the dense GEMM with the
-  reduction shortened to :func:`~accelsim.sparse.nm.nm_reduction_length`. With ``mode`` gate
+  (:func:`accelsim.hw.sparse.nm.native_pattern`); the array computes the dense GEMM with the
+  reduction shortened to :func:`~accelsim.hw.sparse.nm.nm_reduction_length`. With ``mode`` gate
   or skip, zero weights left in slots and (with ``activations``) zero activations met by a
   kept weight are gated; they cannot be skipped because the slot schedule is fixed.
 * ``mask``: unstructured skipping or gating measured exactly from the masks by the kernel.
 * ``statistical``: the same with densities only (binomial model, approximate; see
-  :mod:`accelsim.sparse.statistical`).
+  :mod:`accelsim.hw.sparse.statistical`).
 * ``dense``: nothing exploited (mode none, or both operands dense).
 
 Cycles are the native fold model without overlap between folds; ``fold_stream_cycles`` from
@@ -27,9 +27,9 @@ from accelsim.kernels.codes import (
     DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS, SPARSITY_GATE, SPARSITY_NONE, SPARSITY_SKIP,
     SYNC_COLUMN, SYNC_FOLD, SYNC_PE, SYNC_ROW,
 )
-from accelsim.sparse import statistical
-from accelsim.sparse.formats import smallest_format, storage_bytes
-from accelsim.sparse.nm import check_nm_mask, native_pattern, nm_reduction_length, parse_nm
+from accelsim.hw.sparse import statistical
+from accelsim.hw.sparse.formats import smallest_format, storage_bytes
+from accelsim.hw.sparse.nm import check_nm_mask, native_pattern, nm_reduction_length, parse_nm
 from accelsim.spec.arch import ArchSpec, Dataflow, SparseFormat, SparsityMode, SyncGroup
 
 _DATAFLOW = {Dataflow.OS: DATAFLOW_OS, Dataflow.WS: DATAFLOW_WS, Dataflow.IS: DATAFLOW_IS}

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.engine.fold import transfer_cycles
 from accelsim.kernels import codes
 from accelsim.kernels.vector import (
     STAT_COMPUTE_CYCLES, STAT_CYCLES, STAT_LANE_SLOTS, STAT_LOCAL_READS, STAT_LOCAL_WRITES, STAT_SRAM_READS,
     STAT_SRAM_WRITES, VectorProblem, run_vector,
 )
+from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
 from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool
 from accelsim.vector.functions import layer_program
-from accelsim.vector.program import VECTOR_OPS, VectorOp
+from accelsim.vector.program import VECTOR_OPS, op_slots
 
 INTEGER_BITS = 32
 """Width of I-BERT's integer intermediates (int32), as held in the unit's scratchpad."""
@@ -35,14 +35,6 @@ VECTOR_LAYERS = (Nonlinear, Eltwise, Pool)
 
 OP_COLUMNS = {op: f"vector_{op.value}_ops" for op in VECTOR_OPS}
 """Counter name of each primitive op kind."""
-
-
-def op_slots(arch: ArchSpec) -> dict[VectorOp, int]:
-    """Issue slots one op of each kind takes in a lane of ``arch``'s vector unit."""
-    unit = arch.vector_unit
-    slow = {VectorOp.FEXP: unit.exp_cycles, VectorOp.FDIV: unit.div_cycles, VectorOp.IDIV: unit.div_cycles,
-            VectorOp.FSQRT: unit.sqrt_cycles}
-    return {op: slow.get(op, 1) for op in VECTOR_OPS}
 
 
 def vector_problem(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = None) -> VectorProblem:

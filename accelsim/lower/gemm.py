@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accelsim.errors import UnsupportedError
-from accelsim.sparse.nm import nm_reduction_length
+from accelsim.hw.sparse.nm import nm_reduction_length
 from accelsim.spec.arch import TimingModel
 from accelsim.spec.workload import Conv2d, ConvTranspose2d, Gemm, Layer, MatMul
 
@@ -37,9 +37,9 @@ class ArrayRate:
 
     ``products_per_cycle`` (p) shrinks the mapped reduction ``k`` to ``ceil(k/p)``;
     ``cycles_per_product`` (q) stretches every stream step to q cycles; ``nm`` = (N, M)
-    structured weight sparsity run natively stores :func:`accelsim.sparse.nm.nm_reduction_length`
+    structured weight sparsity run natively stores :func:`accelsim.hw.sparse.nm.nm_reduction_length`
     slots of the reduction. The defaults are the dense 1-product-per-cycle array. The MAC unit's
-    own view of p and q (datapath widths, passes) is :class:`accelsim.mac.MacRate`.
+    own view of p and q (datapath widths, passes) is :class:`accelsim.hw.mac.MacRate`.
     """
 
     products_per_cycle: int = 1

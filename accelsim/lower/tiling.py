@@ -12,7 +12,7 @@ A :class:`Mapping` fixes how one GEMM ``A[M, K] @ B[K, N]`` runs (``docs/mapper.
 
 :func:`fixed_mapping` is SCALE-Sim's (``docs/timing_models.md``): the arch's dataflow, one stream
 tile, column-fold-major, double buffering as the arch declares it; :func:`fixed_schedule` is
-its schedule. A searched mapping (:mod:`accelsim.lower.mapper`) goes through the same
+its schedule. A searched mapping (:mod:`accelsim.mapper.gemm`) goes through the same
 :func:`mapped_schedule`.
 
 Traffic rules (native memory model, ``docs/timing_models.md``), for every mapping. Each of the

@@ -13,7 +13,7 @@ _COLORS = {"gemm": "#4c72b0", "nonlinear": "#dd8452", "data_movement": "#8c8c8c"
 def plot_breakdown(table: pd.DataFrame) -> Figure:
     """Stacked bars of ``cycles_share`` and ``energy_share`` per category, one bar per
     (``network``, ``impl``) row group of ``table`` (columns: network, impl, category,
-    cycles_share, energy_share, as :func:`accelsim.vector.breakdown.breakdown` plus labels)."""
+    cycles_share, energy_share, as :func:`accelsim.analysis.breakdown.breakdown` plus labels)."""
     groups = list(dict.fromkeys(zip(table["network"], table["impl"])))
     labels = [f"{net}\n{impl}" for net, impl in groups]
     fig = Figure(figsize=(max(6.0, 0.55 * len(groups) + 2), 6.5), layout="constrained")

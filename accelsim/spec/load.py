@@ -1,4 +1,6 @@
-"""Reading specs from files: YAML here; SCALE-Sim .cfg/.csv and ONNX through the front ends.
+"""Specs from YAML: reading a YAML file, turning its dicts into validated specs, writing specs back.
+
+Which reader a file needs (YAML, SCALE-Sim .cfg/.csv, ONNX) is decided in :mod:`accelsim.frontend.load`.
 
 Every failure (missing file, a directory, binary junk, malformed YAML, an empty file, a
 wrong key) becomes one :class:`ConfigError` naming the file and each offending key path.
@@ -73,41 +75,8 @@ def network_from_dict(data: Mapping, source: str = "<dict>") -> Network:
     return validated(Network, data, source, error=WorkloadError)
 
 
-def load_arch(path: str | Path) -> ArchSpec:
-    """Load an architecture from YAML or from a SCALE-Sim ``.cfg`` file."""
-    path = Path(path)
-    if path.suffix == ".cfg":
-        from accelsim.frontend.scalesim import load_scalesim_config
-
-        return load_scalesim_config(path)
-    if path.suffix not in YAML_SUFFIXES and path.exists() and not path.is_dir():
-        raise ConfigError(str(path), [Problem("", "expected an architecture file ending in .yaml, .yml or .cfg")])
-    return arch_from_dict(read_yaml(path), str(path))
-
-
-def load_workload(path: str | Path, batch: int | None = None) -> Network:
-    """Load a network from YAML, a SCALE-Sim topology ``.csv`` or an ``.onnx`` model.
-
-    ``batch`` overrides the file's batch size.
-    """
-    path = Path(path)
-    if path.suffix == ".csv":
-        from accelsim.frontend.scalesim import load_scalesim_topology
-
-        net = load_scalesim_topology(path)
-    elif path.suffix == ".onnx":
-        from accelsim.frontend.onnx_io import load_onnx
-
-        net = load_onnx(path, batch=batch)
-    elif path.suffix in YAML_SUFFIXES or not path.exists() or path.is_dir():
-        net = network_from_dict(read_yaml(path, WorkloadError), str(path))
-    else:
-        raise WorkloadError(str(path), [Problem("", "expected a workload ending in .yaml, .yml, .csv or .onnx")])
-    return net if batch is None else net.with_batch(batch)
-
-
 def dump_yaml(spec: Any) -> str:
-    """YAML text of a spec that :func:`load_arch` / :func:`load_workload` read back equal."""
+    """YAML text of a spec that ``accelsim.load_arch`` / ``accelsim.load_workload`` read back equal."""
     return yaml.safe_dump(to_dict(spec), sort_keys=False, default_flow_style=None, width=100)
 
 

@@ -1,6 +1,7 @@
 """Vector-unit work: nonlinear-op implementations, their numeric error and their programs.
 
-Pure numpy; costing a program on an architecture is :mod:`accelsim.engine.vector`.
+Op counts independent of the data; timing a program on an architecture is
+:mod:`accelsim.engine.vector`, pricing its ops :mod:`accelsim.cost.vector`.
 """
 
 from accelsim.vector.error import ApproxError, describe, error_table, measure_error

@@ -13,6 +13,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from accelsim.spec.arch import ArchSpec
+
 
 class VectorOp(enum.Enum):
     """Primitive operations of a vector lane (``F``: floating point, ``I``: integer)."""
@@ -34,6 +36,14 @@ class VectorOp(enum.Enum):
 
 VECTOR_OPS = tuple(VectorOp)
 """Column order of op-count arrays handed to the kernel."""
+
+
+def op_slots(arch: ArchSpec) -> dict[VectorOp, int]:
+    """Issue slots one op of each kind takes in a lane of ``arch``'s vector unit."""
+    unit = arch.vector_unit
+    slow = {VectorOp.FEXP: unit.exp_cycles, VectorOp.FDIV: unit.div_cycles, VectorOp.IDIV: unit.div_cycles,
+            VectorOp.FSQRT: unit.sqrt_cycles}
+    return {op: slow.get(op, 1) for op in VECTOR_OPS}
 
 
 def ops(**counts: int) -> Mapping[VectorOp, int]:

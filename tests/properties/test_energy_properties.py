@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelsim.cost import layer_energy
-from accelsim.spec import load_arch
+from accelsim.frontend.load import load_arch
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 ARCHS = {name: load_arch(ROOT / "arch_configs" / f"{name}.yaml")

@@ -13,7 +13,7 @@ from accelsim.engine import cycle
 from accelsim.engine.fold import schedule_counts
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
-from accelsim.lower.mapper import Objective, mapping_space, search
+from accelsim.mapper.gemm import Objective, mapping_space, search
 from accelsim.lower.tiling import fixed_schedule, mapped_schedule, traffic_bound
 from accelsim.simulate import hardware_rate
 from accelsim.spec.load import arch_from_dict
@@ -94,7 +94,7 @@ def test_choice_fits_and_is_never_worse_than_a_fitting_fixed_mapping(world, obje
     fixed = fixed_schedule(problem, arch, **kwargs)
     if fixed.fits_buffers:
         counts = schedule_counts(fixed, arch)
-        energy = ax.lower.mapper.mapping_energy_pj(arch, arch.array.dataflow, problem.m * problem.n * problem.k,
+        energy = ax.mapper.gemm.mapping_energy_pj(arch, arch.array.dataflow, problem.m * problem.n * problem.k,
                                                    counts, weight_bits=wbits, act_bits=abits)
         fixed_score = {Objective.CYCLES: counts["cycles"], Objective.ENERGY: energy,
                        Objective.EDP: counts["cycles"] * energy}[objective]

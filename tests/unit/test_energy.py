@@ -8,7 +8,7 @@ import pytest
 
 from accelsim.cost import area, energy_factor, layer_energy, per_action_energy, summary_metrics
 from accelsim.errors import ConfigError
-from accelsim.spec import load_arch
+from accelsim.frontend.load import load_arch
 from accelsim.spec.arch import Dataflow
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from accelsim.errors import AccelsimError
-from accelsim.sparse.formats import index_bits_for, smallest_format, storage_bytes
+from accelsim.hw.sparse.formats import index_bits_for, smallest_format, storage_bytes
 from accelsim.spec.arch import SparseFormat as F
 
 # 3 x 4, non-zeros at (0,0) (0,3) (2,1) (2,2): row-major positions 0, 3, 9, 10

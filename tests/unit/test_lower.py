@@ -10,7 +10,8 @@ from accelsim.lower import ArrayRate, fixed_schedule, lower_layer, spatial_mappi
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE
 from accelsim.lower.tiling import buffer_words
 from accelsim.spec.arch import Dataflow, TimingModel
-from accelsim.spec.load import arch_from_dict, load_arch
+from accelsim.spec.load import arch_from_dict
+from accelsim.frontend.load import load_arch
 from accelsim.spec.workload import Conv2d, Gemm, MatMul, Nonlinear, Op
 from conftest import ROOT
 

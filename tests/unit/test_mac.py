@@ -1,4 +1,4 @@
-"""MAC unit throughput (accelsim.mac) against published figures and hand arithmetic.
+"""MAC unit throughput (accelsim.hw.mac) against published figures and hand arithmetic.
 
 Sources of the expected numbers:
 
@@ -23,9 +23,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accelsim.errors import ConfigError, UnsupportedError
-from accelsim.mac import check_layer_precision, check_network_precision, mac_rate
+from accelsim.hw.mac import check_layer_precision, check_network_precision, mac_rate
 from accelsim.spec.arch import MacKind, MacSpec, SerialOperands
-from accelsim.spec.load import arch_from_dict, load_arch, network_from_dict
+from accelsim.spec.load import arch_from_dict, network_from_dict
+from accelsim.frontend.load import load_arch
 
 BITFUSION = MacSpec(kind=MacKind.BITFUSION, precisions=("int2", "int4", "int8", "int16"))
 INT8 = MacSpec(kind=MacKind.FIXED, precisions=("int8",))

@@ -9,7 +9,7 @@ import accelsim as ax
 from accelsim.engine.fold import schedule_counts
 from accelsim.errors import ConfigError, UnsupportedError
 from accelsim.lower.gemm import GemmProblem
-from accelsim.lower.mapper import Objective, mapping_space, search, stream_tiles
+from accelsim.mapper.gemm import Objective, mapping_space, search, stream_tiles
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE
 from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow

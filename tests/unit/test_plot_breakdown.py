@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 
 from accelsim.cost import area  # noqa: E402
 from accelsim.plot.breakdown import area_breakdown, energy_by_layer  # noqa: E402
-from accelsim.spec import load_arch  # noqa: E402
+from accelsim.frontend.load import load_arch  # noqa: E402
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 

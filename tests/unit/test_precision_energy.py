@@ -1,6 +1,6 @@
 """Energy per MAC of every MAC kind never falls as operand bit widths grow.
 
-Property check of the MAC throughput model (accelsim.mac) together with the energy engineer's
+Property check of the MAC throughput model (accelsim.hw.mac) together with the energy engineer's
 per-action table (accelsim.cost.mac_unit, issue #8): energy per product is the sum over
 actions of (actions per product) x (energy per action). Skips until that module exists.
 """

@@ -14,7 +14,7 @@ import math
 
 import pytest
 
-from accelsim.mac import check_layer_precision
+from accelsim.hw.mac import check_layer_precision
 from accelsim.spec.arch import Dataflow, MacKind, MacSpec, SerialOperands
 from accelsim.spec.load import arch_from_dict, network_from_dict
 

@@ -9,7 +9,8 @@ from accelsim.cli import main
 from accelsim.compress.masks import load_mask
 from accelsim.compress.scheme import apply_scheme, load_scheme, scheme_from_dict
 from accelsim.errors import ConfigError, WorkloadError
-from accelsim.spec.load import load_workload, network_from_dict, save_workload
+from accelsim.spec.load import network_from_dict, save_workload
+from accelsim.frontend.load import load_workload
 
 MIXED = {"name": "mixed", "rules": [
     {"weight_bits": 8, "act_bits": 8},

@@ -6,7 +6,7 @@ import pytest
 
 from accelsim.engine.sparse import sparse_gemm_counts
 from accelsim.errors import AccelsimError
-from accelsim.sparse.nm import check_nm_mask, native_pattern, nm_reduction_length, window_max_nonzeros
+from accelsim.hw.sparse.nm import check_nm_mask, native_pattern, nm_reduction_length, window_max_nonzeros
 from accelsim.spec.arch import ArchSpec, ArraySpec, BuffersSpec, BufferSpec, Dataflow, SparsityMode, SparsitySpec
 
 

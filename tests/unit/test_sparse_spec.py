@@ -5,7 +5,7 @@ import pytest
 from accelsim.errors import ConfigError
 from accelsim.kernels import codes
 from accelsim.spec.arch import SparseFormat, SparsityMode, SyncGroup
-from accelsim.spec.load import load_arch
+from accelsim.frontend.load import load_arch
 
 
 def test_codes_match_enums():

@@ -9,9 +9,9 @@ import pytest
 from accelsim import units
 from accelsim.compress.scheme import apply_scheme, scheme_from_dict
 from accelsim.simulate import simulate
-from accelsim.spec.load import load_arch, load_workload
+from accelsim.frontend.load import load_arch, load_workload
 from accelsim.spec.workload import ImplKind, NonlinearImpl
-from accelsim.vector.breakdown import breakdown, layer_breakdown
+from accelsim.analysis.breakdown import breakdown, layer_breakdown
 
 SECOND_BLOCK = ("layer.1.", "h.1.", "encoder_layer_1.")
 

@@ -9,7 +9,7 @@ import pytest
 from accelsim import units
 from accelsim.engine.vector import exposed_cycles, vector_layer_counts
 from accelsim.spec.arch import VectorUnitSpec
-from accelsim.spec.load import load_arch
+from accelsim.frontend.load import load_arch
 from accelsim.spec.workload import Eltwise, ImplKind, Nonlinear, NonlinearImpl, Op, Pool
 
 LUT = NonlinearImpl(kind=ImplKind.LUT)

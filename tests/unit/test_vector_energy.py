@@ -7,11 +7,12 @@ import math
 
 import pytest
 
-from accelsim.engine.vector import OP_COLUMNS, op_slots, vector_layer_counts
+from accelsim.engine.vector import OP_COLUMNS, vector_layer_counts
+from accelsim.vector.program import op_slots
 from accelsim.simulate import simulate
 from accelsim.spec.load import arch_from_dict, network_from_dict
-from accelsim.vector.breakdown import layer_breakdown
-from accelsim.vector.energy import vector_op_energy_pj
+from accelsim.analysis.breakdown import layer_breakdown
+from accelsim.cost.vector import vector_op_energy_pj
 
 ARCH = {"name": "t", "technology": "28nm", "array": {"rows": 8, "cols": 8},
         "buffers": {"unified": {"size": "1MiB"}},
@@ -44,7 +45,7 @@ def test_vector_layers_carry_their_op_counts(result):
 
 def test_energy_vector_is_ops_times_per_op_energy(result):
     """Written out from the vector engineer's per-op energies, and equal to the nonlinear energy
-    that accelsim.vector.breakdown computes separately for the same layers."""
+    that accelsim.analysis.breakdown computes separately for the same layers."""
     arch, layers = result.arch, result.layers
     per_op = vector_op_energy_pj(arch, op_slots(arch))
     separate = layer_breakdown(result)

@@ -25,7 +25,8 @@ import pytest
 import yaml
 
 from accelsim.frontend.zoo import ZOO, to_yaml
-from accelsim.spec.load import load_workload, network_from_dict, save_workload
+from accelsim.spec.load import network_from_dict, save_workload
+from accelsim.frontend.load import load_workload
 from accelsim.spec.workload import Gemm, MatMul, Op
 
 PUBLISHED = {  # name: (parameters, GMACs as printed, half a unit of the last printed digit)

@@ -17,7 +17,7 @@ Formats (Sparseloop's taxonomy; ``b(x) = max(1, ceil(log2 x))`` bits index ``x``
   needs a padding entry (an explicit zero with a full run), which costs value and run bits.
   Trailing zeros are not stored.
 * ``coo``: non-zero values; a row and a column index per value.
-* ``nm_index``: ``n:m`` along ``nm_axis``: every slot (:func:`~accelsim.sparse.nm.nm_reduction_length`)
+* ``nm_index``: ``n:m`` along ``nm_axis``: every slot (:func:`~accelsim.hw.sparse.nm.nm_reduction_length`)
   is stored, kept or not, with a ``b(m)``-bit position (2 bits for 2:4, as NVIDIA's sparse
   tensor cores store it; Mishra et al., arXiv 2104.08378).
 """
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.errors import AccelsimError
-from accelsim.sparse.nm import nm_reduction_length
+from accelsim.hw.sparse.nm import nm_reduction_length
 from accelsim.spec.arch import SparseFormat
 
 

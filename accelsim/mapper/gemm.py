@@ -194,7 +194,7 @@ def _bounds(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayR
     cycles = float(compute)
     for operand, nbytes in per_channel.items():
         bandwidth = arch.dram_bytes_per_cycle(operand)
-        if bandwidth is not None:  # the rational bandwidth the fold model uses (engine.fold.transfer_cycles)
+        if bandwidth is not None:  # the rational bandwidth the fold model uses (lower.schedule.transfer_cycles)
             ratio = Fraction(bandwidth).limit_denominator(1000)
             cycles = max(cycles, nbytes * ratio.denominator / ratio.numerator)
     sram = bound.sram_words

@@ -1,0 +1,1 @@
+"""Analysis of finished results: where a network's time and energy go (:mod:`accelsim.analysis.breakdown`)."""

@@ -1,0 +1,43 @@
+"""Loading specs from files of any supported kind, chosen by the file's suffix.
+
+Architectures: YAML, or a SCALE-Sim ``.cfg``. Workloads: YAML, a SCALE-Sim topology ``.csv``,
+or an ``.onnx`` model. YAML is validated by :mod:`accelsim.spec.load`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accelsim.errors import ConfigError, Problem, WorkloadError
+from accelsim.frontend.onnx_io import load_onnx
+from accelsim.frontend.scalesim import load_scalesim_config, load_scalesim_topology
+from accelsim.spec.arch import ArchSpec
+from accelsim.spec.load import YAML_SUFFIXES, arch_from_dict, network_from_dict, read_yaml
+from accelsim.spec.workload import Network
+
+
+def load_arch(path: str | Path) -> ArchSpec:
+    """Load an architecture from YAML or from a SCALE-Sim ``.cfg`` file."""
+    path = Path(path)
+    if path.suffix == ".cfg":
+        return load_scalesim_config(path)
+    if path.suffix not in YAML_SUFFIXES and path.exists() and not path.is_dir():
+        raise ConfigError(str(path), [Problem("", "expected an architecture file ending in .yaml, .yml or .cfg")])
+    return arch_from_dict(read_yaml(path), str(path))
+
+
+def load_workload(path: str | Path, batch: int | None = None) -> Network:
+    """Load a network from YAML, a SCALE-Sim topology ``.csv`` or an ``.onnx`` model.
+
+    ``batch`` overrides the file's batch size.
+    """
+    path = Path(path)
+    if path.suffix == ".csv":
+        net = load_scalesim_topology(path)
+    elif path.suffix == ".onnx":
+        net = load_onnx(path, batch=batch)
+    elif path.suffix in YAML_SUFFIXES or not path.exists() or path.is_dir():
+        net = network_from_dict(read_yaml(path, WorkloadError), str(path))
+    else:
+        raise WorkloadError(str(path), [Problem("", "expected a workload ending in .yaml, .yml, .csv or .onnx")])
+    return net if batch is None else net.with_batch(batch)
