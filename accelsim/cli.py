@@ -162,8 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     arch = load_arch(args.arch)
     net = load_workload(args.workload, batch=args.batch)
-    result = simulate(arch, net, fidelity=args.fidelity, mapping=args.mapping, objective=args.objective,
-                      base_dir=Path(args.workload).parent)
+    result = simulate(arch, net, fidelity=args.fidelity, mapping=args.mapping, objective=args.objective)
     print(f"{net.name} on {arch.name} ({arch.array.rows}x{arch.array.cols} {arch.array.dataflow.value}, "
           f"{arch.timing_model.value} timing, {args.fidelity} fidelity)")
     print(format_layers(result.layers))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -58,27 +57,27 @@ def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -
     return energy
 
 
-def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: str | Path,
-               objective: str | None) -> tuple:
+def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: str | None) -> tuple:
     """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
 
     ``objective``: search the mapping for it (``None``: the fixed mapping).
     """
-    plan = layer_sparsity(arch, layer, rate, base_dir)
+    plan = layer_sparsity(arch, layer, rate)
     chosen = search_layer(layer, arch, rate, objective) if objective is not None else None
     searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
 
 
 def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
-             mac_rate: MacRateRule = hardware_rate, base_dir: str | Path = ".", mapping: str = "fixed",
+             mac_rate: MacRateRule = hardware_rate, mapping: str = "fixed",
              objective: str = "cycles") -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
     ----------
     arch, net
-        Loaded specs (``accelsim.load_arch`` / ``accelsim.load_workload``).
+        Loaded specs (``accelsim.load_arch`` / ``accelsim.load_workload``, which also reads the
+        weight masks the workload references: the simulator reads no files).
     fidelity
         ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` (every cycle, with SRAM
         ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
@@ -91,9 +90,6 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         operand widths are checked first (:func:`accelsim.hw.mac.check_network_precision`, one
         error naming every layer the unit cannot run). :func:`dense_rate` overrides it with the
         dense 1-product-per-cycle array.
-    base_dir
-        Directory that relative weight-mask paths (``compression.sparsity.mask``) are read from:
-        the workload file's directory.
     mapping
         ``"fixed"`` (SCALE-Sim's column-fold-major mapping) or ``"search"``: each array layer's
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
@@ -125,7 +121,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         rate = mac_rate(layer, arch)
         key = (dataclasses.replace(layer, name=""), rate)
         if key not in runs:
-            runs[key] = _run_layer(engine, arch, layer, rate, base_dir, objective if search else None)
+            runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None)
         plan, chosen, counters = runs[key]
         plans.append(plan)
         if chosen is not None:

@@ -16,9 +16,11 @@ The corpus (a few minutes on one core):
 
 * every shipped arch (``arch_configs/*.yaml``) x every zoo network (``workloads/*.yaml``) at
   the ``fold`` fidelity, fixed mapping;
-* the same pairs on each network's four smallest layers (by MACs, in network order) at the
-  ``cycle`` and ``pe`` fidelities, and with searched mappings (objectives cycles and energy) at
-  ``fold`` and ``cycle`` where the arch's timing allows a search;
+* the same pairs on each network's three smallest array layers (by MACs) and first two
+  vector layers, in network order, at the ``cycle`` fidelity, and with searched mappings
+  (objectives cycles and energy) at ``fold`` and ``cycle`` where the arch's timing allows a
+  search; at the ``pe`` fidelity, on the smallest array layer of at most 600,000 MACs and the
+  first two vector layers (``tiny_cnn``: the same cut as ``cycle``);
 * every shipped compression scheme (``workloads/schemes/``) on ``tiny_cnn`` on every arch, with
   real masks where the scheme asks for them;
 * every SCALE-Sim reference case (``tests/data/scalesim/cases`` and ``random_cases``).
@@ -42,7 +44,9 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path.cwd()
-SMALL_LAYERS = 4
+SMALL_ARRAY_LAYERS = 3
+SMALL_VECTOR_LAYERS = 2
+PE_ARRAY_LAYERS, PE_MAX_MACS = 1, 600_000  # the pe fidelity steps every PE register: keep it small
 SEARCH_OBJECTIVES = ("cycles", "energy")
 
 
@@ -53,10 +57,14 @@ def _accelsim():
     return accelsim
 
 
-def small(net, count: int = SMALL_LAYERS):
-    """``net`` cut to its ``count`` smallest layers by MACs, kept in network order."""
-    keep = sorted(sorted(range(len(net.layers)), key=lambda i: (net.layers[i].macs, i))[:count])
-    return dataclasses.replace(net, name=f"{net.name}_small", layers=tuple(net.layers[i] for i in keep))
+def small(net, array_layers: int = SMALL_ARRAY_LAYERS, vector_layers: int = SMALL_VECTOR_LAYERS,
+          max_macs: int | None = None):
+    """``net`` cut to its ``array_layers`` smallest array layers (by MACs, at most ``max_macs``
+    each) and its first ``vector_layers`` layers without MACs, kept in network order."""
+    order = sorted(range(len(net.layers)), key=lambda i: (net.layers[i].macs, i))
+    fits = [i for i in order if 0 < net.layers[i].macs <= (max_macs or net.layers[i].macs)]
+    keep = fits[:array_layers] + [i for i in range(len(net.layers)) if net.layers[i].macs == 0][:vector_layers]
+    return dataclasses.replace(net, name=f"{net.name}_small", layers=tuple(net.layers[i] for i in sorted(keep)))
 
 
 def cases(ax):
@@ -69,9 +77,9 @@ def cases(ax):
         for n, net in nets.items():
             out.append((f"{a}__{n}__fold", lambda arch=arch, net=net: ax.simulate(arch, net, "fold")))
             cut = small(net)
-            for fidelity in ("cycle", "pe"):
-                out.append((f"{a}__{n}_small__{fidelity}",
-                            lambda arch=arch, net=cut, f=fidelity: ax.simulate(arch, net, f)))
+            out.append((f"{a}__{n}_small__cycle", lambda arch=arch, net=cut: ax.simulate(arch, net, "cycle")))
+            tiny = small(net, PE_ARRAY_LAYERS, max_macs=PE_MAX_MACS) if n != "tiny_cnn" else cut
+            out.append((f"{a}__{n}_small__pe", lambda arch=arch, net=tiny: ax.simulate(arch, net, "pe")))
             for fidelity in ("fold", "cycle") if searchable else ():
                 for objective in SEARCH_OBJECTIVES:
                     out.append((f"{a}__{n}_small__{fidelity}__search_{objective}",

@@ -17,12 +17,13 @@ deterministic.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from accelsim.errors import Problem, WorkloadError
-from accelsim.spec.workload import ConvBase, ConvTranspose2d, Layer, Sparsity, SparsityPattern
+from accelsim.spec.workload import ConvBase, ConvTranspose2d, Layer, Network, Sparsity, SparsityPattern, WeightMask
 
 # N:M patterns the importer recognises, in order of preference among equal densities
 # (M = 4 first: the 2:4 of NVIDIA's sparse tensor cores, Mishra et al. arXiv 2104.08378).
@@ -158,10 +159,10 @@ def load_mask(layer: Layer, base_dir: str | Path = ".") -> np.ndarray:
 
     Raises :class:`WorkloadError` naming the file if it is missing, unreadable or of the wrong shape.
     """
-    rel = layer.compression.sparsity.mask
-    if rel is None:
+    mask = layer.compression.sparsity.mask
+    if mask is None:
         raise WorkloadError(layer.name, [Problem("compression.sparsity.mask", "no mask given")])
-    path = Path(base_dir) / rel
+    path = Path(base_dir) / mask.path
     try:
         mask = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -170,3 +171,19 @@ def load_mask(layer: Layer, base_dir: str | Path = ".") -> np.ndarray:
         raise WorkloadError(str(path), [Problem("", f"mask of shape {mask.shape}, layer {layer.name} has weights "
                                                     f"of shape {layer.weight_shape}")])
     return mask.astype(bool)
+
+
+def read_masks(net: Network, base_dir: str | Path) -> Network:
+    """``net`` with every mask it references read (relative paths from ``base_dir``, the
+    workload file's folder): what the simulator needs, since it reads no files.
+
+    Raises :class:`WorkloadError` naming the file if one is missing, unreadable or of the wrong shape.
+    """
+    layers = []
+    for layer in net.layers:
+        sparsity = layer.compression.sparsity
+        if sparsity.mask is not None and not sparsity.mask.is_read:
+            mask = WeightMask(sparsity.mask.path, load_mask(layer, base_dir))
+            layer = replace(layer, compression=replace(layer.compression, sparsity=replace(sparsity, mask=mask)))
+        layers.append(layer)
+    return replace(net, layers=tuple(layers))

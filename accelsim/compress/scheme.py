@@ -38,7 +38,7 @@ from accelsim.compress.prune import kept_channels, prune_channels
 from accelsim.errors import Problem, WorkloadError
 from accelsim.spec.fields import spec_field, validated
 from accelsim.spec.load import read_yaml
-from accelsim.spec.workload import MatMul, Network, NonlinearImpl, Op, Sparsity, SparsityPattern
+from accelsim.spec.workload import MatMul, Network, NonlinearImpl, Op, Sparsity, SparsityPattern, WeightMask
 
 
 class PruneMethod(enum.Enum):
@@ -182,5 +182,5 @@ def _masked(layer, sparsity: Sparsity, masks: MaskSpec, layer_weights: np.ndarra
                                                             f"expected {layer.weight_shape}")])
     mask = make_mask(layer, sparsity, layer_weights, method=masks.method.value, seed=masks.seed + index)
     path = save_mask(mask, Path(mask_dir) / _file_name(layer.name))
-    return replace(sparsity, density=float(mask.mean()), mask=str(path))
+    return replace(sparsity, density=float(mask.mean()), mask=WeightMask(str(path), mask))
 

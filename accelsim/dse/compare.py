@@ -42,7 +42,7 @@ def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network 
 
     ``fidelity``, ``mapping`` and ``objective`` are passed to :func:`accelsim.simulate.simulate`
     (``mapping="search"``: each layer's best mapping for ``objective``, docs/mapper.md). With
-    ``mask_dir``, schemes that ask for ``masks`` get real ones, written under it and read from it
+    ``mask_dir``, schemes that ask for ``masks`` get real ones, written under it
     (:func:`accelsim.dse.evaluate.apply_scheme`); without it they count by pattern and density.
 
     Metrics are those in :data:`METRICS` that the models produce, every SRAM/DRAM access
@@ -50,7 +50,7 @@ def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network 
     quantizers). ``speedup`` is the first row's latency over each row's; ``energy_ratio``
     and ``edp_ratio`` are each row's over the first row's.
     """
-    evaluator = evaluator or default_evaluator(fidelity, mapping, objective, base_dir=mask_dir or ".")
+    evaluator = evaluator or default_evaluator(fidelity, mapping, objective)
     arch_specs = [(a if isinstance(a, ArchSpec) else load_arch(a)) for a in archs]
     nets = [(w if isinstance(w, Network) else load_workload(w, batch=batch)) for w in workloads]
     schemes = [None if s in (None, NO_SCHEME) else s for s in schemes or (None,)]

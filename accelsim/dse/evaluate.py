@@ -27,7 +27,7 @@ from accelsim.simulate import simulate
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
 from accelsim.spec.load import arch_from_dict, network_from_dict
-from accelsim.spec.workload import Network
+from accelsim.spec.workload import Network, WeightMask
 
 log = logging.getLogger(__name__)
 
@@ -35,32 +35,24 @@ Evaluator = Callable[[ArchSpec, Network], tuple[dict[str, Any], "pd.DataFrame | 
 
 
 def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping: str = "fixed",
-                   objective: str = "cycles", base_dir: str = ".") -> tuple[dict[str, Any], pd.DataFrame]:
+                   objective: str = "cycles") -> tuple[dict[str, Any], pd.DataFrame]:
     """The default evaluator: :func:`accelsim.simulate.simulate`'s summary row and layer table.
 
-    ``mapping``/``objective`` as in ``simulate`` (docs/mapper.md); ``base_dir`` is the folder
-    relative mask paths are read from (the results directory when a sweep generates masks).
+    ``mapping``/``objective`` as in ``simulate`` (docs/mapper.md).
     """
-    result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective, base_dir=base_dir)
+    result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective)
     return result.summary.iloc[0].to_dict(), result.layers
 
 
-def default_evaluator(fidelity: str = "fold", mapping: str = "fixed", objective: str = "cycles",
-                      base_dir: str | Path = ".") -> Evaluator:
+def default_evaluator(fidelity: str = "fold", mapping: str = "fixed", objective: str = "cycles") -> Evaluator:
     """The simulator at ``fidelity`` with ``mapping``/``objective`` as an evaluator (picklable)."""
-    return functools.partial(simulate_point, fidelity=fidelity, mapping=mapping, objective=objective,
-                             base_dir=str(base_dir))
-
-
-# Keywords that say where files are, not what is computed: left out of evaluator ids, so a
-# results directory (and the masks under it) can move without its results being recomputed.
-LOCATION_KEYWORDS = ("base_dir",)
+    return functools.partial(simulate_point, fidelity=fidelity, mapping=mapping, objective=objective)
 
 
 def evaluator_id(evaluator: Evaluator) -> str:
     """A stable name for an evaluator and its settings; part of every result key."""
     if isinstance(evaluator, functools.partial):
-        args = ",".join(f"{k}={v}" for k, v in sorted(evaluator.keywords.items()) if k not in LOCATION_KEYWORDS)
+        args = ",".join(f"{k}={v}" for k, v in sorted(evaluator.keywords.items()))
         return f"{evaluator_id(evaluator.func)}({args})"
     named = evaluator if hasattr(evaluator, "__qualname__") else type(evaluator)  # a callable object: its class
     return f"{named.__module__}.{named.__qualname__}"
@@ -82,7 +74,8 @@ def apply_scheme(net: Network, scheme_path: str | Path | None, mask_root: str | 
 
     With ``mask_root``, rules that ask for ``masks`` get real masks, written to
     ``<mask_root>/masks/<hash>/`` (the hash of the network and the scheme, so other inputs never
-    share a folder) and referenced relative to ``mask_root``: simulate with ``base_dir=mask_root``.
+    share a folder), read, and referenced relative to ``mask_root`` (results keyed by the
+    network's dict stay valid when the folder moves).
     Without it those layers keep their pattern and density only.
     """
     if scheme_path is None:
@@ -100,8 +93,9 @@ def _relative_masks(net: Network, folder: Path, root: Path) -> Network:
     layers = []
     for layer in net.layers:
         sparsity = layer.compression.sparsity
-        if sparsity.mask is not None and Path(sparsity.mask).parent == folder:
-            sparsity = dataclasses.replace(sparsity, mask=Path(sparsity.mask).relative_to(root).as_posix())
+        if sparsity.mask is not None and Path(sparsity.mask.path).parent == folder:
+            relative = Path(sparsity.mask.path).relative_to(root).as_posix()
+            sparsity = dataclasses.replace(sparsity, mask=WeightMask(relative, sparsity.mask.values))
             layer = dataclasses.replace(layer, compression=dataclasses.replace(layer.compression, sparsity=sparsity))
         layers.append(layer)
     return dataclasses.replace(net, layers=tuple(layers))

@@ -183,8 +183,7 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     per_layer = spec.per_layer if per_layer is None else per_layer
     warm = warm_worker if evaluator is None else no_warm_up  # only the simulator has numba kernels to load
     directory = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="accelsim-sweep-"))
-    evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping.value, spec.objective.value,
-                                               base_dir=directory.resolve() if spec.masks else ".")
+    evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping.value, spec.objective.value)
     points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
     store = ResultStore(directory)
     done = store.done_keys(with_layers=per_layer)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 
-from accelsim.compress.masks import load_mask, weight_matrix
+from accelsim.compress.masks import weight_matrix
 from accelsim.engine.sparse import sparse_gemm_counts
 from accelsim.kernels.codes import DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS
 from accelsim.errors import AccelsimError, Problem, UnsupportedError, WorkloadError
@@ -81,19 +80,27 @@ def _exploited(arch: ArchSpec, layer: Layer) -> bool:
         or (spec.activations and bits.act_density < 1.0))
 
 
-def gemm_weight_masks(layer: Layer, problem: GemmProblem, base_dir: str | Path) -> list[np.ndarray]:
-    """The layer's weight mask as one ``[k, n]`` GEMM-view mask per repeat (conv group)."""
-    matrix = weight_matrix(load_mask(layer, base_dir), layer)   # [outputs, reduction]
+def gemm_weight_masks(layer: Layer, problem: GemmProblem) -> list[np.ndarray]:
+    """The layer's weight mask as one ``[k, n]`` GEMM-view mask per repeat (conv group).
+
+    Raises WorkloadError if the mask was never read (a network built in code from paths).
+    """
+    mask = layer.compression.sparsity.mask
+    if not mask.is_read:
+        raise WorkloadError(layer.name, [Problem("compression.sparsity.mask", (
+            f"{mask.path} was not read: load the workload with accelsim.load_workload, or read the "
+            "masks of a network built in code with accelsim.compress.masks.read_masks(net, folder)"))])
+    matrix = weight_matrix(mask.values, layer)   # [outputs, reduction]
     n = problem.n
     return [matrix[g * n:(g + 1) * n].T for g in range(matrix.shape[0] // n)]
 
 
-def layer_sparsity(arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: str | Path = ".") -> LayerSparsity | None:
+def layer_sparsity(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsity | None:
     """The sparsity model of ``layer`` on ``arch`` at array rate ``rate`` (None for vector work).
 
     * ``rate.nm`` set (a native N:M pattern): model ``nm``, weights in ``nm_index``.
     * else with ``sparsity.mode`` gate or skip and exploited zeros: ``mask`` when the layer's
-      weight sparsity names a mask file (relative paths from ``base_dir``), else
+      weight sparsity has a mask (read with the workload), else
       ``statistical``; with ``p > 1`` products per cycle (Bit Fusion), zeros are gated, not
       skipped (a step carries several products).
     * else ``dense``: exactly the dense numbers.
@@ -111,7 +118,7 @@ def layer_sparsity(arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: str 
     can_skip = rate.products_per_cycle == 1
     run_arch = arch if can_skip or spec.mode is not SparsityMode.SKIP else \
         replace(arch, sparsity=replace(spec, mode=SparsityMode.GATE))
-    masks = gemm_weight_masks(layer, problem, base_dir) if bits.sparsity.mask is not None and layer.weight_shape \
+    masks = gemm_weight_masks(layer, problem) if bits.sparsity.mask is not None and layer.weight_shape \
         else [None]
     kwargs = dict(weight_density=bits.weight_density, act_density=bits.act_density,
                   weight_pattern=bits.sparsity.pattern if rate.nm is not None else "unstructured",

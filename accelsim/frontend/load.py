@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from accelsim.compress.masks import read_masks
 from accelsim.errors import ConfigError, Problem, WorkloadError
 from accelsim.frontend.onnx_io import load_onnx
 from accelsim.frontend.scalesim import load_scalesim_config, load_scalesim_topology
@@ -29,7 +30,8 @@ def load_arch(path: str | Path) -> ArchSpec:
 def load_workload(path: str | Path, batch: int | None = None) -> Network:
     """Load a network from YAML, a SCALE-Sim topology ``.csv`` or an ``.onnx`` model.
 
-    ``batch`` overrides the file's batch size.
+    ``batch`` overrides the file's batch size. Weight masks the file references are read here
+    (relative paths from the file's folder).
     """
     path = Path(path)
     if path.suffix == ".csv":
@@ -40,4 +42,5 @@ def load_workload(path: str | Path, batch: int | None = None) -> Network:
         net = network_from_dict(read_yaml(path, WorkloadError), str(path))
     else:
         raise WorkloadError(str(path), [Problem("", "expected a workload ending in .yaml, .yml, .csv or .onnx")])
+    net = read_masks(net, path.parent)
     return net if batch is None else net.with_batch(batch)

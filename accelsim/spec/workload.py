@@ -20,10 +20,13 @@ every kernel tap, padded ones included (the work of the dense layer).
 from __future__ import annotations
 
 import enum
+import hashlib
 import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
+
+import numpy as np
 
 from accelsim.errors import Problem, did_you_mean
 from accelsim.spec.fields import spec_field
@@ -74,6 +77,59 @@ def _parse_pattern(value: Any) -> str:
     return text
 
 
+class WeightMask:
+    """A ``.npy`` weight mask (True = kept): its path as written and, once read, its values.
+
+    A relative ``path`` starts at the workload file's folder. ``values`` (a read-only boolean
+    array of the layer's weight shape) is filled where files are read: when a workload is
+    loaded (``accelsim.load_workload``) or a scheme writes the mask
+    (``accelsim.compress.apply_scheme``); the simulator reads no files. Specs write the path
+    only. Two masks are equal when their paths and their values (or both unread) are.
+    """
+
+    __slots__ = ("path", "values", "_digest")
+
+    def __init__(self, path: str, values: np.ndarray | None = None):
+        if values is not None:
+            values = np.array(values, dtype=bool)
+            values.setflags(write=False)
+        digest = None if values is None else hashlib.sha256(
+            repr(values.shape).encode() + np.packbits(values).tobytes()).hexdigest()
+        for name, value in (("path", str(path)), ("values", values), ("_digest", digest)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"WeightMask is immutable (cannot set {name})")
+
+    def __reduce__(self):
+        return WeightMask, (self.path, self.values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WeightMask) and (self.path, self._digest) == (other.path, other._digest)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self._digest))
+
+    def __repr__(self) -> str:
+        state = "unread" if self.values is None else f"read, shape {self.values.shape}"
+        return f"WeightMask({self.path!r}, {state})"
+
+    @property
+    def is_read(self) -> bool:
+        return self.values is not None
+
+    def to_plain(self) -> str:
+        return self.path
+
+
+def _parse_mask(value: Any) -> WeightMask:
+    if isinstance(value, WeightMask):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected the path of a .npy mask file, got {value!r}")
+    return WeightMask(value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Sparsity:
     """Where the zeros of one tensor are and how many.
@@ -81,13 +137,18 @@ class Sparsity:
     ``pattern``: ``dense``, ``unstructured``, ``N:M`` (at most N non-zeros in every M
     consecutive values along the reduction axis), ``block`` (zero blocks of ``block``
     shape) or ``channel`` (whole output channels removed). ``density`` is the fraction of
-    non-zeros (derived for dense and N:M). ``mask``: a ``.npy`` file with the real mask.
+    non-zeros (derived for dense and N:M). ``mask``: the real mask (:class:`WeightMask`; a
+    path given as a string is taken as an unread mask).
     """
 
     pattern: str = spec_field("dense", parse=_parse_pattern)
     density: float | None = spec_field(None, minimum=0.0, maximum=1.0)
     block: tuple[int, int] = spec_field((1, 1))
-    mask: str | None = spec_field(None, doc="path to a .npy boolean mask (True = kept)")
+    mask: WeightMask | None = spec_field(None, parse=_parse_mask, doc="path to a .npy boolean mask (True = kept)")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.mask, str):
+            object.__setattr__(self, "mask", _parse_mask(self.mask))
 
     @property
     def kind(self) -> SparsityPattern:

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 import accelsim as ax
+from accelsim.compress.masks import read_masks
 from accelsim.compress.scheme import apply_scheme, load_scheme
 from accelsim.errors import UnsupportedError, WorkloadError
 from accelsim.lower.gemm import lower_layer
 from accelsim.simulate import dense_rate
 from accelsim.spec.arch import DramSpec, SparsityMode
-from accelsim.spec.load import arch_from_dict, network_from_dict
+from accelsim.spec.load import arch_from_dict, network_from_dict, save_workload
 from conftest import ROOT
 
 ARCHS = ROOT / "arch_configs"
@@ -153,7 +154,7 @@ def test_gate_keeps_dense_cycles_and_lowers_mac_energy():
     assert row["energy_mac_pj"] < ref["energy_mac_pj"]
 
 
-def test_skip_from_a_mask_file_relative_to_base_dir(tmp_path):
+def test_skip_from_a_mask_file_read_relative_to_the_workload(tmp_path):
     """4 x 4 ws array, no overlap, column lockstep; GEMM m=6 n=4 k=8 with weight rows 4..7 all
     zero. Fold 1 (k 0..3) streams T = 6: 4 + 6 + 4 + 4 - 2 = 16; fold 2 has no effectual MAC:
     T_eff = 0, it still loads and drains: 4 + 0 + 4 + 4 - 2 = 10. Dense: 2 x 16 = 32.
@@ -165,16 +166,22 @@ def test_skip_from_a_mask_file_relative_to_base_dir(tmp_path):
     mask[:4] = True
     (tmp_path / "masks").mkdir()
     np.save(tmp_path / "masks" / "fc.npy", mask)
-    net = gemm_net(6, 4, 8, sparsity={"pattern": "unstructured", "mask": "masks/fc.npy"})
-    row = ax.simulate(arch, net, base_dir=tmp_path).layers.iloc[0]
+    unread = gemm_net(6, 4, 8, sparsity={"pattern": "unstructured", "mask": "masks/fc.npy"})
+    save_workload(unread, tmp_path / "net.yaml")
+    net = ax.load_workload(tmp_path / "net.yaml")  # reads masks/fc.npy next to the file
+    assert (net.layers[0].compression.sparsity.mask.values == mask).all()
+    assert read_masks(unread, tmp_path) == net
+    row = ax.simulate(arch, net).layers.iloc[0]
     assert row["sparsity_model"] == "mask"
     assert row["compute_cycles"] == 16 + 10
     assert (row["mac_ops"], row["gated_macs"], row["skipped_macs"]) == (96, 0, 96)
     assert row["weight_format"] == "bitmask"
     assert row["weight_metadata_bytes"] == 32 // 8
     assert ax.simulate(arch, gemm_net(6, 4, 8)).layers.iloc[0]["compute_cycles"] == 32
-    with pytest.raises(WorkloadError, match="fc"):
-        ax.simulate(arch, net, base_dir=tmp_path / "elsewhere")
+    with pytest.raises(WorkloadError, match="cannot read the mask of layer fc"):
+        read_masks(unread, tmp_path / "elsewhere")
+    with pytest.raises(WorkloadError, match="masks/fc.npy was not read"):
+        ax.simulate(arch, unread)
 
 
 def test_tiny_cnn_int4_sparse24_end_to_end():
