@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from accelsim.spec.arch import ArchSpec
+from accelsim.spec.options import Fidelity
 from accelsim.spec.workload import Network
 
 # Column order of Result.layers (DESIGN.md "Public API"); cost columns of layers no hardware
@@ -31,7 +32,7 @@ class Result:
 
     arch: ArchSpec
     network: Network
-    fidelity: str
+    fidelity: Fidelity
     layers: pd.DataFrame
     summary: pd.DataFrame
 

@@ -11,16 +11,14 @@ import pandas as pd
 from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
-from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate
 from accelsim.mapper import check_mapping, search_layer
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
+from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
 from accelsim.spec.workload import Layer, Network
-
-FIDELITIES = ("fold", "cycle", "pe")
 
 # How fast the array runs a layer (products per cycle, cycles per product, native N:M).
 MacRateRule = Callable[[Layer, ArchSpec], ArrayRate]
@@ -57,7 +55,7 @@ def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -
     return energy
 
 
-def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: str | None) -> tuple:
+def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective | None) -> tuple:
     """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
 
     ``objective``: search the mapping for it (``None``: the fixed mapping).
@@ -68,9 +66,9 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
 
 
-def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
-             mac_rate: MacRateRule = hardware_rate, mapping: str = "fixed",
-             objective: str = "cycles") -> Result:
+def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.FOLD, *,
+             mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str = MappingMode.FIXED,
+             objective: Objective | str = Objective.CYCLES) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
@@ -79,7 +77,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         Loaded specs (``accelsim.load_arch`` / ``accelsim.load_workload``, which also reads the
         weight masks the workload references: the simulator reads no files).
     fidelity
-        ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` (every cycle, with SRAM
+        :class:`~accelsim.spec.options.Fidelity` or its value: ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` (every cycle, with SRAM
         ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
         synthetic operands; ideal memory), which adds each array layer's ``sqnr_db`` and
         ``max_rel_error`` (its GEMM quantized to the layer's bits and run on the PE registers:
@@ -90,8 +88,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         operand widths are checked first (:func:`accelsim.hw.mac.check_network_precision`, one
         error naming every layer the unit cannot run). :func:`dense_rate` overrides it with the
         dense 1-product-per-cycle array.
-    mapping
-        ``"fixed"`` (SCALE-Sim's column-fold-major mapping) or ``"search"``: each array layer's
+    mapping, objective
+        :class:`~accelsim.spec.options.MappingMode` and :class:`~accelsim.spec.options.Objective`
+        or their values. ``"fixed"`` (SCALE-Sim's column-fold-major mapping) or ``"search"``: each array layer's
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
         limits (:mod:`accelsim.mapper.gemm`, docs/mapper.md), shown in the ``mapping`` column.
         Search needs native timing and the ``fold`` or ``cycle`` fidelity.
@@ -105,12 +104,12 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     (:mod:`accelsim.engine.vector`); without one they appear with ``costed=False`` and missing
     values in the cost columns.
     """
-    if fidelity not in FIDELITIES:
-        raise UnsupportedError(f"unknown fidelity {fidelity!r}; expected one of {', '.join(FIDELITIES)}")
-    engine = {"fold": fold, "cycle": cycle, "pe": pe}[fidelity]
+    fidelity = run_option(Fidelity, fidelity, "simulate")
+    mapping, objective = run_option(MappingMode, mapping, "simulate"), run_option(Objective, objective, "simulate")
+    engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
-    search = check_mapping(arch, fidelity, mapping, objective)
+    search = check_mapping(arch, fidelity, mapping)
     mappings = np.full(len(net.layers), None, dtype=object)
     dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
     stats = np.zeros((len(net.layers), fold.N_STATS), dtype=np.int64)
@@ -137,9 +136,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
     counts = pd.DataFrame(data)  # numpy dtypes throughout: what energy and the summary read
     energy = _layer_energy(counts, arch, dataflows)
-    summary = summary_frame(net, arch, fidelity, counts, metrics=summary_metrics(counts.join(energy), arch))
+    summary = summary_frame(net, arch, fidelity.value, counts, metrics=summary_metrics(counts.join(energy), arch))
     layers = layer_frame(data).join(energy)
-    if fidelity == "pe":  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
+    if fidelity is Fidelity.PE:  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
         errors = pe.error_columns(net.layers, arch, [mac_rate(layer, arch) for layer in net.layers])
         layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)

@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 import accelsim as ax  # noqa: E402
 from accelsim.engine.fold import schedule_counts  # noqa: E402
 from accelsim.lower.gemm import lower_layer  # noqa: E402
-from accelsim.mapper.gemm import Objective, search  # noqa: E402
+from accelsim.mapper.gemm import search  # noqa: E402
+from accelsim.spec.options import Objective
 from accelsim.lower.tiling import fixed_schedule  # noqa: E402
 from accelsim.simulate import hardware_rate  # noqa: E402
 

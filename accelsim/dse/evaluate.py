@@ -27,6 +27,7 @@ from accelsim.simulate import simulate
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
 from accelsim.spec.load import arch_from_dict, network_from_dict
+from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
 from accelsim.spec.workload import Network, WeightMask
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,16 @@ def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping
     return result.summary.iloc[0].to_dict(), result.layers
 
 
-def default_evaluator(fidelity: str = "fold", mapping: str = "fixed", objective: str = "cycles") -> Evaluator:
-    """The simulator at ``fidelity`` with ``mapping``/``objective`` as an evaluator (picklable)."""
-    return functools.partial(simulate_point, fidelity=fidelity, mapping=mapping, objective=objective)
+def default_evaluator(fidelity: Fidelity | str = Fidelity.FOLD, mapping: MappingMode | str = MappingMode.FIXED,
+                      objective: Objective | str = Objective.CYCLES) -> Evaluator:
+    """The simulator at ``fidelity`` with ``mapping``/``objective`` as an evaluator (picklable).
+
+    The options are kept as their string values: they are part of the evaluator's id
+    (:func:`evaluator_id`), hence of every stored result's key.
+    """
+    return functools.partial(simulate_point, fidelity=run_option(Fidelity, fidelity).value,
+                             mapping=run_option(MappingMode, mapping).value,
+                             objective=run_option(Objective, objective).value)
 
 
 def evaluator_id(evaluator: Evaluator) -> str:

@@ -35,20 +35,12 @@ from typing import Any
 
 from accelsim.dse.metrics import DESIGN_METRICS, parse_bound
 from accelsim.errors import Problem, did_you_mean
-from accelsim.mapper.gemm import Objective
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import FrozenMap, spec_field, validated, yaml_key
 from accelsim.spec.load import read_yaml
+from accelsim.spec.options import Fidelity, MappingMode, Objective
 
 NO_SCHEME = "none"
-FIDELITIES = ("fold", "cycle", "pe")
-
-
-class MappingMode(enum.Enum):
-    """How each array layer is mapped: SCALE-Sim's fixed mapping or the mapper's search (docs/mapper.md)."""
-
-    FIXED = "fixed"
-    SEARCH = "search"
 
 
 class SamplerKind(enum.Enum):
@@ -99,7 +91,7 @@ class SweepSpec:
     sampler: SamplerSpec = spec_field(SamplerSpec())
     constraints: Mapping[str, Bound] = spec_field(FrozenMap({}))
     objectives: tuple[str, ...] = spec_field(("latency_s", "energy_pj"))
-    fidelity: str = spec_field("fold")
+    fidelity: Fidelity = spec_field(Fidelity.FOLD)
     batch: int | None = spec_field(None, minimum=1, doc="override every workload's batch size")
     per_layer: bool = spec_field(False, doc="also keep one row per layer")
     mapping: MappingMode = spec_field(MappingMode.FIXED, doc="fixed or search (the mapper's best per layer)")
@@ -130,10 +122,7 @@ class SweepSpec:
                     parse_bound(metric, getattr(bound, side))
                 except ValueError as exc:
                     problems.append(Problem(f"constraints.{metric}.{side}", str(exc)))
-        if self.fidelity not in FIDELITIES:
-            problems.append(Problem("fidelity", f"expected one of {', '.join(FIDELITIES)}, got {self.fidelity!r}"
-                                    f"{did_you_mean(self.fidelity, FIDELITIES)}"))
-        if self.mapping is MappingMode.SEARCH and self.fidelity == "pe":
+        if self.mapping is MappingMode.SEARCH and self.fidelity is Fidelity.PE:
             problems.append(Problem("mapping", "search runs in the fold and cycle fidelities; the pe fidelity "
                                     "steps the fixed fold order"))
         if not self.workloads:

@@ -169,7 +169,7 @@ def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layer
         atomic_write(directory / f"{name}.parquet", sink.getvalue())
         atomic_write(directory / f"{name}.csv", table.to_csv(index=False).encode())
     meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
-            "fidelity": spec.fidelity, "mapping": spec.mapping.value, "objective": spec.objective.value,
+            "fidelity": spec.fidelity.value, "mapping": spec.mapping.value, "objective": spec.objective.value,
             "masks": spec.masks}
     atomic_write(directory / "sweep.json", json.dumps(meta, indent=2).encode())
 
@@ -183,7 +183,7 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     per_layer = spec.per_layer if per_layer is None else per_layer
     warm = warm_worker if evaluator is None else no_warm_up  # only the simulator has numba kernels to load
     directory = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="accelsim-sweep-"))
-    evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping.value, spec.objective.value)
+    evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping, spec.objective)
     points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
     store = ResultStore(directory)
     done = store.done_keys(with_layers=per_layer)

@@ -12,9 +12,8 @@ import numpy as np
 from accelsim.errors import ConfigError, Problem
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate
 from accelsim.spec.arch import ArchSpec
+from accelsim.spec.options import Fidelity, run_option
 from accelsim.spec.workload import Gemm
-
-FIDELITIES = ("fold", "cycle", "pe")
 
 
 def _operands(a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +44,7 @@ def _operands(a, b) -> tuple[np.ndarray, np.ndarray]:
     return arrays[0].astype(np.int64), arrays[1].astype(np.int64)
 
 
-def run_gemm(arch: ArchSpec, a, b, fidelity: str = "pe", *,
+def run_gemm(arch: ArchSpec, a, b, fidelity: Fidelity | str = Fidelity.PE, *,
              rate: ArrayRate = DENSE_RATE) -> tuple[np.ndarray, dict[str, float]]:
     """``A @ B`` on ``arch``'s array at ``fidelity``: ``(out, stats)``.
 
@@ -54,7 +53,7 @@ def run_gemm(arch: ArchSpec, a, b, fidelity: str = "pe", *,
     arch : ArchSpec
     a : (M, K) array of integers or floats
     b : (K, N) array of integers or floats
-    fidelity : ``"pe"`` | ``"cycle"`` | ``"fold"``
+    fidelity : :class:`~accelsim.spec.options.Fidelity` or ``"pe"`` | ``"cycle"`` | ``"fold"``
     rate : ArrayRate
         Products per cycle, cycles per product and native N:M of the array
         (docs/timing_models.md); with N:M, ``B`` must be N:M sparse along ``K``.
@@ -72,18 +71,16 @@ def run_gemm(arch: ArchSpec, a, b, fidelity: str = "pe", *,
     """
     from accelsim.engine import fold, pe  # engines load numba kernels: import on use
 
-    if fidelity not in FIDELITIES:
-        raise ConfigError("run_gemm", [Problem("fidelity", f"expected one of {', '.join(FIDELITIES)}, "
-                                                            f"got {fidelity!r}")])
+    fidelity = run_option(Fidelity, fidelity, "run_gemm")
     a, b = _operands(a, b)
     layer = Gemm(name="run_gemm", m=a.shape[0], n=b.shape[1], k=a.shape[1])
     extra: dict[str, int] = {}
-    if fidelity == "pe":
+    if fidelity is Fidelity.PE:
         out, extra = pe.run_pe_gemm(arch, a, b, rate)
         counters = pe.with_measured_cycles(fold.run_layer(layer, arch, rate), extra.pop("cycles"), arch)
     else:
         out = a @ b
-        if fidelity == "cycle":
+        if fidelity is Fidelity.CYCLE:
             from accelsim.engine import cycle
 
             counters = cycle.run_layer(layer, arch, rate)

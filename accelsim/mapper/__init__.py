@@ -6,6 +6,6 @@ checks what a run may search.
 """
 
 from accelsim.mapper.layer import check_mapping, search_layer
-from accelsim.mapper.gemm import Choice, Objective, mapping_space, search
+from accelsim.mapper.gemm import Choice, mapping_space, search
 
-__all__ = ["Choice", "Objective", "check_mapping", "mapping_space", "search", "search_layer"]
+__all__ = ["Choice", "check_mapping", "mapping_space", "search", "search_layer"]

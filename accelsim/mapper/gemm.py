@@ -24,7 +24,6 @@ Results are memoised by (GEMM, arch, rate, bits, objective).
 from __future__ import annotations
 
 import dataclasses
-import enum
 import functools
 import itertools
 from collections.abc import Callable, Mapping as MappingType
@@ -41,19 +40,12 @@ from accelsim.lower.tiling import (
     LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping, traffic_bound,
 )
 from accelsim.spec.arch import ArchSpec, Dataflow
+from accelsim.spec.options import Objective
 
 # Exact counters of one schedule, by Result.layers column name (cycles, *_sram_*, dram_*_bytes).
 Evaluate = Callable[[TileSchedule, ArchSpec], MappingType[str, int]]
 ENERGY_COUNTS = ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "ofmap_sram_reads",
                  "dram_read_bytes", "dram_write_bytes", "cycles")
-
-
-class Objective(enum.Enum):
-    """What the mapper minimises: cycles, energy (pJ) or their product (energy-delay product)."""
-
-    CYCLES = "cycles"
-    ENERGY = "energy"
-    EDP = "edp"
 
 
 @dataclass(frozen=True)
@@ -227,7 +219,6 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     UnsupportedError
         If no mapping of the space fits the buffers.
     """
-    objective = Objective(objective)
     macs = problem.m * problem.n * problem.k
     space = mapping_space(problem, arch, rate=rate)
     models = {d: _energy_model(arch, d, weight_bits, act_bits) for d in {m.dataflow for m in space}}
@@ -260,4 +251,4 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     return Choice(mapping, cycles, energy, candidates=len(space), evaluated=evaluated)
 
 
-__all__ = ["Choice", "Objective", "mapping_energy_pj", "mapping_space", "search", "stream_tiles"]
+__all__ = ["Choice", "mapping_energy_pj", "mapping_space", "search", "stream_tiles"]

@@ -13,7 +13,8 @@ from accelsim.engine import cycle
 from accelsim.engine.fold import schedule_counts
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
-from accelsim.mapper.gemm import Objective, mapping_space, search
+from accelsim.mapper.gemm import mapping_space, search
+from accelsim.spec.options import Objective
 from accelsim.lower.tiling import fixed_schedule, mapped_schedule, traffic_bound
 from accelsim.simulate import hardware_rate
 from accelsim.spec.load import arch_from_dict

@@ -9,7 +9,8 @@ import accelsim as ax
 from accelsim.engine.fold import schedule_counts
 from accelsim.errors import ConfigError, UnsupportedError
 from accelsim.lower.gemm import GemmProblem
-from accelsim.mapper.gemm import Objective, mapping_space, search, stream_tiles
+from accelsim.mapper.gemm import mapping_space, search, stream_tiles
+from accelsim.spec.options import Objective
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE
 from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
@@ -126,11 +127,11 @@ def test_simulate_search_cycle_fidelity_follows_the_schedule():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"mapping": "best"}, "unknown mapping"),
-    ({"mapping": "search", "objective": "power"}, "unknown objective"),
+    ({"mapping": "best"}, "mapping: expected one of fixed, search, got 'best'"),
+    ({"mapping": "search", "objective": "power"}, "objective: expected one of cycles, energy, edp, got 'power'"),
 ])
 def test_simulate_rejects_unknown_mapping_options(kwargs, match):
-    with pytest.raises(UnsupportedError, match=match):
+    with pytest.raises(ConfigError, match=match):
         ax.simulate(small_ifmap_arch(), net_6x5x7(), **kwargs)
 
 

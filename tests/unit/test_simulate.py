@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 import accelsim as ax
-from accelsim.errors import UnsupportedError
+from accelsim.dse.spec import sweep_from_dict
+from accelsim.errors import ConfigError
+from accelsim.spec.options import Fidelity, MappingMode, Objective
 from accelsim.spec.load import arch_from_dict, network_from_dict
 from conftest import ROOT
 
@@ -115,9 +117,21 @@ def test_unified_buffer_architecture_runs():
     assert int(costed.filter_dram_reads.sum()) == weights
 
 
-def test_unknown_fidelity_is_refused():
-    with pytest.raises(UnsupportedError, match="fidelity"):
+def test_unknown_fidelity_is_refused_with_one_error_class():
+    with pytest.raises(ConfigError, match="fidelity: expected one of fold, cycle, pe, got 'exact'"):
         ax.simulate(arch("ws"), net(GEMM_6x5x7), fidelity="exact")
+    with pytest.raises(ConfigError, match="fidelity: expected one of fold, cycle, pe, got 'exact'"):
+        ax.run_gemm(arch("ws"), [[1]], [[1]], fidelity="exact")
+    with pytest.raises(ConfigError, match="fidelity: expected one of fold, cycle, pe, got 'exact'"):
+        sweep_from_dict({"arch": "a", "workloads": ["w"], "fidelity": "exact"})
+
+
+def test_typed_options_and_their_strings_give_the_same_result():
+    a, n = arch("ws"), net(GEMM_6x5x7)
+    typed = ax.simulate(a, n, Fidelity.CYCLE, mapping=MappingMode.SEARCH, objective=Objective.EDP)
+    named = ax.simulate(a, n, "cycle", mapping="search", objective="edp")
+    pd.testing.assert_frame_equal(typed.layers, named.layers)
+    assert typed.fidelity is Fidelity.CYCLE and typed.summary["fidelity"].iloc[0] == "cycle"
 
 
 def test_counts_stay_exact_at_1e13_macs():
