@@ -112,7 +112,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     search = check_mapping(arch, fidelity, mapping)
     mappings = np.full(len(net.layers), None, dtype=object)
     dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
-    stats = np.zeros((len(net.layers), fold.N_STATS), dtype=np.int64)
+    stats = np.zeros((len(net.layers), fold.FOLD_STAT_COUNT), dtype=np.int64)
     costed = np.zeros(len(net.layers), dtype=bool)
     plans = []
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once

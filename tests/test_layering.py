@@ -252,9 +252,22 @@ def test_kernel_codes_match_enums():
     from accelsim.kernels import codes
     from accelsim.spec import arch
 
-    for prefix, enum in (("DATAFLOW_", arch.Dataflow), ("TIMING_", arch.TimingModel)):
+    for prefix, enum in (("DATAFLOW_", arch.Dataflow), ("SPARSITY_", arch.SparsityMode), ("SYNC_", arch.SyncGroup)):
         for index, member in enumerate(enum):
+            if enum is arch.SyncGroup and member is arch.SyncGroup.AUTO:
+                assert not hasattr(codes, "SYNC_AUTO")  # resolved before kernels
+                continue
             assert getattr(codes, prefix + member.name) == index, f"{prefix}{member.name}"
+
+
+def test_each_kernel_family_has_its_own_counter_indices():
+    """Counter indices carry their family's prefix and run 0..COUNT-1 without gaps or repeats."""
+    from accelsim.kernels import codes
+
+    for family in ("FOLD", "PE", "SPARSE", "VECTOR"):
+        indices = sorted(v for k, v in vars(codes).items() if k.startswith(f"{family}_STAT_") and not k.endswith("_COUNT"))
+        assert indices == list(range(getattr(codes, f"{family}_STAT_COUNT"))), family
+    assert not [k for k in vars(codes) if k.startswith("STAT_") or k == "N_STATS"]
 
 
 def test_no_build_artefacts_tracked():

@@ -16,10 +16,9 @@ import numpy as np
 
 from accelsim.compress.masks import weight_matrix
 from accelsim.engine.sparse import sparse_gemm_counts
-from accelsim.kernels.codes import DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS
 from accelsim.errors import AccelsimError, Problem, UnsupportedError, WorkloadError
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
-from accelsim.lower.schedule import FILTER, TileSchedule
+from accelsim.lower.schedule import FILTER, TileSchedule, dataflow_code
 from accelsim.lower.tiling import spatial_mapping
 from accelsim.spec.arch import ArchSpec, Dataflow, SparsityMode, TimingModel
 from accelsim.spec.workload import Layer, Network
@@ -28,7 +27,6 @@ from accelsim.spec.workload import Layer, Network
 MODELS = ("nm", "mask", "statistical", "dense")
 INT_COLUMNS = ("mac_ops", "gated_macs", "skipped_macs", "weight_metadata_bytes")
 TEXT_COLUMNS = ("sparsity_model", "weight_format")
-_DATAFLOW_CODE = {Dataflow.OS: DATAFLOW_OS, Dataflow.WS: DATAFLOW_WS, Dataflow.IS: DATAFLOW_IS}
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +142,7 @@ def layer_sparsity(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsi
         weight_format=fmt, weight_metadata_bytes=total("weight_metadata_bytes"),
         weight_traffic=Fraction(1) if fmt == "dense" else Fraction(8 * stored, moved),
         fold_streams=tuple(part["fold_stream_cycles"] for part in parts) if skipping else (),
-        mapped=(_DATAFLOW_CODE[arch.array.dataflow], *spatial_mapping(arch.array.dataflow, problem.m, problem.n,
+        mapped=(dataflow_code(arch.array.dataflow), *spatial_mapping(arch.array.dataflow, problem.m, problem.n,
                                                                       problem.k)),
     )
 

@@ -1,6 +1,6 @@
 """The ``cycle`` fidelity: a layer's schedule stepped cycle by cycle with its memory system.
 
-:func:`run_layer` returns the same ``codes.STAT_*`` counters as :func:`accelsim.engine.fold.run_layer`
+:func:`run_layer` returns the same ``codes.FOLD_STAT_*`` counters as :func:`accelsim.engine.fold.run_layer`
 (so ``simulate`` names them the same way); :func:`trace_layer` returns the per-cycle SRAM and
 DRAM traffic (SCALE-Sim's trace files, only when asked for: a counting pass sizes the array).
 """
@@ -62,9 +62,9 @@ def _memory_args(arch: ArchSpec) -> tuple:
 
 def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int = 1,
                  trace: np.ndarray | None = None) -> np.ndarray:
-    """``codes.STAT_*`` counters of one repeat of ``schedule``, stepped cycle by cycle."""
+    """``codes.FOLD_STAT_*`` counters of one repeat of ``schedule``, stepped cycle by cycle."""
     channel, bw_num, bw_den, buffer_of, read_words, write_words = _memory_args(arch)
-    stats = np.zeros(codes.N_STATS, np.int64)
+    stats = np.zeros(codes.FOLD_STAT_COUNT, np.int64)
     if trace is None:
         trace = np.zeros((0, codes.CYC_TRACE_COLUMNS), np.int64)
     cycles, _ = run_cycle_native(
@@ -77,18 +77,18 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
                              schedule.rows_used, schedule.cols_used, schedule.stream_cycles, durations)
     pes = schedule.rows_used * schedule.cols_used
     dram = schedule.dram_words.sum(axis=0)
-    stats[codes.STAT_CYCLES] = cycles
-    stats[codes.STAT_COMPUTE_CYCLES] = compute
-    stats[codes.STAT_STALL_CYCLES] = cycles - compute
-    stats[codes.STAT_CYCLES_INCL_PREFETCH] = cycles
-    stats[codes.STAT_FOLDS] = schedule.folds
-    stats[codes.STAT_MAPPED_PES] = pes.sum()
-    stats[codes.STAT_BUSY_PE_CYCLES] = (pes * schedule.stream_cycles).sum()
-    stats[codes.STAT_UTIL_PE_CYCLES] = compute * schedule.array_rows * schedule.array_cols
-    stats[codes.STAT_IFMAP_DRAM_READS] = dram[codes.TRAFFIC_IFMAP]
-    stats[codes.STAT_FILTER_DRAM_READS] = dram[codes.TRAFFIC_FILTER]
-    stats[codes.STAT_OFMAP_DRAM_WRITES] = dram[codes.TRAFFIC_OFMAP_WRITE]
-    stats[codes.STAT_OFMAP_DRAM_READS] = dram[codes.TRAFFIC_OFMAP_READ]
+    stats[codes.FOLD_STAT_CYCLES] = cycles
+    stats[codes.FOLD_STAT_COMPUTE_CYCLES] = compute
+    stats[codes.FOLD_STAT_STALL_CYCLES] = cycles - compute
+    stats[codes.FOLD_STAT_CYCLES_INCL_PREFETCH] = cycles
+    stats[codes.FOLD_STAT_FOLDS] = schedule.folds
+    stats[codes.FOLD_STAT_MAPPED_PES] = pes.sum()
+    stats[codes.FOLD_STAT_BUSY_PE_CYCLES] = (pes * schedule.stream_cycles).sum()
+    stats[codes.FOLD_STAT_UTIL_PE_CYCLES] = compute * schedule.array_rows * schedule.array_cols
+    stats[codes.FOLD_STAT_IFMAP_DRAM_READS] = dram[codes.TRAFFIC_IFMAP]
+    stats[codes.FOLD_STAT_FILTER_DRAM_READS] = dram[codes.TRAFFIC_FILTER]
+    stats[codes.FOLD_STAT_OFMAP_DRAM_WRITES] = dram[codes.TRAFFIC_OFMAP_WRITE]
+    stats[codes.FOLD_STAT_OFMAP_DRAM_READS] = dram[codes.TRAFFIC_OFMAP_READ]
     return stats
 
 
@@ -105,7 +105,7 @@ def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate,
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
               sparsity: LayerSparsity | None = None, mapping: Mapping | None = None) -> np.ndarray | None:
-    """int64 ``codes.STAT_*`` counters of ``layer`` on ``arch``, or ``None`` for vector work.
+    """int64 ``codes.FOLD_STAT_*`` counters of ``layer`` on ``arch``, or ``None`` for vector work.
 
     Repeats (conv groups, attention heads) are identical schedules run back to back: one is
     stepped and its counters multiplied. ``sparsity`` scales the weight traffic to the stored
@@ -131,7 +131,7 @@ def trace_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> p
     if lowered is None:
         return pd.DataFrame(columns=["cycle", *TRACE_COLUMNS])
     schedule, _ = lowered
-    cycles = int(run_schedule(schedule, arch, rate.cycles_per_product)[codes.STAT_CYCLES])
+    cycles = int(run_schedule(schedule, arch, rate.cycles_per_product)[codes.FOLD_STAT_CYCLES])
     trace = np.zeros((cycles, codes.CYC_TRACE_COLUMNS), np.int64)
     run_schedule(schedule, arch, rate.cycles_per_product, trace)
     frame = pd.DataFrame(trace, columns=list(TRACE_COLUMNS))

@@ -2,7 +2,7 @@
 
 Pure functions: :func:`run_layer` (layer + arch -> int64 counters, or ``None`` for work the
 array does not do) and :func:`counter_columns` (counters of every layer -> named columns), the
-one place where ``STAT_*`` indices become column names.
+one place where ``FOLD_STAT_*`` indices become column names.
 """
 
 from __future__ import annotations
@@ -15,39 +15,37 @@ from accelsim.kernels import codes
 from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
-from accelsim.lower.schedule import TRAFFIC, TileSchedule, transfer_cycles
+from accelsim.lower.schedule import TRAFFIC, TileSchedule, dataflow_code, transfer_cycles
 from accelsim.lower.tiling import Mapping, layer_schedule, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
-N_STATS = codes.N_STATS
+FOLD_STAT_COUNT = codes.FOLD_STAT_COUNT
 
 # Integer counters reported per layer, in column order: column name -> STAT index.
 COUNT_COLUMNS = {
-    "cycles": codes.STAT_CYCLES,
-    "compute_cycles": codes.STAT_COMPUTE_CYCLES,
-    "stall_cycles": codes.STAT_STALL_CYCLES,
-    "ifmap_sram_reads": codes.STAT_IFMAP_SRAM_READS,
-    "filter_sram_reads": codes.STAT_FILTER_SRAM_READS,
-    "ofmap_sram_writes": codes.STAT_OFMAP_SRAM_WRITES,
-    "ofmap_sram_reads": codes.STAT_OFMAP_SRAM_READS,
-    "ifmap_dram_reads": codes.STAT_IFMAP_DRAM_READS,
-    "filter_dram_reads": codes.STAT_FILTER_DRAM_READS,
-    "ofmap_dram_writes": codes.STAT_OFMAP_DRAM_WRITES,
-    "ofmap_dram_reads": codes.STAT_OFMAP_DRAM_READS,
-    "dram_read_bytes": codes.STAT_DRAM_READ_BYTES,
-    "dram_write_bytes": codes.STAT_DRAM_WRITE_BYTES,
-    "cycles_incl_prefetch": codes.STAT_CYCLES_INCL_PREFETCH,
-    "folds": codes.STAT_FOLDS,
+    "cycles": codes.FOLD_STAT_CYCLES,
+    "compute_cycles": codes.FOLD_STAT_COMPUTE_CYCLES,
+    "stall_cycles": codes.FOLD_STAT_STALL_CYCLES,
+    "ifmap_sram_reads": codes.FOLD_STAT_IFMAP_SRAM_READS,
+    "filter_sram_reads": codes.FOLD_STAT_FILTER_SRAM_READS,
+    "ofmap_sram_writes": codes.FOLD_STAT_OFMAP_SRAM_WRITES,
+    "ofmap_sram_reads": codes.FOLD_STAT_OFMAP_SRAM_READS,
+    "ifmap_dram_reads": codes.FOLD_STAT_IFMAP_DRAM_READS,
+    "filter_dram_reads": codes.FOLD_STAT_FILTER_DRAM_READS,
+    "ofmap_dram_writes": codes.FOLD_STAT_OFMAP_DRAM_WRITES,
+    "ofmap_dram_reads": codes.FOLD_STAT_OFMAP_DRAM_READS,
+    "dram_read_bytes": codes.FOLD_STAT_DRAM_READ_BYTES,
+    "dram_write_bytes": codes.FOLD_STAT_DRAM_WRITE_BYTES,
+    "cycles_incl_prefetch": codes.FOLD_STAT_CYCLES_INCL_PREFETCH,
+    "folds": codes.FOLD_STAT_FOLDS,
 }
-
-_DATAFLOW = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
               mapping: Mapping | None = None,
               sparsity: LayerSparsity | None = None) -> np.ndarray | None:
-    """int64 counters (``codes.STAT_*``) of ``layer`` on ``arch``, or ``None`` if it is vector work.
+    """int64 counters (``codes.FOLD_STAT_*``) of ``layer`` on ``arch``, or ``None`` if it is vector work.
 
     ``sparsity`` (:func:`accelsim.engine.compression.layer_sparsity`): each fold's stream becomes
     the sparse array's ``T_eff`` when it skips zeros, and the weight traffic the stored format's;
@@ -81,7 +79,7 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
         bandwidth = arch.dram_bytes_per_cycle(operand)
         if bandwidth is not None:
             xfer[:, column] = transfer_cycles(schedule.dram_bytes[:, column], bandwidth)
-    stats = np.empty(N_STATS, dtype=np.int64)
+    stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
     run_fold_native(schedule.dataflow, schedule.array_rows, schedule.array_cols, schedule.preload_overlap,
                     schedule.rows_used, schedule.cols_used, schedule.stream_cycles, schedule.sram_words,
                     schedule.dram_words, schedule.dram_bytes, xfer, channels, arch.dram.latency_cycles,
@@ -109,8 +107,8 @@ def run_scalesim(problem: GemmProblem, arch: ArchSpec) -> np.ndarray:
     if min(sizes[:2]) < 100:
         raise UnsupportedError(f"{arch.name}: SCALE-Sim needs ifmap and filter SRAMs of at least 100 words "
                                "(it divides them into 100 sets)")
-    stats = np.empty(N_STATS, dtype=np.int64)
-    args = (_DATAFLOW[arch.array.dataflow.value], arch.array.rows, arch.array.cols, sr, sc, t,
+    stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
+    args = (dataflow_code(arch.array.dataflow), arch.array.rows, arch.array.cols, sr, sc, t,
             np.array([geom.in_h, geom.in_w, geom.channels, geom.kernel_h, geom.kernel_w,
                       geom.stride_h, geom.stride_w, geom.out_h, geom.out_w], dtype=np.int64),
             sizes[0], sizes[1], sizes[2])
@@ -135,7 +133,7 @@ def _user_bandwidths(arch: ArchSpec) -> tuple[int, int, int]:
 
 
 def counter_columns(stats: np.ndarray, pes: int) -> dict[str, np.ndarray]:
-    """Named per-layer columns from a ``[layers, N_STATS]`` counter matrix.
+    """Named per-layer columns from a ``[layers, FOLD_STAT_COUNT]`` counter matrix.
 
     Counts are int64; the three utilizations are fractions: ``utilization`` = busy PE-cycles /
     (PEs x cycles), ``mapping_efficiency`` = mean over folds of the PEs used / PEs,
@@ -143,8 +141,8 @@ def counter_columns(stats: np.ndarray, pes: int) -> dict[str, np.ndarray]:
     """
     columns = {name: stats[:, index] for name, index in COUNT_COLUMNS.items()}
     with np.errstate(divide="ignore", invalid="ignore"):
-        busy = stats[:, codes.STAT_BUSY_PE_CYCLES].astype(np.float64)
-        columns["utilization"] = busy / (pes * stats[:, codes.STAT_CYCLES].astype(np.float64))
-        columns["mapping_efficiency"] = stats[:, codes.STAT_MAPPED_PES] / (pes * stats[:, codes.STAT_FOLDS].astype(np.float64))
-        columns["compute_utilization"] = busy / stats[:, codes.STAT_UTIL_PE_CYCLES]
+        busy = stats[:, codes.FOLD_STAT_BUSY_PE_CYCLES].astype(np.float64)
+        columns["utilization"] = busy / (pes * stats[:, codes.FOLD_STAT_CYCLES].astype(np.float64))
+        columns["mapping_efficiency"] = stats[:, codes.FOLD_STAT_MAPPED_PES] / (pes * stats[:, codes.FOLD_STAT_FOLDS].astype(np.float64))
+        columns["compute_utilization"] = busy / stats[:, codes.FOLD_STAT_UTIL_PE_CYCLES]
     return columns

@@ -175,15 +175,15 @@ def with_measured_cycles(counters: np.ndarray, cycles: int, arch: ArchSpec) -> n
     """The ``fold`` path's counters of a problem with the cycles the ``pe`` array measured.
 
     The ``pe`` fidelity has an ideal memory (operands are always there): no stalls; its
-    traffic is the schedule's. ``counters`` is one repeat's ``codes.STAT_*`` array.
+    traffic is the schedule's. ``counters`` is one repeat's ``codes.FOLD_STAT_*`` array.
     """
     out = counters.copy()
-    out[codes.STAT_CYCLES] = cycles
-    out[codes.STAT_COMPUTE_CYCLES] = cycles
-    out[codes.STAT_STALL_CYCLES] = 0
+    out[codes.FOLD_STAT_CYCLES] = cycles
+    out[codes.FOLD_STAT_COMPUTE_CYCLES] = cycles
+    out[codes.FOLD_STAT_STALL_CYCLES] = 0
     if arch.timing_model is TimingModel.NATIVE:
-        out[codes.STAT_CYCLES_INCL_PREFETCH] = cycles
-        out[codes.STAT_UTIL_PE_CYCLES] = cycles * arch.pes
+        out[codes.FOLD_STAT_CYCLES_INCL_PREFETCH] = cycles
+        out[codes.FOLD_STAT_UTIL_PE_CYCLES] = cycles * arch.pes
     return out
 
 
@@ -204,7 +204,7 @@ def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int, 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
               sparsity: LayerSparsity | None = None) -> np.ndarray | None:
-    """int64 ``codes.STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
+    """int64 ``codes.FOLD_STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
 
     Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths and the
     rate's N:M pattern); one repeat (group, head) is stepped with ``rate`` and its counters

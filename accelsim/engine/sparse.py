@@ -22,28 +22,26 @@ from __future__ import annotations
 import numpy as np
 
 from accelsim.errors import AccelsimError
-from accelsim.kernels import sparse as _kernel
-from accelsim.kernels.codes import (
-    DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS, SPARSITY_GATE, SPARSITY_NONE, SPARSITY_SKIP,
-    SYNC_COLUMN, SYNC_FOLD, SYNC_PE, SYNC_ROW,
-)
 from accelsim.hw.sparse import statistical
 from accelsim.hw.sparse.formats import smallest_format, storage_bytes
 from accelsim.hw.sparse.nm import check_nm_mask, native_pattern, nm_reduction_length, parse_nm
+from accelsim.kernels import codes, sparse as _kernel
+from accelsim.kernels.codes import SPARSITY_GATE, SPARSITY_NONE, SPARSITY_SKIP, SYNC_COLUMN, SYNC_FOLD, SYNC_PE, SYNC_ROW
+from accelsim.lower.schedule import dataflow_code
+from accelsim.lower.tiling import spatial_mapping
 from accelsim.spec.arch import ArchSpec, Dataflow, SparseFormat, SparsityMode, SyncGroup
 
-_DATAFLOW = {Dataflow.OS: DATAFLOW_OS, Dataflow.WS: DATAFLOW_WS, Dataflow.IS: DATAFLOW_IS}
 _MODE = {SparsityMode.NONE: SPARSITY_NONE, SparsityMode.GATE: SPARSITY_GATE, SparsityMode.SKIP: SPARSITY_SKIP}
 _SYNC = {SyncGroup.PE: SYNC_PE, SyncGroup.ROW: SYNC_ROW, SyncGroup.COLUMN: SYNC_COLUMN, SyncGroup.FOLD: SYNC_FOLD}
 _STATS = {
-    "cycles": _kernel.STAT_CYCLES,
-    "stream_cycles": _kernel.STAT_STREAM_CYCLES,
-    "dense_stream_cycles": _kernel.STAT_DENSE_STREAM_CYCLES,
-    "mac_ops": _kernel.STAT_PERFORMED_MACS,
-    "gated_macs": _kernel.STAT_GATED_MACS,
-    "skipped_macs": _kernel.STAT_SKIPPED_MACS,
-    "idle_pe_cycles": _kernel.STAT_IDLE_PE_CYCLES,
-    "folds": _kernel.STAT_FOLDS,
+    "cycles": codes.SPARSE_STAT_CYCLES,
+    "stream_cycles": codes.SPARSE_STAT_STREAM_CYCLES,
+    "dense_stream_cycles": codes.SPARSE_STAT_DENSE_STREAM_CYCLES,
+    "mac_ops": codes.SPARSE_STAT_PERFORMED_MACS,
+    "gated_macs": codes.SPARSE_STAT_GATED_MACS,
+    "skipped_macs": codes.SPARSE_STAT_SKIPPED_MACS,
+    "idle_pe_cycles": codes.SPARSE_STAT_IDLE_PE_CYCLES,
+    "folds": codes.SPARSE_STAT_FOLDS,
 }
 _NO_MASK = np.ones((1, 1), dtype=np.uint8)
 
@@ -54,10 +52,6 @@ def resolve_sync_group(sync: SyncGroup, dataflow: Dataflow) -> SyncGroup:
     if sync is not SyncGroup.AUTO:
         return sync
     return SyncGroup.PE if dataflow is Dataflow.OS else SyncGroup.COLUMN
-
-
-def _stream_dims(dataflow: Dataflow, m: int, n: int, k: int) -> tuple[int, int, int]:
-    return {Dataflow.OS: (m, n, k), Dataflow.WS: (k, n, m), Dataflow.IS: (k, m, n)}[dataflow]
 
 
 def _mask(mask: np.ndarray | None, shape: tuple[int, int], what: str) -> np.ndarray | None:
@@ -85,7 +79,7 @@ def run_sparse_array(rows: int, cols: int, dataflow: Dataflow, mode: SparsityMod
     first, second = {Dataflow.OS: (amask, w_t), Dataflow.WS: (wmask, a_t), Dataflow.IS: (a_t, wmask)}[dataflow]
     stats, fold_stream = _kernel._run_sparse_array(
         _NO_MASK if first is None else first, _NO_MASK if second is None else second,
-        m, n, k, rows, cols, _DATAFLOW[dataflow], _MODE[mode],
+        m, n, k, rows, cols, dataflow_code(dataflow), _MODE[mode],
         _SYNC[resolve_sync_group(sync, dataflow)], int(first is not None), int(second is not None),
     )
     return {name: int(stats[index]) for name, index in _STATS.items()}, fold_stream
@@ -109,7 +103,7 @@ def statistical_counts(rows: int, cols: int, dataflow: Dataflow, mode: SparsityM
     independent). ``p = 1`` for an operand that is not exploited. ``fold_stream_cycles``: each
     fold's expected ``T_eff`` (rounded), column-fold-major.
     """
-    sr, sc, t_len = _stream_dims(dataflow, m, n, k)
+    sr, sc, t_len = spatial_mapping(dataflow, m, n, k)
     group = resolve_sync_group(sync, dataflow)
     dense = m * n * k
     performed = dense * p_w * p_a if mode is not SparsityMode.NONE else dense

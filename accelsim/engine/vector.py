@@ -17,10 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from accelsim.kernels import codes
-from accelsim.kernels.vector import (
-    STAT_COMPUTE_CYCLES, STAT_CYCLES, STAT_LANE_SLOTS, STAT_LOCAL_READS, STAT_LOCAL_WRITES, STAT_SRAM_READS,
-    STAT_SRAM_WRITES, VectorProblem, run_vector,
+from accelsim.kernels.codes import (
+    VECTOR_STAT_COMPUTE_CYCLES, VECTOR_STAT_CYCLES, VECTOR_STAT_LANE_SLOTS, VECTOR_STAT_LOCAL_READS,
+    VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES,
 )
+from accelsim.kernels.vector import VectorProblem, run_vector
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
 from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool
@@ -95,15 +96,15 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
     write_bytes = -(-layer.output_elements * bits // 8)
     dram = _dram_cycles(arch, read_bytes, write_bytes)
     counts = {
-        "cycles": max(int(stats[STAT_CYCLES]), dram),
-        "vector_cycles": int(stats[STAT_CYCLES]),
-        "vector_compute_cycles": int(stats[STAT_COMPUTE_CYCLES]),
+        "cycles": max(int(stats[VECTOR_STAT_CYCLES]), dram),
+        "vector_cycles": int(stats[VECTOR_STAT_CYCLES]),
+        "vector_compute_cycles": int(stats[VECTOR_STAT_COMPUTE_CYCLES]),
         "dram_cycles": dram,
-        "vector_sram_reads": int(stats[STAT_SRAM_READS]),
-        "vector_sram_writes": int(stats[STAT_SRAM_WRITES]),
-        "vector_local_reads": int(stats[STAT_LOCAL_READS]),
-        "vector_local_writes": int(stats[STAT_LOCAL_WRITES]),
-        "vector_lane_slots": int(stats[STAT_LANE_SLOTS]),
+        "vector_sram_reads": int(stats[VECTOR_STAT_SRAM_READS]),
+        "vector_sram_writes": int(stats[VECTOR_STAT_SRAM_WRITES]),
+        "vector_local_reads": int(stats[VECTOR_STAT_LOCAL_READS]),
+        "vector_local_writes": int(stats[VECTOR_STAT_LOCAL_WRITES]),
+        "vector_lane_slots": int(stats[VECTOR_STAT_LANE_SLOTS]),
         "vector_elements": problem.rows * problem.row_len,
         "dram_read_bytes": read_bytes,
         "dram_write_bytes": write_bytes,
@@ -159,17 +160,17 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
         for name, column in op_counts.items():
             column[index] = counts[name]
         row = stats[index]
-        row[codes.STAT_CYCLES] = counts["cycles"]
-        row[codes.STAT_CYCLES_INCL_PREFETCH] = counts["cycles"]
-        row[codes.STAT_COMPUTE_CYCLES] = counts["vector_compute_cycles"]
-        row[codes.STAT_STALL_CYCLES] = counts["cycles"] - counts["vector_compute_cycles"]
-        row[codes.STAT_IFMAP_SRAM_READS] = counts["vector_sram_reads"]
-        row[codes.STAT_OFMAP_SRAM_WRITES] = counts["vector_sram_writes"]
-        row[codes.STAT_IFMAP_DRAM_READS] = layer.input_elements
-        row[codes.STAT_OFMAP_DRAM_WRITES] = layer.output_elements
-        row[codes.STAT_DRAM_READ_BYTES] = counts["dram_read_bytes"]
-        row[codes.STAT_DRAM_WRITE_BYTES] = counts["dram_write_bytes"]
+        row[codes.FOLD_STAT_CYCLES] = counts["cycles"]
+        row[codes.FOLD_STAT_CYCLES_INCL_PREFETCH] = counts["cycles"]
+        row[codes.FOLD_STAT_COMPUTE_CYCLES] = counts["vector_compute_cycles"]
+        row[codes.FOLD_STAT_STALL_CYCLES] = counts["cycles"] - counts["vector_compute_cycles"]
+        row[codes.FOLD_STAT_IFMAP_SRAM_READS] = counts["vector_sram_reads"]
+        row[codes.FOLD_STAT_OFMAP_SRAM_WRITES] = counts["vector_sram_writes"]
+        row[codes.FOLD_STAT_IFMAP_DRAM_READS] = layer.input_elements
+        row[codes.FOLD_STAT_OFMAP_DRAM_WRITES] = layer.output_elements
+        row[codes.FOLD_STAT_DRAM_READ_BYTES] = counts["dram_read_bytes"]
+        row[codes.FOLD_STAT_DRAM_WRITE_BYTES] = counts["dram_write_bytes"]
         costed[index] = True
-    busy = stats[:, codes.STAT_CYCLES].copy()
-    stats[:, codes.STAT_CYCLES] = exposed_cycles(busy, is_vector, arch.vector_unit.pipelined_with_array)
-    return stats, costed, {**op_counts, "hidden_cycles": busy - stats[:, codes.STAT_CYCLES]}
+    busy = stats[:, codes.FOLD_STAT_CYCLES].copy()
+    stats[:, codes.FOLD_STAT_CYCLES] = exposed_cycles(busy, is_vector, arch.vector_unit.pipelined_with_array)
+    return stats, costed, {**op_counts, "hidden_cycles": busy - stats[:, codes.FOLD_STAT_CYCLES]}

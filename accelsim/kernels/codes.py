@@ -8,10 +8,6 @@ DATAFLOW_OS = 0
 DATAFLOW_WS = 1
 DATAFLOW_IS = 2
 
-# Timing model (accelsim.spec.arch.TimingModel)
-TIMING_NATIVE = 0
-TIMING_SCALESIM = 1
-
 # Traffic classes: columns of TileSchedule.sram_words / dram_words / dram_bytes
 # (accelsim.lower.schedule.IFMAP ...): operand reads, output writes, partial-sum read-back.
 TRAFFIC_IFMAP = 0
@@ -19,35 +15,35 @@ TRAFFIC_FILTER = 1
 TRAFFIC_OFMAP_WRITE = 2
 TRAFFIC_OFMAP_READ = 3
 
-# Counters every systolic kernel fills (int64 array of length N_STATS). accelsim.result turns
+# Counters every systolic kernel fills (int64 array of length FOLD_STAT_COUNT). accelsim.result turns
 # them into named columns (accelsim.engine.fold.COUNT_COLUMNS, the only place that does).
-STAT_CYCLES = 0               # total cycles (SCALE-Sim: "Total Cycles")
-STAT_COMPUTE_CYCLES = 1       # cycles without memory stalls
-STAT_STALL_CYCLES = 2
-STAT_CYCLES_INCL_PREFETCH = 3  # SCALE-Sim's "Total Cycles (incl. prefetch)"; native: = cycles
-STAT_FOLDS = 4
-STAT_MAPPED_PES = 5           # sum over folds of PEs used (rows_used * cols_used)
-STAT_BUSY_PE_CYCLES = 6       # sum over folds of PEs used x stream cycles
-STAT_UTIL_PE_CYCLES = 7       # denominator of compute utilization (PE-cycles)
-STAT_IFMAP_SRAM_READS = 8
-STAT_FILTER_SRAM_READS = 9
-STAT_OFMAP_SRAM_WRITES = 10
-STAT_OFMAP_SRAM_READS = 11
-STAT_IFMAP_DRAM_READS = 12
-STAT_FILTER_DRAM_READS = 13
-STAT_OFMAP_DRAM_WRITES = 14
-STAT_OFMAP_DRAM_READS = 15    # partial sums read back from DRAM (native, when they spill)
-STAT_DRAM_READ_BYTES = 16
-STAT_DRAM_WRITE_BYTES = 17
-N_STATS = 18
+FOLD_STAT_CYCLES = 0               # total cycles (SCALE-Sim: "Total Cycles")
+FOLD_STAT_COMPUTE_CYCLES = 1       # cycles without memory stalls
+FOLD_STAT_STALL_CYCLES = 2
+FOLD_STAT_CYCLES_INCL_PREFETCH = 3  # SCALE-Sim's "Total Cycles (incl. prefetch)"; native: = cycles
+FOLD_STAT_FOLDS = 4
+FOLD_STAT_MAPPED_PES = 5           # sum over folds of PEs used (rows_used * cols_used)
+FOLD_STAT_BUSY_PE_CYCLES = 6       # sum over folds of PEs used x stream cycles
+FOLD_STAT_UTIL_PE_CYCLES = 7       # denominator of compute utilization (PE-cycles)
+FOLD_STAT_IFMAP_SRAM_READS = 8
+FOLD_STAT_FILTER_SRAM_READS = 9
+FOLD_STAT_OFMAP_SRAM_WRITES = 10
+FOLD_STAT_OFMAP_SRAM_READS = 11
+FOLD_STAT_IFMAP_DRAM_READS = 12
+FOLD_STAT_FILTER_DRAM_READS = 13
+FOLD_STAT_OFMAP_DRAM_WRITES = 14
+FOLD_STAT_OFMAP_DRAM_READS = 15    # partial sums read back from DRAM (native, when they spill)
+FOLD_STAT_DRAM_READ_BYTES = 16
+FOLD_STAT_DRAM_WRITE_BYTES = 17
+FOLD_STAT_COUNT = 18
 
 # Sparsity mode (accelsim.spec.arch.SparsityMode)
 SPARSITY_NONE = 0
 SPARSITY_GATE = 1
 SPARSITY_SKIP = 2
 
-# Lockstep group of a sparse PE array (accelsim.spec.arch.SyncGroup; AUTO is resolved before kernels)
-SYNC_AUTO = 0
+# Lockstep group of a sparse PE array (accelsim.spec.arch.SyncGroup, by position; AUTO is resolved
+# before kernels and has no code)
 SYNC_PE = 1
 SYNC_ROW = 2
 SYNC_COLUMN = 3
@@ -71,3 +67,24 @@ CYC_TRACE_OFMAP_SRAM_READS = 3
 CYC_TRACE_DRAM_READ_BYTES = 4
 CYC_TRACE_DRAM_WRITE_BYTES = 5
 CYC_TRACE_COLUMNS = 6
+
+# Counters of the sparse-array kernel (accelsim.kernels.sparse), indices into its int64 output
+SPARSE_STAT_CYCLES = 0
+SPARSE_STAT_STREAM_CYCLES = 1
+SPARSE_STAT_DENSE_STREAM_CYCLES = 2
+SPARSE_STAT_PERFORMED_MACS = 3
+SPARSE_STAT_GATED_MACS = 4
+SPARSE_STAT_SKIPPED_MACS = 5
+SPARSE_STAT_IDLE_PE_CYCLES = 6
+SPARSE_STAT_FOLDS = 7
+SPARSE_STAT_COUNT = 8
+
+# Counters of the vector-unit kernel (accelsim.kernels.vector), indices into its int64 output
+VECTOR_STAT_CYCLES = 0
+VECTOR_STAT_COMPUTE_CYCLES = 1
+VECTOR_STAT_SRAM_READS = 2
+VECTOR_STAT_SRAM_WRITES = 3
+VECTOR_STAT_LOCAL_READS = 4
+VECTOR_STAT_LOCAL_WRITES = 5
+VECTOR_STAT_LANE_SLOTS = 6
+VECTOR_STAT_COUNT = 7

@@ -31,8 +31,8 @@ from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import (
     CYC_TRACE_DRAM_READ_BYTES, CYC_TRACE_DRAM_WRITE_BYTES, CYC_TRACE_FILTER_SRAM_READS,
     CYC_TRACE_IFMAP_SRAM_READS, CYC_TRACE_OFMAP_SRAM_READS, CYC_TRACE_OFMAP_SRAM_WRITES, DATAFLOW_IS,
-    DATAFLOW_OS, STAT_DRAM_READ_BYTES, STAT_DRAM_WRITE_BYTES, STAT_FILTER_SRAM_READS, STAT_IFMAP_SRAM_READS,
-    STAT_OFMAP_SRAM_READS, STAT_OFMAP_SRAM_WRITES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
+    DATAFLOW_OS, FOLD_STAT_DRAM_READ_BYTES, FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_SRAM_READS, FOLD_STAT_IFMAP_SRAM_READS,
+    FOLD_STAT_OFMAP_SRAM_READS, FOLD_STAT_OFMAP_SRAM_WRITES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
     TRAFFIC_OFMAP_WRITE,
 )
 
@@ -119,7 +119,7 @@ def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_use
         Words per cycle each buffer's read and write ports move.
     trace : int64[n, CYC_TRACE_COLUMNS]
         Per-cycle trace, written for the first ``n`` cycles (``n = 0``: no trace).
-    stats : int64[N_STATS]
+    stats : int64[FOLD_STAT_COUNT]
         Counters, added to: SRAM words at the edges, DRAM bytes moved.
     """
     n_folds = rows_used.shape[0]
@@ -172,8 +172,8 @@ def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_use
             psum_next += 1
         read_bytes = moved[TRAFFIC_IFMAP] + moved[TRAFFIC_FILTER] + moved[TRAFFIC_OFMAP_READ]
         write_bytes = moved[TRAFFIC_OFMAP_WRITE]
-        stats[STAT_DRAM_READ_BYTES] += read_bytes
-        stats[STAT_DRAM_WRITE_BYTES] += write_bytes
+        stats[FOLD_STAT_DRAM_READ_BYTES] += read_bytes
+        stats[FOLD_STAT_DRAM_WRITE_BYTES] += write_bytes
         if g < trace.shape[0]:
             trace[g, CYC_TRACE_DRAM_READ_BYTES] = read_bytes
             trace[g, CYC_TRACE_DRAM_WRITE_BYTES] = write_bytes
@@ -271,10 +271,10 @@ def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_use
                          (writes[b] + write_words[b] - 1) // write_words[b] - 1)
         ifmap_words = left_words if left_class == TRAFFIC_IFMAP else top_words
         filter_words = top_words if left_class == TRAFFIC_IFMAP else left_words
-        stats[STAT_IFMAP_SRAM_READS] += ifmap_words
-        stats[STAT_FILTER_SRAM_READS] += filter_words
-        stats[STAT_OFMAP_SRAM_WRITES] += out_words
-        stats[STAT_OFMAP_SRAM_READS] += back_words
+        stats[FOLD_STAT_IFMAP_SRAM_READS] += ifmap_words
+        stats[FOLD_STAT_FILTER_SRAM_READS] += filter_words
+        stats[FOLD_STAT_OFMAP_SRAM_WRITES] += out_words
+        stats[FOLD_STAT_OFMAP_SRAM_READS] += back_words
         if g < trace.shape[0]:
             trace[g, CYC_TRACE_IFMAP_SRAM_READS] = ifmap_words
             trace[g, CYC_TRACE_FILTER_SRAM_READS] = filter_words

@@ -24,9 +24,9 @@ import numpy as np
 
 from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import (
-    DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS, STAT_CYCLES, STAT_CYCLES_INCL_PREFETCH, STAT_DRAM_READ_BYTES,
-    STAT_DRAM_WRITE_BYTES, STAT_FILTER_DRAM_READS, STAT_IFMAP_DRAM_READS, STAT_OFMAP_DRAM_WRITES,
-    STAT_STALL_CYCLES,
+    DATAFLOW_IS, DATAFLOW_OS, DATAFLOW_WS, FOLD_STAT_CYCLES, FOLD_STAT_CYCLES_INCL_PREFETCH, FOLD_STAT_DRAM_READ_BYTES,
+    FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_DRAM_READS, FOLD_STAT_IFMAP_DRAM_READS, FOLD_STAT_OFMAP_DRAM_WRITES,
+    FOLD_STAT_STALL_CYCLES,
 )
 from accelsim.kernels.systolic import scalesim_compute_stats
 
@@ -568,7 +568,7 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
     ifmap_bw, filter_bw, ofmap_bw : int
         DRAM words per cycle: the ``[layout]`` ``IfmapSRAMBankBandwidth`` and
         ``FilterSRAMBankBandwidth``, and ``Bandwidth`` (the OFMAP drain).
-    stats : int64[N_STATS]
+    stats : int64[FOLD_STAT_COUNT]
         Output counters, overwritten.
     """
     big_r, big_c = array_rows, array_cols
@@ -606,11 +606,11 @@ def run_fold_scalesim_user(dataflow, array_rows, array_cols, sr, sc, t, geom, if
     end = walk[_WRITTEN]   # SCALE-Sim flushes from the last row's write cycle
     while wb[_W_HEAD] < wb[_W_TAIL]:
         end = _drain(wb, partial, end) + 1
-    stats[STAT_CYCLES] = walk[_TOTAL]
-    stats[STAT_STALL_CYCLES] = walk[_STALLS]
-    stats[STAT_IFMAP_DRAM_READS] = ifm[_DRAM]
-    stats[STAT_FILTER_DRAM_READS] = fil[_DRAM]
-    stats[STAT_OFMAP_DRAM_WRITES] = wb[_W_DRAM]
-    stats[STAT_CYCLES_INCL_PREFETCH] = wb[_W_LAST] - min(ifm[_START], fil[_START])
-    stats[STAT_DRAM_READ_BYTES] = ifm[_DRAM] + fil[_DRAM]
-    stats[STAT_DRAM_WRITE_BYTES] = wb[_W_DRAM]
+    stats[FOLD_STAT_CYCLES] = walk[_TOTAL]
+    stats[FOLD_STAT_STALL_CYCLES] = walk[_STALLS]
+    stats[FOLD_STAT_IFMAP_DRAM_READS] = ifm[_DRAM]
+    stats[FOLD_STAT_FILTER_DRAM_READS] = fil[_DRAM]
+    stats[FOLD_STAT_OFMAP_DRAM_WRITES] = wb[_W_DRAM]
+    stats[FOLD_STAT_CYCLES_INCL_PREFETCH] = wb[_W_LAST] - min(ifm[_START], fil[_START])
+    stats[FOLD_STAT_DRAM_READ_BYTES] = ifm[_DRAM] + fil[_DRAM]
+    stats[FOLD_STAT_DRAM_WRITE_BYTES] = wb[_W_DRAM]

@@ -28,17 +28,10 @@ Effectual MACs per fold are sums of products of per-step (os) or per-row (ws/is)
 import numpy as np
 
 from accelsim.kernels._jit import kernel
-from accelsim.kernels.codes import DATAFLOW_OS, DATAFLOW_WS, SPARSITY_NONE, SPARSITY_SKIP, SYNC_COLUMN, SYNC_PE, SYNC_ROW
+from accelsim.kernels.codes import (
+    DATAFLOW_OS, DATAFLOW_WS, SPARSITY_NONE, SPARSITY_SKIP, SYNC_COLUMN, SYNC_PE, SYNC_ROW, SPARSE_STAT_COUNT, SPARSE_STAT_CYCLES, SPARSE_STAT_DENSE_STREAM_CYCLES, SPARSE_STAT_FOLDS, SPARSE_STAT_GATED_MACS, SPARSE_STAT_IDLE_PE_CYCLES, SPARSE_STAT_PERFORMED_MACS, SPARSE_STAT_SKIPPED_MACS, SPARSE_STAT_STREAM_CYCLES,
+)
 
-STAT_CYCLES = 0
-STAT_STREAM_CYCLES = 1
-STAT_DENSE_STREAM_CYCLES = 2
-STAT_PERFORMED_MACS = 3
-STAT_GATED_MACS = 4
-STAT_SKIPPED_MACS = 5
-STAT_IDLE_PE_CYCLES = 6
-STAT_FOLDS = 7
-N_STATS = 8
 
 
 @kernel
@@ -163,12 +156,12 @@ def _run_sparse_array(first, second, m, n, k, rows, cols, dataflow, mode, sync, 
     rows, cols : int, array shape.
     dataflow : int, ``codes.DATAFLOW_*``.
     mode : int, ``codes.SPARSITY_*``.
-    sync : int, ``codes.SYNC_*`` (not ``SYNC_AUTO``): the lockstep group when skipping.
+    sync : int, ``codes.SYNC_*``: the lockstep group when skipping (AUTO resolved by the caller).
     use_first, use_second : int, 1 to exploit the zeros of that mask.
 
     Returns
     -------
-    stats : int64[N_STATS], indexed by ``STAT_*``.
+    stats : int64[SPARSE_STAT_COUNT], indexed by ``SPARSE_STAT_*``.
     fold_stream : int64[folds], ``T_eff`` of each fold, column-fold-major order.
     """
     if dataflow == DATAFLOW_OS:
@@ -179,7 +172,7 @@ def _run_sparse_array(first, second, m, n, k, rows, cols, dataflow, mode, sync, 
         sr, sc, t_len = k, m, n
     row_folds = (sr + rows - 1) // rows
     col_folds = (sc + cols - 1) // cols
-    stats = np.zeros(N_STATS, dtype=np.int64)
+    stats = np.zeros(SPARSE_STAT_COUNT, dtype=np.int64)
     fold_stream = np.zeros(row_folds * col_folds, dtype=np.int64)
     row_sum = np.full(sr, t_len, dtype=np.int64)
     if dataflow != DATAFLOW_OS and use_second:
@@ -214,13 +207,13 @@ def _run_sparse_array(first, second, m, n, k, rows, cols, dataflow, mode, sync, 
             t_eff = busiest
             fold_stream[fold] = t_eff
             fold += 1
-            stats[STAT_PERFORMED_MACS] += performed
-            stats[STAT_GATED_MACS] += run_pe_steps - performed
-            stats[STAT_SKIPPED_MACS] += pes * t_len - run_pe_steps
-            stats[STAT_IDLE_PE_CYCLES] += pes * t_eff - run_pe_steps
-            stats[STAT_STREAM_CYCLES] += t_eff
-            stats[STAT_DENSE_STREAM_CYCLES] += t_len
+            stats[SPARSE_STAT_PERFORMED_MACS] += performed
+            stats[SPARSE_STAT_GATED_MACS] += run_pe_steps - performed
+            stats[SPARSE_STAT_SKIPPED_MACS] += pes * t_len - run_pe_steps
+            stats[SPARSE_STAT_IDLE_PE_CYCLES] += pes * t_eff - run_pe_steps
+            stats[SPARSE_STAT_STREAM_CYCLES] += t_eff
+            stats[SPARSE_STAT_DENSE_STREAM_CYCLES] += t_len
             if t_eff > 0:
-                stats[STAT_CYCLES] += r + c + rows - 2 + t_eff
-                stats[STAT_FOLDS] += 1
+                stats[SPARSE_STAT_CYCLES] += r + c + rows - 2 + t_eff
+                stats[SPARSE_STAT_FOLDS] += 1
     return stats, fold_stream

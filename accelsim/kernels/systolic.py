@@ -3,18 +3,18 @@
 ``run_fold_native`` implements ``docs/timing_models.md`` ("native" compute timing and the
 native memory model); ``run_fold_scalesim`` reproduces SCALE-Sim 3.0.0's reported numbers
 (closed forms for cycles and SRAM counts, the CALC-mode walks of :mod:`.memory` for DRAM).
-Both fill an int64 counter array indexed by ``codes.STAT_*``.
+Both fill an int64 counter array indexed by ``codes.FOLD_STAT_*``.
 """
 
 import numpy as np
 
 from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import (
-    DATAFLOW_OS, DATAFLOW_WS, STAT_BUSY_PE_CYCLES, STAT_COMPUTE_CYCLES, STAT_CYCLES,
-    STAT_CYCLES_INCL_PREFETCH, STAT_DRAM_READ_BYTES, STAT_DRAM_WRITE_BYTES, STAT_FILTER_DRAM_READS,
-    STAT_FILTER_SRAM_READS, STAT_FOLDS, STAT_IFMAP_DRAM_READS, STAT_IFMAP_SRAM_READS, STAT_MAPPED_PES,
-    STAT_OFMAP_DRAM_READS, STAT_OFMAP_DRAM_WRITES, STAT_OFMAP_SRAM_READS, STAT_OFMAP_SRAM_WRITES,
-    STAT_STALL_CYCLES, STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
+    DATAFLOW_OS, DATAFLOW_WS, FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_CYCLES,
+    FOLD_STAT_CYCLES_INCL_PREFETCH, FOLD_STAT_DRAM_READ_BYTES, FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_DRAM_READS,
+    FOLD_STAT_FILTER_SRAM_READS, FOLD_STAT_FOLDS, FOLD_STAT_IFMAP_DRAM_READS, FOLD_STAT_IFMAP_SRAM_READS, FOLD_STAT_MAPPED_PES,
+    FOLD_STAT_OFMAP_DRAM_READS, FOLD_STAT_OFMAP_DRAM_WRITES, FOLD_STAT_OFMAP_SRAM_READS, FOLD_STAT_OFMAP_SRAM_WRITES,
+    FOLD_STAT_STALL_CYCLES, FOLD_STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
     TRAFFIC_OFMAP_WRITE,
 )
 from accelsim.kernels.memory import double_buffer_cycles
@@ -81,7 +81,7 @@ def run_fold_native(dataflow, array_rows, array_cols, preload_overlap, rows_used
         DRAM read latency in cycles.
     prefetch_overlap, drain_overlap : bool
         Double-buffered input and output SRAM (see :func:`.memory.double_buffer_cycles`).
-    stats : int64[N_STATS]
+    stats : int64[FOLD_STAT_COUNT]
         Output counters, overwritten.
     """
     folds = rows_used.shape[0]
@@ -90,27 +90,27 @@ def run_fold_native(dataflow, array_rows, array_cols, preload_overlap, rows_used
                              stream_cycles, durations)
     total = double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, drain_overlap)
     stats[:] = 0
-    stats[STAT_CYCLES] = total
-    stats[STAT_COMPUTE_CYCLES] = compute
-    stats[STAT_STALL_CYCLES] = total - compute
-    stats[STAT_CYCLES_INCL_PREFETCH] = total
-    stats[STAT_FOLDS] = folds
-    stats[STAT_UTIL_PE_CYCLES] = compute * array_rows * array_cols
+    stats[FOLD_STAT_CYCLES] = total
+    stats[FOLD_STAT_COMPUTE_CYCLES] = compute
+    stats[FOLD_STAT_STALL_CYCLES] = total - compute
+    stats[FOLD_STAT_CYCLES_INCL_PREFETCH] = total
+    stats[FOLD_STAT_FOLDS] = folds
+    stats[FOLD_STAT_UTIL_PE_CYCLES] = compute * array_rows * array_cols
     for f in range(folds):
         pes = rows_used[f] * cols_used[f]
-        stats[STAT_MAPPED_PES] += pes
-        stats[STAT_BUSY_PE_CYCLES] += pes * stream_cycles[f]
-        stats[STAT_IFMAP_SRAM_READS] += sram_words[f, TRAFFIC_IFMAP]
-        stats[STAT_FILTER_SRAM_READS] += sram_words[f, TRAFFIC_FILTER]
-        stats[STAT_OFMAP_SRAM_WRITES] += sram_words[f, TRAFFIC_OFMAP_WRITE]
-        stats[STAT_OFMAP_SRAM_READS] += sram_words[f, TRAFFIC_OFMAP_READ]
-        stats[STAT_IFMAP_DRAM_READS] += dram_words[f, TRAFFIC_IFMAP]
-        stats[STAT_FILTER_DRAM_READS] += dram_words[f, TRAFFIC_FILTER]
-        stats[STAT_OFMAP_DRAM_WRITES] += dram_words[f, TRAFFIC_OFMAP_WRITE]
-        stats[STAT_OFMAP_DRAM_READS] += dram_words[f, TRAFFIC_OFMAP_READ]
-        stats[STAT_DRAM_READ_BYTES] += (dram_bytes[f, TRAFFIC_IFMAP] + dram_bytes[f, TRAFFIC_FILTER]
+        stats[FOLD_STAT_MAPPED_PES] += pes
+        stats[FOLD_STAT_BUSY_PE_CYCLES] += pes * stream_cycles[f]
+        stats[FOLD_STAT_IFMAP_SRAM_READS] += sram_words[f, TRAFFIC_IFMAP]
+        stats[FOLD_STAT_FILTER_SRAM_READS] += sram_words[f, TRAFFIC_FILTER]
+        stats[FOLD_STAT_OFMAP_SRAM_WRITES] += sram_words[f, TRAFFIC_OFMAP_WRITE]
+        stats[FOLD_STAT_OFMAP_SRAM_READS] += sram_words[f, TRAFFIC_OFMAP_READ]
+        stats[FOLD_STAT_IFMAP_DRAM_READS] += dram_words[f, TRAFFIC_IFMAP]
+        stats[FOLD_STAT_FILTER_DRAM_READS] += dram_words[f, TRAFFIC_FILTER]
+        stats[FOLD_STAT_OFMAP_DRAM_WRITES] += dram_words[f, TRAFFIC_OFMAP_WRITE]
+        stats[FOLD_STAT_OFMAP_DRAM_READS] += dram_words[f, TRAFFIC_OFMAP_READ]
+        stats[FOLD_STAT_DRAM_READ_BYTES] += (dram_bytes[f, TRAFFIC_IFMAP] + dram_bytes[f, TRAFFIC_FILTER]
                                         + dram_bytes[f, TRAFFIC_OFMAP_READ])
-        stats[STAT_DRAM_WRITE_BYTES] += dram_bytes[f, TRAFFIC_OFMAP_WRITE]
+        stats[FOLD_STAT_DRAM_WRITE_BYTES] += dram_bytes[f, TRAFFIC_OFMAP_WRITE]
 
 
 @kernel
@@ -141,25 +141,25 @@ def scalesim_compute_stats(dataflow, array_rows, array_cols, sr, sc, t, stats):
         util_fold = 2 * big_r + 2 * big_c + t - 3  # SCALE-Sim's compute-util quirk
     demand_rows = folds * per_fold
     stats[:] = 0
-    stats[STAT_CYCLES] = demand_rows - 1
-    stats[STAT_COMPUTE_CYCLES] = demand_rows - 1
-    stats[STAT_FOLDS] = folds
-    stats[STAT_MAPPED_PES] = sr * sc
-    stats[STAT_BUSY_PE_CYCLES] = sr * sc * t
-    stats[STAT_UTIL_PE_CYCLES] = folds * big_r * big_c * util_fold
+    stats[FOLD_STAT_CYCLES] = demand_rows - 1
+    stats[FOLD_STAT_COMPUTE_CYCLES] = demand_rows - 1
+    stats[FOLD_STAT_FOLDS] = folds
+    stats[FOLD_STAT_MAPPED_PES] = sr * sc
+    stats[FOLD_STAT_BUSY_PE_CYCLES] = sr * sc * t
+    stats[FOLD_STAT_UTIL_PE_CYCLES] = folds * big_r * big_c * util_fold
     streamed = t * sr * col_folds
     if dataflow == DATAFLOW_OS:
-        stats[STAT_IFMAP_SRAM_READS] = streamed
-        stats[STAT_FILTER_SRAM_READS] = t * sc * row_folds
-        stats[STAT_OFMAP_SRAM_WRITES] = sr * sc + folds * (big_r + big_c)
+        stats[FOLD_STAT_IFMAP_SRAM_READS] = streamed
+        stats[FOLD_STAT_FILTER_SRAM_READS] = t * sc * row_folds
+        stats[FOLD_STAT_OFMAP_SRAM_WRITES] = sr * sc + folds * (big_r + big_c)
     elif dataflow == DATAFLOW_WS:
-        stats[STAT_IFMAP_SRAM_READS] = streamed
-        stats[STAT_FILTER_SRAM_READS] = sr * sc
-        stats[STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
+        stats[FOLD_STAT_IFMAP_SRAM_READS] = streamed
+        stats[FOLD_STAT_FILTER_SRAM_READS] = sr * sc
+        stats[FOLD_STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
     else:
-        stats[STAT_IFMAP_SRAM_READS] = sr * sc
-        stats[STAT_FILTER_SRAM_READS] = streamed
-        stats[STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
+        stats[FOLD_STAT_IFMAP_SRAM_READS] = sr * sc
+        stats[FOLD_STAT_FILTER_SRAM_READS] = streamed
+        stats[FOLD_STAT_OFMAP_SRAM_WRITES] = t * sc * row_folds
     return demand_rows
 
 
@@ -176,7 +176,7 @@ def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_s
         Ifmap geometry (``memory._ifmap_address``).
     ifmap_sram_words, filter_sram_words, ofmap_sram_words : int
         SRAM sizes in words (``kB * 1024``).
-    stats : int64[N_STATS]
+    stats : int64[FOLD_STAT_COUNT]
         Output counters, overwritten.
     """
     big_r, big_c = array_rows, array_cols
@@ -186,14 +186,14 @@ def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_s
     reads, first_row, triggers, _, leftover = calc_ifmap_reads(dataflow, big_r, big_c, sr, sc, t, geom,
                                                                50 * ifmap_sets)
     starts[0] = _read_dram_start(first_row, triggers, leftover, ifmap_sets)
-    stats[STAT_IFMAP_DRAM_READS] = reads
+    stats[FOLD_STAT_IFMAP_DRAM_READS] = reads
     reads, first_row, triggers, _, leftover = calc_filter_reads(dataflow, big_r, big_c, sr, sc, t, geom,
                                                                 50 * filter_sets)
     starts[1] = _read_dram_start(first_row, triggers, leftover, filter_sets)
-    stats[STAT_FILTER_DRAM_READS] = reads
+    stats[FOLD_STAT_FILTER_DRAM_READS] = reads
     ring = np.empty(ofmap_sram_words + 2, dtype=np.int64)
     writes, _, last_drain = calc_ofmap_drain(dataflow, big_r, big_c, sr, sc, t, ofmap_sram_words, ring)
-    stats[STAT_OFMAP_DRAM_WRITES] = writes
-    stats[STAT_CYCLES_INCL_PREFETCH] = last_drain - min(starts[0], starts[1])
-    stats[STAT_DRAM_READ_BYTES] = stats[STAT_IFMAP_DRAM_READS] + stats[STAT_FILTER_DRAM_READS]
-    stats[STAT_DRAM_WRITE_BYTES] = writes
+    stats[FOLD_STAT_OFMAP_DRAM_WRITES] = writes
+    stats[FOLD_STAT_CYCLES_INCL_PREFETCH] = last_drain - min(starts[0], starts[1])
+    stats[FOLD_STAT_DRAM_READ_BYTES] = stats[FOLD_STAT_IFMAP_DRAM_READS] + stats[FOLD_STAT_FILTER_DRAM_READS]
+    stats[FOLD_STAT_DRAM_WRITE_BYTES] = writes

@@ -17,15 +17,8 @@ from typing import NamedTuple
 import numpy as np
 
 from accelsim.kernels._jit import kernel
+from accelsim.kernels.codes import VECTOR_STAT_COMPUTE_CYCLES, VECTOR_STAT_COUNT, VECTOR_STAT_CYCLES, VECTOR_STAT_LANE_SLOTS, VECTOR_STAT_LOCAL_READS, VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES
 
-STAT_CYCLES = 0
-STAT_COMPUTE_CYCLES = 1
-STAT_SRAM_READS = 2
-STAT_SRAM_WRITES = 3
-STAT_LOCAL_READS = 4
-STAT_LOCAL_WRITES = 5
-STAT_LANE_SLOTS = 6
-N_STATS = 7
 
 
 class VectorProblem(NamedTuple):
@@ -71,9 +64,9 @@ def _ceil_log2(n):
 
 @kernel
 def _run_vector(p):
-    """Returns (stats int64[N_STATS] indexed by STAT_*, op_counts int64[K] per op kind)."""
+    """Returns (stats int64[VECTOR_STAT_COUNT] indexed by VECTOR_STAT_*, op_counts int64[K] per op kind)."""
     n_passes, n_kinds = p.elem_ops.shape
-    stats = np.zeros(N_STATS, dtype=np.int64)
+    stats = np.zeros(VECTOR_STAT_COUNT, dtype=np.int64)
     op_counts = np.zeros(n_kinds, dtype=np.int64)
     opl = p.ops_per_lane_per_cycle
     if p.row_len <= p.lanes:
@@ -100,23 +93,23 @@ def _run_vector(p):
         in_scratchpad = (not in_registers) and elements <= p.local_capacity_elements
         for q in range(n_passes):
             compute = waves * _ceil_div(elem_slots[q], opl)
-            stats[STAT_LANE_SLOTS] += elem_slots[q] * elements
+            stats[VECTOR_STAT_LANE_SLOTS] += elem_slots[q] * elements
             for k in range(n_kinds):
                 op_counts[k] += p.elem_ops[q, k] * elements + p.row_ops[q, k] * r
             kind = p.reduce_op[q]
             if kind >= 0:
                 compute += tree_steps * _ceil_div(p.op_slots[kind], opl)
                 op_counts[kind] += r * (width - 1)
-                stats[STAT_LANE_SLOTS] += r * (width - 1) * p.op_slots[kind]
+                stats[VECTOR_STAT_LANE_SLOTS] += r * (width - 1) * p.op_slots[kind]
             if row_slots[q] > 0:
                 compute += _ceil_div(row_slots[q], opl)
-                stats[STAT_LANE_SLOTS] += row_slots[q] * r
+                stats[VECTOR_STAT_LANE_SLOTS] += row_slots[q] * r
             sram_reads = 0
             sram_writes = 0
             if q == 0:
                 sram_reads = elements * p.inputs
             elif in_scratchpad:
-                stats[STAT_LOCAL_READS] += elements
+                stats[VECTOR_STAT_LOCAL_READS] += elements
             elif not in_registers:
                 sram_reads = elements
             last = q == n_passes - 1
@@ -124,18 +117,18 @@ def _run_vector(p):
                 if last or not (in_registers or in_scratchpad):
                     sram_writes = elements
                 elif in_scratchpad:
-                    stats[STAT_LOCAL_WRITES] += elements
+                    stats[VECTOR_STAT_LOCAL_WRITES] += elements
             elif last:
                 sram_writes = r
-            stats[STAT_SRAM_READS] += sram_reads
-            stats[STAT_SRAM_WRITES] += sram_writes
+            stats[VECTOR_STAT_SRAM_READS] += sram_reads
+            stats[VECTOR_STAT_SRAM_WRITES] += sram_writes
             memory = max(_ceil_div(sram_reads * p.element_bits, p.read_port_bits),
                          _ceil_div(sram_writes * p.element_bits, p.write_port_bits))
-            stats[STAT_COMPUTE_CYCLES] += compute
-            stats[STAT_CYCLES] += max(compute, memory)
+            stats[VECTOR_STAT_COMPUTE_CYCLES] += compute
+            stats[VECTOR_STAT_CYCLES] += max(compute, memory)
     return stats, op_counts
 
 
 def run_vector(problem: VectorProblem) -> tuple[np.ndarray, np.ndarray]:
-    """Stats (indexed by ``STAT_*``) and op counts (one per kind) of ``problem``."""
+    """Stats (indexed by ``VECTOR_STAT_*``) and op counts (one per kind) of ``problem``."""
     return _run_vector(problem)

@@ -20,9 +20,19 @@ from fractions import Fraction
 
 import numpy as np
 
+from accelsim.spec.arch import Dataflow
+
 # Columns of the word tables (mirrored by accelsim.kernels.codes.TRAFFIC_*).
 IFMAP, FILTER, OFMAP_WRITE, OFMAP_READ = 0, 1, 2, 3
 TRAFFIC = ("ifmap", "filter", "ofmap_write", "ofmap_read")
+
+_DATAFLOW_CODES = {dataflow: position for position, dataflow in enumerate(Dataflow)}
+
+
+def dataflow_code(dataflow: Dataflow) -> int:
+    """The kernels' integer for ``dataflow``: its position in :class:`Dataflow`, mirrored by
+    ``accelsim.kernels.codes.DATAFLOW_*`` (``tests/test_layering.py`` checks they agree)."""
+    return _DATAFLOW_CODES[dataflow]
 
 
 @dataclass(frozen=True, eq=False)

@@ -40,11 +40,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
-from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule
+from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule, dataflow_code
 from accelsim.spec.arch import OPERANDS, ArchSpec, Dataflow
 from accelsim.spec.workload import Layer
 
-_CODE = {Dataflow.OS: 0, Dataflow.WS: 1, Dataflow.IS: 2}
 # GEMM dimension along each loop (rows, columns, stream) per dataflow.
 _LOOP_DIMS = {Dataflow.OS: {"r": "m", "c": "n", "t": "k"},
               Dataflow.WS: {"r": "k", "c": "n", "t": "m"},
@@ -226,7 +225,7 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
                                   + _bytes(np.where(last, 0, dram[:, OFMAP_WRITE]), psum_bits))
     dram_bytes[:, OFMAP_READ] = _bytes(dram[:, OFMAP_READ], psum_bits)
     return TileSchedule(
-        dataflow=_CODE[dataflow], array_rows=rows, array_cols=cols,
+        dataflow=dataflow_code(dataflow), array_rows=rows, array_cols=cols,
         preload_overlap=bool(arch.array.preload_overlap) and dataflow is not Dataflow.OS,
         repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=count["r"], col_folds=count["c"],
         rows_used=size["r"], cols_used=size["c"], stream_cycles=size["t"] * rate.cycles_per_product,

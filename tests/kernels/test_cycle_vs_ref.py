@@ -73,7 +73,7 @@ def test_cycle_kernel_matches_reference(m, n, k, rows, cols, dataflow, overlap, 
                               rate=ArrayRate(cycles_per_product=q))
     got = cycle.run_schedule(schedule, arch, q)
     want = reference(schedule, arch, q)
-    assert got[0] == want["cycles"]  # codes.STAT_CYCLES
+    assert got[0] == want["cycles"]  # codes.FOLD_STAT_CYCLES
     named = fold.counter_columns(got[None, :], arch.pes)
     assert [named[c][0] for c in ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes",
                                   "ofmap_sram_reads")] == want["words"]

@@ -25,10 +25,10 @@ from reference.scalesim_user_ref import ref_user
 
 DATAFLOWS = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
 COMPARED = {
-    "cycles": codes.STAT_CYCLES, "stall_cycles": codes.STAT_STALL_CYCLES,
-    "compute_cycles": codes.STAT_COMPUTE_CYCLES, "cycles_incl_prefetch": codes.STAT_CYCLES_INCL_PREFETCH,
-    "ifmap_dram_reads": codes.STAT_IFMAP_DRAM_READS, "filter_dram_reads": codes.STAT_FILTER_DRAM_READS,
-    "ofmap_dram_writes": codes.STAT_OFMAP_DRAM_WRITES,
+    "cycles": codes.FOLD_STAT_CYCLES, "stall_cycles": codes.FOLD_STAT_STALL_CYCLES,
+    "compute_cycles": codes.FOLD_STAT_COMPUTE_CYCLES, "cycles_incl_prefetch": codes.FOLD_STAT_CYCLES_INCL_PREFETCH,
+    "ifmap_dram_reads": codes.FOLD_STAT_IFMAP_DRAM_READS, "filter_dram_reads": codes.FOLD_STAT_FILTER_DRAM_READS,
+    "ofmap_dram_writes": codes.FOLD_STAT_OFMAP_DRAM_WRITES,
 }
 
 
@@ -51,7 +51,7 @@ def kernel_counts(df, big_r, big_c, geom, n_filters, sram_words, bandwidths):
     npx, k_total = geom[7] * geom[8], geom[2] * geom[3] * geom[4]
     sr, sc, t = {"os": (npx, n_filters, k_total), "ws": (k_total, n_filters, npx),
                  "is": (k_total, npx, n_filters)}[df]
-    stats = np.zeros(codes.N_STATS, dtype=np.int64)
+    stats = np.zeros(codes.FOLD_STAT_COUNT, dtype=np.int64)
     run_fold_scalesim_user(DATAFLOWS[df], big_r, big_c, sr, sc, t, np.array(geom, dtype=np.int64),
                            *sram_words, *bandwidths, stats)
     return {name: int(stats[index]) for name, index in COMPARED.items()}

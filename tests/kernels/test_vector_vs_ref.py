@@ -4,8 +4,11 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from accelsim.kernels.vector import STAT_COMPUTE_CYCLES, STAT_CYCLES, STAT_LANE_SLOTS, STAT_LOCAL_READS, \
-    STAT_LOCAL_WRITES, STAT_SRAM_READS, STAT_SRAM_WRITES, VectorProblem, run_vector
+from accelsim.kernels.codes import (
+    VECTOR_STAT_COMPUTE_CYCLES, VECTOR_STAT_CYCLES, VECTOR_STAT_LANE_SLOTS, VECTOR_STAT_LOCAL_READS,
+    VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES,
+)
+from accelsim.kernels.vector import VectorProblem, run_vector
 from tests.reference.vector_ref import ref_vector
 
 KINDS = 3
@@ -33,10 +36,10 @@ def run_both(elem, row, reduce_op, writes, slots, scalars):
     problem = VectorProblem(array(elem), array(row), array(reduce_op), array(writes), array(slots), **scalars)
     stats, counts = run_vector(problem)
     want, want_counts = ref_vector(elem, row, reduce_op, writes, slots, **scalars)
-    got = dict(cycles=stats[STAT_CYCLES], compute_cycles=stats[STAT_COMPUTE_CYCLES],
-               sram_reads=stats[STAT_SRAM_READS], sram_writes=stats[STAT_SRAM_WRITES],
-               local_reads=stats[STAT_LOCAL_READS], local_writes=stats[STAT_LOCAL_WRITES],
-               lane_slots=stats[STAT_LANE_SLOTS])
+    got = dict(cycles=stats[VECTOR_STAT_CYCLES], compute_cycles=stats[VECTOR_STAT_COMPUTE_CYCLES],
+               sram_reads=stats[VECTOR_STAT_SRAM_READS], sram_writes=stats[VECTOR_STAT_SRAM_WRITES],
+               local_reads=stats[VECTOR_STAT_LOCAL_READS], local_writes=stats[VECTOR_STAT_LOCAL_WRITES],
+               lane_slots=stats[VECTOR_STAT_LANE_SLOTS])
     return got, list(counts), want, want_counts
 
 
