@@ -35,7 +35,7 @@ import pandas as pd
 
 from accelsim.cost import scaling
 from accelsim.cost.arith import fp_adder, fp_multiplier, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
-from accelsim.cost.area import area, buffers, other_srams, scratchpad_sram
+from accelsim.cost.area import area, buffers, other_srams, pe_area_um2, scratchpad_sram
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
@@ -103,7 +103,7 @@ def _action_table(arch: ArchSpec) -> dict[str, float]:
         word = widest_operand_bits(arch.mac)
         entries["register_read_bit"] = spad.read_pj / word * scale
         entries["register_write_bit"] = spad.write_pj / word * scale
-    pitch_mm = math.sqrt(_pe_area_um2(arch)) / 1000
+    pitch_mm = math.sqrt(pe_area_um2(arch)) / 1000
     entries["pe_transfer_bit"] = wire_energy_pj_per_bit_mm(node) * pitch_mm + register_energy_pj_per_bit(node)
 
     cycle_s = 1.0 / arch.clock_hz
@@ -133,11 +133,6 @@ def _action_table(arch: ArchSpec) -> dict[str, float]:
 def _leakage_pj_per_cycle(power_uw: float, scale: float, cycle_s: float) -> float:
     """Leakage energy per cycle; leakage power is scaled between nodes like dynamic energy."""
     return power_uw * 1e-6 * scale * cycle_s * 1e12
-
-
-def _pe_area_um2(arch: ArchSpec) -> float:
-    table = area(arch).set_index("component")["unit_area_um2"]
-    return float(sum(table.get(name, 0.0) for name in ("mac_unit", "pe_registers", "pe_scratchpad")))
 
 
 def _hop_bits(arch: ArchSpec, weight_bits: np.ndarray, act_bits: np.ndarray) -> np.ndarray:

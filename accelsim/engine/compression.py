@@ -20,7 +20,7 @@ from accelsim.errors import AccelsimError, Problem, UnsupportedError, WorkloadEr
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import FILTER, TileSchedule, dataflow_code
 from accelsim.lower.tiling import spatial_mapping
-from accelsim.spec.arch import ArchSpec, Dataflow, SparsityMode, TimingModel
+from accelsim.spec.arch import ArchSpec, SparsityMode, TimingModel
 from accelsim.spec.workload import Layer, Network
 
 # Most informative first: a layer whose groups ran different models reports the first found.

@@ -1,7 +1,7 @@
 """Numba's on-disk kernel cache, kept in step with the kernel sources.
 
 Numba revalidates a cached kernel against its own source file only. A kernel that calls
-kernels in other files (``systolic.run_fold_scalesim`` calls ``memory.calc_ifmap_reads``) keeps
+kernels in other files (``systolic.run_fold_scalesim`` calls ``scalesim_calc.calc_ifmap_reads``) keeps
 their old compiled code after only those files change. :func:`drop_stale` deletes every cached
 kernel of this package when the package's sources differ from those the cache was built from.
 """

@@ -178,15 +178,6 @@ def _rank_before(op, fetch, line, c, tab):
 
 
 @kernel(inline="always")
-def _set_of(op, fetch, row, c, tab):
-    """Set holding fetch entry (row, c): its rank among the valid entries // set words."""
-    line = row + c if op[_KIND] == _STREAM else row
-    if fetch[line, 1] >= 0:
-        return fetch[line, 1] + (1 if c >= fetch[line, 2] else 0)
-    return _rank_before(op, fetch, line, c, tab) // op[_SET_WORDS]
-
-
-@kernel(inline="always")
 def _window_has(s, window, sets, active):
     """Whether set ``s`` is among the ``active`` sets from ``window`` on (circularly)."""
     ahead = s - window

@@ -2,7 +2,7 @@
 
 ``run_fold_native`` implements ``docs/timing_models.md`` ("native" compute timing and the
 native memory model); ``run_fold_scalesim`` reproduces SCALE-Sim 3.0.0's reported numbers
-(closed forms for cycles and SRAM counts, the CALC-mode walks of :mod:`.memory` for DRAM).
+(closed forms for cycles and SRAM counts, the CALC-mode walks of :mod:`.scalesim_calc` for DRAM).
 Both fill an int64 counter array indexed by ``codes.FOLD_STAT_*``.
 """
 
@@ -173,7 +173,7 @@ def run_fold_scalesim(dataflow, array_rows, array_cols, sr, sc, t, geom, ifmap_s
     sr, sc, t : int
         Mapped GEMM (rows, columns, time) with SCALE-Sim's ceil output dims.
     geom : int64[9]
-        Ifmap geometry (``memory._ifmap_address``).
+        Ifmap geometry (see :func:`.scalesim_calc.ifmap_tables`).
     ifmap_sram_words, filter_sram_words, ofmap_sram_words : int
         SRAM sizes in words (``kB * 1024``).
     stats : int64[FOLD_STAT_COUNT]
