@@ -1,5 +1,6 @@
 """Three fidelities, one answer (DESIGN.md): ``fold``, ``cycle`` and ``pe`` on whole networks and
-on random integer GEMMs through the shipped architectures."""
+on random integer GEMMs through the shipped architectures: the same compute cycles, and the pe
+fidelity's register-level product equal to the exact one."""
 
 from __future__ import annotations
 
@@ -50,8 +51,10 @@ def test_random_integer_gemm_through_all_fidelities(path, rng):
             outs[fid], stats[fid] = ax.run_gemm(arch, a, b, fidelity=fid)
         except ax.AccelsimError as exc:  # cycle steps the native timing only
             assert fid == "cycle" and arch.timing_model.value == "scalesim", exc
-    for out in outs.values():
-        np.testing.assert_array_equal(out, a @ b)
+    # only pe computes the product (on its registers); fold and cycle model timing and return
+    # numpy's product by definition, so their outputs are not evidence of anything
+    exact = (a.astype(object) @ b.astype(object)).astype(np.int64)  # Python integers: no overflow
+    np.testing.assert_array_equal(outs["pe"], exact)
     for fid, s in stats.items():
         assert s["compute_cycles"] == stats["pe"]["cycles"], fid
         if s["stall_cycles"] == 0:
