@@ -91,7 +91,7 @@ class SweepSpec:
     sampler: SamplerSpec = spec_field(SamplerSpec())
     constraints: Mapping[str, Bound] = spec_field(FrozenMap({}))
     objectives: tuple[str, ...] = spec_field(("latency_s", "energy_pj"))
-    fidelity: Fidelity = spec_field(Fidelity.FOLD)
+    fidelity: str = spec_field(Fidelity.FOLD.value)
     batch: int | None = spec_field(None, minimum=1, doc="override every workload's batch size")
     per_layer: bool = spec_field(False, doc="also keep one row per layer")
     mapping: MappingMode = spec_field(MappingMode.FIXED, doc="fixed or search (the mapper's best per layer)")
@@ -122,7 +122,11 @@ class SweepSpec:
                     parse_bound(metric, getattr(bound, side))
                 except ValueError as exc:
                     problems.append(Problem(f"constraints.{metric}.{side}", str(exc)))
-        if self.mapping is MappingMode.SEARCH and self.fidelity is Fidelity.PE:
+        fidelities = [f.value for f in Fidelity]  # a string here, so its problem is reported with the rest
+        if self.fidelity not in fidelities:
+            problems.append(Problem("fidelity", f"expected one of {', '.join(fidelities)}, got {self.fidelity!r}"
+                                    f"{did_you_mean(self.fidelity, fidelities)}"))
+        if self.mapping is MappingMode.SEARCH and self.fidelity == Fidelity.PE.value:
             problems.append(Problem("mapping", "search runs in the fold and cycle fidelities; the pe fidelity "
                                     "steps the fixed fold order"))
         if not self.workloads:

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
+from accelsim.engine.fold import kernel_schedule
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
-from accelsim.kernels.cycle import run_cycle_native
+from accelsim.kernels.cycle import CycleMemory, run_cycle_native
 from accelsim.kernels.systolic import fold_durations
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
@@ -28,8 +29,8 @@ TRACE_COLUMNS = ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "
                  "dram_read_bytes", "dram_write_bytes")
 
 
-def _memory_args(arch: ArchSpec) -> tuple:
-    """DRAM channels and bandwidths, SRAM buffers and port widths, as kernel arrays.
+def _memory(arch: ArchSpec) -> CycleMemory:
+    """DRAM channels, bandwidths and latency, SRAM buffers and port widths, for the kernel.
 
     A buffer has one write port and ``ports - 1`` read ports (one shared port counts as one of
     each), each ``width_bits`` wide; a buffer without ``width_bits`` never limits the array.
@@ -57,21 +58,17 @@ def _memory_args(arch: ArchSpec) -> tuple:
         width = max(1, spec.port_width_bits // spec.word_bits) if spec.width_bits else _UNLIMITED_WORDS
         read_words[buffer] = width * max(1, spec.ports - 1)
         write_words[buffer] = width
-    return channel, bw_num, bw_den, buffer_of, read_words, write_words
+    return CycleMemory(channel, bw_num, bw_den, arch.dram.latency_cycles, buffer_of, read_words, write_words)
 
 
 def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int = 1,
                  trace: np.ndarray | None = None) -> np.ndarray:
     """``codes.FOLD_STAT_*`` counters of one repeat of ``schedule``, stepped cycle by cycle."""
-    channel, bw_num, bw_den, buffer_of, read_words, write_words = _memory_args(arch)
+    memory = _memory(arch)
     stats = np.zeros(codes.FOLD_STAT_COUNT, np.int64)
     if trace is None:
         trace = np.zeros((0, codes.CYC_TRACE_COLUMNS), np.int64)
-    cycles, _ = run_cycle_native(
-        schedule.dataflow, schedule.array_rows, schedule.array_cols, schedule.preload_overlap,
-        cycles_per_product, schedule.rows_used, schedule.cols_used, schedule.stream_cycles,
-        schedule.sram_words, schedule.dram_bytes, channel, bw_num, bw_den, arch.dram.latency_cycles,
-        schedule.prefetch_overlap, schedule.drain_overlap, buffer_of, read_words, write_words, trace, stats)
+    cycles, _ = run_cycle_native(kernel_schedule(schedule), memory, cycles_per_product, trace, stats)
     durations = np.empty(schedule.folds, np.int64)
     compute = fold_durations(schedule.dataflow, schedule.array_rows, schedule.preload_overlap,
                              schedule.rows_used, schedule.cols_used, schedule.stream_cycles, durations)

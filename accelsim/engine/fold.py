@@ -13,7 +13,7 @@ from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.scalesim_user import run_fold_scalesim_user
-from accelsim.kernels.systolic import run_fold_native, run_fold_scalesim
+from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule, dataflow_code, transfer_cycles
 from accelsim.lower.tiling import Mapping, layer_schedule, spatial_mapping
@@ -80,11 +80,13 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
         if bandwidth is not None:
             xfer[:, column] = transfer_cycles(schedule.dram_bytes[:, column], bandwidth)
     stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
-    run_fold_native(schedule.dataflow, schedule.array_rows, schedule.array_cols, schedule.preload_overlap,
-                    schedule.rows_used, schedule.cols_used, schedule.stream_cycles, schedule.sram_words,
-                    schedule.dram_words, schedule.dram_bytes, xfer, channels, arch.dram.latency_cycles,
-                    schedule.prefetch_overlap, schedule.drain_overlap, stats)
+    run_fold_native(kernel_schedule(schedule), FoldDram(xfer, channels, arch.dram.latency_cycles), stats)
     return stats
+
+
+def kernel_schedule(schedule: TileSchedule) -> FoldSchedule:
+    """The kernels' view of ``schedule`` (the same arrays, by name)."""
+    return FoldSchedule(*(getattr(schedule, name) for name in FoldSchedule._fields))
 
 
 def schedule_counts(schedule: TileSchedule, arch: ArchSpec) -> dict[str, int]:

@@ -14,7 +14,7 @@ from accelsim.engine.compression import LayerSparsity
 from accelsim.hw.folds import fold_blocks
 from accelsim.errors import ConfigError, Problem, UnsupportedError
 from accelsim.kernels import codes
-from accelsim.kernels.pe import run_pe_os, run_pe_stationary
+from accelsim.kernels.pe import PeArray, PeFolds, run_pe_os, run_pe_stationary
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.tiling import spatial_mapping
 from accelsim.hw.sparse.nm import check_nm_mask
@@ -141,8 +141,8 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
     q = rate.cycles_per_product
     if dataflow is Dataflow.OS:
         y = np.zeros((m, n), a.dtype)
-        run_pe_os(np.ascontiguousarray(act), np.ascontiguousarray(wgt), *folds, time_rows, time_cols,
-                  rows, cols, q, saturate, lo, hi, y, stats)
+        run_pe_os(np.ascontiguousarray(act), np.ascontiguousarray(wgt), PeFolds(*folds, time_rows, time_cols),
+                  PeArray(rows, cols, q, False, saturate, lo, hi), y, stats)
         out = y
         left, top = "ifmap_words", "filter_words"
     else:
@@ -150,8 +150,8 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
         x, w = (act, wgt) if dataflow is Dataflow.WS else (wgt.transpose(2, 0, 1), act.transpose(1, 2, 0))
         y = np.zeros((x.shape[0], w.shape[2]), a.dtype)
         overlap = arch.array.preload_overlap and not scalesim
-        run_pe_stationary(np.ascontiguousarray(x), np.ascontiguousarray(w), *folds, time_rows, time_cols,
-                          rows, cols, q, overlap, saturate, lo, hi, y, stats)
+        run_pe_stationary(np.ascontiguousarray(x), np.ascontiguousarray(w), PeFolds(*folds, time_rows, time_cols),
+                          PeArray(rows, cols, q, overlap, saturate, lo, hi), y, stats)
         out = y if dataflow is Dataflow.WS else y.T
         left, top = ("ifmap_words", "filter_words") if dataflow is Dataflow.WS else ("filter_words", "ifmap_words")
     if integer and not saturate:

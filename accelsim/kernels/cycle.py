@@ -25,6 +25,8 @@ Memory system (the native model of ``docs/timing_models.md`` stepped per cycle):
   keeps moving). Banks only set the port width: no bank conflicts are modelled.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from accelsim.kernels._jit import kernel
@@ -82,46 +84,49 @@ def _count(lo, hi, q, phase):
     return (hi - phase) // q - (lo - 1 - phase) // q
 
 
+class CycleMemory(NamedTuple):
+    """The memory system the ``cycle`` kernel steps.
+
+    channel : int64[4]              DRAM channel (0..3) of each traffic class (``TRAFFIC_*``)
+    bw_num, bw_den : int64[4]       each channel's bytes per cycle, ``bw_num / bw_den`` (0: unlimited)
+    latency : int                   DRAM latency in cycles
+    buffer_of : int64[4]            SRAM buffer (0..3) of each traffic class
+    read_words, write_words : int64[4]  words per cycle each buffer's read and write ports move
+    """
+
+    channel: np.ndarray
+    bw_num: np.ndarray
+    bw_den: np.ndarray
+    latency: int
+    buffer_of: np.ndarray
+    read_words: np.ndarray
+    write_words: np.ndarray
+
+
 @kernel
-def run_cycle_native(dataflow, rows, cols, overlap, cycles_per_product, rows_used, cols_used, stream_cycles,
-                     sram_words, dram_bytes, channel, bw_num, bw_den, latency, prefetch_overlap,
-                     drain_overlap, buffer_of, read_words, write_words, trace, stats):
+def run_cycle_native(s, memory, cycles_per_product, trace, stats):
     """Step one schedule cycle by cycle; returns ``(cycles, sram_freeze_cycles)``.
 
     Parameters
     ----------
-    dataflow : int
-        ``DATAFLOW_*``.
-    rows, cols : int
-        Array size.
-    overlap : bool
-        ws/is ``preload_overlap`` (ignored for os).
+    s : :class:`~accelsim.kernels.systolic.FoldSchedule`
+        The folds. A fold writes (reads back) its outputs through the SRAM only where its
+        ``sram_words`` ``OFMAP_WRITE`` (``OFMAP_READ``) entry is non-zero; ``dram_bytes`` are the
+        bytes it moves over DRAM; ``preload_overlap`` is ignored for os.
+    memory : :class:`CycleMemory`
     cycles_per_product : int
         Cycles per stream step (a word enters a row once every that many cycles).
-    rows_used, cols_used, stream_cycles : int64[F]
-        Fold shapes (``TileSchedule``).
-    sram_words : int64[F, 4]
-        Words per traffic class (``TRAFFIC_*``): a fold writes (reads back) its outputs through
-        the SRAM only where its ``OFMAP_WRITE`` (``OFMAP_READ``) entry is non-zero.
-    dram_bytes : int64[F, 4]
-        Bytes each fold moves over DRAM per traffic class.
-    channel : int64[4]
-        DRAM channel (0..3) of each traffic class.
-    bw_num, bw_den : int64[4]
-        Bandwidth of each channel in bytes per cycle, ``bw_num / bw_den`` (``bw_num = 0``: unlimited).
-    latency : int
-        DRAM latency in cycles.
-    prefetch_overlap, drain_overlap : bool
-        Double-buffered input / output SRAM.
-    buffer_of : int64[4]
-        SRAM buffer (0..3) of each traffic class.
-    read_words, write_words : int64[4]
-        Words per cycle each buffer's read and write ports move.
     trace : int64[n, CYC_TRACE_COLUMNS]
         Per-cycle trace, written for the first ``n`` cycles (``n = 0``: no trace).
     stats : int64[FOLD_STAT_COUNT]
         Counters, added to: SRAM words at the edges, DRAM bytes moved.
     """
+    dataflow, rows, cols, overlap = s.dataflow, s.array_rows, s.array_cols, s.preload_overlap
+    rows_used, cols_used, stream_cycles = s.rows_used, s.cols_used, s.stream_cycles
+    sram_words, dram_bytes = s.sram_words, s.dram_bytes
+    prefetch_overlap, drain_overlap = s.prefetch_overlap, s.drain_overlap
+    channel, bw_num, bw_den, latency = memory.channel, memory.bw_num, memory.bw_den, memory.latency
+    buffer_of, read_words, write_words = memory.buffer_of, memory.read_words, memory.write_words
     n_folds = rows_used.shape[0]
     q = cycles_per_product
     is_os = dataflow == DATAFLOW_OS

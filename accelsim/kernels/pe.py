@@ -30,6 +30,8 @@ the left edge of row ``i`` at cycle ``g`` is in column ``j`` at cycle ``g + j``,
 keeps a pointer to the fold whose interval of wave indices it is in.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from accelsim.kernels._jit import kernel
@@ -155,10 +157,52 @@ def _step_os(width, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi):
     return saturations
 
 
+class PeFolds(NamedTuple):
+    """The folds a register-level kernel runs, in run order (all int64[F]).
+
+    row0, col0 : first row/column of each fold's block of the mapped GEMM
+    rows, cols : the rows/columns of the block holding data
+    time_rows : stationary kernels: rows loaded through the top edge (cycles of the load):
+        ``rows`` in native timing, the array's rows in SCALE-Sim timing (zeros fill the unused
+        rows); os: rows the fill and drain are timed for (likewise)
+    time_cols : columns whose outputs the fold waits for: ``cols`` (native) or the array's
+        (SCALE-Sim). Every column is loaded (zeros where the fold has no data), so no stale
+        stationary value meets a streamed one.
+    """
+
+    row0: np.ndarray
+    col0: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    time_rows: np.ndarray
+    time_cols: np.ndarray
+
+
+class PeArray(NamedTuple):
+    """The register-level array.
+
+    rows, cols : int        array size ``R x C``
+    step_cycles : int       cycles per stream (os: reduction) step ``q`` (>= 1)
+    overlap : bool          stationary kernels: load fold ``f+1`` into the shadow registers while
+                            fold ``f`` streams (``preload_overlap``); unused by os
+    saturate : bool         clip every addition to ``[lo, hi]``; otherwise additions wrap modulo
+                            2**64 (ints): a plain int64 add, whose result bits are the wrapped sum
+    lo, hi : scalar of the accumulators' dtype: their range
+    """
+
+    rows: int
+    cols: int
+    step_cycles: int
+    overlap: bool
+    saturate: bool
+    lo: np.generic
+    hi: np.generic
+
+
 @kernel
-def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_load_rows, fold_time_cols,
-                      rows, cols, step_cycles, overlap, saturate, lo, hi, y, stats):
-    """Weight- or input-stationary array computing ``y += x . w`` fold by fold.
+def run_pe_stationary(x, w, folds, array, y, stats):
+    """Weight- or input-stationary array (:class:`PeArray`) computing ``y += x . w`` fold by fold
+    (:class:`PeFolds`).
 
     Parameters
     ----------
@@ -167,31 +211,15 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
         ``i`` at cycle ``s_f + q*t + q - 1 + i`` (``q = step_cycles``).
     w : (Sr, W, Sc) same dtype
         Stationary operand; fold ``f`` holds ``w[row0:row0+r, :, col0:col0+c]``.
-    fold_row0, fold_col0, fold_rows, fold_cols : (F,) int64
-        First row/column of each fold's block and the rows/columns holding data, in run order.
-    fold_load_rows : (F,) int64
-        Rows loaded through the top edge (cycles of the load): ``fold_rows`` in native timing,
-        ``rows`` in SCALE-Sim timing (zeros fill the unused rows).
-    fold_time_cols : (F,) int64
-        Columns whose outputs the fold waits for: ``fold_cols`` (native) or ``cols`` (SCALE-Sim).
-        Every column is loaded (zeros where the fold has no data), so no stale stationary
-        value meets a streamed one.
-    rows, cols : int
-        Array size ``R x C``.
-    step_cycles : int
-        Cycles per stream step ``q`` (>= 1).
-    overlap : bool
-        Load fold ``f+1`` into the shadow registers while fold ``f`` streams (``preload_overlap``).
-    saturate : bool
-        Clip every addition to ``[lo, hi]``; otherwise additions wrap modulo 2**64 (ints):
-        a plain int64 add, whose result bits are the wrapped sum.
-    lo, hi : scalar of the dtype of ``y``
-        Accumulator range.
     y : (T, Sc) same dtype
         Output accumulators, added to in fold order (in/out).
     stats : (PE_STAT_COUNT,) int64
         Counters, indexed by ``PE_STAT_*`` (in/out, added to); edge words count words.
     """
+    fold_row0, fold_col0, fold_rows, fold_cols = folds.row0, folds.col0, folds.rows, folds.cols
+    fold_load_rows, fold_time_cols = folds.time_rows, folds.time_cols
+    rows, cols, step_cycles, overlap = array.rows, array.cols, array.step_cycles, array.overlap
+    saturate, lo, hi = array.saturate, array.lo, array.hi
     n_folds = fold_rows.shape[0]
     t_len = x.shape[0]
     width = x.shape[2]
@@ -308,9 +336,9 @@ def run_pe_stationary(x, w, fold_row0, fold_col0, fold_rows, fold_cols, fold_loa
 
 
 @kernel
-def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, fold_time_cols,
-              rows, cols, step_cycles, saturate, lo, hi, y, stats):
-    """Output-stationary array computing ``y = l . u`` fold by fold (no overlap between folds).
+def run_pe_os(l, u, folds, array, y, stats):
+    """Output-stationary array (:class:`PeArray`) computing ``y = l . u`` fold by fold
+    (:class:`PeFolds`; no overlap between folds).
 
     Operand word ``k`` of output ``(i, j)`` meets in PE ``(i, j)`` at fold cycle
     ``q*k + q - 1 + i + j`` (``q = step_cycles``; the waves in between are empty); after the
@@ -323,22 +351,15 @@ def run_pe_os(l, u, fold_row0, fold_col0, fold_rows, fold_cols, fold_time_rows, 
         Left operand words; row ``i`` of the fold's block enters array row ``i``.
     u : (T, W, Sc) same dtype
         Top operand words; column ``j`` of the fold's block enters array column ``j``.
-    fold_row0, fold_col0, fold_rows, fold_cols : (F,) int64
-        First row/column of each fold's output block and the rows/columns holding data.
-    fold_time_rows, fold_time_cols : (F,) int64
-        Rows/columns the fold's fill and drain are timed for: the data rows/columns (native)
-        or the whole array (SCALE-Sim timing).
-    rows, cols : int
-        Array size ``R x C``.
-    step_cycles : int
-        Cycles per reduction step ``q`` (>= 1).
-    saturate, lo, hi
-        As in :func:`run_pe_stationary`.
     y : (Sr, Sc) same dtype
         Outputs (out).
     stats : (PE_STAT_COUNT,) int64
         Counters, indexed by ``PE_STAT_*`` (in/out, added to); edge words count words.
     """
+    fold_row0, fold_col0, fold_rows, fold_cols = folds.row0, folds.col0, folds.rows, folds.cols
+    fold_time_rows, fold_time_cols = folds.time_rows, folds.time_cols
+    rows, cols, step_cycles = array.rows, array.cols, array.step_cycles
+    saturate, lo, hi = array.saturate, array.lo, array.hi
     n_folds = fold_rows.shape[0]
     t_len = l.shape[1]
     width = l.shape[2]

@@ -6,6 +6,8 @@ native memory model); ``run_fold_scalesim`` reproduces SCALE-Sim 3.0.0's reporte
 Both fill an int64 counter array indexed by ``codes.FOLD_STAT_*``.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 from accelsim.kernels._jit import kernel
@@ -61,29 +63,59 @@ def fold_durations(dataflow, array_rows, preload_overlap, rows_used, cols_used, 
     return finish
 
 
-@kernel
-def run_fold_native(dataflow, array_rows, array_cols, preload_overlap, rows_used, cols_used,
-                    stream_cycles, sram_words, dram_words, dram_bytes, xfer, channel,
-                    latency, prefetch_overlap, drain_overlap, stats):
-    """Native timing of one schedule: compute, memory stalls and traffic.
+class FoldSchedule(NamedTuple):
+    """One repeat of a GEMM's folds as the ``fold`` and ``cycle`` kernels see it (the arrays of
+    ``accelsim.lower.schedule.TileSchedule``).
 
-    Parameters
-    ----------
-    rows_used, cols_used, stream_cycles : int64[F]
-        Fold shapes (``TileSchedule``).
-    sram_words, dram_words, dram_bytes : int64[F, 4]
-        Traffic per fold and class (``TRAFFIC_*``).
-    xfer : int64[F, 4]
-        DRAM cycles of each fold's traffic (0 everywhere for unlimited bandwidth).
-    channel : int64[4]
-        DRAM channel of each traffic class.
-    latency : int
-        DRAM read latency in cycles.
-    prefetch_overlap, drain_overlap : bool
-        Double-buffered input and output SRAM (see :func:`.memory.double_buffer_cycles`).
-    stats : int64[FOLD_STAT_COUNT]
-        Output counters, overwritten.
+    dataflow : int                   ``DATAFLOW_*``
+    array_rows, array_cols : int     array size
+    preload_overlap : bool           ws/is: the next fold's stationary load overlaps this stream
+    rows_used, cols_used : int64[F]  PE rows and columns each fold uses
+    stream_cycles : int64[F]         each fold's stream length in cycles
+    sram_words, dram_words : int64[F, 4]  words per fold and traffic class (``TRAFFIC_*``)
+    dram_bytes : int64[F, 4]         the DRAM words in bytes
+    prefetch_overlap : bool          the next fold's reads overlap this fold (double-buffered inputs)
+    drain_overlap : bool             a fold's writes overlap the next fold (double-buffered output)
     """
+
+    dataflow: int
+    array_rows: int
+    array_cols: int
+    preload_overlap: bool
+    rows_used: np.ndarray
+    cols_used: np.ndarray
+    stream_cycles: np.ndarray
+    sram_words: np.ndarray
+    dram_words: np.ndarray
+    dram_bytes: np.ndarray
+    prefetch_overlap: bool
+    drain_overlap: bool
+
+
+class FoldDram(NamedTuple):
+    """The native fold model's DRAM: each fold's transfer time and the channels.
+
+    xfer : int64[F, 4]   DRAM cycles of each fold's traffic per class (0 everywhere: unlimited)
+    channel : int64[4]   DRAM channel of each traffic class
+    latency : int        DRAM read latency in cycles
+    """
+
+    xfer: np.ndarray
+    channel: np.ndarray
+    latency: int
+
+
+@kernel
+def run_fold_native(s, dram, stats):
+    """Native timing of one schedule ``s`` (:class:`FoldSchedule`) with ``dram``
+    (:class:`FoldDram`): compute, memory stalls and traffic, into ``stats``
+    (int64[FOLD_STAT_COUNT], overwritten). Double buffering: :func:`.memory.double_buffer_cycles`.
+    """
+    dataflow, array_rows, array_cols, preload_overlap = s.dataflow, s.array_rows, s.array_cols, s.preload_overlap
+    rows_used, cols_used, stream_cycles = s.rows_used, s.cols_used, s.stream_cycles
+    sram_words, dram_words, dram_bytes = s.sram_words, s.dram_words, s.dram_bytes
+    prefetch_overlap, drain_overlap = s.prefetch_overlap, s.drain_overlap
+    xfer, channel, latency = dram.xfer, dram.channel, dram.latency
     folds = rows_used.shape[0]
     durations = np.empty(folds, dtype=np.int64)
     compute = fold_durations(dataflow, array_rows, preload_overlap, rows_used, cols_used,
