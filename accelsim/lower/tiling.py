@@ -118,12 +118,21 @@ def usable_words(arch: ArchSpec, operand: str, bits: int, double_buffered: bool)
 
 
 def _split(total, lo, hi, extent):
-    """Exact integer share of ``total`` for the block ``[lo, hi)`` of ``extent`` (telescopes)."""
-    return total * hi // extent - total * lo // extent
+    """Exact integer share of ``total`` for the block ``[lo, hi)`` of ``extent`` (telescopes).
+
+    ``total * hi`` can pass int64 for long GEMMs (m*k words times m): then the products are
+    formed in Python integers and the shares, at most ``total``, come back as int64.
+    """
+    if int(np.max(total)) * int(np.max(hi)) < 2**63:
+        return total * hi // extent - total * lo // extent
+    wide = [np.asarray(v).astype(object) for v in (total, lo, hi)]
+    return (wide[0] * wide[2] // extent - wide[0] * wide[1] // extent).astype(np.int64)
 
 
 def _bytes(words, bits):
-    return -(-words * bits // 8)
+    """Bytes of ``words`` of ``bits`` each, rounded up (without forming ``words * bits``)."""
+    whole, part = np.divmod(words, 8)
+    return whole * bits + -(-part * bits // 8)
 
 
 def fixed_schedule(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
