@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from accelsim.cost import layer_energy, summary_metrics
-from accelsim.engine import cycle, fold, pe, vector
+from accelsim.engine import cycle, fold, pe, vector, work
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.errors import UnsupportedError
-from accelsim.lower.gemm import DENSE_RATE, ArrayRate
+from accelsim.kernels import codes
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.mapper import Objective
 from accelsim.mac import check_layer_precision, check_network_precision
 from accelsim.sparse.nm import native_pattern
@@ -88,9 +90,41 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: 
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
 
 
+def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[ArrayRate],
+                  max_steps: int | None) -> dict[tuple[Layer, ArrayRate], int]:
+    """Steps of every distinct array layer (0 in the fold fidelity), each checked first by
+    :mod:`accelsim.engine.work`: counts within the int64 range, fold tables within memory and,
+    for ``cycle`` and ``pe``, the steps within ``max_steps``."""
+    steps = {}
+    for layer, rate in zip(net.layers, rates):
+        key = (dataclasses.replace(layer, name=""), rate)
+        problem = lower_layer(layer, arch.timing_model)
+        if key in steps or problem is None:
+            continue
+        work.check_layer_range(problem, arch, rate, layer.name)
+        if fidelity == "fold":
+            steps[key] = 0
+            continue
+        counters = fold.run_layer(layer, arch, rate)
+        estimate = work.step_estimate(int(counters[codes.STAT_CYCLES]), int(counters[codes.STAT_COMPUTE_CYCLES]),
+                                      arch, fidelity)
+        steps[key] = work.check_steps(estimate, problem, fidelity, max_steps, layer.name)
+    return steps
+
+
+def _progress(steps: dict, fidelity: str, enabled: bool):
+    """A tqdm bar on stderr over the layers' steps when the run should take more than a few seconds."""
+    total = sum(steps.values())
+    seconds = total / work.STEPS_PER_SECOND.get(fidelity, float("inf"))
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{fidelity} fidelity", unit=" " + work.STEP_UNITS.get(fidelity, "steps"),
+                unit_scale=True, disable=not enabled or seconds < 3, file=sys.stderr, leave=False)
+
+
 def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
              mac_rate: MacRateRule = hardware_rate, base_dir: str | Path = ".", mapping: str = "fixed",
-             objective: str = "cycles") -> Result:
+             objective: str = "cycles", max_steps: int | None = None, progress: bool = True) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
@@ -117,6 +151,15 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
         limits (:mod:`accelsim.lower.mapper`, docs/mapper.md), shown in the ``mapping`` column.
         Search needs native timing and the ``fold`` or ``cycle`` fidelity.
+    max_steps
+        Refuse (:class:`accelsim.engine.work.WorkLimitError`, with the estimate and the expected
+        time) a layer the ``cycle`` fidelity would step for more cycles, or the ``pe`` fidelity
+        for more PE-cycles, than this (``None``: about a minute's worth,
+        :data:`accelsim.engine.work.DEFAULT_MAX_STEPS`). Every fidelity first checks that the
+        layer's counts stay within the validated int64 range (``docs/limits.md``).
+    progress
+        Show a progress bar on stderr (per layer) when the ``cycle`` or ``pe`` run should take
+        more than a few seconds.
 
     Each array layer's zeros follow :func:`accelsim.engine.compression.layer_sparsity`
     (``docs/sparsity.md``): native N:M, skipping or gating measured from its mask or modelled
@@ -139,11 +182,16 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     costed = np.zeros(len(net.layers), dtype=bool)
     plans = []
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
-    for index, layer in enumerate(net.layers):
-        rate = mac_rate(layer, arch)
+    rates = [mac_rate(layer, arch) for layer in net.layers]
+    steps = _checked_work(arch, net, fidelity, rates, max_steps)
+    with _progress(steps, fidelity, progress) as bar:
+        for layer, rate in zip(net.layers, rates):
+            key = (dataclasses.replace(layer, name=""), rate)
+            if key not in runs:
+                runs[key] = _run_layer(engine, arch, layer, rate, base_dir, objective if search else None)
+                bar.update(steps.get(key, 0))
+    for index, (layer, rate) in enumerate(zip(net.layers, rates)):
         key = (dataclasses.replace(layer, name=""), rate)
-        if key not in runs:
-            runs[key] = _run_layer(engine, arch, layer, rate, base_dir, objective if search else None)
         plan, chosen, counters = runs[key]
         plans.append(plan)
         if chosen is not None:
