@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from accelsim.errors import Problem, did_you_mean
+from accelsim.errors import Problem, WorkloadError, did_you_mean
 from accelsim.spec.fields import shown, spec_field
 from accelsim.spec.limits import INT_LIMIT, TENSOR_LIMIT, power_of_two
 
@@ -604,8 +604,20 @@ class Network:
         return problems
 
     def with_batch(self, batch: int) -> Network:
-        """The same network at another batch size (every layer's batch is set to it)."""
-        return replace(self, batch=batch, layers=tuple(replace(layer, batch=batch) for layer in self.layers))
+        """The same network at another batch size (every layer's batch is set to it).
+
+        Raises WorkloadError for a batch below 1, past the validated range, or one that takes
+        a layer's counts past it (``docs/limits.md``).
+        """
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= INT_LIMIT:
+            raise WorkloadError(self.name, [Problem("batch", f"expected a whole number from 1 to "
+                                                    f"{power_of_two(INT_LIMIT)}, got {shown(batch)}")])
+        layers = tuple(replace(layer, batch=batch) for layer in self.layers)
+        problems = [Problem(f"layers[{i}] ({layer.name}) at batch {batch}", p.message)
+                    for i, layer in enumerate(layers) for p in layer.range_problems()]
+        if problems:
+            raise WorkloadError(self.name, problems)
+        return replace(self, batch=batch, layers=layers)
 
     @property
     def macs(self) -> int:
