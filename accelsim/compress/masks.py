@@ -172,7 +172,7 @@ def load_mask(layer: Layer, base_dir: str | Path = ".") -> np.ndarray:
     path = Path(base_dir) / rel
 
     def fail(reason: str) -> WorkloadError:
-        return WorkloadError(str(path), [Problem("", f"cannot use it as the mask of layer {layer.name}: {reason}")])
+        return WorkloadError(str(path), [Problem("", f"cannot read it as the mask of layer {layer.name}: {reason}")])
 
     if path.suffix.lower() not in MASK_SUFFIXES:
         raise fail("expected a .npy file (or an .npz holding one array) written by numpy")
