@@ -78,13 +78,14 @@ def check_layer_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, nam
     """:func:`estimate`, or :class:`WorkLimitError` if a count could leave the int64 range or
     the fold fidelity's tables would pass :data:`FOLD_MEMORY_LIMIT`."""
     work = estimate(problem, arch, rate)
-    for what, value in (("cycles", work.cycles), ("DRAM bytes", work.dram_bytes),
-                        ("PE-cycles (rows x cols x cycles)", work.pe_cycles)):
+    fixes = {"cycles": "split the layer, lower batch, or raise the DRAM bandwidth / lower its latency",
+             "DRAM bytes": "split the layer or lower batch",
+             "PE-cycles (PEs x cycles)": f"use a smaller array ({arch.pes:,} PEs) or split the layer"}
+    for what, value in zip(fixes, (work.cycles, work.dram_bytes, work.pe_cycles)):
         if value > COUNT_LIMIT:
             raise WorkLimitError(
                 f"layer {name}: its {what} on {arch.name} could reach {value:.3g}, past the validated range "
-                f"of {power_of_two(COUNT_LIMIT)} where counts stay exact (docs/limits.md); "
-                "split the layer, lower batch, or raise the DRAM bandwidth / lower its latency")
+                f"of {power_of_two(COUNT_LIMIT)} where counts stay exact (docs/limits.md); {fixes[what]}")
     memory = fold_memory(problem, arch, work)
     if memory > FOLD_MEMORY_LIMIT:
         fix = ("use timing_model: native (SCALE-Sim's CALC model keeps a table per ifmap address)"
