@@ -25,13 +25,14 @@ from accelsim.spec.limits import COUNT_LIMIT, MIN_BANDWIDTH, power_of_two
 FOLD_MEMORY_LIMIT = 2**31
 _BYTES_PER_FOLD = 48 * 8
 
-# Steps per second measured on the development machine (2 shared cores; accelsim's own
-# benchmarks/ measure ratios): ``cycle`` ~1.3e7 cycles/s, ``pe`` ~5e8 PE-cycles/s (timing and
-# error runs together). Used only to tell the user roughly how long a run would take.
-STEPS_PER_SECOND = {"cycle": 1.3e7, "pe": 5e8}
+# Steps per second on the development machine (2 shared cores), measured by
+# ``python benchmarks/bench_step_rates.py`` (gemm on edge_32x32, best of 3): ``cycle`` 2.7e7
+# cycles/s, ``pe`` 1.7e8 PE-cycles/s (timing and error runs). Rounded down; used only to tell
+# the user roughly how long a run would take.
+STEPS_PER_SECOND = {"cycle": 2e7, "pe": 1.5e8}
 STEP_UNITS = {"cycle": "cycles", "pe": "PE-cycles"}
 # Default limits: about a minute of stepping for one layer at the rates above.
-DEFAULT_MAX_STEPS = {"cycle": 10**9, "pe": 3 * 10**10}
+DEFAULT_MAX_STEPS = {"cycle": 10**9, "pe": 10**10}
 # Memory for the pe fidelity's operands and outputs (int64 and float64 copies).
 PE_MEMORY_LIMIT = 2**31
 
