@@ -91,9 +91,10 @@ def check_layer_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, nam
     if memory > FOLD_MEMORY_LIMIT:
         fix = ("use timing_model: native (SCALE-Sim's CALC model keeps a table per ifmap address)"
                if arch.timing_model is TimingModel.SCALESIM else "use a larger array or split the layer")
-        raise WorkLimitError(f"layer {name}: the fold fidelity would need about {memory / 2**30:.3g} GiB for its "
-                             f"{work.folds // problem.repeats:,} folds' tables on {arch.name} "
-                             f"(limit {FOLD_MEMORY_LIMIT / 2**30:g} GiB); {fix}")
+        what = (f"its {work.folds // problem.repeats:,} folds' tables" if arch.timing_model is TimingModel.NATIVE
+                else "SCALE-Sim's address tables")
+        raise WorkLimitError(f"layer {name}: the fold fidelity would need about {memory / 2**30:.3g} GiB for "
+                             f"{what} on {arch.name} (limit {FOLD_MEMORY_LIMIT / 2**30:g} GiB); {fix}")
     return work
 
 

@@ -74,7 +74,8 @@ def read_yaml(path: str | Path, error: type[ConfigError] = ConfigError) -> Mappi
     except _TooBig as exc:
         raise error(str(path), [Problem("", str(exc))]) from None
     except ValueError as exc:  # a scalar the constructor cannot convert (an integer of > 4,300 digits)
-        raise error(str(path), [Problem("", f"malformed YAML: {str(exc).splitlines()[0]}")]) from None
+        reason = "an integer of more than 4,300 digits" if "digits" in str(exc) else str(exc).splitlines()[0]
+        raise error(str(path), [Problem("", f"malformed YAML: {reason}")]) from None
     if data is None:
         raise error(str(path), [Problem("", "is empty, expected a mapping of keys")])
     if not isinstance(data, Mapping):
