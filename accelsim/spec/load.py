@@ -165,6 +165,8 @@ def load_workload(path: str | Path, batch: int | None = None) -> Network:
     elif path.suffix == ".onnx":
         from accelsim.frontend.onnx_io import load_onnx
 
+        check_regular_file(path, WorkloadError)  # a FIFO would block the ONNX reader
+
         net = load_onnx(path, batch=batch)
     elif path.suffix in YAML_SUFFIXES or not path.exists() or path.is_dir():
         net = network_from_dict(read_yaml(path, WorkloadError), str(path))
