@@ -256,6 +256,8 @@ def main(seed: int, per_file: int) -> None:
                  ("cfg", tmp / "fifo.cfg", "a FIFO .cfg"), ("workload", tmp, "a directory")]
         os.mkfifo(tmp / "fifo.csv")
         os.mkfifo(tmp / "fifo.cfg")
+        os.mkfifo(tmp / "fifo.onnx")
+        cases.append(("workload", tmp / "fifo.onnx", "a FIFO .onnx"))
         unreadable = tmp / "unreadable.yaml"
         unreadable.write_text("name: x\n")
         unreadable.chmod(0)

@@ -195,3 +195,33 @@ def test_cycle_fidelity_refuses_big_work_with_estimate():
 
 def test_every_error_here_is_an_accelsim_error():
     assert issubclass(WorkLimitError, AccelsimError) and issubclass(WorkloadError, AccelsimError)
+
+
+def _masked(path) -> object:
+    from accelsim.spec.workload import Compression, Gemm, Sparsity
+
+    return Gemm(name="g", m=4, n=3, k=8, compression=Compression(sparsity=Sparsity(pattern="unstructured", mask=path)))
+
+
+def test_masks_only_from_numpy_files_and_messages_quote_nothing(tmp_path):
+    from accelsim.compress.masks import load_mask
+
+    secret = "root:x:0:0:very-secret-line"
+    (tmp_path / "passwd").write_text(secret)
+    (tmp_path / "passwd.npy").write_text(secret)
+    os.mkfifo(tmp_path / "fifo.npy")
+    header = tmp_path / "huge.npy"
+    np.save(header, np.ones((3, 8), bool))
+    header.write_bytes(header.read_bytes().replace(b"(3, 8)", b"(1000000, 1000000)"))
+    np.save(tmp_path / "objects.npy", np.array([None] * 24, dtype=object).reshape(8, 3), allow_pickle=True)
+    for name, reason in [("passwd", "expected a .npy file"), ("passwd.npy", "not a numpy array file"),
+                         ("fifo.npy", "not a regular file"), ("huge.npy", "mask of shape \\(1000000, 1000000\\)"),
+                         ("objects.npy", "boolean or numeric")]:
+        with pytest.raises(WorkloadError, match=reason) as caught:
+            load_mask(_masked(name), tmp_path)
+        assert "secret" not in str(caught.value) and "root" not in str(caught.value)
+    kept = np.arange(24).reshape(8, 3) % 3 == 0
+    np.save(tmp_path / "ok.npy", np.asfortranarray(kept))
+    np.savez(tmp_path / "ok.npz", kept)
+    assert (load_mask(_masked("ok.npy"), tmp_path) == kept).all()
+    assert (load_mask(_masked("ok.npz"), tmp_path) == kept).all()
