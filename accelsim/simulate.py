@@ -102,7 +102,8 @@ def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[Array
         if key in steps or problem is None:
             continue
         work.check_layer_range(problem, arch, rate, layer.name)
-        if fidelity == "fold":
+        stepped = fidelity == "pe" or (fidelity == "cycle" and arch.timing_model is TimingModel.NATIVE)
+        if not stepped:  # nothing to step (the cycle engine refuses scalesim timing itself)
             steps[key] = 0
             continue
         counters = fold.run_layer(layer, arch, rate)

@@ -46,7 +46,8 @@ def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping
         from accelsim.simulate import simulate
     except ImportError as exc:
         raise NotAvailableError(f"the simulator (accelsim.simulate) is not available: {exc}") from None
-    result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective, base_dir=base_dir)
+    result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective, base_dir=base_dir,
+                      progress=False)  # a sweep shows its own progress over points
     return result.summary.iloc[0].to_dict(), result.layers
 
 
