@@ -45,7 +45,8 @@ def _finite(number, what: str, text) -> float:
     except OverflowError:
         value = math.inf
     if not math.isfinite(value):
-        shown = text if isinstance(text, str) or len(str(text)) < 40 else f"{str(text)[:20]}...({len(str(text))} digits)"
+        big = isinstance(text, int) and text.bit_length() > 128
+        shown = f"an integer of about {int(text.bit_length() * 0.30103) + 1} digits" if big else text
         raise ValueError(f"expected {what}, got '{shown}' (not a finite number)")
     return value
 
