@@ -91,7 +91,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: 
 
 
 def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[ArrayRate],
-                  max_steps: int | None) -> dict[tuple[Layer, ArrayRate], int]:
+                  max_steps: int | None, search: bool) -> dict[tuple[Layer, ArrayRate], int]:
     """Steps of every distinct array layer (0 in the fold fidelity), each checked first by
     :mod:`accelsim.engine.work`: counts within the int64 range, fold tables within memory and,
     for ``cycle`` and ``pe``, the steps within ``max_steps``."""
@@ -101,7 +101,7 @@ def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[Array
         problem = lower_layer(layer, arch.timing_model)
         if key in steps or problem is None:
             continue
-        work.check_layer_range(problem, arch, rate, layer.name)
+        work.check_layer_range(problem, arch, rate, layer.name, whole_schedule=search or fidelity != "fold")
         stepped = fidelity == "pe" or (fidelity == "cycle" and arch.timing_model is TimingModel.NATIVE)
         if not stepped:  # nothing to step (the cycle engine refuses scalesim timing itself)
             steps[key] = 0
@@ -133,7 +133,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     arch, net
         Loaded specs (``accelsim.load_arch`` / ``accelsim.load_workload``).
     fidelity
-        ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` (every cycle, with SRAM
+        ``"fold"`` (per fold/tile; long layers in repeating blocks, docs/limits.md); ``"cycle"`` (every cycle, with SRAM
         ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
         synthetic operands; ideal memory), which adds each array layer's ``sqnr_db`` and
         ``max_rel_error`` (its GEMM quantized to the layer's bits and run on the PE registers:
@@ -184,7 +184,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     plans = []
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
     rates = [mac_rate(layer, arch) for layer in net.layers]
-    steps = _checked_work(arch, net, fidelity, rates, max_steps)
+    steps = _checked_work(arch, net, fidelity, rates, max_steps, search)
     with _progress(steps, fidelity, progress) as bar:
         for layer, rate in zip(net.layers, rates):
             key = (dataclasses.replace(layer, name=""), rate)

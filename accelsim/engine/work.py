@@ -2,8 +2,9 @@
 
 * :func:`check_layer_range`: every count stays exact in int64. An upper bound of the layer's
   cycles (compute, every DRAM transfer and latency back to back) and of its DRAM bytes must
-  stay below :data:`accelsim.spec.limits.COUNT_LIMIT`; the ``fold`` fidelity's per-fold tables
-  and SCALE-Sim's address tables must fit :data:`FOLD_MEMORY_LIMIT`.
+  stay below :data:`accelsim.spec.limits.COUNT_LIMIT`; the ``fold`` fidelity's tables (one
+  block of folds, or all of them where a schedule is built whole) and SCALE-Sim's address
+  tables must fit :data:`FOLD_MEMORY_LIMIT`.
 * :func:`step_estimate` / :func:`check_steps`: the ``cycle`` fidelity steps every cycle and
   the ``pe`` fidelity every PE register every cycle (estimated from the ``fold`` fidelity's
   cycles); past ``max_steps`` a layer is refused with the estimate, the expected time and the
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accelsim.engine import blocks
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, GemmProblem
-from accelsim.lower.tiling import spatial_mapping
+from accelsim.lower.tiling import fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.limits import COUNT_LIMIT, MIN_BANDWIDTH, power_of_two
 
@@ -75,9 +77,14 @@ def estimate(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> Work:
     return Work(folds * repeats, cycles * repeats, dram_bytes * repeats, compute * rows * cols * repeats)
 
 
-def check_layer_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, name: str) -> Work:
+def check_layer_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, name: str,
+                      whole_schedule: bool = False) -> Work:
     """:func:`estimate`, or :class:`WorkLimitError` if a count could leave the int64 range or
-    the fold fidelity's tables would pass :data:`FOLD_MEMORY_LIMIT`."""
+    the fold fidelity's tables would pass :data:`FOLD_MEMORY_LIMIT`.
+
+    ``whole_schedule``: the engine builds every fold's table at once (a mapping search, the
+    ``cycle`` and ``pe`` fidelities) instead of a block at a time (:mod:`accelsim.engine.blocks`).
+    """
     work = estimate(problem, arch, rate)
     fixes = {"cycles": "split the layer, lower batch, or raise the DRAM bandwidth / lower its latency",
              "DRAM bytes": "split the layer or lower batch",
@@ -87,7 +94,11 @@ def check_layer_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, nam
             raise WorkLimitError(
                 f"layer {name}: its {what} on {arch.name} could reach {value:.3g}, past the validated range "
                 f"of {power_of_two(COUNT_LIMIT)} where counts stay exact (docs/limits.md); {fixes[what]}")
-    memory = fold_memory(problem, arch, work)
+    if (arch.timing_model is TimingModel.NATIVE and not whole_schedule and work.folds > blocks.BLOCK_THRESHOLD
+            and not blocks.repeats(problem, arch, fixed_mapping(arch), rate)
+            and work.folds // problem.repeats > blocks.MAX_UNITS * blocks.CHUNK):
+        raise WorkLimitError(f"layer {name}: {blocks.too_long(problem, work.folds // problem.repeats)}")
+    memory = fold_memory(problem, arch, rate, work, whole_schedule)
     if memory > FOLD_MEMORY_LIMIT:
         fix = ("use timing_model: native (SCALE-Sim's CALC model keeps a table per ifmap address)"
                if arch.timing_model is TimingModel.SCALESIM else "use a larger array or split the layer")
@@ -98,10 +109,13 @@ def check_layer_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, nam
     return work
 
 
-def fold_memory(problem: GemmProblem, arch: ArchSpec, work: Work) -> int:
+def fold_memory(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, work: Work, whole_schedule: bool) -> int:
     """Bytes the fold fidelity allocates for one repeat of ``problem``."""
     if arch.timing_model is TimingModel.NATIVE:
-        return work.folds // problem.repeats * _BYTES_PER_FOLD
+        folds = work.folds // problem.repeats
+        if not whole_schedule and folds > blocks.BLOCK_THRESHOLD:
+            folds = min(blocks.loop_counts(problem, arch, fixed_mapping(arch), rate)[2], blocks.CHUNK) + 1
+        return folds * _BYTES_PER_FOLD
     g = problem.geometry
     pixels, taps = g.out_h * g.out_w, g.kernel_h * g.kernel_w * g.channels
     ofmap_words = arch.buffers.for_operand("ofmap").size_bytes

@@ -126,7 +126,7 @@ def _split(total, lo, hi, extent):
     if int(np.max(total)) * int(np.max(hi)) < 2**63:
         return total * hi // extent - total * lo // extent
     wide = [np.asarray(v).astype(object) for v in (total, lo, hi)]
-    return (wide[0] * wide[2] // extent - wide[0] * wide[1] // extent).astype(np.int64)
+    return np.asarray(wide[0] * wide[2] // extent - wide[0] * wide[1] // extent).astype(np.int64)
 
 
 def _bytes(words, bits):
@@ -151,10 +151,11 @@ def layer_schedule(problem: GemmProblem, layer: Layer, arch: ArchSpec, *, rate: 
 
 
 def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
-                    weight_bits: int = 8, act_bits: int = 8) -> TileSchedule:
+                    weight_bits: int = 8, act_bits: int = 8, folds: tuple[int, int] | None = None) -> TileSchedule:
     """Fold-by-fold schedule of ``problem`` on ``arch``'s array under ``mapping``.
 
-    ``TileSchedule.fits_buffers`` says whether every fold's tiles fit the buffers.
+    ``TileSchedule.fits_buffers`` says whether every fold's tiles fit the buffers. ``folds``:
+    only the folds ``[first, stop)`` of the execution order (``fits_buffers`` then covers those).
     """
     dataflow = mapping.dataflow
     rows, cols = arch.array.rows, arch.array.cols
@@ -165,7 +166,9 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     extent = {"r": sr, "c": sc, "t": t}
     count = {name: -(-extent[name] // step[name]) for name in "rct"}
     order = mapping.order.value
-    grid = np.indices([count[name] for name in order], dtype=np.int64).reshape(3, -1)
+    shape = [count[name] for name in order]
+    first, stop = (0, shape[0] * shape[1] * shape[2]) if folds is None else folds
+    grid = np.array(np.unravel_index(np.arange(first, stop, dtype=np.int64), shape), dtype=np.int64).reshape(3, -1)
     index = {name: grid[position] for position, name in enumerate(order)}
     lo = {name: index[name] * step[name] for name in "rct"}
     size = {name: np.minimum(step[name], extent[name] - lo[name]) for name in "rct"}
@@ -201,8 +204,7 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
 
     db = dict(zip(OPERANDS, mapping.double_buffered))
     bits = {"ifmap": act_bits, "filter": weight_bits}
-    folds = grid.shape[1]
-    sram = np.zeros((folds, 4), dtype=np.int64)
+    sram = np.zeros((grid.shape[1], 4), dtype=np.int64)
     dram = np.zeros_like(sram)
     fits = True
     for tensor, column in (("ifmap", IFMAP), ("filter", FILTER)):
