@@ -133,8 +133,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
     arch, net
         Loaded specs (``accelsim.load_arch`` / ``accelsim.load_workload``).
     fidelity
-        ``"fold"`` (per fold/tile; long layers in repeating blocks, docs/limits.md); ``"cycle"`` (every cycle, with SRAM
-        ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
+        ``"fold"`` (per fold/tile; long layers in repeating blocks, docs/limits.md); ``"cycle"``
+        (every cycle, with SRAM ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
         synthetic operands; ideal memory), which adds each array layer's ``sqnr_db`` and
         ``max_rel_error`` (its GEMM quantized to the layer's bits and run on the PE registers:
         :func:`accelsim.engine.pe.layer_error`; the summary has the worst layer's).

@@ -104,3 +104,32 @@ def test_threshold_is_what_switches(monkeypatch):
     monkeypatch.setattr(blocks, "BLOCK_THRESHOLD", 0)
     assert np.array_equal(before, fold.run_layer(net.layers[0], arch))
     assert dataclasses.is_dataclass(arch)
+
+
+@settings(max_examples=200, deadline=None)
+@given(folds=st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6), st.integers(1, 9),
+                                st.tuples(*[st.integers(0, 12)] * 4)), min_size=1, max_size=12),
+       big_r=st.integers(6, 8), latency=st.integers(0, 9), prefetch=st.booleans(), drain=st.booleans(),
+       shared=st.booleans(), cuts=st.lists(st.integers(1, 11), max_size=4))
+def test_resumed_timeline_equals_the_reference(folds, big_r, latency, prefetch, drain, shared, cuts):
+    """The resumable kernel, cut into chunks anywhere, against the plain-Python reference of the
+    native memory timeline (tests/reference/systolic_ref.py), without preload overlap."""
+    from accelsim.kernels.memory import RESUME_COMPUTE, RESUME_FINISH, RESUME_STATE_SIZE, resume_native_timeline
+    from reference.systolic_ref import ref_double_buffer
+
+    rows = np.array([f[0] for f in folds], np.int64)
+    cols = np.array([f[1] for f in folds], np.int64)
+    stream = np.array([f[2] for f in folds], np.int64)
+    xfer = np.array([f[3] for f in folds], np.int64)
+    channel = np.zeros(4, np.int64) if shared else np.array([0, 1, 2, 2], np.int64)
+    durations = rows + stream + big_r + cols - 2
+    expected = ref_double_buffer(durations.tolist(), xfer.tolist(), channel.tolist(), latency, prefetch, drain)
+    edges = sorted({0, len(folds), *[c for c in cuts if c < len(folds)]})
+    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    for lo, hi in zip(edges, edges[1:]):
+        last = hi == len(folds)
+        end = hi if last else hi + 1
+        resume_native_timeline(False, big_r, False, rows[lo:end], cols[lo:end], stream[lo:end], xfer[lo:end],
+                               channel, latency, prefetch, drain, hi - lo, last, state)
+    assert state[RESUME_FINISH] == expected
+    assert state[RESUME_COMPUTE] == durations.sum()
