@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from accelsim.cost import layer_energy, summary_metrics
-from accelsim.engine import cycle, fold, pe, vector
+from accelsim.engine import cycle, fold, pe, vector, work
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
-from accelsim.lower.gemm import DENSE_RATE, ArrayRate
+from accelsim.kernels import codes
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.mapper import check_mapping, search_layer
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
@@ -66,9 +68,43 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
 
 
+def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[ArrayRate],
+                  max_steps: int | None, search: bool) -> dict[tuple[Layer, ArrayRate], int]:
+    """Steps of every distinct array layer (0 in the fold fidelity), each checked first by
+    :mod:`accelsim.engine.work`: counts within the int64 range, fold tables within memory and,
+    for ``cycle`` and ``pe``, the steps within ``max_steps``."""
+    steps = {}
+    for layer, rate in zip(net.layers, rates):
+        key = (dataclasses.replace(layer, name=""), rate)
+        problem = lower_layer(layer, arch.timing_model)
+        if key in steps or problem is None:
+            continue
+        work.check_layer_range(problem, arch, rate, layer.name, whole_schedule=search or fidelity != "fold")
+        stepped = fidelity == "pe" or (fidelity == "cycle" and arch.timing_model is TimingModel.NATIVE)
+        if not stepped:  # nothing to step (the cycle engine refuses scalesim timing itself)
+            steps[key] = 0
+            continue
+        counters = fold.run_layer(layer, arch, rate)
+        estimate = work.step_estimate(int(counters[codes.FOLD_STAT_CYCLES]), int(counters[codes.FOLD_STAT_COMPUTE_CYCLES]),
+                                      arch, fidelity)
+        steps[key] = work.check_steps(estimate, problem, fidelity, max_steps, layer.name)
+    return steps
+
+
+def _progress(steps: dict, fidelity: str, enabled: bool):
+    """A tqdm bar on stderr over the layers' steps when the run should take more than a few seconds."""
+    total = sum(steps.values())
+    seconds = total / work.STEPS_PER_SECOND.get(fidelity, float("inf"))
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"{fidelity} fidelity", unit=" " + work.STEP_UNITS.get(fidelity, "steps"),
+                unit_scale=True, disable=not enabled or seconds < 3, file=sys.stderr, leave=False)
+
+
 def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.FOLD, *,
              mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str = MappingMode.FIXED,
-             objective: Objective | str = Objective.CYCLES) -> Result:
+             objective: Objective | str = Objective.CYCLES, max_steps: int | None = None,
+             progress: bool = True) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
@@ -77,8 +113,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         Loaded specs (``accelsim.load_arch`` / ``accelsim.load_workload``, which also reads the
         weight masks the workload references: the simulator reads no files).
     fidelity
-        :class:`~accelsim.spec.options.Fidelity` or its value: ``"fold"`` (per fold/tile, O(folds) per layer); ``"cycle"`` (every cycle, with SRAM
-        ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
+        :class:`~accelsim.spec.options.Fidelity` or its value: ``"fold"`` (per fold/tile; long layers in repeating blocks, docs/limits.md); ``"cycle"``
+        (every cycle, with SRAM ports and DRAM channels; docs/fidelities.md); ``"pe"`` (every PE register, on
         synthetic operands; ideal memory), which adds each array layer's ``sqnr_db`` and
         ``max_rel_error`` (its GEMM quantized to the layer's bits and run on the PE registers:
         :func:`accelsim.engine.pe.layer_error`; the summary has the worst layer's).
@@ -94,6 +130,15 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
         limits (:mod:`accelsim.mapper.gemm`, docs/mapper.md), shown in the ``mapping`` column.
         Search needs native timing and the ``fold`` or ``cycle`` fidelity.
+    max_steps
+        Refuse (:class:`accelsim.engine.work.WorkLimitError`, with the estimate and the expected
+        time) a layer the ``cycle`` fidelity would step for more cycles, or the ``pe`` fidelity
+        for more PE-cycles, than this (``None``: about a minute's worth,
+        :data:`accelsim.engine.work.DEFAULT_MAX_STEPS`). Every fidelity first checks that the
+        layer's counts stay within the validated int64 range (``docs/limits.md``).
+    progress
+        Show a progress bar on stderr (per layer) when the ``cycle`` or ``pe`` run should take
+        more than a few seconds.
 
     Each array layer's zeros follow :func:`accelsim.engine.compression.layer_sparsity`
     (``docs/sparsity.md``): native N:M, skipping or gating measured from its mask or modelled
@@ -116,11 +161,16 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     costed = np.zeros(len(net.layers), dtype=bool)
     plans = []
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
-    for index, layer in enumerate(net.layers):
-        rate = mac_rate(layer, arch)
+    rates = [mac_rate(layer, arch) for layer in net.layers]
+    steps = _checked_work(arch, net, fidelity.value, rates, max_steps, search)
+    with _progress(steps, fidelity.value, progress) as bar:
+        for layer, rate in zip(net.layers, rates):
+            key = (dataclasses.replace(layer, name=""), rate)
+            if key not in runs:
+                runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None)
+                bar.update(steps.get(key, 0))
+    for index, (layer, rate) in enumerate(zip(net.layers, rates)):
         key = (dataclasses.replace(layer, name=""), rate)
-        if key not in runs:
-            runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None)
         plan, chosen, counters = runs[key]
         plans.append(plan)
         if chosen is not None:

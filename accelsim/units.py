@@ -11,6 +11,7 @@ attaches the key path and file.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -26,13 +27,28 @@ def _split(text: str | int | float, what: str) -> tuple[float, str]:
     if isinstance(text, bool):
         raise ValueError(f"expected {what}, got a boolean")
     if isinstance(text, (int, float)):
-        return float(text), ""
-    if not isinstance(text, str):
+        value, unit = _finite(text, what, text), ""
+    elif not isinstance(text, str):
         raise ValueError(f"expected {what}, got {type(text).__name__}")
-    match = _QUANTITY.match(text)
-    if not match:
-        raise ValueError(f"expected {what}, got '{text}'")
-    return float(match.group(1)), match.group(2) or ""
+    else:
+        match = _QUANTITY.match(text)
+        if not match:
+            raise ValueError(f"expected {what}, got '{text}'")
+        value, unit = _finite(match.group(1), what, text), match.group(2) or ""
+    return value, unit
+
+
+def _finite(number, what: str, text) -> float:
+    """``number`` as a finite float (an int too large for a float, ``1e400``, inf and NaN are refused)."""
+    try:
+        value = float(number)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        big = isinstance(text, int) and text.bit_length() > 128
+        shown = f"an integer of about {int(text.bit_length() * 0.30103) + 1} digits" if big else text
+        raise ValueError(f"expected {what}, got '{shown}' (not a finite number)")
+    return value
 
 
 def _scaled(value: float, unit: str, base: str, prefixes: dict[str, float], what: str, text) -> float:
@@ -52,6 +68,7 @@ def parse_bytes(text: str | int | float) -> int:
         size = value
     else:
         size = _scaled(value, unit, "B", {**_DECIMAL, **_BINARY}, what, text)
+    size = _finite(size, what, text)
     if size != int(size):
         raise ValueError(f"expected a whole number of bytes, got '{text}'")
     return int(size)
@@ -61,7 +78,7 @@ def parse_frequency(text: str | int | float) -> float:
     """``"700MHz"`` -> 7e8 Hz. A bare number is hertz."""
     what = "a frequency such as 700MHz or 1GHz"
     value, unit = _split(text, what)
-    return value if unit == "" else _scaled(value, unit, "Hz", _DECIMAL, what, text)
+    return _finite(value if unit == "" else _scaled(value, unit, "Hz", _DECIMAL, what, text), what, text)
 
 
 def parse_cycles(text: str | int | float) -> int:
@@ -77,7 +94,7 @@ def parse_energy_pj(text: str | int | float) -> float:
     """``"0.5pJ"`` -> 0.5, ``"1.3nJ"`` -> 1300. A bare number is picojoules."""
     what = "an energy such as 0.5pJ or 1.3nJ (a bare number is pJ)"
     value, unit = _split(text, what)
-    return value if unit == "" else _scaled(value, unit, "J", _SMALL, what, text) * 1e12
+    return _finite(value if unit == "" else _scaled(value, unit, "J", _SMALL, what, text) * 1e12, what, text)
 
 
 def parse_area_um2(text: str | int | float) -> float:
@@ -127,7 +144,7 @@ def parse_bandwidth(text: str | int | float) -> Bandwidth:
             size = _scaled(value, unit, "B", {**_DECIMAL, **_BINARY}, what, text)
         except ValueError:
             raise ValueError(f"expected {what}, got '{text}'") from None
-        return Bandwidth(size, per_cycle=per == "cycle")
+        return Bandwidth(_finite(size, what, text), per_cycle=per == "cycle")
     value, unit = _split(text, what)
     if unit != "":
         raise ValueError(f"expected {what}, got '{text}'")

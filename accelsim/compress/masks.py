@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+import stat
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -154,22 +156,67 @@ def save_mask(mask: np.ndarray, path: str | Path) -> Path:
     return path
 
 
+MASK_SUFFIXES = (".npy", ".npz")
+MAX_MASK_BYTES = 2**31  # largest mask read into memory
+
+
 def load_mask(layer: Layer, base_dir: str | Path = ".") -> np.ndarray:
     """The boolean mask ``layer``'s weight sparsity references (relative paths from ``base_dir``).
 
-    Raises :class:`WorkloadError` naming the file if it is missing, unreadable or of the wrong shape.
+    Only a regular ``.npy`` file, or an ``.npz`` holding one array, is read; its header's shape
+    and type are checked against the layer before any data is loaded, and messages say what was
+    wrong without quoting what a file holds. Raises :class:`WorkloadError` naming the file.
     """
     mask = layer.compression.sparsity.mask
     if mask is None:
         raise WorkloadError(layer.name, [Problem("compression.sparsity.mask", "no mask given")])
     path = Path(base_dir) / mask.path
+
+    def fail(reason: str) -> WorkloadError:
+        return WorkloadError(str(path), [Problem("", f"cannot read it as the mask of layer {layer.name}: {reason}")])
+
+    if path.suffix.lower() not in MASK_SUFFIXES:
+        raise fail("expected a .npy file (or an .npz holding one array) written by numpy")
     try:
-        mask = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise WorkloadError(str(path), [Problem("", f"cannot read the mask of layer {layer.name}: {exc}")]) from None
-    if mask.shape != layer.weight_shape:
-        raise WorkloadError(str(path), [Problem("", f"mask of shape {mask.shape}, layer {layer.name} has weights "
-                                                    f"of shape {layer.weight_shape}")])
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise fail("not a regular file")
+        if path.suffix.lower() == ".npz":
+            with zipfile.ZipFile(path) as archive:
+                members = [n for n in archive.namelist() if n.endswith(".npy")]
+                if len(members) != 1 or len(archive.namelist()) != 1:
+                    raise fail(f"expected an .npz holding one array, it holds {len(archive.namelist())} entries")
+                with archive.open(members[0]) as handle:
+                    return _read_mask(handle, layer, fail)
+        with open(path, "rb") as handle:
+            return _read_mask(handle, layer, fail)
+    except WorkloadError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a numpy array file"
+        raise fail(reason) from None
+
+
+def _read_mask(handle, layer: Layer, fail) -> np.ndarray:
+    """The array in an open ``.npy`` stream after its header matched ``layer``'s weights."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(handle, max_header_size=10_000)
+    except (ValueError, EOFError, SyntaxError, TypeError):
+        raise fail("not a numpy array file") from None
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise fail(f"expected boolean or numeric values, the file holds {dtype.kind!r}-kind data")
+    if tuple(shape) != layer.weight_shape:
+        raise fail(f"mask of shape {tuple(shape)}, layer {layer.name} has weights of shape {layer.weight_shape}")
+    count = math.prod(shape)
+    if count * dtype.itemsize > MAX_MASK_BYTES:
+        raise fail(f"{count:,} values of {dtype.itemsize} bytes is more than the {MAX_MASK_BYTES // 2**30} GiB "
+                   "a mask may take; use a density instead")
+    data = handle.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise fail(f"the file is shorter than its header says ({len(data)} of {count * dtype.itemsize} bytes)")
+    mask = np.frombuffer(data, dtype=dtype)
+    mask = mask.reshape(shape, order="F" if fortran else "C")
     return mask.astype(bool)
 
 

@@ -41,7 +41,8 @@ def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping
 
     ``mapping``/``objective`` as in ``simulate`` (docs/mapper.md).
     """
-    result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective)
+    result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective,
+                      progress=False)  # a sweep shows its own progress over points
     return result.summary.iloc[0].to_dict(), result.layers
 
 

@@ -8,7 +8,10 @@ Layout of a store directory::
 
 Each part is serialised in memory, written to a temporary name, flushed to disk and
 renamed into place (``os.replace`` is atomic), so a kill at any moment leaves either the
-whole part or none. Its name carries the SHA-256 of its bytes, checked on every read, so
+whole part or none. A temporary name carries its writer's process id: leftovers of a dead
+writer are removed, a live writer's never. One sweep at a time writes a store:
+:meth:`ResultStore.writing` holds an exclusive lock on ``.lock`` (released by the kernel
+when the process ends, even by ``kill -9``) and a second writer stops with a clear message. Its name carries the SHA-256 of its bytes, checked on every read, so
 a truncated or corrupted part is detected, moved to ``corrupt/`` and its rows recomputed.
 A points part is the commit record: it names its layers part, and a points part whose
 layers part is missing or bad is rejected with it. Rows are keyed by ``key`` (a hash of
@@ -17,12 +20,16 @@ the design point, network, fidelity and evaluator); a key seen twice is kept onc
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import json
 import logging
 import os
+import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +71,12 @@ def _serialise(table: pd.DataFrame, layers_part: str = "") -> bytes:
     return sink.getvalue()
 
 
+_TMP_WRITER = re.compile(r"^\.tmp-pid(\d+)-")
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that ``path`` holds either all of it or did not change."""
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex}-{path.name}")
+    tmp = path.with_name(f".tmp-pid{os.getpid()}-{uuid.uuid4().hex}-{path.name}")
     with open(tmp, "wb") as handle:
         handle.write(data)
         handle.flush()
@@ -84,9 +94,31 @@ class ResultStore:
         self.parts = self.directory / "parts"
         self.parts.mkdir(parents=True, exist_ok=True)
         for leftover in self.parts.glob(".tmp-*"):  # from a writer that was killed mid-write
-            leftover.unlink(missing_ok=True)
+            if not _writer_alive(leftover.name):
+                leftover.unlink(missing_ok=True)
         self._points: pd.DataFrame | None = None
         self._layers: pd.DataFrame | None = None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[ResultStore]:
+        """Hold the store's write lock for the block; StoreError if another process holds it."""
+        lock_path = self.directory / ".lock"
+        handle = open(lock_path, "a+")
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise StoreError(f"{self.directory}: another sweep is writing these results ({holder}); "
+                                 "wait for it to finish, or give a different output directory") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            yield self
+        finally:
+            handle.close()  # closing releases the lock
 
     def write(self, points: pd.DataFrame, layers: pd.DataFrame | None = None) -> Path:
         """Commit a batch of result rows (and their per-layer rows) as new parts."""
@@ -161,6 +193,20 @@ class ResultStore:
         failed = points[KEY][points["error"].fillna("").astype(bool)] if "error" in points else []
         layers = self.layers()
         return (set(points[KEY]) & set(layers[KEY] if layers is not None else ())) | set(failed)
+
+
+def _writer_alive(name: str) -> bool:
+    """Whether the process that named temporary file ``name`` is still running (on this host)."""
+    match = _TMP_WRITER.match(name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 def _dedupe(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:

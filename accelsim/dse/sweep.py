@@ -186,23 +186,24 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping, spec.objective)
     points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
     store = ResultStore(directory)
-    done = store.done_keys(with_layers=per_layer)
-    todo = [t for t in tasks if t.key not in done]
-    log.info("%s: %d rows planned, %d stored, %d to compute", spec.name, len(tasks), len(tasks) - len(todo),
-             len(todo))
-    start = time.perf_counter()
-    computed = 0
-    if todo:
-        owned = isinstance(executor, str)  # a caller's executor object stays open for the caller
-        pool = make_executor(executor, workers, scheduler, warm=warm) if owned else executor
-        try:
-            computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name)
-        finally:
-            if owned:
-                pool.close()
-    seconds = time.perf_counter() - start
-    table, layers = assemble(spec, tasks, store, per_layer)
-    _write_outputs(directory, spec, table, layers)
+    with store.writing():  # one sweep at a time per results directory
+        done = store.done_keys(with_layers=per_layer)
+        todo = [t for t in tasks if t.key not in done]
+        log.info("%s: %d rows planned, %d stored, %d to compute", spec.name, len(tasks), len(tasks) - len(todo),
+                 len(todo))
+        start = time.perf_counter()
+        computed = 0
+        if todo:
+            owned = isinstance(executor, str)  # a caller's executor object stays open for the caller
+            pool = make_executor(executor, workers, scheduler, warm=warm) if owned else executor
+            try:
+                computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name)
+            finally:
+                if owned:
+                    pool.close()
+        seconds = time.perf_counter() - start
+        table, layers = assemble(spec, tasks, store, per_layer)
+        _write_outputs(directory, spec, table, layers)
     return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accelsim.engine import blocks
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
@@ -16,7 +17,7 @@ from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule, dataflow_code, transfer_cycles
-from accelsim.lower.tiling import Mapping, layer_schedule, spatial_mapping
+from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -60,6 +61,10 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
         if rate != DENSE_RATE:
             raise UnsupportedError(f"layer {layer.name}: SCALE-Sim timing models dense 1-product MACs only")
         stats = run_scalesim(problem, arch)
+    elif _in_blocks(problem, arch, rate, mapping, sparsity):
+        bits = layer.compression
+        stats = blocks.run_blocks(problem, arch, mapping or fixed_mapping(arch), rate, weight_bits=bits.weight_bits,
+                                  act_bits=bits.act_bits, transfer=lambda s: transfer_table(s, arch))
     else:
         schedule = layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
         schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
@@ -67,8 +72,8 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     return stats * problem.repeats
 
 
-def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
-    """Native timing of one repeat of ``schedule`` (memory model with ``arch``'s DRAM)."""
+def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, np.ndarray]:
+    """``(xfer, channels)``: DRAM cycles of each fold's traffic per class, and each class's channel."""
     channels = np.zeros(4, dtype=np.int64)
     xfer = np.zeros_like(schedule.dram_bytes)
     separate = bool(arch.dram.per_operand)
@@ -79,6 +84,12 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
         bandwidth = arch.dram_bytes_per_cycle(operand)
         if bandwidth is not None:
             xfer[:, column] = transfer_cycles(schedule.dram_bytes[:, column], bandwidth)
+    return xfer, channels
+
+
+def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
+    """Native timing of one repeat of ``schedule`` (memory model with ``arch``'s DRAM)."""
+    xfer, channels = transfer_table(schedule, arch)
     stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
     run_fold_native(kernel_schedule(schedule), FoldDram(xfer, channels, arch.dram.latency_cycles), stats)
     return stats
@@ -87,6 +98,16 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
 def kernel_schedule(schedule: TileSchedule) -> FoldSchedule:
     """The kernels' view of ``schedule`` (the same arrays, by name)."""
     return FoldSchedule(*(getattr(schedule, name) for name in FoldSchedule._fields))
+
+
+def _in_blocks(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None,
+               sparsity: LayerSparsity | None) -> bool:
+    """Whether a native layer runs in blocks (:mod:`accelsim.engine.blocks`): many folds, and a
+    sparsity plan that changes no fold on its own (no zero skipping, no rescaled weight traffic)."""
+    if sparsity is not None and (sparsity.fold_streams or sparsity.weight_traffic != 1):
+        return False
+    counts = blocks.loop_counts(problem, arch, mapping or fixed_mapping(arch), rate)
+    return counts[0] * counts[1] * counts[2] > blocks.BLOCK_THRESHOLD
 
 
 def schedule_counts(schedule: TileSchedule, arch: ArchSpec) -> dict[str, int]:

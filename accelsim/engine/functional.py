@@ -45,7 +45,7 @@ def _operands(a, b) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run_gemm(arch: ArchSpec, a, b, fidelity: Fidelity | str = Fidelity.PE, *,
-             rate: ArrayRate = DENSE_RATE) -> tuple[np.ndarray, dict[str, float]]:
+             rate: ArrayRate = DENSE_RATE, max_steps: int | None = None) -> tuple[np.ndarray, dict[str, float]]:
     """``A @ B`` on ``arch``'s array at ``fidelity``: ``(out, stats)``.
 
     Parameters
@@ -57,6 +57,10 @@ def run_gemm(arch: ArchSpec, a, b, fidelity: Fidelity | str = Fidelity.PE, *,
     rate : ArrayRate
         Products per cycle, cycles per product and native N:M of the array
         (docs/timing_models.md); with N:M, ``B`` must be N:M sparse along ``K``.
+    max_steps : int, optional
+        ``cycle`` and ``pe``: refuse (:class:`accelsim.engine.work.WorkLimitError`, with the
+        estimate and expected time) a GEMM that would step more cycles / PE-cycles than this
+        (``None``: :data:`accelsim.engine.work.DEFAULT_MAX_STEPS`).
 
     Returns
     -------
@@ -69,11 +73,18 @@ def run_gemm(arch: ArchSpec, a, b, fidelity: Fidelity | str = Fidelity.PE, *,
         ``utilization``, ``*_sram_reads``, ...) plus, for ``pe``, ``pe_updates`` and
         ``saturations``.
     """
-    from accelsim.engine import fold, pe  # engines load numba kernels: import on use
+    from accelsim.engine import fold, pe, work  # engines load numba kernels: import on use
+    from accelsim.lower.gemm import lower_layer
 
     fidelity = run_option(Fidelity, fidelity, "run_gemm")
     a, b = _operands(a, b)
     layer = Gemm(name="run_gemm", m=a.shape[0], n=b.shape[1], k=a.shape[1])
+    problem = lower_layer(layer, arch.timing_model)
+    work.check_layer_range(problem, arch, rate, layer.name)
+    if fidelity is not Fidelity.FOLD:
+        columns = fold.counter_columns(fold.run_layer(layer, arch, rate)[None, :], arch.pes)
+        steps = work.step_estimate(int(columns["cycles"][0]), int(columns["compute_cycles"][0]), arch, fidelity.value)
+        work.check_steps(steps, problem, fidelity.value, max_steps, layer.name)
     extra: dict[str, int] = {}
     if fidelity is Fidelity.PE:
         out, extra = pe.run_pe_gemm(arch, a, b, rate)

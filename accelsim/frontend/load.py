@@ -13,7 +13,7 @@ from accelsim.errors import ConfigError, Problem, WorkloadError
 from accelsim.frontend.onnx_io import load_onnx
 from accelsim.frontend.scalesim import load_scalesim_config, load_scalesim_topology
 from accelsim.spec.arch import ArchSpec
-from accelsim.spec.load import YAML_SUFFIXES, arch_from_dict, network_from_dict, read_yaml
+from accelsim.spec.load import YAML_SUFFIXES, arch_from_dict, check_regular_file, network_from_dict, read_yaml
 from accelsim.spec.workload import Network
 
 
@@ -37,6 +37,7 @@ def load_workload(path: str | Path, batch: int | None = None) -> Network:
     if path.suffix == ".csv":
         net = load_scalesim_topology(path)
     elif path.suffix == ".onnx":
+        check_regular_file(path, WorkloadError)  # a FIFO would block the ONNX reader
         net = load_onnx(path, batch=batch)
     elif path.suffix in YAML_SUFFIXES or not path.exists() or path.is_dir():
         net = network_from_dict(read_yaml(path, WorkloadError), str(path))

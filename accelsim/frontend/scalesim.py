@@ -55,7 +55,7 @@ def load_scalesim_config(path: str | Path) -> ArchSpec:
     missing; a missing key accelsim needs, or one spelt close to a known key, is an error.
     """
     text = read_text(path)
-    parser = configparser.ConfigParser()
+    parser = configparser.ConfigParser(interpolation=None)  # SCALE-Sim's format has no %(name)s interpolation
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as exc:

@@ -74,3 +74,74 @@ def double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, dr
         finish = max(finish, max(end, drained))
         previous_drained = drained
     return finish
+
+
+# State of :func:`resume_native_timeline` between chunks of folds (int64 array).
+(RESUME_STARTED, RESUME_START, RESUME_PREV_DRAINED, RESUME_FINISH, RESUME_FREE, RESUME_DSTART, RESUME_DPREV,
+ RESUME_DFINISH, RESUME_COMPUTE) = 0, 1, 2, 3, 4, 8, 9, 10, 11
+RESUME_STATE_SIZE = 12
+
+
+@kernel
+def resume_native_timeline(dataflow_os, array_rows, preload_overlap, rows_used, cols_used, stream_cycles, xfer,
+                           channel, latency, prefetch_overlap, drain_overlap, count, last, state):
+    """The native compute and memory timeline over the next ``count`` folds, from ``state``.
+
+    The same recurrences as ``systolic.fold_durations`` followed by :func:`double_buffer_cycles`,
+    fold by fold, so that a long fold sequence runs in chunks: the arrays hold the chunk's
+    folds and, unless ``last`` (the chunk ends the sequence), one more, the next chunk's first
+    (its reads are issued, and with ``preload_overlap`` its rows start, during the chunk's last
+    fold). ``state`` (``RESUME_*``, zeros before the first chunk) is updated in place: the
+    double-buffered timeline's next start, the previous fold's drain, the finish so far and the
+    four channels' free times; the compute timeline's next start, previous start, finish; and
+    the compute cycles so far. After the last chunk ``state[RESUME_FINISH]`` is the total.
+    """
+    big_r = array_rows
+    overlap = preload_overlap and not dataflow_os
+    if state[RESUME_STARTED] == 0:
+        state[RESUME_STARTED] = 1
+        state[RESUME_DSTART] = rows_used[0]
+        ready = np.int64(0)
+        for x in (TRAFFIC_IFMAP, TRAFFIC_FILTER, TRAFFIC_OFMAP_READ):
+            if xfer[0, x] > 0:
+                state[RESUME_FREE + channel[x]] += xfer[0, x]
+                ready = max(ready, state[RESUME_FREE + channel[x]] + latency)
+        state[RESUME_START] = ready
+    for f in range(count):
+        has_next = f + 1 < count or not last
+        if not overlap:
+            duration = rows_used[f] + stream_cycles[f] + big_r + cols_used[f] - 2
+        else:
+            dstart = state[RESUME_DSTART]
+            state[RESUME_DFINISH] = max(state[RESUME_DFINISH], dstart + stream_cycles[f] + big_r + cols_used[f] - 2)
+            if has_next:
+                following = dstart + max(stream_cycles[f], rows_used[f + 1])
+                duration = following - state[RESUME_DPREV]
+                state[RESUME_DPREV] = following
+                state[RESUME_DSTART] = following
+            else:
+                duration = state[RESUME_DFINISH] - state[RESUME_DPREV]
+        state[RESUME_COMPUTE] += duration
+        start = state[RESUME_START]
+        end = start + duration
+        ready = end
+        if has_next:
+            issue = start if prefetch_overlap else end
+            for x in (TRAFFIC_IFMAP, TRAFFIC_FILTER):
+                if xfer[f + 1, x] > 0:
+                    ch = RESUME_FREE + channel[x]
+                    state[ch] = max(state[ch], issue) + xfer[f + 1, x]
+                    ready = max(ready, state[ch] + latency)
+        drained = end
+        if xfer[f, TRAFFIC_OFMAP_WRITE] > 0:
+            ch = RESUME_FREE + channel[TRAFFIC_OFMAP_WRITE]
+            drained = max(state[ch], end) + xfer[f, TRAFFIC_OFMAP_WRITE]
+            state[ch] = drained
+        if has_next:
+            if xfer[f + 1, TRAFFIC_OFMAP_READ] > 0:
+                ch = RESUME_FREE + channel[TRAFFIC_OFMAP_READ]
+                state[ch] = max(state[ch], drained) + xfer[f + 1, TRAFFIC_OFMAP_READ]
+                ready = max(ready, state[ch] + latency)
+            state[RESUME_START] = max(ready, state[RESUME_PREV_DRAINED] if drain_overlap else drained)
+        state[RESUME_FINISH] = max(state[RESUME_FINISH], max(end, drained))
+        state[RESUME_PREV_DRAINED] = drained

@@ -86,10 +86,14 @@ def _run_vector(p):
         for k in range(n_kinds):
             elem_slots[q] += p.elem_ops[q, k] * p.op_slots[k]
             row_slots[q] += p.row_ops[q, k] * p.op_slots[k]
-    first_row = 0
-    while first_row < p.rows:
-        r = min(rows_per_group, p.rows - first_row)
-        first_row += r
+    # Every group of rows costs the same but the last, shorter one: run each kind once, add it up.
+    for group in range(2):
+        r = rows_per_group if group == 0 else p.rows % rows_per_group
+        times = p.rows // rows_per_group if group == 0 else 1
+        if r == 0 or times == 0:
+            continue
+        stats_before = stats.copy()
+        ops_before = op_counts.copy()
         elements = r * p.row_len
         in_registers = waves == 1
         in_scratchpad = (not in_registers) and elements <= p.local_capacity_elements
@@ -128,6 +132,8 @@ def _run_vector(p):
                          _ceil_div(sram_writes * p.element_bits, p.write_port_bits))
             stats[VECTOR_STAT_COMPUTE_CYCLES] += compute
             stats[VECTOR_STAT_CYCLES] += max(compute, memory)
+        stats += (times - 1) * (stats - stats_before)
+        op_counts += (times - 1) * (op_counts - ops_before)
     return stats, op_counts
 
 

@@ -117,12 +117,21 @@ def usable_words(arch: ArchSpec, operand: str, bits: int, double_buffered: bool)
 
 
 def _split(total, lo, hi, extent):
-    """Exact integer share of ``total`` for the block ``[lo, hi)`` of ``extent`` (telescopes)."""
-    return total * hi // extent - total * lo // extent
+    """Exact integer share of ``total`` for the block ``[lo, hi)`` of ``extent`` (telescopes).
+
+    ``total * hi`` can pass int64 for long GEMMs (m*k words times m): then the products are
+    formed in Python integers and the shares, at most ``total``, come back as int64.
+    """
+    if int(np.max(total)) * int(np.max(hi)) < 2**63:
+        return total * hi // extent - total * lo // extent
+    wide = [np.asarray(v).astype(object) for v in (total, lo, hi)]
+    return np.asarray(wide[0] * wide[2] // extent - wide[0] * wide[1] // extent).astype(np.int64)
 
 
 def _bytes(words, bits):
-    return -(-words * bits // 8)
+    """Bytes of ``words`` of ``bits`` each, rounded up (without forming ``words * bits``)."""
+    whole, part = np.divmod(words, 8)
+    return whole * bits + -(-part * bits // 8)
 
 
 def fixed_schedule(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
@@ -141,10 +150,11 @@ def layer_schedule(problem: GemmProblem, layer: Layer, arch: ArchSpec, *, rate: 
 
 
 def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
-                    weight_bits: int = 8, act_bits: int = 8) -> TileSchedule:
+                    weight_bits: int = 8, act_bits: int = 8, folds: tuple[int, int] | None = None) -> TileSchedule:
     """Fold-by-fold schedule of ``problem`` on ``arch``'s array under ``mapping``.
 
-    ``TileSchedule.fits_buffers`` says whether every fold's tiles fit the buffers.
+    ``TileSchedule.fits_buffers`` says whether every fold's tiles fit the buffers. ``folds``:
+    only the folds ``[first, stop)`` of the execution order (``fits_buffers`` then covers those).
     """
     dataflow = mapping.dataflow
     rows, cols = arch.array.rows, arch.array.cols
@@ -155,7 +165,9 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     extent = {"r": sr, "c": sc, "t": t}
     count = {name: -(-extent[name] // step[name]) for name in "rct"}
     order = mapping.order.value
-    grid = np.indices([count[name] for name in order], dtype=np.int64).reshape(3, -1)
+    shape = [count[name] for name in order]
+    first, stop = (0, shape[0] * shape[1] * shape[2]) if folds is None else folds
+    grid = np.array(np.unravel_index(np.arange(first, stop, dtype=np.int64), shape), dtype=np.int64).reshape(3, -1)
     index = {name: grid[position] for position, name in enumerate(order)}
     lo = {name: index[name] * step[name] for name in "rct"}
     size = {name: np.minimum(step[name], extent[name] - lo[name]) for name in "rct"}
@@ -191,8 +203,7 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
 
     db = dict(zip(OPERANDS, mapping.double_buffered))
     bits = {"ifmap": act_bits, "filter": weight_bits}
-    folds = grid.shape[1]
-    sram = np.zeros((folds, 4), dtype=np.int64)
+    sram = np.zeros((grid.shape[1], 4), dtype=np.int64)
     dram = np.zeros_like(sram)
     fits = True
     for tensor, column in (("ifmap", IFMAP), ("filter", FILTER)):

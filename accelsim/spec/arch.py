@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from accelsim import units
 from accelsim.errors import Problem
 from accelsim.spec.fields import FrozenMap, spec_field
+from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 
 
 class Dataflow(enum.Enum):
@@ -144,8 +145,8 @@ class ArraySpec:
     """The PE array: ``rows`` x ``cols`` PEs and the dataflow that maps GEMMs onto them."""
 
     kind: ArrayKind = spec_field(ArrayKind.SYSTOLIC)
-    rows: int = spec_field(minimum=1, doc="PE rows")
-    cols: int = spec_field(minimum=1, doc="PE columns")
+    rows: int = spec_field(minimum=1, maximum=ARRAY_LIMIT, doc="PE rows")
+    cols: int = spec_field(minimum=1, maximum=ARRAY_LIMIT, doc="PE columns")
     dataflow: Dataflow = spec_field(Dataflow.WS)
     dataflows: tuple[Dataflow, ...] = spec_field(
         (), doc="dataflows a searched mapping may also use (a flexible array); empty: only dataflow"
@@ -284,7 +285,7 @@ class DramSpec:
 
     kind: DramKind = spec_field(DramKind.DDR4)
     bandwidth: units.Bandwidth | None = spec_field(None, parse=units.parse_bandwidth)
-    latency_cycles: int = spec_field(0, key="latency", parse=units.parse_cycles, minimum=0)
+    latency_cycles: int = spec_field(0, key="latency", parse=units.parse_cycles, minimum=0, maximum=LATENCY_LIMIT)
     per_operand: Mapping[str, units.Bandwidth] = spec_field(
         FrozenMap({}),
         parse=lambda v: _per_operand_bandwidth(v),
@@ -366,6 +367,21 @@ class ArchSpec:
     @property
     def pes(self) -> int:
         return self.array.rows * self.array.cols
+
+    def check(self) -> list[Problem]:
+        """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock."""
+        channels = [("dram.bandwidth", self.dram.bandwidth)]
+        channels += [(f"dram.per_operand.{op}", bw) for op, bw in self.dram.per_operand.items()]
+        problems = []
+        for path, bandwidth in channels:
+            if bandwidth is None:
+                continue
+            per_cycle = bandwidth.bytes_per_cycle(self.clock_hz)
+            if not MIN_BANDWIDTH <= per_cycle <= MAX_BANDWIDTH:
+                problems.append(Problem(path, f"expected {MIN_BANDWIDTH:g} to 2^40 bytes per cycle (the validated "
+                                        f"range, docs/limits.md), got {per_cycle:g} B/cycle at {self.clock_hz:g} Hz"
+                                        + ("; leave bandwidth out for unlimited" if per_cycle <= 0 else "")))
+        return problems
 
     def dram_bytes_per_cycle(self, operand: str | None = None) -> float | None:
         """DRAM bandwidth in bytes/cycle for ``operand`` (its own channel if any), None if unlimited."""

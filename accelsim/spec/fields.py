@@ -14,12 +14,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import math
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from accelsim.errors import ConfigError, Problem, did_you_mean
+from accelsim.spec.limits import INT_LIMIT, RANGE_LIMITS, power_of_two
 
 T = TypeVar("T")
 
@@ -116,14 +118,33 @@ def _convert_scalar(tp: type, value: Any, path: str, problems: list[Problem]) ->
             return int(value)
     elif tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            number = float(value) if abs(value) < 1e300 else math.inf
+            if math.isfinite(number):
+                return number
+            problems.append(Problem(path, f"expected a finite number, got {shown(value)}"))
+            return MISSING
     elif tp is str:
         if isinstance(value, str):
             return value
     else:
         raise TypeError(f"unsupported spec type {tp!r}")
-    problems.append(Problem(path, f"expected {_type_name(tp)}, got {value!r}"))
+    problems.append(Problem(path, f"expected {_type_name(tp)}, got {shown(value)}"))
     return MISSING
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut to a readable length (a 5,000-digit integer, a long string)."""
+    if isinstance(value, int) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1:,} digits"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
+
+
+def _number(value: int | float) -> str:
+    """A bound or value for a message (exact for integers)."""
+    if isinstance(value, int):
+        return f"{value:,}" if value.bit_length() < 200 else shown(value)
+    return f"{value:g}"
 
 
 def convert(tp: Any, value: Any, path: str, problems: list[Problem]) -> Any:
@@ -184,12 +205,16 @@ def _check_bounds(f: dataclasses.Field, value: Any, path: str, problems: list[Pr
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return
     low, low_open, high = f.metadata.get("minimum"), f.metadata.get("exclusive_minimum"), f.metadata.get("maximum")
+    if high is None and isinstance(value, int):
+        high = INT_LIMIT  # every integer a user writes (docs/limits.md)
     if low is not None and value < low:
-        problems.append(Problem(path, f"expected a value >= {low:g}, got {value:g}"))
+        problems.append(Problem(path, f"expected a value >= {_number(low)}, got {_number(value)}"))
     if low_open is not None and value <= low_open:
-        problems.append(Problem(path, f"expected a value > {low_open:g}, got {value:g}"))
+        problems.append(Problem(path, f"expected a value > {_number(low_open)}, got {_number(value)}"))
     if high is not None and value > high:
-        problems.append(Problem(path, f"expected a value <= {high:g}, got {value:g}"))
+        in_range = isinstance(high, int) and high in RANGE_LIMITS
+        limit = f"{power_of_two(high)} (the validated range, docs/limits.md)" if in_range else _number(high)
+        problems.append(Problem(path, f"expected a value <= {limit}, got {_number(value)}"))
 
 
 @functools.cache

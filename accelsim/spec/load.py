@@ -8,6 +8,8 @@ wrong key) becomes one :class:`ConfigError` naming the file and each offending k
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,16 +22,38 @@ from accelsim.spec.fields import to_dict, validated
 from accelsim.spec.workload import Network
 
 YAML_SUFFIXES = (".yaml", ".yml")
+# Limits of a YAML document: nesting depth and nodes after aliases are expanded. The shipped
+# specs are at most 5 deep and 1,810 nodes; past these a document is refused before it is built.
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 1_000_000
+
+
+def check_regular_file(path: str | Path, error: type[ConfigError] = ConfigError) -> Path:
+    """``path`` if it names a readable regular file (checked without opening it, so a FIFO or
+    device never blocks), else ``error`` saying what it is instead."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise error(str(path), [Problem("", "no such file")]) from None
+    except OSError as exc:
+        raise error(str(path), [Problem("", f"cannot be read ({exc.strerror or exc})")]) from None
+    if stat.S_ISDIR(mode):
+        raise error(str(path), [Problem("", "is a directory, expected a file")])
+    if not stat.S_ISREG(mode):
+        raise error(str(path), [Problem("", "is not a regular file (a pipe, socket or device), expected a file")])
+    if not os.access(path, os.R_OK):
+        raise error(str(path), [Problem("", "cannot be read (permission denied)")])
+    return path
 
 
 def read_text(path: str | Path, error: type[ConfigError] = ConfigError) -> str:
     """The text of ``path``, or a ConfigError saying why it cannot be read as text."""
-    path = Path(path)
-    if not path.exists():
-        raise error(str(path), [Problem("", "no such file")])
-    if path.is_dir():
-        raise error(str(path), [Problem("", "is a directory, expected a file")])
-    data = path.read_bytes()
+    path = check_regular_file(path, error)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(str(path), [Problem("", f"cannot be read ({exc.strerror or exc})")]) from None
     if b"\x00" in data:
         raise error(str(path), [Problem("", "is a binary file, expected text")])
     try:
@@ -42,17 +66,60 @@ def read_yaml(path: str | Path, error: type[ConfigError] = ConfigError) -> Mappi
     """Parse a YAML file whose top level must be a mapping."""
     text = read_text(path, error)
     try:
+        _check_yaml_size(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise error(str(path), [Problem("", f"malformed YAML{where}: {reason}")]) from None
+    except _TooBig as exc:
+        raise error(str(path), [Problem("", str(exc))]) from None
+    except ValueError as exc:  # a scalar the constructor cannot convert (an integer of > 4,300 digits)
+        reason = "an integer of more than 4,300 digits" if "digits" in str(exc) else str(exc).splitlines()[0]
+        raise error(str(path), [Problem("", f"malformed YAML: {reason}")]) from None
     if data is None:
         raise error(str(path), [Problem("", "is empty, expected a mapping of keys")])
     if not isinstance(data, Mapping):
         raise error(str(path), [Problem("", f"expected a mapping of keys at the top level, got {type(data).__name__}")])
     return data
+
+
+class _TooBig(Exception):
+    """A YAML document past :data:`MAX_YAML_DEPTH` or :data:`MAX_YAML_NODES`."""
+
+
+def _check_yaml_size(text: str) -> None:
+    """Refuse deep nesting and alias bombs from the event stream (no recursion, no tree built).
+
+    Each node's size counts the nodes under it, an alias counting the whole node it repeats,
+    so a "billion laughs" document is refused after reading its few lines.
+    """
+    sizes: dict[str, int] = {}  # anchor -> expanded nodes
+    stack: list[list] = [[0, None]]  # [nodes so far, anchor] of each open collection
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            stack[-1][0] += sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            stack[-1][0] += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            stack.append([1, event.anchor])
+            if len(stack) - 1 > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                raise _TooBig(f"nested more than {MAX_YAML_DEPTH} levels deep (line {mark.line + 1}); "
+                              "a spec needs fewer than 10")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            nodes, anchor = stack.pop()
+            if anchor:
+                sizes[anchor] = nodes
+            stack[-1][0] += nodes
+        else:
+            continue
+        if stack[-1][0] > MAX_YAML_NODES:
+            raise _TooBig(f"expands to more than {MAX_YAML_NODES:,} values once its aliases (*name) are "
+                          "repeated; write the values out or use fewer aliases")
 
 
 def arch_from_dict(data: Mapping, source: str = "<dict>") -> ArchSpec:

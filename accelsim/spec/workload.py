@@ -28,8 +28,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from accelsim.errors import Problem, did_you_mean
-from accelsim.spec.fields import spec_field
+from accelsim.errors import Problem, WorkloadError, did_you_mean
+from accelsim.spec.fields import shown, spec_field
+from accelsim.spec.limits import INT_LIMIT, TENSOR_LIMIT, power_of_two
 
 
 class Op(enum.Enum):
@@ -233,10 +234,20 @@ class Compression:
         return self.act_sparsity.effective_density
 
 
+def _in_range(values: list) -> list:
+    """``values`` if none is past :data:`INT_LIMIT` (``docs/limits.md``), else a ValueError naming it."""
+    for v in values:
+        if isinstance(v, int) and abs(v) > INT_LIMIT:
+            raise ValueError(f"expected values up to {power_of_two(INT_LIMIT)} (the validated range, "
+                             f"docs/limits.md), got {shown(v)}")
+    return values
+
+
 def _pair(value: Any) -> tuple[int, int]:
     values = list(value) if isinstance(value, (list, tuple)) else [value, value]
     if len(values) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise ValueError(f"expected an integer or a list of 2 integers, got {value!r}")
+        raise ValueError(f"expected an integer or a list of 2 integers, got {shown(value)}")
+    _in_range(values)
     return int(values[0]), int(values[1])
 
 
@@ -244,7 +255,8 @@ def _padding(value: Any) -> tuple[int, int, int, int]:
     """``1`` -> all sides; ``[h, w]``; ``[top, left, bottom, right]`` (ONNX order)."""
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values) or len(values) not in (1, 2, 4):
-        raise ValueError(f"expected padding as p, [ph, pw] or [top, left, bottom, right] (>= 0), got {value!r}")
+        raise ValueError(f"expected padding as p, [ph, pw] or [top, left, bottom, right] (>= 0), got {shown(value)}")
+    _in_range(values)
     if len(values) == 1:
         values = values * 4
     elif len(values) == 2:
@@ -255,8 +267,8 @@ def _padding(value: Any) -> tuple[int, int, int, int]:
 def _shape(value: Any) -> tuple[int, ...]:
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in values):
-        raise ValueError(f"expected a list of positive integers, got {value!r}")
-    return tuple(values)
+        raise ValueError(f"expected a list of positive integers (every dimension >= 1), got {shown(value)}")
+    return tuple(_in_range(values))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,6 +304,9 @@ class Layer:
     def check(self) -> list[Problem]:
         if self.op not in self.ops:
             return [Problem("op", f"{type(self).__name__} takes op {', '.join(o.value for o in self.ops)}")]
+        too_big = self.range_problems()
+        if too_big:
+            return too_big
         sparsity = self.compression.sparsity
         if sparsity.n_m is not None and sparsity.density is not None and self.reduction_length:
             # Groups of M along the reduction; a shorter last group keeps at most min(N, its length).
@@ -302,6 +317,18 @@ class Layer:
                 return [Problem("compression.sparsity.density", f"pattern {sparsity.pattern} allows a density of "
                                 f"at most {bound:g} over a reduction of {self.reduction_length}, got {sparsity.density}")]
         return []
+
+    def range_problems(self) -> list[Problem]:
+        """MACs and tensor sizes past :data:`TENSOR_LIMIT` (``docs/limits.md``), where counts could overflow."""
+        try:
+            sizes = {"MACs": self.macs, "input elements": self.input_elements,
+                     "output elements": self.output_elements, "weight elements": self.weight_elements,
+                     "vector operations": self.vector_elements}
+        except (ValueError, ZeroDivisionError):  # shapes that do not fit are reported by the subclass check
+            return []
+        return [Problem("", f"{what}: {count:,} is past the validated range of {power_of_two(TENSOR_LIMIT)} "
+                        "(docs/limits.md); split the layer or lower batch") for what, count in sizes.items()
+                if count > TENSOR_LIMIT]
 
     @property
     def macs(self) -> int:
@@ -638,8 +665,20 @@ class Network:
         return problems
 
     def with_batch(self, batch: int) -> Network:
-        """The same network at another batch size (every layer's batch is set to it)."""
-        return replace(self, batch=batch, layers=tuple(replace(layer, batch=batch) for layer in self.layers))
+        """The same network at another batch size (every layer's batch is set to it).
+
+        Raises WorkloadError for a batch below 1, past the validated range, or one that takes
+        a layer's counts past it (``docs/limits.md``).
+        """
+        if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= INT_LIMIT:
+            raise WorkloadError(self.name, [Problem("batch", f"expected a whole number from 1 to "
+                                                    f"{power_of_two(INT_LIMIT)}, got {shown(batch)}")])
+        layers = tuple(replace(layer, batch=batch) for layer in self.layers)
+        problems = [Problem(f"layers[{i}] ({layer.name}) at batch {batch}", p.message)
+                    for i, layer in enumerate(layers) for p in layer.range_problems()]
+        if problems:
+            raise WorkloadError(self.name, problems)
+        return replace(self, batch=batch, layers=layers)
 
     @property
     def macs(self) -> int:

@@ -155,7 +155,7 @@ def i_exp(q: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
 
     exp(x) = 2^-z exp(p) with p in (-ln 2, 0]; exp(p) by a second-order polynomial.
     """
-    q_ln2 = math.floor(math.log(2) / scale)
+    q_ln2 = max(1, math.floor(math.log(2) / scale))  # at least one step (coarse inputs: scale > ln 2)
     z = (-q) // q_ln2
     q_p = q + z * q_ln2
     q_l, scale_l = i_poly(q_p, scale, IEXP_A, IEXP_B, IEXP_C)
@@ -177,17 +177,21 @@ def i_gelu(q: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
 
 
 def i_sqrt(n: np.ndarray) -> tuple[np.ndarray, int]:
-    """``floor(sqrt(n))`` of non-negative int64 ``n`` by integer Newton steps (I-BERT Algorithm 4).
+    """``floor(sqrt(n))`` of non-negative integers ``n`` by integer Newton steps (I-BERT Algorithm 4).
 
-    Returns the roots and the largest number of Newton steps any element took.
+    ``n`` is int64 or an object array of Python integers (exact at any size). Returns the roots
+    and the largest number of Newton steps any element took; raises ValueError for a negative ``n``.
     """
-    n = np.asarray(n, dtype=np.int64)
-    bits = np.zeros_like(n)
+    n = np.asarray(n)
+    n = n if n.dtype == object else n.astype(np.int64)
+    if np.any(n < 0):
+        raise ValueError("i_sqrt of a negative number")
+    bits = np.zeros(n.shape, dtype=np.int64)
     rest = n.copy()
     while np.any(rest):
         bits += rest > 0
         rest >>= 1
-    x = np.left_shift(np.int64(1), (bits + 1) // 2)
+    x = np.ones_like(n) << ((bits + 1) // 2).astype(n.dtype)
     done = n == 0
     steps = 0
     while not np.all(done):

@@ -190,8 +190,24 @@ I-BERT's code uses 2^32, which leaves the factor only a few significant bits whe
 below 2^62 because e <= sum."""
 
 
+IBERT_MAX_INPUT_BITS = 16
+"""Widest input the I-BERT kernels take. They square and multiply their inputs in 32-bit
+integers (Kim et al., ICML 2021, section 3), so a 16-bit input is the widest whose square fits;
+a wider one is rounded to 16 bits first, and more bits are never worse than fewer."""
+
+
 def _integer(op: Op, x: np.ndarray, bits: int) -> np.ndarray:
-    q, scale = _quantize(x, bits)
+    """I-BERT's integer kernels on ``x`` quantized to ``min(bits, IBERT_MAX_INPUT_BITS)`` bits.
+
+    The integer steps run on Python integers (object arrays) so that no intermediate can wrap,
+    whatever the input's range (int64 wraps for inputs of a tiny range, whose scale is tiny).
+    """
+    q, scale = _quantize(x, min(bits, IBERT_MAX_INPUT_BITS))
+    return np.asarray(_integer_steps(op, x, q.astype(object), scale, min(bits, IBERT_MAX_INPUT_BITS)),
+                      dtype=np.float64)
+
+
+def _integer_steps(op: Op, x: np.ndarray, q: np.ndarray, scale: float, bits: int) -> np.ndarray:
     if op is Op.SOFTMAX:
         e, _ = approx.i_exp(q - q.max(axis=-1, keepdims=True), scale)
         factor = (1 << _SOFTMAX_OUT_SHIFT) // e.sum(axis=-1, keepdims=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -83,3 +87,31 @@ def test_a_file_is_not_a_store(tmp_path):
 
     with pytest.raises(AccelsimError, match="expected a results directory"):
         ResultStore(tmp_path / "f")
+
+
+def test_a_live_writers_temporary_files_are_kept(tmp_path):
+    """Only a dead writer's leftovers go: this process is alive, so its temporary file stays."""
+    store = ResultStore(tmp_path)
+    live = store.parts / f".tmp-pid{os.getpid()}-abc-points-x.parquet"
+    live.write_bytes(b"PAR1 being written")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = store.parts / f".tmp-pid{int(dead.stdout)}-abc-points-y.parquet"
+    gone.write_bytes(b"PAR1 half")
+    ResultStore(tmp_path)
+    assert live.exists() and not gone.exists()
+
+
+def test_second_writer_stops_with_a_clear_message(tmp_path):
+    """The lock is per open file: a second process (here a child) cannot take it while held."""
+    store = ResultStore(tmp_path)
+    script = ("import sys; from accelsim.dse.store import ResultStore, StoreError\n"
+              "try:\n    ResultStore(sys.argv[1]).writing().__enter__()\n"
+              "except StoreError as e:\n    print('refused:', e)\n")
+    with store.writing():
+        child = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                               cwd=Path(__file__).resolve().parents[2])
+        assert "refused:" in child.stdout and "another sweep is writing" in child.stdout, child.stderr
+        assert f"pid {os.getpid()}" in child.stdout
+    child = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert "refused" not in child.stdout and child.returncode == 0, child.stderr
