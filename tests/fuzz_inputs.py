@@ -221,10 +221,10 @@ def run_case(kind: str, path: Path, tmp: Path, reference: dict) -> tuple[str, st
             problems = check_result(simulate(spec, reference["small_net"], "fold"))
         elif kind in ("workload", "csv"):
             net = load_workload(path)
-            problems = check_result(simulate(reference["arch"], net, "fold", base_dir=path.parent))
+            problems = check_result(simulate(reference["arch"], net, "fold"))
         elif kind == "scheme":
             net = apply_scheme(reference["net"], load_scheme(path), mask_dir=tmp)
-            problems = check_result(simulate(reference["arch"], net, "fold", base_dir=tmp))
+            problems = check_result(simulate(reference["arch"], net, "fold"))
         else:
             check_sweep(path)
             problems = []

@@ -2,7 +2,7 @@
 
 Hypothesis draws GEMMs and convs, arrays, dataflows, loop orders and stream tiles, double
 buffering, preload overlap, accumulators, DRAM bandwidth (shared or per operand) and latency;
-every ``codes.STAT_*`` counter of the block run (with runs of repeating blocks, and of repeating
+every ``codes.FOLD_STAT_*`` counter of the block run (with runs of repeating blocks, and of repeating
 chunks of a long block, added up at once) must equal the one-piece run over every fold.
 """
 

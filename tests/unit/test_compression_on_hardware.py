@@ -178,7 +178,7 @@ def test_skip_from_a_mask_file_read_relative_to_the_workload(tmp_path):
     assert row["weight_format"] == "bitmask"
     assert row["weight_metadata_bytes"] == 32 // 8
     assert ax.simulate(arch, gemm_net(6, 4, 8)).layers.iloc[0]["compute_cycles"] == 32
-    with pytest.raises(WorkloadError, match="cannot read the mask of layer fc"):
+    with pytest.raises(WorkloadError, match="cannot read it as the mask of layer fc"):
         read_masks(unread, tmp_path / "elsewhere")
     with pytest.raises(WorkloadError, match="masks/fc.npy was not read"):
         ax.simulate(arch, unread)
