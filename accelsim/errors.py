@@ -53,3 +53,7 @@ class WorkloadError(ConfigError):
 
 class UnsupportedError(AccelsimError):
     """A valid request that the selected hardware model cannot serve (names what can)."""
+
+
+class NotAvailableError(AccelsimError):
+    """A request for a model or an optional dependency this installation does not have."""

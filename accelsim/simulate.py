@@ -90,7 +90,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, base_dir: 
 
 def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
              mac_rate: MacRateRule = hardware_rate, base_dir: str | Path = ".", mapping: str = "fixed",
-             objective: str = "cycles") -> Result:
+             objective: str = "cycles", progress: Callable[[int, int], None] | None = None) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
@@ -117,6 +117,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
         limits (:mod:`accelsim.lower.mapper`, docs/mapper.md), shown in the ``mapping`` column.
         Search needs native timing and the ``fold`` or ``cycle`` fidelity.
+    progress
+        Called as ``progress(done, total)`` after each layer (the command line's progress bar).
 
     Each array layer's zeros follow :func:`accelsim.engine.compression.layer_sparsity`
     (``docs/sparsity.md``): native N:M, skipping or gating measured from its mask or modelled
@@ -152,6 +154,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
         if counters is not None:
             stats[index] = counters
             costed[index] = True
+        if progress is not None:
+            progress(index + 1, len(net.layers))
     stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed)
     columns = {**fold.counter_columns(stats, arch.pes), **sparsity_columns(net, plans), **vector_columns}
     if search:

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from accelsim.dse.space import content_hash
-from accelsim.errors import AccelsimError
+from accelsim.errors import AccelsimError, NotAvailableError
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
 from accelsim.spec.load import load_workload
@@ -29,10 +29,6 @@ from accelsim.spec.workload import Network
 log = logging.getLogger(__name__)
 
 Evaluator = Callable[[ArchSpec, Network], tuple[dict[str, Any], "pd.DataFrame | None"]]
-
-
-class NotAvailableError(AccelsimError):
-    """A model this request needs has not landed in accelsim yet."""
 
 
 def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping: str = "fixed",
