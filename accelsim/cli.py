@@ -143,12 +143,18 @@ def fit_columns(table, width: int = TABLE_WIDTH) -> tuple[str, list[str]]:
         table = table.iloc[:, :-1]
 
 
-def scaled_column(values, column: str, digits: int = 3) -> tuple[list[str], str]:
-    """A column's values in one engineering unit (``"mJ"``, ``"MiB"``, ``"mm2"``): texts and the unit."""
+def scaled_column(values, column: str) -> tuple[list[str], str]:
+    """A column's values in one engineering unit (``"uJ"``, ``"MiB"``, ``"mm2"``) chosen for its median
+    value, so most read as 1 to 999: the texts and the unit."""
+    import numpy as np
+
     from accelsim.plot.scale import column_scale
 
-    scale = column_scale(column, values)
-    return [("-" if v is None or v != v else f"{scale(float(v)):.{digits}g}") for v in values], scale.unit
+    values = np.asarray(values, dtype=float)
+    positive = values[np.isfinite(values) & (values > 0)]
+    scale = column_scale(column, [np.median(positive)] if len(positive) else [])
+    return [("-" if not np.isfinite(v) else f"{scale(v):,.0f}" if scale(v) >= 1000 else f"{scale(v):.3g}")
+            for v in values], scale.unit
 
 
 def _percent(values) -> list[str]:
@@ -485,8 +491,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"(not shown: {', '.join(dropped)}; every column is in -o)", file=report)
     print("total:", file=report)
     print("\n".join(summary_lines(result.summary.iloc[0], arch, args.mapping)), file=report)
-    if args.output:
-        write_table(result.layers, args.output)
+    if args.output:  # every column, and what ran (so `accelsim plot` can title its figures)
+        write_table(result.layers.assign(arch=arch.name, workload=net.name), args.output)
         print(f"per-layer results: {'stdout' if args.output == '-' else args.output}", file=report)
     return 0
 
@@ -612,7 +618,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.quiet = args.quiet or args.quiet_after
     _configure_logging(args.verbose)
     try:
-        return args.handler(args)
+        code = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except AccelsimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
