@@ -110,7 +110,7 @@ def layer_breakdown(layers: pd.DataFrame, title: str = "", scale: str = "linear"
         ax.margins(x=0.03)
     ax.set_yticks(positions, labels, fontsize="small" if len(values) <= 20 else "x-small")
     ax.invert_yaxis()  # first layer on top
-    ax.set_xlabel(f"{quantity} ({unit})")
+    ax.set_xlabel(quantity if unit == quantity else f"{quantity} ({unit})")
     ax.grid(True, axis="x", alpha=0.3)
     total_scale = column_scale(base, [total])
     shown = f"{total_scale(total):.3g} {total_scale.unit}"

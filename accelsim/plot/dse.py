@@ -285,6 +285,7 @@ def sweep_lines(points: pd.DataFrame, axis: str, metric: str, hue: str = "scheme
     values = np.sort(points[axis].dropna().unique())
     numeric = np.issubdtype(values.dtype, np.number) and len(values) and values.min() > 0
     powers = bool(numeric and values.max() / values.min() >= 8)
+    bytes_axis = (units or {}).get(axis) == "bytes" or axis.endswith((".size", "_bytes"))
     first = None
     for index, (value, sub) in enumerate(panels):
         ax = fig.add_subplot(rows, cols, index + 1, sharey=first)
@@ -299,7 +300,9 @@ def sweep_lines(points: pd.DataFrame, axis: str, metric: str, hue: str = "scheme
             ax.xaxis.set_major_locator(FixedLocator(values))
             ax.xaxis.set_minor_locator(NullLocator())
             ax.set_xticks(values, [_tick(v, axis, units) for v in values])
-        ax.set_xlabel(axis if (units or {}).get(axis) == "bytes" or axis.endswith(".size") else label(axis, units))
+        elif bytes_axis:
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_bytes(v) if v > 0 else "0"))
+        ax.set_xlabel(axis if bytes_axis else label(axis, units))  # byte ticks carry their unit
         ax.set_ylabel(label(metric, units, points[metric]))
         if value is not None:
             ax.set_title(f"{varying[0]} = {_tick(value, varying[0], units)}", fontsize="medium")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 _SI = ((1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, ""), (1e3, "k"), (1e6, "M"), (1e9, "G"),
        (1e12, "T"))
 _BINARY = ((1, "B"), (2**10, "KiB"), (2**20, "MiB"), (2**30, "GiB"), (2**40, "TiB"))
-# name suffix -> (unit after the prefix, value of one stored unit in that base unit, prefixed?)
-_SUFFIXES = (("_pj_s", "J s", 1e-12), ("_pj", "J", 1e-12), ("_s", "s", 1.0), ("_hz", "Hz", 1.0),
-             ("_w", "W", 1.0))
+# name suffix -> (unit after the prefix, value of one stored unit in that unit, the stored unit)
+_SUFFIXES = (("_pj_s", "J s", 1e-12, "pJ s"), ("_pj", "J", 1e-12, "pJ"), ("_s", "s", 1.0, "s"),
+             ("_hz", "Hz", 1.0, "Hz"), ("_w", "W", 1.0, "W"))
 _COUNTS = {"cycles": "cycles", "macs": "MACs", "mac_ops": "MAC ops"}
 
 
@@ -64,7 +64,7 @@ def base_unit(column: str) -> str | None:
         return "mm2"
     if column.endswith("_bytes") or column.endswith(".size"):
         return "B"
-    for suffix, unit, _ in _SUFFIXES:
+    for suffix, unit, _, _ in _SUFFIXES:
         if column.endswith(suffix):
             return unit
     name = column.rsplit(".", 1)[-1]
@@ -74,7 +74,8 @@ def base_unit(column: str) -> str | None:
 
 
 def column_scale(column: str, values: Iterable[float] = ()) -> Scale:
-    """The engineering unit for ``column`` that suits its largest value (``Scale(1, "")`` if it has none)."""
+    """The engineering unit for ``column`` that suits its largest value (without values: the stored
+    unit; ``Scale(1, "")`` for a column without a unit)."""
     largest = _largest(values)
     if column.endswith("_um2"):
         return Scale(1e-6, "mm2")
@@ -83,8 +84,10 @@ def column_scale(column: str, values: Iterable[float] = ()) -> Scale:
     if column.endswith("_bytes") or column.endswith(".size"):
         factor, unit = binary_prefix(largest)
         return Scale(1.0 / factor, unit)
-    for suffix, unit, per in _SUFFIXES:
+    for suffix, unit, per, stored in _SUFFIXES:
         if column.endswith(suffix):
+            if largest == 0:  # no values to suit: the stored unit
+                return Scale(1.0, stored)
             factor, prefix = si_prefix(largest * per)
             return Scale(per / factor, prefix + unit)
     unit = base_unit(column)
