@@ -113,10 +113,9 @@ def write_table(table, name: str) -> None:
 
 def _notify_cold_kernels(args: argparse.Namespace) -> None:
     """Say so when numba's on-disk cache is empty: the first kernel calls compile (tens of seconds)."""
-    from accelsim.kernels import __file__ as kernels_init
-    from accelsim.kernels._cache import cached_kernels
+    from accelsim.engine import kernels_on_disk
 
-    if cached_kernels(Path(kernels_init).parent) == 0:
+    if kernels_on_disk() == 0:
         log.info("numba's kernel cache is empty")
         if not args.quiet:
             print("compiling kernels, once: ~15-60 s (cached for later runs)", file=sys.stderr, flush=True)
@@ -601,22 +600,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbosity: int) -> None:
-    """accelsim's loggers at WARNING, INFO (-v) or DEBUG (-vv), to stderr; other libraries stay quiet."""
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
+def _configure_logging(verbosity: int) -> logging.Handler:
+    """accelsim's loggers at WARNING, INFO (-v) or DEBUG (-vv), to stderr; other libraries stay quiet.
+
+    Returns the handler added, for :func:`main` to remove (the library keeps no state of the CLI).
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(verbosity, 2)])
-    log.propagate = False
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.verbose += args.verbose_after
     args.quiet = args.quiet or args.quiet_after
-    _configure_logging(args.verbose)
+    level, handler = log.level, _configure_logging(args.verbose)
     try:
         code = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
@@ -633,6 +633,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (OSError, ValueError, AttributeError):
             pass
         return 141
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
 
 
 if __name__ == "__main__":
