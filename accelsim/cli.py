@@ -182,37 +182,43 @@ def format_layers(layers) -> tuple[str, list[str]]:
 
 
 def summary_lines(summary, arch, mapping: str) -> list[str]:
-    """What a run costs, for people: cycles, time, energy, TOPS/W, area, stalls, costed layers."""
+    """What a run costs, for people: cycles, time, energy, TOPS/W, area, stalls, costed layers.
+
+    The stalled share is ``stall_cycles / (compute_cycles + stall_cycles)``: a fraction of the
+    cycles something was busy, whatever part of it was hidden under other work.
+    """
+    import pandas as pd
+
     from accelsim.plot.scale import quantity
 
-    def has(name):
-        return name in summary and summary[name] == summary[name] and summary[name] is not None
+    def num(name: str) -> float | None:
+        value = summary.get(name)
+        return None if value is None or pd.isna(value) else float(value)
 
-    busy = float(summary["compute_cycles"]) + float(summary["stall_cycles"])
-    stalled = float(summary["stall_cycles"]) / busy if busy > 0 else 0.0
-    seconds = float(summary["cycles"]) / arch.clock_hz
-    lines = [f"  cycles         {int(summary['cycles']):,} at {quantity(arch.clock_hz, 'clock_hz')}"
-             f"  ({stalled:.1%} of busy cycles stalled on memory)",
-             f"  latency        {quantity(seconds, 'latency_s')}"]
-    if has("energy_pj"):
-        parts = {c[len("energy_"):-len("_pj")]: float(summary[c]) for c in summary.index
-                 if c.startswith("energy_") and c.endswith("_pj") and c != "energy_pj" and has(c)}
+    cycles, compute, stall = num("cycles") or 0.0, num("compute_cycles") or 0.0, num("stall_cycles") or 0.0
+    stalled = f"  ({stall / (compute + stall):.1%} of busy cycles stalled)" if compute + stall > 0 else ""
+    lines = [f"  cycles         {int(cycles):,} at {quantity(arch.clock_hz, 'clock_hz')}{stalled}",
+             f"  latency        {quantity(cycles / arch.clock_hz, 'latency_s')}"]
+    energy = num("energy_pj")
+    if energy:
+        parts = {c[len("energy_"):-len("_pj")]: num(c) or 0.0 for c in summary.index
+                 if c.startswith("energy_") and c.endswith("_pj") and c != "energy_pj"}
         top = max(parts, key=parts.get) if parts else None
-        share = f", {top} {parts[top] / float(summary['energy_pj']):.0%}" if top and summary["energy_pj"] else ""
-        lines.append(f"  energy         {quantity(float(summary['energy_pj']), 'energy_pj')}"
-                     f"  ({float(summary['energy_per_mac_pj']):.3g} pJ/MAC{share})" if has("energy_per_mac_pj")
-                     else f"  energy         {quantity(float(summary['energy_pj']), 'energy_pj')}")
-    if has("tops_per_w"):
-        power = f" at {quantity(float(summary['power_w']), 'power_w')}" if has("power_w") else ""
-        lines.append(f"  efficiency     {float(summary['tops_per_w']):.3g} TOPS/W{power}")
-    if has("area_mm2"):
-        lines.append(f"  area           {float(summary['area_mm2']):.3g} mm2")
-    lines.append(f"  utilization    {float(summary['utilization']):.1%} of peak MACs")
-    lines.append(f"  DRAM           {quantity(float(summary['dram_read_bytes']), 'dram_bytes')} read, "
-                 f"{quantity(float(summary['dram_write_bytes']), 'dram_bytes')} written")
-    lines.append(f"  costed layers  {int(summary['costed_layers'])} of {int(summary['layers'])}"
-                 + ("" if summary["costed_layers"] == summary["layers"] else
-                    " (the others have no model on this arch: missing values in -o)"))
+        detail = [f"{num('energy_per_mac_pj'):.3g} pJ/MAC"] if num("energy_per_mac_pj") else []
+        detail += [f"largest: {top} {parts[top] / energy:.0%}"] if top else []
+        lines.append(f"  energy         {quantity(energy, 'energy_pj')}" + (f"  ({', '.join(detail)})" if detail else ""))
+    if num("tops_per_w"):
+        power = f" at {quantity(num('power_w'), 'power_w')}" if num("power_w") else ""
+        lines.append(f"  efficiency     {num('tops_per_w'):.3g} TOPS/W{power}")
+    if num("area_mm2"):
+        lines.append(f"  area           {num('area_mm2'):.3g} mm2")
+    if num("utilization") is not None:
+        lines.append(f"  utilization    {num('utilization'):.1%} of peak MACs")
+    lines.append(f"  DRAM           {quantity(num('dram_read_bytes') or 0.0, 'dram_bytes')} read, "
+                 f"{quantity(num('dram_write_bytes') or 0.0, 'dram_bytes')} written")
+    costed, layers = int(num("costed_layers") or 0), int(num("layers") or 0)
+    lines.append(f"  costed layers  {costed} of {layers}"
+                 + ("" if costed == layers else " (the others have no model on this arch: missing values in -o)"))
     lines.append(f"  mapping        {mapping}" + ("  (per layer: the mapping column)" if mapping == "search" else ""))
     return lines
 

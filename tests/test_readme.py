@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def run_in_process(command: Command, work: Path, env: dict) -> tuple[int, str, s
                     code = cli.main(words[1:])
                 elif words[1] == "-m":
                     sys.argv = [words[2], *words[3:]]
-                    runpy.run_module(words[2], run_name="__main__", alter_sys=True)
+                    with warnings.catch_warnings():  # the module was imported before: harmless here
+                        warnings.filterwarnings("ignore", "'.*' found in sys.modules", RuntimeWarning)
+                        runpy.run_module(words[2], run_name="__main__", alter_sys=True)
                     code = 0
                 else:
                     sys.argv = words[1:]

@@ -83,19 +83,22 @@ def label_points(ax, xs, ys, texts: Sequence[str], *, log_x: bool, log_y: bool, 
                  height: float = 0.045, fontsize: str = "x-small") -> int:
     """Annotate points in the given order, skipping any label that would overlap one already placed.
 
-    Positions are compared as fractions of the data's extent (log10 on log axes): a label
-    needs ``width`` horizontally or ``height`` vertically from every placed one. Returns how
-    many labels were drawn.
+    Positions are compared as fractions of the axes' extent (log10 on log axes; call it after
+    the limits are set, or it autoscales): a label needs ``width`` horizontally or ``height``
+    vertically from every placed one. Returns how many labels were drawn.
     """
-    x = np.log10(np.asarray(xs, dtype=float)) if log_x else np.asarray(xs, dtype=float)
-    y = np.log10(np.asarray(ys, dtype=float)) if log_y else np.asarray(ys, dtype=float)
-    if not len(x):
+    def fraction(values, limits, log):
+        values, limits = np.asarray(values, dtype=float), np.asarray(limits, dtype=float)
+        if log:
+            values, limits = np.log10(values), np.log10(limits)
+        return (values - limits[0]) / max(limits[1] - limits[0], 1e-12)
+
+    if not len(xs):
         return 0
-    span_x = max(np.ptp(x), 1e-12)
-    span_y = max(np.ptp(y), 1e-12)
+    ax.autoscale_view()
+    x, y = fraction(xs, ax.get_xlim(), log_x), fraction(ys, ax.get_ylim(), log_y)
     placed: list[tuple[float, float]] = []
-    for xv, yv, px, py, text in zip(xs, ys, x, y, texts):
-        fx, fy = (px - x.min()) / span_x, (py - y.min()) / span_y
+    for xv, yv, fx, fy, text in zip(xs, ys, x, y, texts):
         if any(abs(fx - a) < width and abs(fy - b) < height for a, b in placed):
             continue
         placed.append((fx, fy))
@@ -216,9 +219,9 @@ def roofline(table: pd.DataFrame, peak_macs_per_cycle: float, dram_bytes_per_cyc
     shown = pd.DataFrame({"intensity": (table["macs"].astype(float) / traffic)[keep],
                           "achieved": (table["macs"].astype(float) / table["cycles"].astype(float))[keep],
                           "macs": table["macs"].astype(float)[keep],
-                          "name": (table["layer"] if "layer" in table else
-                                   table["design"] if "design" in table else table.index.to_series())[keep]
-                          .astype(str)})
+                          "name": (table["layer"].astype(str) if "layer" in table else
+                                   "d" + table["design"].astype(str) if "design" in table else
+                                   table.index.to_series().astype(str))[keep]})
     ridge = peak_macs_per_cycle / dram_bytes_per_cycle if dram_bytes_per_cycle else None
     spots = [shown["intensity"].min(), shown["intensity"].max()] if len(shown) else [1.0]
     low = min([*spots, ridge or spots[0]]) / 4
