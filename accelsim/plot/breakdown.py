@@ -107,7 +107,7 @@ def layer_breakdown(layers: pd.DataFrame, title: str = "", scale: str = "linear"
             widths = values[column].to_numpy()
             ax.barh(positions, widths, left=left, label=_component_name(column))
             left += widths
-        ax.margins(x=0.03)
+        ax.set_xlim(0, max(float(left.max()), 1e-30) * 1.03)  # stacked bars' sticky edges would cut the longest
     ax.set_yticks(positions, labels, fontsize="small" if len(values) <= 20 else "x-small")
     ax.invert_yaxis()  # first layer on top
     ax.set_xlabel(quantity if unit == quantity else f"{quantity} ({unit})")

@@ -258,7 +258,7 @@ def roofline(table: pd.DataFrame, peak_macs_per_cycle: float, dram_bytes_per_cyc
     ax.set_ylabel("achieved throughput (MACs per cycle)")
     ax.set_title(title or "roofline", fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="best")
     return fig
 
 
