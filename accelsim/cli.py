@@ -367,8 +367,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     report = sys.stderr if args.output == "-" else sys.stdout
     text, dropped = format_compare(table)
     print(text, file=report)
-    print(_compare_ratios_note(table) + (f"; every column is in -o" if dropped or not args.output else ""),
-          file=report)
+    print(_compare_ratios_note(table) + ("; every column is in -o" if dropped else ""), file=report)
     if args.output:
         write_table(table, args.output)
     if args.plot:
