@@ -495,8 +495,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"(not shown: {', '.join(dropped)}; every column is in -o)", file=report)
     print("total:", file=report)
     print("\n".join(summary_lines(result.summary.iloc[0], arch, args.mapping)), file=report)
-    if args.output:  # every column, and what ran (so `accelsim plot` can title its figures)
-        write_table(result.layers.assign(arch=arch.name, workload=net.name), args.output)
+    if args.output:  # every column, what ran and its roofs (so `accelsim plot` can title and draw them alone)
+        from accelsim.dse.evaluate import roofline_metrics
+
+        write_table(result.layers.assign(arch=arch.name, workload=net.name, **roofline_metrics(arch)), args.output)
         print(f"per-layer results: {'stdout' if args.output == '-' else args.output}", file=report)
     return 0
 

@@ -134,6 +134,11 @@ def test_plot_of_a_layer_table_defaults_to_its_breakdown(tmp_path, capsys):
     assert cli.main(["plot", str(out), "--kind", "breakdown", "--scale", "percent", "-o",
                      str(tmp_path / "pct.svg")]) == 0
     assert b"<svg" in (tmp_path / "pct.svg").read_bytes()[:500]
+    # the table carries its arch's roofs: 32x32 = 1024 MACs/cycle, 12.8 GB/s at 1 GHz = 12.8 B/cycle
+    table = pd.read_csv(out)
+    assert set(table.peak_macs_per_cycle) == {1024.0} and set(table.dram_bytes_per_cycle) == {12.8}
+    assert cli.main(["plot", str(out), "--kind", "roofline"]) == 0
+    assert (tmp_path / "r18-roofline.png").stat().st_size > 10_000
 
 
 def test_help_explains_fidelity_and_validate_files(capsys):
