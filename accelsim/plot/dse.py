@@ -335,7 +335,7 @@ def compare_bars(table: pd.DataFrame, metrics: Sequence[str] = COMPARE_METRICS) 
     names = [" / ".join(str(row[c]) for c in named) or str(row["arch"]) for _, row in table.iterrows()]
     archs = list(dict.fromkeys(table["arch"]))
     colors = {a: f"C{i}" for i, a in enumerate(archs)}
-    baseline = table.groupby("arch", sort=False).cumcount() > 0
+    against_baseline = table.groupby("arch", sort=False).cumcount() > 0  # every row but each arch's first
     cols = min(4, len(metrics))
     rows = math.ceil(len(metrics) / cols)
     fig = Figure(figsize=(max(4.2, 0.55 * len(table) + 1.6) * cols, 3.8 * rows + 0.8), layout="constrained")
@@ -346,7 +346,7 @@ def compare_bars(table: pd.DataFrame, metrics: Sequence[str] = COMPARE_METRICS) 
         heights = scale(table[metric].astype(float)).to_numpy()
         bars = ax.bar(positions, heights, width=0.6, color=[colors[a] for a in table["arch"]])
         first = table.groupby("arch", sort=False)[metric].transform("first").astype(float).to_numpy()
-        for bar, value, base, annotate in zip(bars, table[metric].astype(float), first, baseline):
+        for bar, value, base, annotate in zip(bars, table[metric].astype(float), first, against_baseline):
             text = f"{value / base:.2f}x" if annotate and base else f"{scale(value):.3g}"
             ax.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
                         fontsize="x-small", xytext=(0, 2), textcoords="offset points")
@@ -359,7 +359,7 @@ def compare_bars(table: pd.DataFrame, metrics: Sequence[str] = COMPARE_METRICS) 
     if len(archs) > 1:
         fig.legend(handles=[Patch(color=colors[a], label=a) for a in archs], loc="outside lower center",
                    ncols=min(4, len(archs)), fontsize="small", title="arch")
-    ratios = any(baseline)
+    ratios = any(against_baseline)
     fig.suptitle(f"{' vs '.join(archs)}" + (f" on {table['workload'].iloc[0]}" if table["workload"].nunique() == 1
                                               else "")
                  + ("\nlabels: ratio to the first row of the same arch" if ratios else ""), fontsize="medium")
