@@ -56,4 +56,4 @@ class UnsupportedError(AccelsimError):
 
 
 class NotAvailableError(AccelsimError):
-    """A model or command this request needs has not landed in accelsim yet."""
+    """A request for a model or an optional dependency this installation does not have."""

@@ -104,7 +104,7 @@ def _progress(steps: dict, fidelity: str, enabled: bool):
 def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.FOLD, *,
              mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str = MappingMode.FIXED,
              objective: Objective | str = Objective.CYCLES, max_steps: int | None = None,
-             progress: bool = True) -> Result:
+             progress: bool | Callable[[int, int], None] = True) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
@@ -137,8 +137,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         :data:`accelsim.engine.work.DEFAULT_MAX_STEPS`). Every fidelity first checks that the
         layer's counts stay within the validated int64 range (``docs/limits.md``).
     progress
-        Show a progress bar on stderr (per layer) when the ``cycle`` or ``pe`` run should take
-        more than a few seconds.
+        ``True``: a progress bar on stderr when the ``cycle`` or ``pe`` run should take more
+        than a few seconds; a callable: called as ``progress(done, total)`` after each layer
+        (the command line's bar); ``False``: nothing.
 
     Each array layer's zeros follow :func:`accelsim.engine.compression.layer_sparsity`
     (``docs/sparsity.md``): native N:M, skipping or gating measured from its mask or modelled
@@ -163,12 +164,14 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
     rates = [mac_rate(layer, arch) for layer in net.layers]
     steps = _checked_work(arch, net, fidelity.value, rates, max_steps, search)
-    with _progress(steps, fidelity.value, progress) as bar:
-        for layer, rate in zip(net.layers, rates):
+    with _progress(steps, fidelity.value, progress is True) as bar:
+        for done, (layer, rate) in enumerate(zip(net.layers, rates), start=1):
             key = (dataclasses.replace(layer, name=""), rate)
             if key not in runs:
                 runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None)
                 bar.update(steps.get(key, 0))
+            if callable(progress):
+                progress(done, len(net.layers))
     for index, (layer, rate) in enumerate(zip(net.layers, rates)):
         key = (dataclasses.replace(layer, name=""), rate)
         plan, chosen, counters = runs[key]

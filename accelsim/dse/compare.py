@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ from accelsim.spec.arch import ArchSpec
 from accelsim.spec.workload import Network
 
 # Columns a comparison shows when the models produce them, in this order.
-METRICS = ("cycles", "latency_s", "energy_pj", "edp_pj_s", "area_um2", "macs", "utilization", "stall_cycles",
+METRICS = ("cycles", "latency_s", "energy_pj", "edp_pj_s", "area_mm2", "macs", "utilization", "stall_cycles",
            "dram_read_bytes", "dram_write_bytes", "dram_bytes")
 _TRAFFIC = re.compile(r"_(sram|dram)_(reads|writes)$")
 _ACCURACY = re.compile(r"error|sqnr")  # numeric error the pe fidelity reports
@@ -37,8 +37,8 @@ def _labels(items: Sequence, loaded: Sequence) -> list[str]:
 def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network | str | Path],
             schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold", mapping: str = "fixed",
             objective: str = "cycles", mask_dir: str | Path | None = None, evaluator: Evaluator | None = None,
-            batch: int | None = None) -> pd.DataFrame:
-    """One row per (arch, workload, scheme), in that order, with ratios to the first row.
+            batch: int | None = None, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """One row per (arch, workload, scheme), in that order, with ratios to a baseline row.
 
     ``fidelity``, ``mapping`` and ``objective`` are passed to :func:`accelsim.simulate.simulate`
     (``mapping="search"``: each layer's best mapping for ``objective``, docs/mapper.md). With
@@ -47,8 +47,12 @@ def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network 
 
     Metrics are those in :data:`METRICS` that the models produce, every SRAM/DRAM access
     count, and any numeric-error column (``*error*``, from the ``pe`` fidelity or the
-    quantizers). ``speedup`` is the first row's latency over each row's; ``energy_ratio``
-    and ``edp_ratio`` are each row's over the first row's.
+    quantizers). Ratios compare rows that differ in one thing only, the last of arch, workload
+    and scheme that takes several values (:func:`ratio_dimension`): with several schemes, each
+    row against the first scheme on the same arch and workload; else each workload against the
+    first on the same arch; else each arch against the first. ``speedup`` is the baseline's
+    latency over the row's; ``energy_ratio`` and ``edp_ratio`` are the row's over the baseline's.
+    ``progress(done, total)`` is called after each row.
     """
     evaluator = evaluator or default_evaluator(fidelity, mapping, objective)
     arch_specs = [(a if isinstance(a, ArchSpec) else load_arch(a)) for a in archs]
@@ -61,10 +65,12 @@ def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network 
         area = design_area_um2(arch)
         for net_label, scheme_label, net in compressed:
             summary, _ = evaluator(arch, net)
+            if progress is not None:
+                progress(len(rows) + 1, len(arch_specs) * len(compressed))
             row = {**summary, **derived_metrics(summary, arch), "arch": arch_label, "workload": net_label,
                    "scheme": scheme_label}
             if area is not None:
-                row["area_um2"] = area
+                row["area_mm2"] = area / 1e6
             if "dram_read_bytes" in row and "dram_write_bytes" in row:
                 row["dram_bytes"] = row["dram_read_bytes"] + row["dram_write_bytes"]
             rows.append(row)
@@ -72,9 +78,22 @@ def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network 
     keep = [c for c in METRICS if c in table]
     keep += [c for c in table.columns if (_TRAFFIC.search(c) or _ACCURACY.search(c)) and c not in keep]
     table = table[["arch", "workload", "scheme", *keep]]
+    if not len(table):
+        return table
+    order = ["arch", "workload", "scheme"]
+    fixed = order[:order.index(ratio_dimension(table))]  # rows sharing these share a baseline
     for name, metric, higher_better in RATIOS:
-        if metric in table and len(table):
-            first = float(table[metric].iloc[0])
+        if metric in table:
+            values = table[metric].astype(float)
+            first = values.groupby([table[c] for c in fixed], sort=False).transform("first") if fixed else values.iloc[0]
             with np.errstate(divide="ignore", invalid="ignore"):
-                table[name] = first / table[metric] if higher_better else table[metric] / first
+                table[name] = first / values if higher_better else values / first
     return table
+
+
+def ratio_dimension(table: pd.DataFrame) -> str:
+    """What a comparison's ratios vary: the last of ``scheme``, ``workload``, ``arch`` with several values."""
+    for column in ("scheme", "workload"):
+        if table[column].nunique() > 1:
+            return column
+    return "arch"

@@ -21,7 +21,7 @@ import pandas as pd
 
 from accelsim.compress.scheme import apply_scheme as apply, load_scheme
 from accelsim.dse.store import content_hash
-from accelsim.errors import AccelsimError
+from accelsim.errors import AccelsimError, NotAvailableError
 from accelsim.frontend.load import load_workload
 from accelsim.simulate import simulate
 from accelsim.spec.arch import ArchSpec

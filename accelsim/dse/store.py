@@ -58,7 +58,7 @@ def _pyarrow():
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise StoreError("the result store writes Parquet and needs pyarrow: pip install 'accelsim[parquet]'") from None
+        raise StoreError("the result store writes Parquet and needs pyarrow: pip install pyarrow") from None
     return pa, pq
 
 

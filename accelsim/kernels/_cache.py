@@ -62,3 +62,13 @@ def refresh(folder: Path) -> None:
             log.info("kernel sources changed: cleared numba's cache in %s", cache)
     except (OSError, AttributeError) as error:  # AttributeError: numba's locator API moved
         log.debug("numba cache not checked: %s", error)
+
+
+def cached_kernels(folder: Path) -> int:
+    """How many kernels numba's on-disk cache holds for ``folder`` (0: the next run compiles every
+    kernel it calls, tens of seconds); 0 as well when numba's cache cannot be located."""
+    try:
+        cache = cache_folder(folder)
+    except (OSError, AttributeError):
+        return 0
+    return len(list(cache.glob("*.nbi"))) if cache is not None and cache.is_dir() else 0

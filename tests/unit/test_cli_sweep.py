@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import yaml
@@ -25,6 +27,7 @@ def test_sweep_writes_tables_and_resumes(tmp_path, spec, capsys):
     assert cli.main(["sweep", str(spec), "-o", str(out), "--executor", "serial", "-q", "--per-layer"]) == 0
     first = capsys.readouterr().out
     assert "4 rows: 0 already stored, 4 computed" in first and "Pareto front" in first
+    assert re.search(r"\b16KiB\b", first) and "16384" not in first  # sizes for people
     points = pd.read_parquet(out / "points.parquet")
     assert len(points) == 4 and points["cycles"].gt(0).all()
     assert (points["array.rows"] * points["array.rows"] == points["pes"]).all()
@@ -57,7 +60,10 @@ def test_compare_architectures_writes_table_and_plot(tmp_path, root, capsys):
     args = ["compare", str(root / "arch_configs" / "edge_32x32.yaml"), str(root / "arch_configs" / "tpu_v1_like.yaml"),
             str(root / "workloads" / "tiny_cnn.yaml"), "-o", str(csv), "--plot", str(png)]
     assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert max(map(len, printed.splitlines())) <= cli.TABLE_WIDTH and "area mm2" in printed
     table = pd.read_csv(csv)
+    assert "area_mm2" in table and "area_um2" not in table
     assert table["arch"].tolist() == ["edge-32x32", "tpu-v1-like"]  # the files' names and table["speedup"].iloc[0] == 1.0
     assert png.stat().st_size > 10_000
     assert cli.main(["plot", str(csv), "--kind", "compare"]) == 0

@@ -47,6 +47,15 @@ def test_networks_side_by_side_student_against_teacher():
     assert table["energy_ratio"].tolist() == pytest.approx([1.0, 0.25])
 
 
+def test_with_several_archs_each_arch_is_its_own_baseline():
+    teacher, student = gemm("teacher", 64, 256, 256), gemm("student", 64, 64, 256)
+    table = compare([arch(8, 8), arch(16, 16)], [teacher, student], evaluator=macs_over_pes)
+    # the student has 1/4 of the MACs on either array: 4x on each, never 16x against the other arch
+    assert table["cycles"].tolist() == [65536, 16384, 16384, 4096]
+    assert table["speedup"].tolist() == pytest.approx([1.0, 4.0, 1.0, 4.0])
+    assert table["energy_ratio"].tolist() == pytest.approx([1.0, 0.25, 1.0, 0.25])
+
+
 def test_metrics_the_models_do_not_produce_are_absent():
     def cycles_only(arch, net):
         return {"cycles": net.macs // arch.pes}, None
