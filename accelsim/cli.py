@@ -465,7 +465,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     arch, net = _load_run_inputs(args.arch, args.workload, args.batch)
     log.info("arch %s from %s; workload %s from %s (%d layers, %s MACs)", arch.name, args.arch, net.name,
              args.workload, len(net.layers), f"{net.macs:,}")
-    from accelsim import simulate
+    from accelsim.simulate import simulate
 
     options = {} if args.max_steps is None else {"max_steps": args.max_steps}
     _notify_cold_kernels(args)
@@ -520,7 +520,7 @@ def _add_run_options(parser: argparse.ArgumentParser, workloads: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from accelsim import __version__
+    from accelsim.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="accelsim",
