@@ -1,7 +1,7 @@
 """One ONNX node (or one recognized decomposed op) -> one accelsim layer.
 
 Batch: a layer whose leading extent is a multiple of the network batch gets ``batch`` and the
-per-sample rest. Operands a model does not quantize get ``default_bits``; the float types
+per-sample rest. Operands a model does not quantize get ``default_bits``; the element types
 they had are collected in :attr:`Converter.defaulted` for the importer's warning.
 """
 
@@ -18,7 +18,7 @@ from accelsim.errors import Problem, WorkloadError
 from accelsim.frontend.onnx.fusion import Fused, reduce_axes
 from accelsim.frontend.onnx.graph import MS, Graph, op_key, prod
 from accelsim.frontend.onnx.quant import (
-    ARRAY_OPS, QDQ, ArrayOperands, Operand, act_bits, constant, float_type, minus_zero_point, nbits_weights,
+    ARRAY_OPS, QDQ, ArrayOperands, Operand, act_bits, constant, minus_zero_point, nbits_weights, type_of,
 )
 from accelsim.spec.workload import (
     Compression, Conv2d, ConvTranspose2d, Eltwise, EltwiseKind, Gemm, Layer, MatMul, Nonlinear, Op, Pool, PoolKind,
@@ -67,7 +67,7 @@ class Converter:
     graph: Graph
     batch: int
     default_bits: int
-    defaulted: dict[str, set[str]] = field(default_factory=dict)  # layer name -> float types defaulted
+    defaulted: dict[str, set[str]] = field(default_factory=dict)  # layer name -> element types given default bits
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -88,13 +88,13 @@ class Converter:
         bits = act_bits(self.graph, tensor)
         if bits is not None:
             return bits
-        self.defaulted.setdefault(layer_name, set()).add(float_type(self.graph, tensor) or "unknown type")
+        self.defaulted.setdefault(layer_name, set()).add(type_of(self.graph, tensor))
         return self.default_bits
 
     def weight_bits(self, layer_name: str, weights: Operand) -> int:
         if weights.bits is not None:
             return weights.bits
-        self.defaulted.setdefault(layer_name, set()).add(weights.float_type or "unknown type")
+        self.defaulted.setdefault(layer_name, set()).add(weights.elem)
         return self.default_bits
 
     # ---- dispatch ----------------------------------------------------------------------------

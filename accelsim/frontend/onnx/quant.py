@@ -26,10 +26,10 @@ ELEM_BITS = {"FLOAT": 32, "DOUBLE": 64, "FLOAT16": 16, "BFLOAT16": 16, "INT8": 8
              "INT2": 2, "UINT2": 2, "INT16": 16, "UINT16": 16, "INT32": 32, "UINT32": 32, "INT64": 64, "UINT64": 64,
              "BOOL": 8, "FLOAT8E4M3FN": 8, "FLOAT8E4M3FNUZ": 8, "FLOAT8E5M2": 8, "FLOAT8E5M2FNUZ": 8,
              "FLOAT8E8M0": 8, "FLOAT4E2M1": 4, "FLOAT6E2M3": 6, "FLOAT6E3M2": 6}
-# Element types a quantizer writes: their bits are the operand's bits.
-QUANTIZED = ("INT8", "UINT8", "INT4", "UINT4", "INT2", "UINT2", "INT16", "UINT16", "FLOAT8E4M3FN",
-             "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "FLOAT8E8M0", "FLOAT4E2M1", "FLOAT6E2M3", "FLOAT6E3M2")
-FLOATS = ("FLOAT", "DOUBLE", "FLOAT16", "BFLOAT16")
+# Element types whose bits are an operand's bits: what quantizers write, and int32 accumulators.
+QUANTIZED = ("INT8", "UINT8", "INT4", "UINT4", "INT2", "UINT2", "INT16", "UINT16", "INT32", "UINT32",
+             "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "FLOAT8E8M0", "FLOAT4E2M1",
+             "FLOAT6E2M3", "FLOAT6E3M2")
 FORMAT_NAMES = {"FLOAT": "fp32", "DOUBLE": "fp64", "FLOAT16": "fp16", "BFLOAT16": "bf16",
                 "FLOAT8E4M3FN": "fp8_e4m3", "FLOAT8E5M2": "fp8_e5m2", "INT8": "int8", "UINT8": "uint8",
                 "INT4": "int4", "UINT4": "uint4", "INT2": "int2", "UINT2": "uint2", "INT16": "int16",
@@ -83,13 +83,9 @@ def act_bits(graph: Graph, name: str) -> int | None:
     return quantized_bits(graph, name)
 
 
-def float_type(graph: Graph, name: str) -> str | None:
-    """``FLOAT``/``FLOAT16``/... when ``name`` is a float tensor not made by a DequantizeLinear."""
-    node = graph.producer.get(name)
-    if node is not None and node.op_type == "DequantizeLinear":
-        return None
-    kind = type_name(graph, graph.elem_type(name))
-    return kind if kind in FLOATS else None
+def type_of(graph: Graph, name: str) -> str:
+    """The element type name of a tensor (``FLOAT``, ``INT64``, ``UNDEFINED``, ...)."""
+    return type_name(graph, graph.elem_type(name))
 
 
 def stored_bytes(graph: Graph, name: str) -> int:
@@ -104,12 +100,12 @@ def stored_bytes(graph: Graph, name: str) -> int:
 @dataclass(frozen=True)
 class Operand:
     """A constant operand: its values (integers minus zero points when quantized), its bits (None:
-    not quantized), the bytes of its scales and zero points, and its float type if it is one."""
+    not quantized), the bytes of its scales and zero points, and its element type name."""
 
     values: np.ndarray
     bits: int | None
     scale_bytes: int = 0
-    float_type: str | None = None
+    elem: str = "UNDEFINED"
 
 
 def constant(graph: Graph, name: str) -> Operand | None:
@@ -117,7 +113,7 @@ def constant(graph: Graph, name: str) -> Operand | None:
     if name in graph.constants:
         kind = type_name(graph, graph.elem_type(name))
         return Operand(graph.array(name), ELEM_BITS[kind] if kind in QUANTIZED else None,
-                       float_type=kind if kind in FLOATS else None)
+                       elem=kind)
     node = graph.producer.get(name)
     if node is None:
         return None
@@ -127,13 +123,13 @@ def constant(graph: Graph, name: str) -> Operand | None:
     if key == "Transpose":
         inner = constant(graph, node.input[0])
         perm = graph.attrs(node).get("perm")
-        return inner and Operand(np.transpose(inner.values, perm), inner.bits, inner.scale_bytes, inner.float_type)
+        return inner and Operand(np.transpose(inner.values, perm), inner.bits, inner.scale_bytes, inner.elem)
     if key == "Reshape" and name in graph.infos and graph.infos[name][1] is not None:
         inner = constant(graph, node.input[0])
         shape = graph.infos[name][1]
         if inner is None or not all(isinstance(d, int) for d in shape) or math.prod(shape) != inner.values.size:
             return None
-        return Operand(inner.values.reshape(shape), inner.bits, inner.scale_bytes, inner.float_type)
+        return Operand(inner.values.reshape(shape), inner.bits, inner.scale_bytes, inner.elem)
     if key in QDQ and node.op_type == "DequantizeLinear":
         inner = constant(graph, node.input[0])
         if inner is None:
@@ -190,7 +186,7 @@ def minus_zero_point(graph: Graph, node: Any, weights: Operand | None, operands:
         if zero.values.size > 1:  # axis 0 of conv weights [M, C, kh, kw], the last of matmul's [K, N]
             shape[0 if "Conv" in node.op_type else -1] = zero.values.size
         values = values - zero.values.reshape(shape)
-    return Operand(values, weights.bits, weights.scale_bytes or scale_bytes, weights.float_type)
+    return Operand(values, weights.bits, weights.scale_bytes or scale_bytes, weights.elem)
 
 
 def nbits_weights(graph: Graph, node: Any) -> tuple[int, int, Operand]:
