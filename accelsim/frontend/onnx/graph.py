@@ -13,6 +13,7 @@ Graph-input dimensions are bound before inference: axis 0 to the batch, symbolic
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 from collections.abc import Mapping
@@ -121,6 +122,13 @@ def bind_inputs(model: Any, source: str, batch: int | None, dims: Mapping[str, i
                 d.dim_value = int(size)
     if problems:
         raise WorkloadError(source, problems)
+    for info in model.graph.output:  # declared output shapes: the same names bound, others left to inference
+        for d in info.type.tensor_type.shape.dim if info.type.HasField("tensor_type") else ():
+            if d.dim_param:
+                size = dims.get(d.dim_param)
+                d.Clear()
+                if size is not None:
+                    d.dim_value = int(size)
     return int(batch)
 
 
@@ -149,6 +157,10 @@ def _onnx_inferred(onnx, model: Any, source: str) -> Any:
         return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)
     except Exception as exc:
         raise WorkloadError(source, [Problem("", f"ONNX shape inference failed: {exc}")]) from None
+
+
+def onnxruntime_available() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
 
 
 def _onnxruntime_inferred(model: Any) -> Any | None:
@@ -308,17 +320,14 @@ CUSTOM_SHAPES = {
 
 
 class UnknownShape(Exception):
-    """A tensor whose shape the inference passes left (partly) unknown."""
+    """A tensor whose shape the inference passes left (partly) unknown: ``missing`` names the
+    unknown dimensions (``unk__0``, a symbolic name, ``?`` for an unnamed one or no shape)."""
 
     def __init__(self, tensor: str, dims: Dims | None):
-        self.tensor, self.dims = tensor, dims
-        if dims is None:
-            text = "no shape"
-        else:
-            missing = [f"axis {i} ({d})" if d else f"axis {i} (unnamed)" for i, d in enumerate(dims)
-                       if not isinstance(d, int) or d == 0]
-            text = ", ".join(missing)
-        super().__init__(f"tensor {tensor}: {text} unknown after ONNX and onnxruntime shape inference")
+        self.tensor = tensor
+        self.missing = ("?",) if dims is None else tuple(
+            str(d) if d else "?" for d in dims if not isinstance(d, int) or d == 0)
+        super().__init__(f"shape of {tensor} unknown ({', '.join(self.missing)})")
 
 
 class Graph:
@@ -366,6 +375,15 @@ class Graph:
         if not _known(dims) or any(d == 0 for d in dims):
             raise UnknownShape(name, dims)
         return dims  # type: ignore[return-value]
+
+    def origin(self, dim: str) -> tuple[Any, str] | None:
+        """The first node (and its output) whose shape has the unknown dimension ``dim`` (``?``: unnamed)."""
+        for node in self.nodes:
+            for out in node.output:
+                dims = self.infos.get(out, (0, None))[1]
+                if out and ((dim == "?" and (dims is None or None in dims)) or (dims is not None and dim in dims)):
+                    return node, out
+        return None
 
     def elem_type(self, name: str) -> int:
         return self.infos.get(name, (0, None))[0]

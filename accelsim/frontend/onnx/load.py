@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from accelsim.errors import Problem, WorkloadError
 from accelsim.frontend.onnx.fusion import find_fusions
 from accelsim.frontend.onnx.graph import (
-    Graph, UnknownShape, bind_inputs, graph_name, infer_shapes, onnx_module, op_key, read_model,
+    Graph, UnknownShape, bind_inputs, graph_name, infer_shapes, onnx_module, onnxruntime_available, op_key,
+    read_model,
 )
 from accelsim.frontend.onnx.layers import FREE, Converter, NotImported, estimated_macs
 from accelsim.frontend.onnx.quant import format_name
@@ -74,11 +75,12 @@ def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int =
     batch = bind_inputs(model, source, batch, dims, seq_len)
     graph = Graph(onnx, infer_shapes(onnx, model, source), source)
     converter = Converter(graph, batch, default_bits)
-    layers, left_out = _convert(graph, converter)
+    layers, left_out, unknown = _convert(graph, converter)
     imported = sum(layer.macs for layer in layers)
     lost = sum(item.macs or 0 for item in left_out)
     if left_out and not allow_partial:
-        raise WorkloadError(source, [Problem("", _loss_text(left_out, imported, lost) + "; pass allow_partial=True "
+        raise WorkloadError(source, [*_unknown_dims(graph, unknown),
+                                     Problem("", _loss_text(left_out, imported, lost) + "; pass allow_partial=True "
                                              "(accelsim import --allow-partial) to import the rest")])
     note = f"ONNX: {path.name}"
     if left_out:
@@ -95,12 +97,14 @@ def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int =
     return net
 
 
-def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[LeftOut]]:
+def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[LeftOut], list[UnknownShape]]:
+    """The layers, the computing nodes left out, and the unknown shapes that left some out."""
     fusions = find_fusions(graph)
     fused_at = {id(f.nodes[-1]): f for f in fusions}
     absorbed = {id(node) for f in fusions for node in f.nodes}
     layers: list[Layer] = []
     left_out: list[LeftOut] = []
+    unknown: list[UnknownShape] = []
     names: set[str] = set()
 
     def unique(name: str) -> str:
@@ -122,7 +126,24 @@ def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[Left
             layers.append(converter.fused(fused, name) if fused is not None else converter.layer(node, name))
         except (NotImported, UnknownShape) as exc:
             left_out.append(LeftOut(name, op, str(exc), macs))
-    return layers, left_out
+            if isinstance(exc, UnknownShape):
+                unknown.append(exc)
+    return layers, left_out, unknown
+
+
+def _unknown_dims(graph: Graph, unknown: list[UnknownShape]) -> list[Problem]:
+    """One problem per dimension the shape inference left unknown, naming where it first appears."""
+    problems = []
+    for dim in dict.fromkeys(d for exc in unknown for d in exc.missing):
+        found = graph.origin(dim)
+        where = f"; it first appears at the output {found[1]} of node {found[0].name or found[0].op_type} " \
+                f"({op_key(found[0])})" if found else ""
+        label = f"dimension {dim}" if dim != "?" else "an unnamed dimension"
+        hint = "" if onnxruntime_available() else " or install onnxruntime (its symbolic shape inference " \
+            "follows more shape arithmetic)"
+        problems.append(Problem(label, f"unknown after ONNX and onnxruntime shape inference{where}: the model "
+                                f"computes it from data; export it with fixed shapes{hint}"))
+    return problems
 
 
 def _folded(graph: Graph, node: Any) -> bool:
@@ -152,8 +173,7 @@ def _loss_text(left_out: list[LeftOut], imported: int, lost: int) -> str:
     if len(left_out) > LISTED:
         listed += f"; and {len(left_out) - LISTED} more"
     total = imported + lost
-    share = f"{lost / total:.1%}" if total else "0%"
-    size = f"{lost:,} of {total:,} MACs ({share})"
+    size = f"{lost:,} of {total:,} MACs ({lost / total:.1%})" if total else "no known MACs"
     if unknown:
         size += f", plus {unknown} node(s) of unknown size"
     counts = ", ".join(f"{op} x{n}" for op, n in _op_counts(left_out))
