@@ -18,13 +18,13 @@ the per-node import.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from accelsim.frontend.onnx.graph import Graph
-from accelsim.frontend.onnx.quant import constant
+from accelsim.frontend.onnx.graph import Graph, op_key
+from accelsim.frontend.onnx.quant import QDQ, real_value
 from accelsim.spec.workload import Op
 
 
@@ -44,10 +44,7 @@ class Fused:
 
 
 def _value(graph: Graph, name: str) -> np.ndarray | None:
-    if name not in graph.static:
-        return None
-    operand = constant(graph, name)
-    return None if operand is None else np.asarray(operand.values, dtype=np.float64)
+    return real_value(graph, name) if name in graph.static else None
 
 
 def _is(graph: Graph, name: str, target: float, rel: float = 1e-3) -> bool:
@@ -312,16 +309,51 @@ MATCHERS = {"Erf": (_gelu_erf,), "Tanh": (_gelu_tanh,), "ReduceMean": (_layernor
 
 
 def find_fusions(graph: Graph) -> list[Fused]:
-    """Every decomposed op in ``graph`` (each node in at most one)."""
+    """Every decomposed op in ``graph`` (each node in at most one), looking through the activation
+    Q/DQ pairs a QDQ quantizer puts between its nodes."""
+    view, originals = _without_activation_qdq(graph)
     claimed: set[int] = set()
     found = []
-    for node in graph.nodes:
-        if id(node) in claimed or graph.is_static(node):
+    for node in view.nodes:
+        if id(node) in claimed or view.is_static(node):
             continue
         for matcher in MATCHERS.get(node.op_type, ()):
-            fused = matcher(graph, node)
+            fused = matcher(view, node)
             if fused is not None and not any(id(n) in claimed for n in fused.nodes):
                 claimed.update(id(n) for n in fused.nodes)
-                found.append(fused)
+                found.append(replace(fused, nodes=tuple(originals[id(n)] for n in fused.nodes)))
                 break
     return found
+
+
+def _without_activation_qdq(graph: Graph) -> tuple[Graph, dict[int, Any]]:
+    """``graph`` with every ``DequantizeLinear(QuantizeLinear(t))`` of an activation read as ``t``
+    (nodes copied with renamed inputs), and the original node of each copy."""
+    alias: dict[str, str] = {}
+    for node in graph.nodes:
+        source = graph.producer.get(node.input[0]) if node.op_type == "DequantizeLinear" else None
+        if source is not None and op_key(source) in QDQ and source.op_type == "QuantizeLinear" \
+                and not graph.is_static(node):
+            alias[node.output[0]] = source.input[0]
+    if not alias:
+        return graph, {id(node): node for node in graph.nodes}
+
+    def resolve(name: str) -> str:
+        while name in alias:
+            name = alias[name]
+        return name
+
+    dropped = {node.output[0] for node in graph.nodes if node.output and node.output[0] in alias}
+    dropped |= {node.output[0] for node in graph.nodes if op_key(node) in QDQ and node.op_type == "QuantizeLinear"
+                and all(reader.output[0] in dropped for reader in graph.consumers.get(node.output[0], []))}
+    nodes, originals = [], {}
+    for node in graph.nodes:
+        if node.output and node.output[0] in dropped:
+            continue
+        twin = type(node)()
+        twin.CopyFrom(node)
+        del twin.input[:]
+        twin.input.extend(resolve(name) for name in node.input)
+        nodes.append(twin)
+        originals[id(twin)] = node
+    return graph.rewired(nodes), originals

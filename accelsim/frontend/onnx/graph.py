@@ -13,6 +13,7 @@ Graph-input dimensions are bound before inference: axis 0 to the batch, symbolic
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import logging
 import math
@@ -342,20 +343,28 @@ class Graph:
         self.constants: dict[str, Any] = {t.name: t for t in g.initializer}
         for t in g.initializer:
             self.infos[t.name] = (t.data_type, tuple(t.dims))
-        self.producer: dict[str, Any] = {}
         for node in self.nodes:
-            for out in node.output:
-                self.producer[out] = node
             if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
                 tensor = node.attribute[0].t
                 self.constants[node.output[0]] = tensor
                 self.infos[node.output[0]] = (tensor.data_type, tuple(tensor.dims))
+        self.graph_outputs = {o.name for o in g.output}
+        self._link()
+
+    def _link(self) -> None:
+        self.producer: dict[str, Any] = {out: node for node in self.nodes for out in node.output}
         self.consumers: dict[str, list[Any]] = {}
         for node in self.nodes:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
-        self.graph_outputs = {o.name for o in g.output}
         self.static = self._static_tensors()
+
+    def rewired(self, nodes: list[Any]) -> Graph:
+        """This graph with ``nodes`` in place of its own (same constants, shapes and outputs)."""
+        view = copy.copy(self)
+        view.nodes = nodes
+        view._link()
+        return view
 
     def _static_tensors(self) -> set[str]:
         """Tensors known before the model runs: constants, shapes, and what is computed only from them."""

@@ -76,11 +76,13 @@ def quantized_bits(graph: Graph, name: str) -> int | None:
 
 
 def act_bits(graph: Graph, name: str) -> int | None:
-    """Bits of an activation: the quantized type feeding the DequantizeLinear that made it, or its own."""
+    """Bits of an activation: the quantized type feeding the DequantizeLinear that made it, its own,
+    or that of the QuantizeLinear reading it (an op whose Q/DQ pairs sit inside a recognized op)."""
     node = graph.producer.get(name)
     if node is not None and op_key(node) in QDQ and node.op_type == "DequantizeLinear":
         return quantized_bits(graph, node.input[0])
-    return quantized_bits(graph, name)
+    readers = [n for n in graph.consumers.get(name, []) if op_key(n) in QDQ and n.op_type == "QuantizeLinear"]
+    return quantized_bits(graph, name) or (quantized_bits(graph, readers[0].output[0]) if readers else None)
 
 
 def type_of(graph: Graph, name: str) -> str:
@@ -144,6 +146,19 @@ def constant(graph: Graph, name: str) -> Operand | None:
         scaled = np.rint(inner.values / _along_axis(graph, node, scale.values, inner.values))
         return Operand(scaled + _zero_point(graph, node, inner.values), quantized_bits(graph, node.output[0]))
     return None
+
+
+def real_value(graph: Graph, name: str) -> np.ndarray | None:
+    """The float value of a constant, dequantized when it comes out of a DequantizeLinear."""
+    operand = constant(graph, name)
+    if operand is None:
+        return None
+    node = graph.producer.get(name)
+    values = np.asarray(operand.values, dtype=np.float64)
+    if node is not None and op_key(node) in QDQ and node.op_type == "DequantizeLinear":
+        scale = constant(graph, node.input[1])
+        return None if scale is None else values * _along_axis(graph, node, scale.values, values)
+    return values
 
 
 def _input(node: Any, index: int) -> str:
