@@ -513,3 +513,24 @@ def test_matmul_nbits_bits_blocks_density_and_scale_bytes(tmp_path, rng, with_ze
                     outputs=[fvi("y", [1, k, n])])
     dequantized = ort.InferenceSession(str(eye_path), providers=["CPUExecutionProvider"]).run(None, {"a": eye})[0]
     assert layer.compression.weight_density == np.count_nonzero(dequantized) / dequantized.size
+
+
+def test_qdq_pairs_inside_a_gelu_chain_are_looked_through(tmp_path):
+    """quantize_static(QDQ) puts Q/DQ after every quantized op, and quantizes the chain's constants."""
+    def qdq(t):
+        return [h.make_node("QuantizeLinear", [t, "s", "z"], [f"{t}_q"]),
+                h.make_node("DequantizeLinear", [f"{t}_q", "s", "z"], [f"{t}_dq"])]
+    nodes = [*qdq("x"),
+             h.make_node("Div", ["x_dq", "sqrt2"], ["d"], name="/act/Div"), h.make_node("Erf", ["d"], ["e"], name="/act/Erf"),
+             *qdq("e"),
+             h.make_node("DequantizeLinear", ["one_q", "one_s", "z"], ["one"]),
+             h.make_node("Add", ["e_dq", "one"], ["a"], name="/act/Add"), *qdq("a"),
+             h.make_node("Mul", ["x_dq", "a_dq"], ["m"], name="/act/Mul"), *qdq("m"),
+             h.make_node("DequantizeLinear", ["half_q", "half_s", "z"], ["half"]),
+             h.make_node("Mul", ["m_dq", "half"], ["y"], name="/act/Mul_1")]
+    inits = [const("s", 0.05), scalar("z", T.INT8, 0), const("sqrt2", math.sqrt(2)), scalar("one_q", T.INT8, 127),
+             const("one_s", 1 / 127), scalar("half_q", T.INT8, 127), const("half_s", 0.5 / 127)]
+    path = save(tmp_path, nodes, [fvi("x", [1, 3, 8])], inits)
+    (layer,) = load_onnx(path).layers
+    assert layer.op is Op.GELU and layer.name == "/act" and layer.shape == (3, 8)
+    assert layer.compression.act_bits == 8  # its input is quantized to int8 before the chain reads it
