@@ -534,3 +534,18 @@ def test_qdq_pairs_inside_a_gelu_chain_are_looked_through(tmp_path):
     (layer,) = load_onnx(path).layers
     assert layer.op is Op.GELU and layer.name == "/act" and layer.shape == (3, 8)
     assert layer.compression.act_bits == 8  # its input is quantized to int8 before the chain reads it
+
+
+def test_run_on_a_partial_model_exits_2_and_the_summary_carries_the_loss(tmp_path, capsys):
+    from accelsim import simulate
+    from accelsim.spec.load import load_arch
+
+    w3, w2 = np.ones((2, 3, 2, 2, 2), np.float32), np.ones((4, 3, 3, 3), np.float32)
+    nodes = [h.make_node("Conv", ["v", "w3"], ["v3"], name="conv3d"), h.make_node("Conv", ["x", "w2"], ["y"], name="c")]
+    path = save(tmp_path, nodes, [fvi("v", [1, 3, 4, 4, 4]), fvi("x", [1, 3, 6, 6])],
+                [nh.from_array(w3, "w3"), nh.from_array(w2, "w2")])
+    assert main(["run", "arch_configs/edge_32x32.yaml", str(path)]) == 2
+    assert "conv3d (Conv: 3-D)" in capsys.readouterr().err
+    net = load_onnx(path, allow_partial=True)
+    summary = simulate(load_arch("arch_configs/edge_32x32.yaml"), net).summary
+    assert summary["lost_macs"].iloc[0] == 2 * 27 * 24 and summary["macs"].iloc[0] == 4 * 16 * 27
