@@ -549,3 +549,17 @@ def test_run_on_a_partial_model_exits_2_and_the_summary_carries_the_loss(tmp_pat
     net = load_onnx(path, allow_partial=True)
     summary = simulate(load_arch("arch_configs/edge_32x32.yaml"), net).summary
     assert summary["lost_macs"].iloc[0] == 2 * 27 * 24 and summary["macs"].iloc[0] == 4 * 16 * 27
+
+
+def test_index_and_mask_arithmetic_is_warned_not_fatal(tmp_path, caplog):
+    """RoBERTa's position ids: cumsum of the non-padding mask (integer tensors, no MACs)."""
+    nodes = [h.make_node("Equal", ["ids", "pad"], ["is_pad"], name="eq"), h.make_node("Not", ["is_pad"], ["keep"]),
+             h.make_node("Cast", ["keep"], ["keep_i"], to=T.INT64, name="cast"),
+             h.make_node("CumSum", ["keep_i", "axis"], ["pos"], name="cumsum"),
+             h.make_node("Gather", ["table", "pos"], ["pe"]), h.make_node("Relu", ["pe"], ["y"], name="relu")]
+    inits = [const("pad", 1, np.int64), const("axis", 1, np.int64), const("table", np.ones((20, 4)))]
+    path = save(tmp_path, nodes, [fvi("ids", [1, 6], T.INT64)], inits)
+    with caplog.at_level(logging.WARNING):
+        net = load_onnx(path)
+    assert [layer.name for layer in net.layers] == ["eq", "cast", "relu"] and net.lost_macs == 0
+    assert "2 node(s) of index or mask arithmetic" in caplog.text and "CumSum x1, Not x1" in caplog.text

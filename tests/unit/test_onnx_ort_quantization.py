@@ -114,3 +114,29 @@ def test_matmul_nbits_keeps_the_float_macs(tmp_path, rng):
     fc1 = next(layer for layer in net.layers if layer.name.startswith("fc1"))
     assert net.macs == macs and fc1.compression.weight_bits == 4
     assert fc1.compression.weight_scale_bytes == 32 * (64 // 32) * 4  # one fp32 scale per block of 32
+
+
+class TokenCalibration(quantization.CalibrationDataReader):
+    def __init__(self, rng, seq):
+        self.feeds = iter([{"ids": rng.integers(0, 50, (1, seq)), "mask": np.ones((1, seq), np.int64)}
+                           for _ in range(3)])
+
+    def get_next(self):
+        return next(self.feeds, None)
+
+
+@pytest.mark.parametrize("options, weight_bits", [
+    (dict(quant_format=QuantFormat.QDQ), 8), (dict(quant_format=QuantFormat.QOperator), 8),
+    (dict(quant_format=QuantFormat.QDQ, weight_type=QuantType.QInt4), 4)])
+def test_quantized_encoder_layer_keeps_macs_and_recognized_ops(tmp_path, rng, options, weight_bits):
+    """The decomposed LayerNorms and GELU survive the Q/DQ pairs and QLinearAdd/QLinearMul put inside them."""
+    from test_onnx_exporters import bert_layer, bert_macs
+
+    float_path, quant_path = bert_layer(tmp_path), tmp_path / "bert_q.onnx"
+    quantization.quantize_static(str(float_path), str(quant_path), TokenCalibration(rng, 8), **options)
+    net = load_onnx(quant_path, batch=1, seq_len=8)
+    assert net.macs == bert_macs(1, 8) and net.lost_macs == 0
+    ops = [layer.op for layer in net.layers]
+    assert (ops.count(Op.LAYERNORM), ops.count(Op.GELU), ops.count(Op.SOFTMAX)) == (3, 1, 1)
+    projections = [layer for layer in net.layers if layer.op is Op.GEMM]
+    assert len(projections) == 6 and all(layer.compression.weight_bits == weight_bits for layer in projections)

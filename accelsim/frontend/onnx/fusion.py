@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from accelsim.frontend.onnx.graph import Graph, op_key
+from accelsim.frontend.onnx.graph import MS, Graph, op_key
 from accelsim.frontend.onnx.quant import QDQ, real_value
 from accelsim.spec.workload import Op
 
@@ -309,9 +309,9 @@ MATCHERS = {"Erf": (_gelu_erf,), "Tanh": (_gelu_tanh,), "ReduceMean": (_layernor
 
 
 def find_fusions(graph: Graph) -> list[Fused]:
-    """Every decomposed op in ``graph`` (each node in at most one), looking through the activation
-    Q/DQ pairs a QDQ quantizer puts between its nodes."""
-    view, originals = _without_activation_qdq(graph)
+    """Every decomposed op in ``graph`` (each node in at most one), read through the quantization
+    onnxruntime puts inside the chains (:func:`_float_view`)."""
+    view, originals = _float_view(graph)
     claimed: set[int] = set()
     found = []
     for node in view.nodes:
@@ -326,34 +326,76 @@ def find_fusions(graph: Graph) -> list[Fused]:
     return found
 
 
-def _without_activation_qdq(graph: Graph) -> tuple[Graph, dict[int, Any]]:
-    """``graph`` with every ``DequantizeLinear(QuantizeLinear(t))`` of an activation read as ``t``
-    (nodes copied with renamed inputs), and the original node of each copy."""
-    alias: dict[str, str] = {}
-    for node in graph.nodes:
-        source = graph.producer.get(node.input[0]) if node.op_type == "DequantizeLinear" else None
-        if source is not None and op_key(source) in QDQ and source.op_type == "QuantizeLinear" \
-                and not graph.is_static(node):
-            alias[node.output[0]] = source.input[0]
-    if not alias:
-        return graph, {id(node): node for node in graph.nodes}
+QLINEAR_BINARY = {f"{MS}.QLinearAdd": "Add", f"{MS}.QLinearMul": "Mul"}
 
-    def resolve(name: str) -> str:
-        while name in alias:
-            name = alias[name]
+
+def _float_view(graph: Graph) -> tuple[Graph, dict[int, Any]]:
+    """``graph`` as float ops, and the original node of each node of the view.
+
+    Activation ``QuantizeLinear``/``DequantizeLinear`` nodes are dropped: a tensor and its
+    (de)quantized copies become one, named after the one a computing node makes. ``QLinearAdd``
+    and ``QLinearMul`` become ``Add`` and ``Mul``, their quantized constants dequantized.
+    """
+    activation_qdq = [n for n in graph.nodes if op_key(n) in QDQ and not graph.is_static(n)]
+    if not activation_qdq and not any(op_key(n) in QLINEAR_BINARY for n in graph.nodes):
+        return graph, {id(node): node for node in graph.nodes}
+    parent: dict[str, str] = {}
+
+    def root(name: str) -> str:
+        while parent.get(name, name) != name:
+            name = parent[name]
         return name
 
-    dropped = {node.output[0] for node in graph.nodes if node.output and node.output[0] in alias}
-    dropped |= {node.output[0] for node in graph.nodes if op_key(node) in QDQ and node.op_type == "QuantizeLinear"
-                and all(reader.output[0] in dropped for reader in graph.consumers.get(node.output[0], []))}
+    for node in activation_qdq:  # one class per value: join each Q/DQ's input and output
+        a, b = root(node.input[0]), root(node.output[0])
+        if a != b:
+            parent[b] = a
+    made_by_qdq = {node.output[0] for node in activation_qdq}
+    canonical: dict[str, str] = {}
+    for name in sorted({*parent, *parent.values()}):
+        if name not in made_by_qdq:  # the copy a computing node (or the graph input) makes
+            canonical[root(name)] = name
+    view_constants, view_infos, synthetic = dict(graph.constants), dict(graph.infos), set()
+
+    def rename(name: str) -> str:
+        return canonical.get(root(name), name) if name in parent or name in parent.values() else name
+
+    def real(node: Any, at: int) -> str:
+        """A QLinear operand: its float tensor, or a dequantized copy of a constant."""
+        name = node.input[at]
+        if name not in graph.static:
+            return rename(name)
+        value = real_value_of(graph, name, node.input[at + 1], node.input[at + 2])
+        if value is None:
+            return name
+        key = f"{name}::real"
+        view_constants[key] = graph.onnx.numpy_helper.from_array(value.astype(np.float32), key)
+        view_infos[key] = (graph.onnx.TensorProto.FLOAT, tuple(value.shape))
+        synthetic.add(key)
+        return key
+
+    dropped = {id(node) for node in activation_qdq}
     nodes, originals = [], {}
     for node in graph.nodes:
-        if node.output and node.output[0] in dropped:
+        if id(node) in dropped:
             continue
         twin = type(node)()
         twin.CopyFrom(node)
         del twin.input[:]
-        twin.input.extend(resolve(name) for name in node.input)
+        if op_key(node) in QLINEAR_BINARY:
+            twin.op_type, twin.domain = QLINEAR_BINARY[op_key(node)], ""
+            twin.input.extend([real(node, 0), real(node, 3)])
+        else:
+            twin.input.extend(rename(name) for name in node.input)
         nodes.append(twin)
         originals[id(twin)] = node
-    return graph.rewired(nodes), originals
+    view = graph.rewired(nodes, constants=view_constants, infos=view_infos)
+    return view, originals
+
+
+def real_value_of(graph: Graph, quantized: str, scale: str, zero: str) -> np.ndarray | None:
+    """``(quantized - zero) * scale`` of constants (per tensor)."""
+    values = [real_value(graph, name) for name in (quantized, scale, zero)]
+    if any(v is None for v in values) or values[1].size != 1 or values[2].size != 1:
+        return None
+    return (values[0] - values[2].reshape(())) * values[1].reshape(())

@@ -359,10 +359,10 @@ class Graph:
                 self.consumers.setdefault(name, []).append(node)
         self.static = self._static_tensors()
 
-    def rewired(self, nodes: list[Any]) -> Graph:
-        """This graph with ``nodes`` in place of its own (same constants, shapes and outputs)."""
+    def rewired(self, nodes: list[Any], constants: dict[str, Any], infos: dict[str, tuple]) -> Graph:
+        """This graph with ``nodes``, ``constants`` and ``infos`` in place of its own (same outputs)."""
         view = copy.copy(self)
-        view.nodes = nodes
+        view.nodes, view.constants, view.infos = nodes, constants, infos
         view._link()
         return view
 

@@ -3,12 +3,14 @@
 A computing node that cannot be imported (an unsupported op, an unknown shape, a 3-D conv, ...)
 stops the import with a :class:`WorkloadError` naming the nodes and the share of the model's
 MACs they hold; ``allow_partial=True`` imports the rest and records the loss in
-``Network.lost_macs`` and ``Network.source``.
+``Network.lost_macs`` and ``Network.source``. Unsupported ops on integer and boolean tensors only
+(position ids, attention masks: ``CumSum``, ``Not``, ...) carry no MACs and are listed in a warning.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from accelsim.frontend.onnx.graph import (
     read_model,
 )
 from accelsim.frontend.onnx.layers import FREE, Converter, NotImported, estimated_macs
-from accelsim.frontend.onnx.quant import format_name
+from accelsim.frontend.onnx.quant import format_name, type_of
 from accelsim.spec.fields import to_dict, validated
 from accelsim.spec.workload import Layer, Network
 
@@ -105,6 +107,7 @@ def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[Left
     layers: list[Layer] = []
     left_out: list[LeftOut] = []
     unknown: list[UnknownShape] = []
+    skipped: list[str] = []
     names: set[str] = set()
 
     def unique(name: str) -> str:
@@ -124,11 +127,25 @@ def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[Left
             name, op, macs = unique(node.name or f"{node.op_type}_{index}"), op_key(node), estimated_macs(graph, node)
         try:
             layers.append(converter.fused(fused, name) if fused is not None else converter.layer(node, name))
-        except (NotImported, UnknownShape) as exc:
+        except NotImported as exc:
+            if fused is None and macs == 0 and _index_arithmetic(graph, node):
+                skipped.append(op)
+            else:
+                left_out.append(LeftOut(name, op, str(exc), macs))
+        except UnknownShape as exc:
             left_out.append(LeftOut(name, op, str(exc), macs))
-            if isinstance(exc, UnknownShape):
-                unknown.append(exc)
+            unknown.append(exc)
+    if skipped:
+        log.warning("%s: %d node(s) of index or mask arithmetic (integer and boolean tensors, no MACs) not in the "
+                    "workload: %s", graph.source, len(skipped),
+                    ", ".join(f"{op} x{n}" for op, n in sorted(Counter(skipped).items())))
     return layers, left_out, unknown
+
+
+def _index_arithmetic(graph: Graph, node: Any) -> bool:
+    """Whether every tensor a node reads and writes is an integer or boolean (position ids, masks)."""
+    names = [*graph.dynamic_inputs(node), *(out for out in node.output if out)]
+    return all(type_of(graph, name).startswith(("INT", "UINT", "BOOL")) for name in names)
 
 
 def _unknown_dims(graph: Graph, unknown: list[UnknownShape]) -> list[Problem]:
@@ -181,10 +198,7 @@ def _loss_text(left_out: list[LeftOut], imported: int, lost: int) -> str:
 
 
 def _op_counts(left_out: list[LeftOut]) -> list[tuple[str, int]]:
-    counts: dict[str, int] = {}
-    for item in left_out:
-        counts[item.op] = counts.get(item.op, 0) + 1
-    return sorted(counts.items())
+    return sorted(Counter(item.op for item in left_out).items())
 
 
 def _warn_defaulted(source: str, defaulted: dict[str, set[str]], default_bits: int) -> None:
