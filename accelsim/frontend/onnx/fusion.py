@@ -351,14 +351,12 @@ def _float_view(graph: Graph) -> tuple[Graph, dict[int, Any]]:
         if a != b:
             parent[b] = a
     made_by_qdq = {node.output[0] for node in activation_qdq}
-    canonical: dict[str, str] = {}
-    for name in sorted({*parent, *parent.values()}):
-        if name not in made_by_qdq:  # the copy a computing node (or the graph input) makes
-            canonical[root(name)] = name
-    view_constants, view_infos, synthetic = dict(graph.constants), dict(graph.infos), set()
+    members = {*parent, *parent.values()}
+    canonical = {root(name): name for name in sorted(members) if name not in made_by_qdq}  # made by a computing node
+    view_constants, view_infos = dict(graph.constants), dict(graph.infos)
 
     def rename(name: str) -> str:
-        return canonical.get(root(name), name) if name in parent or name in parent.values() else name
+        return canonical.get(root(name), name) if name in members else name
 
     def real(node: Any, at: int) -> str:
         """A QLinear operand: its float tensor, or a dequantized copy of a constant."""
@@ -371,7 +369,6 @@ def _float_view(graph: Graph) -> tuple[Graph, dict[int, Any]]:
         key = f"{name}::real"
         view_constants[key] = graph.onnx.numpy_helper.from_array(value.astype(np.float32), key)
         view_infos[key] = (graph.onnx.TensorProto.FLOAT, tuple(value.shape))
-        synthetic.add(key)
         return key
 
     dropped = {id(node) for node in activation_qdq}

@@ -211,18 +211,14 @@ def _all_known(model: Any) -> bool:
 def _merge(onnx, model: Any, found: Mapping[str, tuple[int, Dims | None]]) -> None:
     """Write the fully known shapes of ``found`` into ``model``'s value_info where it lacks them."""
     have = _value_infos(model)
-    outputs = {o.name: o for o in model.graph.output}
-    for name, (elem, dims) in found.items():
-        if not _known(dims) or _known(have.get(name, (0, None))[1]):
-            continue
-        elem = elem or have.get(name, (0, None))[0]
-        info = onnx.helper.make_tensor_value_info(name, elem, list(dims))
-        if name in outputs:
-            outputs[name].CopyFrom(info)
-        else:
-            kept = [v for v in model.graph.value_info if v.name != name]
-            del model.graph.value_info[:]
-            model.graph.value_info.extend([*kept, info])
+    new = {name: onnx.helper.make_tensor_value_info(name, elem or have.get(name, (0, None))[0], list(dims))
+           for name, (elem, dims) in found.items() if _known(dims) and not _known(have.get(name, (0, None))[1])}
+    for output in model.graph.output:
+        if output.name in new:
+            output.CopyFrom(new.pop(output.name))
+    kept = [v for v in model.graph.value_info if v.name not in new]
+    del model.graph.value_info[:]
+    model.graph.value_info.extend([*kept, *new.values()])
 
 
 def _broadcast(*shapes: Dims) -> Dims:
