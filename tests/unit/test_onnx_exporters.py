@@ -563,3 +563,28 @@ def test_index_and_mask_arithmetic_is_warned_not_fatal(tmp_path, caplog):
         net = load_onnx(path)
     assert [layer.name for layer in net.layers] == ["eq", "cast", "relu"] and net.lost_macs == 0
     assert "2 node(s) of index or mask arithmetic" in caplog.text and "CumSum x1, Not x1" in caplog.text
+
+
+def test_qgemm_per_channel_zero_points_follow_transb(tmp_path, rng):
+    wg = rng.integers(0, 256, size=(5, 12)).astype(np.uint8)  # [N, K] with transB
+    zeros = np.arange(5, dtype=np.uint8) + 100
+    wg[:, ::4] = zeros[:, None]
+    q = ["qs", "qz"]
+    node = h.make_node("QGemm", ["x", *q, "wg", "gs", "gz", "", *q], ["y"], name="fc", domain=MS, transB=1)
+    inits = [scalar("qs", T.FLOAT, 0.1), scalar("qz", T.UINT8, 128), nh.from_array(wg, "wg"),
+             const("gs", np.full(5, 0.01)), nh.from_array(zeros, "gz")]
+    path = save(tmp_path, [node], [fvi("x", [2, 12], T.UINT8)], inits, ms=True, outputs=[fvi("y", None, T.UINT8)])
+    (fc,) = load_onnx(path, batch=2).layers
+    assert (fc.batch, fc.m, fc.n, fc.k) == (2, 1, 5, 12)
+    assert fc.compression.weight_density == np.count_nonzero(wg.astype(int) - zeros[:, None].astype(int)) / wg.size
+    assert fc.compression.weight_scale_bytes == 5 * 4 + 5  # fp32 scale and uint8 zero point per output channel
+
+
+def test_format_names_of_onnx_element_types():
+    from accelsim.frontend.onnx.quant import format_name
+
+    want = {T.FLOAT: "fp32", T.FLOAT16: "fp16", T.BFLOAT16: "bf16", T.FLOAT8E4M3FN: "fp8_e4m3",
+            T.FLOAT8E5M2: "fp8_e5m2", T.INT8: "int8", T.UINT8: "uint8", T.INT4: "int4", T.UINT4: "uint4",
+            T.INT16: "int16", T.INT64: None, T.STRING: None}
+    assert {elem: format_name(elem) for elem in want} == want
+    assert format_name("BFLOAT16") == "bf16"

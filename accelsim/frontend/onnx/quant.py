@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from accelsim.frontend.onnx.graph import MS, Graph, op_key
+from accelsim.frontend.onnx.graph import MS, Graph, onnx_module, op_key
 
 # Bits of every element type (onnx.TensorProto names).
 ELEM_BITS = {"FLOAT": 32, "DOUBLE": 64, "FLOAT16": 16, "BFLOAT16": 16, "INT8": 8, "UINT8": 8, "INT4": 4, "UINT4": 4,
@@ -64,9 +64,15 @@ def type_name(graph: Graph, elem_type: int) -> str:
         return "UNDEFINED"
 
 
-def format_name(type_name_: str) -> str | None:
-    """The workload number-format name of an ONNX element type (``FLOAT`` -> ``fp32``), or None."""
-    return FORMAT_NAMES.get(type_name_)
+def format_name(elem_type: int | str) -> str | None:
+    """The workload number-format name of an ONNX element type (``TensorProto.FLOAT`` or ``"FLOAT"``
+    -> ``"fp32"``, ``INT4`` -> ``"int4"``), or None for types without one."""
+    if not isinstance(elem_type, str):
+        try:
+            elem_type = onnx_module().TensorProto.DataType.Name(elem_type)
+        except ValueError:
+            return None
+    return FORMAT_NAMES.get(elem_type)
 
 
 def quantized_bits(graph: Graph, name: str) -> int | None:
@@ -198,8 +204,9 @@ def minus_zero_point(graph: Graph, node: Any, weights: Operand | None, operands:
     values = weights.values
     if zero is not None:
         shape = [1] * values.ndim
-        if zero.values.size > 1:  # axis 0 of conv weights [M, C, kh, kw], the last of matmul's [K, N]
-            shape[0 if "Conv" in node.op_type else -1] = zero.values.size
+        if zero.values.size > 1:  # per output channel: axis 0 of conv [M, C, kh, kw] and QGemm's transposed
+            rows_out = "Conv" in node.op_type or graph.attrs(node).get("transB", 0)  # [N, K]; last of [K, N]
+            shape[0 if rows_out else -1] = zero.values.size
         values = values - zero.values.reshape(shape)
     return Operand(values, weights.bits, weights.scale_bytes or scale_bytes, weights.elem)
 
