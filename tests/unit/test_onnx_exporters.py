@@ -588,3 +588,12 @@ def test_format_names_of_onnx_element_types():
             T.INT16: "int16", T.INT64: None, T.STRING: None}
     assert {elem: format_name(elem) for elem in want} == want
     assert format_name("BFLOAT16") == "bf16"
+
+
+def test_sigmoid_times_its_input_is_silu(tmp_path):
+    nodes = [h.make_node("Sigmoid", ["x"], ["s"], name="/act/Sigmoid"), h.make_node("Mul", ["x", "s"], ["m"], name="/act/Mul"),
+             h.make_node("Sigmoid", ["m"], ["g"], name="gate"), h.make_node("Mul", ["g", "x"], ["y"], name="scale")]
+    path = save(tmp_path, nodes, [fvi("x", [1, 6, 4, 4])])
+    silu, gate, scale = load_onnx(path).layers  # the second Sigmoid gates another tensor: not a SiLU
+    assert silu.op is Op.SILU and silu.name == "/act" and silu.shape == (6, 4, 4)
+    assert gate.op is Op.SIGMOID and scale.kind is EltwiseKind.MUL

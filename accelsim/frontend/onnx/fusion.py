@@ -8,7 +8,8 @@
   ``Div`` (or ``Reciprocal``/``1 /`` and ``Mul``), then optionally ``* gamma`` and ``+ beta``;
 * RMSNorm: ``Pow 2`` (or ``x * x``), ``ReduceMean``, ``+ eps``, ``Sqrt``, ``Div`` (or reciprocal and
   ``Mul``), optionally ``* gamma``;
-* softmax: optionally ``x - ReduceMax(x)``, ``Exp``, ``ReduceSum``, ``Div``.
+* softmax: optionally ``x - ReduceMax(x)``, ``Exp``, ``ReduceSum``, ``Div``;
+* SiLU (swish): ``x * Sigmoid(x)``.
 
 Constants are checked (``sqrt(2)``, ``0.5``, ``0.044715``, ...) and every intermediate tensor
 must be read only inside the pattern, so a look-alike that computes something else is left to
@@ -304,7 +305,19 @@ def _softmax(graph: Graph, exp: Any) -> Fused | None:
     return Fused(Op.SOFTMAX, (*nodes, exp, total, div), x, div.output[0], reduced[0])
 
 
-MATCHERS = {"Erf": (_gelu_erf,), "Tanh": (_gelu_tanh,), "ReduceMean": (_layernorm, _rmsnorm), "Exp": (_softmax,)}
+# ---- SiLU --------------------------------------------------------------------------------------
+
+
+def _silu(graph: Graph, sigmoid: Any) -> Fused | None:
+    x = sigmoid.input[0]
+    gate = _next(graph, sigmoid.output[0], "Mul")
+    if gate is None or _other(gate, sigmoid.output[0]) != x:
+        return None
+    return Fused(Op.SILU, (sigmoid, gate), x, gate.output[0])
+
+
+MATCHERS = {"Erf": (_gelu_erf,), "Tanh": (_gelu_tanh,), "ReduceMean": (_layernorm, _rmsnorm), "Exp": (_softmax,),
+            "Sigmoid": (_silu,)}
 """Seed op type -> the patterns tried from a node of that type (first match wins)."""
 
 
