@@ -23,7 +23,7 @@ from accelsim.errors import WorkloadError  # noqa: E402
 from accelsim.frontend.onnx import graph as onnx_graph  # noqa: E402
 from accelsim.frontend.onnx import load_onnx  # noqa: E402
 from accelsim.spec.load import load_workload, save_workload  # noqa: E402
-from accelsim.spec.workload import Conv2d, Eltwise, EltwiseKind, Gemm, MatMul, Nonlinear, Op, Pool, PoolKind  # noqa: E402
+from accelsim.spec.workload import Conv2d, Eltwise, EltwiseKind, Gemm, MatMul, Op, Pool, PoolKind  # noqa: E402
 from accelsim.vector.functions import layer_program  # noqa: E402
 
 MS = "com.microsoft"
@@ -181,7 +181,8 @@ def test_reduce_mean_over_space_is_global_average_pooling(tmp_path):
 
 
 def test_other_elementwise_ops_are_eltwise_layers(tmp_path):
-    nodes = [h.make_node("Sqrt", ["x"], ["a"], name="sqrt"), h.make_node("Mod", ["a", "three"], ["b"], name="mod", fmod=1),
+    nodes = [h.make_node("Sqrt", ["x"], ["a"], name="sqrt"),
+             h.make_node("Mod", ["a", "three"], ["b"], name="mod", fmod=1),
              h.make_node("Pow", ["b", "x"], ["c"], name="pow"), h.make_node("Greater", ["c", "x"], ["m"], name="gt"),
              h.make_node("Where", ["m", "c", "x"], ["d"], name="where"),
              h.make_node("Cast", ["d"], ["y"], name="cast", to=T.FLOAT16)]
@@ -204,7 +205,8 @@ def test_other_elementwise_ops_are_eltwise_layers(tmp_path):
 
 def bert_layer(tmp_path, seq_param="sequence", dim=16, heads=2, ffn=32):
     """One post-LN encoder layer as torch's legacy exporter writes it at opset 17: symbolic batch and
-    sequence, position ids sliced to the sequence length read from Shape, head reshapes from Shape/Gather/Concat, decomposed
+    sequence, position ids sliced to the sequence length read from Shape, head reshapes from
+    Shape/Gather/Concat, decomposed
     LayerNorm and Erf GELU, the attention mask added before Softmax."""
     rng = np.random.default_rng(3)
     dh = dim // heads
@@ -475,7 +477,7 @@ def test_dynamic_quantization_ops(tmp_path, rng):
 
 
 def pack_nbits(values: np.ndarray, bits: int) -> np.ndarray:
-    """Pack unsigned ``bits``-bit values, low bits first, along the last axis (written independently of the importer)."""
+    """Pack unsigned ``bits``-bit values, low bits first, along the last axis (independently of the importer)."""
     per = 8 // bits
     out = np.zeros((*values.shape[:-1], values.shape[-1] // per), np.uint8)
     for i in range(per):
@@ -521,7 +523,8 @@ def test_qdq_pairs_inside_a_gelu_chain_are_looked_through(tmp_path):
         return [h.make_node("QuantizeLinear", [t, "s", "z"], [f"{t}_q"]),
                 h.make_node("DequantizeLinear", [f"{t}_q", "s", "z"], [f"{t}_dq"])]
     nodes = [*qdq("x"),
-             h.make_node("Div", ["x_dq", "sqrt2"], ["d"], name="/act/Div"), h.make_node("Erf", ["d"], ["e"], name="/act/Erf"),
+             h.make_node("Div", ["x_dq", "sqrt2"], ["d"], name="/act/Div"),
+             h.make_node("Erf", ["d"], ["e"], name="/act/Erf"),
              *qdq("e"),
              h.make_node("DequantizeLinear", ["one_q", "one_s", "z"], ["one"]),
              h.make_node("Add", ["e_dq", "one"], ["a"], name="/act/Add"), *qdq("a"),
@@ -591,7 +594,8 @@ def test_format_names_of_onnx_element_types():
 
 
 def test_sigmoid_times_its_input_is_silu(tmp_path):
-    nodes = [h.make_node("Sigmoid", ["x"], ["s"], name="/act/Sigmoid"), h.make_node("Mul", ["x", "s"], ["m"], name="/act/Mul"),
+    nodes = [h.make_node("Sigmoid", ["x"], ["s"], name="/act/Sigmoid"),
+             h.make_node("Mul", ["x", "s"], ["m"], name="/act/Mul"),
              h.make_node("Sigmoid", ["m"], ["g"], name="gate"), h.make_node("Mul", ["g", "x"], ["y"], name="scale")]
     path = save(tmp_path, nodes, [fvi("x", [1, 6, 4, 4])])
     silu, gate, scale = load_onnx(path).layers  # the second Sigmoid gates another tensor: not a SiLU

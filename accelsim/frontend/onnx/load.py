@@ -69,7 +69,8 @@ def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int =
     """
     source = str(path)
     if isinstance(default_bits, bool) or not isinstance(default_bits, int) or not 1 <= default_bits <= 32:
-        raise WorkloadError(source, [Problem("default_bits", f"expected an integer from 1 to 32, got {default_bits!r}")])
+        raise WorkloadError(source, [Problem("default_bits",
+                                             f"expected an integer from 1 to 32, got {default_bits!r}")])
     onnx = onnx_module()
     path = Path(path)
     model = read_model(onnx, path)
