@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 MS = "com.microsoft"
 """onnxruntime's contrib-op domain."""
 
-Dims = tuple  # of int | str | None: a fixed size, a symbolic name, or unknown
+Dims = tuple[int | str | None, ...]
+"""A shape: per axis a fixed size, a symbolic name, or None (unknown)."""
 
 
 def onnx_module():

@@ -127,8 +127,9 @@ class Converter:
         batch, shape = self.per_sample(self.graph.shape(node.output[0]))
         positions = (0,) if kind in UNARY_ELTWISE else QLINEAR_INPUTS.get(op_key(node), range(len(node.input)))
         data = [node.input[i] for i in positions if node.input[i]]
+        values = [d for d in data if type_of(self.graph, d) != "BOOL"] or data  # Where's condition is not data
         return Eltwise(name=name, batch=batch, kind=kind, shape=shape, inputs=len(data),
-                       compression=Compression(act_bits=self.bits(name, data[0])))
+                       compression=Compression(act_bits=self.bits(name, values[0])))
 
     def _nonlinear(self, op: Op, data: str, out: str, name: str, axis: int) -> Nonlinear:
         dims = self.graph.shape(out)
