@@ -211,13 +211,13 @@ def bert_layer(tmp_path, seq_param="sequence", dim=16, heads=2, ffn=32):
     rng = np.random.default_rng(3)
     dh = dim // heads
     w = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
-    inits = [nh.from_array(w(50, dim), "tok"), nh.from_array(w(64, dim), "pos"),
+    inits = [nh.from_array(w(50, dim), "tok"), nh.from_array(w(512, dim), "pos"),
              *(nh.from_array(w(dim, dim), f"w{n}") for n in "qkvo"), *(nh.from_array(w(dim), f"b{n}") for n in "qkvo"),
              nh.from_array(w(dim, ffn), "w1"), nh.from_array(w(ffn), "b1"), nh.from_array(w(ffn, dim), "w2"),
              nh.from_array(w(dim), "b2"), const("i0", 0, np.int64), const("i1", 1, np.int64),
              const("ax0", [0], np.int64), const("hd", [heads, dh], np.int64), const("dm", [dim], np.int64),
              const("scale", math.sqrt(dh)), const("neg", -10000.0), const("onef", 1.0),
-             const("position_ids", np.arange(64)[None], np.int64), const("zero1", [0], np.int64),
+             const("position_ids", np.arange(512)[None], np.int64), const("zero1", [0], np.int64),
              const("ax1", [1], np.int64)]
     nodes = [h.make_node("Gather", ["tok", "ids"], ["te"]),
              h.make_node("Shape", ["ids"], ["ids_shape"]), h.make_node("Gather", ["ids_shape", "i1"], ["seq"]),
