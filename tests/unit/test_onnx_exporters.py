@@ -601,3 +601,17 @@ def test_sigmoid_times_its_input_is_silu(tmp_path):
     silu, gate, scale = load_onnx(path).layers  # the second Sigmoid gates another tensor: not a SiLU
     assert silu.op is Op.SILU and silu.name == "/act" and silu.shape == (6, 4, 4)
     assert gate.op is Op.SIGMOID and scale.kind is EltwiseKind.MUL
+
+
+def test_dynamic_quantize_matmul(tmp_path, rng):
+    """com.microsoft.DynamicQuantizeMatMul: float A quantized to 8 bits inside, int8 B with per-column zero points."""
+    b = rng.integers(-128, 128, size=(16, 4)).astype(np.int8)
+    zeros = np.array([0, 1, 2, 3], np.int8)
+    b[::3] = zeros
+    node = h.make_node("DynamicQuantizeMatMul", ["a", "b", "bs", "bz"], ["y"], name="fc", domain=MS)
+    path = save(tmp_path, [node], [fvi("a", [1, 5, 16])],
+                [nh.from_array(b, "b"), const("bs", np.full(4, 0.1)), nh.from_array(zeros, "bz")], ms=True)
+    (fc,) = load_onnx(path).layers
+    assert (fc.m, fc.n, fc.k) == (5, 4, 16) and fc.macs == 5 * 4 * 16
+    assert (fc.compression.weight_bits, fc.compression.act_bits) == (8, 8)
+    assert fc.compression.weight_density == np.count_nonzero(b.astype(int) - zeros) / b.size

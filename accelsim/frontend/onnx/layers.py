@@ -217,7 +217,7 @@ class Converter:
             layer, weights, data = self._conv(node, name, a_name, b_name), b_const, a_name
         else:
             layer, weights, data = self._gemm(node, name, a_name, b_name, a_const, b_const)
-        act = self.bits(name, data)
+        act = operands.data_bits or self.bits(name, data)
         if weights is None:  # both operands are activations
             other = b_name if data == a_name else a_name
             return replace(layer, compression=Compression(weight_bits=self.bits(name, other), act_bits=act))

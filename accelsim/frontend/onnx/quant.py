@@ -40,20 +40,23 @@ QDQ = frozenset({"QuantizeLinear", "DequantizeLinear", f"{MS}.QuantizeLinear", f
 
 @dataclass(frozen=True)
 class ArrayOperands:
-    """Input positions of an array op: data, weight, their zero points and the weight scale."""
+    """Input positions of an array op: data, weight, their zero points and the weight scale;
+    ``data_bits`` for an op that quantizes its float data itself."""
 
     data: int
     weight: int
     data_zero: int | None = None
     weight_zero: int | None = None
     weight_scale: int | None = None
+    data_bits: int | None = None
 
 
 ARRAY_OPS = {
     "Conv": ArrayOperands(0, 1), "ConvTranspose": ArrayOperands(0, 1), "Gemm": ArrayOperands(0, 1),
     "MatMul": ArrayOperands(0, 1), "ConvInteger": ArrayOperands(0, 1, 2, 3), "MatMulInteger": ArrayOperands(0, 1, 2, 3),
     "QLinearConv": ArrayOperands(0, 3, 2, 5, 4), "QLinearMatMul": ArrayOperands(0, 3, 2, 5, 4),
-    f"{MS}.QGemm": ArrayOperands(0, 3, 2, 5, 4), f"{MS}.DynamicQuantizeMatMul": ArrayOperands(0, 1, None, 3, 2),
+    f"{MS}.QGemm": ArrayOperands(0, 3, 2, 5, 4),
+    f"{MS}.DynamicQuantizeMatMul": ArrayOperands(0, 1, None, 3, 2, data_bits=8),  # quantizes A to uint8
 }
 
 
