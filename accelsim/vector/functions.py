@@ -248,6 +248,7 @@ def _lane_op(name: str, integer: bool) -> VectorOp:
         return VectorOp.CVT
     return VectorOp[f"I{name}"] if integer and f"I{name}" in VectorOp.__members__ else VectorOp[f"F{name}"]
 
+
 def _nonlinear_program(op: Op, impl: NonlinearImpl) -> Program:
     integer = impl.kind is ImplKind.IBERT
     add, mul, cmp = (VectorOp.IADD, VectorOp.IMUL, VectorOp.ICMP) if integer else (VectorOp.FADD, VectorOp.FMUL, VectorOp.FCMP)
