@@ -615,3 +615,12 @@ def test_dynamic_quantize_matmul(tmp_path, rng):
     assert (fc.m, fc.n, fc.k) == (5, 4, 16) and fc.macs == 5 * 4 * 16
     assert (fc.compression.weight_bits, fc.compression.act_bits) == (8, 8)
     assert fc.compression.weight_density == np.count_nonzero(b.astype(int) - zeros) / b.size
+
+
+def test_unsupported_op_on_quantized_data_stops_the_import(tmp_path):
+    q = ["qs", "qz"]
+    node = h.make_node("QLinearAveragePool", ["x", *q, *q], ["y"], name="pool", domain=MS, kernel_shape=[2, 2])
+    path = save(tmp_path, [node], [fvi("x", [1, 4, 6, 6], T.UINT8)],
+                [scalar("qs", T.FLOAT, 0.1), scalar("qz", T.UINT8, 128)], ms=True, outputs=[fvi("y", None, T.UINT8)])
+    with pytest.raises(WorkloadError, match=r"pool \(com.microsoft.QLinearAveragePool: unsupported op\)"):
+        load_onnx(path)

@@ -143,10 +143,14 @@ def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[Left
     return layers, left_out, unknown
 
 
+INDEX_TYPES = ("INT32", "INT64", "UINT32", "UINT64", "BOOL")
+"""Element types of positions, indices and masks (8-bit and narrower integers are quantized data)."""
+
+
 def _index_arithmetic(graph: Graph, node: Any) -> bool:
-    """Whether every tensor a node reads and writes is an integer or boolean (position ids, masks)."""
+    """Whether every tensor a node reads and writes holds indices or booleans (position ids, masks)."""
     names = [*graph.dynamic_inputs(node), *(out for out in node.output if out)]
-    return all(type_of(graph, name).startswith(("INT", "UINT", "BOOL")) for name in names)
+    return all(type_of(graph, name) in INDEX_TYPES for name in names)
 
 
 def _unknown_dims(graph: Graph, unknown: list[UnknownShape]) -> list[Problem]:
