@@ -619,8 +619,21 @@ def test_dynamic_quantize_matmul(tmp_path, rng):
 
 def test_unsupported_op_on_quantized_data_stops_the_import(tmp_path):
     q = ["qs", "qz"]
-    node = h.make_node("QLinearAveragePool", ["x", *q, *q], ["y"], name="pool", domain=MS, kernel_shape=[2, 2])
+    node = h.make_node("QLinearLpPool", ["x", *q, *q], ["y"], name="pool", domain=MS, kernel_shape=[2, 2])
     path = save(tmp_path, [node], [fvi("x", [1, 4, 6, 6], T.UINT8)],
                 [scalar("qs", T.FLOAT, 0.1), scalar("qz", T.UINT8, 128)], ms=True, outputs=[fvi("y", None, T.UINT8)])
-    with pytest.raises(WorkloadError, match=r"pool \(com.microsoft.QLinearAveragePool: unsupported op\)"):
+    with pytest.raises(WorkloadError, match=r"pool \(com.microsoft.QLinearLpPool: unsupported op\)"):
         load_onnx(path)
+
+
+@pytest.mark.parametrize("attrs, out", [(dict(kernel_shape=[3, 3], strides=[2, 2]), (3, 4)),
+                                        (dict(kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1), (4, 4)),
+                                        (dict(kernel_shape=[2, 2], pads=[1, 0, 1, 0]), (9, 8))])
+def test_qlinear_average_pool(tmp_path, attrs, out):
+    q = ["qs", "qz"]
+    node = h.make_node("QLinearAveragePool", ["x", *q, *q], ["y"], name="pool", domain=MS, **attrs)
+    path = save(tmp_path, [node], [fvi("x", [1, 4, 8, 9], T.UINT8)],
+                [scalar("qs", T.FLOAT, 0.1), scalar("qz", T.UINT8, 128)], ms=True, outputs=[fvi("y", None, T.UINT8)])
+    (pool,) = load_onnx(path).layers
+    # AveragePool's output: floor (ceil with ceil_mode) of (n + pads - k) / s, plus 1
+    assert pool.kind is PoolKind.AVG and (pool.out_h, pool.out_w) == out and pool.compression.act_bits == 8

@@ -279,6 +279,24 @@ def _global_pool_shape(onnx, node, ins):
     return ins[0][0], (*x[:2], *([1] * (len(x) - 2)))
 
 
+def _average_pool_shape(onnx, node, ins):
+    """QLinearAveragePool: AveragePool's output size (pads, strides, ceil_mode, auto_pad)."""
+    x, last = ins[0][1], _attr(onnx, node, "channels_last", 0)
+    size = x[1:-1] if last else x[2:]
+    kernel = _attr(onnx, node, "kernel_shape", None)
+    strides = _attr(onnx, node, "strides", [1] * len(size))
+    pads = _attr(onnx, node, "pads", [0] * 2 * len(size))
+    auto = _attr(onnx, node, "auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    rounding = math.ceil if _attr(onnx, node, "ceil_mode", 0) else math.floor
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        out = [math.ceil(n / s) for n, s in zip(size, strides)]
+    else:
+        begin, end = (pads[:len(size)], pads[len(size):]) if auto != "VALID" else ([0] * len(size),) * 2
+        out = [rounding((n + b + e - k) / s) + 1 for n, b, e, k, s in zip(size, begin, end, kernel, strides)]
+    return ins[0][0], ((x[0], *out, x[-1]) if last else (*x[:2], *out))
+
+
 def _qgemm_shape(onnx, node, ins):
     a, b = ins[0][1], ins[3][1]
     m = a[1] if _attr(onnx, node, "transA", 0) else a[0]
@@ -307,7 +325,8 @@ CUSTOM_SHAPES = {
     f"{MS}.QuantizeLinear": _quantize_shape, f"{MS}.DequantizeLinear": _dequantize_shape,
     f"{MS}.QLinearAdd": _qlinear_binary_shape, f"{MS}.QLinearMul": _qlinear_binary_shape,
     f"{MS}.QLinearSigmoid": _same_shape, f"{MS}.QLinearLeakyRelu": _same_shape, f"{MS}.QLinearSoftmax": _same_shape,
-    f"{MS}.QLinearGlobalAveragePool": _global_pool_shape, f"{MS}.QGemm": _qgemm_shape,
+    f"{MS}.QLinearGlobalAveragePool": _global_pool_shape, f"{MS}.QLinearAveragePool": _average_pool_shape,
+    f"{MS}.QGemm": _qgemm_shape,
     f"{MS}.MatMulNBits": _nbits_shape, f"{MS}.DynamicQuantizeMatMul": _dynamic_matmul_shape,
     f"{MS}.Gelu": _same_shape, f"{MS}.FastGelu": _same_shape, f"{MS}.QuickGelu": _same_shape,
 }

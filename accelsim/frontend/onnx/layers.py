@@ -46,7 +46,8 @@ ELTWISE = {"Add": EltwiseKind.ADD, "Sum": EltwiseKind.ADD, "Sub": EltwiseKind.SU
            "Xor": EltwiseKind.COMPARE, "Sqrt": EltwiseKind.SQRT, "Reciprocal": EltwiseKind.RECIPROCAL,
            "Exp": EltwiseKind.EXP, "Neg": EltwiseKind.NEG, "Abs": EltwiseKind.ABS, "Cast": EltwiseKind.CAST,
            "CastLike": EltwiseKind.CAST, f"{MS}.QLinearAdd": EltwiseKind.ADD, f"{MS}.QLinearMul": EltwiseKind.MUL}
-POOLS = ("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", f"{MS}.QLinearGlobalAveragePool")
+POOLS = ("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", f"{MS}.QLinearGlobalAveragePool",
+         f"{MS}.QLinearAveragePool")
 REDUCTIONS = {"ReduceMean": PoolKind.AVG, "ReduceSum": PoolKind.AVG, "ReduceMax": PoolKind.MAX,
               "ReduceMin": PoolKind.MAX}
 """Reductions as pooling: global pooling over spatial axes, else one window over the reduced axes
