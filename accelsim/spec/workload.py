@@ -522,11 +522,13 @@ class EltwiseKind(enum.Enum):
     NEG = "neg"
     ABS = "abs"
     CAST = "cast"
+    AFFINE = "affine"
 
 
 UNARY_ELTWISE = (EltwiseKind.SQRT, EltwiseKind.RECIPROCAL, EltwiseKind.EXP, EltwiseKind.NEG, EltwiseKind.ABS,
-                 EltwiseKind.CAST)
-"""Kinds with one input; ``where`` (a select of ``inputs`` = 3) also computes one value per output."""
+                 EltwiseKind.CAST, EltwiseKind.AFFINE)
+"""Kinds with one input (``affine``: a per-channel scale and shift, e.g. an unfolded batch norm);
+``where`` (a select of ``inputs`` = 3) also computes one value per output."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -237,7 +237,7 @@ ELTWISE_OPS: Mapping[EltwiseKind, Mapping[str, int]] = {
     EltwiseKind.ABS: {"CMP": 1}, EltwiseKind.MOD: {"DIV": 1, "MUL": 1, "ADD": 1},  # a - floor(a / b) * b
     EltwiseKind.SQRT: {"SQRT": 1}, EltwiseKind.RECIPROCAL: {"DIV": 1}, EltwiseKind.EXP: {"EXP": 1},
     EltwiseKind.POW: {"EXP": 2, "MUL": 1},  # exp(y * ln x), ln counted as one more exp (an approximation)
-    EltwiseKind.CAST: {"CVT": 1},
+    EltwiseKind.CAST: {"CVT": 1}, EltwiseKind.AFFINE: {"MUL": 1, "ADD": 1},
 }
 """Lane ops per output value of each elementwise kind (per extra input for add ... min, pow, mod)."""
 

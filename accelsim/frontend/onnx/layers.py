@@ -45,7 +45,9 @@ ELTWISE = {"Add": EltwiseKind.ADD, "Sum": EltwiseKind.ADD, "Sub": EltwiseKind.SU
            "GreaterOrEqual": EltwiseKind.COMPARE, "And": EltwiseKind.COMPARE, "Or": EltwiseKind.COMPARE,
            "Xor": EltwiseKind.COMPARE, "Sqrt": EltwiseKind.SQRT, "Reciprocal": EltwiseKind.RECIPROCAL,
            "Exp": EltwiseKind.EXP, "Neg": EltwiseKind.NEG, "Abs": EltwiseKind.ABS, "Cast": EltwiseKind.CAST,
-           "CastLike": EltwiseKind.CAST, f"{MS}.QLinearAdd": EltwiseKind.ADD, f"{MS}.QLinearMul": EltwiseKind.MUL}
+           "CastLike": EltwiseKind.CAST, "BatchNormalization": EltwiseKind.AFFINE,
+           f"{MS}.QLinearAdd": EltwiseKind.ADD, f"{MS}.QLinearMul": EltwiseKind.MUL}
+"""A BatchNormalization not folded into a conv/GEMM is a per-channel affine (inference statistics)."""
 POOLS = ("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool", f"{MS}.QLinearGlobalAveragePool",
          f"{MS}.QLinearAveragePool")
 REDUCTIONS = {"ReduceMean": PoolKind.AVG, "ReduceSum": PoolKind.AVG, "ReduceMax": PoolKind.MAX,
