@@ -392,6 +392,8 @@ def test_partial_import_names_nodes_and_the_share_of_macs(tmp_path):
     out = tmp_path / "partial.yaml"
     save_workload(net, out)
     assert load_workload(out).lost_macs == conv3d
+    assert out.read_text().splitlines()[0] == f"# accelsim workload: m ({conv2d:,} MACs; {conv3d:,} MACs of the " \
+                                               "source model left out)"
 
 
 # ---- quantized graphs ----------------------------------------------------------------------------
