@@ -639,3 +639,16 @@ def test_qlinear_average_pool(tmp_path, attrs, out):
     (pool,) = load_onnx(path).layers
     # AveragePool's output: floor (ceil with ceil_mode) of (n + pads - k) / s, plus 1
     assert pool.kind is PoolKind.AVG and (pool.out_h, pool.out_w) == out and pool.compression.act_bits == 8
+
+
+def test_onnxruntime_fused_transformer_ops(tmp_path, rng):
+    """What onnxruntime's transformer optimizer writes: SkipLayerNormalization and BiasGelu."""
+    w = rng.standard_normal((8, 16)).astype(np.float32)
+    nodes = [h.make_node("SkipLayerNormalization", ["x", "skip", "g", "b"], ["n"], name="ln", domain=MS, epsilon=1e-5),
+             h.make_node("MatMul", ["n", "w"], ["m"], name="fc"),
+             h.make_node("BiasGelu", ["m", "bias"], ["y"], name="gelu", domain=MS)]
+    inits = [const("g", np.ones(8)), const("b", np.zeros(8)), nh.from_array(w, "w"), const("bias", np.zeros(16))]
+    path = save(tmp_path, nodes, [fvi("x", [2, 5, 8]), fvi("skip", [2, 5, 8])], inits, ms=True)
+    ln, fc, gelu = load_onnx(path, batch=2).layers
+    assert ln.op is Op.LAYERNORM and (ln.batch, ln.shape) == (2, (5, 8))
+    assert fc.macs == 2 * 5 * 8 * 16 and gelu.op is Op.GELU and gelu.shape == (5, 16)

@@ -36,8 +36,10 @@ NONLINEAR = {"Relu": Op.RELU, "Clip": Op.RELU, "LeakyRelu": Op.RELU, "PRelu": Op
              "Tanh": Op.TANH, "Gelu": Op.GELU, "Softmax": Op.SOFTMAX, "LayerNormalization": Op.LAYERNORM,
              "RMSNormalization": Op.RMSNORM, f"{MS}.QLinearSigmoid": Op.SIGMOID,
              f"{MS}.QLinearLeakyRelu": Op.RELU, f"{MS}.QLinearSoftmax": Op.SOFTMAX, f"{MS}.Gelu": Op.GELU,
-             f"{MS}.FastGelu": Op.GELU, f"{MS}.SimplifiedLayerNormalization": Op.RMSNORM}
-"""LeakyRelu/PRelu are costed as ReLU (their slope multiply is not counted: an approximation)."""
+             f"{MS}.FastGelu": Op.GELU, f"{MS}.BiasGelu": Op.GELU, f"{MS}.SimplifiedLayerNormalization": Op.RMSNORM,
+             f"{MS}.SkipLayerNormalization": Op.LAYERNORM, f"{MS}.SkipSimplifiedLayerNormalization": Op.RMSNORM}
+"""LeakyRelu/PRelu are costed as ReLU (their slope multiply is not counted), and the bias and skip
+adds inside onnxruntime's fused BiasGelu/Skip*Normalization are not counted: approximations."""
 ELTWISE = {"Add": EltwiseKind.ADD, "Sum": EltwiseKind.ADD, "Sub": EltwiseKind.SUB, "Mul": EltwiseKind.MUL,
            "Div": EltwiseKind.DIV, "Max": EltwiseKind.MAX, "Min": EltwiseKind.MIN, "Pow": EltwiseKind.POW,
            "Mod": EltwiseKind.MOD, "Where": EltwiseKind.WHERE, "Equal": EltwiseKind.COMPARE,
