@@ -652,3 +652,14 @@ def test_onnxruntime_fused_transformer_ops(tmp_path, rng):
     ln, fc, gelu = load_onnx(path, batch=2).layers
     assert ln.op is Op.LAYERNORM and (ln.batch, ln.shape) == (2, (5, 8))
     assert fc.macs == 2 * 5 * 8 * 16 and gelu.op is Op.GELU and gelu.shape == (5, 16)
+
+
+def test_instance_and_group_norm_normalize_per_channel_and_per_group(tmp_path):
+    nodes = [h.make_node("InstanceNormalization", ["x", "s4", "b4"], ["i"], name="inorm"),
+             h.make_node("GroupNormalization", ["i", "s2", "b2"], ["y"], name="gnorm", num_groups=2)]
+    inits = [const("s4", np.ones(4)), const("b4", np.zeros(4)), const("s2", np.ones(2)), const("b2", np.zeros(2))]
+    path = save(tmp_path, nodes, [fvi("x", [2, 4, 5, 6])], inits, opset=18)
+    inorm, gnorm = load_onnx(path).layers
+    # one row per (sample, channel) of H*W values; per (sample, group) of C/G*H*W values
+    assert (inorm.op, inorm.batch, inorm.shape) == (Op.LAYERNORM, 2, (4, 30))
+    assert (gnorm.op, gnorm.batch, gnorm.shape) == (Op.LAYERNORM, 2, (2, 60))
