@@ -663,3 +663,18 @@ def test_instance_and_group_norm_normalize_per_channel_and_per_group(tmp_path):
     # one row per (sample, channel) of H*W values; per (sample, group) of C/G*H*W values
     assert (inorm.op, inorm.batch, inorm.shape) == (Op.LAYERNORM, 2, (4, 30))
     assert (gnorm.op, gnorm.batch, gnorm.shape) == (Op.LAYERNORM, 2, (2, 60))
+
+
+def test_model_local_functions_are_inlined(tmp_path, rng):
+    """Exporters may wrap ops in model-local functions (a custom domain): the ops inside are imported."""
+    linear = h.make_function("local", "Linear", ["x", "w", "b"], ["y"],
+                             [h.make_node("MatMul", ["x", "w"], ["m"]), h.make_node("Add", ["m", "b"], ["y"])],
+                             [h.make_opsetid("", 17)])
+    node = h.make_node("Linear", ["x", "w", "b"], ["y"], domain="local", name="fc")
+    graph = h.make_graph([node], "g", [fvi("x", [3, 8])], [fvi("y", None)],
+                         [nh.from_array(rng.standard_normal((8, 4)).astype(np.float32), "w"), const("b", np.zeros(4))])
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("local", 1)], functions=[linear])
+    model.ir_version = 8
+    onnx.save(model, tmp_path / "local.onnx")
+    layers = load_onnx(tmp_path / "local.onnx", batch=3).layers
+    assert [layer.op for layer in layers] == [Op.GEMM, Op.ELTWISE] and layers[0].macs == 3 * 8 * 4

@@ -58,6 +58,14 @@ def read_model(onnx, path: Path) -> Any:
         raise WorkloadError(str(path), [Problem("", f"is not an ONNX model ({type(exc).__name__}: {exc})")]) from None
     if model.ir_version < 1 or not model.HasField("graph") or not model.graph.node:
         raise WorkloadError(str(path), [Problem("", "is not an ONNX model (no IR version or no graph nodes)")])
+    if model.functions:  # exporters may wrap ops in model-local functions: read the ops they call
+        try:
+            from onnx import inliner
+
+            model = inliner.inline_local_functions(model)
+        except Exception as exc:  # noqa: BLE001 - the inliner's C++ errors
+            raise WorkloadError(str(path), [Problem("functions", f"cannot inline the model's local functions "
+                                                    f"({type(exc).__name__}: {exc})")]) from None
     return model
 
 
