@@ -93,11 +93,13 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.Da
                   metrics: dict[str, object] | None = None) -> pd.DataFrame:
     """One row of totals. Counts are sums over costed layers; ``utilization`` and
     ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean.
+    ``lost_macs`` are the MACs of source-model nodes an import left out (``allow_partial``).
     ``metrics`` (whole-network values such as energy totals) follow them, in their order."""
     costed = layers["costed"].to_numpy(dtype=bool)
     row: dict[str, object] = {"network": network.name, "arch": arch.name, "fidelity": fidelity,
                               "timing_model": arch.timing_model.value, "layers": len(layers),
-                              "costed_layers": int(costed.sum()), "macs": int(layers["macs"].sum())}
+                              "costed_layers": int(costed.sum()), "macs": int(layers["macs"].sum()),
+                              "lost_macs": network.lost_macs}
 
     skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density", *TEXT_COLUMNS}
     names = [name for name in layers.columns if name not in skip]

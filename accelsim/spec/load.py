@@ -149,4 +149,5 @@ def dump_yaml(spec: Any) -> str:
 
 def save_workload(net: Network, path: str | Path) -> None:
     """Write ``net`` as a YAML workload."""
-    Path(path).write_text(f"# accelsim workload: {net.name} ({net.macs:,} MACs)\n" + dump_yaml(net))
+    lost = f"; {net.lost_macs:,} MACs of the source model left out" if net.lost_macs else ""
+    Path(path).write_text(f"# accelsim workload: {net.name} ({net.macs:,} MACs{lost})\n" + dump_yaml(net))

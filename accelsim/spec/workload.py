@@ -224,6 +224,8 @@ class Compression:
     sparsity: Sparsity = spec_field(DENSE, doc="weight sparsity")
     act_sparsity: Sparsity = spec_field(DENSE, doc="input activation sparsity")
     nonlinear_impl: NonlinearImpl = spec_field(EXACT, doc="how the vector unit computes nonlinear ops")
+    weight_scale_bytes: int = spec_field(0, minimum=0, doc="bytes of the weights' quantization scales and zero "
+                                         "points (per channel or per block): weight metadata")
 
     @property
     def weight_density(self) -> float:
@@ -598,17 +600,43 @@ class EltwiseKind(enum.Enum):
     DIV = "div"
     MAX = "max"
     MIN = "min"
+    POW = "pow"
+    MOD = "mod"
+    WHERE = "where"
+    COMPARE = "compare"
+    SQRT = "sqrt"
+    RECIPROCAL = "reciprocal"
+    EXP = "exp"
+    NEG = "neg"
+    ABS = "abs"
+    CAST = "cast"
+    AFFINE = "affine"
+
+
+UNARY_ELTWISE = (EltwiseKind.SQRT, EltwiseKind.RECIPROCAL, EltwiseKind.EXP, EltwiseKind.NEG, EltwiseKind.ABS,
+                 EltwiseKind.CAST, EltwiseKind.AFFINE)
+"""Kinds with one input (``affine``: a per-channel scale and shift, e.g. an unfolded batch norm);
+``where`` (a select of ``inputs`` = 3) also computes one value per output."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Eltwise(Layer):
-    """Elementwise combination of ``inputs`` tensors of ``shape`` (residual adds, gating)."""
+    """Elementwise combination of ``inputs`` tensors of ``shape`` (residual adds, gating), or a unary
+    elementwise op (``inputs: 1``: sqrt, exp, cast, ...)."""
 
     ops: ClassVar[tuple[Op, ...]] = (Op.ELTWISE,)
     op: Op = spec_field(Op.ELTWISE, always_written=True)
     kind: EltwiseKind = spec_field(EltwiseKind.ADD)
     shape: tuple[int, ...] = spec_field(parse=_shape)
-    inputs: int = spec_field(2, minimum=2)
+    inputs: int = spec_field(2, minimum=1)
+
+    def check(self) -> list[Problem]:
+        problems = super().check()
+        unary = self.kind in UNARY_ELTWISE
+        if unary != (self.inputs == 1) or (self.kind is EltwiseKind.WHERE and self.inputs != 3):
+            want = "1" if unary else ("3" if self.kind is EltwiseKind.WHERE else "at least 2")
+            problems.append(Problem("inputs", f"an eltwise {self.kind.value} takes {want} inputs, got {self.inputs}"))
+        return problems
 
     @property
     def input_elements(self) -> int:
@@ -620,6 +648,9 @@ class Eltwise(Layer):
 
     @property
     def vector_elements(self) -> int:
+        """One op per output for a unary op or a select, ``inputs - 1`` for a combination."""
+        if self.kind in UNARY_ELTWISE or self.kind is EltwiseKind.WHERE:
+            return self.output_elements
         return (self.inputs - 1) * self.output_elements
 
 
@@ -652,6 +683,7 @@ class Network:
     batch: int = spec_field(1, minimum=1)
     layers: tuple[Layer, ...] = spec_field()
     source: str = spec_field("", doc="where the network comes from")
+    lost_macs: int = spec_field(0, minimum=0, doc="MACs of source-model nodes an import left out (allow_partial)")
 
     def check(self) -> list[Problem]:
         problems = []

@@ -246,6 +246,25 @@ def evaluate(op: Op, impl: NonlinearImpl, x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------- programs
 
+ELTWISE_OPS: Mapping[EltwiseKind, Mapping[str, int]] = {
+    EltwiseKind.ADD: {"ADD": 1}, EltwiseKind.SUB: {"ADD": 1}, EltwiseKind.MUL: {"MUL": 1},
+    EltwiseKind.DIV: {"DIV": 1}, EltwiseKind.MAX: {"CMP": 1}, EltwiseKind.MIN: {"CMP": 1},
+    EltwiseKind.COMPARE: {"CMP": 1}, EltwiseKind.WHERE: {"CMP": 1}, EltwiseKind.NEG: {"ADD": 1},
+    EltwiseKind.ABS: {"CMP": 1}, EltwiseKind.MOD: {"DIV": 1, "MUL": 1, "ADD": 1},  # a - floor(a / b) * b
+    EltwiseKind.SQRT: {"SQRT": 1}, EltwiseKind.RECIPROCAL: {"DIV": 1}, EltwiseKind.EXP: {"EXP": 1},
+    EltwiseKind.POW: {"EXP": 2, "MUL": 1},  # exp(y * ln x), ln counted as one more exp (an approximation)
+    EltwiseKind.CAST: {"CVT": 1}, EltwiseKind.AFFINE: {"MUL": 1, "ADD": 1},
+}
+"""Lane ops per output value of each elementwise kind (per extra input for add ... min, pow, mod)."""
+
+
+def _lane_op(name: str, integer: bool) -> VectorOp:
+    """``F<name>``/``I<name>`` (integer when asked and the lane has it), or ``CVT``."""
+    if name == "CVT":
+        return VectorOp.CVT
+    return VectorOp[f"I{name}"] if integer and f"I{name}" in VectorOp.__members__ else VectorOp[f"F{name}"]
+
+
 def _nonlinear_program(op: Op, impl: NonlinearImpl) -> Program:
     integer = impl.kind is ImplKind.IBERT
     add, mul, cmp = (VectorOp.IADD, VectorOp.IMUL, VectorOp.ICMP) if integer else (VectorOp.FADD, VectorOp.FMUL, VectorOp.FCMP)
@@ -296,10 +315,9 @@ def layer_program(layer: Layer, impl: NonlinearImpl | None = None) -> tuple[Prog
             return program, layer.input_elements // row_len, row_len
         return program, 1, layer.input_elements
     if isinstance(layer, Eltwise):
-        kind = {EltwiseKind.ADD: "ADD", EltwiseKind.SUB: "ADD", EltwiseKind.MUL: "MUL", EltwiseKind.DIV: "DIV",
-                EltwiseKind.MAX: "CMP", EltwiseKind.MIN: "CMP"}[layer.kind]
-        op = VectorOp[("I" if integer else "F") + kind]
-        return Program((Pass({op: layer.inputs - 1}, writes_row=True),), inputs=layer.inputs), 1, layer.output_elements
+        repeats = layer.vector_elements // layer.output_elements if layer.output_elements else 1
+        per_element = {_lane_op(name, integer): count * repeats for name, count in ELTWISE_OPS[layer.kind].items()}
+        return Program((Pass(per_element, writes_row=True),), inputs=layer.inputs), 1, layer.output_elements
     if isinstance(layer, Pool):
         taps = layer.kernel[0] * layer.kernel[1]
         if layer.kind is PoolKind.MAX:

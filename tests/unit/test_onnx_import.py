@@ -299,19 +299,23 @@ def test_pruned_initializers_measure_nm_and_unstructured(tmp_path, rng):
     assert fcu.compression.weight_density == np.count_nonzero(w_un) / w_un.size
 
 
-def test_unsupported_ops_one_warning_with_counts(tmp_path, caplog):
+def test_unsupported_ops_stop_the_import_unless_partial_is_allowed(tmp_path, caplog, capsys):
     nodes = [h.make_node("Erf", ["x"], ["a"]), h.make_node("Relu", ["a"], ["b"], name="relu"),
              h.make_node("Erf", ["b"], ["c"]), h.make_node("HardSwish", ["c"], ["y"])]
     path, _ = save(tmp_path, nodes, [h.make_tensor_value_info("x", T.FLOAT, [1, 4])])
+    with pytest.raises(WorkloadError, match=r"3 computing node\(s\) cannot be imported \(Erf x2, HardSwish x1\)"):
+        load_onnx(path)
+    assert main(["import", str(path), "-o", str(tmp_path / "m.yaml")]) == 2
+    assert "Erf_0 (Erf: unsupported op)" in capsys.readouterr().err and not (tmp_path / "m.yaml").exists()
     with caplog.at_level(logging.WARNING):
-        net = load_onnx(path)
+        net = load_onnx(path, allow_partial=True)
     assert [layer.name for layer in net.layers] == ["relu"]
-    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1
-    assert "Erf x2" in warnings[0].getMessage() and "HardSwish x1" in warnings[0].getMessage()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "partial" in r.getMessage()]
+    assert len(warnings) == 1 and "Erf x2" in warnings[0] and "HardSwish x1" in warnings[0]
+    assert net.lost_macs == 0 and "partial import" in net.source  # elementwise ops: no MACs lost
 
 
-def test_batch_norm_after_conv_is_folded_but_not_after_add(tmp_path, rng, caplog):
+def test_batch_norm_after_conv_is_folded_but_not_after_add(tmp_path, rng):
     w = rng.standard_normal((2, 2, 1, 1)).astype(np.float32)
     ones, zeros = np.ones(2, np.float32), np.zeros(2, np.float32)
     nodes = [h.make_node("Conv", ["x", "w"], ["c"], name="conv"),
@@ -321,10 +325,9 @@ def test_batch_norm_after_conv_is_folded_but_not_after_add(tmp_path, rng, caplog
     inits = [nh.from_array(w, "w")] + [nh.from_array(a, n) for a, n in ((ones, "g"), (zeros, "b"), (zeros, "m"),
                                                                         (ones, "v"))]
     path, _ = save(tmp_path, nodes, [h.make_tensor_value_info("x", T.FLOAT, [1, 2, 3, 3])], inits)
-    with caplog.at_level(logging.WARNING):
-        net = load_onnx(path)
-    assert [layer.name for layer in net.layers] == ["conv", "add"]
-    assert "BatchNormalization x1" in caplog.text
+    net = load_onnx(path)
+    assert [layer.name for layer in net.layers] == ["conv", "add", "bn2"]
+    assert net.layers[2].kind.value == "affine" and net.layers[2].shape == (2, 3, 3)
 
 
 def test_batch_choice_and_names(tmp_path, rng):
