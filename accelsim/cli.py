@@ -434,20 +434,31 @@ def cmd_import(args: argparse.Namespace) -> int:
     _check_directory(path)
     if importlib.util.find_spec("onnx") is None:
         raise NotAvailableError(f"{args.model}: importing ONNX needs the onnx package: pip install 'accelsim[onnx]'")
-    from accelsim.frontend.onnx_io import load_onnx
+    from accelsim.frontend.onnx import load_onnx
 
-    net = load_onnx(args.model, batch=args.batch, default_bits=args.default_bits)
+    net = load_onnx(args.model, batch=args.batch, default_bits=args.default_bits, **_onnx_options(args))
     save_workload(net, args.output)
     print(f"wrote {args.output}  ({net.name}: {len(net.layers)} layers, batch {net.batch}, {net.macs:,} MACs)")
     return 0
 
 
-def _load_run_inputs(arch_name: str, workload_name: str, batch: int | None):
+def _onnx_options(args: argparse.Namespace) -> dict:
+    """The ONNX importer's options from ``--dim NAME=VALUE``, ``--seq-len`` and ``--allow-partial``."""
+    dims = {}
+    for item in args.dim or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value.strip().isdigit() or int(value) < 1:
+            raise ConfigError("--dim", [Problem("", f"expected NAME=VALUE with a whole number >= 1, got {item!r}")])
+        dims[name] = int(value)
+    return {"dims": dims or None, "seq_len": args.seq_len, "allow_partial": args.allow_partial}
+
+
+def _load_run_inputs(arch_name: str, workload_name: str, batch: int | None, onnx_options: dict):
     """The arch and workload of ``run``; a hint when the two look swapped."""
     from accelsim.frontend.load import load_arch, load_workload
 
     try:
-        return load_arch(arch_name), load_workload(workload_name, batch=batch)
+        return load_arch(arch_name), load_workload(workload_name, batch=batch, **onnx_options)
     except ConfigError as exc:
         try:
             swapped = _kind_of(Path(arch_name)) == "workload" and _kind_of(Path(workload_name)) == "arch"
@@ -462,7 +473,7 @@ def _load_run_inputs(arch_name: str, workload_name: str, batch: int | None):
 
 def cmd_run(args: argparse.Namespace) -> int:
     check_table_output(args.output)
-    arch, net = _load_run_inputs(args.arch, args.workload, args.batch)
+    arch, net = _load_run_inputs(args.arch, args.workload, args.batch, _onnx_options(args))
     log.info("arch %s from %s; workload %s from %s (%d layers, %s MACs)", arch.name, args.arch, net.name,
              args.workload, len(net.layers), f"{net.macs:,}")
     from accelsim.simulate import simulate
@@ -509,6 +520,15 @@ def _add_common(parser: argparse.ArgumentParser, after: bool) -> None:
                         help="no progress bars or notices (results and errors only)")
 
 
+def _add_onnx_options(parser: argparse.ArgumentParser) -> None:
+    onnx = parser.add_argument_group("ONNX models")
+    onnx.add_argument("--dim", action="append", metavar="NAME=VALUE",
+                      help="bind a symbolic input dimension (repeatable), e.g. --dim sequence=128")
+    onnx.add_argument("--seq-len", type=int, metavar="N", help="bind the sequence-length dimension")
+    onnx.add_argument("--allow-partial", action="store_true",
+                      help="import without the nodes that cannot be imported (the lost MACs are recorded)")
+
+
 def _add_run_options(parser: argparse.ArgumentParser, workloads: str) -> None:
     parser.add_argument("--fidelity", choices=["fold", "cycle", "pe"], default="fold", help=FIDELITY_HELP)
     parser.add_argument("--mapping", choices=["fixed", "search"], default="fixed",
@@ -540,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("arch", help="architecture: .yaml or SCALE-Sim .cfg")
     run.add_argument("workload", help="workload: .yaml, SCALE-Sim topology .csv, or .onnx")
     _add_run_options(run, "workload's")
+    _add_onnx_options(run)
     run.add_argument("--max-steps", type=int, metavar="N",
                      help="stop a cycle or pe simulation that needs more than N steps, with an error")
     run.add_argument("-o", "--output", help="write every per-layer column to .csv, .parquet, .json, or - (CSV on "
@@ -597,6 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", required=True, help="workload YAML to write")
     imp.add_argument("--batch", type=int, help="batch size (default: the model's fixed one, or 1)")
     imp.add_argument("--default-bits", type=int, default=8, help="bits of operands the model does not quantize")
+    _add_onnx_options(imp)
     imp.set_defaults(handler=cmd_import)
     return parser
 

@@ -11,6 +11,7 @@ import logging
 import math
 
 import numpy as np
+
 import pytest
 
 onnx = pytest.importorskip("onnx")
@@ -22,7 +23,8 @@ from accelsim.cli import main  # noqa: E402
 from accelsim.errors import WorkloadError  # noqa: E402
 from accelsim.frontend.onnx import graph as onnx_graph  # noqa: E402
 from accelsim.frontend.onnx import load_onnx  # noqa: E402
-from accelsim.spec.load import load_workload, save_workload  # noqa: E402
+from accelsim.frontend.load import load_arch, load_workload  # noqa: E402
+from accelsim.spec.load import save_workload  # noqa: E402
 from accelsim.spec.workload import Conv2d, Eltwise, EltwiseKind, Gemm, MatMul, Op, Pool, PoolKind  # noqa: E402
 from accelsim.vector.functions import layer_program  # noqa: E402
 
@@ -293,7 +295,11 @@ def test_bert_layer_with_symbolic_dims_by_hand(tmp_path):
     assert isinstance(qk, MatMul) and (qk.batch, qk.heads, qk.m, qk.n, qk.k) == (2, 2, 10, 10, 8)
     mask_cast = next(layer for layer in net.layers if layer.name == "/attn/mask/Cast")
     assert mask_cast.kind is EltwiseKind.CAST and mask_cast.shape == (1, 1, 10)
-    # the shorthands bind the same dimensions
+    # the shorthands bind the same dimensions, from the command line too
+    out = tmp_path / "bert.yaml"
+    assert main(["import", str(path), "-o", str(out), "--batch", "2", "--dim", "sequence=10"]) == 0
+    assert load_workload(out).macs == bert_macs(2, 10)
+    assert main(["import", str(path), "-o", str(out), "--dim", "sequence"]) == 2
     assert load_onnx(path, batch=2, seq_len=10).macs == net.macs
     assert load_onnx(path, dims={"batch": 3, "sequence": 4}).macs == bert_macs(3, 4)
 
@@ -543,7 +549,6 @@ def test_qdq_pairs_inside_a_gelu_chain_are_looked_through(tmp_path):
 
 def test_run_on_a_partial_model_exits_2_and_the_summary_carries_the_loss(tmp_path, capsys):
     from accelsim import simulate
-    from accelsim.spec.load import load_arch
 
     w3, w2 = np.ones((2, 3, 2, 2, 2), np.float32), np.ones((4, 3, 3, 3), np.float32)
     nodes = [h.make_node("Conv", ["v", "w3"], ["v3"], name="conv3d"), h.make_node("Conv", ["x", "w2"], ["y"], name="c")]
@@ -551,6 +556,10 @@ def test_run_on_a_partial_model_exits_2_and_the_summary_carries_the_loss(tmp_pat
                 [nh.from_array(w3, "w3"), nh.from_array(w2, "w2")])
     assert main(["run", "arch_configs/edge_32x32.yaml", str(path)]) == 2
     assert "conv3d (Conv: 3-D)" in capsys.readouterr().err
+    assert main(["run", "arch_configs/edge_32x32.yaml", str(path), "--allow-partial", "-q"]) == 0
+    out = tmp_path / "partial.yaml"
+    assert main(["import", str(path), "-o", str(out), "--allow-partial"]) == 0
+    assert "lost" in out.read_text().splitlines()[0].lower() or "MACs" in out.read_text().splitlines()[0]
     net = load_onnx(path, allow_partial=True)
     summary = simulate(load_arch("arch_configs/edge_32x32.yaml"), net).summary
     assert summary["lost_macs"].iloc[0] == 2 * 27 * 24 and summary["macs"].iloc[0] == 4 * 16 * 27
