@@ -3,13 +3,15 @@ float rounding against ml_dtypes (the oracle), per-format MAC rates against publ
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ml_dtypes
 import numpy as np
 import pytest
 
 from accelsim.compress.float_quant import round_to_format
 from accelsim.compress.scheme import apply_scheme, scheme_from_dict
-from accelsim.errors import ConfigError, UnsupportedError, WorkloadError
+from accelsim.errors import ConfigError, UnsupportedError
 from accelsim.mac import check_network_precision, mac_rate
 from accelsim.spec.arch import MacSpec
 from accelsim.spec.fields import FrozenMap, to_dict
@@ -17,6 +19,7 @@ from accelsim.spec.load import arch_from_dict, network_from_dict
 from accelsim.spec.number_format import number_format, operand_value
 from accelsim.spec.workload import Compression
 
+ROOT = Path(__file__).resolve().parents[2]
 ORACLE = {"fp32": np.float32, "fp16": np.float16, "bf16": ml_dtypes.bfloat16,
           "fp8_e4m3": ml_dtypes.float8_e4m3fn, "fp8_e5m2": ml_dtypes.float8_e5m2}
 
@@ -194,3 +197,17 @@ def test_workload_dram_bytes_follow_the_format_width():
         assert row["dram_write_bytes"] == 4 * 16 * size
         assert row["weight_precision"] == number_format(fmt).name
 
+
+
+def test_sweep_over_formats_and_rates(tmp_path):
+    """workloads/sweeps/tiny_cnn_formats.yaml: fp8 and int8 are both 1 byte, so their traffic is
+    identical; only fp8 speeds up with its rate; fp16 moves more bytes than either."""
+    from accelsim.dse.sweep import run_sweep
+
+    table = run_sweep(ROOT / "workloads" / "sweeps" / "tiny_cnn_formats.yaml", tmp_path / "out",
+                      executor="serial").points.set_index(["scheme", "mac.rates.fp8_e4m3"])
+    assert table.loc[("fp8_e4m3", 1), "dram_read_bytes"] == table.loc[("int8", 1), "dram_read_bytes"]
+    assert table.loc[("fp16", 1), "dram_read_bytes"] > table.loc[("int8", 1), "dram_read_bytes"]
+    assert table.loc[("fp8_e4m3", 2), "cycles"] < table.loc[("fp8_e4m3", 1), "cycles"]
+    assert table.loc[("int8", 2), "cycles"] == table.loc[("int8", 1), "cycles"]
+    assert table.loc[("fp16", 2), "cycles"] == table.loc[("fp16", 1), "cycles"]
