@@ -113,8 +113,8 @@ def search_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
         return None
     bits = layer.compression
     try:
-        return search(problem, arch, schedule_counts, rate=rate, weight_bits=bits.weight_precision.bits,
-                      act_bits=bits.act_precision.bits, objective=Objective(objective)).mapping
+        return search(problem, arch, schedule_counts, rate=rate, weight_bits=bits.weight_bits,
+                      act_bits=bits.act_bits, objective=Objective(objective)).mapping
     except UnsupportedError as error:
         raise UnsupportedError(f"layer {layer.name}: {error}") from None
 

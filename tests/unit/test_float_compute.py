@@ -94,3 +94,13 @@ def test_float_products_cost_a_multiply_of_their_format_and_an_fp32_accumulate()
     assert table["mult_fp16"] == pytest.approx(1.1) and table["accumulate_fp"] == pytest.approx(0.9)  # Horowitz
     row = ax.simulate(ARCH, network("fp16")).layers.iloc[0]
     assert row["energy_mac_pj"] == pytest.approx(6 * 40 * 5 * (1.1 + 0.9))
+
+
+def test_mapping_search_prices_float_layers_on_a_float_only_unit():
+    """The mapper's energy model sees the layer's formats: a bf16-only unit runs a bf16 layer,
+    each MAC costing one bf16 multiply and one fp32 accumulate."""
+    arch = arch_from_dict({"name": "bf", "technology": "45nm", "array": {"rows": 4, "cols": 4},
+                           "buffers": {"unified": {"size": "64KiB"}}, "mac": {"precisions": ["bf16"]}})
+    row = ax.simulate(arch, network("bf16"), mapping="search", objective="energy").layers.iloc[0]
+    assert row["mapping"]
+    assert row["energy_mac_pj"] == pytest.approx(6 * 40 * 5 * (fp_multiplier("bf16").energy_pj + 0.9))
