@@ -132,7 +132,7 @@ def number_format(value: int | str | NumberFormat) -> NumberFormat:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         if not 1 <= value <= MAX_INT_BITS:
-            raise ValueError(f"expected an integer width of 1 to {MAX_INT_BITS} bits, got {value}")
+            raise ValueError(f"expected an integer width >= 1 and <= {MAX_INT_BITS} bits, got {value}")
         return integer_format(value)
     if isinstance(value, str):
         name = ALIASES.get(value.strip().lower(), value.strip().lower())

@@ -104,3 +104,15 @@ def test_mapping_search_prices_float_layers_on_a_float_only_unit():
     row = ax.simulate(arch, network("bf16"), mapping="search", objective="energy").layers.iloc[0]
     assert row["mapping"]
     assert row["energy_mac_pj"] == pytest.approx(6 * 40 * 5 * (fp_multiplier("bf16").energy_pj + 0.9))
+
+
+def test_unsigned_layers_quantize_asymmetrically_in_pe():
+    """uint8 activations and weights: unsigned codes in [0, 255] with a zero point (asymmetric),
+    the same error as quantized_gemm on the independent numpy accumulator model."""
+    from accelsim.compress.quantize import QuantSpec, numpy_gemm, quantized_gemm
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((6, 40)), rng.standard_normal((40, 5))
+    want = quantized_gemm(a, b, QuantSpec(8, symmetric=False), QuantSpec(8, symmetric=False), numpy_gemm(ARCH.mac))
+    got = layer_error(network("uint8").layers[0], ARCH)
+    assert got == want.error
