@@ -9,7 +9,9 @@ The three unit kinds (``docs/precision.md`` derives each rule with the papers' e
 
 * ``fixed``: one product per cycle. An operand narrower than the unit runs in the narrowest
   listed format that holds it, the unused multiplier bits gated (energy drops, speed does not).
-  Floats run only in a listed float format that represents them exactly.
+  Floats run only in a listed float format that represents them exactly. ``mac.rates`` gives a
+  listed format more products per cycle (fp8 at twice the fp16 rate on NVIDIA H100; int8 at
+  twice bf16 on TPU v5e), multiplying ``p``.
 * ``bitfusion`` (Sharma et al., ISCA 2018): ``bricks`` BitBricks of ``brick_bits`` x
   ``brick_bits``. Each operand runs in the narrowest listed width that holds it (the paper
   fuses bricks in powers of two: int2/int4/int8/int16); a product of ``a``-bit x ``w``-bit
