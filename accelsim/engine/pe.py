@@ -220,7 +220,8 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
         dtype = accumulator_dtype(arch.mac.accumulator_bits)
         a, b = (x.astype(dtype) for x in synthetic_operands(problem.m, problem.n, problem.k, 8, 8, nm=rate.nm))
     else:
-        a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_bits, bits.weight_bits, nm=rate.nm)
+        a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_precision.bits,
+                                  bits.weight_precision.bits, nm=rate.nm)
     _, measured = run_pe_gemm(arch, a, b, rate)
     if sparsity is not None and sparsity.fold_streams:
         raise UnsupportedError(f"layer {layer.name}: zero skipping is modelled in the fold fidelity only")

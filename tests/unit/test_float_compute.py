@@ -116,3 +116,5 @@ def test_unsigned_layers_quantize_asymmetrically_in_pe():
     want = quantized_gemm(a, b, QuantSpec(8, symmetric=False), QuantSpec(8, symmetric=False), numpy_gemm(ARCH.mac))
     got = layer_error(network("uint8").layers[0], ARCH)
     assert got == want.error
+    row = ax.simulate(ARCH, network("uint8"), fidelity="pe").layers.iloc[0]
+    assert (row["weight_precision"], row["weight_bits"], row["sqnr_db"]) == ("uint8", 8, want.error.sqnr_db)
