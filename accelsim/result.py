@@ -14,7 +14,7 @@ from accelsim.spec.workload import Network
 # Column order of Result.layers (DESIGN.md "Public API"); cost columns of layers no hardware
 # model costs yet are missing values, never zeros.
 LAYER_COLUMNS = (
-    "layer", "op", "macs", "weight_bits", "act_bits", "weight_density", "act_density", "sparsity_model",
+    "layer", "op", "macs", "weight_bits", "act_bits", "weight_precision", "act_precision", "weight_density", "act_density", "sparsity_model",
     "cycles", "compute_cycles", "stall_cycles", "utilization", "mapping_efficiency", "compute_utilization",
     "mac_ops", "gated_macs", "skipped_macs",
     "ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "ofmap_sram_reads",
@@ -53,8 +53,10 @@ def layer_columns(network: Network, columns: dict[str, np.ndarray], costed: np.n
         "layer": np.array([layer.name for layer in layers], dtype=object),
         "op": np.array([layer.op.value for layer in layers], dtype=object),
         "macs": np.array([layer.macs for layer in layers], dtype=np.int64),
-        "weight_bits": np.array([layer.compression.weight_bits for layer in layers], dtype=np.int64),
-        "act_bits": np.array([layer.compression.act_bits for layer in layers], dtype=np.int64),
+        "weight_bits": np.array([layer.compression.weight_precision.bits for layer in layers], dtype=np.int64),
+        "act_bits": np.array([layer.compression.act_precision.bits for layer in layers], dtype=np.int64),
+        "weight_precision": np.array([layer.compression.weight_precision.name for layer in layers], dtype=object),
+        "act_precision": np.array([layer.compression.act_precision.name for layer in layers], dtype=object),
         "weight_density": np.array([layer.compression.weight_density for layer in layers]),
         "act_density": np.array([layer.compression.act_density for layer in layers]),
     }
@@ -78,7 +80,7 @@ def layer_frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
     missing = ~data["costed"]
     frame: dict[str, object] = {}
     for name, values in data.items():
-        if name in ("layer", "op"):
+        if name in ("layer", "op", "weight_precision", "act_precision"):
             frame[name] = list(values)
         elif name in TEXT_COLUMNS:
             frame[name] = pd.array(values, dtype="string")
@@ -101,7 +103,8 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.Da
                               "costed_layers": int(costed.sum()), "macs": int(layers["macs"].sum()),
                               "lost_macs": network.lost_macs}
 
-    skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_density", "act_density", *TEXT_COLUMNS}
+    skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_precision", "act_precision",
+            "weight_density", "act_density", *TEXT_COLUMNS}
     names = [name for name in layers.columns if name not in skip]
     counts = [name for name in names if layers[name].dtype.kind in "iu"]
     floats = [name for name in names if name not in counts]

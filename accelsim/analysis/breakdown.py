@@ -65,7 +65,7 @@ def layer_breakdown(result: Result) -> pd.DataFrame:
             out["data_movement_cycles"] = float(row.cycles) * (1 - share)
             out["nonlinear_energy_pj"] = sum(counts[OP_COLUMNS[op]] * e for op, e in op_pj.items())
             word = arch.buffers.for_operand("ifmap").word_bits
-            element = layer.compression.act_bits / word
+            element = layer.compression.act_precision.bits / word
             scratch_bits = INTEGER_BITS if impl.kind is ImplKind.IBERT else precision_bits(arch.vector_unit.float_precision)
             local_r, local_w = scratchpad_energy_pj(arch, scratch_bits)
             out["data_movement_energy_pj"] = dram + element * (

@@ -38,6 +38,7 @@ from accelsim.compress.prune import kept_channels, prune_channels
 from accelsim.errors import Problem, WorkloadError
 from accelsim.spec.fields import spec_field, validated
 from accelsim.spec.load import read_yaml
+from accelsim.spec.number_format import operand_value
 from accelsim.spec.workload import MatMul, Network, NonlinearImpl, Op, Sparsity, SparsityPattern, WeightMask
 
 
@@ -75,8 +76,10 @@ class Rule:
     """One rule: a match and the settings it applies (None: left as it is)."""
 
     match: Match = spec_field(Match())
-    weight_bits: int | None = spec_field(None, minimum=1, maximum=32)
-    act_bits: int | None = spec_field(None, minimum=1, maximum=32)
+    weight_bits: int | str | None = spec_field(None, parse=operand_value, minimum=1, maximum=32,
+                                               doc="integer width or number format name (bf16, fp8_e4m3, ...)")
+    act_bits: int | str | None = spec_field(None, parse=operand_value, minimum=1, maximum=32,
+                                            doc="integer width or number format name (bf16, fp8_e4m3, ...)")
     sparsity: Sparsity | None = spec_field(None, doc="weight sparsity")
     act_sparsity: Sparsity | None = spec_field(None)
     nonlinear_impl: NonlinearImpl | None = spec_field(None)

@@ -79,7 +79,8 @@ def _default_entries(arch: ArchSpec) -> dict[str, tuple[float, int, str]]:
     if arch.vector_unit is not None:
         bits = precision_bits(arch.vector_unit.float_precision)
         lanes = arch.vector_unit.lanes * arch.vector_unit.ops_per_lane_per_cycle
-        entries["vector_unit"] = (fp_multiplier(bits).area_um2 + fp_adder(bits).area_um2, lanes,
+        entries["vector_unit"] = (fp_multiplier(arch.vector_unit.float_precision).area_um2 + fp_adder(bits).area_um2,
+                                  lanes,
                                   f"{arch.vector_unit.float_precision} multiply-add per lane, Horowitz 45 nm")
     return entries
 

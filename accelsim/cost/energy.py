@@ -5,8 +5,9 @@ DRAM kind, the user's overrides); :func:`layer_energy` multiplies a per-layer co
 by it. Each component is an exact sum of ``count x entry``. Counts the simulator reports are
 used as they are; three are *derived* here from them, and are stated as such:
 
-* MAC unit actions per product (``mult_<fmt>``, ``accumulate``, ``bitfusion_brick``,
-  ``bit_serial_step``) from the operand widths, by :func:`accelsim.cost.mac_unit.mac_actions`;
+* MAC unit actions per product (``mult_<fmt>``, ``accumulate``, ``accumulate_fp``,
+  ``bitfusion_brick``, ``bit_serial_step``) from the operand formats (``weight_precision``,
+  ``act_precision``; integer widths when those columns are absent), by :func:`accelsim.cost.mac_unit.mac_actions`;
   products are ``macs - gated_macs - skipped_macs`` (gated and skipped products cost nothing
   in the MAC unit).
 * PE register traffic: every product that is not skipped reads its weight, its activation and
@@ -122,8 +123,8 @@ def _action_table(arch: ArchSpec) -> dict[str, float]:
     dram = load_table("dram")[arch.dram.kind.value]["energy_pj_per_bit"]
     entries["dram_read_bit"] = entries["dram_write_bit"] = float(dram)
     if arch.vector_unit is not None:
-        bits = precision_bits(arch.vector_unit.float_precision)
-        entries["vector_op"] = (fp_multiplier(bits).energy_pj + fp_adder(bits).energy_pj) * scale
+        fmt = arch.vector_unit.float_precision
+        entries["vector_op"] = (fp_multiplier(fmt).energy_pj + fp_adder(precision_bits(fmt)).energy_pj) * scale
         # one entry per primitive op kind (the vector engineer's figures, docs/transformers.md)
         for op, pj in vector_op_energy_pj(arch, op_slots(arch)).items():
             entries[f"vector_{op.value}_op"] = pj
@@ -144,10 +145,10 @@ def _hop_bits(arch: ArchSpec, weight_bits: np.ndarray, act_bits: np.ndarray) -> 
     return act_bits + weight_bits
 
 
-def _mac_energy_per_product(arch: ArchSpec, table: Mapping[str, float], weight_bits: np.ndarray,
-                            act_bits: np.ndarray) -> np.ndarray:
-    """pJ per product of each row, from its operand widths."""
-    pairs = list(zip(weight_bits.astype(int).tolist(), act_bits.astype(int).tolist()))
+def _mac_energy_per_product(arch: ArchSpec, table: Mapping[str, float], weight: np.ndarray,
+                            act: np.ndarray) -> np.ndarray:
+    """pJ per product of each row, from its operand formats (names, or integer widths)."""
+    pairs = list(zip(weight.tolist(), act.tolist()))
     per_pair = {pair: sum(count * table[name] for name, count in mac_actions(arch.mac, *pair).items())
                 for pair in set(pairs)}
     return np.array([per_pair[pair] for pair in pairs], dtype=float)
@@ -191,7 +192,8 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
         active = products > 0
         per_product = np.zeros_like(products)
         if active.any():
-            per_product[active] = _mac_energy_per_product(arch, table, weight_bits[active], act_bits[active])
+            weight, act = _operand_formats(layers, costed, weight_bits, act_bits)
+            per_product[active] = _mac_energy_per_product(arch, table, weight[active], act[active])
         parts["mac"] = products * per_product
         moved = column("macs") - skipped
         acc = arch.mac.accumulator_bits
@@ -231,6 +233,16 @@ def _operand_bits(present: set[str], column, needed_by: str) -> tuple[np.ndarray
     if missing:
         raise ValueError(f"layer_energy: column '{needed_by}' needs the operand widths, but {missing} are absent")
     return column("weight_bits"), column("act_bits")
+
+
+def _operand_formats(layers: pd.DataFrame, costed: np.ndarray, weight_bits: np.ndarray,
+                     act_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The costed rows' operand formats: the ``weight_precision``/``act_precision`` columns, or
+    without them integer operands of the widths ``weight_bits``/``act_bits``."""
+    if "weight_precision" in layers and "act_precision" in layers:
+        return (layers["weight_precision"].to_numpy(dtype=object)[costed],
+                layers["act_precision"].to_numpy(dtype=object)[costed])
+    return weight_bits.astype(int), act_bits.astype(int)
 
 
 def summary_metrics(layers: pd.DataFrame, arch: ArchSpec) -> dict[str, float]:

@@ -32,7 +32,7 @@ def _formats(mac: MacSpec):
     """(integer widths, float formats) the unit lists, widest last."""
     fmts = [operand_format(p) for p in mac.precisions]
     ints = sorted({f.bits for f in fmts if not f.is_float})
-    floats = sorted({f for f in fmts if f.is_float}, key=lambda f: f.bits)
+    floats = sorted({f for f in fmts if f.is_float}, key=lambda f: (f.bits, f.mantissa_bits))
     return ints, floats
 
 
@@ -49,7 +49,7 @@ def mac_energy_entries(mac: MacSpec) -> dict[str, float]:
     accumulate = int_adder(mac.accumulator_bits).energy_pj
     if mac.kind is MacKind.FIXED:
         entries = {f"mult_int{bits}": int_multiplier(bits * bits).energy_pj for bits in ints}
-        entries |= {f"mult_{f.name}": fp_multiplier(f.bits).energy_pj for f in floats}
+        entries |= {f"mult_{f.name}": fp_multiplier(f).energy_pj for f in floats}
         if ints:
             entries["accumulate"] = accumulate
         if floats:
@@ -62,15 +62,21 @@ def mac_energy_entries(mac: MacSpec) -> dict[str, float]:
 
 
 @functools.cache
-def mac_actions(mac: MacSpec, weight_bits: int, act_bits: int) -> dict[str, float]:
-    """Actions of each entry per product of ``weight_bits`` x ``act_bits`` integer operands.
+def mac_actions(mac: MacSpec, weight: int | str, act: int | str) -> dict[str, float]:
+    """Actions of each entry per product of ``weight`` x ``act`` operands (integer widths or
+    format names, as :func:`accelsim.mac.mac_rate` takes them).
 
+    Floats run in the listed float format that holds them (one ``mult_<fmt>`` and one
+    ``accumulate_fp`` per product: a float multiplier is not gated by narrower operands).
     Raises UnsupportedError (from :func:`accelsim.hw.mac.mac_rate`) if the unit cannot run them.
     """
-    rate = mac_rate(mac, weight_bits, act_bits)
+    rate = mac_rate(mac, weight, act)
     datapath = rate.weight_datapath_bits * rate.act_datapath_bits
+    if operand_format(rate.unit_format).is_float:
+        return {f"mult_{rate.unit_format}": 1.0, "accumulate_fp": 1.0}
+    product = rate.weight_bits * rate.act_bits
     if mac.kind is MacKind.FIXED:
-        return {f"mult_{rate.unit_format}": weight_bits * act_bits / datapath, "accumulate": float(rate.passes)}
+        return {f"mult_{rate.unit_format}": product / datapath, "accumulate": float(rate.passes)}
     if mac.kind is MacKind.BITFUSION:
         return {"bitfusion_brick": rate.passes * datapath / mac.brick_bits**2, "accumulate": float(rate.passes)}
     return {"bit_serial_step": float(rate.cycles_per_product)}
@@ -88,8 +94,8 @@ def mac_unit_area_um2(mac: MacSpec) -> float:
         lane = 0.0
         if ints:
             lane += int_multiplier(ints[-1] ** 2).area_um2 + adder
-        if floats:
-            lane += fp_multiplier(floats[-1].bits).area_um2 + fp_adder(mac.accumulator_bits).area_um2
+        if floats:  # one multiplier serves every listed float format: the largest of them
+            lane += max(fp_multiplier(f).area_um2 for f in floats) + fp_adder(mac.accumulator_bits).area_um2
     elif mac.kind is MacKind.BITFUSION:
         lane = int_multiplier(mac.bricks * mac.brick_bits**2).area_um2 + adder
     else:

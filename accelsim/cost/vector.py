@@ -31,7 +31,7 @@ _TABLE_ENTRY_BITS = 32
 def vector_op_energy_pj(arch: ArchSpec, slots: Mapping[VectorOp, int]) -> dict[VectorOp, float]:
     """Energy (pJ) of one op of each kind on ``arch``'s vector unit; ``slots`` as charged by the timing."""
     fbits = precision_bits(arch.vector_unit.float_precision)
-    fadd, fmul = arith.fp_adder(fbits).energy_pj, arith.fp_multiplier(fbits).energy_pj
+    fadd, fmul = arith.fp_adder(fbits).energy_pj, arith.fp_multiplier(arch.vector_unit.float_precision).energy_pj
     iadd, imul = arith.int_adder(_INT_BITS).energy_pj, arith.int_multiplier(_INT_BITS * _INT_BITS).energy_pj
     scale = scaling.energy_factor(_BASE_NM, arch.technology_nm)
     at_45nm = {

@@ -120,7 +120,7 @@ def layer_sparsity(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsi
         else [None]
     kwargs = dict(weight_density=bits.weight_density, act_density=bits.act_density,
                   weight_pattern=bits.sparsity.pattern if rate.nm is not None else "unstructured",
-                  weight_bits=bits.weight_bits, act_bits=bits.act_bits)
+                  weight_bits=bits.weight_precision.bits, act_bits=bits.act_precision.bits)
     try:
         parts = [sparse_gemm_counts(run_arch, problem.m, problem.n, problem.k, weight_mask=mask, **kwargs)
                  for mask in masks]
@@ -136,7 +136,7 @@ def layer_sparsity(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsi
     skipping = run_arch.sparsity.mode is SparsityMode.SKIP and model in ("mask", "statistical")
     fmt = parts[0]["weight_format"]
     stored = total("weight_data_bytes") + total("weight_metadata_bytes")
-    moved = problem.repeats * rate.stored_reduction(problem.k) * problem.n * bits.weight_bits
+    moved = problem.repeats * rate.stored_reduction(problem.k) * problem.n * bits.weight_precision.bits
     return LayerSparsity(
         sparsity_model=model, mac_ops=total("mac_ops"), gated_macs=total("gated_macs"), skipped_macs=total("skipped_macs"),
         weight_format=fmt, weight_metadata_bytes=total("weight_metadata_bytes"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accelsim.compress.float_quant import accumulator_dtype, float_gemm
 from accelsim.compress.quantize import NumericError, QuantSpec, quantized_gemm
 from accelsim.engine import fold
 from accelsim.engine.compression import LayerSparsity
@@ -19,7 +20,7 @@ from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.tiling import spatial_mapping
 from accelsim.hw.sparse.nm import check_nm_mask
 from accelsim.spec.arch import ArchSpec, Dataflow, Overflow, TimingModel
-from accelsim.spec.workload import Layer
+from accelsim.spec.workload import Compression, Layer
 
 def accumulator_range(bits: int) -> tuple[int, int]:
     """Smallest and largest value of a ``bits``-bit two's complement accumulator."""
@@ -96,8 +97,8 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
     arch : ArchSpec
         Array size, dataflow, timing model, ``preload_overlap`` and the accumulator
         (``mac.accumulator_bits``, ``mac.overflow``).
-    a : (M, K) int64 or float64 array
-    b : (K, N) array of the same dtype
+    a : (M, K) int64, float32 or float64 array
+    b : (K, N) array of the same dtype (float32: every product and addition rounded to fp32)
         Operands, already checked (see :func:`accelsim.engine.functional.run_gemm`).
     rate : ArrayRate
         ``p`` products per cycle along the reduction (a PE adds ``p`` products per cycle),
@@ -107,7 +108,7 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
     Returns
     -------
     out : (M, N) array
-        int64 (wrapped or saturated to the accumulator width) or float64.
+        int64 (wrapped or saturated to the accumulator width) or the operands' float dtype.
     stats : dict
         ``cycles`` (measured: the cycle after the last result left the array, in the timing
         model's convention), ``drain_cycles`` (os output shifting), ``ifmap_words``,
@@ -134,7 +135,7 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
     if integer:
         lo, hi = (np.int64(v) for v in accumulator_range(bits))
     else:
-        lo, hi = np.float64(-np.inf), np.float64(np.inf)
+        lo, hi = a.dtype.type(-np.inf), a.dtype.type(np.inf)
     stats = np.zeros(codes.PE_STAT_COUNT, np.int64)
     time_rows = np.full_like(folds.rows, rows) if scalesim else folds.rows
     time_cols = np.full_like(folds.cols, cols) if scalesim else folds.cols
@@ -215,12 +216,26 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     if problem is None:
         return None
     bits = layer.compression
-    a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_bits, bits.weight_bits, nm=rate.nm)
+    if _is_float(bits):  # cycles do not depend on the values: small integers in the accumulator's dtype
+        dtype = accumulator_dtype(arch.mac.accumulator_bits)
+        a, b = (x.astype(dtype) for x in synthetic_operands(problem.m, problem.n, problem.k, 8, 8, nm=rate.nm))
+    else:
+        a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_precision.bits,
+                                  bits.weight_precision.bits, nm=rate.nm)
     _, measured = run_pe_gemm(arch, a, b, rate)
     if sparsity is not None and sparsity.fold_streams:
         raise UnsupportedError(f"layer {layer.name}: zero skipping is modelled in the fold fidelity only")
     per_repeat = fold.run_layer(layer, arch, rate, sparsity=sparsity) // problem.repeats
     return with_measured_cycles(per_repeat, measured["cycles"], arch) * problem.repeats
+
+
+def _is_float(compression: Compression) -> bool:
+    """Whether a layer computes in floats; mixed integer and float operands are refused."""
+    weight, act = compression.weight_precision, compression.act_precision
+    if weight.is_float != act.is_float:
+        raise UnsupportedError(f"{weight.name} weights x {act.name} activations: mixed integer and float "
+                               "operands are not modelled")
+    return weight.is_float
 
 
 ERROR_COLUMNS = ("sqnr_db", "max_rel_error")
@@ -236,6 +251,11 @@ def layer_error(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE, seed
     for 1 bit), multiplied as integer codes by :func:`run_pe_gemm` (the arch's accumulator
     width and overflow, the layer's ``rate``), dequantized and compared with float64 ``A @ B``
     (:func:`accelsim.compress.quantize.quantized_gemm`). One repeat (group, head) is measured.
+
+    Float layers (``weight_bits: bf16``, ...): ``A`` and ``B`` rounded to their formats (round to
+    nearest even; E4M3 saturating) and multiplied by the PE registers in the accumulator's float
+    dtype (``mac.accumulator_bits`` 32: fp32, every product and addition rounded to fp32; 64:
+    fp64), compared with float64 ``A @ B`` (:func:`accelsim.compress.float_quant.float_gemm`).
     """
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
@@ -246,7 +266,12 @@ def layer_error(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE, seed
     if rate.nm is not None:
         b[np.arange(problem.k) % rate.nm[1] >= rate.nm[0]] = 0.0
     bits = layer.compression
-    act, weight = (QuantSpec(n_bits, symmetric=n_bits >= 2) for n_bits in (bits.act_bits, bits.weight_bits))
+    if _is_float(bits):
+        dtype = accumulator_dtype(arch.mac.accumulator_bits)
+        return float_gemm(a, b, bits.act_precision, bits.weight_precision,
+                          lambda x, y: run_pe_gemm(arch, x.astype(dtype), y.astype(dtype), rate)[0]).error
+    act, weight = (QuantSpec(fmt.bits, symmetric=fmt.signed and fmt.bits >= 2)
+                   for fmt in (bits.act_precision, bits.weight_precision))
     return quantized_gemm(a, b, act, weight, lambda x, y: run_pe_gemm(arch, x, y, rate)[0]).error
 
 

@@ -61,7 +61,7 @@ def vector_problem(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = No
         rows=rows, row_len=row_len, inputs=program.inputs, lanes=unit.lanes,
         ops_per_lane_per_cycle=unit.ops_per_lane_per_cycle,
         local_capacity_elements=unit.buffer_bytes * 8 // scratch_bits,
-        element_bits=layer.compression.act_bits,
+        element_bits=layer.compression.act_precision.bits,
         read_port_bits=arch.buffers.for_operand("ifmap").port_width_bits,
         write_port_bits=arch.buffers.for_operand("ofmap").port_width_bits,
     )
@@ -91,7 +91,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
         raise ValueError(f"{arch.name} has no vector_unit to run layer {layer.name!r}")
     problem = vector_problem(arch, layer, impl)
     stats, op_counts = run_vector(problem)
-    bits = layer.compression.act_bits
+    bits = layer.compression.act_precision.bits
     read_bytes = -(-layer.input_elements * bits // 8)
     write_bytes = -(-layer.output_elements * bits // 8)
     dram = _dram_cycles(arch, read_bytes, write_bytes)

@@ -9,7 +9,9 @@ The three unit kinds (``docs/precision.md`` derives each rule with the papers' e
 
 * ``fixed``: one product per cycle. An operand narrower than the unit runs in the narrowest
   listed format that holds it, the unused multiplier bits gated (energy drops, speed does not).
-  Floats run only in a listed float format that represents them exactly.
+  Floats run only in a listed float format that represents them exactly. ``mac.rates`` gives a
+  listed format more products per cycle (fp8 at twice the fp16 rate on NVIDIA H100; int8 at
+  twice bf16 on TPU v5e), multiplying ``p``.
 * ``bitfusion`` (Sharma et al., ISCA 2018): ``bricks`` BitBricks of ``brick_bits`` x
   ``brick_bits``. Each operand runs in the narrowest listed width that holds it (the paper
   fuses bricks in powers of two: int2/int4/int8/int16); a product of ``a``-bit x ``w``-bit
@@ -34,52 +36,16 @@ import math
 from dataclasses import dataclass, replace
 
 from accelsim.errors import UnsupportedError
-from accelsim.spec.arch import ArchSpec, MacKind, MacSpec, SerialOperands, parse_precision, precision_bits
+from accelsim.spec.arch import ArchSpec, MacKind, MacSpec, SerialOperands
+from accelsim.spec.number_format import NumberFormat, number_format
 from accelsim.spec.workload import Layer, Network
 
-# (exponent bits, significand bits without the hidden one) of the float formats whose layout is
-# fixed by their name (IEEE 754 binary16/32/64, bfloat16). A float fits a unit's float format
-# when both fields are at least as wide. fp8 is taken as the wider of each field of OCP FP8's
-# E4M3 and E5M2 (exponent 5, mantissa 3), which every 16-bit format holds exactly.
-_FLOAT_LAYOUT = {"fp8": (5, 3), "fp16": (5, 10), "bf16": (8, 7), "fp32": (8, 23), "fp64": (11, 52)}
-
-
-@dataclass(frozen=True)
-class OperandFormat:
-    """A number format: family ``int`` (signed or not) or ``float`` and its width in bits."""
-
-    name: str
-    bits: int
-
-    @property
-    def is_float(self) -> bool:
-        return self.name.startswith(("fp", "bf"))
-
-    def fits_in(self, unit: OperandFormat) -> bool:
-        """True if every value of this format is exact in ``unit``'s format."""
-        if self.is_float != unit.is_float:
-            return False
-        if not self.is_float:
-            return self.bits <= unit.bits
-        if self.name == unit.name:
-            return True
-        mine, theirs = _FLOAT_LAYOUT.get(self.name), _FLOAT_LAYOUT.get(unit.name)
-        return mine is not None and theirs is not None and mine[0] <= theirs[0] and mine[1] <= theirs[1]
-
-
-def operand_format(value: int | str) -> OperandFormat:
-    """``8`` -> int8; ``"fp16"`` -> fp16. Integers are bit widths of integer operands."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise UnsupportedError(f"expected an operand bit width or a format name such as fp16, got {value!r}")
-    if isinstance(value, int):
-        if value < 1:
-            raise UnsupportedError(f"expected an operand width of at least 1 bit, got {value}")
-        return OperandFormat(f"int{value}", value)
+def operand_format(value: int | str | NumberFormat) -> NumberFormat:
+    """``8`` -> int8; ``"fp16"`` -> fp16 (:func:`accelsim.spec.number_format.number_format`)."""
     try:
-        name = parse_precision(value)
+        return number_format(value)
     except ValueError as exc:
         raise UnsupportedError(str(exc)) from None
-    return OperandFormat(name, precision_bits(name))
 
 
 @dataclass(frozen=True)
@@ -127,7 +93,8 @@ class MacRate:
 
 def supported_text(mac: MacSpec) -> str:
     """The unit's supported set, as error messages name it."""
-    text = f"{mac.kind.value} MAC unit, which runs {', '.join(mac.precisions)}"
+    listed = [f"{p} ({mac.rates[p]} products/cycle)" if mac.rates.get(p, 1) > 1 else p for p in mac.precisions]
+    text = f"{mac.kind.value} MAC unit, which runs {', '.join(listed)}"
     if mac.decompose_wider:
         text += " (wider integers in several passes)"
     return text
@@ -137,7 +104,7 @@ def _where(layer_name: str) -> str:
     return f"layer '{layer_name}': " if layer_name else ""
 
 
-def _split(operand: OperandFormat, widest: int, mac: MacSpec, what: str) -> tuple[int, int]:
+def _split(operand: NumberFormat, widest: int, mac: MacSpec, what: str) -> tuple[int, int]:
     """(digits, bits per digit) of an integer operand on a unit whose widest format is ``widest``."""
     if operand.bits <= widest:
         return 1, operand.bits
@@ -148,6 +115,12 @@ def _split(operand: OperandFormat, widest: int, mac: MacSpec, what: str) -> tupl
         )
     digits = math.ceil(operand.bits / widest)
     return digits, math.ceil(operand.bits / digits)
+
+
+def _listed_rate(mac: MacSpec, width: int) -> int:
+    """Products per cycle of a fixed lane in its listed integer format of ``width`` bits
+    (``mac.rates``: the signed or unsigned name, default 1)."""
+    return mac.rates.get(f"int{width}", mac.rates.get(f"uint{width}", 1))
 
 
 def _listed_width(bits: int, widths: list[int]) -> int:
@@ -187,12 +160,14 @@ def _mac_rate(mac: MacSpec, weight: int | str, act: int | str) -> MacRate:
     return replace(lane, products_per_cycle=lane.products_per_cycle * mac.lanes)
 
 
-def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat) -> MacRate:
+def _integer_rate(mac: MacSpec, w: NumberFormat, a: NumberFormat) -> MacRate:
     """The rate of one lane on integer operands."""
     widths = sorted(u.bits for u in map(operand_format, mac.precisions) if not u.is_float)
     if not widths:
         raise UnsupportedError(f"integer operands ({w.name} weights, {a.name} activations) "
-                               f"on the {supported_text(mac)}: it lists no integer format")
+                               f"on the {supported_text(mac)}: it lists no integer format; set the layer's "
+                               "weight_bits/act_bits to a listed float format (e.g. a scheme such as "
+                               "workloads/schemes/bf16.yaml) or list an integer format in mac.precisions")
     widest = widths[-1]
     w_digits, w_bits = _split(w, widest, mac, "weights")
     a_digits, a_bits = _split(a, widest, mac, "activations")
@@ -200,7 +175,7 @@ def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat) -> MacRate:
     common = dict(passes=passes, weight_bits=w.bits, act_bits=a.bits)
     if mac.kind is MacKind.FIXED:
         unit = _listed_width(max(w_bits, a_bits), widths)
-        return MacRate(1, passes, weight_datapath_bits=unit, act_datapath_bits=unit,
+        return MacRate(_listed_rate(mac, unit), passes, weight_datapath_bits=unit, act_datapath_bits=unit,
                        unit_format=f"int{unit}", **common)
     if mac.kind is MacKind.BITFUSION:
         wc, ac = _listed_width(w_bits, widths), _listed_width(a_bits, widths)
@@ -221,7 +196,7 @@ def _integer_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat) -> MacRate:
                    act_datapath_bits=a_steps * step, unit_format=f"int{unit}", **common)
 
 
-def _float_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat) -> MacRate:
+def _float_rate(mac: MacSpec, w: NumberFormat, a: NumberFormat) -> MacRate:
     """The rate of one lane when either operand is a float."""
     floats = [u for u in map(operand_format, mac.precisions) if u.is_float]
     asked = f"{w.name} weights x {a.name} activations"
@@ -230,13 +205,14 @@ def _float_rate(mac: MacSpec, w: OperandFormat, a: OperandFormat) -> MacRate:
     if w.is_float != a.is_float:
         raise UnsupportedError(f"{asked}: mixed integer and float operands are not modelled "
                                f"(the {supported_text(mac)})")
-    fitting = sorted((u for u in floats if w.fits_in(u) and a.fits_in(u)), key=lambda u: u.bits)
+    fitting = sorted((u for u in floats if u.holds(w) and u.holds(a)), key=lambda u: u.bits)
     if not fitting:
         raise UnsupportedError(f"{asked}: the {supported_text(mac)}; floats run only in a listed "
-                               "float format that holds them exactly (floats are never decomposed)")
+                               "float format that holds them exactly (floats are never decomposed); "
+                               "quantize the layer to a listed format (weight_bits/act_bits in a scheme)")
     unit = fitting[0]
-    return MacRate(1, 1, passes=1, weight_bits=w.bits, act_bits=a.bits, weight_datapath_bits=unit.bits,
-                   act_datapath_bits=unit.bits, unit_format=unit.name)
+    return MacRate(mac.rates.get(unit.name, 1), 1, passes=1, weight_bits=w.bits, act_bits=a.bits,
+                   weight_datapath_bits=unit.bits, act_datapath_bits=unit.bits, unit_format=unit.name)
 
 
 def check_layer_precision(arch: ArchSpec, layer: Layer) -> MacRate | None:

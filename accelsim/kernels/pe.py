@@ -22,7 +22,8 @@ its ``q`` waves (the product is complete after ``q`` cycles), so the streaming t
 and fill, drain and loads are unchanged (docs/timing_models.md).
 
 The kernels run either on int64 values (exact products, additions that wrap modulo 2**64 or
-saturate at ``[lo, hi]``) or on float64 values. Wrapping to fewer accumulator bits is applied
+saturate at ``[lo, hi]``) or on float32 or float64 values (float32: every product and every
+addition, the word's adder tree included, rounded to fp32 in order: an fp32 accumulator). Wrapping to fewer accumulator bits is applied
 by the caller to the finished outputs, which is bit-exact: wrapping is a ring homomorphism.
 
 A *wave* is the set of registers ``(i, j)`` holding the same data item: a value injected at

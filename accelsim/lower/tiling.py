@@ -146,7 +146,7 @@ def layer_schedule(problem: GemmProblem, layer: Layer, arch: ArchSpec, *, rate: 
     """``problem`` (``layer`` lowered) under ``mapping`` (``None``: the fixed one) at the layer's operand widths."""
     bits = layer.compression
     return mapped_schedule(problem, arch, mapping or fixed_mapping(arch), rate=rate,
-                           weight_bits=bits.weight_bits, act_bits=bits.act_bits)
+                           weight_bits=bits.weight_precision.bits, act_bits=bits.act_precision.bits)
 
 
 def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,

@@ -41,6 +41,7 @@ from accelsim.lower.tiling import (
 )
 from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.options import Objective
+from accelsim.spec.number_format import number_format
 
 # Exact counters of one schedule, by Result.layers column name (cycles, *_sram_*, dram_*_bytes).
 Evaluate = Callable[[TileSchedule, ArchSpec], MappingType[str, int]]
@@ -125,8 +126,10 @@ def mapping_space(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DEN
 
 
 @functools.lru_cache(maxsize=256)
-def _energy_model(arch: ArchSpec, dataflow: Dataflow, weight_bits: int, act_bits: int) -> tuple[float, dict[str, float]]:
-    """``(pJ per MAC, pJ per unit of each count in ENERGY_COUNTS)`` of :func:`accelsim.cost.layer_energy`.
+def _energy_model(arch: ArchSpec, dataflow: Dataflow, weight_bits: int | str,
+                  act_bits: int | str) -> tuple[float, dict[str, float]]:
+    """``(pJ per MAC, pJ per unit of each count in ENERGY_COUNTS)`` of :func:`accelsim.cost.layer_energy`
+    for operands of these formats (integer widths or format names such as ``"bf16"``).
 
     The energy model is linear in the counts (``energy_pj = sum(count x entry)``), so probing it
     with one MAC and with one unit of each count gives its exact coefficients.
@@ -135,14 +138,17 @@ def _energy_model(arch: ArchSpec, dataflow: Dataflow, weight_bits: int, act_bits
         arch = dataclasses.replace(arch, array=dataclasses.replace(arch.array, dataflow=dataflow))
     rows = [{"macs": 1} | {name: 0 for name in ENERGY_COUNTS}]
     rows += [{"macs": 0} | {name: int(name == unit) for name in ENERGY_COUNTS} for unit in ENERGY_COUNTS]
-    frame = pd.DataFrame(rows).assign(weight_bits=weight_bits, act_bits=act_bits)
+    weight, act = number_format(weight_bits), number_format(act_bits)
+    frame = pd.DataFrame(rows).assign(weight_bits=weight.bits, act_bits=act.bits, weight_precision=weight.name,
+                                      act_precision=act.name)
     energy = layer_energy(frame, arch)["energy_pj"].to_numpy()
     return float(energy[0]), dict(zip(ENERGY_COUNTS, map(float, energy[1:])))
 
 
 def mapping_energy_pj(arch: ArchSpec, dataflow: Dataflow, macs: int, counts: MappingType[str, float], *,
-                      weight_bits: int, act_bits: int) -> float:
-    """Energy (pJ) of one GEMM repeat with ``macs`` MACs and ``counts`` under ``dataflow``."""
+                      weight_bits: int | str, act_bits: int | str) -> float:
+    """Energy (pJ) of one GEMM repeat with ``macs`` MACs and ``counts`` under ``dataflow`` (operands
+    of these formats: integer widths or format names)."""
     return _energy(_energy_model(arch, dataflow, weight_bits, act_bits), macs, counts)
 
 
@@ -198,7 +204,7 @@ def _bounds(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayR
 
 @functools.lru_cache(maxsize=4096)
 def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: ArrayRate = DENSE_RATE,
-           weight_bits: int = 8, act_bits: int = 8, objective: Objective = Objective.CYCLES,
+           weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
            exhaustive: bool = False) -> Choice:
     """The mapping of ``problem`` on ``arch`` that minimises ``objective`` (one repeat).
 
@@ -222,6 +228,7 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     macs = problem.m * problem.n * problem.k
     space = mapping_space(problem, arch, rate=rate)
     models = {d: _energy_model(arch, d, weight_bits, act_bits) for d in {m.dataflow for m in space}}
+    weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
     ranked = list(enumerate(space))
     if not exhaustive:
         bounds = [_bounds(problem, arch, m, rate, weight_bits, act_bits, models[m.dataflow]) for m in space]

@@ -16,6 +16,7 @@ from accelsim import units
 from accelsim.errors import Problem
 from accelsim.spec.fields import FrozenMap, spec_field
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
+from accelsim.spec.number_format import number_format
 
 
 class Dataflow(enum.Enum):
@@ -106,27 +107,30 @@ class BandwidthMode(enum.Enum):
     USER = "user"
 
 
-_PRECISION = re.compile(r"^(u?int|fp|bf)(\d+)$")
-
-
-def parse_precision(text: str) -> str:
-    """Check a number format name: int2..int32, uint*, fp8/fp16/fp32, bf16."""
-    if not isinstance(text, str) or not _PRECISION.match(text.lower()):
-        raise ValueError(f"expected a number format such as int8, int4, fp16 or bf16, got {text!r}")
-    return text.lower()
+def parse_precision(text) -> str:
+    """The canonical name of a number format (:func:`accelsim.spec.number_format.number_format`)."""
+    return number_format(text).name
 
 
 def precision_bits(name: str) -> int:
-    """Bit width of a number format name (``"int8"`` -> 8)."""
-    match = _PRECISION.match(name)
-    if match is None:
-        raise ValueError(f"not a number format: {name!r}")
-    return int(match.group(2))
+    """Bit width of a number format name (``"int8"`` -> 8, ``"bf16"`` -> 16)."""
+    return number_format(name).bits
 
 
 def _precisions(value) -> tuple[str, ...]:
     values = value if isinstance(value, (list, tuple)) else [value]
     return tuple(parse_precision(v) for v in values)
+
+
+def _format_rates(value) -> Mapping[str, int]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a mapping of number formats to products per cycle, e.g. {{fp8_e4m3: 2}}, got {value!r}")
+    out = {}
+    for name, rate in value.items():
+        if isinstance(rate, bool) or not isinstance(rate, int) or rate < 1:
+            raise ValueError(f"expected a whole number of products per cycle >= 1 for {name}, got {rate!r}")
+        out[parse_precision(name)] = rate
+    return FrozenMap(out)
 
 
 def _nm_patterns(value) -> tuple[str, ...]:
@@ -178,15 +182,24 @@ class MacSpec:
     serial_operands: SerialOperands = spec_field(SerialOperands.ACTIVATIONS, doc="bit-serial: which operands")
     serial_bits_per_cycle: int = spec_field(1, minimum=1, doc="bit-serial: bits of each serial operand per cycle")
     lanes: int = spec_field(1, minimum=1, doc="products along the reduction summed per step (a dot-product unit)")
+    rates: Mapping[str, int] = spec_field(
+        FrozenMap({}), parse=_format_rates,
+        doc="fixed units: products per cycle of a lane in a listed format (default 1), e.g. {fp8_e4m3: 2}",
+    )
 
     def check(self) -> list[Problem]:
         if not self.precisions:
             return [Problem("precisions", "expected at least one number format")]
-        floats = [p for p in self.precisions if p.startswith(("fp", "bf"))]
+        floats = [p for p in self.precisions if number_format(p).is_float]
         if self.kind is not MacKind.FIXED and floats:
             return [Problem("precisions", f"a {self.kind.value} unit computes integers; "
                             f"remove {', '.join(floats)} (float formats need kind: fixed)")]
-        return []
+        problems = [Problem(f"rates.{name}", f"{name} is not in precisions ({', '.join(self.precisions)}); "
+                            "list it there or remove its rate") for name in self.rates if name not in self.precisions]
+        if self.rates and self.kind is not MacKind.FIXED:
+            problems.append(Problem("rates", f"per-format rates apply to fixed units; a {self.kind.value} unit's "
+                                    "rate follows from its operand widths"))
+        return problems
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -326,6 +339,12 @@ class VectorUnitSpec:
                                       doc="number format of the unit's floating-point arithmetic")
     buffer_bytes: int = spec_field(0, key="buffer", parse=units.parse_bytes, minimum=0,
                                    doc="the unit's own scratchpad that keeps rows between passes (0: none)")
+
+    def check(self) -> list[Problem]:
+        if not number_format(self.float_precision).is_float:
+            return [Problem("float_precision", f"expected a float format (fp32, fp16, bf16, ...), "
+                            f"got {self.float_precision}")]
+        return []
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -30,6 +30,7 @@ import numpy as np
 
 from accelsim.errors import Problem, WorkloadError, did_you_mean
 from accelsim.spec.fields import shown, spec_field
+from accelsim.spec.number_format import NumberFormat, number_format, operand_value
 from accelsim.spec.limits import INT_LIMIT, TENSOR_LIMIT, power_of_two
 
 
@@ -217,15 +218,35 @@ EXACT = NonlinearImpl()
 
 @dataclass(frozen=True, kw_only=True)
 class Compression:
-    """Quantization and pruning of one layer: operand bit widths and sparsity."""
+    """Quantization and pruning of one layer: operand number formats and sparsity.
 
-    weight_bits: int = spec_field(8, minimum=1, maximum=32)
-    act_bits: int = spec_field(8, minimum=1, maximum=32)
+    ``weight_bits``/``act_bits`` are integer widths (``8``: int8) or format names (``"bf16"``,
+    ``"fp8_e4m3"``, ``"uint8"``; :mod:`accelsim.spec.number_format`); ``weight_precision`` and
+    ``act_precision`` are the formats they name.
+    """
+
+    weight_bits: int | str = spec_field(8, parse=operand_value, minimum=1, maximum=32,
+                                        doc="integer width or number format name (bf16, fp8_e4m3, ...)")
+    act_bits: int | str = spec_field(8, parse=operand_value, minimum=1, maximum=32,
+                                     doc="integer width or number format name (bf16, fp8_e4m3, ...)")
     sparsity: Sparsity = spec_field(DENSE, doc="weight sparsity")
     act_sparsity: Sparsity = spec_field(DENSE, doc="input activation sparsity")
     nonlinear_impl: NonlinearImpl = spec_field(EXACT, doc="how the vector unit computes nonlinear ops")
     weight_scale_bytes: int = spec_field(0, minimum=0, doc="bytes of the weights' quantization scales and zero "
                                          "points (per channel or per block): weight metadata")
+
+    def __post_init__(self):
+        # canonical values however the object is built (``"int8"`` -> 8, ``"bfloat16"`` -> ``"bf16"``)
+        for name in ("weight_bits", "act_bits"):
+            object.__setattr__(self, name, operand_value(getattr(self, name)))
+
+    @property
+    def weight_precision(self) -> NumberFormat:
+        return number_format(self.weight_bits)
+
+    @property
+    def act_precision(self) -> NumberFormat:
+        return number_format(self.act_bits)
 
     @property
     def weight_density(self) -> float:

@@ -14,8 +14,8 @@ from accelsim.cost.tables import fit_power_law, load_table
 @pytest.mark.parametrize("unit, pj, um2", [
     (lambda: int_multiplier(8 * 8), 0.2, 282),
     (lambda: int_multiplier(32 * 32), 3.1, 3495),
-    (lambda: fp_multiplier(16), 1.1, 1640),
-    (lambda: fp_multiplier(32), 3.7, 7700),
+    (lambda: fp_multiplier("fp16"), 1.1, 1640),
+    (lambda: fp_multiplier("fp32"), 3.7, 7700),
     (lambda: fp_adder(16), 0.4, 1360),
     (lambda: fp_adder(32), 0.9, 4184),
 ])

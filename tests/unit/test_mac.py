@@ -139,8 +139,8 @@ def test_fixed_decomposes_wider_operands_into_passes(weight, act, passes):
         (("fp16",), "fp16", "fp16", "fp16"),
         (("bf16",), "bf16", "bf16", "bf16"),
         (("fp32",), "fp16", "bf16", "fp32"),   # both are exact in binary32
-        (("bf16", "fp32"), "fp8", "bf16", "bf16"),
-        (("fp16", "int8"), "fp8", "fp8", "fp16"),
+        (("bf16", "fp32"), "fp8_e4m3", "bf16", "bf16"),
+        (("fp16", "int8"), "fp8_e4m3", "fp8_e5m2", "fp16"),   # OCP FP8: both exact in binary16
     ],
 )
 def test_fixed_floats_run_in_a_listed_format_that_holds_them(units, weight, act, runs_in):
