@@ -267,14 +267,18 @@ def summary_metrics(layers: pd.DataFrame, arch: ArchSpec) -> dict[str, float]:
     if "cycles" in rows:
         seconds = float(rows["cycles"].sum()) / arch.clock_hz
         out["power_w"] = energy * 1e-12 / seconds if seconds else math.nan
-    out["area_mm2"] = _total_area_mm2(arch)
+    out.update(_area_columns(arch))
     return out
 
 
 @_per_design
-def _total_area_mm2(arch: ArchSpec) -> float:
-    totals = area(arch)
-    return float(totals.loc[totals["component"] == "total", "area_mm2"].iloc[0])
+def _area_columns(arch: ArchSpec) -> dict[str, float]:
+    """``area_mm2`` (the die) and its parts by group: ``area_<group>_mm2`` (pe_array, sram,
+    vector, overhead, layout, io) and ``area_core_mm2`` (everything but I/O), from :func:`area`."""
+    table = area(arch)
+    by_group = table.groupby("group", sort=False)["area_mm2"].sum()
+    return {"area_mm2": float(by_group["total"])} | {
+        f"area_{group}_mm2": float(mm2) for group, mm2 in by_group.items() if group != "total"}
 
 
 __all__ = ["layer_energy", "per_action_energy", "summary_metrics"]
