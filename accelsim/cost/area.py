@@ -25,7 +25,8 @@ each its own row:
 * ``dram_phy`` (group ``io``): DRAM controller, PHY and pads per channel of the arch's DRAM
   (channels = ``ceil(bandwidth / channel peak)``), for DRAM kinds with a sourced figure.
 
-``core`` sums everything but ``io`` (compare with a published core area); ``total`` is the die.
+``total`` is the die; without the ``io`` group it is the core (compare with a published core
+area; :func:`core_area_mm2`).
 
 Areas are computed at 45 nm and scaled with :func:`accelsim.cost.scaling.area_factor`.
 """
@@ -101,7 +102,7 @@ def _default_entries(arch: ArchSpec) -> dict[str, tuple[float, int, str]]:
 def area_entries(arch: ArchSpec) -> dict[str, float]:
     """um^2 per unit of every area entry at the design's node, the user's overrides applied."""
     table = area(arch)
-    table = table[~table["group"].isin(["core", "total"])]
+    table = table[table["group"] != "total"]
     return dict(zip(table["component"], table["unit_area_um2"]))
 
 
@@ -112,8 +113,8 @@ def area(arch: ArchSpec) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``component``, ``group`` (``pe_array``, ``sram``, ``vector``, ``overhead``,
-        ``layout``, ``io``; ``core`` and ``total`` for the two sums), ``count``,
-        ``unit_area_um2``, ``area_um2``, ``area_mm2``, ``source``.
+        ``layout``, ``io``, and ``total`` for the die), ``count``, ``unit_area_um2``,
+        ``area_um2``, ``area_mm2``, ``source``.
     """
     design = load_table("design")
     scale = scaling.area_factor(45, arch.technology_nm)
@@ -132,10 +133,8 @@ def area(arch: ArchSpec) -> pd.DataFrame:
         note = f"{design['control_noc_fraction']:.0%} of the rest (accelsim assumption, tables/design.yaml)"
     rows.append(("control_noc", "overhead", 1, control, control, note))
     rows += _layout_rows(arch, rows, design, scale)
-    rows.append(("core", "core", 1, math.nan, sum(r[4] for r in rows), "everything but I/O"))
     rows += _io_rows(arch, design)
-    rows.append(("total", "total", 1, math.nan, sum(r[4] for r in rows if r[1] != "core"),
-                 f"die at {arch.technology_nm:g} nm"))
+    rows.append(("total", "total", 1, math.nan, sum(r[4] for r in rows), f"die at {arch.technology_nm:g} nm"))
     frame = pd.DataFrame(rows, columns=["component", "group", "count", "unit_area_um2", "area_um2", "source"])
     frame.insert(5, "area_mm2", frame["area_um2"] / 1e6)
     return frame
@@ -187,6 +186,11 @@ def _group(name: str) -> str:
     if name == "vector_unit":
         return "vector"
     return "sram"
+
+
+def core_area_mm2(table: pd.DataFrame) -> float:
+    """The core of an :func:`area` table: the die without its ``io`` group, mm^2."""
+    return float(table.loc[~table["group"].isin(["io", "total"]), "area_mm2"].sum())
 
 
 def pe_area_um2(arch: ArchSpec) -> float:

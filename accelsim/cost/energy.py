@@ -35,7 +35,7 @@ import pandas as pd
 
 from accelsim.cost import scaling
 from accelsim.cost.arith import fp_adder, fp_multiplier, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
-from accelsim.cost.area import area, buffers, other_srams, scratchpad_sram
+from accelsim.cost.area import area, buffers, core_area_mm2, other_srams, scratchpad_sram
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
@@ -277,7 +277,7 @@ def _area_columns(arch: ArchSpec) -> dict[str, float]:
     vector, overhead, layout, io) and ``area_core_mm2`` (everything but I/O), from :func:`area`."""
     table = area(arch)
     by_group = table.groupby("group", sort=False)["area_mm2"].sum()
-    return {"area_mm2": float(by_group["total"])} | {
+    return {"area_mm2": float(by_group["total"]), "area_core_mm2": core_area_mm2(table)} | {
         f"area_{group}_mm2": float(mm2) for group, mm2 in by_group.items() if group != "total"}
 
 
