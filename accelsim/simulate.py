@@ -162,8 +162,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: str = "fold", *,
             costed[index] = True
     array_costed = costed
     stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed)
-    pipelined = arch.vector_unit is not None and arch.vector_unit.pipelined_with_array
-    stats, dispatch_column = add_dispatch(stats, array_costed | (costed & ~pipelined), arch.dispatch_cycles)
+    fused = arch.vector_unit is not None and arch.vector_unit.pipelined_with_array  # vector layers: no launch
+    launched = array_costed if fused else costed
+    stats, dispatch_column = add_dispatch(stats, launched, arch.dispatch_cycles)
     columns = {**fold.counter_columns(stats, arch.pes), "dispatch_cycles": dispatch_column,
                **sparsity_columns(net, plans), **vector_columns}
     if search:
