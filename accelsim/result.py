@@ -15,7 +15,7 @@ from accelsim.spec.workload import Network
 # model costs yet are missing values, never zeros.
 LAYER_COLUMNS = (
     "layer", "op", "macs", "weight_bits", "act_bits", "weight_precision", "act_precision", "weight_density", "act_density", "sparsity_model",
-    "cycles", "compute_cycles", "stall_cycles", "utilization", "mapping_efficiency", "compute_utilization",
+    "cycles", "compute_cycles", "stall_cycles", "dispatch_cycles", "utilization", "mapping_efficiency", "compute_utilization",
     "mac_ops", "gated_macs", "skipped_macs",
     "ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "ofmap_sram_reads",
     "ifmap_dram_reads", "filter_dram_reads", "ofmap_dram_writes", "ofmap_dram_reads",
@@ -94,7 +94,8 @@ def layer_frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
 def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.DataFrame,
                   metrics: dict[str, object] | None = None) -> pd.DataFrame:
     """One row of totals. Counts are sums over costed layers; ``utilization`` and
-    ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean.
+    ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean
+    (0 when no costed layer has cycles or folds).
     ``lost_macs`` are the MACs of source-model nodes an import left out (``allow_partial``).
     ``metrics`` (whole-network values such as energy totals) follow them, in their order."""
     costed = layers["costed"].to_numpy(dtype=bool)
@@ -117,7 +118,8 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.Da
             weight = weights["folds" if name == "mapping_efficiency" else "cycles"]
             total = weight.sum()
             ratio = float_values[:, floats.index(name)]
-            row[name] = float((ratio * weight).sum() / total) if total else float("nan")
+            used = weight > 0  # rows of weight 0 (no folds, or every cycle hidden) do not count
+            row[name] = float((ratio[used] * weight[used]).sum() / total) if total else 0.0
         else:
             row[name] = totals[name]
     return pd.DataFrame([row | (metrics or {})])

@@ -12,6 +12,7 @@ import pandas as pd
 from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector, work
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
+from accelsim.engine.dispatch import add_dispatch
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
@@ -149,6 +150,13 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     Layers the array does not run (pool, eltwise, nonlinear ops) run on the arch's vector unit
     (:mod:`accelsim.engine.vector`); without one they appear with ``costed=False`` and missing
     values in the cost columns.
+
+    Time accounting (docs/timing_models.md, "Cycle accounting"): every costed row has
+    ``cycles == compute_cycles + stall_cycles + dispatch_cycles``, all >= 0, ``cycles`` being
+    what the layer adds to the network's total; ``hidden_cycles`` (vector unit) is the layer's
+    own time that ran under the array instead. Every launched layer pays the arch's
+    ``dispatch_overhead`` (vector layers on a unit pipelined with the array run inside their
+    producer's launch).
     """
     fidelity = run_option(Fidelity, fidelity, "simulate")
     mapping, objective = run_option(MappingMode, mapping, "simulate"), run_option(Objective, objective, "simulate")
@@ -182,8 +190,13 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         if counters is not None:
             stats[index] = counters
             costed[index] = True
+    array_costed = costed
     stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed)
-    columns = {**fold.counter_columns(stats, arch.pes), **sparsity_columns(net, plans), **vector_columns}
+    fused = arch.vector_unit is not None and arch.vector_unit.pipelined_with_array  # vector layers: no launch
+    launched = array_costed if fused else costed
+    stats, dispatch_column = add_dispatch(stats, launched, arch.dispatch_cycles)
+    columns = {**fold.counter_columns(stats, arch.pes), "dispatch_cycles": dispatch_column,
+               **sparsity_columns(net, plans), **vector_columns}
     if search:
         columns["mapping"] = mappings
     data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)

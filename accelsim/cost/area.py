@@ -13,6 +13,21 @@ unit at the design's node):
   ``float_precision`` (``tables/design.yaml``).
 * ``control_noc``: a stated fraction (``tables/design.yaml``) of everything above.
 
+Die-level layout, what the per-cell tables leave out (``tables/design.yaml``, sourced there),
+each its own row:
+
+* ``logic_layout`` (group ``layout``): routing, clock buffers and filler around the standard
+  cells (MAC units, PE registers and vector lanes fill ``standard_cell_utilization`` of their
+  block, 70%): the cells' area x ``(1/0.7 - 1)``. PE-to-PE wiring is part of it.
+* ``sram_halo`` (group ``layout``): the keep-out ring around every SRAM macro (one macro per
+  bank, per-PE register files one per PE), ``macro_halo_um`` wide, on a square macro. CACTI's
+  area already includes each macro's periphery (decoders, sense amplifiers, its H-tree).
+* ``dram_phy`` (group ``io``): DRAM controller, PHY and pads per channel of the arch's DRAM
+  (channels = ``ceil(bandwidth / channel peak)``), for DRAM kinds with a sourced figure.
+
+``total`` is the die; without the ``io`` group it is the core (compare with a published core
+area; :func:`core_area_mm2`).
+
 Areas are computed at 45 nm and scaled with :func:`accelsim.cost.scaling.area_factor`.
 """
 
@@ -88,7 +103,7 @@ def _default_entries(arch: ArchSpec) -> dict[str, tuple[float, int, str]]:
 def area_entries(arch: ArchSpec) -> dict[str, float]:
     """um^2 per unit of every area entry at the design's node, the user's overrides applied."""
     table = area(arch)
-    table = table[table["component"] != "total"]
+    table = table[table["group"] != "total"]
     return dict(zip(table["component"], table["unit_area_um2"]))
 
 
@@ -98,13 +113,14 @@ def area(arch: ArchSpec) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``component``, ``group`` (``pe_array``, ``sram``, ``vector``, ``overhead``),
-        ``count``, ``unit_area_um2``, ``area_um2``, ``area_mm2``, ``source``.
+        Columns ``component``, ``group`` (``pe_array``, ``sram``, ``vector``, ``overhead``,
+        ``layout``, ``io``, and ``total`` for the die), ``count``, ``unit_area_um2``,
+        ``area_um2``, ``area_mm2``, ``source``.
     """
     design = load_table("design")
     scale = scaling.area_factor(45, arch.technology_nm)
     defaults = {name: (um2 * scale, count, source) for name, (um2, count, source) in _default_entries(arch).items()}
-    valid = {name: um2 for name, (um2, _, _) in defaults.items()} | {"control_noc": math.nan}
+    valid = {name: um2 for name, (um2, _, _) in defaults.items()} | {"control_noc": math.nan, "dram_phy": math.nan}
     overridden = apply_overrides(valid, arch.area, "area", arch.name)
     rows = []
     for name, (_, count, source) in defaults.items():
@@ -117,10 +133,52 @@ def area(arch: ArchSpec) -> pd.DataFrame:
         control = design["control_noc_fraction"] * sum(r[4] for r in rows)
         note = f"{design['control_noc_fraction']:.0%} of the rest (accelsim assumption, tables/design.yaml)"
     rows.append(("control_noc", "overhead", 1, control, control, note))
-    rows.append(("total", "total", 1, math.nan, sum(r[4] for r in rows), f"at {arch.technology_nm:g} nm"))
+    rows += _layout_rows(arch, rows, design, scale)
+    rows += _io_rows(arch, design)
+    rows.append(("total", "total", 1, math.nan, sum(r[4] for r in rows), f"die at {arch.technology_nm:g} nm"))
     frame = pd.DataFrame(rows, columns=["component", "group", "count", "unit_area_um2", "area_um2", "source"])
     frame.insert(5, "area_mm2", frame["area_um2"] / 1e6)
     return frame
+
+
+LOGIC = ("mac_unit", "pe_registers", "vector_unit")
+"""Components built of standard cells (the rest are SRAM macros or overheads)."""
+
+
+def _layout_rows(arch: ArchSpec, rows: list[tuple], design, scale: float) -> list[tuple]:
+    """``logic_layout`` and ``sram_halo`` rows (component, group, count, unit um^2, um^2, source)."""
+    utilization = design["standard_cell_utilization"]
+    cells = sum(r[4] for r in rows if r[0] in LOGIC)
+    logic = cells * (1 / utilization - 1)
+    halo = design["macro_halo_um_45nm"] * math.sqrt(scale)
+    banks = {f"{name}_sram": buf.banks for name, buf in buffers(arch).items()}
+    macros = 0
+    ring = 0.0
+    for name, _, count, unit, _, _ in rows:
+        if name == "pe_scratchpad" or name in banks or name in ("accumulators", "vector_buffer"):
+            per_macro = banks.get(name, 1)
+            side = math.sqrt(unit / per_macro)
+            ring += count * per_macro * ((side + 2 * halo) ** 2 - side**2)
+            macros += count * per_macro
+    return [("logic_layout", "layout", 1, logic, logic,
+             f"standard cells fill {utilization:.0%} of their block (tables/design.yaml)"),
+            ("sram_halo", "layout", macros, ring / macros if macros else 0.0, ring,
+             f"{halo:.1f} um keep-out ring around each of {macros} SRAM macros (tables/design.yaml)")]
+
+
+def _io_rows(arch: ArchSpec, design) -> list[tuple]:
+    """The ``dram_phy`` row: controller + PHY + pads per DRAM channel (none if not sourced or unlimited)."""
+    phy = design["dram_phy"].get(arch.dram.kind.value)
+    bandwidth = arch.dram.bandwidth
+    if "dram_phy" in arch.area:
+        return [("dram_phy", "io", 1, arch.area["dram_phy"], arch.area["dram_phy"], "user override (arch YAML area:)")]
+    if phy is None or bandwidth is None or bandwidth.per_cycle:
+        why = "no DRAM bandwidth in bytes/s" if phy else f"no sourced {arch.dram.kind.value} PHY area"
+        return [("dram_phy", "io", 0, 0.0, 0.0, f"not priced: {why} (set area: {{dram_phy: ...}})")]
+    channels = math.ceil(bandwidth.bytes_per_unit / phy["channel_bytes_per_s"] - 1e-9)
+    unit = phy["channel_mm2"] * 1e6
+    return [("dram_phy", "io", channels, unit, unit * channels,
+             f"{channels} {arch.dram.kind.value} channel(s), controller + PHY + pads (tables/design.yaml)")]
 
 
 def _group(name: str) -> str:
@@ -129,6 +187,11 @@ def _group(name: str) -> str:
     if name == "vector_unit":
         return "vector"
     return "sram"
+
+
+def core_area_mm2(table: pd.DataFrame) -> float:
+    """The core of an :func:`area` table: the die without its ``io`` group, mm^2."""
+    return float(table.loc[~table["group"].isin(["io", "total"]), "area_mm2"].sum())
 
 
 def pe_area_um2(arch: ArchSpec) -> float:

@@ -160,12 +160,18 @@ def counter_columns(stats: np.ndarray, pes: int) -> dict[str, np.ndarray]:
 
     Counts are int64; the three utilizations are fractions: ``utilization`` = busy PE-cycles /
     (PEs x cycles), ``mapping_efficiency`` = mean over folds of the PEs used / PEs,
-    ``compute_utilization`` = busy PE-cycles / the timing model's compute PE-cycles.
+    ``compute_utilization`` = busy PE-cycles / the timing model's compute PE-cycles; each is 0
+    where its denominator is (a layer without folds, or all of whose time is hidden).
     """
     columns = {name: stats[:, index] for name, index in COUNT_COLUMNS.items()}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        busy = stats[:, codes.FOLD_STAT_BUSY_PE_CYCLES].astype(np.float64)
-        columns["utilization"] = busy / (pes * stats[:, codes.FOLD_STAT_CYCLES].astype(np.float64))
-        columns["mapping_efficiency"] = stats[:, codes.FOLD_STAT_MAPPED_PES] / (pes * stats[:, codes.FOLD_STAT_FOLDS].astype(np.float64))
-        columns["compute_utilization"] = busy / stats[:, codes.FOLD_STAT_UTIL_PE_CYCLES]
+    busy = stats[:, codes.FOLD_STAT_BUSY_PE_CYCLES].astype(np.float64)
+    columns["utilization"] = _ratio(busy, pes * stats[:, codes.FOLD_STAT_CYCLES].astype(np.float64))
+    columns["mapping_efficiency"] = _ratio(stats[:, codes.FOLD_STAT_MAPPED_PES].astype(np.float64),
+                                           pes * stats[:, codes.FOLD_STAT_FOLDS].astype(np.float64))
+    columns["compute_utilization"] = _ratio(busy, stats[:, codes.FOLD_STAT_UTIL_PE_CYCLES].astype(np.float64))
     return columns
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, 0 where the denominator is 0."""
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator != 0)

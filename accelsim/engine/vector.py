@@ -144,10 +144,10 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
 
     Rows of layers that are neither costed yet nor vector work stay uncosted.
 
-    In a vector row, ``cycles`` is what the layer adds to the total (:func:`exposed_cycles`),
-    ``compute_cycles`` the unit's issue cycles and ``stall_cycles`` the cycles it waits on
-    SRAM ports or DRAM, so ``cycles + hidden_cycles == compute_cycles + stall_cycles``;
-    ``ifmap_*``/``ofmap_*`` count its input and output traffic.
+    In a vector row, ``cycles`` is what the layer adds to the total (:func:`exposed_cycles`) and
+    ``cycles == compute_cycles + stall_cycles`` (:func:`split_exposed`: the layer's own time is
+    the unit's issue cycles plus its waits on SRAM ports or DRAM; the part hidden under the array
+    comes off the waits first); ``ifmap_*``/``ofmap_*`` count its input and output traffic.
     """
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
@@ -172,5 +172,23 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
         row[codes.FOLD_STAT_DRAM_WRITE_BYTES] = counts["dram_write_bytes"]
         costed[index] = True
     busy = stats[:, codes.FOLD_STAT_CYCLES].copy()
-    stats[:, codes.FOLD_STAT_CYCLES] = exposed_cycles(busy, is_vector, arch.vector_unit.pipelined_with_array)
-    return stats, costed, {**op_counts, "hidden_cycles": busy - stats[:, codes.FOLD_STAT_CYCLES]}
+    exposed = exposed_cycles(busy, is_vector, arch.vector_unit.pipelined_with_array)
+    hidden = busy - exposed
+    compute, stall = split_exposed(stats[:, codes.FOLD_STAT_COMPUTE_CYCLES], stats[:, codes.FOLD_STAT_STALL_CYCLES], hidden)
+    stats[:, codes.FOLD_STAT_CYCLES] = exposed
+    stats[:, codes.FOLD_STAT_CYCLES_INCL_PREFETCH] -= hidden
+    stats[:, codes.FOLD_STAT_COMPUTE_CYCLES] = compute
+    stats[:, codes.FOLD_STAT_STALL_CYCLES] = stall
+    return stats, costed, {**op_counts, "hidden_cycles": hidden}
+
+
+def split_exposed(compute: np.ndarray, stall: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(compute_cycles, stall_cycles)`` of the exposed part of each layer whose own time is
+    ``compute + stall`` and of which ``hidden`` cycles (at most that time) run under the array.
+
+    Convention: the hidden cycles come off the stalls first (a pipelined unit waits for the
+    array's outputs while the array runs), then off the compute cycles, so both results are
+    >= 0 and add up to the exposed ``compute + stall - hidden``.
+    """
+    stall_hidden = np.minimum(stall, hidden)
+    return compute - (hidden - stall_hidden), stall - stall_hidden

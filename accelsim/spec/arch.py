@@ -8,6 +8,7 @@ The YAML key of each field is given by ``key=`` where it differs from the field 
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -110,6 +111,43 @@ class BandwidthMode(enum.Enum):
 def parse_precision(text) -> str:
     """The canonical name of a number format (:func:`accelsim.spec.number_format.number_format`)."""
     return number_format(text).name
+
+
+_TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(cycles?|s|ms|us|ns)?\s*$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A fixed time, in clock cycles (``800cycles``) or in seconds (``1.1us``)."""
+
+    value: float
+    in_cycles: bool
+
+    def cycles(self, clock_hz: float) -> int:
+        """Whole cycles at ``clock_hz``: a time is rounded up (within 1e-9 of a whole cycle: that cycle)."""
+        if self.in_cycles:
+            return int(self.value)
+        cycles = self.value * clock_hz
+        return max(0, math.ceil(cycles - 1e-9 * max(1.0, cycles)))
+
+    def to_plain(self) -> str:
+        """The text form :func:`parse_duration` reads back."""
+        return f"{int(self.value)}cycles" if self.in_cycles else f"{self.value!r}s"
+
+
+def parse_duration(text: str | int | float) -> Duration:
+    """``"800cycles"`` or ``800`` -> 800 cycles; ``"1.1us"`` -> 1.1e-6 s (units s, ms, us, ns)."""
+    match = _DURATION.match(str(text))
+    if isinstance(text, bool) or match is None:
+        raise ValueError(f"expected a duration such as 800cycles or 1.1us (units: cycles, s, ms, us, ns), "
+                         f"got '{text}'")
+    value, unit = float(match.group(1)), match.group(2) or "cycles"
+    if unit.startswith("cycle"):
+        if value != int(value):
+            raise ValueError(f"expected a whole number of cycles, got '{text}'")
+        return Duration(value, True)
+    return Duration(value * _TIME_UNITS[unit], False)
 
 
 def precision_bits(name: str) -> int:
@@ -381,6 +419,10 @@ class ArchSpec:
     sram_leakage: bool = spec_field(
         False, doc="add SRAM leakage x time (CACTI 7 itrs-hp cells: an upper bound for low-power processes)",
     )
+    dispatch_overhead: Duration = spec_field(
+        Duration(0, True), parse=parse_duration,
+        doc="fixed cost of launching each layer, added to its cycles (800cycles or 1.1us; default 0)",
+    )
     source: str = spec_field("", doc="where the numbers come from")
 
     @property
@@ -401,6 +443,11 @@ class ArchSpec:
                                         f"range, docs/limits.md), got {per_cycle:g} B/cycle at {self.clock_hz:g} Hz"
                                         + ("; leave bandwidth out for unlimited" if per_cycle <= 0 else "")))
         return problems
+
+    @property
+    def dispatch_cycles(self) -> int:
+        """Cycles of ``dispatch_overhead`` at the arch's clock."""
+        return self.dispatch_overhead.cycles(self.clock_hz)
 
     def dram_bytes_per_cycle(self, operand: str | None = None) -> float | None:
         """DRAM bandwidth in bytes/cycle for ``operand`` (its own channel if any), None if unlimited."""

@@ -1,0 +1,241 @@
+"""accelsim against published chips: tables of published | accelsim | ratio, each figure sourced.
+
+    python benchmarks/bench_published.py            # every table, fixed and searched mappings
+    python benchmarks/bench_published.py --only area
+
+Each timing table runs the shipped config twice: with its default mapping (``fixed``, SCALE-Sim's
+column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapping for cycles),
+``fold`` fidelity. Published figures (and where they come from):
+
+* Eyeriss (Chen, Krishna, Emer, Sze, IEEE JSSC 52(1), 2017, Table V "performance breakdown of
+  the five CONV layers of AlexNet", batch N = 4, 200 MHz, 16-bit): per layer the processing
+  latency and the total latency, which adds the time to move the layer's data from and to DRAM.
+  (Taken from the paper's table; the stored copies the search tool reaches do not include it.
+  Two independent checks: the totals, 115.3 ms for 4 images, are the abstract's 34.7 frames/s,
+  asserted below; the processing total, 103.5 ms at 200 MHz, is the 20.7 M cycles issue 18 quotes.)
+* Bit Fusion (Sharma et al., ISCA 2018): the authors' own simulator's cycles per AlexNet layer,
+  as published in their repository (github.com/hsharma35/bitfusion,
+  results/bitfusion-eyeriss-sim-sweep.csv, 16x32 fusion units, 192 bits/cycle of DRAM
+  bandwidth, batch 16; their benchmark definition src/benchmarks/benchmarks.py: the original
+  two-tower AlexNet, 4-bit weights and activations, 8-bit inputs to conv1 and 8-bit fc3).
+  The csv lists each tower (``conv2_a``, ``conv2_b``); a grouped accelsim layer is both.
+* Stripes (Judd et al., MICRO 2016): a layer at p-bit activations runs 16/p times faster than
+  at 16 bits (bit-serial activations; the speed-up the config's own source promises).
+* TPU v1 (Jouppi et al., ISCA 2017): 65,536 8-bit MACs at 700 MHz, 92 TOPS peak; 34 GB/s of
+  weight memory; Table 1: MLP0 is 5 FC layers with 20 M weights at batch 200, MLP1 4 FC layers
+  with 5 M weights at batch 168. The paper gives no layer widths: the MLP-like networks here
+  split the weights evenly (2000x2000 and 1118x1118 layers, an approximation). Their published
+  roofline bound is ``2 x batch x 34 GB/s`` operations per second (each weight byte read once
+  per batch).
+* Die areas: Eyeriss core 3.5 mm x 3.5 mm = 12.25 mm2 at 65 nm (JSSC 2017); TPU v1 die under
+  331 mm2 at 28 nm, floorplan shares: matrix unit 24%, unified buffer 29%, accumulators 6%
+  (ISCA 2017, Figure 2). accelsim's factors are not fitted to either (docs/energy_area.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import accelsim as ax  # noqa: E402
+from accelsim.cost import area  # noqa: E402
+from accelsim.cost.area import core_area_mm2  # noqa: E402
+from accelsim.spec.workload import Compression, Conv2d, Gemm, Network  # noqa: E402
+
+MAPPINGS = ("fixed", "search")
+
+# Chen et al., JSSC 2017, Table V: AlexNet CONV layers, batch 4, 200 MHz (ms).
+EYERISS_PROCESSING_MS = {"conv1": 16.5, "conv2": 39.2, "conv3": 21.8, "conv4": 16.0, "conv5": 10.0}
+EYERISS_TOTAL_MS = {"conv1": 20.9, "conv2": 41.9, "conv3": 23.6, "conv4": 18.4, "conv5": 10.5}
+EYERISS_CLOCK_HZ = 200e6
+assert abs(4 / (sum(EYERISS_TOTAL_MS.values()) / 1e3) - 34.7) < 0.05  # JSSC 2017 abstract: 34.7 frames/s at N = 4
+EYERISS_CORE_MM2 = 12.25
+
+# hsharma35/bitfusion results/bitfusion-eyeriss-sim-sweep.csv, AlexNet, 192 bits/cycle: cycles of
+# one tower (a and b are equal), so a layer of both towers takes twice that.
+BITFUSION_TOWER_CYCLES = {"conv1": 3746423, "conv2": 5018849, "conv3": 3248129, "conv4": 2436097,
+                          "conv5": 1624065}
+BITFUSION_FC_CYCLES = {"fc1": 3545090, "fc2": 1575596, "fc3": 398679}
+
+TPU_PEAK_TOPS = 92.0
+TPU_WEIGHT_BYTES_PER_S = 34e9
+TPU_DIE_MM2 = 331.0
+TPU_SHARES = {"matrix unit": 0.24, "unified buffer": 0.29, "accumulators": 0.06}
+
+
+def original_alexnet(batch: int, bits: dict[str, tuple[int, int]], fc: bool = False) -> Network:
+    """The two-tower AlexNet (Krizhevsky et al. 2012) the chips ran: 227x227 input, 96/256/384/384/256
+    filters, conv2/4/5 split over two groups (666 M conv MACs per image). ``bits``: layer ->
+    (weight bits, activation bits)."""
+    shapes = [("conv1", 3, 96, 227, 11, 4, 0, 1), ("conv2", 96, 256, 27, 5, 1, 2, 2),
+              ("conv3", 256, 384, 13, 3, 1, 1, 1), ("conv4", 384, 384, 13, 3, 1, 1, 2),
+              ("conv5", 384, 256, 13, 3, 1, 1, 2)]
+    layers = [Conv2d(name=name, batch=batch, in_channels=cin, out_channels=cout, in_h=hw, in_w=hw,
+                     kernel=(k, k), stride=(s, s), padding=(p,) * 4, groups=g,
+                     compression=Compression(weight_bits=bits[name][0], act_bits=bits[name][1]))
+              for name, cin, cout, hw, k, s, p, g in shapes]
+    if fc:
+        layers += [Gemm(name=name, batch=batch, m=1, k=k, n=n,
+                        compression=Compression(weight_bits=bits[name][0], act_bits=bits[name][1]))
+                   for name, k, n in (("fc1", 9216, 4096), ("fc2", 4096, 4096), ("fc3", 4096, 1000))]
+    return Network(name="alexnet-original", layers=tuple(layers))
+
+
+def arch(name: str):
+    return ax.load_arch(ROOT / "arch_configs" / f"{name}.yaml")
+
+
+def layer_cycles(spec, net: Network) -> dict[str, pd.Series]:
+    """Per-layer cycles of ``net`` on ``spec`` for each mapping."""
+    return {m: ax.simulate(spec, net, mapping=m).layers.set_index("layer")["cycles"].astype(float)
+            for m in MAPPINGS}
+
+
+def eyeriss() -> pd.DataFrame:
+    net = original_alexnet(4, {name: (16, 16) for name in EYERISS_TOTAL_MS})
+    cycles = layer_cycles(arch("eyeriss_like"), net)
+    rows = []
+    for name in EYERISS_TOTAL_MS:
+        row = {"layer": name, "published processing ms": EYERISS_PROCESSING_MS[name],
+               "published total ms": EYERISS_TOTAL_MS[name]}
+        for m in MAPPINGS:
+            ms = cycles[m][name] / EYERISS_CLOCK_HZ * 1e3
+            row[f"accelsim {m} ms"] = ms
+            row[f"{m} / processing"] = ms / EYERISS_PROCESSING_MS[name]
+            row[f"{m} / total"] = ms / EYERISS_TOTAL_MS[name]
+        rows.append(row)
+    return _with_total(pd.DataFrame(rows), ratio_of={
+        f"{m} / {kind}": (f"accelsim {m} ms", f"published {kind} ms") for m in MAPPINGS
+        for kind in ("processing", "total")})
+
+
+def bitfusion() -> pd.DataFrame:
+    bits = {"conv1": (4, 8), **{f"conv{i}": (4, 4) for i in range(2, 6)}, "fc1": (4, 4), "fc2": (4, 4),
+            "fc3": (8, 8)}
+    net = original_alexnet(16, bits, fc=True)
+    cycles = layer_cycles(arch("bitfusion_like"), net)
+    published = {name: 2 * c for name, c in BITFUSION_TOWER_CYCLES.items()} | BITFUSION_FC_CYCLES
+    rows = []
+    for name, want in published.items():
+        row = {"layer": name, "w/a bits": "{}/{}".format(*bits[name]), "Bit Fusion sim cycles": want}
+        for m in MAPPINGS:
+            row[f"accelsim {m}"] = cycles[m][name]
+            row[f"{m} / published"] = cycles[m][name] / want
+        rows.append(row)
+    return _with_total(pd.DataFrame(rows), ratio_of={
+        f"{m} / published": (f"accelsim {m}", "Bit Fusion sim cycles") for m in MAPPINGS})
+
+
+def stripes() -> pd.DataFrame:
+    spec = arch("bit_serial_like")
+    base = ax.load_workload(ROOT / "workloads" / "alexnet.yaml")
+    array = [layer for layer in base.layers if layer.macs]
+
+    def at(p: int) -> Network:
+        return Network(name=f"alexnet-a{p}", layers=tuple(
+            dataclasses.replace(layer, compression=dataclasses.replace(layer.compression, weight_bits=16, act_bits=p))
+            for layer in array))
+
+    totals = {p: {m: ax.simulate(spec, at(p), mapping=m).cycles for m in MAPPINGS} for p in (16, 8, 4, 2)}
+    rows = []
+    for p in (8, 4, 2):
+        row = {"activation bits p": p, "published 16/p": 16 / p}
+        for m in MAPPINGS:
+            speedup = totals[16][m] / totals[p][m]
+            row[f"accelsim {m}"] = speedup
+            row[f"{m} / published"] = speedup / (16 / p)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def tpu() -> pd.DataFrame:
+    spec = arch("tpu_v1_like")
+    int8 = Compression(weight_bits=8, act_bits=8)
+    gemm = Network(name="gemm", layers=(Gemm(name="gemm", m=16384, k=4096, n=4096, compression=int8),))
+    mlp0 = Network(name="mlp0", layers=tuple(Gemm(name=f"fc{i}", m=200, k=2000, n=2000, compression=int8)
+                                             for i in range(5)))
+    mlp1 = Network(name="mlp1", layers=tuple(Gemm(name=f"fc{i}", m=168, k=1118, n=1118, compression=int8)
+                                             for i in range(4)))
+    cases = [("GEMM 16384x4096x4096", gemm, TPU_PEAK_TOPS, "peak (Jouppi et al., 92 TOPS)"),
+             ("MLP0-like, batch 200", mlp0, 2 * 200 * TPU_WEIGHT_BYTES_PER_S / 1e12, "roofline 2 x 200 x 34 GB/s"),
+             ("MLP1-like, batch 168", mlp1, 2 * 168 * TPU_WEIGHT_BYTES_PER_S / 1e12, "roofline 2 x 168 x 34 GB/s")]
+    rows = []
+    for label, net, published, what in cases:
+        row = {"workload": label, "published TOPS": published, "published figure": what}
+        for m in MAPPINGS:
+            result = ax.simulate(spec, net, mapping=m)
+            macs = sum(layer.macs for layer in net.layers)
+            tops = 2 * macs / (result.cycles / spec.clock_hz) / 1e12
+            row[f"accelsim {m} TOPS"] = tops
+            row[f"{m} / published"] = tops / published
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def die_area() -> pd.DataFrame:
+    eyeriss_core = core_area_mm2(area(arch("eyeriss_like")))
+    tpu_area = area(arch("tpu_v1_like")).set_index("component")["area_mm2"]
+    logic = tpu_area["mac_unit"] + tpu_area["pe_registers"]
+    layout_share = logic / (logic + tpu_area["vector_unit"])  # the matrix unit's part of logic_layout
+    matrix = logic + tpu_area["logic_layout"] * layout_share
+    rows = [("Eyeriss core (65 nm)", EYERISS_CORE_MM2, eyeriss_core),
+            ("TPU v1 die (28 nm, upper bound)", TPU_DIE_MM2, tpu_area["total"]),
+            ("TPU v1 matrix unit (24%)", TPU_SHARES["matrix unit"] * TPU_DIE_MM2, matrix),
+            ("TPU v1 unified buffer (29%)", TPU_SHARES["unified buffer"] * TPU_DIE_MM2, tpu_area["unified_sram"]),
+            ("TPU v1 accumulators (6%)", TPU_SHARES["accumulators"] * TPU_DIE_MM2, tpu_area["accumulators"])]
+    frame = pd.DataFrame(rows, columns=["area", "published mm2", "accelsim mm2"])
+    frame["ratio"] = frame["accelsim mm2"] / frame["published mm2"]
+    return frame
+
+
+def _with_total(frame: pd.DataFrame, ratio_of: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    total = {c: frame[c].sum() if frame[c].dtype.kind in "fi" else "" for c in frame.columns} | {"layer": "total"}
+    for name, (num, den) in ratio_of.items():
+        total[name] = total[num] / total[den]
+    return pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
+
+
+TABLES = {"eyeriss": ("Eyeriss-like, original AlexNet CONV1-5, batch 4, 16-bit (latency, ms)", eyeriss),
+          "bitfusion": ("Bit Fusion-like vs the authors' simulator, AlexNet, batch 16 (cycles)", bitfusion),
+          "stripes": ("Stripes-like (bit_serial_like), AlexNet array layers: speed-up over 16-bit activations",
+                      stripes),
+          "tpu": ("TPU v1-like, int8 (TOPS)", tpu),
+          "area": ("Die area (mm2; mapping-independent)", die_area)}
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="|", lineterminator="\n")
+    writer.writerow(frame.columns)
+    writer.writerow(["---"] * len(frame.columns))
+    for row in frame.itertuples(index=False):
+        writer.writerow([_fmt(v) for v in row])
+    return "\n".join(f"| {line.replace('|', ' | ')} |" for line in buffer.getvalue().splitlines())
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(TABLES), action="append", help="run only these tables")
+    args = parser.parse_args(argv)
+    for key in args.only or TABLES:
+        title, build = TABLES[key]
+        print(f"\n### {title}\n\n{markdown(build())}")
+
+
+if __name__ == "__main__":
+    main()
