@@ -209,6 +209,6 @@ def _op_counts(left_out: list[LeftOut]) -> list[tuple[str, int]]:
 def _warn_defaulted(source: str, defaulted: dict[str, set[str]], default_bits: int) -> None:
     types = sorted({t for found in defaulted.values() for t in found})
     named = ", ".join(f"{t} ({format_name(t)})" if format_name(t) else t for t in types)
-    log.warning("%s: %d layer(s) have operands of %s: bits defaulted to %d (default_bits), as the workload spec "
-                "has no float formats yet", source, len(defaulted), named, default_bits)
+    log.warning("%s: %d layer(s) have operands of %s: bits defaulted to %d (default_bits); the importer "
+                "does not yet write float formats (fp32, fp16, bf16) from ONNX element types", source, len(defaulted), named, default_bits)
 
