@@ -617,7 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("model", help="an .onnx model (needs: pip install 'accelsim[onnx]')")
     imp.add_argument("-o", "--output", required=True, help="workload YAML to write")
     imp.add_argument("--batch", type=int, help="batch size (default: the model's fixed one, or 1)")
-    imp.add_argument("--default-bits", type=int, default=8, help="bits of operands the model does not quantize")
+    imp.add_argument("--default-bits", type=int, default=None,
+                     help="bits of operands the model does not quantize (default: each float tensor keeps its format, e.g. fp32)")
     _add_onnx_options(imp)
     imp.set_defaults(handler=cmd_import)
     return parser

@@ -373,11 +373,14 @@ def test_channel_mismatch_is_an_error_not_a_dropped_conv(tmp_path):
         load_onnx(path)
 
 
-def test_float_model_warns_that_bits_were_defaulted(tmp_path, caplog):
+def test_float_model_keeps_its_format_unless_bits_are_given(tmp_path, caplog):
+    path = conv_model(tmp_path)
+    (layer,) = load_onnx(path).layers
+    assert (layer.compression.weight_bits, layer.compression.act_bits) == ("fp32", "fp32")
     with caplog.at_level(logging.WARNING):
-        (layer,) = load_onnx(conv_model(tmp_path), default_bits=16).layers
+        (layer,) = load_onnx(path, default_bits=16).layers
     assert (layer.compression.weight_bits, layer.compression.act_bits) == (16, 16)
-    assert "operands of FLOAT (fp32): bits defaulted to 16" in caplog.text
+    assert "operands of FLOAT (fp32): bits set to 16" in caplog.text
 
 
 def test_partial_import_names_nodes_and_the_share_of_macs(tmp_path):
@@ -556,11 +559,13 @@ def test_run_on_a_partial_model_exits_2_and_the_summary_carries_the_loss(tmp_pat
                 [nh.from_array(w3, "w3"), nh.from_array(w2, "w2")])
     assert main(["run", "arch_configs/edge_32x32.yaml", str(path)]) == 2
     assert "conv3d (Conv: 3-D)" in capsys.readouterr().err
-    assert main(["run", "arch_configs/edge_32x32.yaml", str(path), "--allow-partial", "-q"]) == 0
+    # an fp32 model on an int8-only array: refused, naming the format (a scheme quantizes it)
+    assert main(["run", "arch_configs/edge_32x32.yaml", str(path), "--allow-partial", "-q"]) == 2
+    assert "fp32" in capsys.readouterr().err
     out = tmp_path / "partial.yaml"
     assert main(["import", str(path), "-o", str(out), "--allow-partial"]) == 0
     assert "lost" in out.read_text().splitlines()[0].lower() or "MACs" in out.read_text().splitlines()[0]
-    net = load_onnx(path, allow_partial=True)
+    net = load_onnx(path, allow_partial=True, default_bits=8)
     summary = simulate(load_arch("arch_configs/edge_32x32.yaml"), net).summary
     assert summary["lost_macs"].iloc[0] == 2 * 27 * 24 and summary["macs"].iloc[0] == 4 * 16 * 27
 

@@ -18,8 +18,9 @@ from accelsim.errors import Problem, WorkloadError
 from accelsim.frontend.onnx.fusion import Fused, reduce_axes
 from accelsim.frontend.onnx.graph import MS, Graph, op_key, prod
 from accelsim.frontend.onnx.quant import (
-    ARRAY_OPS, QDQ, ArrayOperands, Operand, act_bits, constant, minus_zero_point, nbits_weights, type_of,
+    ARRAY_OPS, QDQ, ArrayOperands, Operand, act_bits, constant, format_name, minus_zero_point, nbits_weights, type_of,
 )
+from accelsim.spec.number_format import operand_value
 from accelsim.spec.workload import (
     Compression, Conv2d, ConvTranspose2d, Eltwise, EltwiseKind, Gemm, Layer, MatMul, Nonlinear, Op, Pool, PoolKind,
     Sparsity, UNARY_ELTWISE,
@@ -71,7 +72,7 @@ class Converter:
 
     graph: Graph
     batch: int
-    default_bits: int
+    default_bits: int | None  # None: float operands keep their own format (fp32, fp16, bf16, ...)
     defaulted: dict[str, set[str]] = field(default_factory=dict)  # layer name -> element types given default bits
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -93,14 +94,22 @@ class Converter:
         bits = act_bits(self.graph, tensor)
         if bits is not None:
             return bits
-        self.defaulted.setdefault(layer_name, set()).add(type_of(self.graph, tensor))
-        return self.default_bits
+        return self._unquantized(layer_name, type_of(self.graph, tensor))
 
     def weight_bits(self, layer_name: str, weights: Operand) -> int:
         if weights.bits is not None:
             return weights.bits
-        self.defaulted.setdefault(layer_name, set()).add(weights.elem)
-        return self.default_bits
+        return self._unquantized(layer_name, weights.elem)
+
+    def _unquantized(self, layer_name: str, elem: str) -> int | str:
+        """An operand the model does not quantize: its own number format (``"fp32"``, ``"bf16"``,
+        ``16`` for INT16, ...) unless ``default_bits`` overrides it or the type has no format
+        (then ``default_bits`` or 8, noted for the importer's warning)."""
+        fmt = format_name(elem)
+        if self.default_bits is None and fmt is not None and fmt != "fp64":
+            return operand_value(fmt)
+        self.defaulted.setdefault(layer_name, set()).add(elem)
+        return self.default_bits or 8
 
     # ---- dispatch ----------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ class LeftOut:
     macs: int | None  # None: unknown
 
 
-def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int = 8,
+def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int | None = None,
               dims: Mapping[str, int] | None = None, seq_len: int | None = None,
               allow_partial: bool = False) -> Network:
     """A :class:`Network` for the ONNX model at ``path``.
@@ -55,7 +55,8 @@ def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int =
     ----------
     path : ONNX model file.
     batch : batch size (axis 0 of every graph input); None keeps a fixed one (or ``dims``'s), else 1.
-    default_bits : bits of operands the model does not quantize (float tensors), 1..32.
+    default_bits : bits of operands the model does not quantize (float tensors), 1..32; None (the
+        default) keeps each float tensor's own format (fp32, fp16, bf16, fp8).
     dims : sizes of symbolic input dimensions by name, e.g. ``{"sequence": 128}``.
     seq_len : binds symbolic dimensions named ``*seq*`` and axis 1 of 2-D inputs.
     allow_partial : import what can be imported when some computing nodes cannot (the loss is
@@ -68,7 +69,8 @@ def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int =
         (without ``allow_partial``) nodes that cannot be imported.
     """
     source = str(path)
-    if isinstance(default_bits, bool) or not isinstance(default_bits, int) or not 1 <= default_bits <= 32:
+    if default_bits is not None and (isinstance(default_bits, bool) or not isinstance(default_bits, int)
+                                     or not 1 <= default_bits <= 32):
         raise WorkloadError(source, [Problem("default_bits",
                                              f"expected an integer from 1 to 32, got {default_bits!r}")])
     onnx = onnx_module()
@@ -91,7 +93,7 @@ def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int =
         log.warning("%s: partial import: %s", source, text)
         note += f"; partial import: {text}"
     if converter.defaulted:
-        _warn_defaulted(source, converter.defaulted, default_bits)
+        _warn_defaulted(source, converter.defaulted, default_bits or 8)
     if not layers:
         raise WorkloadError(source, [Problem("", "no computing node (Conv, Gemm, MatMul, pooling, elementwise or "
                                              "nonlinear op) in the model")])
@@ -209,6 +211,6 @@ def _op_counts(left_out: list[LeftOut]) -> list[tuple[str, int]]:
 def _warn_defaulted(source: str, defaulted: dict[str, set[str]], default_bits: int) -> None:
     types = sorted({t for found in defaulted.values() for t in found})
     named = ", ".join(f"{t} ({format_name(t)})" if format_name(t) else t for t in types)
-    log.warning("%s: %d layer(s) have operands of %s: bits defaulted to %d (default_bits); the importer "
-                "does not yet write float formats (fp32, fp16, bf16) from ONNX element types", source, len(defaulted), named, default_bits)
+    log.warning("%s: %d layer(s) have operands of %s: bits set to %d (default_bits, or 8 for "
+                "types without a number format)", source, len(defaulted), named, default_bits)
 
