@@ -22,7 +22,7 @@ from onnx.reference import ReferenceEvaluator  # noqa: E402
 
 from accelsim.cli import main  # noqa: E402
 from accelsim.errors import AccelsimError, WorkloadError  # noqa: E402
-from accelsim.frontend.onnx_io import load_onnx  # noqa: E402
+from accelsim.frontend.onnx import load_onnx  # noqa: E402
 from accelsim.frontend.load import load_workload  # noqa: E402
 from accelsim.spec.workload import Conv2d, ConvTranspose2d, Gemm, MatMul, Op  # noqa: E402
 
