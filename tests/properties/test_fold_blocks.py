@@ -129,7 +129,7 @@ def test_resumed_timeline_equals_the_reference(folds, big_r, latency, prefetch, 
     for lo, hi in zip(edges, edges[1:]):
         last = hi == len(folds)
         end = hi if last else hi + 1
-        resume_native_timeline(False, big_r, False, rows[lo:end], cols[lo:end], stream[lo:end], xfer[lo:end],
+        resume_native_timeline(1, big_r, False, False, rows[lo:end], cols[lo:end], stream[lo:end], xfer[lo:end],
                                channel, latency, prefetch, drain, hi - lo, last, state)
     assert state[RESUME_FINISH] == expected
     assert state[RESUME_COMPUTE] == durations.sum()
