@@ -120,8 +120,9 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
     rows, cols = arch.array.rows, arch.array.cols
     dataflow = arch.array.dataflow
     scalesim = arch.timing_model is TimingModel.SCALESIM
-    if arch.array.operand_delivery is OperandDelivery.BROADCAST and dataflow is not Dataflow.OS:
-        raise UnsupportedError(f"broadcast operand delivery is modelled for the os dataflow only, not {dataflow.value}")
+    if arch.array.operand_delivery is OperandDelivery.BROADCAST and (dataflow is not Dataflow.OS or scalesim):
+        raise UnsupportedError("broadcast operand delivery is modelled for the os dataflow in native timing only; "
+                               "use operand_delivery: systolic")
     if scalesim and rate != DENSE_RATE:
         raise UnsupportedError("SCALE-Sim timing models dense 1-product MACs only; use timing_model: native")
     act, wgt = reduction_words(a, b, rate)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 import accelsim as ax
 from accelsim.dse.spec import sweep_from_dict
-from accelsim.errors import ConfigError
+from accelsim.errors import ConfigError, UnsupportedError
+from accelsim.spec.arch import OperandDelivery
 from accelsim.spec.options import Fidelity, MappingMode, Objective
 from accelsim.spec.load import arch_from_dict, network_from_dict
 from conftest import ROOT
@@ -75,9 +78,17 @@ def test_os_output_overlap_and_broadcast_by_hand(fidelity, delivery, overlap, wa
     assert row.cycles == row.compute_cycles == want
 
 
-def test_broadcast_is_os_only():
+def test_broadcast_is_os_only_and_native_only():
     with pytest.raises(ConfigError, match="operand_delivery.*os dataflow only"):
         arch("ws", operand_delivery="broadcast")
+    with pytest.raises(ConfigError, match="array.operand_delivery.*SCALE-Sim timing models a systolic array"):
+        arch_from_dict({"name": "t", "timing_model": "scalesim",
+                        "array": {"rows": 4, "cols": 4, "dataflow": "os", "operand_delivery": "broadcast"},
+                        "buffers": {"unified": {"size": "1KiB"}}})
+    built = dataclasses.replace(arch("ws"), array=dataclasses.replace(arch("ws").array,
+                                                                      operand_delivery=OperandDelivery.BROADCAST))
+    with pytest.raises(UnsupportedError, match="os dataflow only"):  # built without validation
+        ax.simulate(built, net(GEMM_6x5x7))
 
 
 def test_one_by_one_array_takes_t_plus_one_per_fold():
