@@ -7,8 +7,8 @@ Pure functions of a network and an arch:
   A layer's ``producers`` name them; without it, a layer's first operand is the previous
   layer's output when the element counts agree, and every other operand comes from DRAM.
 * :func:`fused_layers`: vector layers the arch applies on its producer's output path
-  (``vector_unit.fused_ops``): the op is listed, its first operand is the output of the layer
-  just before it, that layer is an array layer (or itself fused into one) and nothing else
+  (``vector_unit.fused_ops``): the op is listed, its first operand is the whole output of the
+  layer just before it, that layer is an array layer (or itself fused into one) and nothing else
   reads that output. A fused op costs its compute only: its path operand and its output never
   touch the buffer or DRAM (its result becomes the array layer's output).
 * :func:`plan_memory`: every stored tensor (the output of a layer, or of a fused chain) stays
@@ -89,7 +89,8 @@ def fused_layers(net: Network, arch: ArchSpec, producers: list[tuple[int | None,
             if source is not None:
                 readers[source] += 1
     for i, layer in enumerate(net.layers):
-        if i == 0 or fused_name(layer) not in ops or producers[i][0] != i - 1 or readers[i - 1] != 1:
+        if (i == 0 or fused_name(layer) not in ops or producers[i][0] != i - 1 or readers[i - 1] != 1
+                or layer.operand_elements[0] != net.layers[i - 1].output_elements):
             continue
         fused[i] = fused[i - 1] or is_array_layer(net.layers[i - 1], arch)
     return fused
@@ -270,8 +271,9 @@ def final_output_folds(schedule: TileSchedule, mapping: Mapping, first_fold: int
 
 def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mapping,
                     first_fold: int = 0) -> TileSchedule:
-    """``schedule`` with its DRAM traffic scaled by ``scale`` (each fold rounded down; whole
-    residency or whole spill is exact), so the memory timeline sees only what spills."""
+    """``schedule`` with its DRAM traffic scaled by ``scale``, so the memory timeline sees only
+    what spills. Running totals are scaled and rounded down, so each column's total over the
+    schedule is exactly its scaled total rounded down (in blocks: within each block)."""
     if scale == NO_SCALE:
         return schedule
     words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
@@ -279,7 +281,8 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
     for column, fraction, rows in ((IFMAP, scale.ifmap, slice(None)), (FILTER, scale.filter, slice(None)),
                                    (OFMAP_WRITE, scale.output, final)):
         for table in (words, nbytes):
-            table[rows, column] = _times(table[rows, column], fraction)
+            running = _times(np.cumsum(table[rows, column]), fraction)
+            table[rows, column] = np.diff(running, prepend=0)
     return replace(schedule, dram_words=words, dram_bytes=nbytes)
 
 
