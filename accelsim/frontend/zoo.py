@@ -82,7 +82,7 @@ class _Builder:
         source = self.last
         if fused_qkv:
             self.linear(f"{prefix}.{names['qkv']}", tokens, dim, 3 * dim)
-            q = k = v = self.last
+            q, k, v = (f"{self.last}[1/3]",) * 3  # each a third of the fused output
         else:
             for part in ("query", "key", "value"):
                 self.linear(f"{prefix}.{names[part]}", tokens, dim, dim, producers=(source,))

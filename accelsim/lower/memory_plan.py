@@ -3,9 +3,11 @@ elementwise ops ride on the array's output path (``docs/memory_plan.md``).
 
 Pure functions of a network and an arch:
 
-* :func:`operand_producers`: the layer (or DRAM) each input operand of each layer comes from.
-  A layer's ``producers`` name them; without it, a layer's first operand is the previous
-  layer's output when the element counts agree, and every other operand comes from DRAM.
+* :func:`operand_sources`: the layer (or DRAM) each input operand of each layer comes from.
+  A layer's ``producers`` name them (``name[a/b]``: a part of that output); without it, a
+  layer's first operand is the previous layer's output when the element counts agree, and
+  every other operand comes from DRAM. An operand larger than what its producer gives reads
+  the rest from DRAM (a KV cache).
 * :func:`fused_layers`: vector layers the arch applies on its producer's output path
   (``vector_unit.fused_ops``): the op is listed, its first operand is the whole output of the
   layer just before it, that layer is an array layer (or itself fused into one) and nothing else
@@ -35,7 +37,7 @@ from accelsim.lower.gemm import lower_layer
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE, TileSchedule
 from accelsim.lower.tiling import Mapping, buffer_words
 from accelsim.spec.arch import ArchSpec, Dataflow
-from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, Nonlinear, Pool
+from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, Nonlinear, Pool, producer_part
 
 _REDUCE_LOOP = {Dataflow.OS: "t", Dataflow.WS: "r", Dataflow.IS: "r"}
 
@@ -52,17 +54,24 @@ def is_array_layer(layer: Layer, arch: ArchSpec) -> bool:
 
 def operand_producers(net: Network) -> list[tuple[int | None, ...]]:
     """Per layer, per input operand: the index of the layer whose output it reads, or None (DRAM)."""
+    return [tuple(source for source, _ in operands) for operands in operand_sources(net)]
+
+
+def operand_sources(net: Network) -> list[tuple[tuple[int | None, Fraction], ...]]:
+    """Per layer, per input operand: ``(producer index or None for DRAM, part of the producer's
+    output it may read)`` by the rules of the module docstring."""
     index = {layer.name: i for i, layer in enumerate(net.layers)}
     out = []
     for i, layer in enumerate(net.layers):
         operands = len(layer.operand_elements)
+        named = []
         if layer.producers:
-            named = [None if name == DRAM_INPUT else index[name] for name in layer.producers]
+            for entry in layer.producers:
+                name, num, den = producer_part(entry)
+                named.append((None if name == DRAM_INPUT else index[name], Fraction(num, den)))
         elif i > 0 and net.layers[i - 1].output_elements == layer.operand_elements[0]:
-            named = [i - 1]
-        else:
-            named = []
-        out.append(tuple(named + [None] * (operands - len(named))))
+            named = [(i - 1, Fraction(1))]
+        out.append(tuple(named + [(None, Fraction(1))] * (operands - len(named))))
     return out
 
 
@@ -158,7 +167,8 @@ def _staging(share: int, factor: int, nbytes: int) -> int:
 
 def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
     """Per layer, where its operands come from and where its output goes (module docstring)."""
-    producers = operand_producers(net)
+    sources = operand_sources(net)
+    producers = [tuple(source for source, _ in operands) for operands in sources]
     fused = fused_layers(net, arch, producers)
     capacity, share, factor = _shares(arch)
     count = len(net.layers)
@@ -173,12 +183,12 @@ def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
     readers: dict[int, list[tuple[int, int, int]]] = {i: [] for i in range(count)}
     dram_reads = {}
     for j, layer in enumerate(net.layers):
-        for operand, (source, elements) in enumerate(zip(producers[j], layer.operand_elements)):
+        for operand, ((source, part), elements) in enumerate(zip(sources[j], layer.operand_elements)):
             if source is None or (operand == 0 and fused[j]):
                 if source is None:
                     dram_reads[(j, operand)] = _bytes(elements, layer)
                 continue
-            taken = min(elements, net.layers[source].output_elements)
+            taken = min(elements, net.layers[source].output_elements * part.numerator // part.denominator)
             readers[source].append((j, operand, _bytes(taken, net.layers[source])))
             if elements > taken:
                 dram_reads[(j, operand)] = _bytes(elements - taken, layer)

@@ -298,10 +298,27 @@ DRAM_INPUT = "dram"
 """The ``producers`` entry of an operand that comes from DRAM (a network input, a KV cache)."""
 
 
+_PART = re.compile(r"^(?P<name>.+?)\[(?P<num>\d+)/(?P<den>\d+)\]$")
+
+
+def producer_part(entry: str) -> tuple[str, int, int]:
+    """``(layer name, numerator, denominator)`` of a ``producers`` entry: ``name`` reads from the
+    whole output of ``name``, ``name[a/b]`` from a part of ``a/b`` of it (Q, K or V of a fused
+    QKV projection: ``[1/3]``)."""
+    match = _PART.match(entry)
+    if match is None:
+        return entry, 1, 1
+    return match.group("name"), int(match.group("num")), int(match.group("den"))
+
+
 def _producer_names(value: Any) -> tuple[str, ...]:
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not all(isinstance(v, str) and v.strip() for v in values):
         raise ValueError(f"expected a list of layer names (or '{DRAM_INPUT}'), got {shown(value)}")
+    for v in values:
+        _, num, den = producer_part(v.strip())
+        if not 0 < num <= den:
+            raise ValueError(f"expected a part a/b with 0 < a <= b in {v!r}, e.g. 'qkv[1/3]'")
     return tuple(v.strip() for v in values)
 
 
@@ -317,7 +334,8 @@ class Layer:
     batch: int = spec_field(1, minimum=1)
     compression: Compression = spec_field(Compression())
     producers: tuple[str, ...] = spec_field((), parse=_producer_names, doc="where each input operand comes from, "
-                                            "in operand order: an earlier layer's name or 'dram' (docs/memory_plan.md)")
+                                            "in operand order: an earlier layer's name (name[a/b]: a part of its "
+                                            "output) or 'dram' (docs/memory_plan.md)")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -729,9 +747,10 @@ def _producer_problems(index: int, layer: Layer, earlier: dict[str, int]) -> lis
     if len(layer.producers) > operands:
         return [Problem(f"layers[{index}].producers", f"{layer.name} has {operands} input operand(s), "
                         f"got {len(layer.producers)} producers")]
+    names = [producer_part(entry)[0] for entry in layer.producers]
     return [Problem(f"layers[{index}].producers", f"'{name}' is not an earlier layer (or '{DRAM_INPUT}')"
                     f"{did_you_mean(name, list(earlier))}")
-            for name in layer.producers if name != DRAM_INPUT and name not in earlier]
+            for name in names if name != DRAM_INPUT and name not in earlier]
 
 
 @dataclass(frozen=True, kw_only=True)

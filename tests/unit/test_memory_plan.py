@@ -38,7 +38,7 @@ def dram_bytes(result) -> dict[str, tuple[int, int]]:
     return {row.layer: (int(row.dram_read_bytes), int(row.dram_write_bytes)) for row in layers.itertuples()}
 
 
-# Hand numbers (docs/memory_plan.md, "Worked example"): int8 activations and weights.
+# Hand numbers (docs/timing_models.md, "Memory plan: worked example"): int8 activations and weights.
 # input 1x8x8 = 64 B; c1 weights 4x1x3x3 = 36 B, output 4x8x8 = 256 B; c2 weights 16 B, output 256 B;
 # the add's output 256 B is the network's output.
 OLD_MODEL = {"c1": (64 + 36, 256), "r1": (256, 256), "c2": (256 + 16, 256), "a": (512, 256)}
@@ -148,3 +148,16 @@ def test_arch_key_turns_the_plan_off():
                            "memory_plan": False})
     c2 = simulate(arch, EXAMPLE).layers.set_index("layer").loc["c2"]
     assert (c2.dram_read_bytes, c2.dram_write_bytes) == (256 + 16, 256)
+
+
+def test_part_of_a_producer():
+    """``qkv[1/3]``: the operand reads a third of qkv's output (16 of 48), the rest from DRAM."""
+    net = network_from_dict({"name": "n", "layers": [
+        {"op": "gemm", "name": "qkv", "m": 2, "n": 24, "k": 8},
+        {"op": "matmul", "name": "qk", "m": 2, "n": 10, "k": 8, "producers": ["qkv[1/3]", "qkv[1/3]"]},
+    ]})
+    plan = plan_memory(net, example_arch("1KiB"))
+    assert plan[1].operand_chip_bytes == (16, 16) and plan[1].operand_dram_bytes == (0, 64)
+    with pytest.raises(WorkloadError, match="a/b"):
+        network_from_dict({"name": "n", "layers": [
+            {"op": "relu", "name": "a", "shape": [4]}, {"op": "relu", "name": "b", "shape": [4], "producers": ["a[3/2]"]}]})
