@@ -42,9 +42,9 @@ from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, 
 _REDUCE_LOOP = {Dataflow.OS: "t", Dataflow.WS: "r", Dataflow.IS: "r"}
 
 
-def _bytes(elements: int, layer: Layer) -> int:
-    """Bytes of ``elements`` activations of ``layer`` (its activation width, rounded up)."""
-    return -(-elements * layer.compression.act_precision.bits // 8)
+def _nbytes(elements: int, bits: int) -> int:
+    """Bytes of ``elements`` values of ``bits`` each, rounded up."""
+    return -(-elements * bits // 8)
 
 
 def is_array_layer(layer: Layer, arch: ArchSpec) -> bool:
@@ -172,30 +172,32 @@ def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
     fused = fused_layers(net, arch, producers)
     capacity, share, factor = _shares(arch)
     count = len(net.layers)
-    used = np.array([_staging(share["filter"], factor["filter"], -(-layer.weight_elements
-                     * layer.compression.weight_precision.bits // 8)) for layer in net.layers], dtype=np.int64)
+    bits = [layer.compression.act_precision.bits for layer in net.layers]
+    outputs = [layer.output_elements for layer in net.layers]
+    operands = [layer.operand_elements for layer in net.layers]
+    used = [_staging(share["filter"], factor["filter"], -(-layer.weight_elements
+            * layer.compression.weight_precision.bits // 8)) for layer in net.layers]
     start = list(range(count))
-    for i in range(count):
+    for i in range(1, count):
         if fused[i]:
             start[i] = start[i - 1]
-    on_path = np.zeros(count, dtype=bool)
-    on_path[:-1] = fused[1:]
-    readers: dict[int, list[tuple[int, int, int]]] = {i: [] for i in range(count)}
+    on_path = [bool(fused[i + 1]) if i + 1 < count else False for i in range(count)]
+    readers: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
     dram_reads = {}
-    for j, layer in enumerate(net.layers):
-        for operand, ((source, part), elements) in enumerate(zip(sources[j], layer.operand_elements)):
+    for j in range(count):
+        for operand, ((source, part), elements) in enumerate(zip(sources[j], operands[j])):
             if source is None or (operand == 0 and fused[j]):
                 if source is None:
-                    dram_reads[(j, operand)] = _bytes(elements, layer)
+                    dram_reads[(j, operand)] = _nbytes(elements, bits[j])
                 continue
-            taken = min(elements, net.layers[source].output_elements * part.numerator // part.denominator)
-            readers[source].append((j, operand, _bytes(taken, net.layers[source])))
+            taken = min(elements, outputs[source] * part.numerator // part.denominator)
+            readers[source].append((j, operand, _nbytes(taken, bits[source])))
             if elements > taken:
-                dram_reads[(j, operand)] = _bytes(elements - taken, layer)
+                dram_reads[(j, operand)] = _nbytes(elements - taken, bits[j])
     for (j, _), nbytes in dram_reads.items():
         used[j] += _staging(share["ifmap"], factor["ifmap"], nbytes)
-    tensors = [_Tensor(i, start[i], _bytes(layer.output_elements, layer), tuple(readers[i]))
-               for i, layer in enumerate(net.layers) if not on_path[i]]
+    tensors = [_Tensor(i, start[i], _nbytes(outputs[i], bits[i]), tuple(readers[i]))
+               for i in range(count) if not on_path[i]]
     resident = {}
     for tensor in tensors:  # network outputs first: they are written to DRAM whatever happens
         if not tensor.readers:
@@ -203,23 +205,25 @@ def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
             resident[tensor.last] = 0
     for tensor in sorted((t for t in tensors if t.readers), key=lambda t: t.start):
         span = range(tensor.start, max(j for j, _, _ in tensor.readers) + 1)
-        free = min(capacity - int(used[layer]) for layer in span)
+        free = capacity - max(used[span.start:span.stop])
         if tensor.size <= free:
             kept = tensor.size
         else:
             stage = {tensor.start: share["ofmap"], **{j: share["ifmap"] for j, _, _ in tensor.readers}}
-            kept = max(0, min(tensor.size, min(capacity - int(used[layer]) - stage.get(layer, 0) for layer in span)))
+            kept = max(0, min(tensor.size, min(capacity - used[layer] - stage.get(layer, 0) for layer in span)))
         resident[tensor.last] = kept
-        used[span.start:span.stop] += kept
+        for layer in span:
+            used[layer] += kept
         spilled = tensor.size - kept
         if spilled:
             used[tensor.start] += _staging(share["ofmap"], factor["ofmap"], spilled)
             for j, _, nbytes in tensor.readers:
                 used[j] += _staging(share["ifmap"], factor["ifmap"], nbytes * spilled // tensor.size)
-    return _layer_traffic(net, fused, tensors, resident, dram_reads)
+    return _layer_traffic(operands, outputs, bits, fused, tensors, resident, dram_reads)
 
 
-def _layer_traffic(net: Network, fused: np.ndarray, tensors: list[_Tensor], resident: dict[int, int],
+def _layer_traffic(operands: list[tuple[int, ...]], outputs: list[int], bits: list[int], fused: np.ndarray,
+                   tensors: list[_Tensor], resident: dict[int, int],
                    dram_reads: dict[tuple[int, int], int]) -> list[LayerTraffic]:
     reads = {}
     written = {}
@@ -227,20 +231,20 @@ def _layer_traffic(net: Network, fused: np.ndarray, tensors: list[_Tensor], resi
         kept = resident[tensor.last]
         written[tensor.start] = (tensor.size - kept, kept)
         for j, operand, nbytes in tensor.readers:
-            spilled = nbytes * (tensor.size - kept) // tensor.size if tensor.size else 0
+            spilled = nbytes * (tensor.size - kept) // tensor.size
             reads[(j, operand)] = (nbytes - spilled, spilled)
     out = []
-    for j, layer in enumerate(net.layers):
+    for j, elements_of in enumerate(operands):
         chip, dram, path, total = [], [], [], []
-        for operand, elements in enumerate(layer.operand_elements):
+        for operand, elements in enumerate(elements_of):
             on_chip, spilled = reads.get((j, operand), (0, 0))
             chip.append(on_chip)
             dram.append(spilled + dram_reads.get((j, operand), 0))
             path.append(bool(operand == 0 and fused[j]))
-            total.append(_bytes(elements, layer))
+            total.append(_nbytes(elements, bits[j]))
         output_dram, kept = written.get(j, (0, 0)) if not fused[j] else (0, 0)
         out.append(LayerTraffic(tuple(dram), tuple(chip), tuple(path), tuple(total), output_dram, kept,
-                                _bytes(layer.output_elements, layer), bool(fused[j])))
+                                _nbytes(outputs[j], bits[j]), bool(fused[j])))
     return out
 
 
