@@ -19,7 +19,9 @@ from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, is_array_layer, plan_memory, traffic_scale
+from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
 from accelsim.mapper import check_mapping, search_layer
+from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
@@ -69,10 +71,34 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     """
     plan = layer_sparsity(arch, layer, rate)
     chosen = search_layer(layer, arch, rate, objective) if objective is not None else None
+    if chosen is not None and traffic != NO_SCALE:
+        chosen = _best_under_plan(layer, arch, rate, plan, objective, traffic, chosen)
     searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
     if traffic != NO_SCALE:
         searched["traffic"] = traffic
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
+
+
+def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, objective: Objective,
+                     traffic: TrafficScale, searched: Mapping) -> Mapping:
+    """``searched``, or the fixed mapping when that fits the buffers and scores better for
+    ``objective`` under the memory plan's traffic (the mapper ranks mappings on a layer's own full
+    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not."""
+    fixed = fixed_mapping(arch)
+    if searched == fixed or not layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
+                                               mapping=fixed).fits_buffers:
+        return searched
+
+    def score(mapping: Mapping) -> tuple[float, int]:
+        stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
+        counts = {name: int(stats[index]) for name, index in fold.COUNT_COLUMNS.items()}
+        bits = layer.compression
+        energy = mapping_energy_pj(arch, mapping.dataflow, layer.macs, counts, weight_bits=bits.weight_bits,
+                                   act_bits=bits.act_bits)
+        cycles = counts["cycles"]
+        return {Objective.CYCLES: cycles, Objective.ENERGY: energy}.get(objective, cycles * energy), mapping is fixed
+
+    return fixed if score(fixed) <= score(searched) else searched
 
 
 def _memory_plan(arch: ArchSpec, net: Network, enabled: bool | None) -> list | None:

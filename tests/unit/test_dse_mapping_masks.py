@@ -34,8 +34,7 @@ UNSTRUCTURED50 = ROOT / "workloads" / "schemes" / "unstructured50.yaml"
 ARCH = {"name": "ws", "clock": "1GHz", "array": {"rows": 8, "cols": 8, "dataflow": "ws", "accumulators": "16KiB"},
         "mac": {"kind": "fixed", "precisions": ["int4", "int8"], "accumulator_bits": 32},
         "buffers": {k: {"size": "64KiB"} for k in ("ifmap", "filter", "ofmap")},
-        "dram": {"bandwidth": "8B/cycle"},
-        "memory_plan": False}  # the mapper ranks a layer's mappings on its own traffic, without the network's plan
+        "dram": {"bandwidth": "8B/cycle"}}
 SKIP_ARCH = {**ARCH, "name": "skip", "sparsity": {"mode": "skip", "weights": True}}
 
 

@@ -161,3 +161,19 @@ def test_part_of_a_producer():
     with pytest.raises(WorkloadError, match="a/b"):
         network_from_dict({"name": "n", "layers": [
             {"op": "relu", "name": "a", "shape": [4]}, {"op": "relu", "name": "b", "shape": [4], "producers": ["a[3/2]"]}]})
+
+
+def test_searched_layer_never_slower_than_fixed_under_the_plan():
+    """The mapper ranks mappings on a layer's full traffic; under the plan the fixed mapping is
+    kept where it fits and is faster, so no array layer gets slower with mapping="search"."""
+    from pathlib import Path
+
+    from accelsim import load_arch, load_workload
+
+    root = Path(__file__).resolve().parents[2]
+    arch = load_arch(root / "arch_configs" / "tpu_v1_like.yaml")
+    net = load_workload(root / "workloads" / "resnet18.yaml")
+    fixed = simulate(arch, net, progress=False).layers
+    searched = simulate(arch, net, mapping="search", progress=False).layers
+    array = fixed.macs > 0
+    assert (searched.cycles[array] <= fixed.cycles[array]).all()
