@@ -32,7 +32,7 @@ def row(arch, net, mapping: str, plan: bool) -> dict:
     seconds = int(layers.cycles.sum()) / arch.clock_hz
     return {"arch": arch.name, "network": f"{net.name} b{net.batch}", "mapping": mapping,
             "memory_plan": "on" if plan else "off", "dram_MB": round(dram / 1e6, 1),
-            "cycles": int(layers.cycles.sum()), "TOPS": round(2 * int(layers.macs.sum()) / seconds / 1e12, 2)}
+            "cycles": int(layers.cycles.sum()), "TOPS": float(f"{2 * int(layers.macs.sum()) / seconds / 1e12:.3g}")}
 
 
 def main() -> None:
