@@ -89,16 +89,16 @@ def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, object
                                                mapping=fixed).fits_buffers:
         return searched
 
-    def score(mapping: Mapping) -> tuple[float, int]:
+    def score(mapping: Mapping) -> float:
         stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
         counts = {name: int(stats[index]) for name, index in fold.COUNT_COLUMNS.items()}
         bits = layer.compression
         energy = mapping_energy_pj(arch, mapping.dataflow, layer.macs, counts, weight_bits=bits.weight_bits,
                                    act_bits=bits.act_bits)
         cycles = counts["cycles"]
-        return {Objective.CYCLES: cycles, Objective.ENERGY: energy}.get(objective, cycles * energy), mapping is fixed
+        return {Objective.CYCLES: cycles, Objective.ENERGY: energy}.get(objective, cycles * energy)
 
-    return fixed if score(fixed) <= score(searched) else searched
+    return fixed if score(fixed) <= score(searched) else searched  # ties: the fixed one, as the mapper
 
 
 def _memory_plan(arch: ArchSpec, net: Network, enabled: bool | None) -> list | None:
