@@ -113,8 +113,8 @@ class LayerTraffic:
     ``operand_path``: the operand arrives on the array's output path (a fused layer's first).
     ``output_dram_bytes`` / ``output_kept_bytes``: the stored output written to DRAM / kept on
     chip (for an array layer with fused ops after it, the chain's last output); ``output_bytes``:
-    the layer's own output; ``fused``: a vector layer on its producer's output path;
-    ``output_on_path``: the output goes straight into a fused op (it is not stored).
+    the layer's own output; ``operand_bytes``: each operand's bytes; ``fused``: a vector layer on
+    its producer's output path.
     """
 
     operand_dram_bytes: tuple[int, ...]

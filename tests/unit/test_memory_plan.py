@@ -5,6 +5,8 @@ argument, SCALE-Sim timing)."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accelsim import simulate
 from accelsim.errors import ConfigError, UnsupportedError, WorkloadError
@@ -177,3 +179,28 @@ def test_searched_layer_never_slower_than_fixed_under_the_plan():
     searched = simulate(arch, net, mapping="search", progress=False).layers
     array = fixed.macs > 0
     assert (searched.cycles[array] <= fixed.cycles[array]).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(1, 40), n=st.integers(1, 40), k=st.integers(1, 40), num=st.integers(0, 12),
+       den=st.integers(1, 12), dataflow=st.sampled_from(["os", "ws", "is"]))
+def test_scaled_schedule_totals(m, n, k, num, den, dataflow):
+    """A partial spill scales a column's running total: its sum is floor(total x fraction), every
+    fold stays >= 0, and the other columns (weights, partial sums) are untouched."""
+    from fractions import Fraction
+
+    from accelsim.lower.gemm import GemmProblem
+    from accelsim.lower.memory_plan import TrafficScale, scaled_schedule
+    from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ
+    from accelsim.lower.tiling import fixed_mapping, fixed_schedule
+
+    arch = arch_from_dict({"name": "a", "array": {"rows": 4, "cols": 4, "dataflow": dataflow},
+                           "buffers": {"unified": {"size": "64B"}}})
+    fraction = Fraction(min(num, den), den)
+    schedule = fixed_schedule(GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k), arch)
+    scaled = scaled_schedule(schedule, TrafficScale(ifmap=fraction), fixed_mapping(arch))
+    for table, scaled_table in ((schedule.dram_bytes, scaled.dram_bytes), (schedule.dram_words, scaled.dram_words)):
+        total = int(table[:, IFMAP].sum())
+        assert int(scaled_table[:, IFMAP].sum()) == total * fraction.numerator // fraction.denominator
+        assert (scaled_table[:, IFMAP] >= 0).all() and (scaled_table[:, IFMAP] <= table[:, IFMAP]).all()
+        assert (scaled_table[:, [FILTER, OFMAP_READ]] == table[:, [FILTER, OFMAP_READ]]).all()
