@@ -23,7 +23,7 @@ LAYER_COLUMNS = (
     "cycles_incl_prefetch", "folds", "mapping", "costed",
 )
 RATIO_COLUMNS = ("utilization", "mapping_efficiency", "compute_utilization")
-TEXT_COLUMNS = ("sparsity_model", "weight_format", "mapping")
+TEXT_COLUMNS = ("sparsity_model", "weight_format", "mapping", "ifmap_source", "ofmap_dest")
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,11 +13,15 @@ from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector, work
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.engine.dispatch import add_dispatch
+from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, is_array_layer, plan_memory, traffic_scale
+from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
 from accelsim.mapper import check_mapping, search_layer
+from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
@@ -58,15 +62,64 @@ def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -
     return energy
 
 
-def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective | None) -> tuple:
+def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective | None,
+               traffic: TrafficScale) -> tuple:
     """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
 
-    ``objective``: search the mapping for it (``None``: the fixed mapping).
+    ``objective``: search the mapping for it (``None``: the fixed mapping); ``traffic``: the DRAM
+    traffic the network's memory plan leaves it (the mapping is searched before the plan).
     """
     plan = layer_sparsity(arch, layer, rate)
     chosen = search_layer(layer, arch, rate, objective) if objective is not None else None
+    if chosen is not None and traffic != NO_SCALE:
+        chosen = _best_under_plan(layer, arch, rate, plan, objective, traffic, chosen)
     searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
+    if traffic != NO_SCALE:
+        searched["traffic"] = traffic
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
+
+
+def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, objective: Objective,
+                     traffic: TrafficScale, searched: Mapping) -> Mapping:
+    """``searched``, or the fixed mapping when that fits the buffers and scores better for
+    ``objective`` under the memory plan's traffic (the mapper ranks mappings on a layer's own full
+    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not."""
+    fixed = fixed_mapping(arch)
+    if searched == fixed or not layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
+                                               mapping=fixed).fits_buffers:
+        return searched
+
+    def score(mapping: Mapping) -> float:
+        stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
+        counts = {name: int(stats[index]) for name, index in fold.COUNT_COLUMNS.items()}
+        bits = layer.compression
+        energy = mapping_energy_pj(arch, mapping.dataflow, layer.macs, counts, weight_bits=bits.weight_bits,
+                                   act_bits=bits.act_bits)
+        cycles = counts["cycles"]
+        return {Objective.CYCLES: cycles, Objective.ENERGY: energy}.get(objective, cycles * energy)
+
+    return fixed if score(fixed) <= score(searched) else searched  # ties: the fixed one, as the mapper
+
+
+def _memory_plan(arch: ArchSpec, net: Network, enabled: bool | None) -> list | None:
+    """The network's memory plan (:func:`accelsim.lower.memory_plan.plan_memory`), or None when off."""
+    enabled = arch.plans_memory if enabled is None else enabled
+    if not enabled:
+        return None
+    if arch.timing_model is TimingModel.SCALESIM:
+        raise UnsupportedError(f"{arch.name}: SCALE-Sim timing has no inter-layer memory plan; "
+                               "use timing_model native or memory_plan=False")
+    return plan_memory(net, arch)
+
+
+def memory_plan_columns(plan: list) -> dict[str, np.ndarray]:
+    """Per-layer columns of the memory plan: where each operand came from, where the output went."""
+    return {
+        "ifmap_source": np.array([t.source for t in plan], dtype=object),
+        "ofmap_dest": np.array([t.dest for t in plan], dtype=object),
+        "onchip_read_bytes": np.array([sum(t.operand_chip_bytes) for t in plan], dtype=np.int64),
+        "ofmap_kept_bytes": np.array([t.output_kept_bytes for t in plan], dtype=np.int64),
+    }
 
 
 def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[ArrayRate],
@@ -76,7 +129,7 @@ def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[Array
     for ``cycle`` and ``pe``, the steps within ``max_steps``."""
     steps = {}
     for layer, rate in zip(net.layers, rates):
-        key = (dataclasses.replace(layer, name=""), rate)
+        key = (dataclasses.replace(layer, name="", producers=()), rate)
         problem = lower_layer(layer, arch.timing_model)
         if key in steps or problem is None:
             continue
@@ -105,7 +158,7 @@ def _progress(steps: dict, fidelity: str, enabled: bool):
 def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.FOLD, *,
              mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str = MappingMode.FIXED,
              objective: Objective | str = Objective.CYCLES, max_steps: int | None = None,
-             progress: bool | Callable[[int, int], None] = True) -> Result:
+             progress: bool | Callable[[int, int], None] = True, memory_plan: bool | None = None) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
     Parameters
@@ -141,6 +194,14 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         ``True``: a progress bar on stderr when the ``cycle`` or ``pe`` run should take more
         than a few seconds; a callable: called as ``progress(done, total)`` after each layer
         (the command line's bar); ``False``: nothing.
+    memory_plan
+        Keep activations on chip between layers and apply the arch's ``vector_unit.fused_ops`` on
+        the array's output path (:mod:`accelsim.lower.memory_plan`, docs/memory_plan.md): DRAM
+        traffic counts only what spills, and the columns ``ifmap_source``, ``ofmap_dest``,
+        ``onchip_read_bytes`` and ``ofmap_kept_bytes`` say where each layer's activations went
+        (``ofmap_dest`` ``fused``: an op on its producer's output path). ``None``: the arch's ``memory_plan`` (default on in native timing,
+        off in SCALE-Sim timing); ``False``: every layer reads its inputs from DRAM and writes
+        its output back.
 
     Each array layer's zeros follow :func:`accelsim.engine.compression.layer_sparsity`
     (``docs/sparsity.md``): native N:M, skipping or gating measured from its mask or modelled
@@ -171,17 +232,20 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     plans = []
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
     rates = [mac_rate(layer, arch) for layer in net.layers]
+    memory = _memory_plan(arch, net, memory_plan)
+    scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
+              for i, layer in enumerate(net.layers)]
     steps = _checked_work(arch, net, fidelity.value, rates, max_steps, search)
     with _progress(steps, fidelity.value, progress is True) as bar:
-        for done, (layer, rate) in enumerate(zip(net.layers, rates), start=1):
-            key = (dataclasses.replace(layer, name=""), rate)
+        for done, (layer, rate, scale) in enumerate(zip(net.layers, rates, scales), start=1):
+            key = (dataclasses.replace(layer, name="", producers=()), rate, scale)
             if key not in runs:
-                runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None)
+                runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None, scale)
                 bar.update(steps.get(key, 0))
             if callable(progress):
                 progress(done, len(net.layers))
-    for index, (layer, rate) in enumerate(zip(net.layers, rates)):
-        key = (dataclasses.replace(layer, name=""), rate)
+    for index, (layer, rate, scale) in enumerate(zip(net.layers, rates, scales)):
+        key = (dataclasses.replace(layer, name="", producers=()), rate, scale)
         plan, chosen, counters = runs[key]
         plans.append(plan)
         if chosen is not None:
@@ -191,7 +255,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
             stats[index] = counters
             costed[index] = True
     array_costed = costed
-    stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed)
+    stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed, memory)
     fused = arch.vector_unit is not None and arch.vector_unit.pipelined_with_array  # vector layers: no launch
     launched = array_costed if fused else costed
     stats, dispatch_column = add_dispatch(stats, launched, arch.dispatch_cycles)
@@ -199,6 +263,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
                **sparsity_columns(net, plans), **vector_columns}
     if search:
         columns["mapping"] = mappings
+    if memory is not None:
+        columns.update(memory_plan_columns(memory))
     data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
     counts = pd.DataFrame(data)  # numpy dtypes throughout: what energy and the summary read
     energy = _layer_energy(counts, arch, dataflows)

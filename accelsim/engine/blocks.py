@@ -92,11 +92,12 @@ def _relative(state: np.ndarray) -> tuple[int, ...]:
 
 
 def run_blocks(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
-               act_bits: int, transfer) -> np.ndarray:
+               act_bits: int, transfer, adjust=None) -> np.ndarray:
     """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing), block by block.
 
     ``transfer(schedule) -> (xfer, channel)`` gives the DRAM cycles of a schedule's traffic
-    (:func:`accelsim.engine.fold.transfer_table`).
+    (:func:`accelsim.engine.fold.transfer_table`); ``adjust(schedule, first_fold) -> schedule``,
+    if given, rewrites each block's schedule first (the memory plan's DRAM traffic).
     """
     counts = loop_counts(problem, arch, mapping, rate)
     block, blocks = counts[2], counts[0] * counts[1]
@@ -119,6 +120,8 @@ def run_blocks(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: Arr
         count = min(size, block - c * size)
         schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
                                    folds=(first_fold, first_fold + count + (0 if last else 1)))
+        if adjust is not None:
+            schedule = adjust(schedule, first_fold)
         xfer, channel = transfer(schedule)
         resume_native_timeline(schedule.dataflow, schedule.array_rows, schedule.preload_overlap,
                                schedule.broadcast, schedule.rows_used, schedule.cols_used,

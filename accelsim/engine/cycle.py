@@ -19,8 +19,9 @@ from accelsim.kernels import codes
 from accelsim.kernels.cycle import CycleMemory, run_cycle_native
 from accelsim.kernels.systolic import fold_durations
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
-from accelsim.lower.tiling import Mapping, layer_schedule
+from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -89,26 +90,30 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
     return stats
 
 
-def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate,
-              mapping: Mapping | None = None) -> tuple[TileSchedule, int] | None:
+def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None = None,
+              traffic: TrafficScale = NO_SCALE) -> tuple[TileSchedule, int] | None:
     if arch.timing_model is TimingModel.SCALESIM:
         raise UnsupportedError(f"layer {layer.name}: the cycle fidelity steps the native timing and memory "
                                "model; use fidelity 'fold' or 'pe' for SCALE-Sim timing")
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
-    return layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), problem.repeats
+    schedule = layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
+    return scaled_schedule(schedule, traffic, mapping or fixed_mapping(arch)), problem.repeats
 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
-              sparsity: LayerSparsity | None = None, mapping: Mapping | None = None) -> np.ndarray | None:
+              sparsity: LayerSparsity | None = None, mapping: Mapping | None = None,
+              traffic: TrafficScale = NO_SCALE) -> np.ndarray | None:
     """int64 ``codes.FOLD_STAT_*`` counters of ``layer`` on ``arch``, or ``None`` for vector work.
+
+    ``traffic``: the DRAM traffic the memory plan leaves (as in :func:`accelsim.engine.fold.run_layer`).
 
     Repeats (conv groups, attention heads) are identical schedules run back to back: one is
     stepped and its counters multiplied. ``sparsity`` scales the weight traffic to the stored
     format; zero skipping is modelled in the ``fold`` fidelity only.
     """
-    lowered = _schedule(layer, arch, rate, mapping)
+    lowered = _schedule(layer, arch, rate, mapping, traffic)
     if lowered is None:
         return None
     schedule, repeats = lowered

@@ -16,6 +16,7 @@ from accelsim.kernels import codes
 from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.schedule import TRAFFIC, TileSchedule, dataflow_code, transfer_cycles
 from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
@@ -45,7 +46,7 @@ COUNT_COLUMNS = {
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
               mapping: Mapping | None = None,
-              sparsity: LayerSparsity | None = None) -> np.ndarray | None:
+              sparsity: LayerSparsity | None = None, traffic: TrafficScale = NO_SCALE) -> np.ndarray | None:
     """int64 counters (``codes.FOLD_STAT_*``) of ``layer`` on ``arch``, or ``None`` if it is vector work.
 
     ``sparsity`` (:func:`accelsim.engine.compression.layer_sparsity`): each fold's stream becomes
@@ -53,6 +54,9 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     the memory timeline is the same.
 
     ``mapping``: how the GEMM runs (native timing; ``None``: the fixed mapping).
+
+    ``traffic``: the part of the DRAM traffic that remains under the network's memory plan
+    (:func:`accelsim.lower.memory_plan.traffic_scale`); the memory timeline sees only that.
     """
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
@@ -63,10 +67,13 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
         stats = run_scalesim(problem, arch)
     elif _in_blocks(problem, arch, rate, mapping, sparsity):
         bits = layer.compression
-        stats = blocks.run_blocks(problem, arch, mapping or fixed_mapping(arch), rate, weight_bits=bits.weight_bits,
-                                  act_bits=bits.act_bits, transfer=lambda s: transfer_table(s, arch))
+        mapping = mapping or fixed_mapping(arch)
+        stats = blocks.run_blocks(problem, arch, mapping, rate, weight_bits=bits.weight_bits,
+                                  act_bits=bits.act_bits, transfer=lambda s: transfer_table(s, arch),
+                                  adjust=lambda s, first: scaled_schedule(s, traffic, mapping, first))
     else:
-        schedule = layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
+        schedule = scaled_schedule(layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), traffic,
+                                   mapping or fixed_mapping(arch))
         schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
         return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
     return stats * problem.repeats

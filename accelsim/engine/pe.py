@@ -17,6 +17,7 @@ from accelsim.errors import ConfigError, Problem, UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.pe import PeArray, PeFolds, run_pe_os, run_pe_stationary
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.tiling import spatial_mapping
 from accelsim.hw.sparse.nm import check_nm_mask
 from accelsim.spec.arch import ArchSpec, Dataflow, OperandDelivery, Overflow, TimingModel
@@ -209,13 +210,13 @@ def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int, 
 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
-              sparsity: LayerSparsity | None = None) -> np.ndarray | None:
+              sparsity: LayerSparsity | None = None, traffic: TrafficScale = NO_SCALE) -> np.ndarray | None:
     """int64 ``codes.FOLD_STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
 
     Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths and the
     rate's N:M pattern); one repeat (group, head) is stepped with ``rate`` and its counters
-    multiplied. Cycles are measured; traffic is the schedule's, as in the ``fold`` fidelity, and
-    nothing stalls (ideal memory).
+    multiplied. Cycles are measured; traffic is the schedule's (``traffic``: what the memory plan
+    leaves), as in the ``fold`` fidelity, and nothing stalls (ideal memory).
     """
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
@@ -230,7 +231,7 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     _, measured = run_pe_gemm(arch, a, b, rate)
     if sparsity is not None and sparsity.fold_streams:
         raise UnsupportedError(f"layer {layer.name}: zero skipping is modelled in the fold fidelity only")
-    per_repeat = fold.run_layer(layer, arch, rate, sparsity=sparsity) // problem.repeats
+    per_repeat = fold.run_layer(layer, arch, rate, sparsity=sparsity, traffic=traffic) // problem.repeats
     return with_measured_cycles(per_repeat, measured["cycles"], arch) * problem.repeats
 
 

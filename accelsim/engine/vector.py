@@ -5,9 +5,11 @@ counters, backed by :func:`accelsim.kernels.vector.run_vector`) and :func:`add_v
 (fills the vector layers' rows of a network's fold counter matrix, with the overlap a
 pipelined unit gets).
 
-Memory model, the same per-layer convention as the array layers (every layer reads its input
-from DRAM and writes its output back): DRAM traffic is the input tensors and the output, and
-streams alongside compute, so a layer takes ``max(vector unit cycles, DRAM transfer cycles)``
+Memory model, the same per-layer convention as the array layers: without a memory plan every
+layer reads its input from DRAM and writes its output back; under the network's memory plan
+(:mod:`accelsim.lower.memory_plan`) only what spills moves, and a layer fused on the array's
+output path reads its path operand from the array and stores nothing (its issue cycles only).
+DRAM traffic streams alongside compute, so a layer takes ``max(vector unit cycles, DRAM transfer cycles)``
 plus the DRAM latency once when bandwidth is limited. Inside the unit, the kernel charges
 SRAM port cycles and reuse of rows between passes (``docs/transformers.md``).
 """
@@ -22,6 +24,7 @@ from accelsim.kernels.codes import (
     VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES,
 )
 from accelsim.kernels.vector import VectorProblem, run_vector
+from accelsim.lower.memory_plan import LayerTraffic
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
 from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool
@@ -70,7 +73,7 @@ def vector_problem(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = No
 def _dram_cycles(arch: ArchSpec, read_bytes: int, write_bytes: int) -> int:
     """Cycles DRAM needs for a layer's reads (ifmap channel) and writes (ofmap channel)."""
     read_bw, write_bw = arch.dram_bytes_per_cycle("ifmap"), arch.dram_bytes_per_cycle("ofmap")
-    if read_bw is None and write_bw is None:
+    if (read_bw is None and write_bw is None) or read_bytes + write_bytes == 0:
         return 0
     reads = int(transfer_cycles(np.int64(read_bytes), read_bw)) if read_bw else 0
     writes = int(transfer_cycles(np.int64(write_bytes), write_bw)) if write_bw else 0
@@ -78,8 +81,13 @@ def _dram_cycles(arch: ArchSpec, read_bytes: int, write_bytes: int) -> int:
     return busy + arch.dram.latency_cycles
 
 
-def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = None) -> dict[str, int]:
+def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = None,
+                        traffic: LayerTraffic | None = None) -> dict[str, int]:
     """Integer counters of ``layer`` (nonlinear, eltwise or pool) on ``arch``'s vector unit.
+
+    ``traffic``: the layer's part of the memory plan (``None``: every input from DRAM, the output
+    to DRAM). A fused layer costs its issue cycles (and its DRAM operands, if any spilled); it
+    reads only its non-path operands from SRAM and writes nothing there.
 
     Keys: ``cycles`` (the layer alone: max of unit and DRAM cycles), ``vector_cycles`` (unit,
     including SRAM port limits), ``vector_compute_cycles`` (issue only), ``dram_cycles``,
@@ -94,14 +102,22 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
     bits = layer.compression.act_precision.bits
     read_bytes = -(-layer.input_elements * bits // 8)
     write_bytes = -(-layer.output_elements * bits // 8)
+    unit_cycles, sram_reads, sram_writes = (int(stats[i]) for i in (VECTOR_STAT_CYCLES, VECTOR_STAT_SRAM_READS,
+                                                                      VECTOR_STAT_SRAM_WRITES))
+    if traffic is not None:
+        read_bytes, write_bytes = sum(traffic.operand_dram_bytes), traffic.output_dram_bytes
+    if traffic is not None and traffic.fused:
+        unit_cycles = int(stats[VECTOR_STAT_COMPUTE_CYCLES])
+        sram_reads = sum(n for n, path in zip(layer.operand_elements, traffic.operand_path) if not path)
+        sram_writes = 0
     dram = _dram_cycles(arch, read_bytes, write_bytes)
     counts = {
-        "cycles": max(int(stats[VECTOR_STAT_CYCLES]), dram),
-        "vector_cycles": int(stats[VECTOR_STAT_CYCLES]),
+        "cycles": max(unit_cycles, dram),
+        "vector_cycles": unit_cycles,
         "vector_compute_cycles": int(stats[VECTOR_STAT_COMPUTE_CYCLES]),
         "dram_cycles": dram,
-        "vector_sram_reads": int(stats[VECTOR_STAT_SRAM_READS]),
-        "vector_sram_writes": int(stats[VECTOR_STAT_SRAM_WRITES]),
+        "vector_sram_reads": sram_reads,
+        "vector_sram_writes": sram_writes,
         "vector_local_reads": int(stats[VECTOR_STAT_LOCAL_READS]),
         "vector_local_writes": int(stats[VECTOR_STAT_LOCAL_WRITES]),
         "vector_lane_slots": int(stats[VECTOR_STAT_LANE_SLOTS]),
@@ -135,8 +151,8 @@ def exposed_cycles(cycles: np.ndarray, is_vector: np.ndarray, pipelined: bool) -
     return exposed
 
 
-def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray,
+                      plan: list[LayerTraffic] | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit),
     the costed flags, and extra per-layer columns (int64, 0 for array layers; none without a vector
     unit): the primitive op counts ``vector_<kind>_ops`` for pricing (``accelsim.cost.layer_energy``)
@@ -148,6 +164,7 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     ``cycles == compute_cycles + stall_cycles`` (:func:`split_exposed`: the layer's own time is
     the unit's issue cycles plus its waits on SRAM ports or DRAM; the part hidden under the array
     comes off the waits first); ``ifmap_*``/``ofmap_*`` count its input and output traffic.
+    ``plan``: the network's memory plan, one entry per layer (``None``: everything through DRAM).
     """
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
@@ -156,7 +173,7 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     is_vector = ~costed & np.array([isinstance(layer, VECTOR_LAYERS) for layer in net.layers], dtype=bool)
     for index in np.flatnonzero(is_vector):
         layer = net.layers[index]
-        counts = vector_layer_counts(arch, layer)
+        counts = vector_layer_counts(arch, layer, traffic=plan[index] if plan is not None else None)
         for name, column in op_counts.items():
             column[index] = counts[name]
         row = stats[index]
@@ -166,8 +183,9 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
         row[codes.FOLD_STAT_STALL_CYCLES] = counts["cycles"] - counts["vector_compute_cycles"]
         row[codes.FOLD_STAT_IFMAP_SRAM_READS] = counts["vector_sram_reads"]
         row[codes.FOLD_STAT_OFMAP_SRAM_WRITES] = counts["vector_sram_writes"]
-        row[codes.FOLD_STAT_IFMAP_DRAM_READS] = layer.input_elements
-        row[codes.FOLD_STAT_OFMAP_DRAM_WRITES] = layer.output_elements
+        bits = layer.compression.act_precision.bits
+        row[codes.FOLD_STAT_IFMAP_DRAM_READS] = min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits)
+        row[codes.FOLD_STAT_OFMAP_DRAM_WRITES] = min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits)
         row[codes.FOLD_STAT_DRAM_READ_BYTES] = counts["dram_read_bytes"]
         row[codes.FOLD_STAT_DRAM_WRITE_BYTES] = counts["dram_write_bytes"]
         costed[index] = True

@@ -6,7 +6,10 @@ ViT, Hugging Face's for BERT and GPT-2), with layer names in their module style 
 layers by the names they know. Batch norm is folded into the preceding conv (no layer), its
 parameters still counted; dropout and embedding lookups are free; the vector work of
 activations, pooling, residual adds, softmax and LayerNorm is listed. Parameter counts include
-biases, norms and embeddings (tied GPT-2 embeddings once).
+biases, norms and embeddings (tied GPT-2 embeddings once). Each layer names its
+``producers`` where its input is not simply the previous layer's output (residual adds,
+attention's Q/K/V, a block's first conv after its downsample), so the network's graph is
+explicit for the memory plan (``docs/memory_plan.md``).
 """
 
 from __future__ import annotations
@@ -31,29 +34,35 @@ class _Builder:
     layers: list[Layer] = field(default_factory=list)
     params: int = 0
 
+    @property
+    def last(self) -> str:
+        """Name of the layer appended last (the producer of the next layer's input by default)."""
+        return self.layers[-1].name
+
     def conv(self, name: str, cin: int, cout: int, hw: tuple[int, int], kernel: int, stride: int = 1,
              padding: int = 0, groups: int = 1, bias: bool = False, bn: bool = True,
-             act: Op | None = Op.RELU, act_name: str | None = None) -> tuple[int, int]:
+             act: Op | None = Op.RELU, act_name: str | None = None, producers: tuple[str, ...] = ()) -> tuple[int, int]:
         """A conv (+ folded batch norm) (+ activation); returns the output height and width."""
         layer = Conv2d(name=name, in_channels=cin, out_channels=cout, in_h=hw[0], in_w=hw[1], kernel=(kernel, kernel),
-                       stride=(stride, stride), padding=(padding,) * 4, groups=groups)
+                       stride=(stride, stride), padding=(padding,) * 4, groups=groups, producers=producers)
         self.layers.append(layer)
         self.params += layer.weight_elements + (cout if bias else 0) + (2 * cout if bn else 0)
         if act is not None:
             self.vector(act, act_name or f"{name}.{act.value}", (cout, layer.out_h, layer.out_w))
         return layer.out_h, layer.out_w
 
-    def linear(self, name: str, m: int, k: int, n: int, bias: bool = True, shared: bool = False) -> None:
+    def linear(self, name: str, m: int, k: int, n: int, bias: bool = True, shared: bool = False,
+               producers: tuple[str, ...] = ()) -> None:
         """A fully connected layer on ``m`` rows; ``shared`` weights are counted elsewhere (tied)."""
-        self.layers.append(Gemm(name=name, m=m, n=n, k=k))
+        self.layers.append(Gemm(name=name, m=m, n=n, k=k, producers=producers))
         self.params += 0 if shared else k * n + (n if bias else 0)
 
     def vector(self, op: Op, name: str, shape: tuple[int, ...], params: int = 0) -> None:
         self.layers.append(Nonlinear(op=op, name=name, shape=shape))
         self.params += params
 
-    def add(self, name: str, shape: tuple[int, ...], inputs: int = 2) -> None:
-        self.layers.append(Eltwise(name=name, shape=shape, inputs=inputs))
+    def add(self, name: str, shape: tuple[int, ...], inputs: int = 2, producers: tuple[str, ...] = ()) -> None:
+        self.layers.append(Eltwise(name=name, shape=shape, inputs=inputs, producers=producers))
 
     def pool(self, name: str, kind: PoolKind, channels: int, hw: tuple[int, int], kernel: int | tuple[int, int],
              stride: int = 1, padding: int = 0) -> tuple[int, int]:
@@ -65,16 +74,24 @@ class _Builder:
 
     def attention(self, prefix: str, names: dict[str, str], tokens: int, context: int, dim: int, heads: int,
                   fused_qkv: bool) -> None:
-        """Projections, QK^T, softmax, AV and output projection of multi-head self-attention."""
+        """Projections, QK^T, softmax, AV and output projection of multi-head self-attention.
+
+        QK^T reads Q and K from the projections, AV reads V; keys and values of a KV cache
+        beyond the projection's output come from DRAM (``docs/memory_plan.md``).
+        """
+        source = self.last
         if fused_qkv:
             self.linear(f"{prefix}.{names['qkv']}", tokens, dim, 3 * dim)
+            q, k, v = (f"{self.last}[1/3]",) * 3  # each a third of the fused output
         else:
             for part in ("query", "key", "value"):
-                self.linear(f"{prefix}.{names[part]}", tokens, dim, dim)
+                self.linear(f"{prefix}.{names[part]}", tokens, dim, dim, producers=(source,))
+            q, k, v = (f"{prefix}.{names[part]}" for part in ("query", "key", "value"))
         head_dim = dim // heads
-        self.layers.append(MatMul(name=f"{prefix}.qk", heads=heads, m=tokens, n=context, k=head_dim))
+        self.layers.append(MatMul(name=f"{prefix}.qk", heads=heads, m=tokens, n=context, k=head_dim, producers=(q, k)))
         self.vector(Op.SOFTMAX, f"{prefix}.softmax", (heads, tokens, context))
-        self.layers.append(MatMul(name=f"{prefix}.av", heads=heads, m=tokens, n=head_dim, k=context))
+        self.layers.append(MatMul(name=f"{prefix}.av", heads=heads, m=tokens, n=head_dim, k=context,
+                                  producers=(self.last, v)))
         self.linear(f"{prefix}.{names['out']}", tokens, dim, dim)
 
     def network(self, name: str, source: str) -> Network:
@@ -104,18 +121,22 @@ def resnet(depth: int) -> ZooModel:
         for index in range(count):
             stride = 2 if stage > 1 and index == 0 else 1
             p = f"layer{stage}.{index}"
+            block_input = b.last
+            shortcut = block_input
             cout = planes * expansion
             out_hw = ((hw[0] - 1) // stride + 1, (hw[1] - 1) // stride + 1)
             if stride != 1 or cin != cout:  # the shortcut reads the block input: listed first
                 b.conv(f"{p}.downsample.0", cin, cout, hw, 1, stride=stride, act=None)
+                shortcut = b.last
             if bottleneck:
-                mid = b.conv(f"{p}.conv1", cin, planes, hw, 1, act_name=f"{p}.relu1")
+                mid = b.conv(f"{p}.conv1", cin, planes, hw, 1, act_name=f"{p}.relu1", producers=(block_input,))
                 mid = b.conv(f"{p}.conv2", planes, planes, mid, 3, stride=stride, padding=1, act_name=f"{p}.relu2")
                 b.conv(f"{p}.conv3", planes, cout, mid, 1, act=None)
             else:
-                mid = b.conv(f"{p}.conv1", cin, planes, hw, 3, stride=stride, padding=1, act_name=f"{p}.relu1")
+                mid = b.conv(f"{p}.conv1", cin, planes, hw, 3, stride=stride, padding=1, act_name=f"{p}.relu1",
+                             producers=(block_input,))
                 b.conv(f"{p}.conv2", planes, cout, mid, 3, padding=1, act=None)
-            b.add(f"{p}.add", (cout, *out_hw))
+            b.add(f"{p}.add", (cout, *out_hw), producers=(b.last, shortcut))
             b.vector(Op.RELU, f"{p}.relu", (cout, *out_hw))
             cin, hw = cout, out_hw
     b.pool("avgpool", PoolKind.AVG, cin, hw, hw)
@@ -133,13 +154,14 @@ def mobilenet_v2() -> ZooModel:
         for i in range(n):
             stride = s if i == 0 else 1
             p = f"features.{index}.conv"
+            block_input = b.last
             hidden = cin * t
             if t != 1:
                 hw = b.conv(f"{p}.0.0", cin, hidden, hw, 1)
             hw = b.conv(f"{p}.{1 if t != 1 else 0}.0", hidden, hidden, hw, 3, stride=stride, padding=1, groups=hidden)
             hw = b.conv(f"{p}.{2 if t != 1 else 1}", hidden, c, hw, 1, act=None)
             if stride == 1 and cin == c:
-                b.add(f"features.{index}.add", (c, *hw))
+                b.add(f"features.{index}.add", (c, *hw), producers=(b.last, block_input))
             cin, index = c, index + 1
     hw = b.conv(f"features.{index}.0", cin, 1280, hw, 1)
     b.pool("avgpool", PoolKind.AVG, 1280, hw, hw)
@@ -195,15 +217,17 @@ def _encoder_block(b: _Builder, prefix: str, tokens: int, context: int, dim: int
     """Attention + MLP with residual adds and LayerNorms (pre-norm: ViT, GPT-2; post-norm: BERT)."""
     shape = (tokens, dim)
     norm = 2 * dim
+    block_input = b.last
     if pre_norm:
         b.vector(Op.LAYERNORM, f"{prefix}.{names['ln1']}", shape, norm)
     b.attention(f"{prefix}.{names['attn']}", names, tokens, context, dim, heads, fused_qkv)
-    b.add(f"{prefix}.attn_residual", shape)
+    b.add(f"{prefix}.attn_residual", shape, producers=(b.last, block_input))
     b.vector(Op.LAYERNORM, f"{prefix}.{names['ln2']}", shape, norm)
+    mlp_input = b.last if not pre_norm else f"{prefix}.attn_residual"
     b.linear(f"{prefix}.{names['fc1']}", tokens, dim, ffn)
     b.vector(Op.GELU, f"{prefix}.{names['gelu']}", (tokens, ffn))
     b.linear(f"{prefix}.{names['fc2']}", tokens, ffn, dim)
-    b.add(f"{prefix}.mlp_residual", shape)
+    b.add(f"{prefix}.mlp_residual", shape, producers=(b.last, mlp_input))
     if not pre_norm:
         b.vector(Op.LAYERNORM, f"{prefix}.{names['ln3']}", shape, norm)
 
@@ -214,13 +238,13 @@ def vit_b16() -> ZooModel:
     b.conv("conv_proj", 3, 768, (224, 224), 16, stride=16, bias=True, bn=False, act=None)
     tokens = 197
     b.params += 768 + tokens * 768  # class token, position embedding
-    b.add("encoder.pos_embedding", (tokens, 768))
+    b.add("encoder.pos_embedding", (tokens, 768), producers=("conv_proj", "dram"))  # + class token, positions
     names = dict(ln1="ln_1", attn="self_attention", qkv="in_proj", out="out_proj", ln2="ln_2", fc1="mlp.0",
                  gelu="mlp.1", fc2="mlp.3")
     for i in range(12):
         _encoder_block(b, f"encoder.layers.encoder_layer_{i}", tokens, tokens, 768, 12, 3072, True, names, True)
     b.vector(Op.LAYERNORM, "encoder.ln", (tokens, 768), 2 * 768)
-    b.linear("heads.head", 1, 768, 1000)
+    b.linear("heads.head", 1, 768, 1000, producers=("encoder.ln",))  # the class token's row
     return ZooModel(b.network("vit_b16", "Dosovitskiy et al., ICLR 2021; torchvision vit_b_16"), b.params)
 
 
@@ -236,7 +260,7 @@ def bert_base(seq: int = 128) -> ZooModel:
                  fc2="output.dense", ln3="output.LayerNorm")
     for i in range(12):
         _encoder_block(b, f"encoder.layer.{i}", seq, seq, dim, 12, 3072, False, names, False)
-    b.linear("pooler.dense", 1, dim, dim)
+    b.linear("pooler.dense", 1, dim, dim, producers=(b.last,))  # the first token's row
     b.vector(Op.TANH, "pooler.activation", (dim,))
     return ZooModel(b.network(f"bert_base_seq{seq}", "Devlin et al., NAACL 2019; Hugging Face bert-base-uncased"),
                     b.params)

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from accelsim import units
-from accelsim.errors import Problem
+from accelsim.errors import Problem, did_you_mean
 from accelsim.spec.fields import FrozenMap, spec_field
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 from accelsim.spec.number_format import number_format
+from accelsim.spec.workload import NONLINEAR_OPS, EltwiseKind
 
 
 class Dataflow(enum.Enum):
@@ -375,6 +376,20 @@ def _per_operand_bandwidth(value) -> Mapping[str, units.Bandwidth]:
     return FrozenMap({k: units.parse_bandwidth(v) for k, v in value.items()})
 
 
+FUSABLE_OPS = (*(op.value for op in NONLINEAR_OPS), *(kind.value for kind in EltwiseKind), "pool")
+"""Names ``vector_unit.fused_ops`` accepts: nonlinear ops, eltwise kinds and ``pool``."""
+
+
+def _fused_ops(value) -> tuple[str, ...]:
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    names = tuple(str(v).strip().lower() for v in values)
+    for name in names:
+        if name not in FUSABLE_OPS:
+            raise ValueError(f"expected op names from {', '.join(FUSABLE_OPS)}, got {name!r}"
+                             f"{did_you_mean(name, FUSABLE_OPS)}")
+    return names
+
+
 @dataclass(frozen=True, kw_only=True)
 class VectorUnitSpec:
     """SIMD unit for elementwise and reduction work (softmax, GELU, LayerNorm, pooling).
@@ -399,12 +414,18 @@ class VectorUnitSpec:
                                       doc="number format of the unit's floating-point arithmetic")
     buffer_bytes: int = spec_field(0, key="buffer", parse=units.parse_bytes, minimum=0,
                                    doc="the unit's own scratchpad that keeps rows between passes (0: none)")
+    fused_ops: tuple[str, ...] = spec_field((), parse=_fused_ops, doc="ops applied on the array's output path "
+                                            "(no buffer or DRAM round trip; docs/memory_plan.md)")
 
     def check(self) -> list[Problem]:
+        problems = []
         if not number_format(self.float_precision).is_float:
-            return [Problem("float_precision", f"expected a float format (fp32, fp16, bf16, ...), "
-                            f"got {self.float_precision}")]
-        return []
+            problems.append(Problem("float_precision", f"expected a float format (fp32, fp16, bf16, ...), "
+                                    f"got {self.float_precision}"))
+        if self.fused_ops and not self.pipelined_with_array:
+            problems.append(Problem("fused_ops", "ops on the array's output path run alongside it: "
+                                    "set pipelined_with_array: true, or leave fused_ops out"))
+        return problems
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -445,6 +466,10 @@ class ArchSpec:
         Duration(0, True), parse=parse_duration,
         doc="fixed cost of launching each layer, added to its cycles (800cycles or 1.1us; default 0)",
     )
+    memory_plan: bool | None = spec_field(
+        None, doc="keep activations on chip between layers and fuse output-path ops (docs/memory_plan.md); "
+        "default: on in native timing, off in scalesim timing",
+    )
     source: str = spec_field("", doc="where the numbers come from")
 
     @property
@@ -460,6 +485,9 @@ class ArchSpec:
         if self.timing_model is TimingModel.SCALESIM and self.array.operand_delivery is OperandDelivery.BROADCAST:
             problems.append(Problem("array.operand_delivery", "SCALE-Sim timing models a systolic array; use "
                                     "operand_delivery: systolic or timing_model: native"))
+        if self.memory_plan and self.timing_model is TimingModel.SCALESIM:
+            problems.append(Problem("memory_plan", "SCALE-Sim timing has no inter-layer memory plan; "
+                                    "set timing_model: native or leave memory_plan out"))
         for path, bandwidth in channels:
             if bandwidth is None:
                 continue
@@ -469,6 +497,11 @@ class ArchSpec:
                                         f"range, docs/limits.md), got {per_cycle:g} B/cycle at {self.clock_hz:g} Hz"
                                         + ("; leave bandwidth out for unlimited" if per_cycle <= 0 else "")))
         return problems
+
+    @property
+    def plans_memory(self) -> bool:
+        """Whether activations stay on chip between layers (``memory_plan``, default: native timing)."""
+        return self.timing_model is TimingModel.NATIVE if self.memory_plan is None else self.memory_plan
 
     @property
     def dispatch_cycles(self) -> int:

@@ -294,6 +294,34 @@ def _shape(value: Any) -> tuple[int, ...]:
     return tuple(_in_range(values))
 
 
+DRAM_INPUT = "dram"
+"""The ``producers`` entry of an operand that comes from DRAM (a network input, a KV cache)."""
+
+
+_PART = re.compile(r"^(?P<name>.+?)\[(?P<num>\d+)/(?P<den>\d+)\]$")
+
+
+def producer_part(entry: str) -> tuple[str, int, int]:
+    """``(layer name, numerator, denominator)`` of a ``producers`` entry: ``name`` reads from the
+    whole output of ``name``, ``name[a/b]`` from a part of ``a/b`` of it (Q, K or V of a fused
+    QKV projection: ``[1/3]``)."""
+    match = _PART.match(entry)
+    if match is None:
+        return entry, 1, 1
+    return match.group("name"), int(match.group("num")), int(match.group("den"))
+
+
+def _producer_names(value: Any) -> tuple[str, ...]:
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        raise ValueError(f"expected a list of layer names (or '{DRAM_INPUT}'), got {shown(value)}")
+    for v in values:
+        _, num, den = producer_part(v.strip())
+        if not 0 < num <= den:
+            raise ValueError(f"expected a part a/b with 0 < a <= b in {v!r}, e.g. 'qkv[1/3]'")
+    return tuple(v.strip() for v in values)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Layer:
     """One operation of a network. Subclasses give the shape; counts are in elements."""
@@ -305,6 +333,9 @@ class Layer:
     name: str = spec_field()
     batch: int = spec_field(1, minimum=1)
     compression: Compression = spec_field(Compression())
+    producers: tuple[str, ...] = spec_field((), parse=_producer_names, doc="where each input operand comes from, "
+                                            "in operand order: an earlier layer's name (name[a/b]: a part of its "
+                                            "output) or 'dram' (docs/memory_plan.md)")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -384,6 +415,11 @@ class Layer:
     def vector_elements(self) -> int:
         """Elements a vector unit processes (0 for array work)."""
         return 0
+
+    @property
+    def operand_elements(self) -> tuple[int, ...]:
+        """Elements of each activation input operand, in ``producers`` order (weights excluded)."""
+        return (self.input_elements,)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -561,6 +597,11 @@ class MatMul(Layer):
         return self.batch * self.heads * (self.m * self.k + self.k * self.n)
 
     @property
+    def operand_elements(self) -> tuple[int, ...]:
+        """``A[m, k]`` and ``B[k, n]`` of every sample and head."""
+        return self.batch * self.heads * self.m * self.k, self.batch * self.heads * self.k * self.n
+
+    @property
     def output_elements(self) -> int:
         return self.batch * self.heads * self.m * self.n
 
@@ -664,6 +705,10 @@ class Eltwise(Layer):
         return self.inputs * self.output_elements
 
     @property
+    def operand_elements(self) -> tuple[int, ...]:
+        return (self.output_elements,) * self.inputs
+
+    @property
     def output_elements(self) -> int:
         return self.batch * math.prod(self.shape)
 
@@ -696,6 +741,18 @@ class Nonlinear(Layer):
         return self.input_elements
 
 
+def _producer_problems(index: int, layer: Layer, earlier: dict[str, int]) -> list[Problem]:
+    """Problems of ``layer.producers``: one entry per operand at most, each an earlier layer or 'dram'."""
+    operands = len(layer.operand_elements)
+    if len(layer.producers) > operands:
+        return [Problem(f"layers[{index}].producers", f"{layer.name} has {operands} input operand(s), "
+                        f"got {len(layer.producers)} producers")]
+    names = [producer_part(entry)[0] for entry in layer.producers]
+    return [Problem(f"layers[{index}].producers", f"'{name}' is not an earlier layer (or '{DRAM_INPUT}')"
+                    f"{did_you_mean(name, list(earlier))}")
+            for name in names if name != DRAM_INPUT and name not in earlier]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Network:
     """An ordered list of layers with a batch size."""
@@ -714,6 +771,7 @@ class Network:
         for index, layer in enumerate(self.layers):
             if layer.name in seen:
                 problems.append(Problem(f"layers[{index}].name", f"'{layer.name}' is also layers[{seen[layer.name]}]"))
+            problems += _producer_problems(index, layer, seen)
             seen.setdefault(layer.name, index)
         return problems
 

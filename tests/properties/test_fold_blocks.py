@@ -3,7 +3,8 @@
 Hypothesis draws GEMMs and convs, arrays, dataflows, loop orders and stream tiles, double
 buffering, preload overlap, accumulators, DRAM bandwidth (shared or per operand) and latency;
 every ``codes.FOLD_STAT_*`` counter of the block run (with runs of repeating blocks, and of repeating
-chunks of a long block, added up at once) must equal the one-piece run over every fold.
+chunks of a long block, added up at once) must equal the one-piece run over every fold, also when
+the network's memory plan keeps the input or the output on chip (their DRAM traffic removed).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelsim.engine import blocks, fold
+from accelsim.kernels import codes
 from accelsim.lower.gemm import ArrayRate, lower_layer
+from accelsim.lower.memory_plan import TrafficScale, scaled_schedule
 from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import arch_from_dict, network_from_dict
@@ -53,23 +56,29 @@ layers = st.one_of(
        per_operand=st.booleans(), buffer_kib=st.sampled_from([1, 16]),
        order=st.sampled_from(list(LoopOrder)), t_tile=st.sampled_from([None, 1, 5]),
        double=st.tuples(st.booleans(), st.booleans(), st.booleans()), p=st.sampled_from([1, 2]),
-       chunk=st.sampled_from([1, 2, 3, 16384]), broadcast=st.booleans())
+       chunk=st.sampled_from([1, 2, 3, 16384]), broadcast=st.booleans(),
+       kept=st.sampled_from([(1, 1), (0, 1), (1, 0), (0, 0)]))
 def test_blocks_equal_one_piece(layer, rows, cols, dataflow, preload, accumulators, bandwidth, latency, per_operand,
-                                buffer_kib, order, t_tile, double, p, chunk, broadcast):
+                                buffer_kib, order, t_tile, double, p, chunk, broadcast, kept):
     arch = _arch(rows, cols, dataflow, preload, accumulators, bandwidth, latency, per_operand and bandwidth > 0,
                  buffer_kib, broadcast)
     net = network_from_dict({"name": "n", "layers": [{"name": "x", **layer}]})
     problem = lower_layer(net.layers[0])
     rate = ArrayRate(products_per_cycle=p)
+    scale = TrafficScale(ifmap=kept[0], output=kept[1])  # 0: kept on chip, 1: through DRAM
     saved, blocks.CHUNK = blocks.CHUNK, chunk  # blocks longer than ``chunk`` folds run in chunks
     try:
         for mapping in (fixed_mapping(arch), Mapping(Dataflow(dataflow), order, t_tile, double)):
             if math.prod(blocks.loop_counts(problem, arch, mapping, rate)) > 3000:
                 continue  # (a unit of one fold at a time: keep the example small)
-            whole = fold.run_schedule(mapped_schedule(problem, arch, mapping, rate=rate), arch)
+            whole = fold.run_schedule(scaled_schedule(mapped_schedule(problem, arch, mapping, rate=rate), scale,
+                                                      mapping), arch)
             parts = blocks.run_blocks(problem, arch, mapping, rate, weight_bits=8, act_bits=8,
-                                      transfer=lambda s: fold.transfer_table(s, arch))
+                                      transfer=lambda s: fold.transfer_table(s, arch),
+                                      adjust=lambda s, first: scaled_schedule(s, scale, mapping, first))
             assert np.array_equal(whole, parts), (mapping, whole - parts)
+            if not kept[0]:
+                assert parts[codes.FOLD_STAT_IFMAP_DRAM_READS] == 0
     finally:
         blocks.CHUNK = saved
 

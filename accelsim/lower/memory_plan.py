@@ -1,0 +1,307 @@
+"""The network-level memory plan: which activations stay on chip between layers, and which
+elementwise ops ride on the array's output path (``docs/memory_plan.md``).
+
+Pure functions of a network and an arch:
+
+* :func:`operand_sources`: the layer (or DRAM) each input operand of each layer comes from.
+  A layer's ``producers`` name them (``name[a/b]``: a part of that output); without it, a
+  layer's first operand is the previous layer's output when the element counts agree, and
+  every other operand comes from DRAM. An operand larger than what its producer gives reads
+  the rest from DRAM (a KV cache).
+* :func:`fused_layers`: vector layers the arch applies on its producer's output path
+  (``vector_unit.fused_ops``): the op is listed, its first operand is the whole output of the
+  layer just before it, that layer is an array layer (or itself fused into one) and nothing else
+  reads that output. A fused op costs its compute only: its path operand and its output never
+  touch the buffer or DRAM (its result becomes the array layer's output).
+* :func:`plan_memory`: every stored tensor (the output of a layer, or of a fused chain) stays
+  in the activation buffers from its producer to its last consumer when it fits next to what
+  the layers in between hold; otherwise the part that does not fit spills to DRAM (written
+  once, read by each consumer). Decided greedily in production order, first come first served.
+
+Space model (an upper bound of what the layers' mappings use, so conservative): the
+activation pool is the buffers that hold ``ifmap`` or ``ofmap`` (a unified buffer once). At
+each layer it also holds the layer's weight tiles when the filter shares that buffer
+(``min(filter share, weight bytes x 2 when double-buffered)``), and staging for every operand
+or output that moves to or from DRAM (``min(operand share, its DRAM bytes x 2 when
+double-buffered)``); a resident tensor is read and written in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+import numpy as np
+
+from accelsim.lower.gemm import lower_layer
+from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE, TileSchedule
+from accelsim.lower.tiling import Mapping, buffer_words
+from accelsim.spec.arch import ArchSpec, Dataflow
+from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, Nonlinear, Pool, producer_part
+
+_REDUCE_LOOP = {Dataflow.OS: "t", Dataflow.WS: "r", Dataflow.IS: "r"}
+
+
+def _nbytes(elements: int, bits: int) -> int:
+    """Bytes of ``elements`` values of ``bits`` each, rounded up."""
+    return -(-elements * bits // 8)
+
+
+def is_array_layer(layer: Layer, arch: ArchSpec) -> bool:
+    """Whether ``layer`` runs on the array (else it is vector work)."""
+    return lower_layer(layer, arch.timing_model) is not None
+
+
+def operand_producers(net: Network) -> list[tuple[int | None, ...]]:
+    """Per layer, per input operand: the index of the layer whose output it reads, or None (DRAM)."""
+    return [tuple(source for source, _ in operands) for operands in operand_sources(net)]
+
+
+def operand_sources(net: Network) -> list[tuple[tuple[int | None, Fraction], ...]]:
+    """Per layer, per input operand: ``(producer index or None for DRAM, part of the producer's
+    output it may read)`` by the rules of the module docstring."""
+    index = {layer.name: i for i, layer in enumerate(net.layers)}
+    out = []
+    for i, layer in enumerate(net.layers):
+        operands = len(layer.operand_elements)
+        named = []
+        if layer.producers:
+            for entry in layer.producers:
+                name, num, den = producer_part(entry)
+                named.append((None if name == DRAM_INPUT else index[name], Fraction(num, den)))
+        elif i > 0 and net.layers[i - 1].output_elements == layer.operand_elements[0]:
+            named = [(i - 1, Fraction(1))]
+        out.append(tuple(named + [(None, Fraction(1))] * (operands - len(named))))
+    return out
+
+
+def fused_name(layer: Layer) -> str | None:
+    """The ``vector_unit.fused_ops`` name of a vector layer (``relu``, ``add``, ``pool``), else None."""
+    if isinstance(layer, Nonlinear):
+        return layer.op.value
+    if isinstance(layer, Eltwise):
+        return layer.kind.value
+    if isinstance(layer, Pool):
+        return "pool"
+    return None
+
+
+def fused_layers(net: Network, arch: ArchSpec, producers: list[tuple[int | None, ...]]) -> np.ndarray:
+    """Boolean per layer: a vector layer applied on its producer's output path (module docstring)."""
+    fused = np.zeros(len(net.layers), dtype=bool)
+    ops = arch.vector_unit.fused_ops if arch.vector_unit is not None else ()
+    if not ops:
+        return fused
+    readers = np.zeros(len(net.layers), dtype=np.int64)
+    for sources in producers:
+        for source in sources:
+            if source is not None:
+                readers[source] += 1
+    for i, layer in enumerate(net.layers):
+        if (i == 0 or fused_name(layer) not in ops or producers[i][0] != i - 1 or readers[i - 1] != 1
+                or layer.operand_elements[0] != net.layers[i - 1].output_elements):
+            continue
+        fused[i] = fused[i - 1] or is_array_layer(net.layers[i - 1], arch)
+    return fused
+
+
+@dataclass(frozen=True)
+class LayerTraffic:
+    """Where one layer's activations come from and go (bytes; one entry per input operand).
+
+    ``operand_dram_bytes`` / ``operand_chip_bytes``: read from DRAM / from a tensor kept on chip;
+    ``operand_path``: the operand arrives on the array's output path (a fused layer's first).
+    ``output_dram_bytes`` / ``output_kept_bytes``: the stored output written to DRAM / kept on
+    chip (for an array layer with fused ops after it, the chain's last output); ``output_bytes``:
+    the layer's own output; ``operand_bytes``: each operand's bytes; ``fused``: a vector layer on
+    its producer's output path.
+    """
+
+    operand_dram_bytes: tuple[int, ...]
+    operand_chip_bytes: tuple[int, ...]
+    operand_path: tuple[bool, ...]
+    operand_bytes: tuple[int, ...]
+    output_dram_bytes: int
+    output_kept_bytes: int
+    output_bytes: int
+    fused: bool
+
+    @property
+    def source(self) -> str:
+        """Per operand ``path``, ``chip``, ``dram`` or ``chip+dram``, comma-separated."""
+        return ",".join("path" if path else _where(chip, dram) for chip, dram, path in
+                        zip(self.operand_chip_bytes, self.operand_dram_bytes, self.operand_path))
+
+    @property
+    def dest(self) -> str:
+        """``fused`` (the array layer this op rides on stores the result), ``chip``, ``dram`` or ``chip+dram``."""
+        return "fused" if self.fused else _where(self.output_kept_bytes, self.output_dram_bytes)
+
+
+def _where(chip: int, dram: int) -> str:
+    return "chip+dram" if chip and dram else "chip" if chip or not dram else "dram"
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    last: int                       # the layer whose output is stored (the end of a fused chain)
+    start: int                      # the layer that produces it (the chain's array layer)
+    size: int                       # bytes
+    readers: tuple[tuple[int, int, int], ...]  # (layer, operand, bytes read)
+
+
+def _shares(arch: ArchSpec) -> tuple[int, dict[str, int], dict[str, int]]:
+    """Activation pool bytes; per operand its buffer share and staging factor (2: double-buffered)."""
+    buffers = arch.buffers
+    pool = {id(buffers.for_operand(op)): buffers.for_operand(op).size_bytes for op in ("ifmap", "ofmap")}
+    share = {op: buffer_words(arch, op, 8) for op in ("ifmap", "filter", "ofmap")}
+    factor = {op: 2 if buffers.for_operand(op).double_buffered else 1 for op in ("ifmap", "filter", "ofmap")}
+    if id(buffers.for_operand("filter")) not in pool:
+        share["filter"] = 0  # weights have their own buffer: they take no activation space
+    return sum(pool.values()), share, factor
+
+
+def _staging(share: int, factor: int, nbytes: int) -> int:
+    return min(share, nbytes * factor)
+
+
+def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
+    """Per layer, where its operands come from and where its output goes (module docstring)."""
+    sources = operand_sources(net)
+    producers = [tuple(source for source, _ in operands) for operands in sources]
+    fused = fused_layers(net, arch, producers)
+    capacity, share, factor = _shares(arch)
+    count = len(net.layers)
+    bits = [layer.compression.act_precision.bits for layer in net.layers]
+    outputs = [layer.output_elements for layer in net.layers]
+    operands = [layer.operand_elements for layer in net.layers]
+    used = [_staging(share["filter"], factor["filter"], -(-layer.weight_elements
+            * layer.compression.weight_precision.bits // 8)) for layer in net.layers]
+    start = list(range(count))
+    for i in range(1, count):
+        if fused[i]:
+            start[i] = start[i - 1]
+    on_path = [bool(fused[i + 1]) if i + 1 < count else False for i in range(count)]
+    readers: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
+    dram_reads = {}
+    for j in range(count):
+        for operand, ((source, part), elements) in enumerate(zip(sources[j], operands[j])):
+            if source is None or (operand == 0 and fused[j]):
+                if source is None:
+                    dram_reads[(j, operand)] = _nbytes(elements, bits[j])
+                continue
+            taken = min(elements, outputs[source] * part.numerator // part.denominator)
+            readers[source].append((j, operand, _nbytes(taken, bits[source])))
+            if elements > taken:
+                dram_reads[(j, operand)] = _nbytes(elements - taken, bits[j])
+    for (j, _), nbytes in dram_reads.items():
+        used[j] += _staging(share["ifmap"], factor["ifmap"], nbytes)
+    tensors = [_Tensor(i, start[i], _nbytes(outputs[i], bits[i]), tuple(readers[i]))
+               for i in range(count) if not on_path[i]]
+    resident = {}
+    for tensor in tensors:  # network outputs first: they are written to DRAM whatever happens
+        if not tensor.readers:
+            used[tensor.start] += _staging(share["ofmap"], factor["ofmap"], tensor.size)
+            resident[tensor.last] = 0
+    for tensor in sorted((t for t in tensors if t.readers), key=lambda t: t.start):
+        span = range(tensor.start, max(j for j, _, _ in tensor.readers) + 1)
+        free = capacity - max(used[span.start:span.stop])
+        if tensor.size <= free:
+            kept = tensor.size
+        else:
+            stage = {tensor.start: share["ofmap"], **{j: share["ifmap"] for j, _, _ in tensor.readers}}
+            kept = max(0, min(tensor.size, min(capacity - used[layer] - stage.get(layer, 0) for layer in span)))
+        resident[tensor.last] = kept
+        for layer in span:
+            used[layer] += kept
+        spilled = tensor.size - kept
+        if spilled:
+            used[tensor.start] += _staging(share["ofmap"], factor["ofmap"], spilled)
+            for j, _, nbytes in tensor.readers:
+                used[j] += _staging(share["ifmap"], factor["ifmap"], nbytes * spilled // tensor.size)
+    return _layer_traffic(operands, outputs, bits, fused, tensors, resident, dram_reads)
+
+
+def _layer_traffic(operands: list[tuple[int, ...]], outputs: list[int], bits: list[int], fused: np.ndarray,
+                   tensors: list[_Tensor], resident: dict[int, int],
+                   dram_reads: dict[tuple[int, int], int]) -> list[LayerTraffic]:
+    reads = {}
+    written = {}
+    for tensor in tensors:
+        kept = resident[tensor.last]
+        written[tensor.start] = (tensor.size - kept, kept)
+        for j, operand, nbytes in tensor.readers:
+            spilled = nbytes * (tensor.size - kept) // tensor.size
+            reads[(j, operand)] = (nbytes - spilled, spilled)
+    out = []
+    for j, elements_of in enumerate(operands):
+        chip, dram, path, total = [], [], [], []
+        for operand, elements in enumerate(elements_of):
+            on_chip, spilled = reads.get((j, operand), (0, 0))
+            chip.append(on_chip)
+            dram.append(spilled + dram_reads.get((j, operand), 0))
+            path.append(bool(operand == 0 and fused[j]))
+            total.append(_nbytes(elements, bits[j]))
+        output_dram, kept = written.get(j, (0, 0)) if not fused[j] else (0, 0)
+        out.append(LayerTraffic(tuple(dram), tuple(chip), tuple(path), tuple(total), output_dram, kept,
+                                _nbytes(outputs[j], bits[j]), bool(fused[j])))
+    return out
+
+
+@dataclass(frozen=True)
+class TrafficScale:
+    """Fractions of an array layer's DRAM traffic that remain under the plan (exact rationals):
+    its input (``ifmap``, refetches included), a matmul's second operand (``filter`` column)
+    and its final output writes (partial-sum spills are the layer's own and stay)."""
+
+    ifmap: Fraction = Fraction(1)
+    filter: Fraction = Fraction(1)
+    output: Fraction = Fraction(1)
+
+
+NO_SCALE = TrafficScale()
+
+
+def traffic_scale(layer: Layer, traffic: LayerTraffic) -> TrafficScale:
+    """The :class:`TrafficScale` of an array layer under its :class:`LayerTraffic`."""
+    def fraction(part: int, whole: int) -> Fraction:
+        return Fraction(part, whole) if whole else Fraction(1)
+
+    ifmap = fraction(traffic.operand_dram_bytes[0], traffic.operand_bytes[0])
+    second = fraction(traffic.operand_dram_bytes[1], traffic.operand_bytes[1]) if isinstance(layer, MatMul) else 1
+    return TrafficScale(ifmap, Fraction(second), fraction(traffic.output_dram_bytes, traffic.output_bytes))
+
+
+def final_output_folds(schedule: TileSchedule, mapping: Mapping, first_fold: int = 0) -> np.ndarray:
+    """Boolean per fold of ``schedule`` (fold ``first_fold`` of the mapping onwards): the fold
+    ends its output tile's reduction, so its ofmap writes are final outputs, not partial sums."""
+    count = {"r": schedule.row_folds, "c": schedule.col_folds, "t": schedule.t_tiles}
+    order = mapping.order.value
+    folds = np.arange(first_fold, first_fold + schedule.folds, dtype=np.int64)
+    index = np.unravel_index(folds, [count[name] for name in order])
+    reduce = _REDUCE_LOOP[mapping.dataflow]
+    return index[order.index(reduce)] == count[reduce] - 1
+
+
+def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mapping,
+                    first_fold: int = 0) -> TileSchedule:
+    """``schedule`` with its DRAM traffic scaled by ``scale``, so the memory timeline sees only
+    what spills. Running totals are scaled and rounded down, so each column's total over the
+    schedule is exactly its scaled total rounded down (in blocks: within each block)."""
+    if scale == NO_SCALE:
+        return schedule
+    words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
+    final = final_output_folds(schedule, mapping, first_fold)
+    for column, fraction, rows in ((IFMAP, scale.ifmap, slice(None)), (FILTER, scale.filter, slice(None)),
+                                   (OFMAP_WRITE, scale.output, final)):
+        for table in (words, nbytes):
+            running = _times(np.cumsum(table[rows, column]), fraction)
+            table[rows, column] = np.diff(running, prepend=0)
+    return replace(schedule, dram_words=words, dram_bytes=nbytes)
+
+
+def _times(values: np.ndarray, fraction: Fraction) -> np.ndarray:
+    """``values * fraction`` rounded down, exact (Python integers where int64 would overflow)."""
+    if values.size == 0 or int(values.max()) * fraction.numerator < 2**63:
+        return values * fraction.numerator // fraction.denominator
+    return (values.astype(object) * fraction.numerator // fraction.denominator).astype(np.int64)
