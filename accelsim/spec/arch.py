@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from accelsim import units
-from accelsim.errors import Problem
+from accelsim.errors import Problem, did_you_mean
 from accelsim.spec.fields import FrozenMap, spec_field
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 from accelsim.spec.number_format import number_format
@@ -99,6 +99,22 @@ class DramKind(enum.Enum):
     DDR4 = "ddr4"
     LPDDR4 = "lpddr4"
     HBM2 = "hbm2"
+
+
+class ArraySplit(enum.Enum):
+    """How a layer's GEMM ``A[M, K] @ B[K, N]`` is divided among several arrays (``docs/multi_array.md``):
+    by output columns (N), by rows/batch (M), or by the reduction (K, partial sums added over the link)."""
+
+    COLUMNS = "columns"
+    ROWS = "rows"
+    REDUCTION = "reduction"
+
+
+class LinkKind(enum.Enum):
+    """Where the arrays' link runs: wires on one die, or a package link between chiplets (Simba)."""
+
+    ON_CHIP = "on_chip"
+    PACKAGE = "package"
 
 
 class BandwidthMode(enum.Enum):
@@ -292,6 +308,7 @@ class BufferSpec:
 
 
 OPERANDS = ("ifmap", "filter", "ofmap")
+BUFFER_NAMES = (*OPERANDS, "unified")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -386,6 +403,55 @@ class VectorUnitSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkSpec:
+    """The link between arrays (only the reduction split moves data over it: partial sums)."""
+
+    kind: LinkKind = spec_field(LinkKind.ON_CHIP)
+    latency_cycles: int = spec_field(0, key="latency", parse=units.parse_cycles, minimum=0, maximum=LATENCY_LIMIT,
+                                     doc="cycles before a transfer's first byte arrives")
+    bandwidth: units.Bandwidth | None = spec_field(None, parse=units.parse_bandwidth,
+                                                   doc="bytes each array sends per second or cycle")
+    energy_pj_per_byte: float | None = spec_field(None, key="energy_per_byte", parse=units.parse_energy_pj,
+                                                  doc="energy of one byte over the link, e.g. 8pJ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArraysSpec:
+    """Several identical arrays (cores) on the chip (``docs/multi_array.md``).
+
+    Each array has the ``array``/``mac`` of the arch and its own copy of every buffer except
+    the ``shared`` ones (one buffer for all, its capacity divided equally among the arrays); one
+    DRAM channel serves them all. ``split``: the ways a layer may be divided among them (the
+    split with the lowest objective is chosen per layer).
+    """
+
+    count: int = spec_field(1, minimum=1, maximum=4096, doc="identical arrays on the chip")
+    split: tuple[ArraySplit, ...] = spec_field(tuple(ArraySplit), doc="ways a layer may be divided: columns, rows, reduction")
+    shared_buffers: tuple[str, ...] = spec_field((), key="shared", doc="buffers all arrays share (ifmap, filter, ofmap, unified)")
+    link: LinkSpec = spec_field(LinkSpec())
+
+    def check(self) -> list[Problem]:
+        problems = []
+        if not self.split:
+            problems.append(Problem("split", "expected at least one of columns, rows, reduction"))
+        for index, name in enumerate(self.shared_buffers):
+            if name not in BUFFER_NAMES:
+                problems.append(Problem(f"shared.{index}", f"expected one of {', '.join(BUFFER_NAMES)}, got {name!r}"
+                                        + did_you_mean(name, BUFFER_NAMES)))
+        if self.count > 1 and ArraySplit.REDUCTION in self.split:
+            missing = [key for key, value in (("bandwidth", self.link.bandwidth),
+                                               ("energy_per_byte", self.link.energy_pj_per_byte)) if value is None]
+            if missing:
+                problems.append(Problem(f"link.{missing[0]}", f"the reduction split adds partial sums over the link: "
+                                        f"give link.{' and link.'.join(missing)}, or leave reduction out of split"))
+        return problems
+
+    def is_shared(self, buffer: str) -> bool:
+        """Whether ``buffer`` (``ifmap``, ``filter``, ``ofmap``, ``unified``) is one buffer for all arrays."""
+        return buffer in self.shared_buffers
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScalesimSpec:
     """Settings only SCALE-Sim compatibility uses (from a .cfg file)."""
 
@@ -407,6 +473,7 @@ class ArchSpec:
     buffers: BuffersSpec = spec_field()
     dram: DramSpec = spec_field(DramSpec())
     vector_unit: VectorUnitSpec | None = spec_field(None)
+    arrays: ArraysSpec = spec_field(ArraysSpec(), doc="several arrays per chip (default: one)")
     scalesim: ScalesimSpec = spec_field(ScalesimSpec())
     energy: Mapping[str, float] = spec_field(
         FrozenMap({}), parse=lambda v: _overrides(v, units.parse_energy_pj),
@@ -427,13 +494,15 @@ class ArchSpec:
 
     @property
     def pes(self) -> int:
-        return self.array.rows * self.array.cols
+        """PEs of the chip: ``rows x cols`` of every array."""
+        return self.array.rows * self.array.cols * self.arrays.count
 
     def check(self) -> list[Problem]:
-        """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock."""
+        """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock; several
+        arrays only with native timing, one shared DRAM channel and buffers that exist."""
+        problems = self._check_arrays()
         channels = [("dram.bandwidth", self.dram.bandwidth)]
         channels += [(f"dram.per_operand.{op}", bw) for op, bw in self.dram.per_operand.items()]
-        problems = []
         for path, bandwidth in channels:
             if bandwidth is None:
                 continue
@@ -442,6 +511,22 @@ class ArchSpec:
                 problems.append(Problem(path, f"expected {MIN_BANDWIDTH:g} to 2^40 bytes per cycle (the validated "
                                         f"range, docs/limits.md), got {per_cycle:g} B/cycle at {self.clock_hz:g} Hz"
                                         + ("; leave bandwidth out for unlimited" if per_cycle <= 0 else "")))
+        return problems
+
+    def _check_arrays(self) -> list[Problem]:
+        if self.arrays.count == 1:
+            return []
+        problems = []
+        if self.timing_model is TimingModel.SCALESIM:
+            problems.append(Problem("arrays.count", "SCALE-Sim timing models one array; use timing_model: native"))
+        if self.dram.per_operand:
+            problems.append(Problem("dram.per_operand", "several arrays share one DRAM channel (dram.bandwidth); "
+                                    "per-operand channels are SCALE-Sim's USER mode"))
+        present = [name for name in BUFFER_NAMES if getattr(self.buffers, name) is not None]
+        for index, name in enumerate(self.arrays.shared_buffers):
+            if name in BUFFER_NAMES and name not in present:
+                problems.append(Problem(f"arrays.shared.{index}", f"the arch has no {name} buffer; "
+                                        f"its buffers: {', '.join(present)}"))
         return problems
 
     @property
