@@ -436,7 +436,7 @@ class ArraysSpec:
             problems.append(Problem("split", "expected at least one of columns, rows, reduction"))
         for index, name in enumerate(self.shared_buffers):
             if name not in BUFFER_NAMES:
-                problems.append(Problem(f"shared.{index}", f"expected one of {', '.join(BUFFER_NAMES)}, got {name!r}"
+                problems.append(Problem(f"shared[{index}]", f"expected one of {', '.join(BUFFER_NAMES)}, got {name!r}"
                                         + did_you_mean(name, BUFFER_NAMES)))
         if self.count > 1 and ArraySplit.REDUCTION in self.split:
             missing = [key for key, value in (("bandwidth", self.link.bandwidth),
@@ -522,10 +522,14 @@ class ArchSpec:
         if self.dram.per_operand:
             problems.append(Problem("dram.per_operand", "several arrays share one DRAM channel (dram.bandwidth); "
                                     "per-operand channels are SCALE-Sim's USER mode"))
+        bandwidth = self.dram_bytes_per_cycle()
+        if bandwidth is not None and bandwidth / self.arrays.count < MIN_BANDWIDTH:
+            problems.append(Problem("arrays.count", f"{self.arrays.count} arrays would each get {bandwidth / self.arrays.count:g} "
+                                    f"B/cycle of DRAM, below the validated {MIN_BANDWIDTH:g} (docs/limits.md)"))
         present = [name for name in BUFFER_NAMES if getattr(self.buffers, name) is not None]
         for index, name in enumerate(self.arrays.shared_buffers):
             if name in BUFFER_NAMES and name not in present:
-                problems.append(Problem(f"arrays.shared.{index}", f"the arch has no {name} buffer; "
+                problems.append(Problem(f"arrays.shared[{index}]", f"the arch has no {name} buffer; "
                                         f"its buffers: {', '.join(present)}"))
         return problems
 
