@@ -187,3 +187,13 @@ def test_scalesim_timing_refuses_several_arrays():
             "arrays": {"count": 2, "split": ["columns"]}}
     with pytest.raises(ConfigError, match="arrays.count: SCALE-Sim timing models one array"):
         arch_from_dict(spec)
+
+
+def test_energy_objective_picks_the_least_energy_split():
+    """Brute force again, by energy: the chosen split's reported energy is the least of each split alone."""
+    dram = {"bandwidth": "8B/cycle"}
+    for m, n, k in [(4, 16, 4096), (64, 64, 64)]:
+        net = gemm(m, n, k)
+        alone = [row(chip(split=[split], dram=dram), net, objective="energy").energy_pj
+                 for split in ("columns", "rows", "reduction")]
+        assert row(chip(dram=dram), net, objective="energy").energy_pj == pytest.approx(min(alone), rel=1e-12)
