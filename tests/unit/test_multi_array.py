@@ -197,3 +197,13 @@ def test_energy_objective_picks_the_least_energy_split():
         alone = [row(chip(split=[split], dram=dram), net, objective="energy").energy_pj
                  for split in ("columns", "rows", "reduction")]
         assert row(chip(dram=dram), net, objective="energy").energy_pj == pytest.approx(min(alone), rel=1e-12)
+
+
+def test_private_srams_leak_once_per_array():
+    leaky = dict(buffers={"ifmap": {"size": "64KiB"}, "filter": {"size": "64KiB"}, "ofmap": {"size": "64KiB"}},
+                 accumulators="4KiB")
+    one = per_action_energy(dataclasses.replace(chip(count=1, shared=["ifmap"], **leaky), sram_leakage=True))
+    four = per_action_energy(dataclasses.replace(chip(shared=["ifmap"], **leaky), sram_leakage=True))
+    assert four["leakage_ifmap_sram"] == pytest.approx(one["leakage_ifmap_sram"])           # shared: once
+    for name in ("leakage_filter_sram", "leakage_ofmap_sram", "leakage_accumulators"):
+        assert four[name] == pytest.approx(4 * one[name])
