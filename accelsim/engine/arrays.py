@@ -144,30 +144,8 @@ def run_split(plan: SplitPlan, layer: Layer, arch: ArchSpec, rate: ArrayRate, ma
     runs = [fold.run_problem(part.problem, layer, one, rate, mapping, sparsity) for part in plan.parts]
     weights = np.array([part.arrays for part in plan.parts], dtype=np.int64)
     chip = (weights[:, None] * np.array(runs)).sum(axis=0)
-    compression = layer.compression
-    if plan.split in _REPLICATED:
-        operand, index, precision = _REPLICATED[plan.split]
-        buffer = operand if getattr(arch.buffers, operand) is not None else "unified"
-        if arch.arrays.is_shared(buffer):  # multicast: fetched once, the most any array needs
-            words = [int(run[index]) for run in runs]
-            bits = getattr(compression, precision).bits
-            chip[index] -= int(weights @ words) - max(words)
-            chip[codes.FOLD_STAT_DRAM_READ_BYTES] -= sum(a * _bytes(w, bits) for a, w in zip(weights, words)) \
-                - _bytes(max(words), bits)
-    link_bytes = link_cycles = adds = 0
-    used = plan.arrays_used
-    if plan.split is ArraySplit.REDUCTION and used > 1:
-        problem = plan.problem
-        outputs = problem.m * problem.n
-        chip[codes.FOLD_STAT_OFMAP_DRAM_WRITES] -= (used - 1) * outputs * problem.repeats  # one array writes the sums
-        chip[codes.FOLD_STAT_DRAM_WRITE_BYTES] -= (used - 1) * _bytes(outputs, compression.act_precision.bits) \
-            * problem.repeats
-        tile = _bytes(outputs, arch.mac.accumulator_bits)
-        link = arch.arrays.link
-        step = link.latency_cycles + int(transfer_cycles(np.int64(tile), link.bandwidth.bytes_per_cycle(arch.clock_hz)))
-        link_cycles = (used - 1).bit_length() * step * problem.repeats
-        link_bytes = (used - 1) * tile * problem.repeats
-        adds = (used - 1) * outputs * problem.repeats
+    _multicast(chip, runs, weights, plan.split, arch, layer)
+    link_bytes, link_cycles, adds = _reduce(chip, plan, arch, layer)
     bandwidth = arch.dram_bytes_per_cycle()
     chip_bytes = int(chip[codes.FOLD_STAT_DRAM_READ_BYTES] + chip[codes.FOLD_STAT_DRAM_WRITE_BYTES])
     if bandwidth is not None and chip_bytes > 0:  # time each part with its share of the channel
@@ -179,6 +157,41 @@ def run_split(plan: SplitPlan, layer: Layer, arch: ArchSpec, rate: ArrayRate, ma
     chip[codes.FOLD_STAT_CYCLES] = chip[codes.FOLD_STAT_CYCLES_INCL_PREFETCH] = \
         slowest[codes.FOLD_STAT_CYCLES] + link_cycles
     return ChipRun(chip, link_bytes, link_cycles, adds)
+
+
+def _multicast(chip: np.ndarray, runs: list[np.ndarray], weights: np.ndarray, split: ArraySplit, arch: ArchSpec,
+               layer: Layer) -> None:
+    """Count once (the most any array fetches) the operand every array reads whole, when it lives
+    in a shared buffer: it crosses the channel once and is multicast. Edits ``chip`` in place."""
+    if split not in _REPLICATED:
+        return
+    operand, index, precision = _REPLICATED[split]
+    buffer = operand if getattr(arch.buffers, operand) is not None else "unified"
+    if not arch.arrays.is_shared(buffer):
+        return
+    words = [int(run[index]) for run in runs]
+    bits = getattr(layer.compression, precision).bits
+    chip[index] -= int(weights @ words) - max(words)
+    chip[codes.FOLD_STAT_DRAM_READ_BYTES] -= (sum(int(a) * _bytes(w, bits) for a, w in zip(weights, words))
+                                              - _bytes(max(words), bits))
+
+
+def _reduce(chip: np.ndarray, plan: SplitPlan, arch: ArchSpec, layer: Layer) -> tuple[int, int, int]:
+    """``(link bytes, link cycles, additions)`` of the reduction split's tree (zeros otherwise); the
+    final sums are written once, so ``chip`` loses the other arrays' output writes (in place)."""
+    used = plan.arrays_used
+    if plan.split is not ArraySplit.REDUCTION or used == 1:
+        return 0, 0, 0
+    problem = plan.problem
+    outputs = problem.m * problem.n
+    chip[codes.FOLD_STAT_OFMAP_DRAM_WRITES] -= (used - 1) * outputs * problem.repeats
+    chip[codes.FOLD_STAT_DRAM_WRITE_BYTES] -= ((used - 1) * _bytes(outputs, layer.compression.act_precision.bits)
+                                               * problem.repeats)
+    tile = _bytes(outputs, arch.mac.accumulator_bits)
+    link = arch.arrays.link
+    step = link.latency_cycles + int(transfer_cycles(np.int64(tile), link.bandwidth.bytes_per_cycle(arch.clock_hz)))
+    return (used - 1) * tile * problem.repeats, (used - 1).bit_length() * step * problem.repeats, \
+        (used - 1) * outputs * problem.repeats
 
 
 def _share(run: np.ndarray, chip_bytes: int, arch: ArchSpec) -> float:

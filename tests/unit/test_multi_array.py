@@ -207,3 +207,17 @@ def test_private_srams_leak_once_per_array():
     assert four["leakage_ifmap_sram"] == pytest.approx(one["leakage_ifmap_sram"])           # shared: once
     for name in ("leakage_filter_sram", "leakage_ofmap_sram", "leakage_accumulators"):
         assert four[name] == pytest.approx(4 * one[name])
+
+
+def test_zero_skipping_is_refused_and_gating_runs():
+    from accelsim.spec.arch import SparsityMode, SparsitySpec
+
+    net = network_from_dict({"name": "n", "layers": [{"op": "gemm", "name": "g", "m": 32, "n": 32, "k": 32,
+                                                      "compression": {"sparsity": {"pattern": "unstructured",
+                                                                                   "density": 0.5}}}]})
+    skip = dataclasses.replace(chip(), sparsity=SparsitySpec(mode=SparsityMode.SKIP))
+    with pytest.raises(UnsupportedError, match="layer g: zero skipping"):
+        ax.simulate(skip, net)
+    gate = row(dataclasses.replace(chip(), sparsity=SparsitySpec(mode=SparsityMode.GATE)), net)
+    dense = row(chip(), gemm(32, 32, 32))
+    assert gate.cycles == dense.cycles and gate.gated_macs == 32**3 // 2   # gating saves energy, not time
