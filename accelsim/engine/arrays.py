@@ -5,7 +5,8 @@ The model (``docs/multi_array.md``):
 * **Split.** ``columns`` gives each array a slice of the output columns N (all of A, its columns
   of B); ``rows`` a slice of the rows M (its rows of A, all of B); ``reduction`` a slice of the
   reduction K (its columns of A, its rows of B), every array then holding partial sums of the
-  whole output. Slices are ``ceil(D / arrays)`` long and the last one takes the rest, so a split
+  whole output; ``groups`` a share of the layer's independent GEMMs (conv groups, matmul batch x
+  heads: ``GemmProblem.repeats``), each whole. Slices are ``ceil(D / arrays)`` long and the last one takes the rest, so a split
   has at most two distinct parts (a reduction slice is a whole number of N:M groups times the MAC
   unit's products per cycle). A conv's input words are shared out in proportion to the slice (an
   approximation under ``rows``: the halo rows two slices both read are counted once; exact for
@@ -47,7 +48,7 @@ from accelsim.spec.arch import ArchSpec, ArraySplit, ArraysSpec
 from accelsim.spec.options import Fidelity
 from accelsim.spec.workload import Layer
 
-_SPLIT_DIM = {ArraySplit.COLUMNS: "n", ArraySplit.ROWS: "m", ArraySplit.REDUCTION: "k"}
+_SPLIT_DIM = {ArraySplit.COLUMNS: "n", ArraySplit.ROWS: "m", ArraySplit.REDUCTION: "k", ArraySplit.GROUPS: "repeats"}
 # The operand every array reads whole under a split: (its counter, the layer's bits attribute).
 _REPLICATED = {ArraySplit.COLUMNS: ("ifmap", codes.FOLD_STAT_IFMAP_DRAM_READS, "act_precision"),
                ArraySplit.ROWS: ("filter", codes.FOLD_STAT_FILTER_DRAM_READS, "weight_precision")}
@@ -107,9 +108,10 @@ def split_problem(problem: GemmProblem, split: ArraySplit, count: int, rate: Arr
 
 
 def _slice(problem: GemmProblem, dim: str, size: int) -> GemmProblem:
-    """``problem`` with dimension ``dim`` cut to ``size``; the input words in proportion (n: all)."""
+    """``problem`` with dimension ``dim`` cut to ``size``; the input words (per repeat) in proportion
+    (all of them for ``n`` and ``repeats``)."""
     extent = getattr(problem, dim)
-    words = problem.ifmap_words if dim == "n" else -(-problem.ifmap_words * size // extent)
+    words = problem.ifmap_words if dim in ("n", "repeats") else -(-problem.ifmap_words * size // extent)
     return dataclasses.replace(problem, **{dim: size}, ifmap_words=words)
 
 

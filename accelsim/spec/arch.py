@@ -103,11 +103,13 @@ class DramKind(enum.Enum):
 
 class ArraySplit(enum.Enum):
     """How a layer's GEMM ``A[M, K] @ B[K, N]`` is divided among several arrays (``docs/multi_array.md``):
-    by output columns (N), by rows/batch (M), or by the reduction (K, partial sums added over the link)."""
+    by output columns (N), by rows/batch (M), by the reduction (K, partial sums added over the link),
+    or by the layer's independent GEMMs (conv groups, matmul batch x heads)."""
 
     COLUMNS = "columns"
     ROWS = "rows"
     REDUCTION = "reduction"
+    GROUPS = "groups"
 
 
 class LinkKind(enum.Enum):
@@ -426,14 +428,14 @@ class ArraysSpec:
     """
 
     count: int = spec_field(1, minimum=1, maximum=4096, doc="identical arrays on the chip")
-    split: tuple[ArraySplit, ...] = spec_field(tuple(ArraySplit), doc="ways a layer may be divided: columns, rows, reduction")
+    split: tuple[ArraySplit, ...] = spec_field(tuple(ArraySplit), doc="ways a layer may be divided: columns, rows, reduction, groups")
     shared_buffers: tuple[str, ...] = spec_field((), key="shared", doc="buffers all arrays share (ifmap, filter, ofmap, unified)")
     link: LinkSpec = spec_field(LinkSpec())
 
     def check(self) -> list[Problem]:
         problems = []
         if not self.split:
-            problems.append(Problem("split", "expected at least one of columns, rows, reduction"))
+            problems.append(Problem("split", "expected at least one of columns, rows, reduction, groups"))
         for index, name in enumerate(self.shared_buffers):
             if name not in BUFFER_NAMES:
                 problems.append(Problem(f"shared[{index}]", f"expected one of {', '.join(BUFFER_NAMES)}, got {name!r}"
