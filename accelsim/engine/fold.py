@@ -70,8 +70,9 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
         stats = run_scalesim(problem, arch)
     elif _in_blocks(problem, arch, rate, mapping, sparsity):
         bits = layer.compression
-        stats = blocks.run_blocks(problem, arch, mapping or fixed_mapping(arch), rate, weight_bits=bits.weight_bits,
-                                  act_bits=bits.act_bits, transfer=lambda s: transfer_table(s, arch))
+        stats = blocks.run_blocks(problem, arch, mapping or fixed_mapping(arch), rate,
+                                  weight_bits=bits.weight_precision.bits, act_bits=bits.act_precision.bits,
+                                  transfer=lambda s: transfer_table(s, arch))
     else:
         schedule = layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
         schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)

@@ -234,3 +234,15 @@ def test_zero_skipping_is_refused_and_gating_runs():
     gate = row(dataclasses.replace(chip(), sparsity=SparsitySpec(mode=SparsityMode.GATE)), net)
     dense = row(chip(), gemm(32, 32, 32))
     assert gate.cycles == dense.cycles and gate.gated_macs == 32**3 // 2   # gating saves energy, not time
+
+
+def test_float_layer_with_many_folds_runs_in_blocks():
+    """bf16 operands on a layer long enough for the block model (257 x 257 folds > 2^16): the
+    blocks take the format's width (16 bits), as the one-piece schedule does: 2 B per element."""
+    spec = {"name": "f", "array": {"rows": 4, "cols": 4, "dataflow": "ws"}, "mac": {"precisions": ["bf16"]},
+            "buffers": {"unified": {"size": "4MiB"}}}
+    net = network_from_dict({"name": "n", "layers": [{"op": "gemm", "name": "g", "m": 8, "n": 1028, "k": 1028,
+                                                      "compression": {"weight_bits": "bf16", "act_bits": "bf16"}}]})
+    got = row(arch_from_dict(spec), net)
+    assert got.folds == 257 * 257
+    assert got.dram_read_bytes == 2 * (8 * 1028 + 1028 * 1028)                  # everything fits: read once
