@@ -1,7 +1,9 @@
 """How a layer is divided among several arrays: the split with the lowest objective.
 
-Every split the arch allows (``arrays.split``: ``columns``, ``rows``, ``reduction``) is run by
-:func:`accelsim.engine.arrays.run_split` and scored; ties go to the split listed first. With
+Every split the arch allows (``arrays.split``: ``columns``, ``rows``, ``reduction``, ``groups``) is
+run by :func:`accelsim.engine.arrays.run_split` and scored; ties go to the split listed first.
+``groups`` of a layer with one GEMM would leave every array but one idle: it is tried only when
+no other split is allowed. With
 ``mapping: search`` each split's per-array mapping is searched first
 (:func:`accelsim.mapper.gemm.search` on the largest part, with one array's view of the arch and
 ``1/count`` of the DRAM bandwidth, the fair share of arrays that all stream: an approximation,
@@ -71,7 +73,7 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
     if problem is None:
         return None
     best, best_score, errors = None, 0.0, []
-    for split in arch.arrays.split:
+    for split in _candidates(arch, problem.repeats):
         plan = split_problem(problem, split, arch.arrays.count, rate)
         try:
             mapping = _searched(plan.parts[0].problem, layer, arch, rate, objective) if search_mapping else None
@@ -86,6 +88,12 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
     if best is None:
         raise errors[0]
     return best
+
+
+def _candidates(arch: ArchSpec, repeats: int) -> list[ArraySplit]:
+    """The arch's splits; ``groups`` of a layer with one GEMM (one array alone) only if nothing else is allowed."""
+    splits = [split for split in arch.arrays.split if split is not ArraySplit.GROUPS or repeats > 1]
+    return splits or list(arch.arrays.split)
 
 
 def _searched(part, layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective) -> Mapping:
