@@ -1,7 +1,7 @@
 """accelsim against published chips: tables of published | accelsim | ratio, each figure sourced.
 
     python benchmarks/bench_published.py            # every table, fixed and searched mappings
-    python benchmarks/bench_published.py --only area
+    python benchmarks/bench_published.py --only area --only area_components
 
 Each timing table runs the shipped config twice: with its default mapping (``fixed``, SCALE-Sim's
 column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapping for cycles),
@@ -20,7 +20,9 @@ column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapp
   two-tower AlexNet, 4-bit weights and activations, 8-bit inputs to conv1 and 8-bit fc3).
   The csv lists each tower (``conv2_a``, ``conv2_b``); a grouped accelsim layer is both.
 * Stripes (Judd et al., MICRO 2016): a layer at p-bit activations runs 16/p times faster than
-  at 16 bits (bit-serial activations; the speed-up the config's own source promises).
+  at 16 bits (bit-serial activations; the speed-up the config's own source promises). The
+  ``stripes_wiring`` table shows how much of it each array wiring keeps (docs/timing_models.md,
+  "Overlap between folds" and "Broadcast delivery").
 * TPU v1 (Jouppi et al., ISCA 2017): 65,536 8-bit MACs at 700 MHz, 92 TOPS peak; 34 GB/s of
   weight memory; Table 1: MLP0 is 5 FC layers with 20 M weights at batch 200, MLP1 4 FC layers
   with 5 M weights at batch 168. The paper gives no layer widths: the MLP-like networks here
@@ -49,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 import accelsim as ax  # noqa: E402
 from accelsim.cost import area  # noqa: E402
 from accelsim.cost.area import core_area_mm2  # noqa: E402
+from accelsim.spec.arch import OperandDelivery  # noqa: E402
 from accelsim.spec.workload import Compression, Conv2d, Gemm, Network  # noqa: E402
 
 MAPPINGS = ("fixed", "search")
@@ -137,15 +140,8 @@ def bitfusion() -> pd.DataFrame:
 
 def stripes() -> pd.DataFrame:
     spec = arch("bit_serial_like")
-    base = ax.load_workload(ROOT / "workloads" / "alexnet.yaml")
-    array = [layer for layer in base.layers if layer.macs]
-
-    def at(p: int) -> Network:
-        return Network(name=f"alexnet-a{p}", layers=tuple(
-            dataclasses.replace(layer, compression=dataclasses.replace(layer.compression, weight_bits=16, act_bits=p))
-            for layer in array))
-
-    totals = {p: {m: ax.simulate(spec, at(p), mapping=m).cycles for m in MAPPINGS} for p in (16, 8, 4, 2)}
+    totals = {p: {m: ax.simulate(spec, _alexnet_array_layers(p), mapping=m).cycles for m in MAPPINGS}
+              for p in (16, 8, 4, 2)}
     rows = []
     for p in (8, 4, 2):
         row = {"activation bits p": p, "published 16/p": 16 / p}
@@ -155,6 +151,32 @@ def stripes() -> pd.DataFrame:
             row[f"{m} / published"] = speedup / (16 / p)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def stripes_wiring() -> pd.DataFrame:
+    """Stripes' 16/p under each array wiring: systolic or broadcast delivery, with and without
+    output overlap (the shipped config is broadcast with overlap; default mapping)."""
+    spec = arch("bit_serial_like")
+    nets = {p: _alexnet_array_layers(p) for p in (16, 8, 4, 2)}
+    rows = []
+    for delivery in ("systolic", "broadcast"):
+        for overlap in (False, True):
+            variant = dataclasses.replace(spec, array=dataclasses.replace(
+                spec.array, operand_delivery=OperandDelivery(delivery), output_overlap=overlap))
+            cycles = {p: ax.simulate(variant, net).cycles for p, net in nets.items()}
+            row = {"operand_delivery": delivery, "output_overlap": "yes" if overlap else "no"}
+            for p in (8, 4, 2):
+                row[f"p={p}: speed-up / (16/p)"] = cycles[16] / cycles[p] / (16 / p)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _alexnet_array_layers(p: int) -> Network:
+    """AlexNet's array layers (workloads/alexnet.yaml) at 16-bit weights and p-bit activations."""
+    base = ax.load_workload(ROOT / "workloads" / "alexnet.yaml")
+    return Network(name=f"alexnet-a{p}", layers=tuple(
+        dataclasses.replace(layer, compression=dataclasses.replace(layer.compression, weight_bits=16, act_bits=p))
+        for layer in base.layers if layer.macs))
 
 
 def tpu() -> pd.DataFrame:
@@ -197,6 +219,16 @@ def die_area() -> pd.DataFrame:
     return frame
 
 
+def area_components() -> pd.DataFrame:
+    """Every row of the two area tables (accelsim.cost.area), each with its stated source."""
+    frames = []
+    for name, chip in (("eyeriss_like", "Eyeriss-like (65 nm)"), ("tpu_v1_like", "TPU v1-like (28 nm)")):
+        table = area(arch(name))
+        table.insert(0, "design", chip)
+        frames.append(table[["design", "component", "group", "count", "area_mm2", "source"]])
+    return pd.concat(frames, ignore_index=True)
+
+
 def _with_total(frame: pd.DataFrame, ratio_of: dict[str, tuple[str, str]]) -> pd.DataFrame:
     total = {c: frame[c].sum() if frame[c].dtype.kind in "fi" else "" for c in frame.columns} | {"layer": "total"}
     for name, (num, den) in ratio_of.items():
@@ -208,8 +240,11 @@ TABLES = {"eyeriss": ("Eyeriss-like, original AlexNet CONV1-5, batch 4, 16-bit (
           "bitfusion": ("Bit Fusion-like vs the authors' simulator, AlexNet, batch 16 (cycles)", bitfusion),
           "stripes": ("Stripes-like (bit_serial_like), AlexNet array layers: speed-up over 16-bit activations",
                       stripes),
+          "stripes_wiring": ("Stripes-like under each array wiring (operand delivery, output overlap)",
+                             stripes_wiring),
           "tpu": ("TPU v1-like, int8 (TOPS)", tpu),
-          "area": ("Die area (mm2; mapping-independent)", die_area)}
+          "area": ("Die area (mm2; mapping-independent)", die_area),
+          "area_components": ("Die area by component (mm2), each row's source", area_components)}
 
 
 def markdown(frame: pd.DataFrame) -> str:

@@ -5,7 +5,8 @@ unit at the design's node):
 
 * ``mac_unit``, ``pe_registers``, ``pe_scratchpad``: one PE's MAC unit
   (:mod:`accelsim.cost.mac_unit`), its flip-flops (two operand registers of the widest listed
-  width, a shadow weight register when ``array.preload_overlap``, and the accumulator), and its
+  width, a shadow stationary register when ``array.preload_overlap`` (ws/is), the accumulator,
+  and an output register when ``array.output_overlap`` (os)), and its
   register file if ``array.pe_scratchpad`` is set; times ``rows * cols`` of every array.
 * With several arrays (``arrays.count``), every array has its own buffers and accumulators
   except those ``arrays.shared`` lists (:func:`sram_copies`); the link is not priced (no
@@ -45,7 +46,7 @@ from accelsim.cost.arith import flip_flop_area_um2_per_bit, fp_adder, fp_multipl
 from accelsim.cost.mac_unit import mac_unit_area_um2, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
-from accelsim.spec.arch import ArchSpec, BufferSpec, precision_bits
+from accelsim.spec.arch import ArchSpec, BufferSpec, Dataflow, precision_bits
 
 BUFFER_NAMES = ("ifmap", "filter", "ofmap", "unified")
 
@@ -81,8 +82,13 @@ def other_srams(arch: ArchSpec) -> dict[str, object]:
 
 
 def _pe_register_bits(arch: ArchSpec) -> int:
+    """Two operand registers, the accumulator, a shadow stationary register (ws/is with
+    ``preload_overlap``) and an output register (os with ``output_overlap``)."""
     widest = widest_operand_bits(arch.mac)
-    return (3 if arch.array.preload_overlap else 2) * widest + arch.mac.accumulator_bits
+    os_array = arch.array.dataflow is Dataflow.OS
+    shadow = widest if arch.array.preload_overlap and not os_array else 0
+    output = arch.mac.accumulator_bits if arch.array.output_overlap and os_array else 0
+    return 2 * widest + arch.mac.accumulator_bits + shadow + output
 
 
 def _default_entries(arch: ArchSpec) -> dict[str, tuple[float, int, str]]:

@@ -120,8 +120,8 @@ def run_blocks(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: Arr
         schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
                                    folds=(first_fold, first_fold + count + (0 if last else 1)))
         xfer, channel = transfer(schedule)
-        resume_native_timeline(schedule.dataflow == codes.DATAFLOW_OS, schedule.array_rows,
-                               schedule.preload_overlap, schedule.rows_used, schedule.cols_used,
+        resume_native_timeline(schedule.dataflow, schedule.array_rows, schedule.preload_overlap,
+                               schedule.broadcast, schedule.rows_used, schedule.cols_used,
                                schedule.stream_cycles, xfer, channel, arch.dram.latency_cycles,
                                schedule.prefetch_overlap, schedule.drain_overlap, count, last, state)
         _add_block_sums(schedule, count, sums)

@@ -70,7 +70,7 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
         trace = np.zeros((0, codes.CYC_TRACE_COLUMNS), np.int64)
     cycles, _ = run_cycle_native(kernel_schedule(schedule), memory, cycles_per_product, trace, stats)
     durations = np.empty(schedule.folds, np.int64)
-    compute = fold_durations(schedule.dataflow, schedule.array_rows, schedule.preload_overlap,
+    compute = fold_durations(schedule.dataflow, schedule.array_rows, schedule.preload_overlap, schedule.broadcast,
                              schedule.rows_used, schedule.cols_used, schedule.stream_cycles, durations)
     pes = schedule.rows_used * schedule.cols_used
     dram = schedule.dram_words.sum(axis=0)

@@ -19,7 +19,7 @@ from accelsim.kernels.pe import PeArray, PeFolds, run_pe_os, run_pe_stationary
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.tiling import spatial_mapping
 from accelsim.hw.sparse.nm import check_nm_mask
-from accelsim.spec.arch import ArchSpec, Dataflow, Overflow, TimingModel
+from accelsim.spec.arch import ArchSpec, Dataflow, OperandDelivery, Overflow, TimingModel
 from accelsim.spec.workload import Compression, Layer
 
 def accumulator_range(bits: int) -> tuple[int, int]:
@@ -120,6 +120,9 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
     rows, cols = arch.array.rows, arch.array.cols
     dataflow = arch.array.dataflow
     scalesim = arch.timing_model is TimingModel.SCALESIM
+    if arch.array.operand_delivery is OperandDelivery.BROADCAST and (dataflow is not Dataflow.OS or scalesim):
+        raise UnsupportedError("broadcast operand delivery is modelled for the os dataflow in native timing only; "
+                               "use operand_delivery: systolic")
     if scalesim and rate != DENSE_RATE:
         raise UnsupportedError("SCALE-Sim timing models dense 1-product MACs only; use timing_model: native")
     act, wgt = reduction_words(a, b, rate)
@@ -142,8 +145,10 @@ def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,
     q = rate.cycles_per_product
     if dataflow is Dataflow.OS:
         y = np.zeros((m, n), a.dtype)
+        overlap = arch.array.output_overlap and not scalesim
+        broadcast = arch.array.operand_delivery is OperandDelivery.BROADCAST
         run_pe_os(np.ascontiguousarray(act), np.ascontiguousarray(wgt), PeFolds(*folds, time_rows, time_cols),
-                  PeArray(rows, cols, q, False, saturate, lo, hi), y, stats)
+                  PeArray(rows, cols, q, overlap, saturate, lo, hi, broadcast), y, stats)
         out = y
         left, top = "ifmap_words", "filter_words"
     else:

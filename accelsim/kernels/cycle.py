@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from accelsim.kernels._jit import kernel
+from accelsim.kernels.fold_timing import fold_finish, fold_spacing
 from accelsim.kernels.codes import (
     CYC_TRACE_DRAM_READ_BYTES, CYC_TRACE_DRAM_WRITE_BYTES, CYC_TRACE_FILTER_SRAM_READS,
     CYC_TRACE_IFMAP_SRAM_READS, CYC_TRACE_OFMAP_SRAM_READS, CYC_TRACE_OFMAP_SRAM_WRITES, DATAFLOW_IS,
@@ -112,7 +113,10 @@ def run_cycle_native(s, memory, cycles_per_product, trace, stats):
     s : :class:`~accelsim.kernels.systolic.FoldSchedule`
         The folds. A fold writes (reads back) its outputs through the SRAM only where its
         ``sram_words`` ``OFMAP_WRITE`` (``OFMAP_READ``) entry is non-zero; ``dram_bytes`` are the
-        bytes it moves over DRAM; ``preload_overlap`` is ignored for os.
+        bytes it moves over DRAM; ``preload_overlap``: folds overlap (ws/is: the next stationary
+        operand loads while this fold streams; os: a fold streams while the previous one's
+        outputs drain); ``broadcast`` (os): every PE of a row (column) takes the row's
+        (column's) word in the same cycle, no skew.
     memory : :class:`CycleMemory`
     cycles_per_product : int
         Cycles per stream step (a word enters a row once every that many cycles).
@@ -122,6 +126,7 @@ def run_cycle_native(s, memory, cycles_per_product, trace, stats):
         Counters, added to: SRAM words at the edges, DRAM bytes moved.
     """
     dataflow, rows, cols, overlap = s.dataflow, s.array_rows, s.array_cols, s.preload_overlap
+    skew = 0 if s.broadcast else 1
     rows_used, cols_used, stream_cycles = s.rows_used, s.cols_used, s.stream_cycles
     sram_words, dram_bytes = s.sram_words, s.dram_bytes
     prefetch_overlap, drain_overlap = s.prefetch_overlap, s.drain_overlap
@@ -191,7 +196,12 @@ def run_cycle_native(s, memory, cycles_per_product, trace, stats):
             f = scheduled
             if f == 0:
                 allowed = True
-            elif not is_os and overlap:
+            elif is_os and overlap:  # fold_timing.fold_spacing
+                finish = fold_finish(dataflow, rows, s.broadcast, rows_used[f - 1], cols_used[f - 1],
+                                     stream_cycles[f - 1])
+                allowed = a >= load_start[f - 1] + fold_spacing(dataflow, overlap, finish, stream_cycles[f - 1],
+                                                                 rows_used[f], stream_cycles[f])
+            elif overlap:
                 allowed = a >= stream_start[f - 1]
             else:
                 allowed = end[f - 1] >= 0 and a >= end[f - 1]
@@ -218,17 +228,23 @@ def run_cycle_native(s, memory, cycles_per_product, trace, stats):
         back_words = 0
         n_ended = 0
         if is_os:
-            if scheduled > done:
-                f = done
+            for f in range(oldest, scheduled):  # the folds in flight: one streams, earlier ones drain
+                if end[f] >= 0:
+                    continue
                 c = a - load_start[f]
                 t_len = stream_cycles[f]
-                last_mac = t_len + rows_used[f] + cols_used[f] - 3
-                if c <= last_mac:  # stream step t = c - i enters row i, t = c - j column j
-                    left_words = _count(max(0, c - rows_used[f] + 1), min(t_len - 1, c), q, 0)
-                    top_words = _count(max(0, c - cols_used[f] + 1), min(t_len - 1, c), q, 0)
+                last_mac = t_len - 1 + skew * (rows_used[f] + cols_used[f] - 2)
+                if c <= last_mac:  # stream step t = c - skew*i enters row i, t = c - skew*j column j
+                    if skew:
+                        left_words += _count(max(0, c - rows_used[f] + 1), min(t_len - 1, c), q, 0)
+                        top_words += _count(max(0, c - cols_used[f] + 1), min(t_len - 1, c), q, 0)
+                    else:
+                        step = _count(c, min(t_len - 1, c), q, 0)
+                        left_words += rows_used[f] * step
+                        top_words += cols_used[f] * step
                 else:
                     if rows - (c - last_mac) < rows_used[f]:
-                        out_words = cols_used[f]
+                        out_words += cols_used[f]
                     if c == last_mac + rows:
                         end[f] = a + 1
                         ended[n_ended] = f
@@ -261,8 +277,8 @@ def run_cycle_native(s, memory, cycles_per_product, trace, stats):
                         ended[n_ended] = f
                         n_ended += 1
                         done += 1
-            while oldest < scheduled and end[oldest] >= 0:
-                oldest += 1
+        while oldest < scheduled and end[oldest] >= 0:
+            oldest += 1
         # 4. SRAM ports: the array waits until every buffer has moved this cycle's words
         reads[:] = 0
         writes[:] = 0
@@ -299,4 +315,5 @@ def run_cycle_native(s, memory, cycles_per_product, trace, stats):
         freezes += freeze
         a += 1
         g += 1
-    return max(array_done, arrival[n_folds - 1, TRAFFIC_OFMAP_WRITE]), freezes
+    # overlapped folds may end out of order (a narrower fold after a wider one): the last write
+    return max(array_done, arrival[:, TRAFFIC_OFMAP_WRITE].max()), freezes

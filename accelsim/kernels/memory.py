@@ -10,6 +10,7 @@ import numpy as np
 
 from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ, TRAFFIC_OFMAP_WRITE
+from accelsim.kernels.fold_timing import fold_finish, fold_first, fold_spacing
 
 
 @kernel
@@ -83,24 +84,23 @@ RESUME_STATE_SIZE = 12
 
 
 @kernel
-def resume_native_timeline(dataflow_os, array_rows, preload_overlap, rows_used, cols_used, stream_cycles, xfer,
+def resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
                            channel, latency, prefetch_overlap, drain_overlap, count, last, state):
     """The native compute and memory timeline over the next ``count`` folds, from ``state``.
 
     The same recurrences as ``systolic.fold_durations`` followed by :func:`double_buffer_cycles`,
     fold by fold, so that a long fold sequence runs in chunks: the arrays hold the chunk's
     folds and, unless ``last`` (the chunk ends the sequence), one more, the next chunk's first
-    (its reads are issued, and with ``preload_overlap`` its rows start, during the chunk's last
+    (its reads are issued, and with ``overlap`` its rows start, during the chunk's last
     fold). ``state`` (``RESUME_*``, zeros before the first chunk) is updated in place: the
     double-buffered timeline's next start, the previous fold's drain, the finish so far and the
     four channels' free times; the compute timeline's next start, previous start, finish; and
     the compute cycles so far. After the last chunk ``state[RESUME_FINISH]`` is the total.
     """
     big_r = array_rows
-    overlap = preload_overlap and not dataflow_os
     if state[RESUME_STARTED] == 0:
         state[RESUME_STARTED] = 1
-        state[RESUME_DSTART] = rows_used[0]
+        state[RESUME_DSTART] = fold_first(dataflow, rows_used[0])
         ready = np.int64(0)
         for x in (TRAFFIC_IFMAP, TRAFFIC_FILTER, TRAFFIC_OFMAP_READ):
             if xfer[0, x] > 0:
@@ -109,13 +109,15 @@ def resume_native_timeline(dataflow_os, array_rows, preload_overlap, rows_used, 
         state[RESUME_START] = ready
     for f in range(count):
         has_next = f + 1 < count or not last
+        own = fold_finish(dataflow, big_r, broadcast, rows_used[f], cols_used[f], stream_cycles[f])
         if not overlap:
-            duration = rows_used[f] + stream_cycles[f] + big_r + cols_used[f] - 2
+            duration = fold_first(dataflow, rows_used[f]) + own
         else:
             dstart = state[RESUME_DSTART]
-            state[RESUME_DFINISH] = max(state[RESUME_DFINISH], dstart + stream_cycles[f] + big_r + cols_used[f] - 2)
+            state[RESUME_DFINISH] = max(state[RESUME_DFINISH], dstart + own)
             if has_next:
-                following = dstart + max(stream_cycles[f], rows_used[f + 1])
+                following = dstart + fold_spacing(dataflow, overlap, own, stream_cycles[f], rows_used[f + 1],
+                                                  stream_cycles[f + 1])
                 duration = following - state[RESUME_DPREV]
                 state[RESUME_DPREV] = following
                 state[RESUME_DSTART] = following

@@ -7,8 +7,9 @@ and partial sums leave at the bottom edge. Two kernels, one per register structu
 * :func:`run_pe_stationary` (ws and is): a stationary operand ``w[Sr, :, Sc]`` loaded through
   the top edge into shadow registers, a streamed operand ``x[T, Sr, :]`` moving right, partial
   sums moving down; ``y[T, Sc] += x . w``.
-* :func:`run_pe_os` (os): ``l[Sr, T, :]`` moving right, ``u[T, :, Sc]`` moving down, an
-  accumulator per PE; the outputs then shift down and out; ``y[Sr, Sc] = l . u``.
+* :func:`run_pe_os` (os): ``l[Sr, T, :]`` moving right, ``u[T, :, Sc]`` moving down (or
+  broadcast along rows and columns), an accumulator and an output register per PE; the outputs
+  shift down and out through the output registers; ``y[Sr, Sc] = l . u``.
 
 **Words.** Every operand register holds a *word* of ``W`` values (the trailing axis), and a PE
 adds the ``W`` products of its two words (exactly: an adder tree) to its partial sum in one
@@ -132,10 +133,13 @@ def _step_stationary(width, switch_live, load_live, switch_in, switch, load_in_t
 
 
 @kernel(inline="always")
-def _step_os(width, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi):
+def _step_os(width, broadcast, draining, a_in, a_reg, b_in, b_reg, last_in, last, acc, out, saturate, lo, hi):
     """One cycle of every PE of :func:`run_pe_os`; returns the saturated additions.
 
-    While ``draining`` the accumulators shift down instead of adding. Inlined as
+    Every PE adds its product to its accumulator; at a fold's last MAC (the flag ``last``
+    travelling with the left operand) it moves the sum into its output register and starts
+    again from zero. While ``draining`` the output registers shift down. ``broadcast``: every PE
+    of row ``i`` (column ``j``) takes the edge word of that row (column) directly. Inlined as
     :func:`_step_stationary`.
     """
     zero = acc.dtype.type(0)
@@ -144,17 +148,27 @@ def _step_os(width, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi):
     for i in range(rows - 1, -1, -1):
         for j in range(cols - 1, -1, -1):
             if draining:
+                out[i, j] = zero if i == 0 else out[i - 1, j]
+            if broadcast:
+                flag = last_in[i]
+                product = zero
                 for v in range(width):
-                    _from_left(a_in, a_reg, v, i, j)
-                    _from_above(b_in, b_reg, v, i, j)
-                acc[i, j] = zero if i == 0 else acc[i - 1, j]
+                    a_reg[i, j, v] = a_in[i, v]
+                    b_reg[i, j, v] = b_in[j, v]
+                    product += a_in[i, v] * b_in[j, v]
             else:
+                flag = last_in[i] if j == 0 else last[i, j - 1]
                 product = _from_left(a_in, a_reg, 0, i, j) * _from_above(b_in, b_reg, 0, i, j)
                 for v in range(1, width):
                     product += _from_left(a_in, a_reg, v, i, j) * _from_above(b_in, b_reg, v, i, j)
-                s, clipped = _add(acc[i, j], product, saturate, lo, hi)
+            last[i, j] = flag
+            s, clipped = _add(acc[i, j], product, saturate, lo, hi)
+            saturations += clipped
+            if flag:
+                out[i, j] = s
+                acc[i, j] = zero
+            else:
                 acc[i, j] = s
-                saturations += clipped
     return saturations
 
 
@@ -185,10 +199,12 @@ class PeArray(NamedTuple):
     rows, cols : int        array size ``R x C``
     step_cycles : int       cycles per stream (os: reduction) step ``q`` (>= 1)
     overlap : bool          stationary kernels: load fold ``f+1`` into the shadow registers while
-                            fold ``f`` streams (``preload_overlap``); unused by os
+                            fold ``f`` streams (``preload_overlap``); os: stream fold ``f+1`` while
+                            fold ``f``'s output registers drain (``output_overlap``)
     saturate : bool         clip every addition to ``[lo, hi]``; otherwise additions wrap modulo
                             2**64 (ints): a plain int64 add, whose result bits are the wrapped sum
     lo, hi : scalar of the accumulators' dtype: their range
+    broadcast : bool        os: edge words reach every PE of their row (column) at once, no skew
     """
 
     rows: int
@@ -198,6 +214,7 @@ class PeArray(NamedTuple):
     saturate: bool
     lo: np.generic
     hi: np.generic
+    broadcast: bool = False
 
 
 @kernel
@@ -339,12 +356,16 @@ def run_pe_stationary(x, w, folds, array, y, stats):
 @kernel
 def run_pe_os(l, u, folds, array, y, stats):
     """Output-stationary array (:class:`PeArray`) computing ``y = l . u`` fold by fold
-    (:class:`PeFolds`; no overlap between folds).
+    (:class:`PeFolds`).
 
-    Operand word ``k`` of output ``(i, j)`` meets in PE ``(i, j)`` at fold cycle
-    ``q*k + q - 1 + i + j`` (``q = step_cycles``; the waves in between are empty); after the
-    last MAC (fold cycle ``q*T + rt + ct - 3``) the accumulators shift down and out of the
-    bottom edge for ``rows`` cycles, then the next fold starts.
+    Operand word ``k`` of output ``(i, j)`` meets in PE ``(i, j)`` at cycle
+    ``s_f + q*k + q - 1 + i + j`` (``q = step_cycles``; the waves in between are empty;
+    ``broadcast``: ``s_f + q*k + q - 1``). At its last MAC a PE moves its sum into its output
+    register; after the fold's last MAC (``L_f``, at ``s_f + q*T - 1 + (rt - 1) + (ct - 1)``, no skew
+    terms with ``broadcast``) the output registers shift down and out of the bottom edge for
+    ``rows`` cycles. The next fold's stream starts at ``L_f + rows + 1`` or, with ``overlap``, as
+    soon as the edges are free (``s_f + q*T``) and its first output (PE (0, 0), at
+    ``s_{f+1} + q*T - 1``) comes after fold ``f``'s last shift (``L_f + rows``).
 
     Parameters
     ----------
@@ -359,58 +380,81 @@ def run_pe_os(l, u, folds, array, y, stats):
     """
     fold_row0, fold_col0, fold_rows, fold_cols = folds.row0, folds.col0, folds.rows, folds.cols
     fold_time_rows, fold_time_cols = folds.time_rows, folds.time_cols
-    rows, cols, step_cycles = array.rows, array.cols, array.step_cycles
+    rows, cols, step_cycles, overlap = array.rows, array.cols, array.step_cycles, array.overlap
     saturate, lo, hi = array.saturate, array.lo, array.hi
+    broadcast = array.broadcast
     n_folds = fold_rows.shape[0]
     t_len = l.shape[1]
     width = l.shape[2]
     q = step_cycles
+    waves = q * t_len
+    skew = 0 if broadcast else 1
     zero = y.dtype.type(0)
     a_reg = np.zeros((rows, cols, width), y.dtype)
     b_reg = np.zeros((rows, cols, width), y.dtype)
     acc = np.zeros((rows, cols), y.dtype)
+    out = np.zeros((rows, cols), y.dtype)
+    last = np.zeros((rows, cols), np.bool_)
     a_in = np.zeros((rows, width), y.dtype)
     b_in = np.zeros((cols, width), y.dtype)
-    saturations = 0
-    g = 0
+    last_in = np.zeros(rows, np.bool_)
+    # controller: each fold's stream start and last MAC (ideal memory: known in advance)
+    start = np.zeros(n_folds, np.int64)
+    stream_len = np.full(n_folds, waves, np.int64)
+    last_mac = np.zeros(n_folds, np.int64)
     for f in range(n_folds):
-        r0 = fold_row0[f]
-        c0 = fold_col0[f]
-        last_mac = q * t_len + fold_time_rows[f] + fold_time_cols[f] - 3
-        c = 0  # cycle within the fold
-        while c <= last_mac + rows:
-            draining = c > last_mac
-            for i in range(rows):
-                wave = c - i
-                for v in range(width):
-                    a_in[i, v] = zero
+        if f > 0:
+            drained = last_mac[f - 1] + rows  # cycle of fold f-1's last shift
+            start[f] = max(start[f - 1] + waves, drained + 2 - waves) if overlap else drained + 1
+        last_mac[f] = start[f] + waves - 1 + skew * (fold_time_rows[f] + fold_time_cols[f] - 2)
+    total = last_mac[n_folds - 1] + rows + 1
+    p_left = np.zeros(rows, np.int64)
+    p_top = np.zeros(cols, np.int64)
+    p_drain = 0
+    saturations = 0
+    for g in range(total):
+        for i in range(rows):
+            p, active = _wave_fold(g - skew * i, start, stream_len, n_folds, p_left[i])
+            p_left[i] = p
+            for v in range(width):
+                a_in[i, v] = zero
+            last_in[i] = False
+            if active and i < fold_rows[p]:
+                wave = g - skew * i - start[p]
+                last_in[i] = wave == waves - 1
                 data, k = _stream_row(wave, q)
-                if not draining and i < fold_rows[f] and 0 <= wave < q * t_len and data:
+                if data:
                     for v in range(width):
-                        a_in[i, v] = l[r0 + i, k, v]
+                        a_in[i, v] = l[fold_row0[p] + i, k, v]
                     stats[PE_STAT_LEFT_WORDS] += 1
-            for j in range(cols):
-                wave = c - j
-                for v in range(width):
-                    b_in[j, v] = zero
-                data, k = _stream_row(wave, q)
-                if not draining and j < fold_cols[f] and 0 <= wave < q * t_len and data:
+        for j in range(cols):
+            p, active = _wave_fold(g - skew * j, start, stream_len, n_folds, p_top[j])
+            p_top[j] = p
+            for v in range(width):
+                b_in[j, v] = zero
+            if active and j < fold_cols[p]:
+                data, k = _stream_row(g - skew * j - start[p], q)
+                if data:
                     for v in range(width):
-                        b_in[j, v] = u[k, v, c0 + j]
+                        b_in[j, v] = u[k, v, fold_col0[p] + j]
                     stats[PE_STAT_TOP_WORDS] += 1
-            if draining:  # bottom row leaves: it held output row rows - 1 - (c - last_mac - 1)
-                i_out = rows - (c - last_mac)
-                if i_out < fold_rows[f]:
-                    for j in range(fold_cols[f]):
-                        y[r0 + i_out, c0 + j] = acc[rows - 1, j]
-                        stats[PE_STAT_BOTTOM_WORDS] += 1
-                stats[PE_STAT_DRAIN_CYCLES] += 1
-            if width == 1:
-                saturations += _step_os(1, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi)
-            else:
-                saturations += _step_os(width, draining, a_in, a_reg, b_in, b_reg, acc, saturate, lo, hi)
-            c += 1
-        g += c
-    stats[PE_STAT_CYCLES] += g
-    stats[PE_STAT_PE_UPDATES] += g * rows * cols
+        # output drain of fold p_drain: shifts at last_mac + 1 .. last_mac + rows
+        while p_drain < n_folds and g > last_mac[p_drain] + rows:
+            p_drain += 1
+        draining = p_drain < n_folds and g > last_mac[p_drain]
+        if draining:  # the bottom row leaves: it held output row rows - (g - last_mac)
+            i_out = rows - (g - last_mac[p_drain])
+            if i_out < fold_rows[p_drain]:
+                for j in range(fold_cols[p_drain]):
+                    y[fold_row0[p_drain] + i_out, fold_col0[p_drain] + j] = out[rows - 1, j]
+                    stats[PE_STAT_BOTTOM_WORDS] += 1
+            stats[PE_STAT_DRAIN_CYCLES] += 1
+        if width == 1:
+            saturations += _step_os(1, broadcast, draining, a_in, a_reg, b_in, b_reg, last_in, last, acc, out,
+                                    saturate, lo, hi)
+        else:
+            saturations += _step_os(width, broadcast, draining, a_in, a_reg, b_in, b_reg, last_in, last, acc, out,
+                                    saturate, lo, hi)
+    stats[PE_STAT_CYCLES] += total
+    stats[PE_STAT_PE_UPDATES] += total * rows * cols
     stats[PE_STAT_SATURATIONS] += saturations

@@ -19,20 +19,20 @@ from accelsim.kernels.codes import (
     FOLD_STAT_STALL_CYCLES, FOLD_STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ,
     TRAFFIC_OFMAP_WRITE,
 )
+from accelsim.kernels.fold_timing import fold_finish, fold_first, fold_spacing
 from accelsim.kernels.memory import double_buffer_cycles
 from accelsim.kernels.scalesim_calc import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain
 
 
 @kernel
-def fold_durations(dataflow, array_rows, preload_overlap, rows_used, cols_used, stream_cycles, durations):
+def fold_durations(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, durations):
     """Native compute cycles of each fold; returns their sum (the compute time).
 
-    Without overlap (and always for os) fold ``f`` takes ``r + T + R + c - 2`` (ws, is) or
-    ``T + r + c - 2 + R`` (os). With ``preload_overlap`` (ws, is) fold ``f+1``'s first stream
-    row enters at ``s_{f+1} = s_f + max(T_f, r_{f+1})`` (``s_0 = r_0``) and the total is
-    ``max_f (s_f + T_f + R + c_f - 2)``; ``durations[f]`` is then the spacing between
-    consecutive starts (the first also holds ``r_0``, the last runs to the end), so that the
-    durations still add up to the total.
+    Without overlap fold ``f`` takes ``first + finish`` (:func:`fold_first`, :func:`fold_finish`).
+    With ``overlap`` fold ``f+1``'s first stream row enters at ``s_{f+1} = s_f + spacing_f``
+    (:func:`fold_spacing`; ``s_0 = first_0``) and the total is ``max_f (s_f + finish_f)``;
+    ``durations[f]`` is then the spacing between consecutive starts (the first also holds
+    ``first_0``, the last runs to the end), so that the durations still add up to the total.
 
     Parameters
     ----------
@@ -42,20 +42,22 @@ def fold_durations(dataflow, array_rows, preload_overlap, rows_used, cols_used, 
         Output.
     """
     folds = rows_used.shape[0]
-    big_r = array_rows
-    if dataflow == DATAFLOW_OS or not preload_overlap:
+    if not overlap:
         total = np.int64(0)
         for f in range(folds):
-            durations[f] = rows_used[f] + stream_cycles[f] + big_r + cols_used[f] - 2
+            durations[f] = fold_first(dataflow, rows_used[f]) + fold_finish(
+                dataflow, array_rows, broadcast, rows_used[f], cols_used[f], stream_cycles[f])
             total += durations[f]
         return total
-    start = rows_used[0]
+    start = np.int64(fold_first(dataflow, rows_used[0]))
     previous = np.int64(0)
     finish = np.int64(0)
     for f in range(folds):
-        finish = max(finish, start + stream_cycles[f] + big_r + cols_used[f] - 2)
+        own = fold_finish(dataflow, array_rows, broadcast, rows_used[f], cols_used[f], stream_cycles[f])
+        finish = max(finish, start + own)
         if f + 1 < folds:
-            following = start + max(stream_cycles[f], rows_used[f + 1])
+            following = start + fold_spacing(dataflow, overlap, own, stream_cycles[f], rows_used[f + 1],
+                                             stream_cycles[f + 1])
             durations[f] = following - previous
             previous = following
             start = following
@@ -69,7 +71,8 @@ class FoldSchedule(NamedTuple):
 
     dataflow : int                   ``DATAFLOW_*``
     array_rows, array_cols : int     array size
-    preload_overlap : bool           ws/is: the next fold's stationary load overlaps this stream
+    preload_overlap : bool           folds overlap (ws/is: stationary preload; os: output drain)
+    broadcast : bool                 operands reach the PEs on a bus (no skew; os only)
     rows_used, cols_used : int64[F]  PE rows and columns each fold uses
     stream_cycles : int64[F]         each fold's stream length in cycles
     sram_words, dram_words : int64[F, 4]  words per fold and traffic class (``TRAFFIC_*``)
@@ -82,6 +85,7 @@ class FoldSchedule(NamedTuple):
     array_rows: int
     array_cols: int
     preload_overlap: bool
+    broadcast: bool
     rows_used: np.ndarray
     cols_used: np.ndarray
     stream_cycles: np.ndarray
@@ -118,7 +122,7 @@ def run_fold_native(s, dram, stats):
     xfer, channel, latency = dram.xfer, dram.channel, dram.latency
     folds = rows_used.shape[0]
     durations = np.empty(folds, dtype=np.int64)
-    compute = fold_durations(dataflow, array_rows, preload_overlap, rows_used, cols_used,
+    compute = fold_durations(dataflow, array_rows, preload_overlap, s.broadcast, rows_used, cols_used,
                              stream_cycles, durations)
     total = double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, drain_overlap)
     stats[:] = 0

@@ -41,7 +41,11 @@ class TileSchedule:
 
     ``sr, sc, t``: the GEMM dimensions on the array rows, the array columns and in time
     (``docs/timing_models.md``); ``row_folds x col_folds x t_tiles`` folds (``t_tiles`` tiles
-    of the stream), in the mapping's loop order. ``prefetch_overlap``: the next fold's reads
+    of the stream), in the mapping's loop order. ``preload_overlap``: a fold overlaps the
+    previous one where the array allows it (ws/is: ``array.preload_overlap``, the next stationary
+    operand loads into shadow registers; os: ``array.output_overlap``, outputs shift out on their
+    own path while the next fold computes); ``broadcast``: operands reach the PEs on a bus, without
+    skew (``array.operand_delivery``; os only). ``prefetch_overlap``: the next fold's reads
     overlap the current fold (double-buffered ifmap and filter buffers); ``drain_overlap``: a
     fold's writes overlap the next fold (double-buffered output buffer). ``fits_buffers``: every
     fold's tiles fit their buffers (a searched mapping always does; the fixed one may not).
@@ -51,6 +55,7 @@ class TileSchedule:
     array_rows: int
     array_cols: int
     preload_overlap: bool
+    broadcast: bool
     repeats: int
     sr: int
     sc: int

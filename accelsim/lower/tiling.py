@@ -39,9 +39,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule, dataflow_code
-from accelsim.spec.arch import OPERANDS, ArchSpec, Dataflow
+from accelsim.spec.arch import OPERANDS, ArchSpec, Dataflow, OperandDelivery
 from accelsim.spec.workload import Layer
 
 # GEMM dimension along each loop (rows, columns, stream) per dataflow.
@@ -157,6 +158,9 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     only the folds ``[first, stop)`` of the execution order (``fits_buffers`` then covers those).
     """
     dataflow = mapping.dataflow
+    if arch.array.operand_delivery is OperandDelivery.BROADCAST and dataflow is not Dataflow.OS:
+        raise UnsupportedError(f"broadcast operand delivery is modelled for the os dataflow only, not "
+                               f"{dataflow.value}; use operand_delivery: systolic")
     rows, cols = arch.array.rows, arch.array.cols
     k_map = rate.reduction(problem.k)
     sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
@@ -237,7 +241,8 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     dram_bytes[:, OFMAP_READ] = _bytes(dram[:, OFMAP_READ], psum_bits)
     return TileSchedule(
         dataflow=dataflow_code(dataflow), array_rows=rows, array_cols=cols,
-        preload_overlap=bool(arch.array.preload_overlap) and dataflow is not Dataflow.OS,
+        preload_overlap=bool(arch.array.output_overlap if dataflow is Dataflow.OS else arch.array.preload_overlap),
+        broadcast=arch.array.operand_delivery is OperandDelivery.BROADCAST,
         repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=count["r"], col_folds=count["c"],
         rows_used=size["r"], cols_used=size["c"], stream_cycles=size["t"] * rate.cycles_per_product,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,

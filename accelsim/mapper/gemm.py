@@ -39,7 +39,7 @@ from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, Tile
 from accelsim.lower.tiling import (
     LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping, traffic_bound,
 )
-from accelsim.spec.arch import ArchSpec, Dataflow
+from accelsim.spec.arch import ArchSpec, Dataflow, OperandDelivery
 from accelsim.spec.options import Objective
 from accelsim.spec.number_format import number_format
 
@@ -179,6 +179,10 @@ def _bounds(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayR
     if arch.array.preload_overlap and mapping.dataflow is not Dataflow.OS:
         last_tile = (t - (nt - 1) * tile) * rate.cycles_per_product
         compute = max(min(rows, sr) + stream, nc * nt * sr + last_tile) + rows - 1
+    elif mapping.dataflow is Dataflow.OS and arch.array.output_overlap:  # every stream, then one drain
+        compute = stream + rows
+    elif arch.array.operand_delivery is OperandDelivery.BROADCAST:  # os without skew: T + R per fold
+        compute = stream + nr * nc * nt * rows
     else:
         compute = nc * nt * sr + nr * nt * sc + stream + nr * nc * nt * (rows - 2)
     psum_bits = arch.mac.accumulator_bits

@@ -39,6 +39,15 @@ class ArrayKind(enum.Enum):
     SYSTOLIC = "systolic"
 
 
+class OperandDelivery(enum.Enum):
+    """How operands reach the PEs: shifted PE to PE (``systolic``, one cycle per PE, so a fold
+    fills and drains along a skew) or ``broadcast`` on a row/column bus to every PE at once
+    (Stripes and DaDianNao tiles, NVDLA-style MAC arrays: no skew). docs/timing_models.md."""
+
+    SYSTOLIC = "systolic"
+    BROADCAST = "broadcast"
+
+
 class MacKind(enum.Enum):
     """Fixed-width units, Bit Fusion-style composable bricks, or bit-serial units."""
 
@@ -218,10 +227,23 @@ class ArraySpec:
     preload_overlap: bool = spec_field(
         False, doc="load the next fold's stationary operand while the current fold computes"
     )
+    output_overlap: bool = spec_field(
+        False, doc="os: finished outputs shift out through their own registers while the next fold computes",
+    )
+    operand_delivery: OperandDelivery = spec_field(
+        OperandDelivery.SYSTOLIC, doc="systolic (shifted PE to PE) or broadcast (a bus to every PE; os only)",
+    )
     pe_scratchpad_bytes: int = spec_field(
         0, key="pe_scratchpad", parse=units.parse_bytes, minimum=0,
         doc="per-PE register file holding operands and partial sums (Eyeriss: 0.5 kB; 0: pipeline registers only)",
     )
+
+    def check(self) -> list[Problem]:
+        others = [d.value for d in (self.dataflow, *self.dataflows) if d is not Dataflow.OS]
+        if self.operand_delivery is OperandDelivery.BROADCAST and others:
+            return [Problem("operand_delivery", f"broadcast delivery is modelled for the os dataflow only (Stripes, "
+                            f"DaDianNao tiles), not {', '.join(others)}; use dataflow: os or operand_delivery: systolic")]
+        return []
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -500,11 +522,15 @@ class ArchSpec:
         return self.array.rows * self.array.cols * self.arrays.count
 
     def check(self) -> list[Problem]:
-        """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock; several
-        arrays only with native timing, one shared DRAM channel and buffers that exist."""
-        problems = self._check_arrays()
+        """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock;
+        broadcast delivery only in native timing; several arrays only with native timing, one
+        shared DRAM channel and buffers that exist."""
         channels = [("dram.bandwidth", self.dram.bandwidth)]
         channels += [(f"dram.per_operand.{op}", bw) for op, bw in self.dram.per_operand.items()]
+        problems = self._check_arrays()
+        if self.timing_model is TimingModel.SCALESIM and self.array.operand_delivery is OperandDelivery.BROADCAST:
+            problems.append(Problem("array.operand_delivery", "SCALE-Sim timing models a systolic array; use "
+                                    "operand_delivery: systolic or timing_model: native"))
         for path, bandwidth in channels:
             if bandwidth is None:
                 continue

@@ -20,7 +20,7 @@ FORMATS = {"bf16": ml_dtypes.bfloat16, "fp8_e4m3": ml_dtypes.float8_e4m3fn}
 
 def make_arch(rows, cols, dataflow, overlap) -> ArchSpec:
     return ArchSpec(name="t", array=ArraySpec(rows=rows, cols=cols, dataflow=Dataflow(dataflow),
-                                              preload_overlap=overlap),
+                                              preload_overlap=overlap, output_overlap=overlap),
                     mac=MacSpec(precisions=("bf16",)), buffers=BuffersSpec(unified=BufferSpec(size_bytes=1 << 20)))
 
 

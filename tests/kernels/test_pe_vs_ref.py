@@ -14,21 +14,26 @@ from hypothesis import strategies as st
 from accelsim.engine.pe import run_pe_gemm
 from accelsim.errors import AccelsimError
 from accelsim.lower.gemm import ArrayRate
-from accelsim.spec.arch import ArchSpec, ArraySpec, BufferSpec, BuffersSpec, Dataflow, MacSpec, Overflow, TimingModel
+from accelsim.spec.arch import (
+    ArchSpec, ArraySpec, BufferSpec, BuffersSpec, Dataflow, MacSpec, OperandDelivery, Overflow, TimingModel,
+)
 from reference.pe_ref import ref_gemm
 
 
-def make_arch(rows, cols, dataflow, *, overlap=False, scalesim=False, bits=32, overflow="wrap") -> ArchSpec:
+def make_arch(rows, cols, dataflow, *, overlap=False, scalesim=False, bits=32, overflow="wrap",
+              broadcast=False) -> ArchSpec:
     return ArchSpec(
         name="t",
         timing_model=TimingModel.SCALESIM if scalesim else TimingModel.NATIVE,
-        array=ArraySpec(rows=rows, cols=cols, dataflow=Dataflow(dataflow), preload_overlap=overlap),
+        array=ArraySpec(rows=rows, cols=cols, dataflow=Dataflow(dataflow), preload_overlap=overlap,
+                        output_overlap=overlap,
+                        operand_delivery=OperandDelivery.BROADCAST if broadcast else OperandDelivery.SYSTOLIC),
         mac=MacSpec(accumulator_bits=bits, overflow=Overflow(overflow)),
         buffers=BuffersSpec(unified=BufferSpec(size_bytes=1 << 20)),
     )
 
 
-def doc_cycles(m, n, k, rows, cols, dataflow, *, overlap=False, scalesim=False, q=1):
+def doc_cycles(m, n, k, rows, cols, dataflow, *, overlap=False, scalesim=False, q=1, broadcast=False):
     """Total cycles written out from docs/timing_models.md, independently of the kernels
     (``k`` is the mapped reduction; ``q`` cycles per product stretch the stream: T -> q*T)."""
     sr, sc, t = {"os": (m, n, k), "ws": (k, n, m), "is": (k, m, n)}[dataflow]
@@ -38,8 +43,14 @@ def doc_cycles(m, n, k, rows, cols, dataflow, *, overlap=False, scalesim=False, 
     if scalesim:
         per_fold = t + rows + cols - 2 if dataflow == "os" else 2 * rows + cols + t - 2
         return len(folds) * per_fold - 1
-    if dataflow == "os":
-        return sum(t + r + c - 2 + rows for r, c in folds)
+    if dataflow == "os":  # the last MAC, counted from the fold's first stream step
+        last_mac = [t - 1 + (0 if broadcast else r + c - 2) for r, c in folds]
+        if not overlap:
+            return sum(lm + 1 + rows for lm in last_mac)
+        s = 0
+        for f in range(1, len(folds)):  # edges free, and PE (0, 0)'s first output after the drain
+            s = max(s + t, s + last_mac[f - 1] + rows + 2 - t)
+        return s + last_mac[-1] + 1 + rows
     if not overlap:
         return sum(r + t + rows + c - 2 for r, c in folds)
     s = folds[0][0]
@@ -57,23 +68,28 @@ edge = st.integers(1, 8)
 
 @settings(deadline=None, max_examples=40)
 @given(m=dims, n=dims, k=dims, rows=edge, cols=edge, dataflow=st.sampled_from(["os", "ws", "is"]),
-       overlap=st.booleans(), scalesim=st.booleans(), seed=st.integers(0, 2**16))
-@example(m=1, n=1, k=1, rows=1, cols=1, dataflow="ws", overlap=False, scalesim=False, seed=0)
-@example(m=1, n=1, k=1, rows=1, cols=1, dataflow="os", overlap=False, scalesim=True, seed=0)
-@example(m=9, n=3, k=17, rows=8, cols=2, dataflow="is", overlap=True, scalesim=False, seed=1)
-@example(m=24, n=24, k=24, rows=8, cols=8, dataflow="ws", overlap=True, scalesim=False, seed=2)
-@example(m=5, n=7, k=3, rows=8, cols=8, dataflow="os", overlap=False, scalesim=False, seed=3)
-def test_pe_matches_numpy_reference_and_formula(m, n, k, rows, cols, dataflow, overlap, scalesim, seed):
+       overlap=st.booleans(), scalesim=st.booleans(), seed=st.integers(0, 2**16), broadcast=st.booleans())
+@example(m=1, n=1, k=1, rows=1, cols=1, dataflow="ws", overlap=False, scalesim=False, seed=0, broadcast=False)
+@example(m=1, n=1, k=1, rows=1, cols=1, dataflow="os", overlap=False, scalesim=True, seed=0, broadcast=False)
+@example(m=9, n=3, k=17, rows=8, cols=2, dataflow="is", overlap=True, scalesim=False, seed=1, broadcast=False)
+@example(m=24, n=24, k=24, rows=8, cols=8, dataflow="ws", overlap=True, scalesim=False, seed=2, broadcast=False)
+@example(m=5, n=7, k=3, rows=8, cols=8, dataflow="os", overlap=False, scalesim=False, seed=3, broadcast=False)
+@example(m=11, n=9, k=3, rows=4, cols=3, dataflow="os", overlap=True, scalesim=False, seed=5, broadcast=False)
+@example(m=11, n=9, k=6, rows=4, cols=3, dataflow="os", overlap=True, scalesim=False, seed=6, broadcast=True)
+def test_pe_matches_numpy_reference_and_formula(m, n, k, rows, cols, dataflow, overlap, scalesim, seed, broadcast):
+    """Every dataflow, overlapped or not, systolic or broadcast (os, native timing only)."""
+    broadcast = broadcast and dataflow == "os" and not scalesim
     rng = np.random.default_rng(seed)
     a = rng.integers(-128, 128, (m, k))
     b = rng.integers(-128, 128, (k, n))
-    arch = make_arch(rows, cols, dataflow, overlap=overlap, scalesim=scalesim)
+    arch = make_arch(rows, cols, dataflow, overlap=overlap, scalesim=scalesim, broadcast=broadcast)
     out, stats = run_pe_gemm(arch, a, b)
     np.testing.assert_array_equal(out, a @ b)
     want_out, want = ref_gemm(a.tolist(), b.tolist(), rows, cols, dataflow, overlap=overlap, scalesim=scalesim,
-                              bits=32)
+                              bits=32, broadcast=broadcast)
     assert out.tolist() == want_out
-    expected_cycles = doc_cycles(m, n, k, rows, cols, dataflow, overlap=overlap, scalesim=scalesim)
+    expected_cycles = doc_cycles(m, n, k, rows, cols, dataflow, overlap=overlap, scalesim=scalesim,
+                                 broadcast=broadcast)
     assert stats["cycles"] == want["cycles"] == expected_cycles
     assert stats["ifmap_words"] == want["ifmap"]
     assert stats["filter_words"] == want["filter"]
@@ -99,12 +115,17 @@ def nm_weights(rng, k, n, nm, low=-128, high=128):
 @given(m=st.integers(1, 12), n=st.integers(1, 12), k=st.integers(1, 20), rows=st.integers(1, 5),
        cols=st.integers(1, 5), dataflow=st.sampled_from(["os", "ws", "is"]), overlap=st.booleans(),
        p=st.integers(1, 4), q=st.integers(1, 3), nm=st.sampled_from([None, (1, 2), (2, 4), (1, 4), (3, 8)]),
-       saturate=st.booleans(), seed=st.integers(0, 2**16))
-@example(m=3, n=2, k=7, rows=2, cols=2, dataflow="ws", overlap=True, p=2, q=1, nm=(2, 4), saturate=False, seed=0)
-@example(m=1, n=1, k=1, rows=1, cols=1, dataflow="os", overlap=False, p=4, q=3, nm=None, saturate=False, seed=0)
-@example(m=5, n=9, k=19, rows=3, cols=4, dataflow="is", overlap=True, p=3, q=2, nm=(3, 8), saturate=True, seed=4)
+       saturate=st.booleans(), seed=st.integers(0, 2**16), broadcast=st.booleans())
+@example(m=3, n=2, k=7, rows=2, cols=2, dataflow="ws", overlap=True, p=2, q=1, nm=(2, 4), saturate=False, seed=0,
+         broadcast=False)
+@example(m=1, n=1, k=1, rows=1, cols=1, dataflow="os", overlap=False, p=4, q=3, nm=None, saturate=False, seed=0,
+         broadcast=False)
+@example(m=5, n=9, k=19, rows=3, cols=4, dataflow="is", overlap=True, p=3, q=2, nm=(3, 8), saturate=True, seed=4,
+         broadcast=False)
+@example(m=7, n=9, k=19, rows=3, cols=4, dataflow="os", overlap=True, p=2, q=3, nm=(2, 4), saturate=True, seed=5,
+         broadcast=True)
 def test_mac_rates_and_nm_match_reference_and_formula(m, n, k, rows, cols, dataflow, overlap, p, q, nm, saturate,
-                                                       seed):
+                                                       seed, broadcast):
     """p products per cycle (K -> ceil(K/p)), q cycles per product (T -> q*T) and N:M weights
     (K -> (K//M)*N + min(K%M, N) slots): the array computes A @ B (the weights as given, N:M
     sparse), the reference's index-mux PEs agree on every value, counter and cycle, and the
@@ -113,15 +134,17 @@ def test_mac_rates_and_nm_match_reference_and_formula(m, n, k, rows, cols, dataf
     a = rng.integers(-128, 128, (m, k))
     b = nm_weights(rng, k, n, nm)
     bits, overflow = (16, "saturate") if saturate else (32, "wrap")
-    arch = make_arch(rows, cols, dataflow, overlap=overlap, bits=bits, overflow=overflow)
+    broadcast = broadcast and dataflow == "os"
+    arch = make_arch(rows, cols, dataflow, overlap=overlap, bits=bits, overflow=overflow, broadcast=broadcast)
     out, stats = run_pe_gemm(arch, a, b, ArrayRate(p, q, nm))
     if not saturate:
         np.testing.assert_array_equal(out, a @ b)
     want_out, want = ref_gemm(a.tolist(), b.tolist(), rows, cols, dataflow, overlap=overlap, bits=bits,
-                              overflow=overflow, p=p, q=q, nm=nm)
+                              overflow=overflow, p=p, q=q, nm=nm, broadcast=broadcast)
     assert out.tolist() == want_out
     slots = k if nm is None else (k // nm[1]) * nm[0] + min(k % nm[1], nm[0])
-    expected = doc_cycles(m, n, math.ceil(slots / p), rows, cols, dataflow, overlap=overlap, q=q)
+    expected = doc_cycles(m, n, math.ceil(slots / p), rows, cols, dataflow, overlap=overlap, q=q,
+                          broadcast=broadcast)
     assert stats["cycles"] == want["cycles"] == expected
     assert (stats["ifmap_words"], stats["filter_words"], stats["output_words"], stats["saturations"]) == \
         (want["ifmap"], want["filter"], want["ofmap"], want["saturations"])

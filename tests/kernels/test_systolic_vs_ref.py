@@ -11,7 +11,8 @@ from accelsim.kernels.memory import double_buffer_cycles
 from accelsim.kernels.scalesim_calc import calc_ofmap_drain, calc_read_walk
 from accelsim.kernels.systolic import fold_durations
 from reference.systolic_ref import (
-    demand_matrices, ref_calc_drain, ref_calc_reads, ref_double_buffer, ref_fold_cycles, ref_overlapped_cycles,
+    demand_matrices, ref_calc_drain, ref_calc_reads, ref_double_buffer, ref_fold_cycles, ref_os_overlapped_cycles,
+    ref_overlapped_cycles,
 )
 
 DATAFLOWS = {"os": codes.DATAFLOW_OS, "ws": codes.DATAFLOW_WS, "is": codes.DATAFLOW_IS}
@@ -25,18 +26,24 @@ def folds_of(big_r, big_c, sr, sc, t):
 
 @settings(deadline=None, max_examples=40)
 @given(df=st.sampled_from(["os", "ws", "is"]), big_r=st.integers(1, 6), big_c=st.integers(1, 6),
-       sr=st.integers(1, 14), sc=st.integers(1, 14), t=st.integers(1, 9), overlap=st.booleans())
-@example(df="ws", big_r=4, big_c=4, sr=5, sc=4, t=2, overlap=True)   # a later fold shorter than its load
-@example(df="os", big_r=1, big_c=1, sr=1, sc=1, t=1, overlap=False)
-def test_fold_durations_match_event_model(df, big_r, big_c, sr, sc, t, overlap):
+       sr=st.integers(1, 14), sc=st.integers(1, 14), t=st.integers(1, 9), overlap=st.booleans(),
+       broadcast=st.booleans())
+@example(df="ws", big_r=4, big_c=4, sr=5, sc=4, t=2, overlap=True, broadcast=False)  # a fold shorter than its load
+@example(df="os", big_r=1, big_c=1, sr=1, sc=1, t=1, overlap=False, broadcast=False)
+@example(df="os", big_r=4, big_c=4, sr=9, sc=6, t=3, overlap=True, broadcast=False)  # drain longer than T
+@example(df="os", big_r=4, big_c=4, sr=9, sc=6, t=6, overlap=True, broadcast=True)   # drain hidden
+def test_fold_durations_match_event_model(df, big_r, big_c, sr, sc, t, overlap, broadcast):
+    broadcast = broadcast and df == "os"
     folds = folds_of(big_r, big_c, sr, sc, t)
     rows, cols, stream = (np.array(v, dtype=np.int64) for v in zip(*folds))
     durations = np.empty(len(folds), dtype=np.int64)
-    total = fold_durations(DATAFLOWS[df], big_r, overlap, rows, cols, stream, durations)
-    if overlap and df != "os":
+    total = fold_durations(DATAFLOWS[df], big_r, overlap, broadcast, rows, cols, stream, durations)
+    if overlap and df == "os":
+        want = ref_os_overlapped_cycles(big_r, folds, broadcast)
+    elif overlap:
         want = ref_overlapped_cycles(big_r, folds)
     else:
-        want = sum(ref_fold_cycles(df, big_r, r, c, tt) for r, c, tt in folds)
+        want = sum(ref_fold_cycles(df, big_r, r, c, tt, broadcast) for r, c, tt in folds)
     assert total == want
     assert durations.sum() == total and (durations > 0).all()
 

@@ -23,7 +23,8 @@ from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import arch_from_dict, network_from_dict
 
 
-def _arch(rows, cols, dataflow, preload, accumulators, bandwidth, latency, per_operand, buffer_kib):
+def _arch(rows, cols, dataflow, preload, accumulators, bandwidth, latency, per_operand, buffer_kib, broadcast=False):
+    """``preload``: folds overlap (ws/is ``preload_overlap``, os ``output_overlap``)."""
     dram = {"latency": latency}
     if per_operand:
         dram["per_operand"] = {op: f"{bandwidth}B/cycle" for op in ("ifmap", "filter", "ofmap")}
@@ -31,7 +32,8 @@ def _arch(rows, cols, dataflow, preload, accumulators, bandwidth, latency, per_o
         dram["bandwidth"] = f"{bandwidth}B/cycle"
     return arch_from_dict({
         "name": "a", "array": {"rows": rows, "cols": cols, "dataflow": dataflow, "preload_overlap": preload,
-                               "accumulators": accumulators},
+                               "output_overlap": preload, "accumulators": accumulators,
+                               "operand_delivery": "broadcast" if broadcast and dataflow == "os" else "systolic"},
         "buffers": {op: {"size": f"{buffer_kib}KiB"} for op in ("ifmap", "filter", "ofmap")}, "dram": dram})
 
 
@@ -51,11 +53,11 @@ layers = st.one_of(
        per_operand=st.booleans(), buffer_kib=st.sampled_from([1, 16]),
        order=st.sampled_from(list(LoopOrder)), t_tile=st.sampled_from([None, 1, 5]),
        double=st.tuples(st.booleans(), st.booleans(), st.booleans()), p=st.sampled_from([1, 2]),
-       chunk=st.sampled_from([1, 2, 3, 16384]))
+       chunk=st.sampled_from([1, 2, 3, 16384]), broadcast=st.booleans())
 def test_blocks_equal_one_piece(layer, rows, cols, dataflow, preload, accumulators, bandwidth, latency, per_operand,
-                                buffer_kib, order, t_tile, double, p, chunk):
+                                buffer_kib, order, t_tile, double, p, chunk, broadcast):
     arch = _arch(rows, cols, dataflow, preload, accumulators, bandwidth, latency, per_operand and bandwidth > 0,
-                 buffer_kib)
+                 buffer_kib, broadcast)
     net = network_from_dict({"name": "n", "layers": [{"name": "x", **layer}]})
     problem = lower_layer(net.layers[0])
     rate = ArrayRate(products_per_cycle=p)
@@ -129,7 +131,7 @@ def test_resumed_timeline_equals_the_reference(folds, big_r, latency, prefetch, 
     for lo, hi in zip(edges, edges[1:]):
         last = hi == len(folds)
         end = hi if last else hi + 1
-        resume_native_timeline(False, big_r, False, rows[lo:end], cols[lo:end], stream[lo:end], xfer[lo:end],
+        resume_native_timeline(1, big_r, False, False, rows[lo:end], cols[lo:end], stream[lo:end], xfer[lo:end],
                                channel, latency, prefetch, drain, hi - lo, last, state)
     assert state[RESUME_FINISH] == expected
     assert state[RESUME_COMPUTE] == durations.sum()

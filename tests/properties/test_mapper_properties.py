@@ -31,8 +31,10 @@ def small_world(draw):
                       "dataflow": draw(st.sampled_from(["os", "ws", "is"])),
                       "dataflows": draw(st.sampled_from([[], ["os", "ws", "is"]])),
                       "accumulators": draw(st.sampled_from(["0B", "32B", "256B"])),
-                      "preload_overlap": draw(st.booleans())},
+                      "preload_overlap": draw(st.booleans()), "output_overlap": draw(st.booleans())},
             "buffers": buffers}
+    if spec["array"]["dataflow"] == "os" and not spec["array"]["dataflows"] and draw(st.booleans()):
+        spec["array"]["operand_delivery"] = "broadcast"
     if draw(st.booleans()):
         bandwidths = st.sampled_from(["1GB/s", "3GB/s", "16GB/s"])
         spec["dram"] = {"bandwidth": draw(bandwidths), "latency": f"{draw(st.sampled_from([0, 7]))}cycles"}
@@ -111,7 +113,8 @@ def test_cycle_fidelity_equals_fold_on_any_mapping_without_stalls(world, pick):
     arch = arch_from_dict({"name": "w", "array": {"rows": arch.array.rows, "cols": arch.array.cols,
                                                   "dataflow": arch.array.dataflow.value,
                                                   "dataflows": ["os", "ws", "is"],
-                                                  "preload_overlap": arch.array.preload_overlap},
+                                                  "preload_overlap": arch.array.preload_overlap,
+                                                  "output_overlap": arch.array.output_overlap},
                            "buffers": {"unified": {"size": "64KiB"}}})
     # double buffering as the arch declares it: with undoubled inputs and preload_overlap the
     # cycle and fold models already differ for the fixed mapping (reported, not the mapper's)

@@ -17,13 +17,19 @@ IFMAP, FILTER, OUT_W, OUT_R = 0, 1, 2, 3
 
 
 def ref_cycle(dataflow, rows, cols, overlap, q, folds, sram, dram_bytes, channel, bandwidth, latency,
-              prefetch, drain_overlap, buffer_of, read_words, write_words):
+              prefetch, drain_overlap, buffer_of, read_words, write_words, broadcast=False):
     """Total cycles, SRAM-freeze cycles, SRAM edge words per class and DRAM bytes moved.
+
+    ``overlap``: ws/is preload the next stationary block during a stream; os start a fold's
+    stream while the previous fold's outputs drain, as soon as the edges are free and its first
+    finished output (PE (0, 0), after ``T`` cycles) finds the output registers empty.
+    ``broadcast`` (os): each row and column word reaches all its PEs at once (no skew).
 
     ``folds``: list of ``(r, c, T)``; ``sram``/``dram_bytes``: lists of 4-lists per fold;
     ``bandwidth``: per channel a ``Fraction`` bytes/cycle or ``None`` (unlimited).
     """
     n = len(folds)
+    skew = 0 if broadcast else 1
     left_cls, top_cls = (FILTER, IFMAP) if dataflow == "is" else (IFMAP, FILTER)
     start = [None] * n    # load start (ws/is) or fold start (os), array time
     stream = [None] * n
@@ -79,6 +85,10 @@ def ref_cycle(dataflow, rows, cols, overlap, q, folds, sram, dram_bytes, channel
         if f is not None:
             if f == 0:
                 allowed = True
+            elif dataflow == "os" and overlap:
+                r0, c0, t0 = folds[f - 1]
+                drain_over = start[f - 1] + t0 - 1 + skew * (r0 + c0 - 2) + rows  # last drain shift of f-1
+                allowed = a >= start[f - 1] + t0 and a + folds[f][2] - 1 > drain_over
             elif dataflow != "os" and overlap:
                 allowed = a >= stream[f - 1]
             else:
@@ -101,11 +111,11 @@ def ref_cycle(dataflow, rows, cols, overlap, q, folds, sram, dram_bytes, channel
             r, c, t = folds[f]
             if dataflow == "os":
                 x = a - start[f]
-                last = t + r + c - 3
+                last = t - 1 + skew * (r + c - 2)
                 for i in range(r):
-                    left += 0 <= x - i < t and (x - i) % q == 0
+                    left += 0 <= x - skew * i < t and (x - skew * i) % q == 0
                 for j in range(c):
-                    top += 0 <= x - j < t and (x - j) % q == 0
+                    top += 0 <= x - skew * j < t and (x - skew * j) % q == 0
                 if last < x and rows - (x - last) < r:
                     out += c
                 if x == last + rows:

@@ -17,7 +17,9 @@ Mechanism (docs/timing_models.md, native): ws/is load the stationary block throu
 edge, bottom row first, one row per cycle, skewed by one cycle per column, into shadow
 registers (a value latches in the row its tag names); a switch travelling with the first
 stream row of a fold copies shadow to active; partial sums flow down and leave at the bottom.
-os: operands meet in the PEs, then the accumulators shift down and out for R cycles.
+os: operands meet in the PEs (or are broadcast to them); each PE moves its finished sum into an
+output register, and the output registers shift down and out for R cycles (with overlap, while
+the next fold streams).
 """
 
 from __future__ import annotations
@@ -155,51 +157,85 @@ def ref_stationary(x, w, rows, cols, *, overlap, scalesim, acc: Accumulator, q=1
     return y, stats
 
 
-def ref_os(l, u, rows, cols, *, scalesim, acc: Accumulator, q=1):
+def ref_os(l, u, rows, cols, *, scalesim, acc: Accumulator, q=1, overlap=False, broadcast=False):
     """``y = l . u`` on an os array (``l``: Sr lists of T words, ``u``: T lists of Sc words);
-    returns ``(y, stats)`` (``stats["drain"]``: drain cycles)."""
+    returns ``(y, stats)`` (``stats["drain"]``: drain cycles).
+
+    Every operand carries its label ``(fold, wave)``; a PE holding data of a fold's last wave
+    moves its sum, labelled with its output position, into its output register; once the
+    fold's last wave has passed its last timed PE, the output registers shift down for ``rows``
+    cycles and the bottom row's labelled sums are written out. ``overlap``: the next fold
+    streams as soon as the edges are free and its first output (PE (0, 0)) would not land
+    before the last shift; ``broadcast``: edge words reach all PEs of their row or column at once.
+    """
     sr, t_len, sc = len(l), len(u), len(u[0])
+    waves = q * t_len
+    skew = 0 if broadcast else 1
     y = [[None] * sc for _ in range(sr)]
     stats = {"left": 0, "top": 0, "bottom": 0, "drain": 0, "cycles": 0}
-    pe = [[{"a": None, "b": None, "acc": 0} for _ in range(cols)] for _ in range(rows)]
     # the word of reduction step k is in wave q*k + q - 1; the waves before it are bubbles
     stream = []
     for k in range(t_len):
         stream += [None] * (q - 1) + [k]
-    for f in _folds(sr, sc, rows, cols):
-        rt, ct = (rows, cols) if scalesim else (f["r"], f["c"])
-        mac_cycles = q * t_len + rt + ct - 2
-        for c in range(mac_cycles + rows):
-            old = [[dict(p) for p in row] for row in pe]
-            if c < mac_cycles:
-                for i in range(rows):
-                    for j in range(cols):
-                        if j == 0:
-                            k = stream[c - i] if 0 <= c - i < len(stream) else None
-                            a = l[f["r0"] + i][k] if i < f["r"] and k is not None else None
-                            stats["left"] += a is not None
-                        else:
-                            a = old[i][j - 1]["a"]
-                        if i == 0:
-                            k = stream[c - j] if 0 <= c - j < len(stream) else None
-                            b = u[k][f["c0"] + j] if j < f["c"] and k is not None else None
-                            stats["top"] += b is not None
-                        else:
-                            b = old[i - 1][j]["b"]
-                        pe[i][j] = {"a": a, "b": b, "acc": acc.add(old[i][j]["acc"], product(a, b))}
-            else:
-                stats["drain"] += 1
-                leaving = rows - 1 - (c - mac_cycles)  # the array row whose result leaves now
-                for j in range(f["c"]):
-                    if leaving < f["r"]:
-                        y[f["r0"] + leaving][f["c0"] + j] = old[rows - 1][j]["acc"]
+    folds = _folds(sr, sc, rows, cols)
+    for f, fo in enumerate(folds):
+        rt, ct = (rows, cols) if scalesim else (fo["r"], fo["c"])
+        if f == 0:
+            start = 0
+        else:
+            last_shift = folds[f - 1]["last"] + rows
+            start = folds[f - 1]["start"] + waves if overlap else last_shift + 1
+            while start + waves - 1 <= last_shift:  # PE (0, 0)'s first output after the last shift
+                start += 1
+        fo["start"] = start
+        fo["last"] = start + waves - 1 + skew * (rt - 1 + ct - 1)  # the last wave in PE (rt-1, ct-1)
+    total = folds[-1]["last"] + rows + 1
+
+    def edge(g, position, along):
+        """(label, word) entering at ``position`` of the left (``along="r"``) or top edge."""
+        for f, fo in enumerate(folds):
+            w = g - skew * position - fo["start"]
+            if 0 <= w < waves:
+                k = stream[w]
+                if position >= fo[along] or k is None:
+                    return (f, w), None
+                if along == "r":
+                    return (f, w), l[fo["r0"] + position][k]
+                return (f, w), u[k][fo["c0"] + position]
+        return None, None
+
+    pe = [[{"a": (None, None), "b": (None, None), "acc": 0, "out": None} for _ in range(cols)] for _ in range(rows)]
+    for g in range(total):
+        old = [[dict(p) for p in row] for row in pe]
+        draining = next((f for f, fo in enumerate(folds) if fo["last"] < g <= fo["last"] + rows), None)
+        if draining is not None:
+            stats["drain"] += 1
+            for j in range(cols):
+                out = old[rows - 1][j]["out"]
+                if out is not None and out[0] == draining:
+                    f, i, jj, value = out
+                    fo = folds[f]
+                    if i < fo["r"] and jj < fo["c"]:
+                        y[fo["r0"] + i][fo["c0"] + jj] = value
                         stats["bottom"] += 1
-                for i in range(rows):
-                    for j in range(cols):
-                        pe[i][j] = {"a": None if j == 0 else old[i][j - 1]["a"],
-                                    "b": None if i == 0 else old[i - 1][j]["b"],
-                                    "acc": 0 if i == 0 else old[i - 1][j]["acc"]}
-            stats["cycles"] += 1
+        left = [edge(g, i, "r") for i in range(rows)]
+        top = [edge(g, j, "c") for j in range(cols)]
+        stats["left"] += sum(word is not None for _, word in left)
+        stats["top"] += sum(word is not None for _, word in top)
+        for i in range(rows):
+            for j in range(cols):
+                a = left[i] if broadcast or j == 0 else old[i][j - 1]["a"]
+                b = top[j] if broadcast or i == 0 else old[i - 1][j]["b"]
+                total_sum = acc.add(old[i][j]["acc"], product(a[1], b[1]))
+                out = old[i][j]["out"]
+                if draining is not None:
+                    out = old[i - 1][j]["out"] if i else None
+                label = a[0]
+                if label is not None and label[1] == waves - 1 and i < folds[label[0]]["r"]:
+                    out = (label[0], i, j, total_sum)
+                    total_sum = 0
+                pe[i][j] = {"a": a, "b": b, "acc": total_sum, "out": out}
+        stats["cycles"] += 1
     stats["saturations"] = acc.saturations
     return y, stats
 
@@ -229,7 +265,7 @@ def weight_slots(b, nm):
 
 
 def ref_gemm(a, b, rows, cols, dataflow, *, overlap=False, scalesim=False, bits=None, overflow="wrap",
-             p=1, q=1, nm=None):
+             p=1, q=1, nm=None, broadcast=False):
     """``A @ B`` (lists of lists) on a ``rows x cols`` array; returns ``(C, stats)``.
 
     ``p`` products per cycle (a PE holds ``p`` consecutive weight slots), ``q`` cycles per
@@ -247,7 +283,8 @@ def ref_gemm(a, b, rows, cols, dataflow, *, overlap=False, scalesim=False, bits=
     act_t = [[act[i][r] for i in range(m)] for r in range(len(windows))]
     wgt_t = [[wgt[r][j] for r in range(len(windows))] for j in range(n)]
     if dataflow == "os":
-        c, s = ref_os(act, wgt, rows, cols, scalesim=scalesim, acc=acc, q=q)
+        c, s = ref_os(act, wgt, rows, cols, scalesim=scalesim, acc=acc, q=q, overlap=overlap and not scalesim,
+                      broadcast=broadcast)
         ifmap, filt = s["left"], s["top"]
     elif dataflow == "ws":
         c, s = ref_stationary(act, wgt, rows, cols, overlap=overlap and not scalesim, scalesim=scalesim, acc=acc,

@@ -12,14 +12,15 @@ import math
 # ------------------------------------------------------------------------------------------
 # Native compute timing (docs/timing_models.md), from PE event times
 # ------------------------------------------------------------------------------------------
-def ref_fold_cycles(dataflow: str, big_r: int, r: int, c: int, t: int) -> int:
-    """Cycles of one fold: one past the last event (a MAC, a load or a value leaving the array)."""
+def ref_fold_cycles(dataflow: str, big_r: int, r: int, c: int, t: int, broadcast: bool = False) -> int:
+    """Cycles of one fold: one past the last event (a MAC, a load or a value leaving the array).
+    ``broadcast`` (os): operand ``k`` reaches every PE at cycle ``k``."""
     last = -1
     if dataflow == "os":
         for i in range(r):
             for j in range(c):
                 for k in range(t):
-                    last = max(last, k + i + j)           # operand k meets in PE (i, j)
+                    last = max(last, k if broadcast else k + i + j)  # operand k meets in PE (i, j)
         # then every output shifts down one row per cycle and leaves at the bottom: R cycles
         return last + 1 + big_r
     for i in range(r):
@@ -58,6 +59,30 @@ def ref_overlapped_cycles(big_r: int, folds: list[tuple[int, int, int]]) -> int:
         if loading < len(folds) and loaded_rows < folds[loading][0] and len(started) == loading:
             loaded_rows += 1      # one row per cycle through the top edge
         cycle += 1
+    return finish
+
+
+def ref_os_overlapped_cycles(big_r: int, folds: list[tuple[int, int, int]], broadcast: bool) -> int:
+    """os with output registers of their own: a fold streams while the previous one drains.
+
+    Each PE copies its finished sum into its output register at its last MAC; once a fold's
+    last copy is made, the output registers shift down for ``R`` cycles. A fold's stream may
+    start once the previous fold's stream has entered (the edges are free) and when none of
+    its copies would land before the previous fold's last shift. Found by trying start cycles
+    one by one.
+    """
+    def copies(start, r, c, t):
+        return [start + t - 1 + (0 if broadcast else i + j) for i in range(r) for j in range(c)]
+
+    start, finish, last_shift, prev_t = 0, 0, -1, 0
+    for f, (r, c, t) in enumerate(folds):
+        if f:
+            start += prev_t
+            while min(copies(start, r, c, t)) <= last_shift:
+                start += 1
+        last_shift = max(copies(start, r, c, t)) + big_r
+        finish = max(finish, last_shift + 1)
+        prev_t = t
     return finish
 
 

@@ -49,7 +49,7 @@ def test_the_package_cache_folder_is_where_numba_writes():
 
     durations = np.zeros(1, dtype=np.int64)
     one = np.ones(1, dtype=np.int64)
-    fold_durations(0, 2, False, one, one, one, durations)
+    fold_durations(0, 2, False, False, one, one, one, durations)
     cache = cache_folder(Path(accelsim.kernels.__file__).parent)
     assert cache is not None and any(cache.glob("systolic.fold_durations-*.nbi"))
     assert (cache / STAMP).is_file()

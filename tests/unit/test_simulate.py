@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
 import accelsim as ax
 from accelsim.dse.spec import sweep_from_dict
-from accelsim.errors import ConfigError
+from accelsim.errors import ConfigError, UnsupportedError
+from accelsim.spec.arch import OperandDelivery
 from accelsim.spec.options import Fidelity, MappingMode, Objective
 from accelsim.spec.load import arch_from_dict, network_from_dict
 from conftest import ROOT
@@ -54,7 +57,38 @@ def test_preload_overlap_by_hand():
     row = ax.simulate(arch("ws", preload_overlap=True), net(GEMM_6x5x7)).layers.iloc[0]
     assert row.cycles == 31
     os_row = ax.simulate(arch("os", preload_overlap=True), net(GEMM_6x5x7)).layers.iloc[0]
-    assert os_row.cycles == 58                             # os ignores preload_overlap
+    assert os_row.cycles == 58                             # os: output_overlap, not preload_overlap
+
+
+@pytest.mark.parametrize("fidelity", ["fold", "cycle", "pe"])
+@pytest.mark.parametrize("delivery, overlap, want", [
+    # os, folds (r, c) = (4,4), (2,4), (4,1), (2,1), T = 7, R = 4 (docs/timing_models.md):
+    # systolic: last MAC s + T-1 + r-1 + c-1 = s + 12, 10, 9, 7; its drain ends 4 cycles later.
+    # Overlap: s_{f+1} = max(s_f + T, L_f + R + 2 - T): s = 0, max(7, 12+4+2-7 = 11) = 11,
+    # max(18, 21+4+2-7 = 20) = 20, max(27, 29+4+2-7 = 28) = 28; end 28+7 + 4 + 1 = 40.
+    ("systolic", True, 40),
+    # broadcast: no skew, fold = T + R = 11: 4 x 11 = 44 without overlap; with it the drain
+    # (4 cycles) hides under the next stream (7): s = 0, 7, 14, 21, end 21 + 11 = 32.
+    ("broadcast", False, 44),
+    ("broadcast", True, 32),
+])
+def test_os_output_overlap_and_broadcast_by_hand(fidelity, delivery, overlap, want):
+    spec = arch("os", output_overlap=overlap, operand_delivery=delivery)
+    row = ax.simulate(spec, net(GEMM_6x5x7), fidelity=fidelity).layers.iloc[0]
+    assert row.cycles == row.compute_cycles == want
+
+
+def test_broadcast_is_os_only_and_native_only():
+    with pytest.raises(ConfigError, match="operand_delivery.*os dataflow only"):
+        arch("ws", operand_delivery="broadcast")
+    with pytest.raises(ConfigError, match="array.operand_delivery.*SCALE-Sim timing models a systolic array"):
+        arch_from_dict({"name": "t", "timing_model": "scalesim",
+                        "array": {"rows": 4, "cols": 4, "dataflow": "os", "operand_delivery": "broadcast"},
+                        "buffers": {"unified": {"size": "1KiB"}}})
+    built = dataclasses.replace(arch("ws"), array=dataclasses.replace(arch("ws").array,
+                                                                      operand_delivery=OperandDelivery.BROADCAST))
+    with pytest.raises(UnsupportedError, match="os dataflow only"):  # built without validation
+        ax.simulate(built, net(GEMM_6x5x7))
 
 
 def test_one_by_one_array_takes_t_plus_one_per_fold():
