@@ -30,6 +30,12 @@ FIDELITY_HELP = ("fold: per fold, milliseconds per network (default, for sweeps)
                  "docs/fidelities.md")
 
 
+def _arrays_text(arch) -> str:
+    """``128x128 ws``, or ``4 x 128x128 ws`` for a chip of several arrays."""
+    count = f"{arch.arrays.count} x " if arch.arrays.count > 1 else ""
+    return f"{count}{arch.array.rows}x{arch.array.cols} {arch.array.dataflow.value}"
+
+
 def _kind_of(path: Path) -> str:
     """``arch`` or ``workload`` (or ``scheme``/``sweep``) for a file, from its suffix and keys."""
     if path.suffix == ".cfg":
@@ -246,7 +252,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if kind == "arch":
             sram = sum(b.size_bytes for b in (spec.buffers.ifmap, spec.buffers.filter, spec.buffers.ofmap,
                                               spec.buffers.unified) if b is not None)
-            detail = f"{spec.array.rows}x{spec.array.cols} {spec.array.dataflow.value}, {format_bytes(sram)} SRAM"
+            detail = f"{_arrays_text(spec)}, {format_bytes(sram)} SRAM"
         else:
             detail = (f"{len(spec.rules)} rules" if kind == "scheme" else
                       f"{len(spec.axes)} axes, {spec.sampler.kind.value} sampling" if kind == "sweep" else
@@ -492,7 +498,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                           progress=progress, **options)
     log.info("simulated in %.2f s", time.perf_counter() - start)
     report = sys.stderr if args.output == "-" else sys.stdout
-    print(f"{net.name} on {arch.name} ({arch.array.rows}x{arch.array.cols} {arch.array.dataflow.value}, "
+    print(f"{net.name} on {arch.name} ({_arrays_text(arch)}, "
           f"{arch.timing_model.value} timing, {args.fidelity} fidelity, batch {net.batch})", file=report)
     text, dropped = format_layers(result.layers)
     print(text, file=report)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector, work
+from accelsim.engine.arrays import check_fidelity
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.engine.dispatch import add_dispatch
 from accelsim.errors import UnsupportedError
@@ -22,6 +23,7 @@ from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, is_array_layer, p
 from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
 from accelsim.mapper import check_mapping, search_layer
 from accelsim.mapper.gemm import mapping_energy_pj
+from accelsim.mapper.split import choose_split
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
@@ -62,15 +64,19 @@ def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -
     return energy
 
 
-def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective | None,
+def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective, search: bool,
                traffic: TrafficScale) -> tuple:
-    """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
-
-    ``objective``: search the mapping for it (``None``: the fixed mapping); ``traffic``: the DRAM
-    traffic the network's memory plan leaves it (the mapping is searched before the plan).
+    """``(sparsity plan, choice, counters or None)`` of one layer: the choice is the searched
+    mapping (``search``, for ``objective``; else ``None``: the fixed mapping) or, with several
+    arrays, the split with the lowest ``objective`` (:class:`accelsim.mapper.split.SplitChoice`).
+    ``traffic``: the DRAM traffic the network's memory plan leaves it (the mapping is searched
+    before the plan).
     """
     plan = layer_sparsity(arch, layer, rate)
-    chosen = search_layer(layer, arch, rate, objective) if objective is not None else None
+    if arch.arrays.count > 1:
+        split = choose_split(layer, arch, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic)
+        return plan, split, None if split is None else split.run.counters
+    chosen = search_layer(layer, arch, rate, objective) if search else None
     if chosen is not None and traffic != NO_SCALE:
         chosen = _best_under_plan(layer, arch, rate, plan, objective, traffic, chosen)
     searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
@@ -225,11 +231,13 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
     search = check_mapping(arch, fidelity, mapping)
+    check_fidelity(arch, fidelity)
     mappings = np.full(len(net.layers), None, dtype=object)
     dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
     stats = np.zeros((len(net.layers), fold.FOLD_STAT_COUNT), dtype=np.int64)
     costed = np.zeros(len(net.layers), dtype=bool)
     plans = []
+    links = np.zeros((len(net.layers), 3), dtype=np.int64)  # several arrays: link bytes, cycles, reduction adds
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
     rates = [mac_rate(layer, arch) for layer in net.layers]
     memory = _memory_plan(arch, net, memory_plan)
@@ -240,7 +248,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         for done, (layer, rate, scale) in enumerate(zip(net.layers, rates, scales), start=1):
             key = (dataclasses.replace(layer, name="", producers=()), rate, scale)
             if key not in runs:
-                runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None, scale)
+                runs[key] = _run_layer(engine, arch, layer, rate, objective, search, scale)
                 bar.update(steps.get(key, 0))
             if callable(progress):
                 progress(done, len(net.layers))
@@ -254,17 +262,21 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         if counters is not None:
             stats[index] = counters
             costed[index] = True
+            if arch.arrays.count > 1:
+                links[index] = (chosen.run.link_bytes, chosen.run.link_cycles, chosen.run.reduction_adds)
     array_costed = costed
     stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed, memory)
     fused = arch.vector_unit is not None and arch.vector_unit.pipelined_with_array  # vector layers: no launch
     launched = array_costed if fused else costed
     stats, dispatch_column = add_dispatch(stats, launched, arch.dispatch_cycles)
-    columns = {**fold.counter_columns(stats, arch.pes), "dispatch_cycles": dispatch_column,
+    columns = {**fold.counter_columns(stats, arch.pes, arch.arrays.count), "dispatch_cycles": dispatch_column,
                **sparsity_columns(net, plans), **vector_columns}
-    if search:
+    if search or arch.arrays.count > 1:
         columns["mapping"] = mappings
     if memory is not None:
         columns.update(memory_plan_columns(memory))
+    if arch.arrays.count > 1:
+        columns |= dict(zip(("link_bytes", "link_cycles", "reduction_adds"), links.T))
     data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
     counts = pd.DataFrame(data)  # numpy dtypes throughout: what energy and the summary read
     energy = _layer_energy(counts, arch, dataflows)

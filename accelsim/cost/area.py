@@ -7,7 +7,10 @@ unit at the design's node):
   (:mod:`accelsim.cost.mac_unit`), its flip-flops (two operand registers of the widest listed
   width, a shadow stationary register when ``array.preload_overlap`` (ws/is), the accumulator,
   and an output register when ``array.output_overlap`` (os)), and its
-  register file if ``array.pe_scratchpad`` is set; times ``rows * cols``.
+  register file if ``array.pe_scratchpad`` is set; times ``rows * cols`` of every array.
+* With several arrays (``arrays.count``), every array has its own buffers and accumulators
+  except those ``arrays.shared`` lists (:func:`sram_copies`); the link is not priced (no
+  sourced figure).
 * ``<buffer>_sram`` for each of ``ifmap``, ``filter``, ``ofmap``, ``unified`` the design has,
   ``accumulators`` (``array.accumulators``), ``vector_buffer``: SRAMs (:mod:`accelsim.cost.sram`).
 * ``vector_unit``: ``lanes * ops_per_lane_per_cycle`` float multiply-add units of the unit's
@@ -60,6 +63,14 @@ def scratchpad_sram(arch: ArchSpec):
     return sram_cost(arch.array.pe_scratchpad_bytes, widest_operand_bits(arch.mac))
 
 
+def sram_copies(arch: ArchSpec, name: str) -> int:
+    """Physical copies of SRAM ``name`` (a buffer, ``accumulators`` or ``vector_buffer``): one per
+    array unless ``arrays.shared`` lists it; the vector unit and its buffer are one per chip."""
+    if name == "vector_buffer" or arch.arrays.is_shared(name):
+        return 1
+    return arch.arrays.count
+
+
 def other_srams(arch: ArchSpec) -> dict[str, object]:
     """45 nm costs of the SRAMs that are not operand buffers: accumulators and the vector buffer."""
     out = {}
@@ -93,10 +104,10 @@ def _default_entries(arch: ArchSpec) -> dict[str, tuple[float, int, str]]:
         entries["pe_scratchpad"] = (spad.area_um2, pes, "per-PE register file, CACTI 7 fit")
     for name, buf in buffers(arch).items():
         cost = sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports)
-        entries[f"{name}_sram"] = (cost.area_um2, 1, f"{buf.size_bytes} B, {buf.banks} banks, {buf.ports} ports, "
-                                   "CACTI 7 fit")
+        entries[f"{name}_sram"] = (cost.area_um2, sram_copies(arch, name), f"{buf.size_bytes} B, {buf.banks} banks, "
+                                   f"{buf.ports} ports, CACTI 7 fit")
     for name, cost in other_srams(arch).items():
-        entries[name] = (cost.area_um2, 1, "CACTI 7 fit")
+        entries[name] = (cost.area_um2, sram_copies(arch, name), "CACTI 7 fit")
     if arch.vector_unit is not None:
         bits = precision_bits(arch.vector_unit.float_precision)
         lanes = arch.vector_unit.lanes * arch.vector_unit.ops_per_lane_per_cycle

@@ -22,7 +22,10 @@ buffer (ifmap and ofmap elements at ``act_bits``, filter elements at ``weight_bi
 costs ``bytes x 8 x`` energy per bit of the DRAM kind. With ``sram_leakage: true`` in the
 arch, leakage is ``cycles x`` the design's SRAM leakage per cycle (CACTI 7 itrs-hp cells, an
 upper bound: off by default, since it would dominate low-power designs; logic leakage is not
-modelled).
+modelled). With several arrays (``docs/multi_array.md``), private SRAMs leak once per array; the
+reduction split's ``link_bytes`` cost the arch's ``arrays.link.energy_per_byte`` (entry
+``link_byte``) and its ``reduction_adds`` one accumulator-width adder each (``reduction_add``:
+a float adder when the MAC unit lists float formats, else an integer one), in ``energy_link_pj``.
 """
 
 from __future__ import annotations
@@ -35,13 +38,14 @@ import numpy as np
 import pandas as pd
 
 from accelsim.cost import scaling
-from accelsim.cost.arith import fp_adder, fp_multiplier, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
-from accelsim.cost.area import area, buffers, core_area_mm2, other_srams, pe_area_um2, scratchpad_sram
+from accelsim.cost.arith import fp_adder, fp_multiplier, int_adder, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
+from accelsim.cost.area import area, buffers, core_area_mm2, other_srams, pe_area_um2, scratchpad_sram, sram_copies
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
 from accelsim.cost.vector import vector_op_energy_pj
 from accelsim.spec.arch import ArchSpec, Dataflow, precision_bits
+from accelsim.spec.number_format import number_format
 from accelsim.vector.program import op_slots
 
 # (component, element count column, kind of access, operand bits column)
@@ -116,10 +120,17 @@ def _action_table(arch: ArchSpec) -> dict[str, float]:
     if arch.sram_leakage:
         leaking = srams | other_srams(arch)
         for name, cost in leaking.items():
-            entries[f"leakage_{name}"] = _leakage_pj_per_cycle(cost.leakage_uw, scale, cycle_s)
+            copies = sram_copies(arch, name.removesuffix("_sram"))
+            entries[f"leakage_{name}"] = _leakage_pj_per_cycle(cost.leakage_uw * copies, scale, cycle_s)
         if spad is not None:
             entries["leakage_pe_scratchpad"] = _leakage_pj_per_cycle(spad.leakage_uw * arch.pes, scale, cycle_s)
 
+    if arch.arrays.count > 1:  # several arrays: the reduction split's link bytes and partial-sum additions
+        if arch.arrays.link.energy_pj_per_byte is not None:
+            entries["link_byte"] = arch.arrays.link.energy_pj_per_byte
+        floats = any(number_format(p).is_float for p in arch.mac.precisions)
+        adder = fp_adder(arch.mac.accumulator_bits) if floats else int_adder(arch.mac.accumulator_bits)
+        entries["reduction_add"] = adder.energy_pj * scale
     dram = load_table("dram")[arch.dram.kind.value]["energy_pj_per_bit"]
     entries["dram_read_bit"] = entries["dram_write_bit"] = float(dram)
     if arch.vector_unit is not None:
@@ -211,6 +222,9 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
         key = f"{operand}_sram"
         parts[key] = parts[key] + energy if key in parts else energy
 
+    if "link_bytes" in present:
+        parts["link"] = (column("link_bytes") * table.get("link_byte", 0.0)
+                         + column("reduction_adds") * table["reduction_add"])
     if "dram_read_bytes" in present or "dram_write_bytes" in present:
         parts["dram"] = 8 * (column("dram_read_bytes") * table["dram_read_bit"]
                              + column("dram_write_bytes") * table["dram_write_bit"])

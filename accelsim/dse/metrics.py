@@ -33,7 +33,7 @@ def design_area_um2(arch: ArchSpec) -> float:
 DESIGN_METRICS: dict[str, DesignMetric] = {
     "sram_bytes": DesignMetric(lambda a: a.buffers.total_bytes + a.array.accumulators_bytes, units.parse_bytes,
                                "on-chip SRAM: every buffer plus the accumulators"),
-    "pes": DesignMetric(lambda a: a.pes, int, "processing elements (rows x cols)"),
+    "pes": DesignMetric(lambda a: a.pes, int, "processing elements (rows x cols x arrays)"),
     "clock_hz": DesignMetric(lambda a: a.clock_hz, units.parse_frequency, "clock frequency"),
     "area_um2": DesignMetric(design_area_um2, units.parse_area_um2, "chip area from accelsim.cost"),
 }

@@ -61,6 +61,14 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
+    return run_problem(problem, layer, arch, rate, mapping, sparsity, traffic)
+
+
+def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
+                mapping: Mapping | None = None, sparsity: LayerSparsity | None = None,
+                traffic: TrafficScale = NO_SCALE) -> np.ndarray:
+    """:func:`run_layer`'s counters for ``problem``: ``layer`` lowered, or one array's part of it
+    (:mod:`accelsim.engine.arrays`); ``layer`` gives the operand formats and the name in messages."""
     if arch.timing_model is TimingModel.SCALESIM:
         if rate != DENSE_RATE:
             raise UnsupportedError(f"layer {layer.name}: SCALE-Sim timing models dense 1-product MACs only")
@@ -68,8 +76,8 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     elif _in_blocks(problem, arch, rate, mapping, sparsity):
         bits = layer.compression
         mapping = mapping or fixed_mapping(arch)
-        stats = blocks.run_blocks(problem, arch, mapping, rate, weight_bits=bits.weight_bits,
-                                  act_bits=bits.act_bits, transfer=lambda s: transfer_table(s, arch),
+        stats = blocks.run_blocks(problem, arch, mapping, rate, weight_bits=bits.weight_precision.bits,
+                                  act_bits=bits.act_precision.bits, transfer=lambda s: transfer_table(s, arch),
                                   adjust=lambda s, first: scaled_schedule(s, traffic, mapping, first))
     else:
         schedule = scaled_schedule(layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), traffic,
@@ -162,11 +170,12 @@ def _user_bandwidths(arch: ArchSpec) -> tuple[int, int, int]:
     return words[0], words[1], words[2]
 
 
-def counter_columns(stats: np.ndarray, pes: int) -> dict[str, np.ndarray]:
+def counter_columns(stats: np.ndarray, pes: int, arrays: int = 1) -> dict[str, np.ndarray]:
     """Named per-layer columns from a ``[layers, FOLD_STAT_COUNT]`` counter matrix.
 
     Counts are int64; the three utilizations are fractions: ``utilization`` = busy PE-cycles /
-    (PEs x cycles), ``mapping_efficiency`` = mean over folds of the PEs used / PEs,
+    (PEs x cycles), ``pes`` being the chip's (every one of its ``arrays``),
+    ``mapping_efficiency`` = mean over folds (of every array) of the PEs used / one array's PEs,
     ``compute_utilization`` = busy PE-cycles / the timing model's compute PE-cycles; each is 0
     where its denominator is (a layer without folds, or all of whose time is hidden).
     """
@@ -174,7 +183,7 @@ def counter_columns(stats: np.ndarray, pes: int) -> dict[str, np.ndarray]:
     busy = stats[:, codes.FOLD_STAT_BUSY_PE_CYCLES].astype(np.float64)
     columns["utilization"] = _ratio(busy, pes * stats[:, codes.FOLD_STAT_CYCLES].astype(np.float64))
     columns["mapping_efficiency"] = _ratio(stats[:, codes.FOLD_STAT_MAPPED_PES].astype(np.float64),
-                                           pes * stats[:, codes.FOLD_STAT_FOLDS].astype(np.float64))
+                                           pes // arrays * stats[:, codes.FOLD_STAT_FOLDS].astype(np.float64))
     columns["compute_utilization"] = _ratio(busy, stats[:, codes.FOLD_STAT_UTIL_PE_CYCLES].astype(np.float64))
     return columns
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.errors import ConfigError, Problem
+from accelsim.errors import ConfigError, Problem, UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.options import Fidelity, run_option
@@ -77,6 +77,9 @@ def run_gemm(arch: ArchSpec, a, b, fidelity: Fidelity | str = Fidelity.PE, *,
     from accelsim.lower.gemm import lower_layer
 
     fidelity = run_option(Fidelity, fidelity, "run_gemm")
+    if arch.arrays.count > 1:
+        raise UnsupportedError(f"{arch.name}: run_gemm runs one array; simulate() divides a GEMM among "
+                               f"the {arch.arrays.count} arrays (docs/multi_array.md)")
     a, b = _operands(a, b)
     layer = Gemm(name="run_gemm", m=a.shape[0], n=b.shape[1], k=a.shape[1])
     problem = lower_layer(layer, arch.timing_model)

@@ -111,6 +111,24 @@ class DramKind(enum.Enum):
     HBM2 = "hbm2"
 
 
+class ArraySplit(enum.Enum):
+    """How a layer's GEMM ``A[M, K] @ B[K, N]`` is divided among several arrays (``docs/multi_array.md``):
+    by output columns (N), by rows/batch (M), by the reduction (K, partial sums added over the link),
+    or by the layer's independent GEMMs (conv groups, matmul batch x heads)."""
+
+    COLUMNS = "columns"
+    ROWS = "rows"
+    REDUCTION = "reduction"
+    GROUPS = "groups"
+
+
+class LinkKind(enum.Enum):
+    """Where the arrays' link runs: wires on one die, or a package link between chiplets (Simba)."""
+
+    ON_CHIP = "on_chip"
+    PACKAGE = "package"
+
+
 class BandwidthMode(enum.Enum):
     """SCALE-Sim's InterfaceBandwidth: ``calc`` estimates it (no read stalls); ``user`` sets it."""
 
@@ -315,6 +333,7 @@ class BufferSpec:
 
 
 OPERANDS = ("ifmap", "filter", "ofmap")
+BUFFER_NAMES = (*OPERANDS, "unified")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -429,6 +448,55 @@ class VectorUnitSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LinkSpec:
+    """The link between arrays (only the reduction split moves data over it: partial sums)."""
+
+    kind: LinkKind = spec_field(LinkKind.ON_CHIP)
+    latency_cycles: int = spec_field(0, key="latency", parse=units.parse_cycles, minimum=0, maximum=LATENCY_LIMIT,
+                                     doc="cycles before a transfer's first byte arrives")
+    bandwidth: units.Bandwidth | None = spec_field(None, parse=units.parse_bandwidth,
+                                                   doc="bytes each array sends per second or cycle")
+    energy_pj_per_byte: float | None = spec_field(None, key="energy_per_byte", parse=units.parse_energy_pj,
+                                                  doc="energy of one byte over the link, e.g. 8pJ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArraysSpec:
+    """Several identical arrays (cores) on the chip (``docs/multi_array.md``).
+
+    Each array has the ``array``/``mac`` of the arch and its own copy of every buffer except
+    the ``shared`` ones (one buffer for all, its capacity divided equally among the arrays); one
+    DRAM channel serves them all. ``split``: the ways a layer may be divided among them (the
+    split with the lowest objective is chosen per layer).
+    """
+
+    count: int = spec_field(1, minimum=1, maximum=4096, doc="identical arrays on the chip")
+    split: tuple[ArraySplit, ...] = spec_field(tuple(ArraySplit), doc="ways a layer may be divided: columns, rows, reduction, groups")
+    shared_buffers: tuple[str, ...] = spec_field((), key="shared", doc="buffers all arrays share (ifmap, filter, ofmap, unified)")
+    link: LinkSpec = spec_field(LinkSpec())
+
+    def check(self) -> list[Problem]:
+        problems = []
+        if not self.split:
+            problems.append(Problem("split", "expected at least one of columns, rows, reduction, groups"))
+        for index, name in enumerate(self.shared_buffers):
+            if name not in BUFFER_NAMES:
+                problems.append(Problem(f"shared[{index}]", f"expected one of {', '.join(BUFFER_NAMES)}, got {name!r}"
+                                        + did_you_mean(name, BUFFER_NAMES)))
+        if self.count > 1 and ArraySplit.REDUCTION in self.split:
+            missing = [key for key, value in (("bandwidth", self.link.bandwidth),
+                                               ("energy_per_byte", self.link.energy_pj_per_byte)) if value is None]
+            if missing:
+                problems.append(Problem(f"link.{missing[0]}", f"the reduction split adds partial sums over the link: "
+                                        f"give link.{' and link.'.join(missing)}, or leave reduction out of split"))
+        return problems
+
+    def is_shared(self, buffer: str) -> bool:
+        """Whether ``buffer`` (``ifmap``, ``filter``, ``ofmap``, ``unified``) is one buffer for all arrays."""
+        return buffer in self.shared_buffers
+
+
+@dataclass(frozen=True, kw_only=True)
 class ScalesimSpec:
     """Settings only SCALE-Sim compatibility uses (from a .cfg file)."""
 
@@ -450,6 +518,7 @@ class ArchSpec:
     buffers: BuffersSpec = spec_field()
     dram: DramSpec = spec_field(DramSpec())
     vector_unit: VectorUnitSpec | None = spec_field(None)
+    arrays: ArraysSpec = spec_field(ArraysSpec(), doc="several arrays per chip (default: one)")
     scalesim: ScalesimSpec = spec_field(ScalesimSpec())
     energy: Mapping[str, float] = spec_field(
         FrozenMap({}), parse=lambda v: _overrides(v, units.parse_energy_pj),
@@ -474,14 +543,16 @@ class ArchSpec:
 
     @property
     def pes(self) -> int:
-        return self.array.rows * self.array.cols
+        """PEs of the chip: ``rows x cols`` of every array."""
+        return self.array.rows * self.array.cols * self.arrays.count
 
     def check(self) -> list[Problem]:
         """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock;
-        broadcast delivery only in native timing."""
+        broadcast delivery only in native timing; several arrays only with native timing, one
+        shared DRAM channel and buffers that exist."""
         channels = [("dram.bandwidth", self.dram.bandwidth)]
         channels += [(f"dram.per_operand.{op}", bw) for op, bw in self.dram.per_operand.items()]
-        problems = []
+        problems = self._check_arrays()
         if self.timing_model is TimingModel.SCALESIM and self.array.operand_delivery is OperandDelivery.BROADCAST:
             problems.append(Problem("array.operand_delivery", "SCALE-Sim timing models a systolic array; use "
                                     "operand_delivery: systolic or timing_model: native"))
@@ -496,6 +567,26 @@ class ArchSpec:
                 problems.append(Problem(path, f"expected {MIN_BANDWIDTH:g} to 2^40 bytes per cycle (the validated "
                                         f"range, docs/limits.md), got {per_cycle:g} B/cycle at {self.clock_hz:g} Hz"
                                         + ("; leave bandwidth out for unlimited" if per_cycle <= 0 else "")))
+        return problems
+
+    def _check_arrays(self) -> list[Problem]:
+        if self.arrays.count == 1:
+            return []
+        problems = []
+        if self.timing_model is TimingModel.SCALESIM:
+            problems.append(Problem("arrays.count", "SCALE-Sim timing models one array; use timing_model: native"))
+        if self.dram.per_operand:
+            problems.append(Problem("dram.per_operand", "several arrays share one DRAM channel (dram.bandwidth); "
+                                    "per-operand channels are SCALE-Sim's USER mode"))
+        bandwidth = self.dram_bytes_per_cycle()
+        if bandwidth is not None and bandwidth / self.arrays.count < MIN_BANDWIDTH:
+            problems.append(Problem("arrays.count", f"{self.arrays.count} arrays would each get {bandwidth / self.arrays.count:g} "
+                                    f"B/cycle of DRAM, below the validated {MIN_BANDWIDTH:g} (docs/limits.md)"))
+        present = [name for name in BUFFER_NAMES if getattr(self.buffers, name) is not None]
+        for index, name in enumerate(self.arrays.shared_buffers):
+            if name in BUFFER_NAMES and name not in present:
+                problems.append(Problem(f"arrays.shared[{index}]", f"the arch has no {name} buffer; "
+                                        f"its buffers: {', '.join(present)}"))
         return problems
 
     @property

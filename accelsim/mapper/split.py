@@ -1,0 +1,108 @@
+"""How a layer is divided among several arrays: the split with the lowest objective.
+
+Every split the arch allows (``arrays.split``: ``columns``, ``rows``, ``reduction``, ``groups``) is
+run by :func:`accelsim.engine.arrays.run_split` and scored; ties go to the split listed first.
+``groups`` of a layer with one GEMM would leave every array but one idle: it is tried only when
+no other split is allowed. With
+``mapping: search`` each split's per-array mapping is searched first
+(:func:`accelsim.mapper.gemm.search` on the largest part, with one array's view of the arch and
+``1/count`` of the DRAM bandwidth, the fair share of arrays that all stream: an approximation,
+the chosen mapping is then timed with the engine's own bandwidth shares).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accelsim.cost import per_action_energy
+from accelsim.engine.arrays import ChipRun, array_arch, run_split, split_problem
+from accelsim.engine.compression import LayerSparsity
+from accelsim.engine.fold import COUNT_COLUMNS, schedule_counts
+from accelsim.errors import UnsupportedError
+from accelsim.lower.gemm import ArrayRate, lower_layer
+from accelsim.lower.tiling import Mapping
+from accelsim.mapper.gemm import ENERGY_COUNTS, mapping_energy_pj, search
+from accelsim.spec.arch import ArchSpec, ArraySplit, Dataflow
+from accelsim.spec.options import Objective
+from accelsim.spec.workload import Layer
+
+
+@dataclass(frozen=True)
+class SplitChoice:
+    """A layer's split: how many arrays ran it, the per-array ``mapping`` (``None``: the fixed
+    one) with its ``dataflow``, and the chip's counters."""
+
+    split: ArraySplit
+    arrays_used: int
+    mapping: Mapping | None
+    dataflow: Dataflow
+    run: ChipRun
+
+    def describe(self) -> str:
+        """``4x columns`` or, with a searched mapping, ``4x columns | ws tcr t=T db=if``."""
+        head = f"{self.arrays_used}x {self.split.value}"
+        return head if self.mapping is None else f"{head} | {self.mapping.describe()}"
+
+
+def chip_energy_pj(arch: ArchSpec, layer: Layer, dataflow: Dataflow, run: ChipRun) -> float:
+    """Energy (pJ) of a layer's chip counters under ``dataflow``, the link and the reduction's
+    additions included (the same model as :func:`accelsim.cost.layer_energy`)."""
+    counts = {name: int(run.counters[COUNT_COLUMNS[name]]) for name in ENERGY_COUNTS}
+    bits = layer.compression
+    energy = mapping_energy_pj(arch, dataflow, layer.macs, counts, weight_bits=bits.weight_precision.name,
+                               act_bits=bits.act_precision.name)
+    if run.link_bytes or run.reduction_adds:
+        table = per_action_energy(arch)
+        energy += run.link_bytes * table["link_byte"] + run.reduction_adds * table["reduction_add"]
+    return energy
+
+
+def _score(objective: Objective, arch: ArchSpec, layer: Layer, dataflow: Dataflow, run: ChipRun) -> float:
+    cycles = float(run.counters[COUNT_COLUMNS["cycles"]])
+    if objective is Objective.CYCLES:
+        return cycles
+    energy = chip_energy_pj(arch, layer, dataflow, run)
+    return energy if objective is Objective.ENERGY else cycles * energy
+
+
+def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, *, search_mapping: bool,
+                 sparsity: LayerSparsity | None = None, traffic: TrafficScale = NO_SCALE) -> SplitChoice | None:
+    """The split of ``layer`` among ``arch.arrays.count`` arrays with the lowest ``objective``
+    (``None`` for vector work), its DRAM traffic as the memory plan leaves it (``traffic``). Raises the first split's UnsupportedError if no split can run."""
+    problem = lower_layer(layer, arch.timing_model)
+    if problem is None:
+        return None
+    best, best_score, errors = None, 0.0, []
+    for split in _candidates(arch, problem.repeats):
+        plan = split_problem(problem, split, arch.arrays.count, rate)
+        try:
+            mapping = _searched(plan.parts[0].problem, layer, arch, rate, objective) if search_mapping else None
+            run = run_split(plan, layer, arch, rate, mapping, sparsity, traffic)
+        except UnsupportedError as error:
+            errors.append(error)
+            continue
+        dataflow = mapping.dataflow if mapping is not None else arch.array.dataflow
+        score = _score(objective, arch, layer, dataflow, run)
+        if best is None or score < best_score:
+            best, best_score = SplitChoice(split, plan.arrays_used, mapping, dataflow, run), score
+    if best is None:
+        raise errors[0]
+    return best
+
+
+def _candidates(arch: ArchSpec, repeats: int) -> list[ArraySplit]:
+    """The arch's splits; ``groups`` of a layer with one GEMM (one array alone) only if nothing else is allowed."""
+    splits = [split for split in arch.arrays.split if split is not ArraySplit.GROUPS or repeats > 1]
+    return splits or list(arch.arrays.split)
+
+
+def _searched(part, layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective) -> Mapping:
+    """The searched mapping of one array's ``part`` (see the module docstring)."""
+    bandwidth = arch.dram_bytes_per_cycle()
+    one = array_arch(arch, None if bandwidth is None else bandwidth / arch.arrays.count)
+    bits = layer.compression
+    try:
+        return search(part, one, schedule_counts, rate=rate, weight_bits=bits.weight_bits, act_bits=bits.act_bits,
+                      objective=objective).mapping
+    except UnsupportedError as error:
+        raise UnsupportedError(f"layer {layer.name}: {error}") from None
