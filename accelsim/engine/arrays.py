@@ -42,6 +42,7 @@ from accelsim.engine.compression import LayerSparsity
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.lower.gemm import ArrayRate, GemmProblem
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import ArchSpec, ArraySplit, ArraysSpec

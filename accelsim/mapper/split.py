@@ -20,6 +20,7 @@ from accelsim.engine.compression import LayerSparsity
 from accelsim.engine.fold import COUNT_COLUMNS, schedule_counts
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, lower_layer
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.tiling import Mapping
 from accelsim.mapper.gemm import ENERGY_COUNTS, mapping_energy_pj, search
 from accelsim.spec.arch import ArchSpec, ArraySplit, Dataflow
