@@ -17,6 +17,7 @@ accepted in the same keys (``weight_bits: bf16``).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -120,6 +121,7 @@ def integer_format(bits: int, signed: bool = True) -> NumberFormat:
     return NumberFormat(f"{'' if signed else 'u'}int{bits}", FormatKind.INT, bits, signed=signed)
 
 
+@functools.lru_cache(maxsize=1024)  # formats are immutable, and a run asks for them per layer
 def number_format(value: int | str | NumberFormat) -> NumberFormat:
     """The format a spec value names: ``8`` -> int8, ``"uint4"``, ``"bf16"``, ``"bfloat16"`` -> bf16.
 
