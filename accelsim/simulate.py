@@ -61,14 +61,17 @@ def _layer_energy(columns: dict[str, np.ndarray], arch: ArchSpec, dataflows: np.
 
 
 def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective | None) -> tuple:
-    """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
+    """``(sparsity plan, searched mapping or None, counters or None, numeric error or None)`` of one
+    layer; the error only in the ``pe`` fidelity, whose one PE run gives both.
 
     ``objective``: search the mapping for it (``None``: the fixed mapping).
     """
     plan = layer_sparsity(arch, layer, rate)
+    if engine is pe:  # fixed mappings only
+        return plan, None, *pe.run_layer_measured(layer, arch, rate, sparsity=plan)
     chosen = search_layer(layer, arch, rate, objective) if objective is not None else None
-    searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
-    return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
+    searched = {"mapping": chosen} if chosen is not None else {}
+    return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched), None
 
 
 def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate]], fidelity: str,
@@ -195,7 +198,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
             if callable(progress):
                 progress(done, len(net.layers))
     for index, slot in enumerate(slots):
-        plan, chosen, counters = runs[slot]
+        plan, chosen, counters, _ = runs[slot]
         plans.append(plan)
         if chosen is not None:
             mappings[index] = chosen.describe()
@@ -217,6 +220,6 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     summary = summary_frame(net, arch, fidelity.value, data, metrics=summary_metrics(data | energy, arch))
     layers = layer_frame(data | energy)
     if fidelity is Fidelity.PE:  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
-        errors = pe.error_columns(net.layers, arch, [mac_rate(layer, arch) for layer in net.layers])
+        errors = pe.error_columns([runs[slot][3] for slot in slots])
         layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
