@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from accelsim.engine import lowering
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.engine.fold import kernel_schedule
 from accelsim.errors import UnsupportedError
@@ -20,7 +21,7 @@ from accelsim.kernels.cycle import CycleMemory, run_cycle_native
 from accelsim.kernels.systolic import fold_durations
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
-from accelsim.lower.tiling import Mapping, layer_schedule
+from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -97,7 +98,7 @@ def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate,
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
-    return layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), problem.repeats
+    return lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), problem.repeats
 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,

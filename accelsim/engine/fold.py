@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.engine import blocks
+from accelsim.engine import blocks, lowering
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
@@ -17,7 +17,7 @@ from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.schedule import TRAFFIC, TileSchedule, dataflow_code, transfer_cycles
-from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule, spatial_mapping
+from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -66,7 +66,7 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
         stats = blocks.run_blocks(problem, arch, mapping or fixed_mapping(arch), rate, weight_bits=bits.weight_bits,
                                   act_bits=bits.act_bits, transfer=lambda s: transfer_table(s, arch))
     else:
-        schedule = layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
+        schedule = lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
         schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
         return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
     return stats * problem.repeats
