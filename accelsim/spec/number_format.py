@@ -121,7 +121,6 @@ def integer_format(bits: int, signed: bool = True) -> NumberFormat:
     return NumberFormat(f"{'' if signed else 'u'}int{bits}", FormatKind.INT, bits, signed=signed)
 
 
-@functools.lru_cache(maxsize=1024)  # formats are immutable, and a run asks for them per layer
 def number_format(value: int | str | NumberFormat) -> NumberFormat:
     """The format a spec value names: ``8`` -> int8, ``"uint4"``, ``"bf16"``, ``"bfloat16"`` -> bf16.
 
@@ -130,6 +129,19 @@ def number_format(value: int | str | NumberFormat) -> NumberFormat:
     ValueError
         For anything else, listing the valid names (with a did-you-mean).
     """
+    try:
+        return _known_format(value)  # formats are immutable, and a run asks for them per layer
+    except TypeError:  # an unhashable value (a list in a YAML file): not a format either
+        return _parse_format(value)
+
+
+@functools.lru_cache(maxsize=1024, typed=True)  # typed: True and 8.0 are not the formats 1 and 8
+def _known_format(value) -> NumberFormat:
+    return _parse_format(value)
+
+
+def _parse_format(value) -> NumberFormat:
+    """:func:`number_format`, uncached."""
     if isinstance(value, NumberFormat):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
