@@ -19,20 +19,21 @@ from accelsim.spec.arch import ArchSpec, BandwidthMode, Dataflow, TimingModel
 class KernelFamily:
     """``entry``: the ``module.function`` (in ``accelsim/kernels/``) an engine calls; ``seconds``:
     compiling it and its callees, measured by ``python benchmarks/bench_compile.py`` (load
-    average 3.5 on 2 cores, 2026-12-02: an upper bound on a quiet machine)."""
+    average 5.1 on 2 cores, 2026-12-02: an upper bound on a quiet machine; the same kernels took
+    4-5x longer at load 6-9)."""
 
     entry: str
     seconds: float
 
 
 FAMILIES = {
-    "fold_native": KernelFamily("systolic.run_fold_native", 4.1),
-    "vector": KernelFamily("vector._run_vector", 2.1),
-    "scalesim_calc": KernelFamily("systolic.run_fold_scalesim", 35.3),
-    "scalesim_user": KernelFamily("scalesim_user.run_fold_scalesim_user", 31.6),
-    "cycle": KernelFamily("cycle.run_cycle_native", 12.6),
-    "pe_stationary": KernelFamily("pe.run_pe_stationary", 9.5),
-    "pe_os": KernelFamily("pe.run_pe_os", 3.8),
+    "fold_native": KernelFamily("systolic.run_fold_native", 4.0),
+    "vector": KernelFamily("vector._run_vector", 1.4),
+    "scalesim_calc": KernelFamily("systolic.run_fold_scalesim", 38.9),
+    "scalesim_user": KernelFamily("scalesim_user.run_fold_scalesim_user", 37.1),
+    "cycle": KernelFamily("cycle.run_cycle_native", 21.1),
+    "pe_stationary": KernelFamily("pe.run_pe_stationary", 18.5),
+    "pe_os": KernelFamily("pe.run_pe_os", 10.8),
 }
 """The kernel families of the usual runs. Long layers in blocks (``memory.resume_native_timeline``)
 and zero skipping from masks (``sparse``) compile on top when a run reaches them (not counted)."""
