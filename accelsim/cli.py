@@ -117,14 +117,17 @@ def write_table(table, name: str) -> None:
 # --- feedback on long work ------------------------------------------------------------------------------------
 
 
-def _notify_cold_kernels(args: argparse.Namespace) -> None:
-    """Say so when numba's on-disk cache is empty: the first kernel calls compile (tens of seconds)."""
-    from accelsim.engine import kernels_on_disk
+def _notify_cold_kernels(args: argparse.Namespace, fidelity: str = "fold", arch=None) -> None:
+    """Say so, once, when the kernels the run calls are not in numba's on-disk cache yet: their first
+    calls compile them (seconds to a minute; :mod:`accelsim.engine.kernel_cache`)."""
+    from accelsim.engine.kernel_cache import cold_compile_seconds, run_families
 
-    if kernels_on_disk() == 0:
-        log.info("numba's kernel cache is empty")
+    seconds = cold_compile_seconds(run_families(arch, fidelity))
+    if seconds:
+        log.info("kernels not in numba's cache: compiling them, about %.0f s", seconds)
         if not args.quiet:
-            print("compiling kernels, once: ~15-60 s (cached for later runs)", file=sys.stderr, flush=True)
+            print(f"compiling kernels, once: ~{max(1, round(seconds))} s (cached for later runs)", file=sys.stderr,
+                  flush=True)
 
 
 def _bar(args: argparse.Namespace, total: int, desc: str, unit: str):
@@ -297,7 +300,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if spec.mapping.value == "search" and not args.quiet:
         print("mapping: search runs the mapper on every distinct layer of every point: expect tens of seconds "
               "per point on ResNet-50 (docs/dse.md); the bar moves as points finish", file=sys.stderr)
-    _notify_cold_kernels(args)
+    _notify_cold_kernels(args, spec.fidelity)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a terminated sweep still stores what it finished
     out = run_sweep(spec, args.output, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
                     per_layer=args.per_layer or None, progress=not args.quiet)
@@ -361,7 +364,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not archs or not workloads:
         raise ConfigError(" ".join(args.files), [Problem("", "compare needs at least one architecture and one "
                                                              f"workload; got {len(archs)} and {len(workloads)}")])
-    _notify_cold_kernels(args)
+    _notify_cold_kernels(args, args.fidelity)
     schemes = args.scheme or [None]
     with tempfile.TemporaryDirectory(prefix="accelsim-masks-") as scratch:  # masks without -o are scratch
         on_disk = args.output not in (None, "-")
@@ -485,7 +488,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from accelsim.simulate import simulate
 
     options = {} if args.max_steps is None else {"max_steps": args.max_steps}
-    _notify_cold_kernels(args)
+    _notify_cold_kernels(args, args.fidelity, arch)
     start = time.perf_counter()
     with _bar(args, len(net.layers), "layers" + (" (mapper search)" if args.mapping == "search" else ""),
               "layer") as bar:

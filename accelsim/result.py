@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,35 +92,31 @@ def layer_frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: pd.DataFrame,
+def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: Mapping[str, np.ndarray],
                   metrics: dict[str, object] | None = None) -> pd.DataFrame:
-    """One row of totals. Counts are sums over costed layers; ``utilization`` and
-    ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a fold-weighted mean
-    (0 when no costed layer has cycles or folds).
+    """One row of totals from :func:`layer_columns`' arrays. Counts are sums over costed layers;
+    ``utilization`` and ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a
+    fold-weighted mean (0 when no costed layer has cycles or folds).
     ``lost_macs`` are the MACs of source-model nodes an import left out (``allow_partial``).
     ``metrics`` (whole-network values such as energy totals) follow them, in their order."""
-    costed = layers["costed"].to_numpy(dtype=bool)
+    costed = np.asarray(layers["costed"], dtype=bool)
     row: dict[str, object] = {"network": network.name, "arch": arch.name, "fidelity": fidelity,
-                              "timing_model": arch.timing_model.value, "layers": len(layers),
+                              "timing_model": arch.timing_model.value, "layers": len(costed),
                               "costed_layers": int(costed.sum()), "macs": int(layers["macs"].sum()),
                               "lost_macs": network.lost_macs}
 
     skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_precision", "act_precision",
             "weight_density", "act_density", *TEXT_COLUMNS}
-    names = [name for name in layers.columns if name not in skip]
-    counts = [name for name in names if layers[name].dtype.kind in "iu"]
-    floats = [name for name in names if name not in counts]
-    count_totals = layers[counts].to_numpy(dtype=np.int64, na_value=0)[costed].sum(axis=0)
-    float_values = layers[floats].to_numpy(dtype=np.float64, na_value=np.nan)[costed]
-    totals = dict(zip(counts, count_totals.tolist())) | dict(zip(floats, float_values.sum(axis=0).tolist()))
-    weights = {name: layers[name].to_numpy(dtype=np.float64, na_value=0.0)[costed] for name in ("folds", "cycles")}
+    names = [name for name in layers if name not in skip]
     for name in names:
+        values = layers[name][costed]
         if name in RATIO_COLUMNS:
-            weight = weights["folds" if name == "mapping_efficiency" else "cycles"]
+            weight = layers["folds" if name == "mapping_efficiency" else "cycles"][costed].astype(np.float64)
             total = weight.sum()
-            ratio = float_values[:, floats.index(name)]
             used = weight > 0  # rows of weight 0 (no folds, or every cycle hidden) do not count
-            row[name] = float((ratio[used] * weight[used]).sum() / total) if total else 0.0
+            row[name] = float((values[used] * weight[used]).sum() / total) if total else 0.0
+        elif values.dtype.kind in "iu":
+            row[name] = int(values.sum())
         else:
-            row[name] = totals[name]
+            row[name] = float(values.sum())
     return pd.DataFrame([row | (metrics or {})])

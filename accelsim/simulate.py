@@ -7,9 +7,8 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
-from accelsim.cost import layer_energy, summary_metrics
+from accelsim.cost import energy_columns, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector, work
 from accelsim.engine.arrays import check_fidelity
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
@@ -54,35 +53,40 @@ def hardware_rate(layer: Layer, arch: ArchSpec) -> ArrayRate:
     return ArrayRate(rate.products_per_cycle, rate.cycles_per_product, nm)
 
 
-def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -> pd.DataFrame:
-    """:func:`layer_energy`, each layer costed with the dataflow its mapping uses (PE hops differ)."""
-    energy = layer_energy(layers, arch)
+def _layer_energy(columns: dict[str, np.ndarray], arch: ArchSpec, dataflows: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`energy_columns`, each layer costed with the dataflow its mapping uses (PE hops differ)."""
+    costed = columns["costed"]
+    energy = energy_columns(columns, costed, arch)
     for dataflow in set(dataflows) - {arch.array.dataflow}:
         rows = dataflows == dataflow
         other = dataclasses.replace(arch, array=dataclasses.replace(arch.array, dataflow=dataflow))
-        energy.loc[rows] = layer_energy(layers[rows], other)[energy.columns].to_numpy()
+        subset = energy_columns({name: values[rows] for name, values in columns.items()}, costed[rows], other)
+        for name, values in energy.items():
+            values[rows] = subset[name]
     return energy
 
 
 def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective, search: bool,
                traffic: TrafficScale) -> tuple:
-    """``(sparsity plan, choice, counters or None)`` of one layer: the choice is the searched
-    mapping (``search``, for ``objective``; else ``None``: the fixed mapping) or, with several
-    arrays, the split with the lowest ``objective`` (:class:`accelsim.mapper.split.SplitChoice`).
-    ``traffic``: the DRAM traffic the network's memory plan leaves it (the mapping is searched
-    before the plan).
+    """``(sparsity plan, choice, counters or None, numeric error or None)`` of one layer.
+
+    The choice is the searched mapping (``search``, for ``objective``; else ``None``: the fixed
+    mapping) or, with several arrays, the split with the lowest ``objective``
+    (:class:`accelsim.mapper.split.SplitChoice`); the error only in the ``pe`` fidelity, whose one
+    PE run gives both. ``traffic``: the DRAM traffic the network's memory plan leaves the layer
+    (the mapping is searched before the plan).
     """
     plan = layer_sparsity(arch, layer, rate)
+    if engine is pe:  # fixed mappings only
+        return plan, None, *pe.run_layer_measured(layer, arch, rate, sparsity=plan, traffic=traffic)
     if arch.arrays.count > 1:
         split = choose_split(layer, arch, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic)
-        return plan, split, None if split is None else split.run.counters
+        return plan, split, None if split is None else split.run.counters, None
     chosen = search_layer(layer, arch, rate, objective) if search else None
     if chosen is not None and traffic != NO_SCALE:
         chosen = _best_under_plan(layer, arch, rate, plan, objective, traffic, chosen)
-    searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
-    if traffic != NO_SCALE:
-        searched["traffic"] = traffic
-    return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
+    searched = {"mapping": chosen} if chosen is not None else {}
+    return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
 def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, objective: Objective,
@@ -128,32 +132,44 @@ def memory_plan_columns(plan: list) -> dict[str, np.ndarray]:
     }
 
 
-def _checked_work(arch: ArchSpec, net: Network, fidelity: str, rates: list[ArrayRate],
-                  max_steps: int | None, search: bool) -> dict[tuple[Layer, ArrayRate], int]:
-    """Steps of every distinct array layer (0 in the fold fidelity), each checked first by
-    :mod:`accelsim.engine.work`: counts within the int64 range, fold tables within memory and,
-    for ``cycle`` and ``pe``, the steps within ``max_steps``."""
-    steps = {}
-    for layer, rate in zip(net.layers, rates):
-        key = (dataclasses.replace(layer, name="", producers=()), rate)
+def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale]], fidelity: str,
+                  max_steps: int | None, search: bool) -> list[int]:
+    """Steps of each ``distinct`` (layer, rate, traffic) (0 in the fold fidelity and for vector work),
+    each array layer checked first by :mod:`accelsim.engine.work`: counts within the int64 range,
+    fold tables within memory and, for ``cycle`` and ``pe``, the steps within ``max_steps``."""
+    steps = []
+    for layer, rate, _ in distinct:
         problem = lower_layer(layer, arch.timing_model)
-        if key in steps or problem is None:
-            continue
-        work.check_layer_range(problem, arch, rate, layer.name, whole_schedule=search or fidelity != "fold")
         stepped = fidelity == "pe" or (fidelity == "cycle" and arch.timing_model is TimingModel.NATIVE)
-        if not stepped:  # nothing to step (the cycle engine refuses scalesim timing itself)
-            steps[key] = 0
+        if problem is not None:
+            work.check_layer_range(problem, arch, rate, layer.name, whole_schedule=search or fidelity != "fold")
+        if problem is None or not stepped:  # nothing to step (the cycle engine refuses scalesim timing itself)
+            steps.append(0)
             continue
         counters = fold.run_layer(layer, arch, rate)
         estimate = work.step_estimate(int(counters[codes.FOLD_STAT_CYCLES]), int(counters[codes.FOLD_STAT_COMPUTE_CYCLES]),
                                       arch, fidelity)
-        steps[key] = work.check_steps(estimate, problem, fidelity, max_steps, layer.name)
+        steps.append(work.check_steps(estimate, problem, fidelity, max_steps, layer.name))
     return steps
 
 
-def _progress(steps: dict, fidelity: str, enabled: bool):
+def _distinct_layers(layers: tuple[Layer, ...], rates: list[ArrayRate], scales: list[TrafficScale]
+                     ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale]], list[int]]:
+    """``(distinct, slots)``: the first (layer, rate, traffic) of each group of layers that differ
+    only in name and producers (they run once), and each layer's group."""
+    groups: dict[tuple[Layer, ArrayRate, TrafficScale], int] = {}
+    distinct, slots = [], []
+    for layer, rate, scale in zip(layers, rates, scales):
+        slot = groups.setdefault((dataclasses.replace(layer, name="", producers=()), rate, scale), len(groups))
+        if slot == len(distinct):
+            distinct.append((layer, rate, scale))
+        slots.append(slot)
+    return distinct, slots
+
+
+def _progress(steps: list[int], fidelity: str, enabled: bool):
     """A tqdm bar on stderr over the layers' steps when the run should take more than a few seconds."""
-    total = sum(steps.values())
+    total = sum(steps)
     seconds = total / work.STEPS_PER_SECOND.get(fidelity, float("inf"))
     from tqdm.auto import tqdm
 
@@ -238,23 +254,23 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     costed = np.zeros(len(net.layers), dtype=bool)
     plans = []
     links = np.zeros((len(net.layers), 3), dtype=np.int64)  # several arrays: link bytes, cycles, reduction adds
-    runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
     rates = [mac_rate(layer, arch) for layer in net.layers]
     memory = _memory_plan(arch, net, memory_plan)
     scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
               for i, layer in enumerate(net.layers)]
-    steps = _checked_work(arch, net, fidelity.value, rates, max_steps, search)
+    distinct, slots = _distinct_layers(net.layers, rates, scales)
+    steps = _checked_work(arch, distinct, fidelity.value, max_steps, search)
+    runs = []
     with _progress(steps, fidelity.value, progress is True) as bar:
-        for done, (layer, rate, scale) in enumerate(zip(net.layers, rates, scales), start=1):
-            key = (dataclasses.replace(layer, name="", producers=()), rate, scale)
-            if key not in runs:
-                runs[key] = _run_layer(engine, arch, layer, rate, objective, search, scale)
-                bar.update(steps.get(key, 0))
+        for done, slot in enumerate(slots, start=1):
+            if slot == len(runs):
+                layer, rate, scale = distinct[slot]
+                runs.append(_run_layer(engine, arch, layer, rate, objective, search, scale))
+                bar.update(steps[slot])
             if callable(progress):
                 progress(done, len(net.layers))
-    for index, (layer, rate, scale) in enumerate(zip(net.layers, rates, scales)):
-        key = (dataclasses.replace(layer, name="", producers=()), rate, scale)
-        plan, chosen, counters = runs[key]
+    for index, slot in enumerate(slots):
+        plan, chosen, counters, _ = runs[slot]
         plans.append(plan)
         if chosen is not None:
             mappings[index] = chosen.describe()
@@ -278,11 +294,10 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     if arch.arrays.count > 1:
         columns |= dict(zip(("link_bytes", "link_cycles", "reduction_adds"), links.T))
     data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
-    counts = pd.DataFrame(data)  # numpy dtypes throughout: what energy and the summary read
-    energy = _layer_energy(counts, arch, dataflows)
-    summary = summary_frame(net, arch, fidelity.value, counts, metrics=summary_metrics(counts.join(energy), arch))
-    layers = layer_frame(data).join(energy)
+    energy = _layer_energy(data, arch, dataflows)  # numpy from the counters to energy; frames built once
+    summary = summary_frame(net, arch, fidelity.value, data, metrics=summary_metrics(data | energy, arch))
+    layers = layer_frame(data | energy)
     if fidelity is Fidelity.PE:  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
-        errors = pe.error_columns(net.layers, arch, [mac_rate(layer, arch) for layer in net.layers])
+        errors = pe.error_columns([runs[slot][3] for slot in slots])
         layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)

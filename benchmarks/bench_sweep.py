@@ -10,11 +10,18 @@ Prints a table of points per second for:
 * ``resume``: rerunning the finished sweep (everything is read from the store);
 * ``store only``: a sweep whose evaluator does nothing, i.e. the machinery's own ceiling.
 
+``--worked`` times the worked ResNet-50 example of docs/dse.md
+(``workloads/sweeps/resnet50_array_x_sram.yaml``, fixed mapping) instead: a bare ``simulate``
+loop over its tasks against ``run_sweep`` on 2 local workers, in one run; ``--grid`` adds a
+1,000-point ResNet-50 sweep (5 x 5 array shapes x 4 ifmap x 5 filter buffer sizes x 2
+dataflows, 2 workers, fixed mapping).
+
 With ``--kill N`` it also runs the sweep through the CLI in a subprocess, SIGKILLs it N times
 at random moments, resumes it, and checks the table equals the straight run with every
 point exactly once.
 
 Usage: python benchmarks/bench_sweep.py [--workload workloads/tiny_cnn.yaml] [--kill 5]
+       python benchmarks/bench_sweep.py --worked [--grid]
 """
 
 from __future__ import annotations
@@ -38,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 from accelsim.dse.executors import default_workers  # noqa: E402
 from accelsim.dse.space import design_points  # noqa: E402
 from accelsim.dse.spec import load_sweep_spec  # noqa: E402
-from accelsim.dse.sweep import run_sweep  # noqa: E402
+from accelsim.dse.evaluate import default_evaluator  # noqa: E402
+from accelsim.dse.sweep import plan, run_sweep  # noqa: E402
 from accelsim.simulate import simulate  # noqa: E402
 from accelsim.frontend.load import load_workload  # noqa: E402
 
@@ -95,14 +103,50 @@ def kill_check(spec: Path, folder: Path, straight: pd.DataFrame, kills: int) -> 
             f"unique keys {resumed.points['key'].nunique()}, identical to the straight run: {same}")
 
 
+def worked(folder: Path, grid: bool) -> None:
+    """The worked ResNet-50 example: a bare loop over its tasks vs the sweep on 2 workers (and the 1,000-point grid)."""
+    spec = load_sweep_spec(ROOT / "workloads" / "sweeps" / "resnet50_array_x_sram.yaml")
+    points, nets, tasks, _ = plan(spec, default_evaluator)
+    simulate(points[0].arch, nets[0])  # compile or load the kernels before timing
+    rows = []
+    _, row = timed("simulate loop (baseline)", len(tasks),
+                   lambda: [simulate(task.point.arch, nets[task.net_id]) for task in tasks])
+    rows.append(row)
+    _, row = timed("sweep local x2", len(tasks), lambda: run_sweep(spec, folder / "worked", executor="local", workers=2))
+    rows.append(row)
+    if grid:
+        path = folder / "grid.yaml"
+        path.write_text(yaml.safe_dump({
+            "name": "grid1000", "arch": str(ROOT / "arch_configs" / "edge_32x32.yaml"),
+            "workloads": [str(ROOT / "workloads" / "resnet50.yaml")],
+            "axes": {"array.rows": [8, 16, 32, 64, 128], "array.cols": [8, 16, 32, 64, 128],
+                     "buffers.ifmap.size": ["32KiB", "64KiB", "128KiB", "256KiB"],
+                     "buffers.filter.size": ["16KiB", "32KiB", "64KiB", "128KiB", "256KiB"],
+                     "array.dataflow": ["ws", "os"]},
+            "objectives": ["latency_s", "energy_pj"]}, sort_keys=False))
+        out, row = timed("1,000-point ResNet-50 grid, sweep local x2", 1000,
+                         lambda: run_sweep(path, folder / "grid", executor="local", workers=2))
+        row["points"] = out.computed
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["vs_baseline"] = (table.loc[0, "seconds"] / table["seconds"] * table["points"] / table.loc[0, "points"]).round(2)
+    print(f"worked example: {len(tasks)} tasks ({spec.name}), load average {os.getloadavg()[0]:.1f}")
+    print(table.to_string(index=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default="workloads/tiny_cnn.yaml")
     parser.add_argument("--kill", type=int, default=0, help="also kill and resume the CLI sweep N times")
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--kill-only", action="store_true", help="skip the throughput table")
+    parser.add_argument("--worked", action="store_true", help="the worked ResNet-50 example (docs/dse.md)")
+    parser.add_argument("--grid", action="store_true", help="with --worked: also a 1,000-point ResNet-50 sweep")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    if args.worked:
+        worked(folder, args.grid)
+        return
     spec_path = write_spec(folder, args.workload)
     spec = load_sweep_spec(spec_path)
     points, _ = design_points(spec)

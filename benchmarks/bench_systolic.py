@@ -15,7 +15,9 @@ need a walk over the demand stream of every overlapping-window conv):
   machine is shared, and the fastest run is the least disturbed one);
 * ``model ms``: the timing model alone, ``engine.fold.run_layer`` on each distinct layer shape
   as ``simulate`` runs them, without result frames and energy;
-* the numba compile time (a fresh process with an empty cache) and the peak memory of one warm run.
+* the numba compile time (a fresh process with an empty cache) and the peak memory of one warm run;
+* the zoo's ResNet-50 (array and vector layers) on edge_32x32, tpu_v1_like and scalesim_32x32_ws at
+  batch 1 and 256, and their ratio.
 
 With ``--scalesim``: SCALE-Sim runs in its own venv (``/tmp/venv-scalesim``). It steps one demand
 row at a time (~1e4 rows/s), so by default it runs on the ResNet-18 layers (in order, skipping any that would not
@@ -206,6 +208,7 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"numba compile (fresh process, empty cache, both timing models): {compile_seconds():.2f} s")
+    _zoo_table(args.repeats)
     for name, path in ({} if args.skip_table else NETWORKS).items():
         _table_header(name == "ResNet-18")
         _table(name, path, args.repeats)
@@ -213,6 +216,19 @@ def main() -> int:
         return 0
     return _versus_scalesim(args.scalesim_network, args.scalesim_sizes, args.scalesim_dataflows, args.scalesim_rows,
                             args.repeats)
+
+
+def _zoo_table(repeats: int) -> None:
+    """The zoo's ResNet-50 (with its 67 vector layers) on shipped archs, warm, at batch 1 and 256:
+    the batch ratio shows whether a run's cost grows with the batch (it should not: the folds do not)."""
+    print(f"\nResNet-50 (workloads/resnet50.yaml), fold fidelity, warm simulate() (best of {repeats}), "
+          f"load average {os.getloadavg()[0]:.1f}:")
+    print(f"{'arch':20s} {'batch 1 ms':>10s} {'batch 256 ms':>12s} {'256 / 1':>8s}")
+    for name in ("edge_32x32", "tpu_v1_like", "scalesim_32x32_ws"):
+        arch = ax.load_arch(ROOT / "arch_configs" / f"{name}.yaml")
+        one, many = (warm_seconds(arch, ax.load_workload(ROOT / "workloads" / "resnet50.yaml", batch=batch), repeats)
+                     for batch in (1, 256))
+        print(f"{name:20s} {one * 1e3:10.1f} {many * 1e3:12.1f} {many / one:8.2f}", flush=True)
 
 
 def _table_header(first: bool) -> None:

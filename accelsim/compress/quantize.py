@@ -199,7 +199,7 @@ def quantized_gemm(a: np.ndarray, b: np.ndarray, act: QuantSpec, weight: QuantSp
     qa, qb = quantize(a, pa), quantize(b, pb)
     _check_exact_range(qa, qb)
     accumulators = np.asarray(gemm(qa, qb), dtype=np.int64)
-    exact = qa @ qb
+    exact = exact_integer_product(qa, qb)
     za, zb = pa.zero_point, pb.zero_point           # (M or 1, 1) and (1, N or 1)
     k = a.shape[1]
     corrected = accumulators - zb * qa.sum(axis=1, keepdims=True) - za * qb.sum(axis=0, keepdims=True) + k * za * zb
@@ -207,6 +207,34 @@ def quantized_gemm(a: np.ndarray, b: np.ndarray, act: QuantSpec, weight: QuantSp
     return QuantizedGemm(out=out, accumulators=accumulators,
                          overflowed_outputs=int(np.count_nonzero(accumulators != exact)),
                          error=output_error(a @ b, out))
+
+
+FLOAT64_EXACT_INTEGERS = 2**53
+"""Integers of magnitude below this are exact in float64 (53-bit significand)."""
+
+
+def exact_integer_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The exact int64 ``A @ B`` of two integer matrices, by float64 BLAS where that is exact.
+
+    Proof of exactness: every product ``a[m, k] * b[k, n]`` and every partial sum of them, in
+    whatever order and grouping BLAS adds them (fused multiply-adds included), has a magnitude of
+    at most ``K * max|A| * max|B|``. When that bound is below 2**53 each of those values is an
+    integer float64 holds exactly, so no operation rounds and the result is the exact integer.
+    For signed codes of ``a`` and ``w`` bits (``max <= 2**(bits - 1)``) this holds whenever
+    ``a - 1 + w - 1 + log2(K) < 53``: int8 x int8 up to K = 2**39, int16 x int16 up to K = 2**23.
+    Beyond the bound the product is taken in int64 (no BLAS; exact below 2**63, which
+    :func:`quantized_gemm` checks first).
+    """
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    peak = _magnitude(a) * _magnitude(b) * a.shape[1]
+    if peak < FLOAT64_EXACT_INTEGERS:
+        return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+    return a @ b
+
+
+def _magnitude(values: np.ndarray) -> int:
+    """Largest ``|value|`` as a Python int (no int64 wrap of ``abs(-2**63)``)."""
+    return max(int(values.max(initial=0)), -int(values.min(initial=0)))
 
 
 def _check_exact_range(qa: np.ndarray, qb: np.ndarray) -> None:

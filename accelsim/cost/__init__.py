@@ -5,8 +5,8 @@ Tables with a ``source:`` per entry live in ``accelsim/cost/tables/``; see docs/
 """
 
 from accelsim.cost.area import area
-from accelsim.cost.energy import layer_energy, per_action_energy, summary_metrics
+from accelsim.cost.energy import energy_columns, layer_energy, per_action_energy, summary_metrics
 from accelsim.cost.scaling import area_factor, energy_factor, scaling_table
 
-__all__ = ["area", "area_factor", "energy_factor", "layer_energy", "per_action_energy", "scaling_table",
-           "summary_metrics"]
+__all__ = ["area", "area_factor", "energy_columns", "energy_factor", "layer_energy", "per_action_energy",
+           "scaling_table", "summary_metrics"]

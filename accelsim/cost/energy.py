@@ -185,15 +185,43 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
         ``ofmap_sram``, ``dram``, ``vector``, ``leakage``) and their sum ``energy_pj``. Rows
         with ``costed == False`` are NaN.
     """
-    table = per_action_energy(arch)
     costed = layers["costed"].to_numpy(dtype=bool) if "costed" in layers else np.ones(len(layers), dtype=bool)
-    present = set(layers.columns)
+    return pd.DataFrame(energy_columns(_FrameColumns(layers), costed, arch), index=layers.index)
+
+
+class _FrameColumns(Mapping):
+    """A DataFrame's columns as numpy arrays, converted on access: numbers as floats (missing
+    values 0), anything else as objects."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._frame = frame
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        series = self._frame[name]
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            return series.to_numpy(dtype=float, na_value=0.0)
+        return series.to_numpy(dtype=object)
+
+    def __iter__(self):
+        return iter(self._frame.columns)
+
+    def __len__(self) -> int:
+        return len(self._frame.columns)
+
+
+def energy_columns(columns: Mapping[str, np.ndarray], costed: np.ndarray, arch: ArchSpec) -> dict[str, np.ndarray]:
+    """:func:`layer_energy` on plain arrays: ``columns`` maps the count column names to one value
+    per layer (numbers; ``weight_precision``/``act_precision`` as format names), ``costed`` (bool)
+    says which layers are costed. Returns ``energy_<component>_pj`` and ``energy_pj``, float
+    arrays with NaN where not costed (the simulator's lean path: no DataFrame on the way)."""
+    table = per_action_energy(arch)
+    present = set(columns)
 
     def column(name: str) -> np.ndarray:
         """The costed rows of ``name`` as floats (zeros if the column is absent)."""
         if name not in present:
             return np.zeros(int(costed.sum()))
-        return layers[name].to_numpy(dtype=float, na_value=0.0)[costed]
+        return np.asarray(columns[name], dtype=float)[costed]
 
     parts: dict[str, np.ndarray] = {}
     if "macs" in present:
@@ -203,7 +231,7 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
         active = products > 0
         per_product = np.zeros_like(products)
         if active.any():
-            weight, act = _operand_formats(layers, costed, weight_bits, act_bits)
+            weight, act = _operand_formats(columns, costed, weight_bits, act_bits)
             per_product[active] = _mac_energy_per_product(arch, table, weight[active], act[active])
         parts["mac"] = products * per_product
         moved = column("macs") - skipped
@@ -228,7 +256,7 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
     if "dram_read_bytes" in present or "dram_write_bytes" in present:
         parts["dram"] = 8 * (column("dram_read_bytes") * table["dram_read_bit"]
                              + column("dram_write_bytes") * table["dram_write_bit"])
-    vector = [column(name) * table[name[:-1]] for name in ("vector_ops", *layers.columns)
+    vector = [column(name) * table[name[:-1]] for name in ("vector_ops", *columns)
               if name.startswith("vector_") and name.endswith("_ops") and name in present and name[:-1] in table]
     if vector:
         parts["vector"] = sum(vector[1:], vector[0])
@@ -236,10 +264,13 @@ def layer_energy(layers: pd.DataFrame, arch: ArchSpec) -> pd.DataFrame:
         leakage = sum(pj for name, pj in table.items() if name.startswith("leakage_"))
         parts["leakage"] = column("cycles") * leakage
 
-    out = pd.DataFrame({f"energy_{name}_pj": values for name, values in parts.items()},
-                       index=layers.index[costed])
-    out["energy_pj"] = out.sum(axis=1)
-    return out.reindex(layers.index)
+    parts["energy_pj"] = sum(parts.values(), np.zeros(int(costed.sum())))  # in component order
+    out = {}
+    for name, values in parts.items():
+        full = np.full(len(costed), np.nan)
+        full[costed] = values
+        out[name if name == "energy_pj" else f"energy_{name}_pj"] = full
+    return out
 
 
 def _operand_bits(present: set[str], column, needed_by: str) -> tuple[np.ndarray, np.ndarray]:
@@ -249,22 +280,22 @@ def _operand_bits(present: set[str], column, needed_by: str) -> tuple[np.ndarray
     return column("weight_bits"), column("act_bits")
 
 
-def _operand_formats(layers: pd.DataFrame, costed: np.ndarray, weight_bits: np.ndarray,
+def _operand_formats(columns: Mapping[str, np.ndarray], costed: np.ndarray, weight_bits: np.ndarray,
                      act_bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The costed rows' operand formats: the ``weight_precision``/``act_precision`` columns, or
     without them integer operands of the widths ``weight_bits``/``act_bits``."""
-    if "weight_precision" in layers and "act_precision" in layers:
-        return (layers["weight_precision"].to_numpy(dtype=object)[costed],
-                layers["act_precision"].to_numpy(dtype=object)[costed])
+    if "weight_precision" in columns and "act_precision" in columns:
+        return (np.asarray(columns["weight_precision"], dtype=object)[costed],
+                np.asarray(columns["act_precision"], dtype=object)[costed])
     return weight_bits.astype(int), act_bits.astype(int)
 
 
-def summary_metrics(layers: pd.DataFrame, arch: ArchSpec) -> dict[str, float]:
+def summary_metrics(layers: pd.DataFrame | Mapping[str, np.ndarray], arch: ArchSpec) -> dict[str, float]:
     """Whole-network energy metrics and the design's area.
 
     Parameters
     ----------
-    layers : DataFrame
+    layers : DataFrame, or a mapping of column name to one numpy value per layer
         Per-layer counts joined with :func:`layer_energy`'s columns; rows with ``costed ==
         False`` are left out.
 
@@ -276,15 +307,21 @@ def summary_metrics(layers: pd.DataFrame, arch: ArchSpec) -> dict[str, float]:
         ``2 * macs / energy_pj``); ``power_w`` when ``cycles`` is present (energy over
         ``cycles / clock``); ``area_mm2`` of the design.
     """
-    rows = layers[layers["costed"].astype(bool)] if "costed" in layers else layers
-    out = {name: float(rows[name].sum()) for name in layers.columns
-           if name.startswith("energy_") and name.endswith("_pj")}
+    frame = isinstance(layers, pd.DataFrame)
+    keep = np.asarray(layers["costed"], dtype=bool) if "costed" in layers else slice(None)
+
+    def total(name: str) -> float:
+        """Sum of column ``name`` over the costed rows."""
+        values = layers[name].to_numpy() if frame else np.asarray(layers[name])
+        return float(values[keep].sum())
+
+    out = {name: total(name) for name in layers if name.startswith("energy_") and name.endswith("_pj")}
     energy = out.get("energy_pj", math.nan)
-    macs = float(rows["macs"].sum()) if "macs" in rows else math.nan
+    macs = total("macs") if "macs" in layers else math.nan
     out["energy_per_mac_pj"] = energy / macs if macs else math.nan
     out["tops_per_w"] = 2 * macs / energy if energy else math.nan
-    if "cycles" in rows:
-        seconds = float(rows["cycles"].sum()) / arch.clock_hz
+    if "cycles" in layers:
+        seconds = total("cycles") / arch.clock_hz
         out["power_w"] = energy * 1e-12 / seconds if seconds else math.nan
     out.update(_area_columns(arch))
     return out
@@ -300,4 +337,4 @@ def _area_columns(arch: ArchSpec) -> dict[str, float]:
         f"area_{group}_mm2": float(mm2) for group, mm2 in by_group.items() if group != "total"}
 
 
-__all__ = ["layer_energy", "per_action_energy", "summary_metrics"]
+__all__ = ["energy_columns", "layer_energy", "per_action_energy", "summary_metrics"]

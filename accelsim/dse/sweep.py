@@ -21,8 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from accelsim.dse.evaluate import (Evaluator, default_evaluator, derived_metrics, evaluator_id, prepare_network,
-                                   roofline_metrics, warm_worker)
+from accelsim.dse.evaluate import (Evaluator, apply_scheme, default_evaluator, derived_metrics, evaluator_id,
+                                   prepare_network, roofline_metrics, warm_worker)
 from accelsim.dse.executors import make_executor, no_warm_up
 from accelsim.dse.metrics import design_metrics
 from accelsim.dse.pareto import pareto_front
@@ -30,6 +30,7 @@ from accelsim.dse.space import DesignPoint, axis_unit, axis_value, design_points
 from accelsim.dse.spec import NO_SCHEME, SweepSpec, load_sweep_spec
 from accelsim.dse.store import KEY, ResultStore, atomic_write, content_hash
 from accelsim.errors import AccelsimError, NotAvailableError
+from accelsim.frontend.load import load_workload
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
 from accelsim.spec.workload import Network
@@ -106,9 +107,10 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
     points, rejected = design_points(spec)
     nets, labels = [], []
     for workload in spec.workloads:
+        loaded = load_workload(spec.path(workload), batch=spec.batch)  # once, whatever the schemes
         for scheme in spec.schemes:
             scheme_path = None if scheme == NO_SCHEME else spec.path(scheme)
-            nets.append(prepare_network(spec.path(workload), scheme_path, spec.batch, mask_root))
+            nets.append(apply_scheme(loaded, scheme_path, mask_root))
             labels.append((Path(workload).stem, NO_SCHEME if scheme_path is None else Path(scheme).stem))
     salt = [evaluator_id(evaluator), __version__]
     net_hashes = [content_hash(to_dict(net)) for net in nets]

@@ -1,7 +1,7 @@
 """The native ``fold`` model of a long fold sequence, in blocks: memory O(block), time O(distinct blocks).
 
 A block is one pass of the mapping's innermost loop (its folds in execution order). Blocks are
-built one at a time (:func:`accelsim.lower.tiling.mapped_schedule` with ``folds=``) and their
+built one at a time (:func:`accelsim.engine.lowering.schedule` with ``folds=``) and their
 timeline continues from the previous block's state
 (:func:`accelsim.kernels.memory.resume_native_timeline`). Blocks at the same position class
 of the two outer loops (first, middle, last index) hold the same folds whenever the tensor
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from accelsim.engine import lowering
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.memory import (
@@ -24,7 +25,7 @@ from accelsim.kernels.memory import (
 )
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule
-from accelsim.lower.tiling import Mapping, mapped_schedule, spatial_mapping
+from accelsim.lower.tiling import Mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, Dataflow
 
 # A layer with more folds than this runs in blocks (below it, in one piece as before); a block
@@ -118,7 +119,7 @@ def run_blocks(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: Arr
         last = u == units - 1
         first_fold = b * block + c * size
         count = min(size, block - c * size)
-        schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
+        schedule = lowering.schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
                                    folds=(first_fold, first_fold + count + (0 if last else 1)))
         if adjust is not None:
             schedule = adjust(schedule, first_fold)

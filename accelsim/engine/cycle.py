@@ -12,6 +12,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from accelsim.engine import lowering
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.engine.fold import kernel_schedule
 from accelsim.errors import UnsupportedError
@@ -21,7 +22,7 @@ from accelsim.kernels.systolic import fold_durations
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
-from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
+from accelsim.lower.tiling import Mapping, fixed_mapping
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -98,7 +99,7 @@ def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | 
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
-    schedule = layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
+    schedule = lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
     return scaled_schedule(schedule, traffic, mapping or fixed_mapping(arch)), problem.repeats
 
 

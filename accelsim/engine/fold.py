@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.engine import blocks
+from accelsim.engine import blocks, lowering
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
@@ -18,7 +18,7 @@ from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, r
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.schedule import TRAFFIC, TileSchedule, dataflow_code, transfer_cycles
-from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule, spatial_mapping
+from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -80,8 +80,8 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
                                   act_bits=bits.act_precision.bits, transfer=lambda s: transfer_table(s, arch),
                                   adjust=lambda s, first: scaled_schedule(s, traffic, mapping, first))
     else:
-        schedule = scaled_schedule(layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), traffic,
-                                   mapping or fixed_mapping(arch))
+        schedule = scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping),
+                                   traffic, mapping or fixed_mapping(arch))
         schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
         return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
     return stats * problem.repeats

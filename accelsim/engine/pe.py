@@ -62,7 +62,13 @@ def reduction_words(a: np.ndarray, b: np.ndarray, rate: ArrayRate) -> tuple[np.n
     """
     k, n = b.shape
     p = rate.products_per_cycle
-    gn, gm = rate.nm if rate.nm is not None else (1, 1)
+    if rate.nm is None:  # dense: row r holds k = r*W .. r*W + W - 1 (zeros past K), W = min(p, K)
+        width = max(1, min(p, k))
+        n_rows = -(-k // width)
+        pad = n_rows * width - k
+        act = np.pad(a, ((0, 0), (0, pad))).reshape(a.shape[0], n_rows, width)
+        return act, np.pad(b, ((0, pad), (0, 0))).reshape(n_rows, width, n)
+    gn, gm = rate.nm
     kept = b != 0 if rate.nm is not None else np.ones(b.shape, bool)
     if rate.nm is not None:
         check_nm_mask(kept, gn, gm, axis=0, what="B (weights)")
@@ -211,28 +217,37 @@ def synthetic_operands(m: int, n: int, k: int, act_bits: int, weight_bits: int, 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
               sparsity: LayerSparsity | None = None, traffic: TrafficScale = NO_SCALE) -> np.ndarray | None:
-    """int64 ``codes.FOLD_STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers.
+    """int64 ``codes.FOLD_STAT_*`` counters of ``layer`` with its GEMM computed by the PE registers
+    (:func:`run_layer_measured`'s counters)."""
+    return run_layer_measured(layer, arch, rate, sparsity, traffic=traffic)[0]
 
-    Operands are synthetic (:func:`synthetic_operands` with the layer's bit widths and the
-    rate's N:M pattern); one repeat (group, head) is stepped with ``rate`` and its counters
-    multiplied. Cycles are measured; traffic is the schedule's (``traffic``: what the memory plan
-    leaves), as in the ``fold`` fidelity, and nothing stalls (ideal memory).
+
+def run_layer_measured(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
+                       sparsity: LayerSparsity | None = None, seed: int = 0,
+                       traffic: TrafficScale = NO_SCALE
+                       ) -> tuple[np.ndarray | None, NumericError | None]:
+    """``(counters, error)`` of ``layer`` from one PE run of its GEMM (``(None, None)`` for vector work).
+
+    The run computes :func:`layer_error`'s quantized (or format-rounded) operands: its values
+    give the error, its measured cycles the int64 ``codes.FOLD_STAT_*`` counters (cycles do not
+    depend on the values). One repeat (group, head) is stepped with ``rate`` and its counters
+    multiplied. Traffic is the schedule's (``traffic``: what the memory plan leaves), as in the
+    ``fold`` fidelity, and nothing stalls (ideal memory).
     """
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
-        return None
-    bits = layer.compression
-    if _is_float(bits):  # cycles do not depend on the values: small integers in the accumulator's dtype
-        dtype = accumulator_dtype(arch.mac.accumulator_bits)
-        a, b = (x.astype(dtype) for x in synthetic_operands(problem.m, problem.n, problem.k, 8, 8, nm=rate.nm))
-    else:
-        a, b = synthetic_operands(problem.m, problem.n, problem.k, bits.act_precision.bits,
-                                  bits.weight_precision.bits, nm=rate.nm)
-    _, measured = run_pe_gemm(arch, a, b, rate)
+        return None, None
     if sparsity is not None and sparsity.fold_streams:
         raise UnsupportedError(f"layer {layer.name}: zero skipping is modelled in the fold fidelity only")
+    measured = {}
+
+    def on_pe(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out, measured["stats"] = run_pe_gemm(arch, a, b, rate)
+        return out
+
+    error = _gemm_error(problem, layer.compression, arch, rate, seed, on_pe)
     per_repeat = fold.run_layer(layer, arch, rate, sparsity=sparsity, traffic=traffic) // problem.repeats
-    return with_measured_cycles(per_repeat, measured["cycles"], arch) * problem.repeats
+    return with_measured_cycles(per_repeat, measured["stats"]["cycles"], arch) * problem.repeats, error
 
 
 def _is_float(compression: Compression) -> bool:
@@ -266,24 +281,27 @@ def layer_error(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE, seed
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
+    return _gemm_error(problem, layer.compression, arch, rate, seed, lambda x, y: run_pe_gemm(arch, x, y, rate)[0])
+
+
+def _gemm_error(problem, bits: Compression, arch: ArchSpec, rate: ArrayRate, seed: int, on_pe) -> NumericError:
+    """:func:`layer_error` of one repeat of ``problem``, its GEMM computed by ``on_pe(A, B)``."""
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((problem.m, problem.k))
     b = rng.standard_normal((problem.k, problem.n))
     if rate.nm is not None:
         b[np.arange(problem.k) % rate.nm[1] >= rate.nm[0]] = 0.0
-    bits = layer.compression
     if _is_float(bits):
         dtype = accumulator_dtype(arch.mac.accumulator_bits)
         return float_gemm(a, b, bits.act_precision, bits.weight_precision,
-                          lambda x, y: run_pe_gemm(arch, x.astype(dtype), y.astype(dtype), rate)[0]).error
+                          lambda x, y: on_pe(x.astype(dtype), y.astype(dtype))).error
     act, weight = (QuantSpec(fmt.bits, symmetric=fmt.signed and fmt.bits >= 2)
                    for fmt in (bits.act_precision, bits.weight_precision))
-    return quantized_gemm(a, b, act, weight, lambda x, y: run_pe_gemm(arch, x, y, rate)[0]).error
+    return quantized_gemm(a, b, act, weight, on_pe).error
 
 
-def error_columns(layers: list[Layer], arch: ArchSpec, rates: list[ArrayRate]) -> dict[str, np.ndarray]:
-    """:data:`ERROR_COLUMNS` of every layer (float64; NaN where the array does no work)."""
-    errors = [layer_error(layer, arch, rate) for layer, rate in zip(layers, rates)]
+def error_columns(errors: list[NumericError | None]) -> dict[str, np.ndarray]:
+    """:data:`ERROR_COLUMNS` of every layer from its error (float64; NaN where the array does no work)."""
     return {"sqnr_db": np.array([np.nan if e is None else e.sqnr_db for e in errors]),
             "max_rel_error": np.array([np.nan if e is None else e.max_rel_error for e in errors])}
 

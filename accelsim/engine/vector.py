@@ -16,6 +16,8 @@ SRAM port cycles and reuse of rows between passes (``docs/transformers.md``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from accelsim.kernels import codes
@@ -171,9 +173,12 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
         return stats, costed, {}
     op_counts = {name: np.zeros(len(net.layers), dtype=np.int64) for name in OP_COLUMNS.values()}
     is_vector = ~costed & np.array([isinstance(layer, VECTOR_LAYERS) for layer in net.layers], dtype=bool)
+    runs: dict[Layer, dict[str, int]] = {}  # layers that differ only in name run once
     for index in np.flatnonzero(is_vector):
         layer = net.layers[index]
-        counts = vector_layer_counts(arch, layer, traffic=plan[index] if plan is not None else None)
+        traffic = plan[index] if plan is not None else None
+        key = (dataclasses.replace(layer, name="", producers=()), traffic)
+        counts = runs[key] if key in runs else runs.setdefault(key, vector_layer_counts(arch, layer, traffic=traffic))
         for name, column in op_counts.items():
             column[index] = counts[name]
         row = stats[index]

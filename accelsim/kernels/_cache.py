@@ -64,11 +64,13 @@ def refresh(folder: Path) -> None:
         log.debug("numba cache not checked: %s", error)
 
 
-def cached_kernels(folder: Path) -> int:
-    """How many kernels numba's on-disk cache holds for ``folder`` (0: the next run compiles every
-    kernel it calls, tens of seconds); 0 as well when numba's cache cannot be located."""
+def cached_kernel_names(folder: Path) -> set[str]:
+    """The ``module.function`` names of the kernels numba's on-disk cache holds for ``folder``
+    (its index files are ``module.function-line.pyXY.nbi``); empty when the cache cannot be located."""
     try:
         cache = cache_folder(folder)
     except (OSError, AttributeError):
-        return 0
-    return len(list(cache.glob("*.nbi"))) if cache is not None and cache.is_dir() else 0
+        return set()
+    if cache is None or not cache.is_dir():
+        return set()
+    return {path.name.split("-")[0] for path in cache.glob("*.nbi")}

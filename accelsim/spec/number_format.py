@@ -17,6 +17,7 @@ accepted in the same keys (``weight_bits: bf16``).
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
@@ -128,6 +129,19 @@ def number_format(value: int | str | NumberFormat) -> NumberFormat:
     ValueError
         For anything else, listing the valid names (with a did-you-mean).
     """
+    try:
+        return _known_format(value)  # formats are immutable, and a run asks for them per layer
+    except TypeError:  # an unhashable value (a list in a YAML file): not a format either
+        return _parse_format(value)
+
+
+@functools.lru_cache(maxsize=1024, typed=True)  # typed: True and 8.0 are not the formats 1 and 8
+def _known_format(value) -> NumberFormat:
+    return _parse_format(value)
+
+
+def _parse_format(value) -> NumberFormat:
+    """:func:`number_format`, uncached."""
     if isinstance(value, NumberFormat):
         return value
     if isinstance(value, int) and not isinstance(value, bool):

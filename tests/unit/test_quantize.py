@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from accelsim.compress.quantize import (
     QuantSpec,
     dequantize,
+    exact_integer_product,
     integer_gemm,
     numpy_gemm,
     output_error,
@@ -200,3 +201,22 @@ def test_narrow_accumulator_overflow_is_counted_and_costs_accuracy(rng):
 def test_reduction_axis_shapes_are_checked():
     with pytest.raises(UnsupportedError, match="A\\[M, K\\]"):
         quantized_gemm(np.ones((2, 3)), np.ones((4, 2)), QuantSpec(8), QuantSpec(8), numpy_gemm(MacSpec()))
+
+
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(1, 6), st.integers(1, 31), st.integers(1, 31),
+       st.integers(0, 2**32 - 1))
+def test_exact_integer_product_equals_python_integer_sums(m, k, n, a_bits, b_bits, seed):
+    """Against sums of Python ints (no overflow, no rounding), on both sides of the float64 bound:
+    codes of up to 31 bits make products up to 2**60, so larger cases take the int64 path."""
+    gen = np.random.default_rng(seed)
+    a = gen.integers(-(2 ** (a_bits - 1)), 2 ** (a_bits - 1), (m, k), dtype=np.int64)
+    b = gen.integers(-(2 ** (b_bits - 1)), 2 ** (b_bits - 1), (k, n), dtype=np.int64)
+    want = [[sum(int(a[i, j]) * int(b[j, c]) for j in range(k)) for c in range(n)] for i in range(m)]
+    assert exact_integer_product(a, b).tolist() == want
+
+
+def test_exact_integer_product_at_the_float64_limit():
+    """Sums past 2**53 take the int64 path: in float64, 2**53 + 1 would round to 2**53."""
+    a = np.array([[2**26, 2**26, 1]], dtype=np.int64)
+    b = np.array([[2**26], [2**26], [1]], dtype=np.int64)
+    assert exact_integer_product(a, b)[0, 0] == 2**53 + 1

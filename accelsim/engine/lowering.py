@@ -1,0 +1,79 @@
+"""A layer's fold schedule with its word tables built by a kernel (:mod:`accelsim.kernels.schedule`).
+
+:func:`layer_schedule` returns what :func:`accelsim.lower.tiling.layer_schedule` returns, field for
+field (tests/kernels/test_schedule_vs_ref.py), at a fraction of its per-layer Python cost: the
+numpy lowering makes ~60 array operations per layer, the kernel one pass over the folds. Where
+an exact share could pass int64 (``_split``'s Python-integer path), the numpy lowering runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from accelsim.kernels.schedule import ScheduleProblem, build_schedule
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
+from accelsim.lower.schedule import TileSchedule, dataflow_code
+from accelsim.lower.tiling import (
+    Mapping, fixed_mapping, mapped_schedule, spatial_mapping, usable_words,
+)
+from accelsim.spec.arch import ArchSpec, Dataflow
+from accelsim.spec.workload import Layer
+
+_LOOPS = "rct"
+_LOOP_OF = {Dataflow.OS: ("r", "t", "c"), Dataflow.WS: ("t", "r", "c"), Dataflow.IS: ("c", "r", "t")}
+"""The loop along each GEMM dimension (m, k, n) per dataflow (:mod:`accelsim.lower.tiling`)."""
+
+
+def layer_schedule(problem: GemmProblem, layer: Layer, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
+                   mapping: Mapping | None = None) -> TileSchedule:
+    """:func:`accelsim.lower.tiling.layer_schedule`, its tables from :func:`schedule`."""
+    bits = layer.compression
+    return schedule(problem, arch, mapping or fixed_mapping(arch), rate=rate,
+                    weight_bits=bits.weight_precision.bits, act_bits=bits.act_precision.bits)
+
+
+def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
+             weight_bits: int = 8, act_bits: int = 8, folds: tuple[int, int] | None = None) -> TileSchedule:
+    """:func:`accelsim.lower.tiling.mapped_schedule` (``folds``: only the folds ``[first, stop)``
+    of the execution order), its tables built by the kernel."""
+    dataflow = mapping.dataflow
+    rows, cols = arch.array.rows, arch.array.cols
+    k_map = rate.reduction(problem.k)
+    k_weights = rate.stored_reduction(problem.k)
+    if problem.ifmap_words * max(problem.m, k_map) >= 2**63 or k_weights * k_map >= 2**63:
+        return mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
+                               folds=folds)
+    sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
+    tile = t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))
+    step = np.array([rows, cols, tile], dtype=np.int64)
+    extent = np.array([sr, sc, t], dtype=np.int64)
+    count = -(-extent // step)
+    first, stop = (0, int(count.prod())) if folds is None else folds
+    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
+    psum_bits = arch.mac.accumulator_bits
+    p = ScheduleProblem(
+        order=np.array([_LOOPS.index(loop) for loop in mapping.order.value], dtype=np.int64),
+        loop_of=np.array([_LOOPS.index(loop) for loop in _LOOP_OF[dataflow]], dtype=np.int64),
+        step=step, extent=extent, count=count,
+        dim_extent=np.array([problem.m, k_map, problem.n], dtype=np.int64),
+        ifmap_words=problem.ifmap_words, k_weights=k_weights,
+        ifmap_room=usable_words(arch, "ifmap", act_bits, db_ifmap),
+        filter_room=usable_words(arch, "filter", weight_bits, db_filter),
+        accumulator_words=arch.array.accumulators_bytes * 8 // psum_bits,
+        psum_room=usable_words(arch, "ofmap", psum_bits, db_ofmap),
+        out_room=usable_words(arch, "ofmap", act_bits, db_ofmap),
+        act_bits=act_bits, weight_bits=weight_bits, psum_bits=psum_bits,
+        cycles_per_product=rate.cycles_per_product, first=first, stop=stop,
+    )
+    rows_used, cols_used, stream_cycles = (np.empty(stop - first, dtype=np.int64) for _ in range(3))
+    sram, dram, dram_bytes = (np.empty((stop - first, 4), dtype=np.int64) for _ in range(3))
+    fits = build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    return TileSchedule(
+        dataflow=dataflow_code(dataflow), array_rows=rows, array_cols=cols,
+        preload_overlap=bool(arch.array.preload_overlap) and dataflow is not Dataflow.OS,
+        repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=int(count[0]), col_folds=int(count[1]),
+        rows_used=rows_used, cols_used=cols_used, stream_cycles=stream_cycles,
+        sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
+        prefetch_overlap=db_ifmap and db_filter, drain_overlap=db_ofmap, t_tiles=int(count[2]),
+        fits_buffers=bool(fits),
+    )

@@ -1,0 +1,159 @@
+"""The fold-by-fold word tables of one GEMM under one mapping, fold by fold in one loop.
+
+The traffic rules are those of :mod:`accelsim.lower.tiling` (its module docstring); this kernel
+computes :func:`accelsim.lower.tiling.mapped_schedule`'s tables without a numpy call per rule
+(tests/reference/schedule_ref.py: equal on every field). Loops are numbered ``r = 0``,
+``c = 1``, ``t = 2``, GEMM dimensions ``m = 0``, ``k = 1``, ``n = 2``. Every product stays
+below 2**63: the caller checks ``ifmap_words * max(m, k)`` and ``k_weights * k`` first.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from accelsim.kernels._jit import kernel
+from accelsim.kernels.codes import TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ, TRAFFIC_OFMAP_WRITE
+
+DIM_M, DIM_K, DIM_N = 0, 1, 2
+
+
+class ScheduleProblem(NamedTuple):
+    """One GEMM, one mapping, one array and its buffers (int64 arrays and ints).
+
+    order : int64[3]       loop ids, outermost first
+    loop_of : int64[3]     the loop along each GEMM dimension (m, k, n)
+    step : int64[3]        fold extent along each loop (array rows, array columns, stream tile)
+    extent : int64[3]      mapped extent along each loop (Sr, Sc, T)
+    count : int64[3]       folds along each loop, ``ceil(extent / step)``
+    dim_extent : int64[3]  m, mapped k, n
+    ifmap_words, k_weights : words of the real input tensor; stored weight slots per column
+    ifmap_room, filter_room : words one fold may keep in each input buffer
+    accumulator_words : partial sums the accumulators hold
+    psum_room, out_room : output buffer words at accumulator width and at ``act_bits``
+    act_bits, weight_bits, psum_bits, cycles_per_product : ints
+    first, stop : the folds ``[first, stop)`` of the execution order to build
+    """
+
+    order: np.ndarray
+    loop_of: np.ndarray
+    step: np.ndarray
+    extent: np.ndarray
+    count: np.ndarray
+    dim_extent: np.ndarray
+    ifmap_words: int
+    k_weights: int
+    ifmap_room: int
+    filter_room: int
+    accumulator_words: int
+    psum_room: int
+    out_room: int
+    act_bits: int
+    weight_bits: int
+    psum_bits: int
+    cycles_per_product: int
+    first: int
+    stop: int
+
+
+@kernel(inline="always")
+def _split(total, lo, hi, extent):
+    """Exact integer share of ``total`` for ``[lo, hi)`` of ``extent`` (shares telescope)."""
+    return total * hi // extent - total * lo // extent
+
+
+@kernel(inline="always")
+def _bytes(words, bits):
+    """Bytes of ``words`` of ``bits`` each, rounded up."""
+    return (words // 8) * bits + -(-(words % 8) * bits // 8)
+
+
+@kernel(inline="always")
+def _ifmap_share(words, m_lo, m_hi, m, k_lo, k_hi, k):
+    """Words of the real input tensor (``words`` in all) in the block ``[m_lo, m_hi) x [k_lo, k_hi)``."""
+    return _split(_split(words, m_lo, m_hi, m), k_lo, k_hi, k)
+
+
+@kernel(inline="always")
+def _position(order, loop):
+    """Position of ``loop`` in the loop order (0 outermost)."""
+    for position in range(3):
+        if order[position] == loop:
+            return position
+    return -1
+
+
+@kernel
+def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
+    """Fill the per-fold tables (int64, ``stop - first`` rows; word tables ``[F, 4]`` by
+    ``TRAFFIC_*``) of :class:`ScheduleProblem` ``p``; returns whether every fold's tiles fit.
+
+    Scalars only inside the fold loop (helpers that took ``p`` would count references to its
+    arrays on every call): a dimension's range in a tensor's footprint is the whole dimension
+    when its loop runs inside the loop the footprint is taken over, else the fold's tile.
+    """
+    order, step, extent = p.order, p.step, p.extent
+    lm, lk, ln = p.loop_of[DIM_M], p.loop_of[DIM_K], p.loop_of[DIM_N]
+    m, k, n = p.dim_extent[DIM_M], p.dim_extent[DIM_K], p.dim_extent[DIM_N]
+    pos_m, pos_k, pos_n = _position(order, lm), _position(order, lk), _position(order, ln)
+    # ifmap is reused across n's loop, filter across m's, the output reduced across k's
+    ifmap_m_full, ifmap_k_full = pos_m > pos_n, pos_k > pos_n
+    filter_k_full, filter_n_full = pos_k > pos_m, pos_n > pos_m
+    out_m_full, out_n_full = pos_m > pos_k, pos_n > pos_k
+    shape1, shape2 = p.count[order[1]], p.count[order[2]]
+    last_k = p.count[lk] - 1
+    index = np.zeros(3, np.int64)
+    lo = np.zeros(3, np.int64)
+    size = np.zeros(3, np.int64)
+    fits = True
+    ifmap_words, k_weights, cycles_per_product = p.ifmap_words, p.k_weights, p.cycles_per_product
+    ifmap_room, filter_room, accumulator_words = p.ifmap_room, p.filter_room, p.accumulator_words
+    psum_room, out_room = p.psum_room, p.out_room
+    act_bits, weight_bits, psum_bits = p.act_bits, p.weight_bits, p.psum_bits
+    first_fold = p.first
+    for f in range(p.stop - p.first):
+        g = first_fold + f
+        index[order[0]] = g // (shape1 * shape2)
+        index[order[1]] = (g // shape2) % shape1
+        index[order[2]] = g % shape2
+        for loop in range(3):
+            lo[loop] = index[loop] * step[loop]
+            size[loop] = min(step[loop], extent[loop] - lo[loop])
+        rows_used[f] = size[0]
+        cols_used[f] = size[1]
+        stream_cycles[f] = size[2] * cycles_per_product
+        m_lo, m_hi = lo[lm], lo[lm] + size[lm]
+        k_lo, k_hi = lo[lk], lo[lk] + size[lk]
+        n_lo, n_hi = lo[ln], lo[ln] + size[ln]
+        # inputs: a tile comes in at the first iteration of its reuse loop, again unless its footprint fits
+        words = _ifmap_share(ifmap_words, m_lo, m_hi, m, k_lo, k_hi, k)
+        footprint = _ifmap_share(ifmap_words, 0 if ifmap_m_full else m_lo, m if ifmap_m_full else m_hi, m,
+                                 0 if ifmap_k_full else k_lo, k if ifmap_k_full else k_hi, k)
+        sram[f, TRAFFIC_IFMAP] = size[lm] * size[lk]
+        dram[f, TRAFFIC_IFMAP] = words if index[ln] == 0 or footprint > ifmap_room else 0
+        fits = fits and words <= ifmap_room
+        words = _split(k_weights, k_lo, k_hi, k) * (n_hi - n_lo)
+        footprint = (_split(k_weights, 0 if filter_k_full else k_lo, k if filter_k_full else k_hi, k)
+                     * (n if filter_n_full else n_hi - n_lo))
+        sram[f, TRAFFIC_FILTER] = size[lk] * size[ln]
+        dram[f, TRAFFIC_FILTER] = words if index[lm] == 0 or footprint > filter_room else 0
+        fits = fits and words <= filter_room
+        # output: partial sums stay in the accumulators if their footprint fits, else go out and back
+        first = index[lk] == 0
+        last = index[lk] == last_k
+        out = size[lm] * size[ln]
+        footprint = (m if out_m_full else m_hi - m_lo) * (n if out_n_full else n_hi - n_lo)
+        accumulate = footprint <= accumulator_words
+        spill = not accumulate and footprint > psum_room
+        sram[f, TRAFFIC_OFMAP_WRITE] = 0 if accumulate and not last else out
+        sram[f, TRAFFIC_OFMAP_READ] = 0 if accumulate or first else out
+        dram[f, TRAFFIC_OFMAP_WRITE] = out if last or spill else 0
+        dram[f, TRAFFIC_OFMAP_READ] = out if spill and not first else 0
+        if last:
+            fits = fits and out <= out_room
+        elif not accumulate:
+            fits = fits and out <= psum_room
+        dram_bytes[f, TRAFFIC_IFMAP] = _bytes(dram[f, TRAFFIC_IFMAP], act_bits)
+        dram_bytes[f, TRAFFIC_FILTER] = _bytes(dram[f, TRAFFIC_FILTER], weight_bits)
+        dram_bytes[f, TRAFFIC_OFMAP_WRITE] = _bytes(dram[f, TRAFFIC_OFMAP_WRITE], act_bits if last else psum_bits)
+        dram_bytes[f, TRAFFIC_OFMAP_READ] = _bytes(dram[f, TRAFFIC_OFMAP_READ], psum_bits)
+    return fits

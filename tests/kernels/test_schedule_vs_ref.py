@@ -1,0 +1,58 @@
+"""kernels/schedule.py (through engine.lowering.schedule) against the numpy lowering of
+tests/reference/schedule_ref.py: every field of the TileSchedule equal, on many shapes, mappings,
+buffer sizes (tiles that fit, are re-fetched, spill partial sums) and MAC rates."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accelsim.engine.lowering import schedule
+from accelsim.lower.gemm import ArrayRate, GemmProblem
+from accelsim.lower.tiling import LoopOrder, Mapping
+from accelsim.spec.arch import Dataflow
+from accelsim.spec.load import arch_from_dict
+from reference.schedule_ref import ref_schedule
+
+
+@st.composite
+def cases(draw):
+    m, n, k = draw(st.integers(1, 40)), draw(st.integers(1, 40)), draw(st.integers(1, 60))
+    problem = GemmProblem(m=m, n=n, k=k, repeats=draw(st.integers(1, 3)),
+                          ifmap_words=draw(st.integers(1, m * k)))
+    sizes = {op: draw(st.sampled_from(["64B", "256B", "1KiB", "64KiB"])) for op in ("ifmap", "filter", "ofmap")}
+    arch = arch_from_dict({
+        "name": "a", "array": {"rows": draw(st.integers(1, 9)), "cols": draw(st.integers(1, 9)),
+                               "accumulators": draw(st.sampled_from(["0B", "64B", "4KiB"])),
+                               "preload_overlap": draw(st.booleans())},
+        "buffers": {op: {"size": size} for op, size in sizes.items()},
+    })
+    p = draw(st.sampled_from([1, 2, 4]))
+    nm = draw(st.sampled_from([None, (2, 4), (1, 4)]))
+    rate = ArrayRate(p, draw(st.integers(1, 3)), nm)
+    mapping = Mapping(draw(st.sampled_from(list(Dataflow))), draw(st.sampled_from(list(LoopOrder))),
+                      draw(st.sampled_from([None, 1, 3, 8])), tuple(draw(st.booleans()) for _ in range(3)))
+    total = draw(st.integers(1, 40))  # an upper bound on the folds; the range is cut to the real count below
+    first = draw(st.integers(0, total - 1))
+    folds = draw(st.sampled_from([None, (first, total)]))
+    return problem, arch, mapping, rate, draw(st.sampled_from([2, 4, 8])), draw(st.sampled_from([3, 8, 16])), folds
+
+
+@settings(deadline=None, max_examples=300)
+@given(cases())
+def test_kernel_tables_equal_the_numpy_lowering(case):
+    problem, arch, mapping, rate, weight_bits, act_bits, folds = case
+    if folds is not None:  # a range within the mapping's folds
+        count = ref_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits).folds
+        folds = (min(folds[0], count - 1), min(folds[1], count))
+    got = schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits, folds=folds)
+    want = ref_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits, folds=folds)
+    for field in dataclasses.fields(want):
+        a, b = getattr(got, field.name), getattr(want, field.name)
+        if isinstance(b, np.ndarray):
+            assert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(), field.name
+        else:
+            assert a == b and type(a) is type(b), field.name
