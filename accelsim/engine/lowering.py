@@ -14,7 +14,7 @@ from accelsim.kernels.schedule import ScheduleProblem, build_schedule
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import TileSchedule, dataflow_code
 from accelsim.lower.tiling import (
-    Mapping, fixed_mapping, mapped_schedule, spatial_mapping, usable_words,
+    Mapping, array_wiring, fixed_mapping, mapped_schedule, spatial_mapping, usable_words,
 )
 from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.workload import Layer
@@ -37,6 +37,7 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
     """:func:`accelsim.lower.tiling.mapped_schedule` (``folds``: only the folds ``[first, stop)``
     of the execution order), its tables built by the kernel."""
     dataflow = mapping.dataflow
+    overlap, broadcast = array_wiring(arch, dataflow)
     rows, cols = arch.array.rows, arch.array.cols
     k_map = rate.reduction(problem.k)
     k_weights = rate.stored_reduction(problem.k)
@@ -70,7 +71,7 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
     fits = build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
     return TileSchedule(
         dataflow=dataflow_code(dataflow), array_rows=rows, array_cols=cols,
-        preload_overlap=bool(arch.array.preload_overlap) and dataflow is not Dataflow.OS,
+        preload_overlap=overlap, broadcast=broadcast,
         repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=int(count[0]), col_folds=int(count[1]),
         rows_used=rows_used, cols_used=cols_used, stream_cycles=stream_cycles,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,

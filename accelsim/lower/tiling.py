@@ -150,6 +150,17 @@ def layer_schedule(problem: GemmProblem, layer: Layer, arch: ArchSpec, *, rate: 
                            weight_bits=bits.weight_precision.bits, act_bits=bits.act_precision.bits)
 
 
+def array_wiring(arch: ArchSpec, dataflow: Dataflow) -> tuple[bool, bool]:
+    """``(overlap, broadcast)`` of a schedule on ``arch``'s array under ``dataflow``: whether a fold
+    overlaps the previous one (os: ``output_overlap``; ws/is: ``preload_overlap``) and whether the
+    operands are broadcast (os only; docs/timing_models.md, "Overlap between folds")."""
+    broadcast = arch.array.operand_delivery is OperandDelivery.BROADCAST
+    if broadcast and dataflow is not Dataflow.OS:
+        raise UnsupportedError(f"broadcast operand delivery is modelled for the os dataflow only, not "
+                               f"{dataflow.value}; use operand_delivery: systolic")
+    return bool(arch.array.output_overlap if dataflow is Dataflow.OS else arch.array.preload_overlap), broadcast
+
+
 def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
                     weight_bits: int = 8, act_bits: int = 8, folds: tuple[int, int] | None = None) -> TileSchedule:
     """Fold-by-fold schedule of ``problem`` on ``arch``'s array under ``mapping``.
@@ -158,9 +169,7 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     only the folds ``[first, stop)`` of the execution order (``fits_buffers`` then covers those).
     """
     dataflow = mapping.dataflow
-    if arch.array.operand_delivery is OperandDelivery.BROADCAST and dataflow is not Dataflow.OS:
-        raise UnsupportedError(f"broadcast operand delivery is modelled for the os dataflow only, not "
-                               f"{dataflow.value}; use operand_delivery: systolic")
+    overlap, broadcast = array_wiring(arch, dataflow)
     rows, cols = arch.array.rows, arch.array.cols
     k_map = rate.reduction(problem.k)
     sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
@@ -241,8 +250,7 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     dram_bytes[:, OFMAP_READ] = _bytes(dram[:, OFMAP_READ], psum_bits)
     return TileSchedule(
         dataflow=dataflow_code(dataflow), array_rows=rows, array_cols=cols,
-        preload_overlap=bool(arch.array.output_overlap if dataflow is Dataflow.OS else arch.array.preload_overlap),
-        broadcast=arch.array.operand_delivery is OperandDelivery.BROADCAST,
+        preload_overlap=overlap, broadcast=broadcast,
         repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=count["r"], col_folds=count["c"],
         rows_used=size["r"], cols_used=size["c"], stream_cycles=size["t"] * rate.cycles_per_product,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
