@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from accelsim import units
 from accelsim.errors import Problem
 from accelsim.spec.fields import FrozenMap, spec_field
+from accelsim.spec.hierarchy import HierarchySpec
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 from accelsim.spec.number_format import number_format
 
@@ -407,6 +408,7 @@ class ArchSpec:
     buffers: BuffersSpec = spec_field()
     dram: DramSpec = spec_field(DramSpec())
     vector_unit: VectorUnitSpec | None = spec_field(None)
+    hierarchy: HierarchySpec | None = spec_field(None, doc="levels below the buffers, PE storage (docs/hierarchy.md)")
     scalesim: ScalesimSpec = spec_field(ScalesimSpec())
     energy: Mapping[str, float] = spec_field(
         FrozenMap({}), parse=lambda v: _overrides(v, units.parse_energy_pj),
@@ -434,6 +436,8 @@ class ArchSpec:
         channels = [("dram.bandwidth", self.dram.bandwidth)]
         channels += [(f"dram.per_operand.{op}", bw) for op, bw in self.dram.per_operand.items()]
         problems = []
+        if self.hierarchy is not None and self.timing_model is not TimingModel.NATIVE:
+            problems.append(Problem("hierarchy", "a hierarchy runs native timing; remove timing_model: scalesim"))
         for path, bandwidth in channels:
             if bandwidth is None:
                 continue
