@@ -13,11 +13,13 @@ from accelsim.cost import layer_energy, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector, work
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.engine.dispatch import add_dispatch
+from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.mapper import check_mapping, search_layer
+from accelsim.mapper.hierarchy import network_columns
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
@@ -160,9 +162,11 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     """
     fidelity = run_option(Fidelity, fidelity, "simulate")
     mapping, objective = run_option(MappingMode, mapping, "simulate"), run_option(Objective, objective, "simulate")
-    engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
+    if arch.hierarchy is not None:
+        return _simulate_hierarchy(arch, net, fidelity, objective)
+    engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
     search = check_mapping(arch, fidelity, mapping)
     mappings = np.full(len(net.layers), None, dtype=object)
     dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
@@ -207,4 +211,20 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     if fidelity is Fidelity.PE:  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
         errors = pe.error_columns(net.layers, arch, [mac_rate(layer, arch) for layer in net.layers])
         layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
+    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
+
+
+def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, objective: Objective) -> Result:
+    """A hierarchy arch (``hierarchy:``, docs/hierarchy.md): each array layer's searched loop nest,
+    counted analytically (``fold`` only); layers the array does not run are not costed."""
+    if fidelity is not Fidelity.FOLD:
+        raise UnsupportedError(f"{arch.name}: a memory hierarchy with PE storage runs the fold fidelity only; "
+                               f"the {fidelity.value} fidelity would need a PE model of its fabric "
+                               "(docs/hierarchy.md); use fidelity='fold'")
+    columns, energy, costed = network_columns(arch, net.layers, objective)
+    columns = {**columns, "dispatch_cycles": np.where(costed, arch.dispatch_cycles, 0)}
+    columns["cycles"] = columns.get("cycles", np.zeros(len(costed), dtype=np.int64)) + columns["dispatch_cycles"]
+    data = layer_columns(net, columns, costed, include_prefetch=False)
+    layers = layer_frame(data).join(pd.DataFrame({k: np.where(costed, v, np.nan) for k, v in energy.items()}))
+    summary = summary_frame(net, arch, fidelity.value, layers)
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)

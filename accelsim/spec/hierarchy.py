@@ -51,6 +51,14 @@ def _operand_sizes(value) -> Mapping[str, int]:
     return FrozenMap(sizes)
 
 
+def _operands(value) -> tuple[str, ...]:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    unknown = [v for v in values if v not in OPERANDS]
+    if unknown:
+        raise ValueError(f"unknown operand {unknown[0]!r}; valid operands: {', '.join(OPERANDS)}")
+    return tuple(values)
+
+
 @dataclass(frozen=True, kw_only=True)
 class LevelSpec:
     """One on-chip storage level below the global buffer.
@@ -79,6 +87,9 @@ class HierarchySpec:
     """Levels below the global buffer, the array fabric, and the dataflow to map onto them."""
 
     levels: tuple[LevelSpec, ...] = spec_field(doc="on-chip levels below buffers:, outermost first")
+    buffer_bypass: tuple[str, ...] = spec_field(
+        (), parse=lambda v: _operands(v), doc="operands that skip the global buffer (DRAM to the next level)",
+    )
     noc: NocSpec = spec_field(NocSpec())
     dataflow: HierarchyDataflow = spec_field(HierarchyDataflow.ROW_STATIONARY)
 
