@@ -188,11 +188,13 @@ def network_columns(arch: ArchSpec, layers, objective: Objective) -> tuple[dict,
     arch, each array layer (Conv2d, Gemm) mapped by :func:`map_layer`; other layers are not costed.
 
     Counts (int64, per layer): ``cycles``, ``compute_cycles``, ``stall_cycles``, ``mac_ops``,
-    ``folds`` (global-buffer tiles: the product of DRAM's loop bounds),
+    ``gated_macs``, ``skipped_macs``, ``weight_metadata_bytes`` (0: the model is dense, zeros are not
+    gated nor skipped), ``folds`` (global-buffer tiles: the product of DRAM's loop bounds),
     ``<operand>_dram_reads``/``ofmap_dram_writes``, ``dram_read_bytes``/``dram_write_bytes``,
     the global buffer's reads as ``<operand>_sram_reads`` and ofmap writes as ``ofmap_sram_writes``,
     ``<level>_<operand>_reads``/``_writes`` for every level, ``noc_sends``, ``noc_deliveries``,
-    ``noc_hops``; ``utilization`` (float) and ``mapping`` (text). Energy: ``energy_<component>_pj``
+    ``noc_hops``; ``utilization``, ``mapping_efficiency`` (PEs the spatial loops use / PEs) and
+    ``compute_utilization`` (floats); ``mapping``, ``sparsity_model`` and ``weight_format`` (text). Energy: ``energy_<component>_pj``
     and ``energy_pj``.
     """
     count_rows, energy_rows = [], []
@@ -210,18 +212,22 @@ def network_columns(arch: ArchSpec, layers, objective: Objective) -> tuple[dict,
             runs[key] = map_layer(arch, problem, bits, objective, layer.name)
         mapped = runs[key]
         costed[index] = True
-        count_rows.append(_count_row(mapped, bits))
+        count_rows.append(_count_row(mapped, bits, arch.pes))
         energy_rows.append({f"energy_{name}_pj": pj for name, pj in mapped.energy_pj.items()}
                            | {"energy_pj": mapped.total_energy_pj})
     return _columns(count_rows, costed), _columns(energy_rows, costed, float), costed
 
 
-def _count_row(mapped: MappedLayer, bits: dict[str, int]) -> dict:
+def _count_row(mapped: MappedLayer, bits: dict[str, int], arch_pes: int) -> dict:
     counts = mapped.counts
+    used_pes = math.prod(loop.bound for level in mapped.nest.levels for loop in level if loop.spatial)
     dram, glb = counts.levels[0], counts.levels[1]
     row = {"cycles": counts.cycles, "compute_cycles": counts.compute_cycles,
            "stall_cycles": counts.cycles - counts.compute_cycles, "utilization": counts.utilization,
-           "mac_ops": counts.macs, "folds": math.prod(loop.bound for loop in mapped.nest.levels[0]),
+           "mapping_efficiency": used_pes / arch_pes, "compute_utilization": counts.macs / (counts.compute_cycles * arch_pes),
+           "sparsity_model": "dense", "weight_format": "dense",
+           "mac_ops": counts.macs, "gated_macs": 0, "skipped_macs": 0, "weight_metadata_bytes": 0,
+           "folds": math.prod(loop.bound for loop in mapped.nest.levels[0]),
            "ifmap_sram_reads": glb.reads["ifmap"], "filter_sram_reads": glb.reads["filter"],
            "ofmap_sram_writes": glb.writes["ofmap"], "ofmap_sram_reads": glb.reads["ofmap"],
            "ifmap_dram_reads": dram.reads["ifmap"], "filter_dram_reads": dram.reads["filter"],
@@ -241,6 +247,7 @@ def _columns(rows: list[dict], costed: np.ndarray, dtype=None) -> dict[str, np.n
     names = next((list(row) for row, c in zip(rows, costed) if c), [])
     out = {}
     for name in names:
-        values = [row.get(name, 0) if c else (None if name == "mapping" else 0) for row, c in zip(rows, costed)]
-        out[name] = np.array(values, dtype=object if name == "mapping" else dtype)
+        text = isinstance(rows[list(costed).index(True)][name], str)
+        values = [row[name] if c else (None if text else 0) for row, c in zip(rows, costed)]
+        out[name] = np.array(values, dtype=object if text else dtype)
     return out

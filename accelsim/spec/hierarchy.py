@@ -99,7 +99,7 @@ class HierarchySpec:
         return self.levels[-1] if self.levels and self.levels[-1].per_pe else None
 
     def check(self) -> list[Problem]:
-        problems = [Problem(f"levels.{i}.per_pe", "only the innermost level can sit inside the PEs")
+        problems = [Problem(f"levels[{i}].per_pe", "only the innermost level can sit inside the PEs")
                     for i, level in enumerate(self.levels[:-1]) if level.per_pe]
         names = [level.name for level in self.levels]
         problems += [Problem("levels", f"level name {name!r} is used twice") for name in set(names)
