@@ -39,9 +39,10 @@ class LevelCounts:
 class HierarchyCounts:
     """One mapped layer: counts per level, array fabric traffic and cycles.
 
-    ``noc_sends``: words the fabric sends from the level above the PEs (a multicast send reaches
-    several PEs; unicast: one per PE); ``noc_deliveries``: words written into PEs by those sends;
-    ``noc_hops``: partial sums passed PE to PE.
+    ``noc_sends``: words the fabric sends between the level above the PEs and the PEs (a multicast
+    send reaches several PEs; unicast: one per PE; reduced partial sums going up: one each);
+    ``noc_deliveries``: words those sends write into a PE or, for partial sums going up, into the
+    level above; ``noc_hops``: partial sums passed PE to PE to be added.
     """
 
     macs: int

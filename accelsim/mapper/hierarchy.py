@@ -1,28 +1,29 @@
-"""Row-stationary mappings of a layer onto a hierarchy, searched over tile sizes per level.
+"""Mappings of a layer onto a hierarchy from a dataflow template, searched over tile sizes per level.
 
-The template (Chen et al., ISCA 2016, section V; docs/hierarchy.md), as a loop nest over
-DRAM (0), the global buffer (1) and the PE scratchpads (2):
+A :class:`Template` says where each dimension's factors may sit in a loop nest over DRAM (0), the
+global buffer (1) and the PE storage (2); :data:`TEMPLATES` holds row-stationary (Chen et al.,
+ISCA 2016, section V) and output-stationary with local input reuse (docs/hierarchy.md):
 
-* spatial, under the global buffer: filter rows ``R`` x a replication ``Cs`` of input channels
-  down the PE rows (partial sums add up a column), output rows ``Ps`` x a replication ``Ks`` of
-  filters across the PE columns (an input row reaches a diagonal of PEs);
-* in each PE: ``Kt`` filters x ``Ct`` channels x the filter row's ``S`` taps: the filter rows
-  stay in the filter scratchpad, the input window (``Ct x S`` words) in the input scratchpad,
-  ``Kt`` partial sums in the psum scratchpad;
-* the global buffer's loops: the other factors of ``N``, ``K``, ``C``, ``P`` in a searched
-  order, and every output column ``Q`` innermost, so that the input window slides by the stride;
-* DRAM's loops: what is left, in a searched order.
+* row-stationary: filter rows ``R`` x a replication of input channels down the PE rows (partial
+  sums add up a column), output rows ``P`` x a replication of filters across the PE columns (an
+  input row reaches a diagonal of PEs); in each PE ``Kt`` filters x ``Ct`` channels x the filter
+  row's ``S`` taps (filter rows, an input window and ``Kt`` partial sums stay in the scratchpads);
+  every output column ``Q`` innermost at the buffer, so the window slides by the stride;
+* output-stationary: output rows down the rows, output columns and filters across the columns; in
+  each PE ``Kt`` filters x ``Ct`` channels x the whole filter window, its partial sums staying put.
 
-Every candidate must fit every level's capacity (each operand's words at its width); among
-those, the best for the objective (ties broken by the other quantity) wins. The search is
-exhaustive over the PE-level and spatial factors and over each level's loop orders, with the
-split between the buffer and DRAM taken from the divisors (docs/hierarchy.md states the space).
+The buffer's loops take any split of what is left (groups stay at DRAM), DRAM's the rest. Every
+candidate must fit every level's capacity (each operand's words at its width); among those the
+best for the objective (ties broken by the other quantity) wins. The search: every PE and array
+factorisation that fits (the ``SPATIAL_CANDIDATES`` that use the most PEs kept), every buffer/DRAM
+split in canonical loop orders, then every loop order at both levels for the ``ORDER_SEARCH`` best.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,10 +31,37 @@ import numpy as np
 from accelsim.cost.hierarchy import hierarchy_energy
 from accelsim.engine.hierarchy import HierarchyCounts, count_layer, keeps
 from accelsim.errors import UnsupportedError
-from accelsim.lower.loopnest import TENSORS, ConvProblem, Loop, LoopNest, conv_problem, tile_words
+from accelsim.lower.loopnest import DIMS, TENSORS, ConvProblem, Loop, LoopNest, conv_problem, tile_words
 from accelsim.spec.arch import ArchSpec
+from accelsim.spec.hierarchy import HierarchyDataflow
 from accelsim.spec.options import Objective
+from accelsim.spec.workload import Layer
 
+@dataclass(frozen=True)
+class Template:
+    """Where each dimension's factors may sit: in each PE (``pe``, outer to inner), down the PE rows
+    (``rows``), across the PE columns (``cols``); a ``whole`` dimension takes all of its bound at
+    the one place that lists it; ``buffer_inner`` dimensions are the buffer's innermost loops, whole."""
+
+    pe: tuple[str, ...]
+    rows: tuple[str, ...]
+    cols: tuple[str, ...]
+    whole: frozenset[str]
+    buffer_inner: tuple[str, ...] = ()
+
+
+TEMPLATES = {
+    # Chen et al., ISCA 2016: filter rows down the rows, output rows across the columns (an input row
+    # on a diagonal), each replicated over channels and filters; a filter row and a sliding input
+    # window in each PE; output columns innermost at the buffer.
+    HierarchyDataflow.ROW_STATIONARY: Template(pe=("K", "C", "S"), rows=("R", "C"), cols=("P", "K"),
+                                               whole=frozenset("RSQ"), buffer_inner=("Q",)),
+    # each PE keeps its outputs' partial sums while the whole filter window and a channel tile pass
+    # through it; neighbouring PEs share overlapping input windows (one multicast), and a PE keeps
+    # the overlap of its window when the buffer's loops slide it.
+    HierarchyDataflow.OUTPUT_STATIONARY: Template(pe=("K", "C", "R", "S"), rows=("P",), cols=("Q", "K"),
+                                                  whole=frozenset("RS")),
+}
 SPATIAL_CANDIDATES = 4  # spatial/PE-level choices kept (best array use first) before the buffer search
 ORDER_SEARCH = 3  # best tile splits whose loop orders are all tried
 
@@ -65,17 +93,17 @@ def _capacity_words(arch: ArchSpec, level: int) -> dict[str, int] | int:
     return {t: size * 8 for t, size in inner.sizes.items()}
 
 
+def _level_fits(arch: ArchSpec, problem: ConvProblem, nest: LoopNest, bits: dict[str, int], level: int) -> bool:
+    held = {t: tile_words(problem, nest, t, level) * bits[t] for t in nest.keeps[level]}
+    capacity = _capacity_words(arch, level)
+    if isinstance(capacity, int):
+        return sum(held.values()) <= capacity
+    return all(held[t] <= capacity.get(t, 0) for t in held)
+
+
 def fits(arch: ArchSpec, problem: ConvProblem, nest: LoopNest, bits: dict[str, int]) -> bool:
     """Every level but DRAM holds its tiles (each operand's words x its bits) in its capacity."""
-    for level in range(1, len(nest.levels)):
-        held = {t: tile_words(problem, nest, t, level) * bits[t] for t in nest.keeps[level]}
-        capacity = _capacity_words(arch, level)
-        if isinstance(capacity, int):
-            if sum(held.values()) > capacity:
-                return False
-        elif any(held[t] > capacity.get(t, 0) for t in held):
-            return False
-    return True
+    return all(_level_fits(arch, problem, nest, bits, level) for level in range(1, len(nest.levels)))
 
 
 def _score(mapped: MappedLayer, objective: Objective) -> tuple[float, float]:
@@ -92,29 +120,37 @@ def evaluate(arch: ArchSpec, problem: ConvProblem, nest: LoopNest, bits: dict[st
     return MappedLayer(nest, counts, hierarchy_energy(arch, counts, bits))
 
 
-def _spatial_choices(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int]):
-    """(Kt, Ct, Cs, Ps, Ks) that fit the PE scratchpads and the array, best array use first."""
-    pe = arch.hierarchy.pe_level
-    words = {t: size * 8 // bits[t] for t, size in pe.sizes.items()}
-    b = problem.bound
-    rows, cols = arch.array.rows, arch.array.cols
-    if b("R") > rows:
-        return []
+def _factors(slots: tuple[str, ...], left: dict[str, int], whole: frozenset[str]):
+    """Every ``(factors, what is left)`` for ``slots``: a whole dimension takes all that is left of it,
+    any other a divisor of it."""
+    if not slots:
+        yield (), left
+        return
+    dim, rest = slots[0], slots[1:]
+    for factor in ([left[dim]] if dim in whole else divisors(left[dim])):
+        for tail, remaining in _factors(rest, {**left, dim: left[dim] // factor}, whole):
+            yield (factor, *tail), remaining
+
+
+def _array_choices(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], template: Template):
+    """``(PE factors, row factors, column factors, what is left)`` that fit the PE storage and the
+    array, the most PEs used first (then the largest PE tiles)."""
+    start = {d: problem.bound(d) for d in DIMS}
     choices = []
-    for kt, ct in itertools.product(divisors(b("K")), divisors(b("C"))):
-        if ("filter" in words and kt * ct * b("S") > words["filter"]) or \
-           ("ifmap" in words and ct * b("S") > words["ifmap"]) or ("ofmap" in words and kt > words["ofmap"]):
+    pe_level = len(arch.hierarchy.levels) + 1
+    for pe, left in _factors(template.pe, start, template.whole):
+        probe = LoopNest(((), (), tuple(Loop(d, n) for d, n in zip(template.pe, pe))), keeps(arch))
+        if not _level_fits(arch, problem, probe, bits, pe_level):
             continue
-        for cs in divisors(b("C") // ct):
-            if b("R") * cs > rows:
+        for rows, left_rows in _factors(template.rows, left, template.whole):
+            if math.prod(rows) > arch.array.rows:
                 continue
-            for ps in divisors(b("P")):
-                for ks in divisors(b("K") // kt):
-                    if ps * ks <= cols:
-                        used = b("R") * cs * ps * ks
-                        choices.append((-used, -(kt * ct), (kt, ct, cs, ps, ks)))
+            for cols, rest in _factors(template.cols, left_rows, template.whole):
+                if math.prod(cols) <= arch.array.cols:
+                    choices.append((-math.prod(rows) * math.prod(cols), -math.prod(pe), len(choices),
+                                    (pe, rows, cols, rest)))
     choices.sort()
-    return [c[2] for c in choices]
+    return [c[-1] for c in choices]
 
 
 def _orders(dims: tuple[tuple[str, int], ...]) -> list[tuple[tuple[str, int], ...]]:
@@ -122,56 +158,57 @@ def _orders(dims: tuple[tuple[str, int], ...]) -> list[tuple[tuple[str, int], ..
     return list(itertools.permutations([d for d in dims if d[1] > 1]))
 
 
-def _nest(arch: ArchSpec, problem: ConvProblem, pe: tuple[int, ...], glb: tuple[tuple[str, int], ...],
+def _nest(arch: ArchSpec, template: Template, choice, glb: tuple[tuple[str, int], ...],
           dram: tuple[tuple[str, int], ...]) -> LoopNest:
-    kt, ct, cs, ps, ks = pe
-    b = problem.bound
-    spatial = (Loop("R", b("R"), True), Loop("C", cs, True), Loop("P", ps, True), Loop("K", ks, True))
+    pe, rows, cols, rest = choice
+    spatial = tuple(Loop(d, n, True) for d, n in zip(template.rows + template.cols, rows + cols))
+    inner = tuple(Loop(d, rest[d]) for d in template.buffer_inner)
     levels = (tuple(Loop(d, n) for d, n in dram if n > 1),
-              tuple(Loop(d, n) for d, n in glb if n > 1) + (Loop("Q", b("Q")),) + spatial,
-              (Loop("K", kt), Loop("C", ct), Loop("S", b("S"))))
+              tuple(Loop(d, n) for d, n in glb if n > 1) + inner + spatial,
+              tuple(Loop(d, n) for d, n in zip(template.pe, pe)))
     return LoopNest(levels, keeps(arch))
 
 
-def candidates(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int]):
-    """``(PE/spatial factors, buffer loops, DRAM loops)`` of the template in canonical loop orders
-    (``N K C P`` at the buffer, ``G N K C P`` at DRAM), for every split of the remaining factors."""
-    b = problem.bound
-    for pe in _spatial_choices(arch, problem, bits)[:SPATIAL_CANDIDATES]:
-        kt, ct, cs, ps, ks = pe
-        rest = {"G": b("G"), "N": b("N"), "K": b("K") // (kt * ks), "C": b("C") // (ct * cs), "P": b("P") // ps}
-        for split in itertools.product(*(divisors(rest[d]) for d in ("N", "K", "C", "P"))):
-            glb = tuple(zip(("N", "K", "C", "P"), split))
+def candidates(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], template: Template):
+    """``(array choice, buffer loops, DRAM loops)`` of ``template`` in canonical loop orders (the
+    dimension alphabet's), for every split between the buffer and DRAM of what the PEs and the
+    array leave (groups stay at DRAM)."""
+    for choice in _array_choices(arch, problem, bits, template)[:SPATIAL_CANDIDATES]:
+        rest = choice[3]
+        split_dims = [d for d in DIMS if d != "G" and d not in template.buffer_inner and rest[d] > 1]
+        for split in itertools.product(*(divisors(rest[d]) for d in split_dims)):
+            glb = tuple(zip(split_dims, split))
             dram = (("G", rest["G"]),) + tuple((d, rest[d] // n) for d, n in glb)
-            yield pe, glb, dram
+            yield choice, glb, dram
 
 
 def map_layer(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], objective: Objective,
               layer_name: str = "") -> MappedLayer:
-    """The best row-stationary mapping of ``problem`` on ``arch`` for ``objective``: every tile split
+    """The best mapping of ``problem`` on ``arch`` (its dataflow's template) for ``objective``: every tile split
     that fits, in canonical loop orders; then every loop order at the buffer and at DRAM for the
     ``ORDER_SEARCH`` best splits (tile sizes, hence capacity, do not depend on the order).
 
     Raises UnsupportedError naming the layer when no mapping fits (a filter taller than the
     array, or tiles larger than a scratchpad).
     """
+    template = TEMPLATES[arch.hierarchy.dataflow]
     scored = []
-    for pe, glb, dram in candidates(arch, problem, bits):
-        nest = _nest(arch, problem, pe, glb, dram)
+    for choice, glb, dram in candidates(arch, problem, bits, template):
+        nest = _nest(arch, template, choice, glb, dram)
         if fits(arch, problem, nest, bits):
             mapped = evaluate(arch, problem, nest, bits)
-            scored.append((_score(mapped, objective), len(scored), mapped, pe, glb, dram))
+            scored.append((_score(mapped, objective), len(scored), mapped, choice, glb, dram))
     if not scored:
         raise UnsupportedError(
-            f"layer {layer_name}: no row-stationary mapping fits {arch.name} (filter rows R={problem.bound('R')} "
-            f"on {arch.array.rows} PE rows, scratchpads {dict(arch.hierarchy.pe_level.sizes)} bytes); "
-            "enlarge the scratchpads or the array (docs/hierarchy.md)")
+            f"layer {layer_name}: no {arch.hierarchy.dataflow.value} mapping fits {arch.name} (the array is "
+            f"{arch.array.rows}x{arch.array.cols}, the PE storage {dict(arch.hierarchy.pe_level.sizes)} bytes; "
+            f"filter {problem.bound('R')}x{problem.bound('S')}); enlarge the PE storage or the array (docs/hierarchy.md)")
     scored.sort(key=lambda item: item[:2])
     best_score, _, best, *_ = scored[0]
-    for _, _, _, pe, glb, dram in scored[:ORDER_SEARCH]:
+    for _, _, _, choice, glb, dram in scored[:ORDER_SEARCH]:
         for glb_order in _orders(glb):
             for dram_order in _orders(dram):
-                mapped = evaluate(arch, problem, _nest(arch, problem, pe, glb_order, dram_order), bits)
+                mapped = evaluate(arch, problem, _nest(arch, template, choice, glb_order, dram_order), bits)
                 score = _score(mapped, objective)
                 if score < best_score:
                     best, best_score = mapped, score
@@ -183,7 +220,7 @@ def layer_bits(weight_bits: int, act_bits: int) -> dict[str, int]:
     return {"filter": weight_bits, "ifmap": act_bits, "ofmap": act_bits}
 
 
-def network_columns(arch: ArchSpec, layers, objective: Objective) -> tuple[dict, dict, np.ndarray]:
+def network_columns(arch: ArchSpec, layers: Sequence[Layer], objective: Objective) -> tuple[dict, dict, np.ndarray]:
     """``(count columns, energy columns, costed)`` of ``layers`` (a network's layers) on a hierarchy
     arch, each array layer (Conv2d, Gemm) mapped by :func:`map_layer`; other layers are not costed.
 

@@ -36,6 +36,7 @@ class HierarchyDataflow(enum.Enum):
     """The mapping template the mapper searches (docs/hierarchy.md)."""
 
     ROW_STATIONARY = "row_stationary"
+    OUTPUT_STATIONARY = "output_stationary"
 
 
 def _operand_sizes(value) -> Mapping[str, int]:
@@ -104,7 +105,7 @@ class HierarchySpec:
         names = [level.name for level in self.levels]
         problems += [Problem("levels", f"level name {name!r} is used twice") for name in set(names)
                      if names.count(name) > 1]
-        if self.dataflow is HierarchyDataflow.ROW_STATIONARY and (self.pe_level is None or len(self.levels) != 1):
-            problems.append(Problem("levels", "row_stationary maps onto exactly one level below the global "
-                                    "buffer, inside the PEs (per_pe: true)"))
+        if self.pe_level is None or len(self.levels) != 1:
+            problems.append(Problem("levels", f"{self.dataflow.value} maps onto exactly one level below the "
+                                    "global buffer, inside the PEs (per_pe: true)"))
         return problems

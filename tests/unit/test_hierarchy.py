@@ -28,13 +28,18 @@ ROOT = Path(__file__).resolve().parents[2]
 EYERISS = ROOT / "arch_configs" / "eyeriss_v1.yaml"
 
 
-def small_arch(**hierarchy) -> ax.ArchSpec:
-    """A 4x5 row-stationary array with small scratchpads and a 4 KiB buffer."""
-    data = {"name": "rs-small", "clock": "200MHz", "technology": "65nm", "array": {"rows": 4, "cols": 5},
+SPADS = {"row_stationary": {"filter": "32B", "ifmap": "12B", "ofmap": "8B"},
+         "output_stationary": {"filter": "64B", "ifmap": "32B", "ofmap": "8B"}}
+
+
+def small_arch(dataflow: str = "row_stationary", **hierarchy) -> ax.ArchSpec:
+    """A 4x5 array with small scratchpads (room for a 3x3 window where the dataflow keeps one) and a
+    4 KiB buffer."""
+    data = {"name": "small", "clock": "200MHz", "technology": "65nm", "array": {"rows": 4, "cols": 5},
             "mac": {"precisions": ["int16"]},
             "buffers": {"unified": {"size": "4KiB", "word_bits": 16, "width_bits": 64}},
-            "hierarchy": {"levels": [{"name": "spad", "per_pe": True,
-                                      "sizes": {"filter": "32B", "ifmap": "12B", "ofmap": "8B"}}]} | hierarchy,
+            "hierarchy": {"levels": [{"name": "spad", "per_pe": True, "sizes": SPADS[dataflow]}],
+                          "dataflow": dataflow} | hierarchy,
             "dram": {"kind": "lpddr4", "bandwidth": "16B/cycle"}}
     return arch_from_dict(data)
 
@@ -95,7 +100,7 @@ def test_only_fold_fidelity_and_other_layers_not_costed():
 
 
 def test_no_mapping_fits_is_a_clear_error():
-    with pytest.raises(UnsupportedError, match="no row-stationary mapping fits"):
+    with pytest.raises(UnsupportedError, match="no row_stationary mapping fits"):
         ax.simulate(small_arch(), Network(name="n", layers=(conv(k=5, hw=8),)))  # 5 filter rows, 4 PE rows
 
 
@@ -112,15 +117,15 @@ def small_convs(draw):
 
 
 @settings(max_examples=25, deadline=None)
-@given(small_convs(), st.sampled_from(list(Objective)))
-def test_counts_conserve_data(layer, objective):
+@given(small_convs(), st.sampled_from(list(Objective)), st.sampled_from(sorted(SPADS)))
+def test_counts_conserve_data(layer, objective, dataflow):
     """Derived from the data, not from the model: every partial sum leaves each level once more than
     it comes back (writes - reads = outputs above the PE array, outputs x the PEs that share each
     output below it); with more than one filter column the MACs read a new filter and input word
     every cycle (S is the PE's innermost loop); DRAM reads every weight and every input word the
     convolution touches at least once; the spatial loops keep the used PEs busy for exactly the
     compute cycles; no layer beats MACs / PEs."""
-    arch = small_arch()
+    arch = small_arch(dataflow)
     problem = ConvProblem.of(G=layer.groups, N=layer.batch, K=layer.out_channels // layer.groups,
                              C=layer.in_channels // layer.groups, P=layer.out_h, Q=layer.out_w,
                              R=layer.kernel[0], S=layer.kernel[1], stride_h=layer.stride[0], stride_w=layer.stride[1])
@@ -144,6 +149,19 @@ def test_counts_conserve_data(layer, objective):
     assert mapped.counts.cycles >= math.ceil(layer.macs / arch.pes)
 
 
+def test_output_stationary_keeps_partial_sums_in_the_pes():
+    """The template puts the whole filter window (R, S) in each PE and no reduction dimension on the
+    array: with one input channel the whole reduction happens inside a PE, so whatever the tile
+    sizes and loop orders, the buffer receives each output exactly once, never reads one back, and
+    no partial sum moves PE to PE."""
+    arch = small_arch("output_stationary")
+    layer = conv(cin=1, cout=4, hw=6, k=3)
+    problem = ConvProblem.of(K=4, C=1, P=4, Q=4, R=3, S=3)
+    mapped = map_layer(arch, problem, layer_bits(16, 16), Objective.ENERGY)
+    up = {(b.tensor, b.parent, b.child): b for b in all_boundaries(problem, mapped.nest)}[("ofmap", 1, 2)]
+    assert (up.parent_writes, up.parent_reads, up.reduction_hops) == (layer.output_elements, 0, 0)
+
+
 def test_chosen_tiles_fit_the_scratchpads():
     """Eyeriss's scratchpads in words: filter 224, ifmap 12, psum 24 (JSSC 2017); the PE's loops are
     (Kt, Ct, S): filter Kt*Ct*S, input window Ct*S, psums Kt."""
@@ -155,9 +173,9 @@ def test_chosen_tiles_fit_the_scratchpads():
 
 
 @settings(max_examples=10, deadline=None)
-@given(small_convs())
-def test_each_objective_wins_its_own_measure(layer):
-    arch = small_arch()
+@given(small_convs(), st.sampled_from(sorted(SPADS)))
+def test_each_objective_wins_its_own_measure(layer, dataflow):
+    arch = small_arch(dataflow)
     net = Network(name="n", layers=(layer,))
     by_cycles = ax.simulate(arch, net, objective="cycles").layers.iloc[0]
     by_energy = ax.simulate(arch, net, objective="energy").layers.iloc[0]
