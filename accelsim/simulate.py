@@ -225,6 +225,7 @@ def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, object
     columns = {**columns, "dispatch_cycles": np.where(costed, arch.dispatch_cycles, 0)}
     columns["cycles"] = columns.get("cycles", np.zeros(len(costed), dtype=np.int64)) + columns["dispatch_cycles"]
     data = layer_columns(net, columns, costed, include_prefetch=False)
-    layers = layer_frame(data).join(pd.DataFrame({k: np.where(costed, v, np.nan) for k, v in energy.items()}))
-    summary = summary_frame(net, arch, fidelity.value, layers)
+    counts = layer_frame(data)
+    layers = counts.join(pd.DataFrame({k: np.where(costed, v, np.nan) for k, v in energy.items()}))
+    summary = summary_frame(net, arch, fidelity.value, counts, metrics=summary_metrics(layers, arch))
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
