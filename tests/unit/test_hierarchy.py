@@ -232,3 +232,13 @@ def test_eyeriss_v1_alexnet_latency_near_the_chip(name, cin, cout, groups):
     cycles = ax.simulate(arch, Network(name="alexnet", layers=(layer,)), objective="energy").layers.loc[0, "cycles"]
     ratio = cycles / arch.clock_hz * 1e3 / EYERISS_PROCESSING_MS[name]
     assert 0.75 <= ratio <= 1.0
+
+
+def test_unicast_sends_one_word_per_pe_and_multicast_fewer():
+    layer = conv(cin=2, cout=4, hw=6, k=3)
+    net = Network(name="n", layers=(layer,))
+    unicast = ax.simulate(small_arch(noc={"ifmap": "unicast", "filter": "unicast"}), net).layers.iloc[0]
+    multicast = ax.simulate(small_arch(), net).layers.iloc[0]
+    assert unicast["noc_sends"] == unicast["noc_deliveries"]
+    assert multicast["noc_sends"] < multicast["noc_deliveries"]
+    assert unicast["energy_noc_pj"] > multicast["energy_noc_pj"]
