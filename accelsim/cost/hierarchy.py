@@ -16,7 +16,9 @@ Prices, pJ, at the arch's node (each an existing accelsim model; nothing fitted 
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 
 from accelsim.cost import scaling
 from accelsim.cost.arith import register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
@@ -69,16 +71,43 @@ def fabric_prices_pj_per_bit(arch: ArchSpec) -> tuple[float, float]:
     return wire * pitch_mm * (arch.array.rows + arch.array.cols) / 2, hop
 
 
+@dataclass(frozen=True)
+class Prices:
+    """pJ of every priced action of a design at given operand widths (see the module docstring)."""
+
+    mac_per_product: float
+    levels: tuple[dict[str, tuple[float, float]], ...]  # per level: tensor -> (read, write) per element
+    send_per_bit: float
+    hop_per_bit: float
+
+
+def prices(arch: ArchSpec, bits: dict[str, int]) -> Prices:
+    """The prices of ``arch`` at ``bits`` per tensor (memoised per design and widths)."""
+    key = tuple(bits[t] for t in TENSORS)
+    try:
+        return _cached_prices(arch, key)
+    except TypeError:  # an arch built with unhashable parts: priced every time
+        return _cached_prices.__wrapped__(arch, key)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_prices(arch: ArchSpec, key: tuple[int, ...]) -> Prices:
+    bits = dict(zip(TENSORS, key))
+    table = per_action_energy(arch)
+    per_product = sum(n * table[name] for name, n in mac_actions(arch.mac, bits["filter"], bits["ifmap"]).items())
+    send, hop = fabric_prices_pj_per_bit(arch)
+    return Prices(per_product, tuple(_level_prices(arch, table, bits)), send, hop)
+
+
 def hierarchy_energy(arch: ArchSpec, counts: HierarchyCounts, bits: dict[str, int]) -> dict[str, float]:
     """pJ by component: ``mac``, one entry per level (``dram``, ``global_buffer``, the hierarchy's
     level names) and ``noc``; their sum is the layer's dynamic energy."""
-    table = per_action_energy(arch)
-    per_product = sum(n * table[name] for name, n in mac_actions(arch.mac, bits["filter"], bits["ifmap"]).items())
-    out = {"mac": counts.macs * per_product}
-    for level, prices in zip(counts.levels, _level_prices(arch, table, bits)):
-        out[level.name] = sum(level.reads[t] * prices[t][0] + level.writes[t] * prices[t][1]
-                              for t in TENSORS if t in prices)
-    send, hop = fabric_prices_pj_per_bit(arch)
+    price = prices(arch, bits)
+    out = {"mac": counts.macs * price.mac_per_product}
+    for level, level_prices in zip(counts.levels, price.levels):
+        out[level.name] = sum(level.reads[t] * level_prices[t][0] + level.writes[t] * level_prices[t][1]
+                              for t in TENSORS if t in level_prices)
     word = bits["ifmap"]  # fabric words are counted at the activation width (an approximation for filters)
-    out["noc"] = (counts.noc_sends * send + (counts.noc_deliveries + counts.noc_hops) * hop) * word
+    out["noc"] = (counts.noc_sends * price.send_per_bit + (counts.noc_deliveries + counts.noc_hops)
+                  * price.hop_per_bit) * word
     return out

@@ -199,7 +199,15 @@ class _Axis:
         return out
 
     def sizes(self, slide: tuple[str, int] | None) -> tuple[int, int, int, int]:
-        """(tile per instance, union over instances, slide delta per instance, union of slide deltas)."""
+        """(tile per instance, union over instances, slide delta per instance, union of slide deltas).
+
+        A one-dimension axis in closed form: every loop outside the tile's (a spatial loop, the
+        sliding loop) strides by at least the tile's extent, so instances and slides never overlap.
+        """
+        if len(self.axis) == 1:
+            tile = math.prod(b for b, _ in self._tile[self.axis[0]])
+            union = tile * math.prod(b for _, b, _ in self._spatial)
+            return tile, union, tile, union
         base = self._values({})
         union: set[int] = set()
         delta_union: set[int] = set()

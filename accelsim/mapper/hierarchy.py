@@ -16,7 +16,8 @@ The buffer's loops take any split of what is left (groups stay at DRAM), DRAM's 
 candidate must fit every level's capacity (each operand's words at its width); among those the
 best for the objective (ties broken by the other quantity) wins. The search: every PE and array
 factorisation that fits (the ``SPATIAL_CANDIDATES`` that use the most PEs kept), every buffer/DRAM
-split in canonical loop orders, then every loop order at both levels for the ``ORDER_SEARCH`` best.
+split in canonical loop orders, then the loop orders of the buffer and then of DRAM for the
+``ORDER_SEARCH`` best.
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ TEMPLATES = {
     HierarchyDataflow.OUTPUT_STATIONARY: Template(pe=("K", "C", "R", "S"), rows=("P",), cols=("Q", "K"),
                                                   whole=frozenset("RS")),
 }
-SPATIAL_CANDIDATES = 4  # spatial/PE-level choices kept (best array use first) before the buffer search
+SPATIAL_CANDIDATES = 4  # array choices searched (most PEs first) among those the buffer can hold
 ORDER_SEARCH = 3  # best tile splits whose loop orders are all tried
+SPLIT_ROUNDS = 3  # rounds of coordinate descent over the buffer/DRAM split
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,6 @@ def _array_choices(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], t
     return [c[-1] for c in choices]
 
 
-def _orders(dims: tuple[tuple[str, int], ...]) -> list[tuple[tuple[str, int], ...]]:
-    """Every order of the loops whose bound exceeds 1."""
-    return list(itertools.permutations([d for d in dims if d[1] > 1]))
-
-
 def _nest(arch: ArchSpec, template: Template, choice, glb: tuple[tuple[str, int], ...],
           dram: tuple[tuple[str, int], ...]) -> LoopNest:
     pe, rows, cols, rest = choice
@@ -169,49 +166,96 @@ def _nest(arch: ArchSpec, template: Template, choice, glb: tuple[tuple[str, int]
     return LoopNest(levels, keeps(arch))
 
 
-def candidates(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], template: Template):
-    """``(array choice, buffer loops, DRAM loops)`` of ``template`` in canonical loop orders (the
-    dimension alphabet's), for every split between the buffer and DRAM of what the PEs and the
-    array leave (groups stay at DRAM)."""
-    for choice in _array_choices(arch, problem, bits, template)[:SPATIAL_CANDIDATES]:
-        rest = choice[3]
-        split_dims = [d for d in DIMS if d != "G" and d not in template.buffer_inner and rest[d] > 1]
-        for split in itertools.product(*(divisors(rest[d]) for d in split_dims)):
-            glb = tuple(zip(split_dims, split))
-            dram = (("G", rest["G"]),) + tuple((d, rest[d] // n) for d, n in glb)
-            yield choice, glb, dram
+def _array_candidates(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], template: Template):
+    """The ``SPATIAL_CANDIDATES`` array choices that use the most PEs among those whose smallest
+    buffer tile (everything the PEs and the array leave at DRAM) fits."""
+    kept = 0
+    for choice in _array_choices(arch, problem, bits, template):
+        if fits(arch, problem, _split_nest(arch, template, choice, {}), bits):
+            yield choice
+            kept += 1
+            if kept == SPATIAL_CANDIDATES:
+                return
+
+
+def _split_dims(template: Template, choice) -> list[str]:
+    """Dimensions whose remaining factor the buffer and DRAM share (groups stay at DRAM)."""
+    return [d for d in DIMS if d != "G" and d not in template.buffer_inner and choice[3][d] > 1]
+
+
+def _split_nest(arch: ArchSpec, template: Template, choice, at_buffer: dict[str, int]) -> LoopNest:
+    """The nest with ``at_buffer[d]`` of each shared dimension at the buffer, the rest at DRAM, in
+    canonical orders."""
+    rest = choice[3]
+    dims = _split_dims(template, choice)
+    glb = tuple((d, at_buffer.get(d, 1)) for d in dims)
+    dram = (("G", rest["G"]),) + tuple((d, rest[d] // at_buffer.get(d, 1)) for d in dims)
+    return _nest(arch, template, choice, glb, dram)
+
+
+def _best_split(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], template: Template, choice,
+                objective: Objective) -> MappedLayer:
+    """The best split between the buffer and DRAM for one array choice, by coordinate descent: each
+    shared dimension's factor in turn over all its divisors that fit, the others held, until a round
+    improves nothing (``SPLIT_ROUNDS`` at most). A search, not a proof of optimality."""
+    at_buffer: dict[str, int] = {}
+    best = evaluate(arch, problem, _split_nest(arch, template, choice, at_buffer), bits)
+    for _ in range(SPLIT_ROUNDS):
+        improved = False
+        for dim in _split_dims(template, choice):
+            for factor in divisors(choice[3][dim]):
+                trial = {**at_buffer, dim: factor}
+                nest = _split_nest(arch, template, choice, trial)
+                if not fits(arch, problem, nest, bits):
+                    break  # larger factors only grow the buffer's tiles
+                mapped = evaluate(arch, problem, nest, bits)
+                if _score(mapped, objective) < _score(best, objective):
+                    best, at_buffer, improved = mapped, trial, True
+        if not improved:
+            break
+    return best
 
 
 def map_layer(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], objective: Objective,
               layer_name: str = "") -> MappedLayer:
-    """The best mapping of ``problem`` on ``arch`` (its dataflow's template) for ``objective``: every tile split
-    that fits, in canonical loop orders; then every loop order at the buffer and at DRAM for the
-    ``ORDER_SEARCH`` best splits (tile sizes, hence capacity, do not depend on the order).
+    """The best mapping found of ``problem`` on ``arch`` (its dataflow's template) for ``objective``:
+    for each of the best array choices, the best buffer/DRAM split (:func:`_best_split`, canonical
+    loop orders); then, for the ``ORDER_SEARCH`` best, every loop order at the buffer (DRAM's
+    canonical), then every order at DRAM with that buffer order (tile sizes, hence capacity, do not
+    depend on the order). A search, not a proof of optimality.
 
     Raises UnsupportedError naming the layer when no mapping fits (a filter taller than the
     array, or tiles larger than a scratchpad).
     """
     template = TEMPLATES[arch.hierarchy.dataflow]
-    scored = []
-    for choice, glb, dram in candidates(arch, problem, bits, template):
-        nest = _nest(arch, template, choice, glb, dram)
-        if fits(arch, problem, nest, bits):
-            mapped = evaluate(arch, problem, nest, bits)
-            scored.append((_score(mapped, objective), len(scored), mapped, choice, glb, dram))
-    if not scored:
+    found = [_best_split(arch, problem, bits, template, choice, objective)
+             for choice in _array_candidates(arch, problem, bits, template)]
+    if not found:
         raise UnsupportedError(
             f"layer {layer_name}: no {arch.hierarchy.dataflow.value} mapping fits {arch.name} (the array is "
             f"{arch.array.rows}x{arch.array.cols}, the PE storage {dict(arch.hierarchy.pe_level.sizes)} bytes; "
             f"filter {problem.bound('R')}x{problem.bound('S')}); enlarge the PE storage or the array (docs/hierarchy.md)")
-    scored.sort(key=lambda item: item[:2])
-    best_score, _, best, *_ = scored[0]
-    for _, _, _, choice, glb, dram in scored[:ORDER_SEARCH]:
-        for glb_order in _orders(glb):
-            for dram_order in _orders(dram):
-                mapped = evaluate(arch, problem, _nest(arch, template, choice, glb_order, dram_order), bits)
-                score = _score(mapped, objective)
-                if score < best_score:
-                    best, best_score = mapped, score
+    found.sort(key=lambda mapped: _score(mapped, objective))
+    return min((_best_orders(arch, problem, bits, template, start, objective) for start in found[:ORDER_SEARCH]),
+               key=lambda mapped: _score(mapped, objective))
+
+
+def _best_orders(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], template: Template,
+                 start: MappedLayer, objective: Objective) -> MappedLayer:
+    """``start`` with the best order of the buffer's own loops (DRAM's held), then of DRAM's."""
+    dram, buffer, pe = start.nest.levels
+    own = [loop for loop in buffer if not loop.spatial and loop.dim not in template.buffer_inner]
+    inner = tuple(loop for loop in buffer if loop not in own)
+    best = start
+    for order in itertools.permutations(own):
+        mapped = evaluate(arch, problem, LoopNest((dram, (*order, *inner), pe), start.nest.keeps), bits)
+        if _score(mapped, objective) < _score(best, objective):
+            best = mapped
+    buffer = best.nest.levels[1]
+    for order in itertools.permutations(dram):
+        mapped = evaluate(arch, problem, LoopNest((order, buffer, pe), start.nest.keeps), bits)
+        if _score(mapped, objective) < _score(best, objective):
+            best = mapped
     return best
 
 
