@@ -14,10 +14,10 @@ ISCA 2016, section V) and output-stationary with local input reuse (docs/hierarc
 
 The buffer's loops take any split of what is left (groups stay at DRAM), DRAM's the rest. Every
 candidate must fit every level's capacity (each operand's words at its width); among those the
-best for the objective (ties broken by the other quantity) wins. The search: every PE and array
-factorisation that fits (the ``SPATIAL_CANDIDATES`` that use the most PEs kept), every buffer/DRAM
-split in canonical loop orders, then the loop orders of the buffer and then of DRAM for the
-``ORDER_SEARCH`` best.
+best found for the objective (ties broken by the other quantity) wins. The search: the
+``SPATIAL_CANDIDATES`` PE and array factorisations that use the most PEs among those that fit; for
+each, the buffer/DRAM split by coordinate descent in canonical loop orders; then the loop orders of
+the buffer and then of DRAM for the ``ORDER_SEARCH`` best. A search, not a proof of optimality.
 """
 
 from __future__ import annotations
