@@ -30,9 +30,6 @@ from accelsim.engine.hierarchy import HierarchyCounts
 from accelsim.lower.loopnest import TENSORS
 from accelsim.spec.arch import ArchSpec
 
-COMPONENTS = ("mac", "noc")
-
-
 def register_file_pj(size_bytes: int, word_bits: int, node_nm: float) -> tuple[float, float]:
     """(read, write) pJ per ``word_bits`` word of a ``size_bytes`` register file or scratchpad at
     ``node_nm``: the CACTI 7 SRAM power law in capacity (an extrapolation below 8 KB), floored at
@@ -43,7 +40,8 @@ def register_file_pj(size_bytes: int, word_bits: int, node_nm: float) -> tuple[f
     return max(cost.read_pj * scale, floor), max(cost.write_pj * scale, floor)
 
 
-def _level_prices(arch: ArchSpec, table: dict[str, float], bits: dict[str, int]) -> list[dict[str, tuple[float, float]]]:
+def _level_prices(arch: ArchSpec, table: dict[str, float],
+                  bits: dict[str, int]) -> list[dict[str, tuple[float, float]]]:
     """(read, write) pJ per element of each tensor at each level, outermost first."""
     assert arch.hierarchy is not None
     dram = {t: (b * table["dram_read_bit"], b * table["dram_write_bit"]) for t, b in bits.items()}

@@ -30,11 +30,6 @@ class LevelCounts:
     reads: dict[str, int]
     writes: dict[str, int]
 
-    @property
-    def words(self) -> int:
-        return sum(self.reads.values()) + sum(self.writes.values())
-
-
 @dataclass(frozen=True)
 class HierarchyCounts:
     """One mapped layer: counts per level, array fabric traffic and cycles.

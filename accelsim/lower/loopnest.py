@@ -293,8 +293,3 @@ def all_boundaries(problem: ConvProblem, nest: LoopNest) -> list[BoundaryCounts]
 def compute_cycles(nest: LoopNest) -> int:
     """Cycles of the MACs: the product of every temporal bound (one MAC per instance per cycle)."""
     return math.prod(loop.bound for level in nest.levels for loop in level if not loop.spatial)
-
-
-def instances(nest: LoopNest, level: int) -> int:
-    """Copies of ``level`` (the product of spatial bounds above it)."""
-    return math.prod(loop.bound for lvl, loop in _flat(nest) if lvl < level and loop.spatial)

@@ -234,7 +234,8 @@ def map_layer(arch: ArchSpec, problem: ConvProblem, bits: dict[str, int], object
         raise UnsupportedError(
             f"layer {layer_name}: no {arch.hierarchy.dataflow.value} mapping fits {arch.name} (the array is "
             f"{arch.array.rows}x{arch.array.cols}, the PE storage {dict(arch.hierarchy.pe_level.sizes)} bytes; "
-            f"filter {problem.bound('R')}x{problem.bound('S')}); enlarge the PE storage or the array (docs/hierarchy.md)")
+            f"filter {problem.bound('R')}x{problem.bound('S')}); enlarge the PE storage or the array "
+            "(docs/hierarchy.md)")
     found.sort(key=lambda mapped: _score(mapped, objective))
     return min((_best_orders(arch, problem, bits, template, start, objective) for start in found[:ORDER_SEARCH]),
                key=lambda mapped: _score(mapped, objective))
@@ -275,8 +276,8 @@ def network_columns(arch: ArchSpec, layers: Sequence[Layer], objective: Objectiv
     the global buffer's reads as ``<operand>_sram_reads`` and ofmap writes as ``ofmap_sram_writes``,
     ``<level>_<operand>_reads``/``_writes`` for every level, ``noc_sends``, ``noc_deliveries``,
     ``noc_hops``; ``utilization``, ``mapping_efficiency`` (PEs the spatial loops use / PEs) and
-    ``compute_utilization`` (floats); ``mapping``, ``sparsity_model`` and ``weight_format`` (text). Energy: ``energy_<component>_pj``
-    and ``energy_pj``.
+    ``compute_utilization`` (floats); ``mapping``, ``sparsity_model`` and ``weight_format`` (text).
+    Energy: ``energy_<component>_pj`` and ``energy_pj``.
     """
     count_rows, energy_rows = [], []
     costed = np.zeros(len(layers), dtype=bool)
@@ -305,7 +306,8 @@ def _count_row(mapped: MappedLayer, bits: dict[str, int], arch_pes: int) -> dict
     dram, glb = counts.levels[0], counts.levels[1]
     row = {"cycles": counts.cycles, "compute_cycles": counts.compute_cycles,
            "stall_cycles": counts.cycles - counts.compute_cycles, "utilization": counts.utilization,
-           "mapping_efficiency": used_pes / arch_pes, "compute_utilization": counts.macs / (counts.compute_cycles * arch_pes),
+           "mapping_efficiency": used_pes / arch_pes,
+           "compute_utilization": counts.macs / (counts.compute_cycles * arch_pes),
            "sparsity_model": "dense", "weight_format": "dense",
            "mac_ops": counts.macs, "gated_macs": 0, "skipped_macs": 0, "weight_metadata_bytes": 0,
            "folds": math.prod(loop.bound for loop in mapped.nest.levels[0]),

@@ -62,7 +62,8 @@ def test_eyeriss_v1_loads_as_published():
 
 @pytest.mark.parametrize("change, path", [
     (lambda h: h["levels"][0]["sizes"].update(weights="8B"), "hierarchy.levels[0].sizes"),
-    (lambda h: h["levels"].insert(0, {"name": "mid", "per_pe": True, "sizes": {"ifmap": "1KiB"}}), "hierarchy.levels[0].per_pe"),
+    (lambda h: h["levels"].insert(0, {"name": "mid", "per_pe": True, "sizes": {"ifmap": "1KiB"}}),
+     "hierarchy.levels[0].per_pe"),
     (lambda h: h["levels"][0].update(per_pe=False), "hierarchy.levels"),
     (lambda h: h.update(buffer_bypass=["psum"]), "hierarchy.buffer_bypass"),
     (lambda h: h.update(noc={"ifmap": "broadcastt"}), "hierarchy.noc.ifmap"),
