@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from accelsim import units
-from accelsim.errors import Problem
+from accelsim.errors import Problem, did_you_mean
 from accelsim.spec.fields import FrozenMap, spec_field
 
 OPERANDS = ("ifmap", "filter", "ofmap")
@@ -45,7 +45,8 @@ def _operand_sizes(value) -> Mapping[str, int]:
                          f"{{filter: 448B, ifmap: 24B, ofmap: 48B}}, got {value!r}")
     unknown = [k for k in value if k not in OPERANDS]
     if unknown:
-        raise ValueError(f"unknown operand {unknown[0]!r}; valid operands: {', '.join(OPERANDS)}")
+        raise ValueError(f"unknown operand {unknown[0]!r}; valid operands: {', '.join(OPERANDS)}"
+                         f"{did_you_mean(str(unknown[0]), OPERANDS)}")
     sizes = {str(k): units.parse_bytes(v) for k, v in value.items()}
     if any(size <= 0 for size in sizes.values()):
         raise ValueError(f"expected sizes > 0 bytes (leave an operand out to bypass the level), got {value!r}")
@@ -56,7 +57,8 @@ def _operands(value) -> tuple[str, ...]:
     values = value if isinstance(value, (list, tuple)) else [value]
     unknown = [v for v in values if v not in OPERANDS]
     if unknown:
-        raise ValueError(f"unknown operand {unknown[0]!r}; valid operands: {', '.join(OPERANDS)}")
+        raise ValueError(f"unknown operand {unknown[0]!r}; valid operands: {', '.join(OPERANDS)}"
+                         f"{did_you_mean(str(unknown[0]), OPERANDS)}")
     return tuple(values)
 
 
