@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from accelsim.cost import energy_columns, summary_metrics
 from accelsim.engine import cycle, fold, pe, vector, work
@@ -23,6 +24,7 @@ from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
 from accelsim.mapper import check_mapping, search_layer
 from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.mapper.split import choose_split
+from accelsim.mapper.hierarchy import network_columns
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
@@ -243,9 +245,11 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     """
     fidelity = run_option(Fidelity, fidelity, "simulate")
     mapping, objective = run_option(MappingMode, mapping, "simulate"), run_option(Objective, objective, "simulate")
-    engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
+    if arch.hierarchy is not None:
+        return _simulate_hierarchy(arch, net, fidelity, objective)
+    engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
     search = check_mapping(arch, fidelity, mapping)
     check_fidelity(arch, fidelity)
     mappings = np.full(len(net.layers), None, dtype=object)
@@ -300,4 +304,21 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     if fidelity is Fidelity.PE:  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
         errors = pe.error_columns([runs[slot][3] for slot in slots])
         layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
+    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
+
+
+def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, objective: Objective) -> Result:
+    """A hierarchy arch (``hierarchy:``, docs/hierarchy.md): each array layer's searched loop nest,
+    counted analytically (``fold`` only); layers the array does not run are not costed."""
+    if fidelity is not Fidelity.FOLD:
+        raise UnsupportedError(f"{arch.name}: a memory hierarchy with PE storage runs the fold fidelity only; "
+                               f"the {fidelity.value} fidelity would need a PE model of its fabric "
+                               "(docs/hierarchy.md); use fidelity='fold'")
+    columns, energy, costed = network_columns(arch, net.layers, objective)
+    columns = {**columns, "dispatch_cycles": np.where(costed, arch.dispatch_cycles, 0)}
+    columns["cycles"] = columns.get("cycles", np.zeros(len(costed), dtype=np.int64)) + columns["dispatch_cycles"]
+    data = layer_columns(net, columns, costed, include_prefetch=False)
+    counts = layer_frame(data)
+    layers = counts.join(pd.DataFrame({k: np.where(costed, v, np.nan) for k, v in energy.items()}))
+    summary = summary_frame(net, arch, fidelity.value, counts, metrics=summary_metrics(layers, arch))
     return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import functools
 import io
 import sys
 from pathlib import Path
@@ -229,6 +230,70 @@ def area_components() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+# Chen et al., JSSC 2017, abstract: AlexNet CONV layers at N = 4 take 0.0029 DRAM accesses per MAC
+# (16-bit words; with run-length compression of activations, which accelsim does not model).
+EYERISS_DRAM_ACCESSES_PER_MAC = 0.0029
+# Chen et al., ISCA 2016, Table IV (65 nm): energy per access normalised to one 16-bit MAC.
+EYERISS_NORMALIZED_COST = {"register file (0.5 kB)": 1.0, "inter-PE transfer": 2.0, "global buffer (>100 kB)": 6.0,
+                           "DRAM": 200.0}
+
+
+@functools.cache
+def _eyeriss_v1_layers() -> pd.DataFrame:
+    """Per-layer results of eyeriss_v1 on the original AlexNet CONV1-5, batch 4, mapped for energy."""
+    net = original_alexnet(4, {name: (16, 16) for name in EYERISS_TOTAL_MS})
+    return ax.simulate(arch("eyeriss_v1"), net, objective="energy").layers
+
+
+def eyeriss_v1() -> pd.DataFrame:
+    """arch_configs/eyeriss_v1.yaml (row-stationary, per-PE scratchpads; docs/hierarchy.md), mapped for
+    energy, against the chip: per-layer processing latency (JSSC 2017 Table V), then accelsim's DRAM
+    and global-buffer traffic and its energy split by level (the chip's per-layer traffic and energy
+    split are not in a stored copy the search tool reaches: only totals are compared, below)."""
+    layers = _eyeriss_v1_layers().set_index("layer")
+    rows = []
+    for name in EYERISS_TOTAL_MS:
+        row = layers.loc[name]
+        ms = row["cycles"] / EYERISS_CLOCK_HZ * 1e3
+        glb = sum(row[f"global_buffer_{t}_{a}"] for t in ("ifmap", "filter", "ofmap") for a in ("reads", "writes"))
+        energy = {part: row[f"energy_{part}_pj"] for part in ("mac", "pe_spad", "noc", "global_buffer", "dram")}
+        rows.append({"layer": name, "published processing ms": EYERISS_PROCESSING_MS[name], "accelsim ms": ms,
+                     "ms / processing": ms / EYERISS_PROCESSING_MS[name],
+                     "DRAM MB": (row["dram_read_bytes"] + row["dram_write_bytes"]) / 1e6, "buffer MB": glb * 2 / 1e6,
+                     **{f"{part} %": 100 * pj / row["energy_pj"] for part, pj in energy.items()},
+                     "energy mJ": row["energy_pj"] / 1e9})
+    frame = _with_total(pd.DataFrame(rows), ratio_of={"ms / processing": ("accelsim ms", "published processing ms")})
+    total = frame.index[-1]
+    energy_total = frame.loc[total, "energy mJ"]
+    for part in ("mac", "pe_spad", "noc", "global_buffer", "dram"):
+        frame.loc[total, f"{part} %"] = 100 * layers[f"energy_{part}_pj"].sum() / 1e9 / energy_total
+    return frame
+
+
+def eyeriss_v1_totals() -> pd.DataFrame:
+    """Whole-network checks of eyeriss_v1 against the chip, and accelsim's per-access costs at 65 nm
+    normalised to its own 16-bit MAC against Eyeriss's (ISCA 2016 Table IV). Nothing is fitted."""
+    from accelsim.cost.hierarchy import fabric_prices_pj_per_bit, register_file_pj
+
+    spec = arch("eyeriss_v1")
+    layers = _eyeriss_v1_layers()
+    macs = layers["macs"].sum()
+    dram_words = (layers["dram_read_bytes"].sum() + layers["dram_write_bytes"].sum()) / 2
+    table = ax.cost.per_action_energy(spec)
+    mac = layers["energy_mac_pj"].sum() / macs
+    _, hop = fabric_prices_pj_per_bit(spec)
+    costs = {"register file (0.5 kB)": register_file_pj(512, 16, spec.technology_nm)[0],
+             "inter-PE transfer": hop * 16,
+             "global buffer (>100 kB)": table["unified_sram_read"],
+             "DRAM": 16 * table["dram_read_bit"]}
+    rows = [{"quantity": "DRAM accesses per MAC", "published": EYERISS_DRAM_ACCESSES_PER_MAC,
+             "accelsim": dram_words / macs}]
+    rows += [{"quantity": f"{name} / MAC energy", "published": EYERISS_NORMALIZED_COST[name], "accelsim": pj / mac}
+             for name, pj in costs.items()]
+    frame = pd.DataFrame(rows)
+    return frame.assign(ratio=frame["accelsim"] / frame["published"])
+
+
 def _with_total(frame: pd.DataFrame, ratio_of: dict[str, tuple[str, str]]) -> pd.DataFrame:
     total = {c: frame[c].sum() if frame[c].dtype.kind in "fi" else "" for c in frame.columns} | {"layer": "total"}
     for name, (num, den) in ratio_of.items():
@@ -244,7 +309,10 @@ TABLES = {"eyeriss": ("Eyeriss-like, original AlexNet CONV1-5, batch 4, 16-bit (
                              stripes_wiring),
           "tpu": ("TPU v1-like, int8 (TOPS)", tpu),
           "area": ("Die area (mm2; mapping-independent)", die_area),
-          "area_components": ("Die area by component (mm2), each row's source", area_components)}
+          "area_components": ("Die area by component (mm2), each row's source", area_components),
+          "eyeriss_v1": ("Eyeriss v1 as built (row-stationary, PE scratchpads), AlexNet CONV1-5, batch 4, 16-bit",
+                         eyeriss_v1),
+          "eyeriss_v1_totals": ("Eyeriss v1: whole-network checks and normalised access costs", eyeriss_v1_totals)}
 
 
 def markdown(frame: pd.DataFrame) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from accelsim import units
 from accelsim.errors import Problem, did_you_mean
 from accelsim.spec.fields import FrozenMap, spec_field
+from accelsim.spec.hierarchy import HierarchySpec
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 from accelsim.spec.number_format import number_format
 from accelsim.spec.workload import NONLINEAR_OPS, EltwiseKind
@@ -519,6 +520,7 @@ class ArchSpec:
     dram: DramSpec = spec_field(DramSpec())
     vector_unit: VectorUnitSpec | None = spec_field(None)
     arrays: ArraysSpec = spec_field(ArraysSpec(), doc="several arrays per chip (default: one)")
+    hierarchy: HierarchySpec | None = spec_field(None, doc="levels below the buffers, PE storage (docs/hierarchy.md)")
     scalesim: ScalesimSpec = spec_field(ScalesimSpec())
     energy: Mapping[str, float] = spec_field(
         FrozenMap({}), parse=lambda v: _overrides(v, units.parse_energy_pj),
@@ -559,6 +561,11 @@ class ArchSpec:
         if self.memory_plan and self.timing_model is TimingModel.SCALESIM:
             problems.append(Problem("memory_plan", "SCALE-Sim timing has no inter-layer memory plan; "
                                     "set timing_model: native or leave memory_plan out"))
+        if self.hierarchy is not None and self.timing_model is not TimingModel.NATIVE:
+            problems.append(Problem("hierarchy", "a hierarchy runs native timing; remove timing_model: scalesim"))
+        if self.hierarchy is not None and self.arrays.count > 1:
+            problems.append(Problem("hierarchy", "a hierarchy describes one array of PEs; set arrays.count: 1 "
+                                    "(several arrays run without PE storage, docs/multi_array.md)"))
         for path, bandwidth in channels:
             if bandwidth is None:
                 continue
