@@ -345,9 +345,22 @@ def candidate_bound(p, cand, out):
     else:
         compute = nc * nt * sr + nr * nt * sc + stream + nr * nc * nt * (rows - 2)
     # a fold that fetches starts after its reads and their latency, issued no earlier than the
-    # previous fold's start (prefetch) or end (no prefetch)
+    # previous fold's start (prefetch) or end (no prefetch); any other fold at least one fold
+    # duration (d_min, the shortest) after the previous one. Fold 0 always fetches; with fewer
+    # fetches known than happen, the bound takes the count that minimises it.
     fetches = max(ifmap_fetches if p[P_BW_NUM + 0] > 0 else 0, filter_fetches if p[P_BW_NUM + 1] > 0 else 0)
-    cycles = max(float(compute), busy.max(), reads.max() + p[P_LATENCY] * fetches)
+    cycles = max(float(compute), busy.max())
+    if fetches > 0:
+        folds, latency = nr * nc * nt, p[P_LATENCY]
+        if p[P_PRELOAD_OVERLAP] != 0 and cand[CAND_DATAFLOW] != DATAFLOW_OS:
+            d_min = max(smallest[LOOP_T] * p[P_CYCLES_PER_PRODUCT], smallest[LOOP_R])
+        else:
+            d_min = smallest[LOOP_R] + smallest[LOOP_T] * p[P_CYCLES_PER_PRODUCT] + rows + smallest[LOOP_C] - 2
+        if latency >= d_min:
+            chain = latency * fetches + (folds - fetches + 1) * d_min
+        else:
+            chain = latency * folds + d_min
+        cycles = max(cycles, reads.max() + chain)
     if not (db_in != 0 and db_filter != 0):
         cycles = max(cycles, compute + reads.max() + p[P_LATENCY] * fetches)
     if db_out == 0:  # each fold's writes (and later partial-sum reads) leave before the next fold starts
