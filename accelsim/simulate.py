@@ -17,7 +17,7 @@ from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
-from accelsim.mapper import check_mapping, search_layer
+from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.result import Result, layer_columns, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
@@ -58,13 +58,15 @@ def _layer_energy(layers: pd.DataFrame, arch: ArchSpec, dataflows: np.ndarray) -
     return energy
 
 
-def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective | None) -> tuple:
+def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective | None,
+               strict: bool = True) -> tuple:
     """``(sparsity plan, searched mapping or None, counters or None)`` of one layer.
 
-    ``objective``: search the mapping for it (``None``: the fixed mapping).
+    ``objective``: search the mapping for it (``None``: the fixed mapping); ``strict``:
+    :func:`accelsim.mapper.layer_mapping`'s.
     """
     plan = layer_sparsity(arch, layer, rate)
-    chosen = search_layer(layer, arch, rate, objective) if objective is not None else None
+    chosen = layer_mapping(layer, arch, rate, objective, plan, strict) if objective is not None else None
     searched = {"mapping": chosen} if chosen is not None else {}  # the pe engine runs fixed mappings only
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, **searched)
 
@@ -103,8 +105,8 @@ def _progress(steps: dict, fidelity: str, enabled: bool):
 
 
 def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.FOLD, *,
-             mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str = MappingMode.FIXED,
-             objective: Objective | str = Objective.CYCLES, max_steps: int | None = None,
+             mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str | None = None,
+             objective: Objective | str | None = None, max_steps: int | None = None,
              progress: bool | Callable[[int, int], None] = True) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
@@ -130,7 +132,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         or their values. ``"fixed"`` (SCALE-Sim's column-fold-major mapping) or ``"search"``: each array layer's
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
         limits (:mod:`accelsim.mapper.gemm`, docs/mapper.md), shown in the ``mapping`` column.
-        Search needs native timing and the ``fold`` or ``cycle`` fidelity.
+        Search needs native timing and the ``fold`` or ``cycle`` fidelity. ``None``: the arch's
+        ``mapping:`` / ``objective:``, else search for cycles under native timing (fixed under
+        ``scalesim`` timing and in the ``pe`` fidelity; :func:`accelsim.mapper.run_mapping`).
     max_steps
         Refuse (:class:`accelsim.engine.work.WorkLimitError`, with the estimate and the expected
         time) a layer the ``cycle`` fidelity would step for more cycles, or the ``pe`` fidelity
@@ -159,11 +163,12 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     producer's launch).
     """
     fidelity = run_option(Fidelity, fidelity, "simulate")
-    mapping, objective = run_option(MappingMode, mapping, "simulate"), run_option(Objective, objective, "simulate")
+    run = run_mapping(arch, fidelity, None if mapping is None else run_option(MappingMode, mapping, "simulate"),
+                      None if objective is None else run_option(Objective, objective, "simulate"))
     engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
-    search = check_mapping(arch, fidelity, mapping)
+    search = check_mapping(arch, fidelity, run.mode)
     mappings = np.full(len(net.layers), None, dtype=object)
     dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
     stats = np.zeros((len(net.layers), fold.FOLD_STAT_COUNT), dtype=np.int64)
@@ -171,12 +176,12 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     plans = []
     runs: dict[tuple[Layer, ArrayRate], tuple] = {}  # layers that differ only in name run once
     rates = [mac_rate(layer, arch) for layer in net.layers]
-    steps = _checked_work(arch, net, fidelity.value, rates, max_steps, search)
+    steps = _checked_work(arch, net, fidelity.value, rates, max_steps, search and run.strict)
     with _progress(steps, fidelity.value, progress is True) as bar:
         for done, (layer, rate) in enumerate(zip(net.layers, rates), start=1):
             key = (dataclasses.replace(layer, name=""), rate)
             if key not in runs:
-                runs[key] = _run_layer(engine, arch, layer, rate, objective if search else None)
+                runs[key] = _run_layer(engine, arch, layer, rate, run.objective if search else None, run.strict)
                 bar.update(steps.get(key, 0))
             if callable(progress):
                 progress(done, len(net.layers))

@@ -32,13 +32,24 @@ OBJECTIVES = {"cycles": km.OBJECTIVE_CYCLES, "energy": km.OBJECTIVE_ENERGY, "edp
 _SAFE = 2**62
 
 
+def in_range(problem: GemmProblem, rate: ArrayRate) -> bool:
+    """Whether every product the kernels form for ``problem`` stays within int64: the nested
+    shares (tensor words x a dimension), the MACs, and all traffic at 8 bytes a word, refetched at
+    every iteration of the longest loop, in DRAM cycles at up to 1000 per byte."""
+    k_map, k_weights = rate.reduction(problem.k), rate.stored_reduction(problem.k)
+    m, n, words = problem.m, problem.n, problem.ifmap_words
+    longest = max(m, n, k_map, 1)
+    traffic = (words + k_weights * n + 2 * m * n) * longest * 8 * 1000
+    return max(words * longest, k_weights * k_map * n, m * n * k_map * rate.cycles_per_product, traffic) < _SAFE
+
+
 def gemm_params(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, weight_bits: int,
                 act_bits: int) -> np.ndarray | None:
     """The kernels' parameter vector (``km.P_*``), or ``None`` if some count could pass int64."""
+    if not in_range(problem, rate):
+        return None
     k_map, k_weights = rate.reduction(problem.k), rate.stored_reduction(problem.k)
     m, n = problem.m, problem.n
-    if max(problem.ifmap_words, k_weights * n, m * n) * max(m, n, k_map, k_weights, 1000) * 64 >= _SAFE:
-        return None
     p = _arch_params(arch, weight_bits, act_bits).copy()
     p[[km.P_M, km.P_N, km.P_KMAP, km.P_IFMAP_WORDS, km.P_KW]] = m, n, k_map, problem.ifmap_words, k_weights
     p[km.P_CYCLES_PER_PRODUCT] = rate.cycles_per_product

@@ -229,7 +229,10 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     energy = _energy_table(arch, weight_bits, act_bits, [_DATAFLOWS[code] for code in np.unique(table[:, 0])])
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
     params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits)
-    if params is not None and not exhaustive:
+    if params is None and not exhaustive:
+        raise UnsupportedError(f"GEMM {problem.m}x{problem.n}x{problem.k}: its counts could pass the mapper's "
+                               "int64 range (docs/limits.md); use mapping fixed, or split the layer")
+    if not exhaustive:
         scores = candidates.bound_scores(params, table, energy, macs, objective.value)
         ranked = np.lexsort((np.arange(len(table)), scores))
         if evaluate is schedule_counts:  # the kernels' own evaluation: the whole search in one call
@@ -239,7 +242,7 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
                 raise _no_fit(problem, arch)
             return Choice(_mapping(table[position]), counts["cycles"], energy_pj, len(table), evaluated)
         ranked = [(int(i), scores[i]) for i in ranked if scores[i] < np.inf]
-    else:  # exhaustive, or counts past int64's safe range for the kernels: every candidate, in order
+    else:  # every candidate, in order
         ranked = [(i, -np.inf) for i in range(len(table))]
     best: tuple[float, int] | None = None
     best_result: tuple[Mapping, int, float] | None = None

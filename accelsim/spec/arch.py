@@ -18,6 +18,7 @@ from accelsim.errors import Problem
 from accelsim.spec.fields import FrozenMap, spec_field
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 from accelsim.spec.number_format import number_format
+from accelsim.spec.options import MappingMode, Objective
 
 
 class Dataflow(enum.Enum):
@@ -401,6 +402,11 @@ class ArchSpec:
     clock_hz: float = spec_field(1e9, key="clock", parse=units.parse_frequency, exclusive_minimum=0)
     technology_nm: float = spec_field(45.0, key="technology", parse=units.parse_length_nm, exclusive_minimum=0)
     timing_model: TimingModel = spec_field(TimingModel.NATIVE)
+    mapping: MappingMode | None = spec_field(
+        None, doc="how array layers are mapped: search (the mapper's best per layer; the default under native "
+                  "timing) or fixed (SCALE-Sim's; always under scalesim timing); a run's --mapping overrides it",
+    )
+    objective: Objective | None = spec_field(None, doc="what mapping search minimises: cycles (default), energy or edp")
     array: ArraySpec = spec_field()
     mac: MacSpec = spec_field(MacSpec())
     sparsity: SparsitySpec = spec_field(SparsitySpec())
@@ -430,10 +436,14 @@ class ArchSpec:
         return self.array.rows * self.array.cols
 
     def check(self) -> list[Problem]:
-        """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock."""
+        """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock; a
+        searched mapping only under native timing."""
         channels = [("dram.bandwidth", self.dram.bandwidth)]
         channels += [(f"dram.per_operand.{op}", bw) for op, bw in self.dram.per_operand.items()]
         problems = []
+        if self.mapping is MappingMode.SEARCH and self.timing_model is TimingModel.SCALESIM:
+            problems.append(Problem("mapping", "search needs timing_model: native (scalesim timing reproduces "
+                                    "SCALE-Sim's own fixed mapping); write mapping: fixed or leave it out"))
         for path, bandwidth in channels:
             if bandwidth is None:
                 continue
