@@ -35,8 +35,8 @@ def _labels(items: Sequence, loaded: Sequence) -> list[str]:
 
 
 def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network | str | Path],
-            schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold", mapping: str | None = None,
-            objective: str | None = None, mask_dir: str | Path | None = None, evaluator: Evaluator | None = None,
+            schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold",
+            mapping: str | None = None, objective: str | None = None, mask_dir: str | Path | None = None, evaluator: Evaluator | None = None,
             batch: int | None = None, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per (arch, workload, scheme), in that order, with ratios to a baseline row.
 

@@ -118,4 +118,5 @@ def branch_and_bound(params: np.ndarray, table: np.ndarray, ranked: np.ndarray, 
     best = np.zeros(km.OUT_SIZE, dtype=np.int64)
     position, evaluated, energy_pj = km.search_candidates(params, table, ranked, bound_scores, energy, np.int64(macs),
                                                           OBJECTIVES[objective], best)
-    return int(position), {name: int(best[index]) for name, index in COUNT_NAMES.items()}, int(evaluated), float(energy_pj)
+    counts = {name: int(best[index]) for name, index in COUNT_NAMES.items()}
+    return int(position), counts, int(evaluated), float(energy_pj)

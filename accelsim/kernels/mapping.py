@@ -442,4 +442,5 @@ def bound_scores(p, cands, energy, macs, objective, scores):
         if bound[OUT_FITS] == 0:
             scores[i] = np.inf
             continue
-        scores[i] = _score(objective, bound[OUT_CYCLES], _energy(energy[cands[i, CAND_DATAFLOW]], macs, bound)) * (1 - 1e-12)
+        pj = _energy(energy[cands[i, CAND_DATAFLOW]], macs, bound)
+        scores[i] = _score(objective, bound[OUT_CYCLES], pj) * (1 - 1e-12)

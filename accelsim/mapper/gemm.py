@@ -13,12 +13,15 @@ The space (``docs/mapper.md``), per GEMM, holds only mappings whose tiles fit th
   left out: it is dominated (no prefetch overlap, less room for reuse than both off).
 
 :func:`search` is branch and bound over that space: a closed-form lower bound of the objective
-for every candidate (compute cycles without stalls, DRAM time of the compulsory traffic, and the
-energy of the counts no mapping can avoid), candidates taken best bound first, each evaluated by
-the caller's exact ``evaluate`` (the ``fold`` kernel), stopping when the next bound exceeds the
-best found. It returns the same mapping as evaluating the whole space (``exhaustive=True``):
-the lowest objective, ties broken by the space's order, which lists the fixed mapping first.
-Results are memoised by (GEMM, arch, rate, bits, objective).
+for every candidate (compute cycles without stalls, DRAM time of the traffic no such mapping
+avoids, the latency and fold spacing of the folds that fetch, what unbuffered reads and writes
+serialise, and the energy of those counts), candidates taken best bound first, each evaluated
+exactly, stopping when the next bound exceeds the best found. Bounds and evaluation run in the
+mapper's kernels (:mod:`accelsim.engine.candidates`), which give
+:func:`accelsim.engine.fold.schedule_counts`' numbers. It returns the same mapping as evaluating
+the whole space with ``evaluate`` (``exhaustive=True``): the lowest objective, ties broken by
+the space's order, which lists the fixed mapping first. Results are memoised by (GEMM, arch,
+rate, bits, objective).
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from accelsim.engine.fold import schedule_counts
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import TileSchedule, dataflow_code
-from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping
+from accelsim.lower.tiling import (
+    LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping,
+)
 from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.options import Objective
 from accelsim.spec.number_format import number_format
@@ -53,8 +58,8 @@ ENERGY_COUNTS = ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "
 class Choice:
     """The mapper's answer for one GEMM repeat: the mapping and its exact cycles and energy.
 
-    ``candidates``: mappings in the space that fit the buffers (the space's size when
-    ``exhaustive``, else those whose bound was computed); ``evaluated``: how many ran the kernel.
+    ``candidates``: mappings in the space (fitting the buffers or not); ``evaluated``: how many
+    fitted and were evaluated exactly.
     """
 
     mapping: Mapping

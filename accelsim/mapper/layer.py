@@ -29,7 +29,8 @@ def search_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
                  objective: Objective = Objective.CYCLES) -> Mapping | None:
     """The searched mapping of ``layer`` (:func:`accelsim.mapper.gemm.search`), ``None`` for vector work.
 
-    Candidates are evaluated exactly by the fold kernel (:func:`accelsim.engine.fold.schedule_counts`).
+    Candidates are evaluated exactly: :func:`accelsim.engine.fold.schedule_counts`' numbers, from the
+    mapper's kernels.
     Raises UnsupportedError for ``scalesim`` timing (it reproduces SCALE-Sim's fixed mapping).
     """
     if arch.timing_model is TimingModel.SCALESIM:
