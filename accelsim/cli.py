@@ -297,9 +297,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     _check_sweep_output(args.output)
     spec = load_sweep_spec(args.spec)
-    if spec.mapping.value == "search" and not args.quiet:
-        print("mapping: search runs the mapper on every distinct layer of every point: expect tens of seconds "
-              "per point on ResNet-50 (docs/dse.md); the bar moves as points finish", file=sys.stderr)
     _notify_cold_kernels(args, spec.fidelity)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a terminated sweep still stores what it finished
     out = run_sweep(spec, args.output, executor=args.executor, workers=args.workers, scheduler=args.scheduler,
@@ -487,10 +484,15 @@ def cmd_run(args: argparse.Namespace) -> int:
              args.workload, len(net.layers), f"{net.macs:,}")
     from accelsim.simulate import simulate
 
+    from accelsim.mapper import run_mapping
+    from accelsim.spec.options import Fidelity, MappingMode, Objective
+
     options = {} if args.max_steps is None else {"max_steps": args.max_steps}
+    run = run_mapping(arch, Fidelity(args.fidelity), args.mapping and MappingMode(args.mapping),
+                      args.objective and Objective(args.objective))
     _notify_cold_kernels(args, args.fidelity, arch)
     start = time.perf_counter()
-    with _bar(args, len(net.layers), "layers" + (" (mapper search)" if args.mapping == "search" else ""),
+    with _bar(args, len(net.layers), "layers" + (" (mapper search)" if run.mode is MappingMode.SEARCH else ""),
               "layer") as bar:
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
@@ -508,7 +510,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if dropped:
         print(f"(not shown: {', '.join(dropped)}; every column is in -o)", file=report)
     print("total:", file=report)
-    print("\n".join(summary_lines(result.summary.iloc[0], arch, args.mapping)), file=report)
+    print("\n".join(summary_lines(result.summary.iloc[0], arch, run.mode.value)), file=report)
     if args.output:  # every column, what ran and its roofs (so `accelsim plot` can title and draw them alone)
         from accelsim.dse.evaluate import roofline_metrics
 
@@ -540,11 +542,12 @@ def _add_onnx_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_run_options(parser: argparse.ArgumentParser, workloads: str) -> None:
     parser.add_argument("--fidelity", choices=["fold", "cycle", "pe"], default="fold", help=FIDELITY_HELP)
-    parser.add_argument("--mapping", choices=["fixed", "search"], default="fixed",
-                        help="fixed: SCALE-Sim's mapping; search: each layer's best mapping under the buffer "
-                             "limits, in the mapping column (docs/mapper.md)")
-    parser.add_argument("--objective", choices=["cycles", "energy", "edp"], default="cycles",
-                        help="what --mapping search minimises (default: cycles)")
+    parser.add_argument("--mapping", choices=["fixed", "search"],
+                        help="search: each layer's best mapping under the buffer limits, in the mapping column; "
+                             "fixed: SCALE-Sim's mapping (default: the arch's mapping: key, else search under "
+                             "native timing, fixed under scalesim timing and in the pe fidelity; docs/mapper.md)")
+    parser.add_argument("--objective", choices=["cycles", "energy", "edp"],
+                        help="what the mapping search minimises (default: the arch's objective: key, else cycles)")
     parser.add_argument("--batch", type=int, help=f"override the {workloads} batch size")
 
 

@@ -21,7 +21,7 @@ from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, is_array_layer, plan_memory, traffic_scale
 from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
-from accelsim.mapper import check_mapping, search_layer
+from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.mapper.split import choose_split
 from accelsim.mapper.hierarchy import network_columns
@@ -69,14 +69,14 @@ def _layer_energy(columns: dict[str, np.ndarray], arch: ArchSpec, dataflows: np.
 
 
 def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective, search: bool,
-               traffic: TrafficScale) -> tuple:
+               traffic: TrafficScale, strict: bool = True) -> tuple:
     """``(sparsity plan, choice, counters or None, numeric error or None)`` of one layer.
 
     The choice is the searched mapping (``search``, for ``objective``; else ``None``: the fixed
     mapping) or, with several arrays, the split with the lowest ``objective``
     (:class:`accelsim.mapper.split.SplitChoice`); the error only in the ``pe`` fidelity, whose one
     PE run gives both. ``traffic``: the DRAM traffic the network's memory plan leaves the layer
-    (the mapping is searched before the plan).
+    (the mapping is searched before the plan); ``strict``: :func:`accelsim.mapper.layer_mapping`'s.
     """
     plan = layer_sparsity(arch, layer, rate)
     if engine is pe:  # fixed mappings only
@@ -84,7 +84,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     if arch.arrays.count > 1:
         split = choose_split(layer, arch, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic)
         return plan, split, None if split is None else split.run.counters, None
-    chosen = search_layer(layer, arch, rate, objective) if search else None
+    chosen = layer_mapping(layer, arch, rate, objective, plan, strict) if search else None
     if chosen is not None and traffic != NO_SCALE:
         chosen = _best_under_plan(layer, arch, rate, plan, objective, traffic, chosen)
     searched = {"mapping": chosen} if chosen is not None else {}
@@ -180,8 +180,8 @@ def _progress(steps: list[int], fidelity: str, enabled: bool):
 
 
 def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.FOLD, *,
-             mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str = MappingMode.FIXED,
-             objective: Objective | str = Objective.CYCLES, max_steps: int | None = None,
+             mac_rate: MacRateRule = hardware_rate, mapping: MappingMode | str | None = None,
+             objective: Objective | str | None = None, max_steps: int | None = None,
              progress: bool | Callable[[int, int], None] = True, memory_plan: bool | None = None) -> Result:
     """Cycles, stalls and memory traffic of ``net`` on ``arch``, layer by layer.
 
@@ -207,7 +207,9 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
         or their values. ``"fixed"`` (SCALE-Sim's column-fold-major mapping) or ``"search"``: each array layer's
         best mapping for ``objective`` (``"cycles"``, ``"energy"`` or ``"edp"``) under the buffer
         limits (:mod:`accelsim.mapper.gemm`, docs/mapper.md), shown in the ``mapping`` column.
-        Search needs native timing and the ``fold`` or ``cycle`` fidelity.
+        Search needs native timing and the ``fold`` or ``cycle`` fidelity. ``None``: the arch's
+        ``mapping:`` / ``objective:``, else search for cycles under native timing (fixed under
+        ``scalesim`` timing and in the ``pe`` fidelity; :func:`accelsim.mapper.run_mapping`).
     max_steps
         Refuse (:class:`accelsim.engine.work.WorkLimitError`, with the estimate and the expected
         time) a layer the ``cycle`` fidelity would step for more cycles, or the ``pe`` fidelity
@@ -244,13 +246,14 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     producer's launch).
     """
     fidelity = run_option(Fidelity, fidelity, "simulate")
-    mapping, objective = run_option(MappingMode, mapping, "simulate"), run_option(Objective, objective, "simulate")
+    run = run_mapping(arch, fidelity, None if mapping is None else run_option(MappingMode, mapping, "simulate"),
+                      None if objective is None else run_option(Objective, objective, "simulate"))
     if mac_rate is hardware_rate:
         check_network_precision(arch, net)
     if arch.hierarchy is not None:
-        return _simulate_hierarchy(arch, net, fidelity, objective)
+        return _simulate_hierarchy(arch, net, fidelity, run.objective)
     engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
-    search = check_mapping(arch, fidelity, mapping)
+    search = check_mapping(arch, fidelity, run.mode)
     check_fidelity(arch, fidelity)
     mappings = np.full(len(net.layers), None, dtype=object)
     dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
@@ -263,13 +266,13 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
               for i, layer in enumerate(net.layers)]
     distinct, slots = _distinct_layers(net.layers, rates, scales)
-    steps = _checked_work(arch, distinct, fidelity.value, max_steps, search)
+    steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and run.strict)
     runs = []
     with _progress(steps, fidelity.value, progress is True) as bar:
         for done, slot in enumerate(slots, start=1):
             if slot == len(runs):
                 layer, rate, scale = distinct[slot]
-                runs.append(_run_layer(engine, arch, layer, rate, objective, search, scale))
+                runs.append(_run_layer(engine, arch, layer, rate, run.objective, search, scale, run.strict))
                 bar.update(steps[slot])
             if callable(progress):
                 progress(done, len(net.layers))

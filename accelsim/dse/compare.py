@@ -35,13 +35,14 @@ def _labels(items: Sequence, loaded: Sequence) -> list[str]:
 
 
 def compare(archs: Sequence[ArchSpec | str | Path], workloads: Sequence[Network | str | Path],
-            schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold", mapping: str = "fixed",
-            objective: str = "cycles", mask_dir: str | Path | None = None, evaluator: Evaluator | None = None,
+            schemes: Sequence[str | Path | None] = (None,), *, fidelity: str = "fold",
+            mapping: str | None = None, objective: str | None = None, mask_dir: str | Path | None = None, evaluator: Evaluator | None = None,
             batch: int | None = None, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One row per (arch, workload, scheme), in that order, with ratios to a baseline row.
 
     ``fidelity``, ``mapping`` and ``objective`` are passed to :func:`accelsim.simulate.simulate`
-    (``mapping="search"``: each layer's best mapping for ``objective``, docs/mapper.md). With
+    (``mapping="search"``: each layer's best mapping for ``objective``; ``None``: each arch's own
+    or the default, docs/mapper.md). With
     ``mask_dir``, schemes that ask for ``masks`` get real ones, written under it
     (:func:`accelsim.dse.evaluate.apply_scheme`); without it they count by pattern and density.
 

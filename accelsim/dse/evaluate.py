@@ -35,27 +35,27 @@ log = logging.getLogger(__name__)
 Evaluator = Callable[[ArchSpec, Network], tuple[dict[str, Any], "pd.DataFrame | None"]]
 
 
-def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping: str = "fixed",
-                   objective: str = "cycles") -> tuple[dict[str, Any], pd.DataFrame]:
+def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping: str | None = None,
+                   objective: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
     """The default evaluator: :func:`accelsim.simulate.simulate`'s summary row and layer table.
 
-    ``mapping``/``objective`` as in ``simulate`` (docs/mapper.md).
+    ``mapping``/``objective`` as in ``simulate`` (``None``: the arch's or the default, docs/mapper.md).
     """
     result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective,
                       progress=False)  # a sweep shows its own progress over points
     return result.summary.iloc[0].to_dict(), result.layers
 
 
-def default_evaluator(fidelity: Fidelity | str = Fidelity.FOLD, mapping: MappingMode | str = MappingMode.FIXED,
-                      objective: Objective | str = Objective.CYCLES) -> Evaluator:
+def default_evaluator(fidelity: Fidelity | str = Fidelity.FOLD, mapping: MappingMode | str | None = None,
+                      objective: Objective | str | None = None) -> Evaluator:
     """The simulator at ``fidelity`` with ``mapping``/``objective`` as an evaluator (picklable).
 
     The options are kept as their string values: they are part of the evaluator's id
     (:func:`evaluator_id`), hence of every stored result's key.
     """
     return functools.partial(simulate_point, fidelity=run_option(Fidelity, fidelity).value,
-                             mapping=run_option(MappingMode, mapping).value,
-                             objective=run_option(Objective, objective).value)
+                             mapping=None if mapping is None else run_option(MappingMode, mapping).value,
+                             objective=None if objective is None else run_option(Objective, objective).value)
 
 
 def evaluator_id(evaluator: Evaluator) -> str:

@@ -13,7 +13,7 @@ tied: {array.cols: array.rows}                 # a field that always takes an ax
 sampler: {kind: grid}                          # grid | random | lhs (with samples, seed)
 constraints: {sram_bytes: {max: 1MiB}}         # design metrics, see accelsim.dse.metrics.DESIGN_METRICS
 objectives: [latency_s, energy_pj]             # minimised; the Pareto front uses them
-mapping: search                                # fixed (default) | search: the mapper's best per layer
+mapping: search                                # search | fixed (default: the arch's mapping: key, else search)
 objective: edp                                 # what the search minimises: cycles | energy | edp
 masks: true                                    # real masks from the schemes (under the results folder)
 ```
@@ -94,8 +94,11 @@ class SweepSpec:
     fidelity: str = spec_field(Fidelity.FOLD.value)
     batch: int | None = spec_field(None, minimum=1, doc="override every workload's batch size")
     per_layer: bool = spec_field(False, doc="also keep one row per layer")
-    mapping: MappingMode = spec_field(MappingMode.FIXED, doc="fixed or search (the mapper's best per layer)")
-    objective: Objective = spec_field(Objective.CYCLES, doc="what mapping: search minimises")
+    mapping: MappingMode | None = spec_field(
+        None, doc="fixed or search (the mapper's best per layer); default: each arch's mapping: key, else search "
+                  "under native timing (fixed under scalesim timing and in the pe fidelity)")
+    objective: Objective | None = spec_field(None, doc="what mapping search minimises (default: the arch's "
+                                                       "objective: key, else cycles)")
     masks: bool = spec_field(False, doc="apply schemes with real masks, written under the results directory")
     base_dir: str = spec_field(".", doc="folder that relative paths start from (set by the loader)")
 

@@ -171,8 +171,8 @@ def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layer
         atomic_write(directory / f"{name}.parquet", sink.getvalue())
         atomic_write(directory / f"{name}.csv", table.to_csv(index=False).encode())
     meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
-            "fidelity": spec.fidelity, "mapping": spec.mapping.value, "objective": spec.objective.value,
-            "masks": spec.masks}
+            "fidelity": spec.fidelity, "mapping": spec.mapping and spec.mapping.value,
+            "objective": spec.objective and spec.objective.value, "masks": spec.masks}
     atomic_write(directory / "sweep.json", json.dumps(meta, indent=2).encode())
 
 

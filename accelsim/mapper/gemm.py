@@ -13,12 +13,15 @@ The space (``docs/mapper.md``), per GEMM, holds only mappings whose tiles fit th
   left out: it is dominated (no prefetch overlap, less room for reuse than both off).
 
 :func:`search` is branch and bound over that space: a closed-form lower bound of the objective
-for every candidate (compute cycles without stalls, DRAM time of the compulsory traffic, and the
-energy of the counts no mapping can avoid), candidates taken best bound first, each evaluated by
-the caller's exact ``evaluate`` (the ``fold`` kernel), stopping when the next bound exceeds the
-best found. It returns the same mapping as evaluating the whole space (``exhaustive=True``):
-the lowest objective, ties broken by the space's order, which lists the fixed mapping first.
-Results are memoised by (GEMM, arch, rate, bits, objective).
+for every candidate (compute cycles without stalls, DRAM time of the traffic no such mapping
+avoids, the latency and fold spacing of the folds that fetch, what unbuffered reads and writes
+serialise, and the energy of those counts), candidates taken best bound first, each evaluated
+exactly, stopping when the next bound exceeds the best found. Bounds and evaluation run in the
+mapper's kernels (:mod:`accelsim.engine.candidates`), which give
+:func:`accelsim.engine.fold.schedule_counts`' numbers. It returns the same mapping as evaluating
+the whole space with ``evaluate`` (``exhaustive=True``): the lowest objective, ties broken by
+the space's order, which lists the fixed mapping first. Results are memoised by (GEMM, arch,
+rate, bits, objective).
 """
 
 from __future__ import annotations
@@ -28,18 +31,20 @@ import functools
 import itertools
 from collections.abc import Callable, Mapping as MappingType
 from dataclasses import dataclass
-from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 
 from accelsim.cost import layer_energy
+from accelsim.engine import candidates
+from accelsim.engine.fold import schedule_counts
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
-from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule
+from accelsim.lower.schedule import TileSchedule, dataflow_code
 from accelsim.lower.tiling import (
-    LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping, traffic_bound,
+    LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping,
 )
-from accelsim.spec.arch import ArchSpec, Dataflow, OperandDelivery
+from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.options import Objective
 from accelsim.spec.number_format import number_format
 
@@ -53,8 +58,8 @@ ENERGY_COUNTS = ("ifmap_sram_reads", "filter_sram_reads", "ofmap_sram_writes", "
 class Choice:
     """The mapper's answer for one GEMM repeat: the mapping and its exact cycles and energy.
 
-    ``candidates``: mappings in the space that fit the buffers (the space's size when
-    ``exhaustive``, else those whose bound was computed); ``evaluated``: how many ran the kernel.
+    ``candidates``: mappings in the space (fitting the buffers or not); ``evaluated``: how many
+    fitted and were evaluated exactly.
     """
 
     mapping: Mapping
@@ -82,15 +87,17 @@ def stream_tiles(t: int) -> list[int]:
     return sorted(sizes, reverse=True)
 
 
-def _orders(counts: dict[str, int]) -> list[LoopOrder]:
-    """Loop orders that differ once loops with one iteration are dropped (first of each kind)."""
+@functools.lru_cache(maxsize=8)
+def _orders(multiple: tuple[bool, bool, bool]) -> tuple[LoopOrder, ...]:
+    """Loop orders that differ once loops with one iteration are dropped (first of each kind);
+    ``multiple``: whether the r, c and t loops have more than one iteration."""
     seen, out = set(), []
     for order in LoopOrder:
-        key = "".join(name for name in order.value if counts[name] > 1)
+        key = "".join(name for name in order.value if multiple["rct".index(name)])
         if key not in seen:
             seen.add(key)
             out.append(order)
-    return out
+    return tuple(out)
 
 
 def _buffering_options(arch: ArchSpec) -> list[tuple[bool, bool, bool]]:
@@ -104,25 +111,55 @@ def _buffering_options(arch: ArchSpec) -> list[tuple[bool, bool, bool]]:
     return options
 
 
+_DATAFLOWS = tuple(Dataflow)  # by dataflow code
+_ORDERS = {loops: order for order, loops in candidates.ORDER_LOOPS.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _order_loops(multiple: tuple[bool, bool, bool]) -> np.ndarray:
+    """The loops (``candidates.ORDER_LOOPS``) of :func:`_orders`, one row per order."""
+    return np.array([candidates.ORDER_LOOPS[order] for order in _orders(multiple)], dtype=np.int64)
+
+
+def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> np.ndarray:
+    """:func:`mapping_space` as the kernels' candidate table (:func:`accelsim.engine.candidates.candidate_table`)."""
+    fixed = fixed_mapping(arch)
+    fixed_row = candidates.candidate_table([(fixed.dataflow, fixed.order, fixed.t_tile, fixed.double_buffered)])
+    dataflows = [fixed.dataflow] + [d for d in Dataflow if d in arch.array.dataflows and d is not fixed.dataflow]
+    k_map = rate.reduction(problem.k)
+    buffering = np.array(_buffering_options(arch), dtype=np.int64)
+    blocks = [fixed_row]
+    for dataflow in dataflows:
+        sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
+        tiles = stream_tiles(t)
+        # the whole stream (one tile: its loop can sit anywhere), then the smaller tiles, largest first
+        for tile_sizes, several in (([0], False), (tiles[1:], True)):
+            loops = _order_loops((sr > arch.array.rows, sc > arch.array.cols, several))
+            per_tile = len(loops) * len(buffering)
+            block = np.empty((len(tile_sizes) * per_tile, fixed_row.shape[1]), dtype=np.int64)
+            block[:, 0] = dataflow_code(dataflow)
+            block[:, 1:4] = np.tile(np.repeat(loops, len(buffering), axis=0), (len(tile_sizes), 1))
+            block[:, 4] = np.repeat(tile_sizes, per_tile)
+            block[:, 5:8] = np.tile(buffering, (len(tile_sizes) * len(loops), 1))
+            blocks.append(block)
+    table = np.concatenate(blocks)
+    keep = np.ones(len(table), dtype=bool)
+    keep[1:] = (table[1:] != fixed_row[0]).any(axis=1)
+    return table[keep]
+
+
+def _mapping(row: np.ndarray) -> Mapping:
+    """The :class:`Mapping` of one candidate-table row."""
+    return Mapping(_DATAFLOWS[row[0]], _ORDERS[tuple(int(x) for x in row[1:4])], int(row[4]) or None,
+                   tuple(bool(x) for x in row[5:8]))
+
+
 def mapping_space(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE) -> list[Mapping]:
     """Every mapping of the space for ``problem``, fixed mapping first, in a deterministic order.
 
     Capacity is not checked here (see :func:`mapped_schedule` and ``fits_buffers``).
     """
-    fixed = fixed_mapping(arch)
-    dataflows = [fixed.dataflow] + [d for d in Dataflow if d in arch.array.dataflows and d is not fixed.dataflow]
-    k_map = rate.reduction(problem.k)
-    space = [fixed]
-    for dataflow in dataflows:
-        sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
-        for tile in stream_tiles(t):
-            counts = {"r": -(-sr // arch.array.rows), "c": -(-sc // arch.array.cols), "t": -(-t // tile)}
-            for order in _orders(counts):
-                for db in _buffering_options(arch):
-                    mapping = Mapping(dataflow, order, None if tile == t else tile, db)
-                    if mapping != fixed:
-                        space.append(mapping)
-    return space
+    return [_mapping(row) for row in _space(problem, arch, rate)]
 
 
 @functools.lru_cache(maxsize=256)
@@ -149,61 +186,22 @@ def mapping_energy_pj(arch: ArchSpec, dataflow: Dataflow, macs: int, counts: Map
                       weight_bits: int | str, act_bits: int | str) -> float:
     """Energy (pJ) of one GEMM repeat with ``macs`` MACs and ``counts`` under ``dataflow`` (operands
     of these formats: integer widths or format names)."""
-    return _energy(_energy_model(arch, dataflow, weight_bits, act_bits), macs, counts)
+    return _energy(_energy_table(arch, weight_bits, act_bits, [dataflow])[dataflow_code(dataflow)], macs, counts)
 
 
-def _energy(model: tuple[float, dict[str, float]], macs: int, counts: MappingType[str, float]) -> float:
-    per_mac, per_count = model
-    return macs * per_mac + sum(per_count[name] * counts[name] for name in ENERGY_COUNTS)
+def _energy(coef: np.ndarray, macs: int, counts: MappingType[str, float]) -> float:
+    """pJ of ``macs`` MACs and ``counts`` with the coefficients ``coef`` (pJ per MAC, then per unit of
+    each ``ENERGY_COUNTS``), summed in the order the mapper's kernel sums them."""
+    return float(macs * coef[0] + sum(coef[1 + i] * counts[name] for i, name in enumerate(ENERGY_COUNTS)))
 
 
-def _bounds(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int,
-            act_bits: int, energy_model: tuple[float, dict[str, float]]) -> tuple[float, float] | None:
-    """Lower bounds ``(cycles, energy_pj)`` of one repeat under ``mapping``, in closed form, or
-    ``None`` if the mapping surely does not fit the buffers.
-
-    Cycles: the compute time without stalls (exact without preload overlap; with it, every
-    stream step or every stationary load, whichever is longer, and one pass down the array), and
-    the DRAM time of :func:`~accelsim.lower.tiling.traffic_bound`'s traffic. Energy: the same
-    counts (SRAM and DRAM traffic bounds, leakage over the cycle bound) and the MACs.
-    """
-    bound = traffic_bound(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
-    if bound.cannot_fit:
-        return None
-    rows, cols = arch.array.rows, arch.array.cols
-    k_map = rate.reduction(problem.k)
-    sr, sc, t = spatial_mapping(mapping.dataflow, problem.m, problem.n, k_map)
-    tile = t if mapping.t_tile is None else mapping.t_tile
-    nr, nc, nt = -(-sr // rows), -(-sc // cols), -(-t // tile)
-    stream = nr * nc * t * rate.cycles_per_product
-    if arch.array.preload_overlap and mapping.dataflow is not Dataflow.OS:
-        last_tile = (t - (nt - 1) * tile) * rate.cycles_per_product
-        compute = max(min(rows, sr) + stream, nc * nt * sr + last_tile) + rows - 1
-    elif mapping.dataflow is Dataflow.OS and arch.array.output_overlap:  # every stream, then one drain
-        compute = stream + rows
-    elif arch.array.operand_delivery is OperandDelivery.BROADCAST:  # os without skew: T + R per fold
-        compute = stream + nr * nc * nt * rows
-    else:
-        compute = nc * nt * sr + nr * nt * sc + stream + nr * nc * nt * (rows - 2)
-    psum_bits = arch.mac.accumulator_bits
-    dram = bound.dram_words
-    read_bytes = {"ifmap": dram[IFMAP] * act_bits / 8, "filter": dram[FILTER] * weight_bits / 8,
-                  "ofmap": dram[OFMAP_READ] * psum_bits / 8}
-    write_bytes = (dram[OFMAP_WRITE] - bound.psum_write_words) * act_bits / 8 + bound.psum_write_words * psum_bits / 8
-    per_channel = ({"ifmap": read_bytes["ifmap"], "filter": read_bytes["filter"],
-                    "ofmap": read_bytes["ofmap"] + write_bytes} if arch.dram.per_operand
-                   else {"ifmap": sum(read_bytes.values()) + write_bytes})
-    cycles = float(compute)
-    for operand, nbytes in per_channel.items():
-        bandwidth = arch.dram_bytes_per_cycle(operand)
-        if bandwidth is not None:  # the rational bandwidth the fold model uses (lower.schedule.transfer_cycles)
-            ratio = Fraction(bandwidth).limit_denominator(1000)
-            cycles = max(cycles, nbytes * ratio.denominator / ratio.numerator)
-    sram = bound.sram_words
-    counts = {"ifmap_sram_reads": sram[IFMAP], "filter_sram_reads": sram[FILTER],
-              "ofmap_sram_writes": sram[OFMAP_WRITE], "ofmap_sram_reads": sram[OFMAP_READ],
-              "dram_read_bytes": sum(read_bytes.values()), "dram_write_bytes": write_bytes, "cycles": cycles}
-    return cycles, _energy(energy_model, problem.m * problem.n * problem.k, counts)
+def _energy_table(arch: ArchSpec, weight_bits: int | str, act_bits: int | str, dataflows) -> np.ndarray:
+    """float64 ``[len(Dataflow), 8]``: per dataflow code, pJ per MAC then pJ per unit of each ``ENERGY_COUNTS``."""
+    table = np.zeros((len(Dataflow), 1 + len(ENERGY_COUNTS)))
+    for dataflow in dataflows:
+        per_mac, per_count = _energy_model(arch, dataflow, weight_bits, act_bits)
+        table[dataflow_code(dataflow)] = [per_mac, *(per_count[name] for name in ENERGY_COUNTS)]
+    return table
 
 
 @functools.lru_cache(maxsize=4096)
@@ -217,12 +215,14 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     evaluate
         Exact counters of a schedule by column name (``cycles`` and the ``ENERGY_COUNTS``),
         e.g. :func:`accelsim.engine.fold.schedule_counts`. Must be a stable, hashable function
-        (results are memoised with it in the key).
+        (results are memoised with it in the key). For ``schedule_counts`` the pruned search
+        runs in the mapper's kernels (:mod:`accelsim.engine.candidates`), which give its numbers
+        without building schedules.
     objective
         :class:`Objective` (cycles, energy, edp).
     exhaustive
-        Evaluate every mapping of the space instead of pruning (the reference the pruned search
-        must match).
+        Evaluate every mapping of the space with ``evaluate`` instead of pruning (the reference
+        the pruned search must match).
 
     Raises
     ------
@@ -230,36 +230,51 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
         If no mapping of the space fits the buffers.
     """
     macs = problem.m * problem.n * problem.k
-    space = mapping_space(problem, arch, rate=rate)
-    models = {d: _energy_model(arch, d, weight_bits, act_bits) for d in {m.dataflow for m in space}}
+    table = _space(problem, arch, rate)
+    energy = _energy_table(arch, weight_bits, act_bits, [_DATAFLOWS[code] for code in np.unique(table[:, 0])])
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
-    ranked = list(enumerate(space))
+    params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits)
+    if params is None and not exhaustive:
+        raise UnsupportedError(f"GEMM {problem.m}x{problem.n}x{problem.k}: its counts could pass the mapper's "
+                               "int64 range (docs/limits.md); use mapping fixed, or split the layer")
     if not exhaustive:
-        bounds = [_bounds(problem, arch, m, rate, weight_bits, act_bits, models[m.dataflow]) for m in space]
-        ranked = [(i, m) for i, m in ranked if bounds[i] is not None]  # surely too big for the buffers
-        bounds = [b if b is None else _score(objective, *b) for b in bounds]
-        ranked.sort(key=lambda pair: (bounds[pair[0]], pair[0]))
+        scores = candidates.bound_scores(params, table, energy, macs, objective.value)
+        ranked = np.lexsort((np.arange(len(table)), scores))
+        if evaluate is schedule_counts:  # the kernels' own evaluation: the whole search in one call
+            position, counts, evaluated, energy_pj = candidates.branch_and_bound(
+                params, table, ranked, scores, energy, macs, objective.value)
+            if position < 0:
+                raise _no_fit(problem, arch)
+            return Choice(_mapping(table[position]), counts["cycles"], energy_pj, len(table), evaluated)
+        ranked = [(int(i), scores[i]) for i in ranked if scores[i] < np.inf]
+    else:  # every candidate, in order
+        ranked = [(i, -np.inf) for i in range(len(table))]
     best: tuple[float, int] | None = None
     best_result: tuple[Mapping, int, float] | None = None
     evaluated = 0
-    for position, mapping in ranked:
-        if not exhaustive and best is not None and (bounds[position], position) > best:
+    for position, bound in ranked:
+        if best is not None and (bound, position) > best:
             break  # sorted by (bound, position): no later candidate can win, even on a tie
+        mapping = _mapping(table[position])
         schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
         if not schedule.fits_buffers:
             continue
         evaluated += 1
         counts = evaluate(schedule, arch)
-        energy = _energy(models[mapping.dataflow], macs, counts)
-        key = (_score(objective, counts["cycles"], energy), position)
+        energy_pj = _energy(energy[dataflow_code(mapping.dataflow)], macs, counts)
+        key = (_score(objective, counts["cycles"], energy_pj), position)
         if best is None or key < best:
-            best, best_result = key, (mapping, int(counts["cycles"]), energy)
+            best, best_result = key, (mapping, int(counts["cycles"]), energy_pj)
     if best_result is None:
-        raise UnsupportedError(
-            f"GEMM {problem.m}x{problem.n}x{problem.k}: no mapping fits the buffers of {arch.name} "
-            f"(even one stream row per tile); enlarge the buffers")
-    mapping, cycles, energy = best_result
-    return Choice(mapping, cycles, energy, candidates=len(space), evaluated=evaluated)
+        raise _no_fit(problem, arch)
+    mapping, cycles, energy_pj = best_result
+    return Choice(mapping, cycles, energy_pj, candidates=len(table), evaluated=evaluated)
+
+
+def _no_fit(problem: GemmProblem, arch: ArchSpec) -> UnsupportedError:
+    return UnsupportedError(
+        f"GEMM {problem.m}x{problem.n}x{problem.k}: no mapping fits the buffers of {arch.name} "
+        f"(even one stream row per tile); enlarge the buffers")
 
 
 __all__ = ["Choice", "mapping_energy_pj", "mapping_space", "search", "stream_tiles"]

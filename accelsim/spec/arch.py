@@ -20,6 +20,7 @@ from accelsim.spec.hierarchy import HierarchySpec
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 from accelsim.spec.number_format import number_format
 from accelsim.spec.workload import NONLINEAR_OPS, EltwiseKind
+from accelsim.spec.options import MappingMode, Objective
 
 
 class Dataflow(enum.Enum):
@@ -513,6 +514,11 @@ class ArchSpec:
     clock_hz: float = spec_field(1e9, key="clock", parse=units.parse_frequency, exclusive_minimum=0)
     technology_nm: float = spec_field(45.0, key="technology", parse=units.parse_length_nm, exclusive_minimum=0)
     timing_model: TimingModel = spec_field(TimingModel.NATIVE)
+    mapping: MappingMode | None = spec_field(
+        None, doc="how array layers are mapped: search (the mapper's best per layer; the default under native "
+                  "timing) or fixed (SCALE-Sim's; always under scalesim timing); a run's --mapping overrides it",
+    )
+    objective: Objective | None = spec_field(None, doc="what mapping search minimises: cycles (default), energy or edp")
     array: ArraySpec = spec_field()
     mac: MacSpec = spec_field(MacSpec())
     sparsity: SparsitySpec = spec_field(SparsitySpec())
@@ -550,8 +556,8 @@ class ArchSpec:
 
     def check(self) -> list[Problem]:
         """Every DRAM bandwidth within the validated range (``docs/limits.md``) at this clock;
-        broadcast delivery only in native timing; several arrays only with native timing, one
-        shared DRAM channel and buffers that exist."""
+        broadcast delivery, a searched mapping and a hierarchy only in native timing; several
+        arrays only with native timing, one shared DRAM channel and buffers that exist."""
         channels = [("dram.bandwidth", self.dram.bandwidth)]
         channels += [(f"dram.per_operand.{op}", bw) for op, bw in self.dram.per_operand.items()]
         problems = self._check_arrays()
@@ -566,6 +572,9 @@ class ArchSpec:
         if self.hierarchy is not None and self.arrays.count > 1:
             problems.append(Problem("hierarchy", "a hierarchy describes one array of PEs; set arrays.count: 1 "
                                     "(several arrays run without PE storage, docs/multi_array.md)"))
+        if self.mapping is MappingMode.SEARCH and self.timing_model is TimingModel.SCALESIM:
+            problems.append(Problem("mapping", "search needs timing_model: native (scalesim timing reproduces "
+                                    "SCALE-Sim's own fixed mapping); write mapping: fixed or leave it out"))
         for path, bandwidth in channels:
             if bandwidth is None:
                 continue

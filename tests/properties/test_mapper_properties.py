@@ -15,7 +15,7 @@ from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.mapper.gemm import mapping_space, search
 from accelsim.spec.options import Objective
-from accelsim.lower.tiling import fixed_schedule, mapped_schedule, traffic_bound
+from accelsim.lower.tiling import fixed_schedule, mapped_schedule
 from accelsim.simulate import hardware_rate
 from accelsim.spec.load import arch_from_dict
 from conftest import ROOT
@@ -70,18 +70,6 @@ def test_pruned_search_finds_the_exhaustive_optimum(world, objective):
             scores.append(schedule_counts(schedule, arch)["cycles"])
     if objective is Objective.CYCLES:
         assert full.cycles == min(scores)
-
-
-@settings(deadline=None, max_examples=25)
-@given(world=small_world())
-def test_traffic_bound_is_a_lower_bound_and_cannot_fit_is_sure(world):
-    arch, problem, rate, wbits, abits = world
-    for mapping in mapping_space(problem, arch, rate=rate):
-        schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=wbits, act_bits=abits)
-        bound = traffic_bound(problem, arch, mapping, rate=rate, weight_bits=wbits, act_bits=abits)
-        assert (schedule.dram_words.sum(axis=0) >= np.array(bound.dram_words)).all()
-        assert (schedule.sram_words.sum(axis=0) >= np.array(bound.sram_words)).all()
-        assert not (bound.cannot_fit and schedule.fits_buffers)
 
 
 @settings(deadline=None, max_examples=25)

@@ -71,19 +71,27 @@ def ref_os_overlapped_cycles(big_r: int, folds: list[tuple[int, int, int]], broa
     its copies would land before the previous fold's last shift. Found by trying start cycles
     one by one.
     """
+    return ref_os_overlapped_starts(big_r, folds, broadcast)[1]
+
+
+def ref_os_overlapped_starts(big_r: int, folds: list[tuple[int, int, int]], broadcast: bool
+                             ) -> tuple[list[int], int]:
+    """``(starts, finish)`` of :func:`ref_os_overlapped_cycles`: each fold's first stream cycle, and
+    one past the last shift."""
     def copies(start, r, c, t):
         return [start + t - 1 + (0 if broadcast else i + j) for i in range(r) for j in range(c)]
 
-    start, finish, last_shift, prev_t = 0, 0, -1, 0
+    start, finish, last_shift, prev_t, starts = 0, 0, -1, 0, []
     for f, (r, c, t) in enumerate(folds):
         if f:
             start += prev_t
             while min(copies(start, r, c, t)) <= last_shift:
                 start += 1
+        starts.append(start)
         last_shift = max(copies(start, r, c, t)) + big_r
         finish = max(finish, last_shift + 1)
         prev_t = t
-    return finish
+    return starts, finish
 
 
 # ------------------------------------------------------------------------------------------

@@ -56,22 +56,22 @@ def gemm_net(m: int, n: int, k: int, **compression) -> object:
 
 
 def test_bitfusion_int4_vs_int8_compute_bound():
-    """16 x 32 ws Bit Fusion array, GEMM m=256 n=64 k=512.
+    """16 x 32 ws Bit Fusion array, GEMM m=256 n=64 k=512, fixed mapping.
 
     int8 x int8 needs 4 x 4 = 16 bricks: p = 1, K stays 512 -> 32 row folds x 2 column folds,
     each 16 + 256 + 16 + 32 - 2 = 318 cycles: 64 x 318 = 20352.
     int4 x int4 needs 2 x 2 = 4 bricks: p = 16 // 4 = 4, K -> 128 -> 8 x 2 folds: 16 x 318 = 5088.
     """
     arch = ax.load_arch(ARCHS / "bitfusion_like.yaml")
-    int8 = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=8, act_bits=8)).layers.iloc[0]
-    int4 = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=4)).layers.iloc[0]
+    int8 = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=8, act_bits=8), mapping="fixed").layers.iloc[0]
+    int4 = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=4), mapping="fixed").layers.iloc[0]
     assert int8["compute_cycles"] == 64 * 318 == ws_compute_cycles(16, 32, 512, 64, 256, False)
     assert int4["compute_cycles"] == 16 * 318
     # the dense override ignores the MAC unit: int4 then runs as fast as int8
-    same = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=4), mac_rate=dense_rate)
+    same = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=4), mac_rate=dense_rate, mapping="fixed")
     assert same.layers.iloc[0]["compute_cycles"] == 64 * 318
     # int4 weights x int8 activations: 2 x 4 = 8 bricks, p = 2, K -> 256: 16 x 2 folds
-    mixed = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=8)).layers.iloc[0]
+    mixed = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=8), mapping="fixed").layers.iloc[0]
     assert mixed["compute_cycles"] == 32 * 318
 
 

@@ -65,8 +65,8 @@ def test_searched_sweep_never_slower_than_fixed_where_it_fits_and_keys_differ(tm
     tied = {"array.cols": "array.rows", "buffers.filter.size": "buffers.ifmap.size",
             "buffers.ofmap.size": "buffers.ifmap.size"}
     out = tmp_path / "out"
-    fixed = run_sweep(write_spec(tmp_path, ARCH, "fixed", axes=axes, tied=tied), out, executor="serial",
-                      per_layer=True)
+    fixed = run_sweep(write_spec(tmp_path, ARCH, "fixed", axes=axes, tied=tied, mapping="fixed"), out,
+                      executor="serial", per_layer=True)
     search = run_sweep(write_spec(tmp_path, ARCH, "search", axes=axes, tied=tied, mapping="search"), out,
                        executor="serial", per_layer=True)
     # Same points, same store: nothing of the fixed run may be reused by the searched one.

@@ -146,7 +146,8 @@ def test_simulate_search_finds_the_brute_force_optimum(m, n, k, dataflows):
     assert len(every) > 10
     assert row["cycles"] == min(every.values())
     assert every[row["mapping"]] == row["cycles"]  # the reported mapping is one of the optima
-    assert "mapping" not in ax.simulate(arch, net).layers
+    assert "mapping" not in ax.simulate(arch, net, mapping="fixed").layers
+    assert ax.simulate(arch, net).layers.iloc[0]["mapping"] == row["mapping"]  # native timing searches by default
 
 
 def test_simulate_search_cycle_fidelity_follows_the_schedule():

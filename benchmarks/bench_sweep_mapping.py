@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""Sweep throughput with searched mappings against fixed ones, in one run.
+
+    python benchmarks/bench_sweep_mapping.py            # the worked ResNet-50 sweep of docs/dse.md
+    python benchmarks/bench_sweep_mapping.py --spec workloads/sweeps/tiny_cnn_formats.yaml
+
+Runs the sweep spec (``workloads/sweeps/resnet50_array_x_sram.yaml`` by default: 25 designs x 2
+weight schemes) with ``mapping: fixed`` and with ``mapping: search`` (objective ``cycles``), each
+serially and on all cores, from an empty results directory and an empty mapper memo, and prints
+points per second and the searched run's time relative to the fixed one (``x fixed``). Every
+point pays its own searches: a design's layers share the memo, designs do not share choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from accelsim.dse.executors import default_workers  # noqa: E402
+from accelsim.dse.spec import load_sweep_spec  # noqa: E402
+from accelsim.dse.sweep import run_sweep  # noqa: E402
+from accelsim.mapper.gemm import search  # noqa: E402
+from accelsim.spec.options import MappingMode  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spec", default="workloads/sweeps/resnet50_array_x_sram.yaml")
+    args = parser.parse_args()
+    spec = load_sweep_spec(ROOT / args.spec)
+    folder = Path(tempfile.mkdtemp(prefix="bench-sweep-mapping-"))
+    workers = default_workers()
+    run_sweep(dataclasses.replace(spec, mapping=MappingMode.SEARCH), folder / "warm", executor="serial")  # compile
+    rows = []
+    for executor in ("serial", "local"):
+        for mode in (MappingMode.FIXED, MappingMode.SEARCH):
+            search.cache_clear()
+            start = time.perf_counter()
+            outcome = run_sweep(dataclasses.replace(spec, mapping=mode), folder / f"{executor}-{mode.value}",
+                                executor=executor)
+            seconds = time.perf_counter() - start
+            rows.append({"executor": executor if executor == "serial" else f"local x{workers}", "mapping": mode.value,
+                         "points": outcome.computed, "seconds": round(seconds, 2),
+                         "points_per_s": round(outcome.computed / seconds, 1)})
+    table = pd.DataFrame(rows)
+    table["x fixed"] = (table["seconds"] / table.groupby("executor")["seconds"].transform("first")).round(2)
+    print(f"{spec.name}: {rows[0]['points']} points, {workers} workers, load average {os.getloadavg()[0]:.1f}")
+    print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The mapper's kernels (accelsim.kernels.mapping, through accelsim.engine.candidates) against
+tests/reference/mapping_ref.py and the engine's own evaluation, on random small worlds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accelsim.engine import candidates
+from accelsim.engine.fold import schedule_counts
+from accelsim.kernels import mapping as km
+from accelsim.lower.tiling import mapped_schedule
+from accelsim.mapper.gemm import mapping_space
+from properties.test_mapper_properties import small_world
+from reference.mapping_ref import ref_candidate_counts
+
+BOUNDED = {"cycles": km.OUT_CYCLES, "compute_cycles": km.OUT_COMPUTE, "ifmap_sram_reads": km.OUT_IFMAP_SRAM,
+           "filter_sram_reads": km.OUT_FILTER_SRAM, "ofmap_sram_writes": km.OUT_OFMAP_SRAM_WRITES,
+           "ofmap_sram_reads": km.OUT_OFMAP_SRAM_READS, "dram_read_bytes": km.OUT_DRAM_READ_BYTES,
+           "dram_write_bytes": km.OUT_DRAM_WRITE_BYTES}
+
+
+def _space(world):
+    arch, problem, rate, wbits, abits = world
+    space = mapping_space(problem, arch, rate=rate)
+    table = candidates.candidate_table([(m.dataflow, m.order, m.t_tile, m.double_buffered) for m in space])
+    return space, table, candidates.gemm_params(problem, arch, rate, wbits, abits)
+
+
+@settings(deadline=None, max_examples=60)
+@given(world=small_world(), picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=4))
+def test_candidate_counts_equal_the_reference_and_the_engine(world, picks):
+    arch, problem, rate, wbits, abits = world
+    space, table, params = _space(world)
+    for i, mapping in enumerate(space):
+        counts = candidates.counts(params, table[i])
+        schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=wbits, act_bits=abits)
+        assert (counts is not None) == schedule.fits_buffers, mapping
+        if counts is not None:
+            engine = schedule_counts(schedule, arch)
+            assert counts == {name: engine[name] for name in counts}, mapping
+    for pick in picks:  # the naive reference steps every cycle: a few candidates per world
+        i = pick % len(space)
+        assert candidates.counts(params, table[i]) == ref_candidate_counts(problem, arch, space[i], rate, wbits, abits)
+
+
+@settings(deadline=None, max_examples=60)
+@given(world=small_world())
+def test_candidate_bounds_are_lower_bounds_and_cannot_fit_is_sure(world):
+    space, table, params = _space(world)
+    bounds = candidates.bounds(params, table)
+    for i, mapping in enumerate(space):
+        counts = candidates.counts(params, table[i])
+        if bounds[i, km.OUT_FITS] == 0:
+            assert counts is None, mapping
+        elif counts is not None:
+            for name, column in BOUNDED.items():
+                assert bounds[i, column] <= counts[name], (mapping, name)
