@@ -11,10 +11,11 @@ Prints a table of points per second for:
 * ``store only``: a sweep whose evaluator does nothing, i.e. the machinery's own ceiling.
 
 ``--worked`` times the worked ResNet-50 example of docs/dse.md
-(``workloads/sweeps/resnet50_array_x_sram.yaml``, fixed mapping) instead: a bare ``simulate``
+(``workloads/sweeps/resnet50_array_x_sram.yaml``, the default mapping: searched under native
+timing) instead: a bare ``simulate``
 loop over its tasks against ``run_sweep`` on 2 local workers, in one run; ``--grid`` adds a
 1,000-point ResNet-50 sweep (5 x 5 array shapes x 4 ifmap x 5 filter buffer sizes x 2
-dataflows, 2 workers, fixed mapping).
+dataflows, 2 workers, the default searched mapping).
 
 With ``--kill N`` it also runs the sweep through the CLI in a subprocess, SIGKILLs it N times
 at random moments, resumes it, and checks the table equals the straight run with every

@@ -66,6 +66,10 @@ def _repeating(problem: GemmProblem, mapping: Mapping, rate: ArrayRate, counts: 
     return True
 
 
+class BlocksDoNotRepeat(UnsupportedError):
+    """A long layer's blocks do not repeat: it would be stepped one by one past :data:`MAX_UNITS`."""
+
+
 def too_long(problem: GemmProblem, folds: int) -> str:
     """The message for a layer whose folds would be stepped one by one past :data:`MAX_UNITS`."""
     return (f"{folds:,} folds that do not repeat (a conv's input shares along a loop of the mapping do "
@@ -114,7 +118,7 @@ def run_blocks(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: Arr
     while u < units:
         stepped += 1
         if stepped > MAX_UNITS:
-            raise UnsupportedError(too_long(problem, block * blocks))
+            raise BlocksDoNotRepeat(too_long(problem, block * blocks))
         b, c = divmod(u, chunks)
         last = u == units - 1
         first_fold = b * block + c * size

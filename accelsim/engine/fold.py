@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.engine import blocks, lowering
+from accelsim.engine import blocks, lowering, work
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
@@ -72,19 +72,23 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
     if arch.timing_model is TimingModel.SCALESIM:
         if rate != DENSE_RATE:
             raise UnsupportedError(f"layer {layer.name}: SCALE-Sim timing models dense 1-product MACs only")
-        stats = run_scalesim(problem, arch)
-    elif _in_blocks(problem, arch, rate, mapping, sparsity):
+        return run_scalesim(problem, arch) * problem.repeats
+    whole = mapping or fixed_mapping(arch)
+    folds = _folds(problem, arch, rate, whole)
+    if folds > blocks.BLOCK_THRESHOLD and _unchanged_folds(sparsity):
         bits = layer.compression
-        mapping = mapping or fixed_mapping(arch)
-        stats = blocks.run_blocks(problem, arch, mapping, rate, weight_bits=bits.weight_precision.bits,
-                                  act_bits=bits.act_precision.bits, transfer=lambda s: transfer_table(s, arch),
-                                  adjust=lambda s, first: scaled_schedule(s, traffic, mapping, first))
-    else:
-        schedule = scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping),
-                                   traffic, mapping or fixed_mapping(arch))
-        schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
-        return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
-    return stats * problem.repeats
+        try:
+            return blocks.run_blocks(problem, arch, whole, rate, weight_bits=bits.weight_precision.bits,
+                                     act_bits=bits.act_precision.bits, transfer=lambda s: transfer_table(s, arch),
+                                     adjust=lambda s, first: scaled_schedule(s, traffic, whole, first)
+                                     ) * problem.repeats
+        except blocks.BlocksDoNotRepeat:  # the same counters from the whole schedule, where it fits memory
+            if not work.whole_schedule_fits(folds):
+                raise
+    schedule = scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), traffic,
+                               whole)
+    schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
+    return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
 
 
 def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -115,14 +119,16 @@ def kernel_schedule(schedule: TileSchedule) -> FoldSchedule:
     return FoldSchedule(*(getattr(schedule, name) for name in FoldSchedule._fields))
 
 
-def _in_blocks(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None,
-               sparsity: LayerSparsity | None) -> bool:
-    """Whether a native layer runs in blocks (:mod:`accelsim.engine.blocks`): many folds, and a
-    sparsity plan that changes no fold on its own (no zero skipping, no rescaled weight traffic)."""
-    if sparsity is not None and (sparsity.fold_streams or sparsity.weight_traffic != 1):
-        return False
-    counts = blocks.loop_counts(problem, arch, mapping or fixed_mapping(arch), rate)
-    return counts[0] * counts[1] * counts[2] > blocks.BLOCK_THRESHOLD
+def _folds(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, mapping: Mapping) -> int:
+    """Folds of one repeat of ``problem`` under ``mapping``."""
+    counts = blocks.loop_counts(problem, arch, mapping, rate)
+    return counts[0] * counts[1] * counts[2]
+
+
+def _unchanged_folds(sparsity: LayerSparsity | None) -> bool:
+    """Whether the sparsity plan changes no fold on its own (no zero skipping, no rescaled weight
+    traffic): a long layer may then run in blocks (:mod:`accelsim.engine.blocks`)."""
+    return sparsity is None or not (sparsity.fold_streams or sparsity.weight_traffic != 1)
 
 
 def schedule_counts(schedule: TileSchedule, arch: ArchSpec) -> dict[str, int]:

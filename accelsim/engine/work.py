@@ -109,6 +109,11 @@ def check_layer_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, nam
     return work
 
 
+def whole_schedule_fits(folds: int) -> bool:
+    """Whether a schedule of ``folds`` folds, built whole, stays within :data:`FOLD_MEMORY_LIMIT`."""
+    return folds * _BYTES_PER_FOLD <= FOLD_MEMORY_LIMIT
+
+
 def fold_memory(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, work: Work, whole_schedule: bool) -> int:
     """Bytes the fold fidelity allocates for one repeat of ``problem``."""
     if arch.timing_model is TimingModel.NATIVE:

@@ -14,10 +14,11 @@ import math
 import time
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.engine import blocks, fold
+from accelsim.engine import blocks, fold, work
 from accelsim.kernels import codes
 from accelsim.lower.gemm import ArrayRate, lower_layer
 from accelsim.lower.memory_plan import TrafficScale, scaled_schedule
@@ -115,6 +116,22 @@ def test_threshold_is_what_switches(monkeypatch):
     monkeypatch.setattr(blocks, "BLOCK_THRESHOLD", 0)
     assert np.array_equal(before, fold.run_layer(net.layers[0], arch))
     assert dataclasses.is_dataclass(arch)
+
+
+def test_blocks_that_do_not_repeat_run_whole_where_it_fits(monkeypatch):
+    """A long layer whose blocks would be stepped past MAX_UNITS runs as one schedule instead when
+    that fits memory (the same counters as the one-piece run), and is refused when it does not."""
+    arch = _arch(4, 4, "ws", True, 0, 3, 7, False, 1)
+    net = network_from_dict({"name": "n", "layers": [{"op": "conv2d", "name": "c", "in_channels": 5,
+                                                     "out_channels": 9, "in_h": 11, "in_w": 11, "kernel": 3,
+                                                     "stride": 2, "padding": 1}]})
+    one_piece = fold.run_layer(net.layers[0], arch)
+    monkeypatch.setattr(blocks, "BLOCK_THRESHOLD", 0)
+    monkeypatch.setattr(blocks, "MAX_UNITS", 0)  # every blocked run gives up at once
+    assert np.array_equal(one_piece, fold.run_layer(net.layers[0], arch))
+    monkeypatch.setattr(work, "FOLD_MEMORY_LIMIT", 0)
+    with pytest.raises(blocks.BlocksDoNotRepeat):
+        fold.run_layer(net.layers[0], arch)
 
 
 @settings(max_examples=200, deadline=None)
