@@ -97,12 +97,14 @@ def _relative(state: np.ndarray) -> tuple[int, ...]:
 
 
 def run_blocks(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
-               act_bits: int, transfer, adjust=None) -> np.ndarray:
+               act_bits: int, transfer, adjust=None, max_units: int | None = None) -> np.ndarray:
     """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing), block by block.
 
     ``transfer(schedule) -> (xfer, channel)`` gives the DRAM cycles of a schedule's traffic
     (:func:`accelsim.engine.fold.transfer_table`); ``adjust(schedule, first_fold) -> schedule``,
     if given, rewrites each block's schedule first (the memory plan's DRAM traffic).
+    ``max_units``: blocks (or chunks) stepped before giving up with :class:`BlocksDoNotRepeat`
+    (``None``: :data:`MAX_UNITS`).
     """
     counts = loop_counts(problem, arch, mapping, rate)
     block, blocks = counts[2], counts[0] * counts[1]
@@ -117,7 +119,7 @@ def run_blocks(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: Arr
     u = stepped = 0
     while u < units:
         stepped += 1
-        if stepped > MAX_UNITS:
+        if stepped > (MAX_UNITS if max_units is None else max_units):
             raise BlocksDoNotRepeat(too_long(problem, block * blocks))
         b, c = divmod(u, chunks)
         last = u == units - 1

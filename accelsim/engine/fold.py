@@ -77,16 +77,26 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
     folds = _folds(problem, arch, rate, whole)
     if folds > blocks.BLOCK_THRESHOLD and _unchanged_folds(sparsity):
         bits = layer.compression
+        fits = work.whole_schedule_fits(folds)
+        if fits and not blocks.repeats(problem, arch, whole, rate):
+            return _run_whole(problem, layer, arch, rate, mapping, sparsity, traffic)
         try:
             return blocks.run_blocks(problem, arch, whole, rate, weight_bits=bits.weight_precision.bits,
                                      act_bits=bits.act_precision.bits, transfer=lambda s: transfer_table(s, arch),
-                                     adjust=lambda s, first: scaled_schedule(s, traffic, whole, first)
+                                     adjust=lambda s, first: scaled_schedule(s, traffic, whole, first),
+                                     max_units=min(blocks.MAX_UNITS, _unit_budget(folds)) if fits else None
                                      ) * problem.repeats
         except blocks.BlocksDoNotRepeat:  # the same counters from the whole schedule, where it fits memory
-            if not work.whole_schedule_fits(folds):
+            if not fits:
                 raise
+    return _run_whole(problem, layer, arch, rate, mapping, sparsity, traffic)
+
+
+def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None,
+               sparsity: LayerSparsity | None, traffic: TrafficScale) -> np.ndarray:
+    """:func:`run_problem`'s counters (native timing) from the whole fold schedule at once."""
     schedule = scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), traffic,
-                               whole)
+                               mapping or fixed_mapping(arch))
     schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
     return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
 
@@ -123,6 +133,14 @@ def _folds(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, mapping: Mappi
     """Folds of one repeat of ``problem`` under ``mapping``."""
     counts = blocks.loop_counts(problem, arch, mapping, rate)
     return counts[0] * counts[1] * counts[2]
+
+
+def _unit_budget(folds: int) -> int:
+    """Blocks worth stepping, in search of a repeat, before a schedule of ``folds`` folds that fits
+    memory runs whole instead: a stepped block costs about as much as a few thousand folds run
+    whole (~0.2 ms against 0.05-0.2 us per fold, ``benchmarks/bench_fold_blocks.py``; a cost estimate, not a
+    bound: both ways give the same counters)."""
+    return max(16, folds // 4096)
 
 
 def _unchanged_folds(sparsity: LayerSparsity | None) -> bool:
