@@ -146,8 +146,8 @@ def main(argv=None):
     print(f"{'arch':<16} {'fold cycles':>13} {'fold stalls':>12} {'cycle cycles':>13} {'cycle stalls':>13} {'diff':>7}")
     for path in sorted(ROOT.glob("arch_configs/*.yaml")):
         arch = ax.load_arch(path)
-        if arch.timing_model.value != "native":
-            continue
+        if arch.timing_model.value != "native" or arch.hierarchy is not None or arch.arrays.count > 1:
+            continue  # cycle runs one array without PE storage (docs/hierarchy.md, docs/multi_array.md)
         f_total = f_stall = c_total = c_stall = 0
         for layer in layers:
             f = fold.run_layer(layer, arch)
