@@ -271,10 +271,15 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     return Choice(mapping, cycles, energy_pj, candidates=len(table), evaluated=evaluated)
 
 
-def _no_fit(problem: GemmProblem, arch: ArchSpec) -> UnsupportedError:
-    return UnsupportedError(
+class NoMappingFits(UnsupportedError):
+    """No mapping of the searched space fits the buffers (the fixed mapping may still run: it
+    streams through buffers of any size)."""
+
+
+def _no_fit(problem: GemmProblem, arch: ArchSpec) -> NoMappingFits:
+    return NoMappingFits(
         f"GEMM {problem.m}x{problem.n}x{problem.k}: no mapping fits the buffers of {arch.name} "
         f"(even one stream row per tile); enlarge the buffers")
 
 
-__all__ = ["Choice", "mapping_energy_pj", "mapping_space", "search", "stream_tiles"]
+__all__ = ["Choice", "NoMappingFits", "mapping_energy_pj", "mapping_space", "search", "stream_tiles"]

@@ -5,7 +5,9 @@ Which mapping a run uses (:func:`run_mapping`): the run's own argument, else the
 cycles under native timing in the ``fold`` and ``cycle`` fidelities; SCALE-Sim's fixed mapping
 under ``scalesim`` timing (it reproduces SCALE-Sim) and in the ``pe`` fidelity (which steps the
 fixed fold order). A search asked for explicitly is strict (a layer it cannot search is an
-error); the default search leaves such a layer at the fixed mapping (:func:`searchable`).
+error); the default search leaves such a layer at the fixed mapping (:func:`searchable`), and
+also a layer none of whose searched mappings fits the buffers (the fixed mapping streams
+through buffers of any size).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from accelsim.engine.fold import schedule_counts
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.tiling import Mapping, fixed_mapping
-from accelsim.mapper.gemm import search
+from accelsim.mapper.gemm import NoMappingFits, search
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective
 from accelsim.spec.workload import Layer
@@ -45,7 +47,7 @@ def search_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
         return search(per_repeat, arch, schedule_counts, rate=rate, weight_bits=bits.weight_bits,
                       act_bits=bits.act_bits, objective=objective).mapping
     except UnsupportedError as error:
-        raise UnsupportedError(f"layer {layer.name}: {error}") from None
+        raise type(error)(f"layer {layer.name}: {error}") from None
 
 
 def check_mapping(arch: ArchSpec, fidelity: Fidelity, mapping: MappingMode) -> bool:
@@ -86,9 +88,15 @@ def run_mapping(arch: ArchSpec, fidelity: Fidelity, mapping: MappingMode | None,
 def layer_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, plan: LayerSparsity | None,
                   strict: bool) -> Mapping | None:
     """The mapping a searching run gives ``layer`` (``None`` for vector work): its searched mapping
-    or, when the search is the default and the layer is not :func:`searchable`, the fixed one."""
-    if strict or searchable(layer, arch, rate, plan):
+    or, when the search is the default and the layer is not :func:`searchable` or no searched
+    mapping fits its buffers, the fixed one."""
+    if strict:
         return search_layer(layer, arch, rate, objective)
+    if searchable(layer, arch, rate, plan):
+        try:
+            return search_layer(layer, arch, rate, objective)
+        except NoMappingFits:
+            pass
     return None if lower_layer(layer, arch.timing_model) is None else fixed_mapping(arch)
 
 

@@ -87,6 +87,23 @@ def test_default_search_keeps_zero_skipping_layers_at_the_fixed_mapping():
         ax.simulate(skipping, net, mapping="search")
 
 
+def test_default_search_keeps_layers_no_mapping_fits_at_the_fixed_mapping():
+    """A 4x5 os array with 64 B buffers: every searched os tile of a 4x5x13 GEMM holds at least one
+    13-deep column of the 5 filter columns, 13 x 5 = 65 B > 64 B, so nothing fits; the default
+    search falls back to the fixed mapping (which streams through any buffer), an explicit search
+    names the layer."""
+    tight = arch_from_dict({"name": "p", "array": {"rows": 4, "cols": 5, "dataflow": "os", "accumulators": "0B"},
+                            "buffers": {op: {"size": "64B", "double_buffered": False}
+                                        for op in ("ifmap", "filter", "ofmap")},
+                            "dram": {"bandwidth": "1B/cycle", "latency": "3cycles"}})
+    net = Network(name="n", layers=(Gemm(name="g", m=4, n=5, k=13),))
+    default = row(tight, net)
+    assert default["mapping"] == fixed_mapping(tight).describe()
+    assert default["cycles"] == row(tight, net, mapping="fixed")["cycles"]
+    with pytest.raises(UnsupportedError, match="layer g: .*no mapping fits"):
+        ax.simulate(tight, net, mapping="search")
+
+
 def test_cli_reports_the_mapping_it_used(tmp_path):
     tiny = str(ROOT / "workloads" / "tiny_cnn.yaml")
     edge = str(ROOT / "arch_configs" / "edge_32x32.yaml")
