@@ -182,10 +182,11 @@ def attention_graph(tmp_path, sizes=(8, 8, 8), seq=4, heads=2, split="Split"):
                       nh.from_array(np.array([end], np.int64), f"{part}_end"),
                       nh.from_array(np.array([2], np.int64), f"{part}_axis")]
             nodes.append(h.make_node("Slice", ["qkv", f"{part}_start", f"{part}_end", f"{part}_axis"], [part]))
+    for part, heads_of, perm in (("q", "q_heads", [0, 2, 1, 3]), ("k", "kv_heads", [0, 2, 3, 1]),
+                                 ("v", "kv_heads", [0, 2, 1, 3])):
+        nodes += [h.make_node("Reshape", [part, heads_of], [f"{part}_r"]),
+                  h.make_node("Transpose", [f"{part}_r"], [f"{part}_t"], perm=perm)]
     nodes += [
-        h.make_node("Reshape", ["q", "q_heads"], ["q_r"]), h.make_node("Transpose", ["q_r"], ["q_t"], perm=[0, 2, 1, 3]),
-        h.make_node("Reshape", ["k", "kv_heads"], ["k_r"]), h.make_node("Transpose", ["k_r"], ["k_t"], perm=[0, 2, 3, 1]),
-        h.make_node("Reshape", ["v", "kv_heads"], ["v_r"]), h.make_node("Transpose", ["v_r"], ["v_t"], perm=[0, 2, 1, 3]),
         h.make_node("MatMul", ["q_t", "k_t"], ["scores"], name="attn.qk"),
         h.make_node("Div", ["scores", "scale"], ["scaled"], name="attn.scale"),
         h.make_node("Softmax", ["scaled"], ["probs"], name="attn.softmax", axis=-1),
@@ -294,19 +295,24 @@ def test_decomposed_gelu_and_left_out_nodes(tmp_path):
     consts = [nh.from_array(np.array(v, np.float32), n) for n, v in (("sqrt2", np.sqrt(2)), ("one", 1.0),
                                                                      ("half", 0.5))]
     nodes = [h.make_node("Relu", ["x"], ["r"], name="relu"),
-             h.make_node("Div", ["r", "sqrt2"], ["d"], name="act/Div"), h.make_node("Erf", ["d"], ["e"], name="act/Erf"),
-             h.make_node("Add", ["e", "one"], ["a"], name="act/Add"), h.make_node("Mul", ["r", "a"], ["m"], name="act/Mul"),
+             h.make_node("Div", ["r", "sqrt2"], ["d"], name="act/Div"),
+             h.make_node("Erf", ["d"], ["e"], name="act/Erf"),
+             h.make_node("Add", ["e", "one"], ["a"], name="act/Add"),
+             h.make_node("Mul", ["r", "a"], ["m"], name="act/Mul"),
              h.make_node("Mul", ["m", "half"], ["gelu"], name="act/Mul_1"),
              h.make_node("Sigmoid", ["gelu"], ["s"], name="sig"),
-             h.make_node("HardSwish", ["s"], ["hs"], name="unsupported"), h.make_node("Tanh", ["hs"], ["y"], name="tanh")]
+             h.make_node("HardSwish", ["s"], ["hs"], name="unsupported"),
+             h.make_node("Tanh", ["hs"], ["y"], name="tanh")]
     path, _ = save(tmp_path, nodes, [fvi("x", [1, 6])], consts)
     assert producers(load_onnx(path, allow_partial=True)) == {"relu": ("dram",), "act": ("relu",), "sig": ("act",),
                                                               "tanh": ("dram",)}
 
 
-def test_onnxruntime_quantized_residual_block(tmp_path):
-    """What ``quantize_static`` writes (QDQ): the same edges as the float model, where a layer the
-    quantizer removes (a ReLU merged into its conv's quantized range) is read through to its producer."""
+@pytest.mark.parametrize("quant_format", ["QDQ", "QOperator"])
+def test_onnxruntime_quantized_residual_block(tmp_path, quant_format):
+    """What ``quantize_static`` writes: the same edges as the float model, where a layer the quantizer
+    removes (a ReLU merged into its conv's quantized range) is read through to its producer. QOperator
+    names its nodes ``<name>_quant`` (QLinearConv, QLinearAdd, QLinearGlobalAveragePool, QGemm)."""
     quantization = pytest.importorskip("onnxruntime.quantization")
     float_path, _ = save_resnet(tmp_path, bn=False)
     quant_path = tmp_path / "resnet_ort.onnx"
@@ -320,8 +326,9 @@ def test_onnxruntime_quantized_residual_block(tmp_path):
             return next(self.feeds, None)
 
     quantization.quantize_static(str(float_path), str(quant_path), Calibration(),
-                                 quant_format=quantization.QuantFormat.QDQ)
-    kept = producers(load_onnx(quant_path))
+                                 quant_format=getattr(quantization.QuantFormat, quant_format))
+    kept = {name.removesuffix("_quant"): tuple(p.removesuffix("_quant") for p in entries)
+            for name, entries in producers(load_onnx(quant_path)).items()}
     assert {"stem", "b1.add", "b2.add", "b2.down", "fc"} <= set(kept)
 
     def resolved(entry: str) -> str:  # a float-model producer the quantizer removed: its own producer
