@@ -366,6 +366,12 @@ def dram_totals(arch, net) -> tuple[int, int]:
     return int(layers.dram_read_bytes.sum()), int(layers.dram_write_bytes.sum())
 
 
+def sources(arch, net) -> dict[str, str]:
+    """The ``ifmap_source`` column (per operand: chip, dram, chip+dram or path) by layer."""
+    layers = simulate(arch, net, progress=False).layers
+    return dict(zip(layers.layer, layers.ifmap_source))
+
+
 def test_memory_plan_of_the_import_equals_the_hand_written_network(tmp_path):
     """On tpu_v1_like (24 MiB unified buffer, native timing, plan on) the small network fits: DRAM
     reads are the weights plus the network input and writes the 10 logits (int8), for the import
@@ -380,3 +386,7 @@ def test_memory_plan_of_the_import_equals_the_hand_written_network(tmp_path):
     reads, writes = dram_totals(arch, stripped)
     assert reads > floor[0] and writes >= floor[1]
     assert reads == dram_totals(arch, hand_written_resnet(producers_on=False))[0]
+    # where the difference is: the shortcuts (and the downsample conv's input) come from chip now
+    now, before = sources(arch, imported), sources(arch, stripped)
+    assert (now["b1.add"], now["b2.add"], now["b2.down"]) == ("chip,chip", "chip,chip", "chip")
+    assert (before["b1.add"], before["b2.add"], before["b2.down"]) == ("chip,dram", "chip,dram", "dram")

@@ -6,7 +6,7 @@ through the nodes that are no layer of their own:
 * the same values moved or relabelled (:data:`SAME`): Identity, Dropout, Reshape, Flatten,
   Squeeze, Unsqueeze, Transpose, DepthToSpace, SpaceToDepth and activation Q/DQ (the standard
   and ``com.microsoft`` forms, ``DynamicQuantizeLinear``'s data output); a BatchNormalization
-  folded into its conv/GEMM (the converter's ``made`` names the conv for its output);
+  folded into its conv/GEMM (the importer's ``made`` names the conv for its output);
 * Expand, Tile and Pad (:data:`GROWN`): the producer is named; the elements they add are more
   than it gives, so the memory plan reads that excess from DRAM (conservative: broadcast
   copies and padding are made on chip in practice);
@@ -91,8 +91,8 @@ def _traced(graph: Graph, tensor: str, made: Mapping[str, str], source: Callable
         return None if whole is None or part is None else (whole[0], whole[1] * part)
     if key in CONCATS:
         found = [source(name) for name in node.input[CONCATS[key]:] if name and name not in graph.static]
-        layers = [s for s in found if s is not None]
-        return layers[0] if len(layers) == 1 else None
+        from_layers = [s for s in found if s is not None]
+        return from_layers[0] if len(from_layers) == 1 else None
     return None
 
 

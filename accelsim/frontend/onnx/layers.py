@@ -74,8 +74,8 @@ class Converter:
     batch: int
     default_bits: int | None  # None: float operands keep their own format (fp32, fp16, bf16, ...)
     defaulted: dict[str, set[str]] = field(default_factory=dict)  # layer name -> element types given default bits
-    reads: dict[str, tuple[str, ...]] = field(default_factory=dict)  # layer name -> tensors of its activation
-    # operands, in operand order (Layer.operand_elements; the edges module traces them to their producers)
+    # layer name -> the tensors of its activation operands, in operand order (Layer.operand_elements)
+    reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # ---- helpers ---------------------------------------------------------------------------
 
