@@ -74,6 +74,8 @@ class Converter:
     batch: int
     default_bits: int | None  # None: float operands keep their own format (fp32, fp16, bf16, ...)
     defaulted: dict[str, set[str]] = field(default_factory=dict)  # layer name -> element types given default bits
+    # layer name -> the tensors of its activation operands, in operand order (Layer.operand_elements)
+    reads: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -114,17 +116,24 @@ class Converter:
     # ---- dispatch ----------------------------------------------------------------------------
 
     def layer(self, node: Any, name: str) -> Layer:
+        """The layer of ``node``; the tensors of its activation operands go to :attr:`reads`."""
         key = op_key(node)
         if key in ARRAY_OPS:
             return self._array_layer(node, name, ARRAY_OPS[key])
+        if key in ELTWISE:
+            return self._eltwise(node, name, ELTWISE[key])
+        layer = self._one_operand(node, name, key)
+        self.reads[name] = (node.input[0],)
+        return layer
+
+    def _one_operand(self, node: Any, name: str, key: str) -> Layer:
+        """The layer of a node whose one activation operand is its first input."""
         if key == f"{MS}.MatMulNBits":
             return self._nbits(node, name)
         if key in POOLS:
             return self._pool(node, name)
         if key in REDUCTIONS:
             return self._reduction(node, name)
-        if key in ELTWISE:
-            return self._eltwise(node, name, ELTWISE[key])
         if key in NONLINEAR:
             return self._nonlinear(NONLINEAR[key], node.input[0], node.output[0], name,
                                    self.graph.attrs(node).get("axis", -1))
@@ -133,7 +142,10 @@ class Converter:
         raise NotImported("unsupported op")
 
     def fused(self, fused: Fused, name: str) -> Layer:
-        return self._nonlinear(fused.op, fused.input, fused.output, name, fused.axis if fused.axis is not None else -1)
+        layer = self._nonlinear(fused.op, fused.input, fused.output, name,
+                                fused.axis if fused.axis is not None else -1)
+        self.reads[name] = (fused.input,)
+        return layer
 
     # ---- vector layers -------------------------------------------------------------------------
 
@@ -142,6 +154,7 @@ class Converter:
         positions = (0,) if kind in UNARY_ELTWISE else QLINEAR_INPUTS.get(op_key(node), range(len(node.input)))
         data = [node.input[i] for i in positions if node.input[i]]
         values = [d for d in data if type_of(self.graph, d) != "BOOL"] or data  # Where's condition is not data
+        self.reads[name] = tuple(data)
         return Eltwise(name=name, batch=batch, kind=kind, shape=shape, inputs=len(data),
                        compression=Compression(act_bits=self.bits(name, values[0])))
 
@@ -234,10 +247,13 @@ class Converter:
         act = operands.data_bits or self.bits(name, data)
         if weights is None:  # both operands are activations
             other = b_name if data == a_name else a_name
+            self.reads[name] = (data, other)
             return replace(layer, compression=Compression(weight_bits=self.bits(name, other), act_bits=act))
-        return with_compression(layer, Compression(weight_bits=self.weight_bits(name, weights), act_bits=act,
-                                                   sparsity=measured(weights, layer),
-                                                   weight_scale_bytes=weights.scale_bytes))
+        layer = with_compression(layer, Compression(weight_bits=self.weight_bits(name, weights), act_bits=act,
+                                                    sparsity=measured(weights, layer),
+                                                    weight_scale_bytes=weights.scale_bytes))
+        self.reads[name] = (data,)
+        return layer
 
     def _nbits(self, node: Any, name: str) -> Gemm:
         try:

@@ -17,6 +17,7 @@ from typing import Any
 from collections.abc import Mapping
 
 from accelsim.errors import Problem, WorkloadError
+from accelsim.frontend.onnx.edges import with_producers
 from accelsim.frontend.onnx.fusion import find_fusions
 from accelsim.frontend.onnx.graph import (
     Graph, UnknownShape, bind_inputs, graph_name, infer_shapes, onnx_module, onnxruntime_available, op_key,
@@ -103,7 +104,8 @@ def load_onnx(path: str | Path, batch: int | None = None, *, default_bits: int |
 
 
 def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[LeftOut], list[UnknownShape]]:
-    """The layers, the computing nodes left out, and the unknown shapes that left some out."""
+    """The layers (with their ``producers``), the computing nodes left out, and the unknown shapes
+    that left some out."""
     fusions = find_fusions(graph)
     fused_at = {id(f.nodes[-1]): f for f in fusions}
     absorbed = {id(node) for f in fusions for node in f.nodes}
@@ -112,6 +114,7 @@ def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[Left
     unknown: list[UnknownShape] = []
     skipped: list[str] = []
     names: set[str] = set()
+    made: dict[str, str] = {}  # tensor -> the layer whose output it is
 
     def unique(name: str) -> str:
         while name in names:
@@ -124,12 +127,17 @@ def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[Left
         if fused is not None:
             name, op, macs = unique(_common_scope([n.name for n in fused.nodes]) or f"{fused.op.value}_{index}"), \
                 fused.op.value, 0
-        elif id(node) in absorbed or op_key(node) in FREE or graph.is_static(node) or _folded(graph, node):
+        elif _folded(graph, node):  # its output is its conv's or GEMM's
+            if node.input[0] in made:
+                made[node.output[0]] = made[node.input[0]]
+            continue
+        elif id(node) in absorbed or op_key(node) in FREE or graph.is_static(node):
             continue
         else:
             name, op, macs = unique(node.name or f"{node.op_type}_{index}"), op_key(node), estimated_macs(graph, node)
         try:
             layers.append(converter.fused(fused, name) if fused is not None else converter.layer(node, name))
+            made[fused.output if fused is not None else node.output[0]] = name
         except NotImported as exc:
             if fused is None and macs == 0 and _index_arithmetic(graph, node):
                 skipped.append(op)
@@ -142,7 +150,7 @@ def _convert(graph: Graph, converter: Converter) -> tuple[list[Layer], list[Left
         log.warning("%s: %d node(s) of index or mask arithmetic (integer and boolean tensors, no MACs) not in the "
                     "workload: %s", graph.source, len(skipped),
                     ", ".join(f"{op} x{n}" for op, n in sorted(Counter(skipped).items())))
-    return layers, left_out, unknown
+    return with_producers(graph, layers, made, converter.reads), left_out, unknown
 
 
 INDEX_TYPES = ("INT32", "INT64", "UINT32", "UINT64", "BOOL")
