@@ -252,6 +252,16 @@ def test_pass_through_ops_and_graph_inputs(tmp_path):
                                           "tanh_pad": ("sig",), "tanh": ("tanh_pad",)}
 
 
+def test_a_long_chain_of_pass_throughs_traces_without_deep_recursion(tmp_path):
+    """5,000 Identity nodes between two layers (a depth Python's default recursion limit of 1,000
+    could not trace recursively) still name the first layer."""
+    chain = [h.make_node("Identity", [f"t{i}"], [f"t{i + 1}"]) for i in range(5000)]
+    nodes = [h.make_node("Relu", ["x"], ["t0"], name="first"), *chain,
+             h.make_node("Sigmoid", ["t5000"], ["y"], name="last")]
+    path, _ = save(tmp_path, nodes, [fvi("x", [1, 8])])
+    assert producers(load_onnx(path)) == {"first": ("dram",), "last": ("first",)}
+
+
 def test_concat_of_several_layers_falls_back_to_dram(tmp_path):
     """Concat of two layers' outputs: one operand cannot name both, so DRAM (conservative). Concat of
     one layer's output with a constant (a class token) or a graph input (a KV cache): that layer,

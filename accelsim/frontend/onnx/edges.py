@@ -63,6 +63,10 @@ def with_producers(graph: Graph, layers: list[Layer], made: Mapping[str, str],
             sources[tensor] = _traced(graph, tensor, made, source)
         return sources[tensor]
 
+    for node in graph.nodes:  # topological order: every trace finds its inputs' sources memoized
+        for tensor in node.output:  # (no recursion deeper than one node, however long a chain)
+            if tensor:
+                source(tensor)
     return [replace(layer, producers=tuple(_entry(source(tensor)) for tensor in reads[layer.name]))
             for layer in layers]
 
