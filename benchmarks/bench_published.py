@@ -24,6 +24,7 @@ column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapp
   rows, where memory never binds, confirm the widths: they equal the layers' MACs at 2,048 4-bit
   products per cycle (asserted below; the 1x network would give a quarter of conv3-5's).
   The csv lists each tower (``conv2_a``, ``conv2_b``); a grouped accelsim layer is both.
+  What remains between the two, layer by layer, and why: docs/timing_models.md ("Published chips").
 * Stripes (Judd et al., MICRO 2016): a layer at p-bit activations runs 16/p times faster than
   at 16 bits (bit-serial activations; the speed-up the config's own source promises). The
   ``stripes_wiring`` table shows how much of it each array wiring keeps (docs/timing_models.md,
