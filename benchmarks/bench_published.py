@@ -16,9 +16,15 @@ column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapp
 * Bit Fusion (Sharma et al., ISCA 2018): the authors' own simulator's cycles per AlexNet layer,
   as published in their repository (github.com/hsharma35/bitfusion,
   results/bitfusion-eyeriss-sim-sweep.csv, 16x32 fusion units, 192 bits/cycle of DRAM
-  bandwidth, batch 16; their benchmark definition src/benchmarks/benchmarks.py: the original
-  two-tower AlexNet, 4-bit weights and activations, 8-bit inputs to conv1 and 8-bit fc3).
+  bandwidth, batch 16). The sweep that wrote the csv (src/sweep/sweep.py) builds its networks with
+  ``get_bench_nn(b, WRPN=True)``: the AlexNet of that csv is ``get_alex_net_wrpn``
+  (src/benchmarks/benchmarks.py), the two-tower AlexNet at twice the width (WRPN 2x: 192/512/768/
+  768/512 filters, fc 8192-8192-1000), 4-bit weights and activations except conv1 (8-bit weights
+  on the 8-bit image) and fc3 (8-bit weights on fc2's 8-bit outputs). The csv's 4096 bits/cycle
+  rows, where memory never binds, confirm the widths: they equal the layers' MACs at 2,048 4-bit
+  products per cycle (asserted below; the 1x network would give a quarter of conv3-5's).
   The csv lists each tower (``conv2_a``, ``conv2_b``); a grouped accelsim layer is both.
+  What remains between the two, layer by layer, and why: docs/timing_models.md ("Published chips").
 * Stripes (Judd et al., MICRO 2016): a layer at p-bit activations runs 16/p times faster than
   at 16 bits (bit-serial activations; the speed-up the config's own source promises). The
   ``stripes_wiring`` table shows how much of it each array wiring keeps (docs/timing_models.md,
@@ -64,11 +70,19 @@ EYERISS_CLOCK_HZ = 200e6
 assert abs(4 / (sum(EYERISS_TOTAL_MS.values()) / 1e3) - 34.7) < 0.05  # JSSC 2017 abstract: 34.7 frames/s at N = 4
 EYERISS_CORE_MM2 = 12.25
 
-# hsharma35/bitfusion results/bitfusion-eyeriss-sim-sweep.csv, AlexNet, 192 bits/cycle: cycles of
-# one tower (a and b are equal), so a layer of both towers takes twice that.
+# hsharma35/bitfusion results/bitfusion-eyeriss-sim-sweep.csv, AlexNet (WRPN 2x), 192 bits/cycle: cycles
+# of one tower (a and b are equal), so a layer of both towers takes twice that.
 BITFUSION_TOWER_CYCLES = {"conv1": 3746423, "conv2": 5018849, "conv3": 3248129, "conv4": 2436097,
                           "conv5": 1624065}
 BITFUSION_FC_CYCLES = {"fc1": 3545090, "fc2": 1575596, "fc3": 398679}
+# The same csv at 4096 bits/cycle (compute-bound), per tower, for the layers whose channels fill
+# the 16 x 4 reduction lanes and 32 columns exactly; MACs per tower of the WRPN 2x layers.
+BITFUSION_4096_CYCLES = {"conv3": 2336283, "conv4": 1752219, "conv5": 1168155, "fc1": 1179653, "fc2": 524295}
+BITFUSION_WRPN_TOWER_MACS = {"conv3": 16 * 13 * 13 * 384 * 512 * 9, "conv4": 16 * 13 * 13 * 384 * 384 * 9,
+                             "conv5": 16 * 13 * 13 * 256 * 384 * 9, "fc1": 16 * 18432 * 8192, "fc2": 16 * 8192 * 8192}
+BITFUSION_PRODUCTS_PER_CYCLE = 16 * 32 * 4  # 16 x 32 fusion units, 4 products of 4b x 4b each (ISCA 2018)
+assert all(0 <= BITFUSION_4096_CYCLES[n] - BITFUSION_WRPN_TOWER_MACS[n] / BITFUSION_PRODUCTS_PER_CYCLE < 30
+           for n in BITFUSION_4096_CYCLES)
 
 TPU_PEAK_TOPS = 92.0
 TPU_WEIGHT_BYTES_PER_S = 34e9
@@ -76,22 +90,25 @@ TPU_DIE_MM2 = 331.0
 TPU_SHARES = {"matrix unit": 0.24, "unified buffer": 0.29, "accumulators": 0.06}
 
 
-def original_alexnet(batch: int, bits: dict[str, tuple[int, int]], fc: bool = False) -> Network:
+def original_alexnet(batch: int, bits: dict[str, tuple[int, int]], fc: bool = False, width: int = 1) -> Network:
     """The two-tower AlexNet (Krizhevsky et al. 2012) the chips ran: 227x227 input, 96/256/384/384/256
-    filters, conv2/4/5 split over two groups (666 M conv MACs per image). ``bits``: layer ->
-    (weight bits, activation bits)."""
+    filters, conv2/4/5 split over two groups (666 M conv MACs per image); ``width`` multiplies every
+    layer's filters (WRPN 2x: ``width=2``, fc 8192-8192-1000). ``bits``: layer -> (weight bits,
+    activation bits)."""
     shapes = [("conv1", 3, 96, 227, 11, 4, 0, 1), ("conv2", 96, 256, 27, 5, 1, 2, 2),
               ("conv3", 256, 384, 13, 3, 1, 1, 1), ("conv4", 384, 384, 13, 3, 1, 1, 2),
               ("conv5", 384, 256, 13, 3, 1, 1, 2)]
-    layers = [Conv2d(name=name, batch=batch, in_channels=cin, out_channels=cout, in_h=hw, in_w=hw,
-                     kernel=(k, k), stride=(s, s), padding=(p,) * 4, groups=g,
-                     compression=Compression(weight_bits=bits[name][0], act_bits=bits[name][1]))
+    layers = [Conv2d(name=name, batch=batch, in_channels=cin if name == "conv1" else width * cin,
+                     out_channels=width * cout, in_h=hw, in_w=hw, kernel=(k, k), stride=(s, s), padding=(p,) * 4,
+                     groups=g, compression=Compression(weight_bits=bits[name][0], act_bits=bits[name][1]))
               for name, cin, cout, hw, k, s, p, g in shapes]
     if fc:
         layers += [Gemm(name=name, batch=batch, m=1, k=k, n=n,
                         compression=Compression(weight_bits=bits[name][0], act_bits=bits[name][1]))
-                   for name, k, n in (("fc1", 9216, 4096), ("fc2", 4096, 4096), ("fc3", 4096, 1000))]
-    return Network(name="alexnet-original", layers=tuple(layers))
+                   for name, k, n in (("fc1", 9216 * width, 4096 * width), ("fc2", 4096 * width, 4096 * width),
+                                      ("fc3", 4096 * width, 1000))]
+    suffix = "" if width == 1 else f"-x{width}"
+    return Network(name=f"alexnet-original{suffix}", layers=tuple(layers))
 
 
 def arch(name: str):
@@ -123,9 +140,10 @@ def eyeriss() -> pd.DataFrame:
 
 
 def bitfusion() -> pd.DataFrame:
-    bits = {"conv1": (4, 8), **{f"conv{i}": (4, 4) for i in range(2, 6)}, "fc1": (4, 4), "fc2": (4, 4),
+    # get_alex_net_wrpn: conv1 8-bit weights on the 8-bit image, fc3 8-bit weights on fc2's 8-bit outputs.
+    bits = {"conv1": (8, 8), **{f"conv{i}": (4, 4) for i in range(2, 6)}, "fc1": (4, 4), "fc2": (4, 4),
             "fc3": (8, 8)}
-    net = original_alexnet(16, bits, fc=True)
+    net = original_alexnet(16, bits, fc=True, width=2)
     cycles = layer_cycles(arch("bitfusion_like"), net)
     published = {name: 2 * c for name, c in BITFUSION_TOWER_CYCLES.items()} | BITFUSION_FC_CYCLES
     rows = []
@@ -302,7 +320,7 @@ def _with_total(frame: pd.DataFrame, ratio_of: dict[str, tuple[str, str]]) -> pd
 
 
 TABLES = {"eyeriss": ("Eyeriss-like, original AlexNet CONV1-5, batch 4, 16-bit (latency, ms)", eyeriss),
-          "bitfusion": ("Bit Fusion-like vs the authors' simulator, AlexNet, batch 16 (cycles)", bitfusion),
+          "bitfusion": ("Bit Fusion-like vs the authors' simulator, AlexNet at WRPN 2x width, batch 16 (cycles)", bitfusion),
           "stripes": ("Stripes-like (bit_serial_like), AlexNet array layers: speed-up over 16-bit activations",
                       stripes),
           "stripes_wiring": ("Stripes-like under each array wiring (operand delivery, output overlap)",

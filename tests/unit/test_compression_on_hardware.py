@@ -58,21 +58,28 @@ def gemm_net(m: int, n: int, k: int, **compression) -> object:
 def test_bitfusion_int4_vs_int8_compute_bound():
     """16 x 32 ws Bit Fusion array, GEMM m=256 n=64 k=512, fixed mapping.
 
-    int8 x int8 needs 4 x 4 = 16 bricks: p = 1, K stays 512 -> 32 row folds x 2 column folds,
-    each 16 + 256 + 16 + 32 - 2 = 318 cycles: 64 x 318 = 20352.
-    int4 x int4 needs 2 x 2 = 4 bricks: p = 16 // 4 = 4, K -> 128 -> 8 x 2 folds: 16 x 318 = 5088.
+    The config states ``preload_overlap`` (weights come from each unit's own bank), so the folds
+    run back to back: ``16 + folds x 256 + 16 + 32 - 2``.
+    int8 x int8 needs 4 x 4 = 16 bricks: p = 1, K stays 512 -> 32 row folds x 2 column folds:
+    16 + 64 x 256 + 46 = 16446.
+    int4 x int4 needs 2 x 2 = 4 bricks: p = 16 // 4 = 4, K -> 128 -> 8 x 2 folds: 16 + 16 x 256 + 46 = 4158.
     """
     arch = ax.load_arch(ARCHS / "bitfusion_like.yaml")
+    assert arch.array.preload_overlap
     int8 = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=8, act_bits=8), mapping="fixed").layers.iloc[0]
     int4 = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=4), mapping="fixed").layers.iloc[0]
-    assert int8["compute_cycles"] == 64 * 318 == ws_compute_cycles(16, 32, 512, 64, 256, False)
-    assert int4["compute_cycles"] == 16 * 318
+    assert int8["compute_cycles"] == 16 + 64 * 256 + 46 == ws_compute_cycles(16, 32, 512, 64, 256, True)
+    assert int4["compute_cycles"] == 16 + 16 * 256 + 46
     # the dense override ignores the MAC unit: int4 then runs as fast as int8
     same = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=4), mac_rate=dense_rate, mapping="fixed")
-    assert same.layers.iloc[0]["compute_cycles"] == 64 * 318
+    assert same.layers.iloc[0]["compute_cycles"] == 16 + 64 * 256 + 46
     # int4 weights x int8 activations: 2 x 4 = 8 bricks, p = 2, K -> 256: 16 x 2 folds
     mixed = ax.simulate(arch, gemm_net(256, 64, 512, weight_bits=4, act_bits=8), mapping="fixed").layers.iloc[0]
-    assert mixed["compute_cycles"] == 32 * 318
+    assert mixed["compute_cycles"] == 16 + 32 * 256 + 46
+    # without the overlap every fold pays its load, skew and drain: 16 + 256 + 16 + 32 - 2 = 318 each
+    plain = dataclasses.replace(arch, array=dataclasses.replace(arch.array, preload_overlap=False))
+    int8_plain = ax.simulate(plain, gemm_net(256, 64, 512, weight_bits=8, act_bits=8), mapping="fixed").layers.iloc[0]
+    assert int8_plain["compute_cycles"] == 64 * 318 == ws_compute_cycles(16, 32, 512, 64, 256, False)
 
 
 def test_2of4_on_sparse_array_hand_cycles_and_macs():
