@@ -81,8 +81,8 @@ def other_srams(arch: ArchSpec) -> dict[str, object]:
     array column per cycle through its port) and the vector buffer."""
     out = {}
     if arch.array.accumulators_bytes:
-        psum_bits = arch.mac.accumulator_bits
-        out["accumulators"] = sram_cost(arch.array.accumulators_bytes, psum_bits, bank_port_bits=arch.array.cols * psum_bits)
+        psum = arch.mac.accumulator_bits
+        out["accumulators"] = sram_cost(arch.array.accumulators_bytes, psum, bank_port_bits=arch.array.cols * psum)
     if arch.vector_unit is not None and arch.vector_unit.buffer_bytes:
         out["vector_buffer"] = sram_cost(arch.vector_unit.buffer_bytes, precision_bits(arch.vector_unit.float_precision))
     return out

@@ -100,4 +100,5 @@ def test_eyeriss_scratchpads_and_buffer_at_65nm_by_hand():
     assert table.loc["pe_scratchpad", "area_mm2"] == pytest.approx(168 * spad * at65, rel=1e-4)
     bank = cacti(27, 8, 32, 0.0601444, 0.212804)
     assert table.loc["unified_sram", "area_mm2"] == pytest.approx(4 * bank * at65, rel=1e-4)
-    assert table.loc["mac_unit", "area_mm2"] == pytest.approx(168 * 1.5 * (int_multiplier(256).area_um2 + int_adder(32).area_um2) / 1e6)
+    mac_um2 = int_multiplier(16 * 16).area_um2 + int_adder(32).area_um2
+    assert table.loc["mac_unit", "area_mm2"] == pytest.approx(168 * 1.5 * mac_um2 / 1e6)
