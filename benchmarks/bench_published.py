@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 import accelsim as ax  # noqa: E402
 from accelsim.cost import area  # noqa: E402
-from accelsim.cost.area import core_area_mm2  # noqa: E402
+from accelsim.cost.area import core_area_mm2, sram_halo_shares_um2  # noqa: E402
 from accelsim.spec.arch import OperandDelivery  # noqa: E402
 from accelsim.spec.workload import Compression, Conv2d, Gemm, Network  # noqa: E402
 
@@ -224,15 +224,19 @@ def tpu() -> pd.DataFrame:
 
 def die_area() -> pd.DataFrame:
     eyeriss_core = core_area_mm2(area(arch("eyeriss_like")))
-    tpu_area = area(arch("tpu_v1_like")).set_index("component")["area_mm2"]
+    tpu = arch("tpu_v1_like")
+    tpu_area = area(tpu).set_index("component")["area_mm2"]
+    halos = {name: um2 / 1e6 for name, um2 in sram_halo_shares_um2(tpu).items()}  # a floorplan block holds its rings
     logic = tpu_area["mac_unit"] + tpu_area["pe_registers"]
     layout_share = logic / (logic + tpu_area["vector_unit"])  # the matrix unit's part of logic_layout
     matrix = logic + tpu_area["logic_layout"] * layout_share
     rows = [("Eyeriss core (65 nm)", EYERISS_CORE_MM2, eyeriss_core),
             ("TPU v1 die (28 nm, upper bound)", TPU_DIE_MM2, tpu_area["total"]),
             ("TPU v1 matrix unit (24%)", TPU_SHARES["matrix unit"] * TPU_DIE_MM2, matrix),
-            ("TPU v1 unified buffer (29%)", TPU_SHARES["unified buffer"] * TPU_DIE_MM2, tpu_area["unified_sram"]),
-            ("TPU v1 accumulators (6%)", TPU_SHARES["accumulators"] * TPU_DIE_MM2, tpu_area["accumulators"])]
+            ("TPU v1 unified buffer (29%)", TPU_SHARES["unified buffer"] * TPU_DIE_MM2,
+             tpu_area["unified_sram"] + halos["unified_sram"]),
+            ("TPU v1 accumulators (6%)", TPU_SHARES["accumulators"] * TPU_DIE_MM2,
+             tpu_area["accumulators"] + halos["accumulators"])]
     frame = pd.DataFrame(rows, columns=["area", "published mm2", "accelsim mm2"])
     frame["ratio"] = frame["accelsim mm2"] / frame["published mm2"]
     return frame

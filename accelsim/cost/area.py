@@ -12,7 +12,9 @@ unit at the design's node):
   except those ``arrays.shared`` lists (:func:`sram_copies`); the link is not priced (no
   sourced figure).
 * ``<buffer>_sram`` for each of ``ifmap``, ``filter``, ``ofmap``, ``unified`` the design has,
-  ``accumulators`` (``array.accumulators``), ``vector_buffer``: SRAMs (:mod:`accelsim.cost.sram`).
+  ``accumulators`` (``array.accumulators``), ``vector_buffer``: SRAMs (:mod:`accelsim.cost.sram`),
+  built of 64-bit-port macros: a buffer bank's port is ``width_bits / banks``; the accumulators
+  take one partial sum per array column per cycle (``cols * accumulator_bits`` bits).
 * ``vector_unit``: ``lanes * ops_per_lane_per_cycle`` float multiply-add units of the unit's
   ``float_precision`` (``tables/design.yaml``).
 * ``control_noc``: a stated fraction (``tables/design.yaml``) of everything above.
@@ -23,8 +25,8 @@ each its own row:
 * ``logic_layout`` (group ``layout``): routing, clock buffers and filler around the standard
   cells (MAC units, PE registers and vector lanes fill ``standard_cell_utilization`` of their
   block, 70%): the cells' area x ``(1/0.7 - 1)``. PE-to-PE wiring is part of it.
-* ``sram_halo`` (group ``layout``): the keep-out ring around every SRAM macro (one macro per
-  bank, per-PE register files one per PE), ``macro_halo_um`` wide, on a square macro. CACTI's
+* ``sram_halo`` (group ``layout``): the keep-out ring around every SRAM macro (one per 64 bits
+  of a bank's port, per-PE register files one per PE), ``macro_halo_um`` wide, on a square macro. CACTI's
   area already includes each macro's periphery (decoders, sense amplifiers, its H-tree).
 * ``dram_phy`` (group ``io``): DRAM controller, PHY and pads per channel of the arch's DRAM
   (channels = ``ceil(bandwidth / channel peak)``), for DRAM kinds with a sourced figure.
@@ -32,12 +34,15 @@ each its own row:
 ``total`` is the die; without the ``io`` group it is the core (compare with a published core
 area; :func:`core_area_mm2`).
 
-Areas are computed at 45 nm and scaled with :func:`accelsim.cost.scaling.area_factor`.
+Areas are computed at 45 nm and scaled to the design's node: logic with
+:func:`accelsim.cost.scaling.area_factor`, SRAM macros with
+:func:`accelsim.cost.scaling.sram_area_factor` (CACTI 7 at the node; SRAM cells shrink less).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -72,10 +77,12 @@ def sram_copies(arch: ArchSpec, name: str) -> int:
 
 
 def other_srams(arch: ArchSpec) -> dict[str, object]:
-    """45 nm costs of the SRAMs that are not operand buffers: accumulators and the vector buffer."""
+    """45 nm costs of the SRAMs that are not operand buffers: accumulators (one partial sum per
+    array column per cycle through its port) and the vector buffer."""
     out = {}
     if arch.array.accumulators_bytes:
-        out["accumulators"] = sram_cost(arch.array.accumulators_bytes, arch.mac.accumulator_bits)
+        psum = arch.mac.accumulator_bits
+        out["accumulators"] = sram_cost(arch.array.accumulators_bytes, psum, bank_port_bits=arch.array.cols * psum)
     if arch.vector_unit is not None and arch.vector_unit.buffer_bytes:
         out["vector_buffer"] = sram_cost(arch.vector_unit.buffer_bytes, precision_bits(arch.vector_unit.float_precision))
     return out
@@ -91,29 +98,45 @@ def _pe_register_bits(arch: ArchSpec) -> int:
     return 2 * widest + arch.mac.accumulator_bits + shadow + output
 
 
-def _default_entries(arch: ArchSpec) -> dict[str, tuple[float, int, str]]:
-    """entry -> (um^2 per unit at 45 nm, count, source) before scaling and overrides."""
+@dataclass(frozen=True)
+class _Entry:
+    """One area entry before overrides: um^2 per unit at the design's node, units, SRAM
+    macros per unit (0 for logic) and the source."""
+
+    unit_um2: float
+    count: int
+    macros: int
+    source: str
+
+
+def _default_entries(arch: ArchSpec) -> dict[str, _Entry]:
+    """entry -> :class:`_Entry`, scaled to the design's node (logic and SRAM by their own factors)."""
     pes = arch.pes
+    logic = scaling.area_factor(45, arch.technology_nm)
+    sram = scaling.sram_area_factor(45, arch.technology_nm)
     entries = {
-        "mac_unit": (mac_unit_area_um2(arch.mac), pes, f"{arch.mac.kind.value} MAC unit, Horowitz 45 nm fits"),
-        "pe_registers": (_pe_register_bits(arch) * flip_flop_area_um2_per_bit(), pes,
-                         f"{_pe_register_bits(arch)} flip-flops per PE (NanGate 45 nm DFF)"),
+        "mac_unit": _Entry(mac_unit_area_um2(arch.mac) * logic, pes, 0,
+                           f"{arch.mac.kind.value} MAC unit, Horowitz 45 nm fits"),
+        "pe_registers": _Entry(_pe_register_bits(arch) * flip_flop_area_um2_per_bit() * logic, pes, 0,
+                               f"{_pe_register_bits(arch)} flip-flops per PE (NanGate 45 nm DFF)"),
     }
     spad = scratchpad_sram(arch)
     if spad is not None:
-        entries["pe_scratchpad"] = (spad.area_um2, pes, "per-PE register file, CACTI 7 fit")
+        entries["pe_scratchpad"] = _Entry(spad.area_um2 * sram, pes, spad.macros, "per-PE register file, CACTI 7")
     for name, buf in buffers(arch).items():
-        cost = sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports)
-        entries[f"{name}_sram"] = (cost.area_um2, sram_copies(arch, name), f"{buf.size_bytes} B, {buf.banks} banks, "
-                                   f"{buf.ports} ports, CACTI 7 fit")
+        cost = sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports, buf.port_width_bits // buf.banks)
+        entries[f"{name}_sram"] = _Entry(cost.area_um2 * sram, sram_copies(arch, name), cost.macros,
+                                         f"{buf.size_bytes} B, {buf.banks} banks, {buf.ports} ports, "
+                                         f"{cost.macros} 64-bit-port macros, CACTI 7")
     for name, cost in other_srams(arch).items():
-        entries[name] = (cost.area_um2, sram_copies(arch, name), "CACTI 7 fit")
+        entries[name] = _Entry(cost.area_um2 * sram, sram_copies(arch, name), cost.macros,
+                               f"{cost.macros} 64-bit-port macros, CACTI 7")
     if arch.vector_unit is not None:
         bits = precision_bits(arch.vector_unit.float_precision)
         lanes = arch.vector_unit.lanes * arch.vector_unit.ops_per_lane_per_cycle
-        entries["vector_unit"] = (fp_multiplier(arch.vector_unit.float_precision).area_um2 + fp_adder(bits).area_um2,
-                                  lanes,
-                                  f"{arch.vector_unit.float_precision} multiply-add per lane, Horowitz 45 nm")
+        lane_um2 = fp_multiplier(arch.vector_unit.float_precision).area_um2 + fp_adder(bits).area_um2
+        entries["vector_unit"] = _Entry(lane_um2 * logic, lanes, 0,
+                                        f"{arch.vector_unit.float_precision} multiply-add per lane, Horowitz 45 nm")
     return entries
 
 
@@ -135,22 +158,21 @@ def area(arch: ArchSpec) -> pd.DataFrame:
         ``area_um2``, ``area_mm2``, ``source``.
     """
     design = load_table("design")
-    scale = scaling.area_factor(45, arch.technology_nm)
-    defaults = {name: (um2 * scale, count, source) for name, (um2, count, source) in _default_entries(arch).items()}
-    valid = {name: um2 for name, (um2, _, _) in defaults.items()} | {"control_noc": math.nan, "dram_phy": math.nan}
+    defaults = _default_entries(arch)
+    valid = {name: entry.unit_um2 for name, entry in defaults.items()} | {"control_noc": math.nan, "dram_phy": math.nan}
     overridden = apply_overrides(valid, arch.area, "area", arch.name)
     rows = []
-    for name, (_, count, source) in defaults.items():
+    for name, entry in defaults.items():
         unit = overridden[name]
-        note = "user override (arch YAML area:)" if name in arch.area else source
-        rows.append((name, _group(name), count, unit, unit * count, note))
+        note = "user override (arch YAML area:)" if name in arch.area else entry.source
+        rows.append((name, _group(name), entry.count, unit, unit * entry.count, note))
     if "control_noc" in arch.area:
         control, note = arch.area["control_noc"], "user override (arch YAML area:)"
     else:
         control = design["control_noc_fraction"] * sum(r[4] for r in rows)
         note = f"{design['control_noc_fraction']:.0%} of the rest (accelsim assumption, tables/design.yaml)"
     rows.append(("control_noc", "overhead", 1, control, control, note))
-    rows += _layout_rows(arch, rows, design, scale)
+    rows += _layout_rows(arch, rows, defaults, design)
     rows += _io_rows(arch, design)
     rows.append(("total", "total", 1, math.nan, sum(r[4] for r in rows), f"die at {arch.technology_nm:g} nm"))
     frame = pd.DataFrame(rows, columns=["component", "group", "count", "unit_area_um2", "area_um2", "source"])
@@ -162,25 +184,43 @@ LOGIC = ("mac_unit", "pe_registers", "vector_unit")
 """Components built of standard cells (the rest are SRAM macros or overheads)."""
 
 
-def _layout_rows(arch: ArchSpec, rows: list[tuple], design, scale: float) -> list[tuple]:
+def _halo_um(arch: ArchSpec, design) -> float:
+    """Width of the keep-out ring around a macro at the design's node (scaled with its linear size)."""
+    return design["macro_halo_um_45nm"] * math.sqrt(scaling.area_factor(45, arch.technology_nm))
+
+
+def _ring_um2(macro_um2: float, halo_um: float) -> float:
+    """Area of a ``halo_um`` ring around a square macro of ``macro_um2``."""
+    side = math.sqrt(macro_um2)
+    return (side + 2 * halo_um) ** 2 - side**2
+
+
+def _layout_rows(arch: ArchSpec, rows: list[tuple], entries: dict[str, _Entry], design) -> list[tuple]:
     """``logic_layout`` and ``sram_halo`` rows (component, group, count, unit um^2, um^2, source)."""
     utilization = design["standard_cell_utilization"]
     cells = sum(r[4] for r in rows if r[0] in LOGIC)
     logic = cells * (1 / utilization - 1)
-    halo = design["macro_halo_um_45nm"] * math.sqrt(scale)
-    banks = {f"{name}_sram": buf.banks for name, buf in buffers(arch).items()}
+    halo = _halo_um(arch, design)
     macros = 0
     ring = 0.0
     for name, _, count, unit, _, _ in rows:
-        if name == "pe_scratchpad" or name in banks or name in ("accumulators", "vector_buffer"):
-            per_macro = banks.get(name, 1)
-            side = math.sqrt(unit / per_macro)
-            ring += count * per_macro * ((side + 2 * halo) ** 2 - side**2)
-            macros += count * per_macro
+        per_unit = entries[name].macros if name in entries else 0
+        if per_unit:
+            ring += count * per_unit * _ring_um2(unit / per_unit, halo)
+            macros += count * per_unit
     return [("logic_layout", "layout", 1, logic, logic,
              f"standard cells fill {utilization:.0%} of their block (tables/design.yaml)"),
             ("sram_halo", "layout", macros, ring / macros if macros else 0.0, ring,
              f"{halo:.1f} um keep-out ring around each of {macros} SRAM macros (tables/design.yaml)")]
+
+
+def sram_halo_shares_um2(arch: ArchSpec) -> dict[str, float]:
+    """The ``sram_halo`` row split by SRAM component (um^2 of ring around that component's macros)."""
+    table = area(arch).set_index("component")
+    halo = _halo_um(arch, load_table("design"))
+    return {name: table.loc[name, "count"] * entry.macros * _ring_um2(table.loc[name, "unit_area_um2"] / entry.macros,
+                                                                        halo)
+            for name, entry in _default_entries(arch).items() if entry.macros}
 
 
 def _io_rows(arch: ArchSpec, design) -> list[tuple]:

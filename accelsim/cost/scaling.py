@@ -1,8 +1,10 @@
-"""Technology scaling of energy and area between CMOS nodes (Stillmaker and Baas, 2017).
+"""Technology scaling of energy and area between CMOS nodes.
 
-Factors come from ``tables/technology_scaling.yaml``; between tabulated nodes accelsim
-interpolates ``log(factor)`` linearly in ``log(node)``. DRAM energy is off chip and is not
-scaled.
+Logic energy and area follow Stillmaker and Baas (2017); SRAM macros have their own area
+factor (CACTI 7 at each node it models, published bit cells below; ``sram_area`` in
+``tables/technology_scaling.yaml``), since SRAM cells shrink less than logic below 45 nm.
+Between tabulated nodes accelsim interpolates ``log(factor)`` linearly in ``log(node)``. DRAM
+energy is off chip and is not scaled.
 """
 
 from __future__ import annotations
@@ -26,13 +28,19 @@ def _nodes() -> list[tuple[float, float, float]]:
     return sorted(((nm, energy / ref, area) for nm, energy, area in rows), reverse=True)
 
 
-def _at(node_nm: float, column: int) -> float:
-    nodes = _nodes()
+def _sram_nodes() -> list[tuple[float, float]]:
+    """(node_nm, SRAM area vs 45 nm) from the largest node to the smallest."""
+    rows = load_table("technology_scaling")["sram_area"]
+    return sorted(((float(r["node_nm"]), float(r["sram_area_vs_45nm"])) for r in rows), reverse=True)
+
+
+def _at(node_nm: float, column: int, nodes: list[tuple] | None = None) -> float:
+    nodes = nodes or _nodes()
     largest, smallest = nodes[0][0], nodes[-1][0]
     if not smallest <= node_nm <= largest:
         raise UnsupportedError(
             f"technology {node_nm:g} nm is outside the scaling table ({smallest:g} to {largest:g} nm, "
-            "Stillmaker and Baas 2017)"
+            "accelsim/cost/tables/technology_scaling.yaml)"
         )
     for upper, lower in zip(nodes, nodes[1:]):
         if lower[0] <= node_nm <= upper[0]:
@@ -49,6 +57,12 @@ def energy_factor(from_nm: float, to_nm: float) -> float:
 def area_factor(from_nm: float, to_nm: float) -> float:
     """Area of a circuit at ``to_nm`` divided by its area at ``from_nm``."""
     return _at(to_nm, 2) / _at(from_nm, 2)
+
+
+def sram_area_factor(from_nm: float, to_nm: float) -> float:
+    """Area of an SRAM macro at ``to_nm`` divided by its area at ``from_nm``."""
+    nodes = _sram_nodes()
+    return _at(to_nm, 1, nodes) / _at(from_nm, 1, nodes)
 
 
 def scaling_table() -> pd.DataFrame:

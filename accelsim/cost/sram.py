@@ -7,6 +7,9 @@ capacity per quantity, see :mod:`accelsim.cost.tables`), with these stated appro
   the fitted 64-bit figure);
 * a buffer of ``B`` banks is ``B`` SRAMs of ``capacity/B``: an access touches one bank, so
   banking lowers energy per access, and ``B`` peripheries cost area;
+* area: one macro's area by capacity is interpolated (log-log, piecewise) between CACTI 7
+  points from 512 B to 16 MiB at a 64-bit port (``area_points``); a bank that moves more than
+  64 bits per access is ``ceil(bits / 64)`` such macros side by side, each with its share;
 * ports: a cell side grows by one wire track per port (``tracks = base + ports``), area with
   its square and energy with its length, relative to the 2-port CACTI reference;
 * leakage is proportional to the bits stored (CACTI itrs-hp cells).
@@ -17,6 +20,7 @@ All results are at 45 nm; scale them with :mod:`accelsim.cost.scaling`.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 from accelsim.cost.tables import PowerLaw, fit_power_law, load_table
@@ -34,21 +38,40 @@ class SramCost:
         Leakage power of the whole SRAM, microwatts.
     area_um2 : float
         Area of all banks, um^2.
+    macros : int
+        SRAM macros the banks are built of (one per bank up to a 64-bit port).
     """
 
     read_pj: float
     write_pj: float
     leakage_uw: float
     area_um2: float
+    macros: int
 
 
 @functools.cache
 def fits() -> dict[str, PowerLaw]:
-    """Power laws in capacity (KiB) for ``read_energy_pj``, ``write_energy_pj`` (64-bit) and ``area_mm2``."""
+    """Power laws in capacity (KiB) for ``read_energy_pj`` and ``write_energy_pj`` (64-bit access)."""
     points = load_table("sram_cacti7_45nm")["points"]
     xs = [p["capacity_kib"] for p in points]
-    return {key: fit_power_law(xs, [p[key] for p in points])
-            for key in ("read_energy_pj", "write_energy_pj", "area_mm2")}
+    return {key: fit_power_law(xs, [p[key] for p in points]) for key in ("read_energy_pj", "write_energy_pj")}
+
+
+@functools.cache
+def _area_points() -> tuple[tuple[float, float], ...]:
+    """(log capacity KiB, log area mm^2) of the CACTI 7 macro points, by capacity."""
+    points = load_table("sram_cacti7_45nm")["area_points"]
+    return tuple(sorted((math.log(p["capacity_kib"]), math.log(p["area_mm2"])) for p in points))
+
+
+def macro_area_mm2(capacity_kib: float) -> float:
+    """Area of one 64-bit-port SRAM macro at 45 nm: CACTI 7 points interpolated linearly in
+    log-log (beyond the first and last point, their segment extended)."""
+    points = _area_points()
+    x = math.log(capacity_kib)
+    segments = list(zip(points, points[1:]))
+    (x0, y0), (x1, y1) = next((seg for seg in segments if x <= seg[1][0]), segments[-1])
+    return math.exp(y0 + (x - x0) * (y1 - y0) / (x1 - x0))
 
 
 def _port_factor(ports: int) -> float:
@@ -58,7 +81,7 @@ def _port_factor(ports: int) -> float:
     return (base + ports) / (base + table["reference_ports"])
 
 
-def sram_cost(size_bytes: int, word_bits: int, banks: int = 1, ports: int = 2) -> SramCost:
+def sram_cost(size_bytes: int, word_bits: int, banks: int = 1, ports: int = 2, bank_port_bits: int = 0) -> SramCost:
     """Energy per word access, leakage and area of an SRAM at 45 nm.
 
     Parameters
@@ -71,15 +94,19 @@ def sram_cost(size_bytes: int, word_bits: int, banks: int = 1, ports: int = 2) -
         Independent banks the capacity is split over.
     ports : int
         Read plus write ports of each bank.
+    bank_port_bits : int
+        Bits one bank moves per access (sets the macros per bank; 0: one word, ``word_bits``).
     """
     table = load_table("sram_cacti7_45nm")
     law = fits()
     bank_kib = size_bytes / banks / 1024
     side = _port_factor(ports)
     per_access = word_bits / table["port_width_bits"] * side
+    macros = banks * math.ceil((bank_port_bits or word_bits) / table["port_width_bits"])
     return SramCost(
         read_pj=law["read_energy_pj"](bank_kib) * per_access,
         write_pj=law["write_energy_pj"](bank_kib) * per_access,
         leakage_uw=table["leakage"]["power_uw_per_bit"] * size_bytes * 8,
-        area_um2=banks * law["area_mm2"](bank_kib) * 1e6 * side * side,
+        area_um2=macros * macro_area_mm2(size_bytes / macros / 1024) * 1e6 * side * side,
+        macros=macros,
     )

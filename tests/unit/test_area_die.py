@@ -11,7 +11,8 @@ import pytest
 
 import accelsim as ax
 from accelsim.cost import area
-from accelsim.cost.area import core_area_mm2
+from accelsim.cost.area import core_area_mm2, sram_halo_shares_um2
+from accelsim.cost.arith import int_adder, int_multiplier
 from accelsim.cost.scaling import area_factor
 
 ROOT = Path(__file__).parents[2]
@@ -28,17 +29,24 @@ def test_logic_layout_is_the_routing_around_cells_at_70_percent_utilization():
     assert got["logic_layout"] == pytest.approx(cells * (1 / 0.7 - 1))
 
 
-def test_sram_halo_is_a_ring_around_each_bank_macro():
-    """edge_32x32: three 64 KiB buffers of 4 banks and a 1-bank accumulator SRAM; a ring of
-    10 um x sqrt(area factor 45 -> node) around each square macro."""
+def test_sram_halo_is_a_ring_around_each_64_bit_macro():
+    """edge_32x32: three 64 KiB buffers of 4 banks with a 256-bit port (64 bits a bank: one
+    macro each) and a 1-bank accumulator SRAM that takes 32 columns x 32-bit partial sums a
+    cycle (1024 bits: 16 macros); a ring of 10 um x sqrt(logic area factor 45 -> node) around
+    each square macro."""
     arch = ax.load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
     got = rows(arch)
     halo = 10.0 * math.sqrt(area_factor(45, arch.technology_nm))
     ring = 0.0
-    for name, banks in (("ifmap_sram", 4), ("filter_sram", 4), ("ofmap_sram", 4), ("accumulators", 1)):
-        side = math.sqrt(got[name] / banks)
-        ring += banks * ((side + 2 * halo) ** 2 - side**2)
+    for name, macros in (("ifmap_sram", 4), ("filter_sram", 4), ("ofmap_sram", 4), ("accumulators", 16)):
+        side = math.sqrt(got[name] / macros)
+        ring += macros * ((side + 2 * halo) ** 2 - side**2)
     assert got["sram_halo"] == pytest.approx(ring)
+    assert area(arch).set_index("component").loc["sram_halo", "count"] == 28
+    shares = sram_halo_shares_um2(arch)
+    assert sum(shares.values()) == pytest.approx(got["sram_halo"])
+    side = math.sqrt(got["accumulators"] / 16)
+    assert shares["accumulators"] == pytest.approx(16 * ((side + 2 * halo) ** 2 - side**2))
 
 
 def test_ddr3_phy_per_channel_and_the_die_total():
@@ -60,3 +68,37 @@ def test_summary_reports_area_by_group():
     groups = ("pe_array", "sram", "vector", "overhead", "layout", "io")
     assert summary["area_mm2"] == pytest.approx(sum(summary[f"area_{g}_mm2"] for g in groups))
     assert summary["area_core_mm2"] == pytest.approx(summary["area_mm2"] - summary["area_io_mm2"])
+
+
+def test_tpu_v1_srams_by_hand_from_cacti_macros_and_the_28nm_sram_factor():
+    """Unified buffer: 24 MiB over 32 banks of 64 bits (2048-bit port): 32 macros of 768 KiB,
+    interpolated in log-log between CACTI's 128 KiB (0.961341 mm2) and 1 MiB (7.01975 mm2)
+    points. Accumulators: 4 MiB taking 256 columns x 32-bit partial sums a cycle (8192 bits):
+    128 macros of 32 KiB (0.212804 mm2). SRAM at 28 nm: CACTI 2.71738 / 7.01975 mm2 (1 MiB)."""
+    tpu = ax.load_arch(ROOT / "arch_configs" / "tpu_v1_like.yaml")
+    table = area(tpu).set_index("component")
+    at28 = 2.71738 / 7.01975
+    t = math.log(768 / 128) / math.log(1024 / 128)
+    macro_768 = math.exp(math.log(0.961341) + t * (math.log(7.01975) - math.log(0.961341)))
+    assert table.loc["unified_sram", "area_mm2"] == pytest.approx(32 * macro_768 * at28, rel=1e-4)
+    assert table.loc["accumulators", "area_mm2"] == pytest.approx(128 * 0.212804 * at28, rel=1e-4)
+    assert table.loc["sram_halo", "count"] == 32 + 128
+
+
+def test_eyeriss_scratchpads_and_buffer_at_65nm_by_hand():
+    """168 PEs with a 520 B register file (16-bit port: one macro each) and a 108 KiB buffer of
+    4 banks (64-bit port: 16 bits a bank), CACTI points interpolated in log-log, SRAM at 65 nm
+    CACTI 14.6478 / 7.01975 mm2; logic at 65 nm Stillmaker's 1.5x."""
+    eyeriss = ax.load_arch(ROOT / "arch_configs" / "eyeriss_like.yaml")
+    table = area(eyeriss).set_index("component")
+    at65 = 14.6478 / 7.01975
+
+    def cacti(kib, lo, hi, a_lo, a_hi):
+        return math.exp(math.log(a_lo) + math.log(kib / lo) / math.log(hi / lo) * math.log(a_hi / a_lo))
+
+    spad = cacti(520 / 1024, 0.5, 2, 0.00517088, 0.0179156)
+    assert table.loc["pe_scratchpad", "area_mm2"] == pytest.approx(168 * spad * at65, rel=1e-4)
+    bank = cacti(27, 8, 32, 0.0601444, 0.212804)
+    assert table.loc["unified_sram", "area_mm2"] == pytest.approx(4 * bank * at65, rel=1e-4)
+    mac_um2 = int_multiplier(16 * 16).area_um2 + int_adder(32).area_um2
+    assert table.loc["mac_unit", "area_mm2"] == pytest.approx(168 * 1.5 * mac_um2 / 1e6)

@@ -7,7 +7,7 @@ import pytest
 
 from accelsim.cost import scaling
 from accelsim.cost.arith import fp_adder, fp_multiplier, int_adder, int_multiplier
-from accelsim.cost.sram import sram_cost
+from accelsim.cost.sram import macro_area_mm2, sram_cost
 from accelsim.cost.tables import fit_power_law, load_table
 
 
@@ -117,3 +117,53 @@ def test_node_outside_the_table_is_refused():
 
     with pytest.raises(UnsupportedError, match="5 nm is outside"):
         scaling.energy_factor(45, 5)
+
+
+# CACTI 7 at 45 nm, one macro with a 64-bit port (tables/sram_cacti7_45nm.yaml, area_points)
+CACTI_MACRO_MM2 = {0.5: 0.00517088, 2: 0.0179156, 8: 0.0601444, 32: 0.212804, 128: 0.961341,
+                   1024: 7.01975, 4096: 27.6309, 16384: 104.277}
+
+
+@pytest.mark.parametrize("kib", sorted(CACTI_MACRO_MM2))
+def test_sram_macro_area_hits_every_cacti_point(kib):
+    assert macro_area_mm2(kib) == pytest.approx(CACTI_MACRO_MM2[kib], rel=1e-12)
+    assert sram_cost(int(kib * 1024), 64).area_um2 == pytest.approx(CACTI_MACRO_MM2[kib] * 1e6, rel=1e-12)
+
+
+def test_sram_macro_area_interpolates_in_log_log_and_extends_the_end_segments():
+    # 4 KiB is halfway between 2 and 8 KiB in log capacity: the geometric mean of their areas
+    assert macro_area_mm2(4) == pytest.approx(math.sqrt(0.0179156 * 0.0601444))
+    # below 512 B: the 512 B - 2 KiB segment's slope
+    slope = math.log(0.0179156 / 0.00517088) / math.log(4)
+    assert macro_area_mm2(0.125) == pytest.approx(0.00517088 * 0.25**slope)
+
+
+def test_a_wide_port_is_built_of_64_bit_macros():
+    """4 MiB moving 8192 bits per access: 128 macros of 32 KiB (the CACTI 32 KiB point each)."""
+    cost = sram_cost(4 * 1024 * 1024, 32, bank_port_bits=8192)
+    assert cost.macros == 128
+    assert cost.area_um2 == pytest.approx(128 * 0.212804e6)
+    narrow = sram_cost(4 * 1024 * 1024, 32)
+    assert narrow.macros == 1 and narrow.area_um2 == pytest.approx(27.6309e6)
+    assert cost.read_pj == narrow.read_pj  # the port width prices area, not energy per word
+
+
+@pytest.mark.parametrize("node, cacti_mm2", [(90, 28.0816), (65, 14.6478), (32, 3.55041), (28, 2.71738), (22, 1.75809)])
+def test_sram_area_factor_is_cactis_own_area_at_the_node(node, cacti_mm2):
+    """CACTI 7, 1 MiB macro, same configuration at each node, over 7.01975 mm2 at 45 nm."""
+    assert scaling.sram_area_factor(45, node) == pytest.approx(cacti_mm2 / 7.01975, rel=1e-4)
+
+
+def test_sram_area_factor_below_cactis_range_follows_published_bit_cells():
+    """TSMC high-density 6T cells: 28 nm 0.127, 16 nm 0.07, 7 nm 0.027 um2; 130 nm: (130/45)^2."""
+    at28 = 2.71738 / 7.01975
+    assert scaling.sram_area_factor(45, 16) == pytest.approx(at28 * 0.07 / 0.127, rel=1e-4)
+    assert scaling.sram_area_factor(45, 7) == pytest.approx(at28 * 0.027 / 0.127, rel=1e-4)
+    assert scaling.sram_area_factor(45, 130) == pytest.approx((130 / 45) ** 2, rel=1e-4)
+    t = math.log(40 / 45) / math.log(32 / 45)  # 40 nm: log-log between 45 and 32 nm
+    assert scaling.sram_area_factor(45, 40) == pytest.approx(math.exp(t * math.log(3.55041 / 7.01975)), rel=1e-4)
+
+
+@pytest.mark.parametrize("node", [32, 28, 22, 16, 14, 10, 7])
+def test_sram_shrinks_less_than_logic_below_45_nm(node):
+    assert scaling.sram_area_factor(45, node) > scaling.area_factor(45, node)
