@@ -23,9 +23,11 @@ LOOP_R, LOOP_C, LOOP_T = 0, 1, 2
 # GEMM dimensions.
 DIM_M, DIM_N, DIM_K = 0, 1, 2
 
-# Columns of the candidate table.
-CAND_DATAFLOW, CAND_LOOP0, CAND_LOOP1, CAND_LOOP2, CAND_TILE, CAND_DB_IFMAP, CAND_DB_FILTER, CAND_DB_OFMAP = range(8)
-CAND_COLUMNS = 8
+# Columns of the candidate table (CAND_JOINT: the unified buffer is allocated jointly,
+# accelsim.lower.tiling.buffer_rooms).
+(CAND_DATAFLOW, CAND_LOOP0, CAND_LOOP1, CAND_LOOP2, CAND_TILE, CAND_DB_IFMAP, CAND_DB_FILTER, CAND_DB_OFMAP,
+ CAND_JOINT) = range(9)
+CAND_COLUMNS = 9
 
 # The parameter vector: the GEMM (mapped reduction KMAP, stored weight slots KW), the array, the
 # operand widths, the words each buffer holds for one fold (single / double buffered), the DRAM
@@ -36,8 +38,10 @@ CAND_COLUMNS = 8
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 21, 22, 26, 30, 34, 35)
 # P_ROOM_*: two entries each, [single, double buffered]; P_BW_NUM, P_BW_DEN, P_CHANNEL: one per traffic class.
 # P_PRELOAD_OVERLAP (ws/is) and P_OUTPUT_OVERLAP (os): folds overlap; P_BROADCAST: os operands broadcast
-# (accelsim.lower.tiling.array_wiring).
-P_SIZE = 36
+# (accelsim.lower.tiling.array_wiring). P_UNIFIED_BITS: the unified buffer's bits; P_SHARED: three
+# flags, the operands (ifmap, filter, ofmap) that live in it (accelsim.lower.tiling.unified_operands).
+P_UNIFIED_BITS, P_SHARED = 36, 37
+P_SIZE = 40
 
 # Counters of one candidate (:func:`candidate_counts`), and what :func:`candidate_bounds` bounds.
 OUT_CYCLES, OUT_COMPUTE, OUT_IFMAP_SRAM, OUT_FILTER_SRAM, OUT_OFMAP_SRAM_WRITES, OUT_OFMAP_SRAM_READS = range(6)
@@ -98,6 +102,90 @@ def _range(dim, i, full, step, extent, dim_loop):
 
 
 @kernel
+def _ceil_div(a, b):
+    return (a + b - 1) // b
+
+
+@kernel
+def _block(dim, reuse, step, extent, dim_loop, position):
+    """Largest block of ``dim``: its whole extent when its loop is inside the loop ``reuse`` (-1: none)."""
+    loop = dim_loop[dim]
+    if reuse >= 0 and position[loop] > position[reuse]:
+        return extent[loop]
+    return min(step[loop], extent[loop])
+
+
+@kernel
+def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
+    """Words one fold may keep per operand into ``rooms`` (ifmap, filter, output partial sums,
+    final outputs); returns whether the allocation fits. ``accelsim.lower.tiling.buffer_rooms``:
+    the arch's fixed rooms, or for ``CAND_JOINT`` the joint allocation of the unified buffer."""
+    db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
+    rooms[0], rooms[1] = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
+    rooms[2], rooms[3] = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
+    if cand[CAND_JOINT] == 0:
+        return True
+    m, n, kmap, words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
+    act, weight, psum_bits = p[P_ACT_BITS], p[P_WEIGHT_BITS], p[P_PSUM_BITS]
+    m_loop, n_loop, k_loop = dim_loop[DIM_M], dim_loop[DIM_N], dim_loop[DIM_K]
+    stream = np.empty(3, np.int64)
+    keep = np.empty(3, np.int64)
+    saved = np.zeros(3, np.int64)
+    for kept, reuse in ((False, -1), (True, n_loop)):
+        bm, bk = _block(DIM_M, reuse, step, extent, dim_loop, position), _block(DIM_K, reuse, step, extent,
+                                                                                 dim_loop, position)
+        value = _ceil_div(_ceil_div(words * bm, m) * bk, kmap) * act
+        if kept:
+            keep[0] = value
+        else:
+            stream[0] = value
+    for kept, reuse in ((False, -1), (True, m_loop)):
+        bk, bn = _block(DIM_K, reuse, step, extent, dim_loop, position), _block(DIM_N, reuse, step, extent,
+                                                                                 dim_loop, position)
+        value = _ceil_div(kw * bk, kmap) * bn * weight
+        if kept:
+            keep[1] = value
+        else:
+            stream[1] = value
+    out_tile = _block(DIM_M, -1, step, extent, dim_loop, position) * _block(DIM_N, -1, step, extent, dim_loop,
+                                                                             position)
+    footprint = (_block(DIM_M, k_loop, step, extent, dim_loop, position)
+                 * _block(DIM_N, k_loop, step, extent, dim_loop, position))
+    psums = footprint > p[P_ACC_WORDS] and count[k_loop] > 1
+    stream[2] = out_tile * max(act, psum_bits) if psums else out_tile * act
+    keep[2] = max(stream[2], footprint * psum_bits) if psums else stream[2]
+    saved[0] = (count[n_loop] - 1) * words * act
+    saved[1] = (count[m_loop] - 1) * kw * n * weight
+    if psums:
+        saved[2] = 2 * (count[k_loop] - 1) * m * n * psum_bits
+    double = np.empty(3, np.int64)
+    double[0], double[1], double[2] = db_in + 1, db_filter + 1, db_out + 1
+    best, best_saved = -1, -1
+    for kept in range(8):  # bit i: operand i kept
+        need, gain, allowed = 0, 0, True
+        for i in range(3):
+            on = (kept >> i) & 1
+            if on and p[P_SHARED + i] == 0:
+                allowed = False
+            if p[P_SHARED + i] != 0:
+                need += (keep[i] if on else stream[i]) * double[i]
+            if on:
+                gain += saved[i]
+        if allowed and need <= p[P_UNIFIED_BITS] and gain > best_saved:
+            best, best_saved = kept, gain
+    chosen = np.empty(3, np.int64)
+    for i in range(3):
+        chosen[i] = keep[i] if best >= 0 and (best >> i) & 1 else stream[i]
+    if p[P_SHARED + 0] != 0:
+        rooms[0] = chosen[0] // act
+    if p[P_SHARED + 1] != 0:
+        rooms[1] = chosen[1] // weight
+    if p[P_SHARED + 2] != 0:
+        rooms[2], rooms[3] = chosen[2] // psum_bits, chosen[2] // act
+    return best >= 0
+
+
+@kernel
 def candidate_counts(p, cand, out):
     """Exact native counters of one repeat of candidate ``cand`` into ``out`` (``OUT_*``).
 
@@ -117,8 +205,10 @@ def candidate_counts(p, cand, out):
     _geometry(p, cand, step, extent, count, dim_loop, dim_extent, position)
     out[:] = 0
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    room_ifmap, room_filter = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
-    room_psum, room_act = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
+    rooms = np.empty(4, np.int64)
+    if not _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
+        return
+    room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     m, kmap, ifmap_words, kw = p[P_M], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     m_loop, n_loop, k_loop = dim_loop[DIM_M], dim_loop[DIM_N], dim_loop[DIM_K]
     cm, cn, ck = count[m_loop], count[n_loop], count[k_loop]
@@ -281,13 +371,15 @@ def candidate_bound(p, cand, out):
         smallest[loop] = extent[loop] - (count[loop] - 1) * step[loop]
     m, n, kmap, ifmap_words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    room_ifmap, room_filter = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
-    room_psum, room_act = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
+    rooms = np.empty(4, np.int64)
+    joint_fits = _rooms(p, cand, step, extent, count, dim_loop, position, rooms)
+    room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     out[:] = 0.0
     dram = np.zeros(4)  # words per traffic class
     # ifmap A[m, k], reused across n
     reuse = dim_loop[DIM_N]
-    fits = _lower_share(ifmap_words, DIM_M, DIM_K, largest, -1, dim_loop, dim_extent, position) <= room_ifmap
+    largest_words = _lower_share(ifmap_words, DIM_M, DIM_K, largest, -1, dim_loop, dim_extent, position)
+    fits = joint_fits and largest_words <= room_ifmap
     refetched = count[reuse] > 1 and _lower_share(ifmap_words, DIM_M, DIM_K, smallest, reuse, dim_loop, dim_extent,
                                                   position) > room_ifmap
     dram[0] = ifmap_words * (count[reuse] if refetched else 1)
