@@ -60,6 +60,7 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
         dim_extent=np.array([problem.m, k_map, problem.n], dtype=np.int64),
         ifmap_words=problem.ifmap_words, k_weights=k_weights,
         ifmap_room=rooms.ifmap, filter_room=rooms.filter,
+        ifmap_prefetch=rooms.prefetch[0], filter_prefetch=rooms.prefetch[1],
         accumulator_words=arch.array.accumulators_bytes * 8 // psum_bits,
         psum_room=rooms.psum, out_room=rooms.out,
         act_bits=act_bits, weight_bits=weight_bits, psum_bits=psum_bits,

@@ -118,11 +118,13 @@ def _block(dim, reuse, step, extent, dim_loop, position):
 @kernel
 def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
     """Words one fold may keep per operand into ``rooms`` (ifmap, filter, output partial sums,
-    final outputs); returns whether the allocation fits. ``accelsim.lower.tiling.buffer_rooms``:
-    the arch's fixed rooms, or for ``CAND_JOINT`` the joint allocation of the unified buffer."""
+    final outputs, then 1 where the ifmap, the filter footprint is prefetched a period ahead);
+    returns whether the allocation fits. ``accelsim.lower.tiling.buffer_rooms``: the arch's
+    fixed rooms, or for ``CAND_JOINT`` the joint allocation of the unified buffer."""
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
     rooms[0], rooms[1] = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
     rooms[2], rooms[3] = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
+    rooms[4], rooms[5] = 0, 0
     if cand[CAND_JOINT] == 0:
         return True
     m, n, kmap, words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
@@ -182,7 +184,40 @@ def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
         rooms[1] = chosen[1] // weight
     if p[P_SHARED + 2] != 0:
         rooms[2], rooms[3] = chosen[2] // psum_bits, chosen[2] // act
+    if best >= 0:
+        rooms[4] = (best & 1) * db_in
+        rooms[5] = ((best >> 1) & 1) * db_filter
     return best >= 0
+
+
+@kernel
+def _periods(cand, count, pos_u):
+    """``(periods, folds per period)``: iterations of the loops outside position ``pos_u``, and of the rest."""
+    periods, per_period = 1, 1
+    for position in range(3):
+        if position < pos_u:
+            periods *= count[cand[CAND_LOOP0 + position]]
+        else:
+            per_period *= count[cand[CAND_LOOP0 + position]]
+    return periods, per_period
+
+
+@kernel
+def _tile_period(cand, count, pos_u, loop_a, index_a, index_b):
+    """The period (one iteration of the loops at positions ``< pos_u``, numbered in execution
+    order) of the tile at ``index_a`` of ``loop_a`` and ``index_b`` of the tensor's other loop."""
+    period = 0
+    for position in range(pos_u):
+        loop = cand[CAND_LOOP0 + position]
+        period = period * count[loop] + (index_a if loop == loop_a else index_b)
+    return period
+
+
+@kernel
+def _part(total, j, parts):
+    """``_split(total, j, j + 1, parts)`` without forming ``total * (j + 1)``."""
+    whole, rest = total // parts, total % parts
+    return whole + rest * (j + 1) // parts - rest * j // parts
 
 
 @kernel
@@ -205,7 +240,7 @@ def candidate_counts(p, cand, out):
     _geometry(p, cand, step, extent, count, dim_loop, dim_extent, position)
     out[:] = 0
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    rooms = np.empty(4, np.int64)
+    rooms = np.empty(6, np.int64)
     if not _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
         return
     room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
@@ -220,6 +255,11 @@ def candidate_counts(p, cand, out):
     full_m, full_k = position[m_loop] > position[n_loop], position[k_loop] > position[n_loop]
     ifmap_kept = np.empty((cm, ck), np.bool_)
     ifmap_xfer = np.empty((cm, ck), np.int64)
+    ifmap_tile = np.empty((cm, ck), np.int64)
+    # a prefetched footprint (lower.tiling.mapped_schedule's ``prefetched``): per period, its words
+    pf_in = rooms[4] != 0 and position[n_loop] > 0
+    periods_in, per_in = _periods(cand, count, position[n_loop])
+    next_in = np.zeros(periods_in + 1, np.int64)  # [q - 1]: the words of period q's tiles
     for a in range(cm):
         m_lo, m_hi = _range(DIM_M, a, False, step, extent, dim_loop)
         fm_lo, fm_hi = _range(DIM_M, a, full_m, step, extent, dim_loop)
@@ -232,14 +272,24 @@ def candidate_counts(p, cand, out):
             if words > room_ifmap:
                 return
             ifmap_kept[a, b] = _split(full_rows_share, fk_lo, fk_hi, kmap) <= room_ifmap
+            ifmap_tile[a, b] = words
+            if pf_in:
+                period = _tile_period(cand, count, position[n_loop], m_loop, a, b)
+                if period > 0:
+                    next_in[period - 1] += words
             nbytes = _bytes(words, p[P_ACT_BITS])
-            dram_bytes[0] += nbytes * (1 if ifmap_kept[a, b] else cn)
+            if not pf_in:
+                dram_bytes[0] += nbytes * (1 if ifmap_kept[a, b] else cn)
             ifmap_xfer[a, b] = (nbytes * den[0] + num[0] - 1) // num[0] if num[0] > 0 else 0
     sram[0] = m * kmap * cn
     # filter B[k, n], reused across the m loop
     full_k, full_n = position[k_loop] > position[m_loop], position[n_loop] > position[m_loop]
     filter_kept = np.empty((ck, cn), np.bool_)
     filter_xfer = np.empty((ck, cn), np.int64)
+    filter_tile = np.empty((ck, cn), np.int64)
+    pf_filter = rooms[5] != 0 and position[m_loop] > 0
+    periods_filter, per_filter = _periods(cand, count, position[m_loop])
+    next_filter = np.zeros(periods_filter + 1, np.int64)
     for a in range(ck):
         k_lo, k_hi = _range(DIM_K, a, False, step, extent, dim_loop)
         fk_lo, fk_hi = _range(DIM_K, a, full_k, step, extent, dim_loop)
@@ -250,8 +300,14 @@ def candidate_counts(p, cand, out):
             if words > room_filter:
                 return
             filter_kept[a, b] = _split(kw, fk_lo, fk_hi, kmap) * (fn_hi - fn_lo) <= room_filter
+            filter_tile[a, b] = words
+            if pf_filter:
+                period = _tile_period(cand, count, position[m_loop], k_loop, a, b)
+                if period > 0:
+                    next_filter[period - 1] += words
             nbytes = _bytes(words, p[P_WEIGHT_BITS])
-            dram_bytes[1] += nbytes * (1 if filter_kept[a, b] else cm)
+            if not pf_filter:
+                dram_bytes[1] += nbytes * (1 if filter_kept[a, b] else cm)
             filter_xfer[a, b] = (nbytes * den[1] + num[1] - 1) // num[1] if num[1] > 0 else 0
     sram[1] = kmap * p[P_N] * cm
     # output C[m, n], reduced across the k loop: partial sums accumulate, go to the buffer or spill
@@ -297,9 +353,21 @@ def candidate_counts(p, cand, out):
         cols_used[f] = min(step[LOOP_C], extent[LOOP_C] - index[LOOP_C] * step[LOOP_C])
         stream[f] = min(step[LOOP_T], extent[LOOP_T] - index[LOOP_T] * step[LOOP_T]) * p[P_CYCLES_PER_PRODUCT]
         i_m, i_n, i_k = index[m_loop], index[n_loop], index[k_loop]
-        if i_n == 0 or not ifmap_kept[i_m, i_k]:
+        if pf_in:  # period 0 fetches its tiles, every period the next footprint (next_in[period])
+            words = ifmap_tile[i_m, i_k] if i_n == 0 and f < per_in else 0
+            words += _part(next_in[f // per_in], f % per_in, per_in)
+            nbytes = _bytes(words, p[P_ACT_BITS])
+            dram_bytes[0] += nbytes
+            xfer[f, 0] = (nbytes * den[0] + num[0] - 1) // num[0] if num[0] > 0 else 0
+        elif i_n == 0 or not ifmap_kept[i_m, i_k]:
             xfer[f, 0] = ifmap_xfer[i_m, i_k]
-        if i_m == 0 or not filter_kept[i_k, i_n]:
+        if pf_filter:
+            words = filter_tile[i_k, i_n] if i_m == 0 and f < per_filter else 0
+            words += _part(next_filter[f // per_filter], f % per_filter, per_filter)
+            nbytes = _bytes(words, p[P_WEIGHT_BITS])
+            dram_bytes[1] += nbytes
+            xfer[f, 1] = (nbytes * den[1] + num[1] - 1) // num[1] if num[1] > 0 else 0
+        elif i_m == 0 or not filter_kept[i_k, i_n]:
             xfer[f, 1] = filter_xfer[i_k, i_n]
         psum = psum_xfer[i_m, i_n]
         if i_k == ck - 1:
@@ -371,7 +439,7 @@ def candidate_bound(p, cand, out):
         smallest[loop] = extent[loop] - (count[loop] - 1) * step[loop]
     m, n, kmap, ifmap_words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    rooms = np.empty(4, np.int64)
+    rooms = np.empty(6, np.int64)
     joint_fits = _rooms(p, cand, step, extent, count, dim_loop, position, rooms)
     room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     out[:] = 0.0
@@ -390,6 +458,8 @@ def candidate_bound(p, cand, out):
     ifmap_fetches = 0
     if ifmap_words * smallest[m_loop] // m * smallest[k_loop] >= kmap:
         ifmap_fetches = count[m_loop] * count[k_loop] * (count[reuse] if refetched else 1)
+    if rooms[4] != 0:  # a prefetched footprint: its fetches spread over folds; only fold 0's is sure
+        ifmap_fetches = min(ifmap_fetches, 1)
     # filter B[k, n], reused across m (whole weight rows split along k; n multiplies exactly)
     reuse = dim_loop[DIM_M]
     largest_words = kw * largest[k_loop] // kmap * largest[n_loop]
@@ -401,6 +471,8 @@ def candidate_bound(p, cand, out):
     dram[1] = kw * n * (count[reuse] if refetched else 1)
     out[OUT_FILTER_SRAM] = kmap * n * count[reuse]
     filter_fetches = count[k_loop] * count[n_loop] * (count[reuse] if refetched else 1)  # every tile holds a word
+    if rooms[5] != 0:
+        filter_fetches = min(filter_fetches, 1)
     # output C[m, n], reduced across k
     reduce = dim_loop[DIM_K]
     footprint = ((m if position[m_loop] > position[reduce] else smallest[m_loop])

@@ -146,6 +146,7 @@ class BufferRooms:
     psum: int
     out: int
     fits: bool = True
+    prefetch: tuple[bool, bool] = (False, False)
 
 
 def buffer_rooms(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
@@ -161,7 +162,9 @@ def buffer_rooms(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate
     needs fit the buffer together (each doubled when the operand is double-buffered), the one
     that saves the most DRAM bits is taken (ties: the fewest kept, ifmap before filter before
     output): a kept input is read once instead of once per iteration of its reuse loop, kept
-    partial sums avoid going out and back at every reduction step but the last. Tile words are
+    partial sums avoid going out and back at every reduction step but the last. A kept input
+    that is double-buffered holds two footprints, so the next one loads while the current one is
+    in use (``BufferRooms.prefetch``). Tile words are
     bounded above by ``ceil`` of the exact shares (an approximation of at most a word or two).
     Mirrored by ``accelsim.kernels.mapping._joint_rooms``.
     """
@@ -218,10 +221,11 @@ def buffer_rooms(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate
         if need <= capacity and gain > best_saved:
             best, best_saved = kept, gain
     bits = [keep[i] if best >= 0 and best >> i & 1 else stream[i] for i in range(3)]
+    prefetch = tuple(best >= 0 and bool(best >> i & 1) and mapping.double_buffered[i] for i in range(2))
     return BufferRooms(bits[0] // act_bits if shared[0] else own.ifmap,
                        bits[1] // weight_bits if shared[1] else own.filter,
                        bits[2] // psum_bits if shared[2] else own.psum,
-                       bits[2] // act_bits if shared[2] else own.out, fits=best >= 0)
+                       bits[2] // act_bits if shared[2] else own.out, fits=best >= 0, prefetch=prefetch)
 
 
 def _split(total, lo, hi, extent):
@@ -296,9 +300,9 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     dim_extent = {"m": problem.m, "n": problem.n, "k": k_map}
     k_weights = rate.stored_reduction(problem.k)
 
-    def ranges(tensor: str, full_inside: str | None):
-        """(lo, hi) per GEMM dim of ``tensor``'s block: the fold's tile, or the full extent for
-        loops nested inside the loop ``full_inside``."""
+    def ranges(tensor: str, full_inside: str | None, lo=lo, size=size):
+        """(lo, hi) per GEMM dim of ``tensor``'s block: the tile ``lo``, ``size`` (the fold's), or
+        the full extent for loops nested inside the loop ``full_inside``."""
         inner = order[order.index(full_inside) + 1:] if full_inside else ""
         out = {}
         for dim in _TENSOR_DIMS[tensor]:
@@ -306,9 +310,9 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
             out[dim] = (0, dim_extent[dim]) if loop in inner else (lo[loop], lo[loop] + size[loop])
         return out
 
-    def share(tensor: str, full_inside: str | None = None):
-        """Words of the real ``tensor`` in a fold's block (see :func:`ranges`)."""
-        rng = ranges(tensor, full_inside)
+    def share(tensor: str, full_inside: str | None = None, lo=lo, size=size):
+        """Words of the real ``tensor`` in a block (see :func:`ranges`)."""
+        rng = ranges(tensor, full_inside, lo, size)
         (m_lo, m_hi), (k_lo, k_hi), (n_lo, n_hi) = (rng.get(d, (0, 0)) for d in "mkn")
         if tensor == "ifmap":
             return _split(_split(problem.ifmap_words, m_lo, m_hi, problem.m), k_lo, k_hi, k_map)
@@ -320,6 +324,28 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
         """Mapped (im2col) words of ``tensor``'s tile in each fold."""
         a, b = (size[loop_of[dim]] for dim in _TENSOR_DIMS[tensor])
         return a * b
+
+    def prefetched(tensor: str, reuse_loop: str, fetched):
+        """DRAM words per fold of an input whose double-buffered footprint is kept: a *period*
+        (one iteration of the loops outside its reuse loop) uses one footprint, the tiles of the
+        tensor at that period's indices of those loops. Period 0 fetches its tiles as they are
+        first used; each period's ``F`` folds bring the next period's words (the sum of its
+        tiles) in equal integer shares, fold ``j`` the ``_split`` share ``[j, j + 1)`` of ``F``."""
+        outer = order[:order.index(reuse_loop)]
+        per_period = int(np.prod([count[name] for name in order[len(outer):]]))
+        periods = int(np.prod([count[name] for name in outer]))
+        loops = [loop_of[dim] for dim in _TENSOR_DIMS[tensor]]
+        tiles = [grid.ravel() for grid in np.meshgrid(*(np.arange(count[name], dtype=np.int64) for name in loops),
+                                                      indexing="ij")]
+        tile_lo = {name: tiles[i] * step[name] for i, name in enumerate(loops)}
+        tile_size = {name: np.minimum(step[name], extent[name] - tile_lo[name]) for name in loops}
+        tile_period = np.ravel_multi_index([tiles[loops.index(name)] for name in outer], [count[name] for name in outer])
+        words_of = np.zeros(periods + 1, dtype=np.int64)
+        np.add.at(words_of, tile_period, share(tensor, None, tile_lo, tile_size))
+        period, j = np.divmod(np.arange(first, stop, dtype=np.int64), per_period)
+        ahead = np.where(period + 1 < periods, words_of[period + 1], 0)
+        whole, rest = np.divmod(ahead, per_period)
+        return np.where(period == 0, fetched, 0) + whole + rest * (j + 1) // per_period - rest * j // per_period
 
     db = dict(zip(OPERANDS, mapping.double_buffered))
     rooms = buffer_rooms(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
@@ -334,6 +360,8 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
         sram[:, column] = tile_words(tensor)
         dram[:, column] = np.where((index[reuse_loop] == 0) | ~kept, words, 0)
         fits = fits and bool((words <= room).all())
+        if rooms.prefetch[column == FILTER] and order.index(reuse_loop) > 0:
+            dram[:, column] = prefetched(tensor, reuse_loop, dram[:, column])
 
     psum_bits = arch.mac.accumulator_bits
     reduce_loop = loop_of["k"]
