@@ -35,6 +35,9 @@ the loops; the third is the loop it is *reused* across (inputs) or *reduced* acr
 * A unified buffer holds the operands without a buffer of their own. With equal shares each
   gets ``1/n`` of it; with a joint allocation each gets what the mapping needs of it, and the
   needs, each doubled when double-buffered, must fit the buffer together (:func:`buffer_rooms`).
+  There, an input kept whole over its reuse loop and double-buffered holds two footprints: the
+  next *period*'s (one iteration of the loops outside the reuse loop) loads during the current
+  one, in equal shares over its folds, instead of tile by tile when first used (period 0 does that).
 """
 
 from __future__ import annotations
@@ -339,7 +342,8 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
                                                       indexing="ij")]
         tile_lo = {name: tiles[i] * step[name] for i, name in enumerate(loops)}
         tile_size = {name: np.minimum(step[name], extent[name] - tile_lo[name]) for name in loops}
-        tile_period = np.ravel_multi_index([tiles[loops.index(name)] for name in outer], [count[name] for name in outer])
+        tile_period = np.ravel_multi_index([tiles[loops.index(name)] for name in outer],
+                                           [count[name] for name in outer])
         words_of = np.zeros(periods + 1, dtype=np.int64)
         np.add.at(words_of, tile_period, share(tensor, None, tile_lo, tile_size))
         period, j = np.divmod(np.arange(first, stop, dtype=np.int64), per_period)
