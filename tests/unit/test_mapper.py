@@ -99,6 +99,25 @@ def test_joint_unified_buffer_keeps_what_saves_most_counted_by_hand():
     assert not mapped_schedule(GEMM_6x5x7, unified_arch("63B"), joint).fits_buffers
 
 
+def test_kept_double_buffered_input_prefetches_the_next_period_counted_by_hand():
+    """The same GEMM and mapping on 120 B (960 bits): keeping both inputs (912 bits) fits, so both
+    are kept. The ifmap's reuse loop c sits inside t: each t tile (period) of 4 folds uses one
+    14-word footprint. Period 0 fetches its tiles when first used (8 and 6 words at c0); each
+    period brings the next one's 14 words in shares floor(14 (j+1) / 4) - floor(14 j / 4) =
+    3, 4, 3, 4; the last period brings nothing. The filter's reuse loop t is outermost: one
+    period, fetched as before."""
+    arch = unified_arch("120B")
+    joint = Mapping(Dataflow.WS, LoopOrder.TCR, 2, (True, True, True), joint_buffer=True)
+    rooms = buffer_rooms(GEMM_6x5x7, arch, joint)
+    assert (rooms.ifmap, rooms.filter, rooms.prefetch) == (14, 35, (True, True))
+    s = mapped_schedule(GEMM_6x5x7, arch, joint)
+    assert s.dram_words[:, IFMAP].tolist() == [8 + 3, 6 + 4, 3, 4] + [3, 4, 3, 4] + [0] * 4   # 42 words in all
+    assert s.dram_words[:, FILTER].tolist() == [16, 12, 4, 3] + [0] * 8
+    # single-buffered inputs keep the footprint without a second one: fetched when first used
+    single = mapped_schedule(GEMM_6x5x7, arch, dataclasses.replace(joint, double_buffered=(False, False, True)))
+    assert single.dram_words[:, IFMAP].tolist() == [8, 6, 0, 0] * 3
+
+
 def test_searched_mappings_of_a_shared_unified_buffer_are_joint_and_the_fixed_one_is_not():
     arch = unified_arch("104B")
     space = mapping_space(GEMM_6x5x7, arch)
