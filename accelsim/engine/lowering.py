@@ -60,7 +60,7 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
         dim_extent=np.array([problem.m, k_map, problem.n], dtype=np.int64),
         ifmap_words=problem.ifmap_words, k_weights=k_weights,
         ifmap_room=rooms.ifmap, filter_room=rooms.filter,
-        ifmap_prefetch=rooms.prefetch[0], filter_prefetch=rooms.prefetch[1],
+        ifmap_prefetch=rooms.prefetch[0], filter_prefetch=rooms.prefetch[1], drain=rooms.drain,
         accumulator_words=arch.array.accumulators_bytes * 8 // psum_bits,
         psum_room=rooms.psum, out_room=rooms.out,
         act_bits=act_bits, weight_bits=weight_bits, psum_bits=psum_bits,
@@ -76,5 +76,5 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
         rows_used=rows_used, cols_used=cols_used, stream_cycles=stream_cycles,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
         prefetch_overlap=db_ifmap and db_filter, drain_overlap=db_ofmap, t_tiles=int(count[2]),
-        fits_buffers=bool(fits) and rooms.fits,
+        fits_buffers=bool(fits) and rooms.fits, spread_drain=rooms.drain,
     )

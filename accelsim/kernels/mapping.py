@@ -118,13 +118,14 @@ def _block(dim, reuse, step, extent, dim_loop, position):
 @kernel
 def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
     """Words one fold may keep per operand into ``rooms`` (ifmap, filter, output partial sums,
-    final outputs, then 1 where the ifmap, the filter footprint is prefetched a period ahead);
+    final outputs, then 1 where the ifmap, the filter footprint is prefetched a period ahead, and
+    where finished output tiles drain over the next tile's folds);
     returns whether the allocation fits. ``accelsim.lower.tiling.buffer_rooms``: the arch's
     fixed rooms, or for ``CAND_JOINT`` the joint allocation of the unified buffer."""
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
     rooms[0], rooms[1] = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
     rooms[2], rooms[3] = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
-    rooms[4], rooms[5] = 0, 0
+    rooms[4], rooms[5], rooms[6] = 0, 0, 0
     if cand[CAND_JOINT] == 0:
         return True
     m, n, kmap, words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
@@ -187,6 +188,8 @@ def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
     if best >= 0:
         rooms[4] = (best & 1) * db_in
         rooms[5] = ((best >> 1) & 1) * db_filter
+    if db_out != 0 and not psums and cand[CAND_LOOP2] == k_loop and count[k_loop] > 1:
+        rooms[6] = 1
     return best >= 0
 
 
@@ -211,6 +214,14 @@ def _tile_period(cand, count, pos_u, loop_a, index_a, index_b):
         loop = cand[CAND_LOOP0 + position]
         period = period * count[loop] + (index_a if loop == loop_a else index_b)
     return period
+
+
+@kernel
+def _out_tile(cand, count, step, extent, tile):
+    """Words of output tile ``tile`` (numbered in execution order) when the reduction loop is innermost."""
+    loop0, loop1 = cand[CAND_LOOP0], cand[CAND_LOOP1]
+    i0, i1 = tile // count[loop1], tile % count[loop1]
+    return min(step[loop0], extent[loop0] - i0 * step[loop0]) * min(step[loop1], extent[loop1] - i1 * step[loop1])
 
 
 @kernel
@@ -240,7 +251,7 @@ def candidate_counts(p, cand, out):
     _geometry(p, cand, step, extent, count, dim_loop, dim_extent, position)
     out[:] = 0
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    rooms = np.empty(6, np.int64)
+    rooms = np.empty(7, np.int64)
     if not _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
         return
     room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
@@ -332,7 +343,8 @@ def candidate_counts(p, cand, out):
             sram[2] += out_words * steps
             sram[3] += out_words * (steps - 1)
             nbytes = _bytes(out_words, p[P_ACT_BITS])
-            dram_bytes[2] += nbytes
+            if rooms[6] == 0:
+                dram_bytes[2] += nbytes
             last_xfer[a, b] = (nbytes * write_den + write_num - 1) // write_num if write_num > 0 else 0
             psum_xfer[a, b] = -1
             if spill:
@@ -370,7 +382,18 @@ def candidate_counts(p, cand, out):
         elif i_m == 0 or not filter_kept[i_k, i_n]:
             xfer[f, 1] = filter_xfer[i_k, i_n]
         psum = psum_xfer[i_m, i_n]
-        if i_k == ck - 1:
+        if rooms[6] != 0:  # lower.tiling.mapped_schedule's ``drained``: the previous tile in ck shares
+            tile = f // ck
+            words = 0
+            if tile > 0:
+                words = _part(_out_tile(cand, count, step, extent, tile - 1), f % ck, ck)
+            if f == folds - 1:
+                words += (min(step[m_loop], extent[m_loop] - i_m * step[m_loop])
+                          * min(step[n_loop], extent[n_loop] - i_n * step[n_loop]))
+            nbytes = _bytes(words, p[P_ACT_BITS])
+            dram_bytes[2] += nbytes
+            xfer[f, 2] = (nbytes * write_den + write_num - 1) // write_num if write_num > 0 else 0
+        elif i_k == ck - 1:
             xfer[f, 2] = last_xfer[i_m, i_n]
         elif psum >= 0:
             xfer[f, 2] = (psum * write_den + write_num - 1) // write_num if write_num > 0 else 0
@@ -439,7 +462,7 @@ def candidate_bound(p, cand, out):
         smallest[loop] = extent[loop] - (count[loop] - 1) * step[loop]
     m, n, kmap, ifmap_words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    rooms = np.empty(6, np.int64)
+    rooms = np.empty(7, np.int64)
     joint_fits = _rooms(p, cand, step, extent, count, dim_loop, position, rooms)
     room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     out[:] = 0.0

@@ -30,6 +30,7 @@ class ScheduleProblem(NamedTuple):
     ifmap_room, filter_room : words one fold may keep in each input buffer
     ifmap_prefetch, filter_prefetch : the input's kept footprint loads a period ahead
         (``accelsim.lower.tiling.BufferRooms.prefetch``)
+    drain : finished output tiles leave over the next tile's folds (``BufferRooms.drain``)
     accumulator_words : partial sums the accumulators hold
     psum_room, out_room : output buffer words at accumulator width and at ``act_bits``
     act_bits, weight_bits, psum_bits, cycles_per_product : ints
@@ -48,6 +49,7 @@ class ScheduleProblem(NamedTuple):
     filter_room: int
     ifmap_prefetch: bool
     filter_prefetch: bool
+    drain: bool
     accumulator_words: int
     psum_room: int
     out_room: int
@@ -167,6 +169,7 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
     periods_filter, per_filter = _periods(order, p.count, pos_m)
     next_in = _period_words(p, False, pos_n, periods_in) if prefetch_in else np.zeros(1, np.int64)
     next_filter = _period_words(p, True, pos_m, periods_filter) if prefetch_filter else np.zeros(1, np.int64)
+    per_tile, tiles = p.count[order[2]], p.count[order[0]] * p.count[order[1]]  # output tiles (drain)
     for f in range(p.stop - p.first):
         g = first_fold + f
         index[order[0]] = g // (shape1 * shape2)
@@ -213,12 +216,22 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
         sram[f, TRAFFIC_OFMAP_READ] = 0 if accumulate or first else out
         dram[f, TRAFFIC_OFMAP_WRITE] = out if last or spill else 0
         dram[f, TRAFFIC_OFMAP_READ] = out if spill and not first else 0
+        if p.drain:  # lower.tiling.mapped_schedule's ``drained``: the previous tile, in K shares
+            tile, j = g // per_tile, g % per_tile
+            words = out if last and tile == tiles - 1 else 0
+            if tile > 0:
+                i0, i1 = (tile - 1) // p.count[order[1]], (tile - 1) % p.count[order[1]]
+                size0 = min(step[order[0]], extent[order[0]] - i0 * step[order[0]])
+                size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
+                words += _part(size0 * size1, j, per_tile)
+            dram[f, TRAFFIC_OFMAP_WRITE] = words
         if last:
             fits = fits and out <= out_room
         elif not accumulate:
             fits = fits and out <= psum_room
         dram_bytes[f, TRAFFIC_IFMAP] = _bytes(dram[f, TRAFFIC_IFMAP], act_bits)
         dram_bytes[f, TRAFFIC_FILTER] = _bytes(dram[f, TRAFFIC_FILTER], weight_bits)
-        dram_bytes[f, TRAFFIC_OFMAP_WRITE] = _bytes(dram[f, TRAFFIC_OFMAP_WRITE], act_bits if last else psum_bits)
+        dram_bytes[f, TRAFFIC_OFMAP_WRITE] = _bytes(dram[f, TRAFFIC_OFMAP_WRITE],
+                                                    act_bits if last or p.drain else psum_bits)
         dram_bytes[f, TRAFFIC_OFMAP_READ] = _bytes(dram[f, TRAFFIC_OFMAP_READ], psum_bits)
     return fits

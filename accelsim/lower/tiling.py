@@ -142,7 +142,10 @@ def shares_unified_buffer(arch: ArchSpec) -> bool:
 class BufferRooms:
     """Words one fold may keep per operand: ``ifmap`` (activation width), ``filter`` (weight
     width), ``psum`` and ``out`` (the output buffer at accumulator and at activation width);
-    ``fits``: a joint allocation exists (always true for equal shares)."""
+    ``fits``: a joint allocation exists (always true for equal shares); ``prefetch``: the ifmap,
+    the filter keeps a double-buffered footprint, so the next one loads while the current one is
+    in use; ``drain``: a finished output tile leaves while the next one accumulates (both under
+    a joint allocation only; see :func:`mapped_schedule`)."""
 
     ifmap: int
     filter: int
@@ -150,6 +153,7 @@ class BufferRooms:
     out: int
     fits: bool = True
     prefetch: tuple[bool, bool] = (False, False)
+    drain: bool = False
 
 
 def buffer_rooms(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
@@ -167,9 +171,11 @@ def buffer_rooms(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate
     output): a kept input is read once instead of once per iteration of its reuse loop, kept
     partial sums avoid going out and back at every reduction step but the last. A kept input
     that is double-buffered holds two footprints, so the next one loads while the current one is
-    in use (``BufferRooms.prefetch``). Tile words are
-    bounded above by ``ceil`` of the exact shares (an approximation of at most a word or two).
-    Mirrored by ``accelsim.kernels.mapping._joint_rooms``.
+    in use (``BufferRooms.prefetch``); likewise a double-buffered output that never leaves the
+    accumulators as partial sums, with the reduction loop innermost, drains each finished tile
+    while the next accumulates (``BufferRooms.drain``). Tile words are bounded above by ``ceil``
+    of the exact shares (an approximation of at most a word or two). Mirrored by
+    ``accelsim.kernels.mapping._rooms``.
     """
     db = dict(zip(OPERANDS, mapping.double_buffered))
     psum_bits = arch.mac.accumulator_bits
@@ -225,10 +231,12 @@ def buffer_rooms(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate
             best, best_saved = kept, gain
     bits = [keep[i] if best >= 0 and best >> i & 1 else stream[i] for i in range(3)]
     prefetch = tuple(best >= 0 and bool(best >> i & 1) and mapping.double_buffered[i] for i in range(2))
+    drain = mapping.double_buffered[2] and not psums and order[2] == loop_of["k"] and count("k") > 1
     return BufferRooms(bits[0] // act_bits if shared[0] else own.ifmap,
                        bits[1] // weight_bits if shared[1] else own.filter,
                        bits[2] // psum_bits if shared[2] else own.psum,
-                       bits[2] // act_bits if shared[2] else own.out, fits=best >= 0, prefetch=prefetch)
+                       bits[2] // act_bits if shared[2] else own.out, fits=best >= 0, prefetch=prefetch,
+                       drain=drain)
 
 
 def _split(total, lo, hi, extent):
@@ -294,7 +302,8 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     order = mapping.order.value
     shape = [count[name] for name in order]
     first, stop = (0, shape[0] * shape[1] * shape[2]) if folds is None else folds
-    grid = np.array(np.unravel_index(np.arange(first, stop, dtype=np.int64), shape), dtype=np.int64).reshape(3, -1)
+    fold_number = np.arange(first, stop, dtype=np.int64)
+    grid = np.array(np.unravel_index(fold_number, shape), dtype=np.int64).reshape(3, -1)
     index = {name: grid[position] for position, name in enumerate(order)}
     lo = {name: index[name] * step[name] for name in "rct"}
     size = {name: np.minimum(step[name], extent[name] - lo[name]) for name in "rct"}
@@ -351,6 +360,21 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
         whole, rest = np.divmod(ahead, per_period)
         return np.where(period == 0, fetched, 0) + whole + rest * (j + 1) // per_period - rest * j // per_period
 
+    def drained(out, last):
+        """DRAM output words per fold when finished tiles drain while the next accumulates (the
+        reduction loop innermost, ``K`` folds per tile): fold ``j`` of tile ``p + 1`` writes the
+        ``_split`` share ``[j, j + 1)`` of ``K`` of tile ``p``; the last tile leaves after its own
+        last fold."""
+        per_tile = count[order[2]]
+        tiles = count[order[0]] * count[order[1]]
+        tile, j = np.divmod(fold_number, per_tile)
+        previous = np.unravel_index(np.maximum(tile - 1, 0), [count[order[0]], count[order[1]]])
+        sizes = {name: np.minimum(step[name], extent[name] - previous[i] * step[name])
+                 for i, name in enumerate(order[:2])}
+        words = np.where(tile > 0, sizes[loop_of["m"]] * sizes[loop_of["n"]], 0)
+        whole, rest = np.divmod(words, per_tile)
+        return whole + rest * (j + 1) // per_tile - rest * j // per_tile + np.where(last & (tile == tiles - 1), out, 0)
+
     db = dict(zip(OPERANDS, mapping.double_buffered))
     rooms = buffer_rooms(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     sram = np.zeros((grid.shape[1], 4), dtype=np.int64)
@@ -378,13 +402,16 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
     sram[:, OFMAP_READ] = np.where(accumulate | first, 0, out)
     dram[:, OFMAP_WRITE] = np.where(last | spill, out, 0)
     dram[:, OFMAP_READ] = np.where(spill & ~first, out, 0)
+    if rooms.drain:  # every write is a final output: each tile leaves during the next tile's folds
+        dram[:, OFMAP_WRITE] = drained(out, last)
     fits = (fits and bool((out[last] <= rooms.out).all()) and bool((out[~accumulate & ~last] <= rooms.psum).all()))
 
     dram_bytes = np.empty_like(dram)
     dram_bytes[:, IFMAP] = _bytes(dram[:, IFMAP], act_bits)
     dram_bytes[:, FILTER] = _bytes(dram[:, FILTER], weight_bits)
-    dram_bytes[:, OFMAP_WRITE] = (_bytes(np.where(last, dram[:, OFMAP_WRITE], 0), act_bits)
-                                  + _bytes(np.where(last, 0, dram[:, OFMAP_WRITE]), psum_bits))
+    final = last | rooms.drain
+    dram_bytes[:, OFMAP_WRITE] = (_bytes(np.where(final, dram[:, OFMAP_WRITE], 0), act_bits)
+                                  + _bytes(np.where(final, 0, dram[:, OFMAP_WRITE]), psum_bits))
     dram_bytes[:, OFMAP_READ] = _bytes(dram[:, OFMAP_READ], psum_bits)
     return TileSchedule(
         dataflow=dataflow_code(dataflow), array_rows=rows, array_cols=cols,
@@ -393,5 +420,5 @@ def mapped_schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, r
         rows_used=size["r"], cols_used=size["c"], stream_cycles=size["t"] * rate.cycles_per_product,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
         prefetch_overlap=db["ifmap"] and db["filter"], drain_overlap=db["ofmap"], t_tiles=count["t"],
-        fits_buffers=fits,
+        fits_buffers=fits, spread_drain=rooms.drain,
     )

@@ -78,7 +78,8 @@ def test_joint_unified_buffer_keeps_what_saves_most_counted_by_hand():
     it) 35 words (280); output tile 2x4 = 8 words (64, accumulated). Doubled: streaming everything
     512, ifmap kept 608, filter kept 816, both 912 > 832. Keeping the ifmap saves 1 refetch of 42
     words (336 bits), the filter 2 of 35 (560): the filter is kept. Equal shares (34 B each, 17
-    words per half) keep the ifmap (14 <= 17) and refetch the filter (35 > 17) instead.
+    words per half) keep the ifmap (14 <= 17) and refetch the filter (35 > 17) instead. The
+    output accumulates (2 x 4 <= 64 partial sums) with the row-fold loop innermost.
     """
     arch = unified_arch("104B")
     joint = Mapping(Dataflow.WS, LoopOrder.TCR, 2, (True, True, True), joint_buffer=True)
@@ -88,7 +89,9 @@ def test_joint_unified_buffer_keeps_what_saves_most_counted_by_hand():
     # folds per t tile: (c0, r0), (c0, r1), (c1, r0), (c1, r1); the ifmap's 14 words per M tile split 8:6 along K
     assert s.dram_words[:, IFMAP].tolist() == [8, 6, 8, 6] * 3            # refetched at c1: 84 words
     assert s.dram_words[:, FILTER].tolist() == [16, 12, 4, 3] + [0] * 8   # fetched once: 35 words
-    assert s.dram_words[:, OFMAP_WRITE].tolist() == [0, 8, 0, 2] * 3      # finals at the last row fold
+    # the double-buffered output drains each finished tile (8, 2, 8, 2, 8, 2 words, in order) over the
+    # next tile's 2 folds, 4 + 4 or 1 + 1; the last tile leaves after its own last fold
+    assert s.dram_words[:, OFMAP_WRITE].tolist() == [0, 0, 4, 4, 1, 1, 4, 4, 1, 1, 4, 4 + 2]
     assert s.dram_bytes.sum() == 84 + 35 + 30 and s.fits_buffers
     equal = mapped_schedule(GEMM_6x5x7, arch, dataclasses.replace(joint, joint_buffer=False))
     assert equal.dram_words[:, IFMAP].sum() == 42 and equal.dram_words[:, FILTER].sum() == 105
