@@ -53,7 +53,11 @@ def loop_counts(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: Ar
 
 def _repeating(problem: GemmProblem, mapping: Mapping, rate: ArrayRate, counts: list[int], loops: int) -> bool:
     """Whether folds at the same position class (first, middle, last index) of the ``loops``
-    outermost loops hold the same numbers: the tensor shares along them divide exactly."""
+    outermost loops hold the same numbers: the tensor shares along them divide exactly, and no
+    input footprint is prefetched a period ahead (a joint unified-buffer allocation,
+    ``lower.tiling.buffer_rooms``: the period before the last brings the last, maybe smaller, one)."""
+    if mapping.joint_buffer:
+        return False
     k_map = rate.reduction(problem.k)
     for name, count in zip(mapping.order.value[:loops], counts[:loops]):
         dim = _DIMS[mapping.dataflow][name]

@@ -18,7 +18,7 @@ import numpy as np
 from accelsim.kernels import mapping as km
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.schedule import dataflow_code
-from accelsim.lower.tiling import LoopOrder, usable_words
+from accelsim.lower.tiling import LoopOrder, unified_operands, usable_words
 from accelsim.spec.arch import OPERANDS, ArchSpec, OperandDelivery
 
 LOOPS = {"r": km.LOOP_R, "c": km.LOOP_C, "t": km.LOOP_T}
@@ -68,6 +68,9 @@ def _arch_params(arch: ArchSpec, weight_bits: int, act_bits: int) -> np.ndarray:
                                    (km.P_ROOM_OFMAP_PSUM, ("ofmap", psum_bits)),
                                    (km.P_ROOM_OFMAP_ACT, ("ofmap", act_bits))):
         p[index:index + 2] = [usable_words(arch, operand, bits, double) for double in (False, True)]
+    if arch.buffers.unified is not None:  # the joint allocation's capacity and tenants (lower.tiling.buffer_rooms)
+        p[km.P_UNIFIED_BITS] = arch.buffers.unified.size_bytes * 8
+        p[km.P_SHARED:km.P_SHARED + 3] = unified_operands(arch)
     p[km.P_PRELOAD_OVERLAP] = bool(arch.array.preload_overlap)
     p[km.P_OUTPUT_OVERLAP] = bool(arch.array.output_overlap)
     p[km.P_BROADCAST] = arch.array.operand_delivery is OperandDelivery.BROADCAST
@@ -85,9 +88,9 @@ def _arch_params(arch: ArchSpec, weight_bits: int, act_bits: int) -> np.ndarray:
 
 def candidate_table(mappings: list[tuple]) -> np.ndarray:
     """The kernels' candidate table (``km.CAND_*`` columns), one row per mapping given by its fields
-    (:class:`~accelsim.lower.tiling.Mapping` ``(dataflow, order, t_tile, double_buffered)``)."""
-    return np.array([(dataflow_code(dataflow), *ORDER_LOOPS[order], t_tile or 0, *double_buffered)
-                     for dataflow, order, t_tile, double_buffered in mappings],
+    (:class:`~accelsim.lower.tiling.Mapping` ``(dataflow, order, t_tile, double_buffered, joint_buffer)``)."""
+    return np.array([(dataflow_code(dataflow), *ORDER_LOOPS[order], t_tile or 0, *double_buffered, joint)
+                     for dataflow, order, t_tile, double_buffered, joint in mappings],
                     dtype=np.int64).reshape(-1, km.CAND_COLUMNS)
 
 

@@ -14,7 +14,7 @@ from accelsim.kernels.schedule import ScheduleProblem, build_schedule
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import TileSchedule, dataflow_code
 from accelsim.lower.tiling import (
-    Mapping, array_wiring, fixed_mapping, mapped_schedule, spatial_mapping, usable_words,
+    Mapping, array_wiring, buffer_rooms, fixed_mapping, mapped_schedule, spatial_mapping,
 )
 from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.workload import Layer
@@ -52,17 +52,17 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
     first, stop = (0, int(count.prod())) if folds is None else folds
     db_ifmap, db_filter, db_ofmap = mapping.double_buffered
     psum_bits = arch.mac.accumulator_bits
+    rooms = buffer_rooms(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     p = ScheduleProblem(
         order=np.array([_LOOPS.index(loop) for loop in mapping.order.value], dtype=np.int64),
         loop_of=np.array([_LOOPS.index(loop) for loop in _LOOP_OF[dataflow]], dtype=np.int64),
         step=step, extent=extent, count=count,
         dim_extent=np.array([problem.m, k_map, problem.n], dtype=np.int64),
         ifmap_words=problem.ifmap_words, k_weights=k_weights,
-        ifmap_room=usable_words(arch, "ifmap", act_bits, db_ifmap),
-        filter_room=usable_words(arch, "filter", weight_bits, db_filter),
+        ifmap_room=rooms.ifmap, filter_room=rooms.filter,
+        ifmap_prefetch=rooms.prefetch[0], filter_prefetch=rooms.prefetch[1], drain=rooms.drain,
         accumulator_words=arch.array.accumulators_bytes * 8 // psum_bits,
-        psum_room=usable_words(arch, "ofmap", psum_bits, db_ofmap),
-        out_room=usable_words(arch, "ofmap", act_bits, db_ofmap),
+        psum_room=rooms.psum, out_room=rooms.out,
         act_bits=act_bits, weight_bits=weight_bits, psum_bits=psum_bits,
         cycles_per_product=rate.cycles_per_product, first=first, stop=stop,
     )
@@ -76,5 +76,5 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
         rows_used=rows_used, cols_used=cols_used, stream_cycles=stream_cycles,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
         prefetch_overlap=db_ifmap and db_filter, drain_overlap=db_ofmap, t_tiles=int(count[2]),
-        fits_buffers=bool(fits),
+        fits_buffers=bool(fits) and rooms.fits, spread_drain=rooms.drain,
     )

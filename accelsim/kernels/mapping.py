@@ -23,9 +23,11 @@ LOOP_R, LOOP_C, LOOP_T = 0, 1, 2
 # GEMM dimensions.
 DIM_M, DIM_N, DIM_K = 0, 1, 2
 
-# Columns of the candidate table.
-CAND_DATAFLOW, CAND_LOOP0, CAND_LOOP1, CAND_LOOP2, CAND_TILE, CAND_DB_IFMAP, CAND_DB_FILTER, CAND_DB_OFMAP = range(8)
-CAND_COLUMNS = 8
+# Columns of the candidate table (CAND_JOINT: the unified buffer is allocated jointly,
+# accelsim.lower.tiling.buffer_rooms).
+(CAND_DATAFLOW, CAND_LOOP0, CAND_LOOP1, CAND_LOOP2, CAND_TILE, CAND_DB_IFMAP, CAND_DB_FILTER, CAND_DB_OFMAP,
+ CAND_JOINT) = range(9)
+CAND_COLUMNS = 9
 
 # The parameter vector: the GEMM (mapped reduction KMAP, stored weight slots KW), the array, the
 # operand widths, the words each buffer holds for one fold (single / double buffered), the DRAM
@@ -36,8 +38,10 @@ CAND_COLUMNS = 8
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 18, 20, 21, 22, 26, 30, 34, 35)
 # P_ROOM_*: two entries each, [single, double buffered]; P_BW_NUM, P_BW_DEN, P_CHANNEL: one per traffic class.
 # P_PRELOAD_OVERLAP (ws/is) and P_OUTPUT_OVERLAP (os): folds overlap; P_BROADCAST: os operands broadcast
-# (accelsim.lower.tiling.array_wiring).
-P_SIZE = 36
+# (accelsim.lower.tiling.array_wiring). P_UNIFIED_BITS: the unified buffer's bits; P_SHARED: three
+# flags, the operands (ifmap, filter, ofmap) that live in it (accelsim.lower.tiling.unified_operands).
+P_UNIFIED_BITS, P_SHARED = 36, 37
+P_SIZE = 40
 
 # Counters of one candidate (:func:`candidate_counts`), and what :func:`candidate_bounds` bounds.
 OUT_CYCLES, OUT_COMPUTE, OUT_IFMAP_SRAM, OUT_FILTER_SRAM, OUT_OFMAP_SRAM_WRITES, OUT_OFMAP_SRAM_READS = range(6)
@@ -98,6 +102,136 @@ def _range(dim, i, full, step, extent, dim_loop):
 
 
 @kernel
+def _ceil_div(a, b):
+    return (a + b - 1) // b
+
+
+@kernel
+def _block(dim, reuse, step, extent, dim_loop, position):
+    """Largest block of ``dim``: its whole extent when its loop is inside the loop ``reuse`` (-1: none)."""
+    loop = dim_loop[dim]
+    if reuse >= 0 and position[loop] > position[reuse]:
+        return extent[loop]
+    return min(step[loop], extent[loop])
+
+
+@kernel
+def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
+    """Words one fold may keep per operand into ``rooms`` (ifmap, filter, output partial sums,
+    final outputs, then 1 where the ifmap, the filter footprint is prefetched a period ahead, and
+    where finished output tiles drain over the next tile's folds);
+    returns whether the allocation fits. ``accelsim.lower.tiling.buffer_rooms``: the arch's
+    fixed rooms, or for ``CAND_JOINT`` the joint allocation of the unified buffer."""
+    db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
+    rooms[0], rooms[1] = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
+    rooms[2], rooms[3] = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
+    rooms[4], rooms[5], rooms[6] = 0, 0, 0
+    if cand[CAND_JOINT] == 0:
+        return True
+    m, n, kmap, words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
+    act, weight, psum_bits = p[P_ACT_BITS], p[P_WEIGHT_BITS], p[P_PSUM_BITS]
+    m_loop, n_loop, k_loop = dim_loop[DIM_M], dim_loop[DIM_N], dim_loop[DIM_K]
+    stream = np.empty(3, np.int64)
+    keep = np.empty(3, np.int64)
+    saved = np.zeros(3, np.int64)
+    for kept, reuse in ((False, -1), (True, n_loop)):
+        bm, bk = _block(DIM_M, reuse, step, extent, dim_loop, position), _block(DIM_K, reuse, step, extent,
+                                                                                 dim_loop, position)
+        value = _ceil_div(_ceil_div(words * bm, m) * bk, kmap) * act
+        if kept:
+            keep[0] = value
+        else:
+            stream[0] = value
+    for kept, reuse in ((False, -1), (True, m_loop)):
+        bk, bn = _block(DIM_K, reuse, step, extent, dim_loop, position), _block(DIM_N, reuse, step, extent,
+                                                                                 dim_loop, position)
+        value = _ceil_div(kw * bk, kmap) * bn * weight
+        if kept:
+            keep[1] = value
+        else:
+            stream[1] = value
+    out_tile = _block(DIM_M, -1, step, extent, dim_loop, position) * _block(DIM_N, -1, step, extent, dim_loop,
+                                                                             position)
+    footprint = (_block(DIM_M, k_loop, step, extent, dim_loop, position)
+                 * _block(DIM_N, k_loop, step, extent, dim_loop, position))
+    psums = footprint > p[P_ACC_WORDS] and count[k_loop] > 1
+    stream[2] = out_tile * max(act, psum_bits) if psums else out_tile * act
+    keep[2] = max(stream[2], footprint * psum_bits) if psums else stream[2]
+    saved[0] = (count[n_loop] - 1) * words * act
+    saved[1] = (count[m_loop] - 1) * kw * n * weight
+    if psums:
+        saved[2] = 2 * (count[k_loop] - 1) * m * n * psum_bits
+    double = np.empty(3, np.int64)
+    double[0], double[1], double[2] = db_in + 1, db_filter + 1, db_out + 1
+    best, best_saved = -1, -1
+    for kept in range(8):  # bit i: operand i kept
+        need, gain, allowed = 0, 0, True
+        for i in range(3):
+            on = (kept >> i) & 1
+            if on and p[P_SHARED + i] == 0:
+                allowed = False
+            if p[P_SHARED + i] != 0:
+                need += (keep[i] if on else stream[i]) * double[i]
+            if on:
+                gain += saved[i]
+        if allowed and need <= p[P_UNIFIED_BITS] and gain > best_saved:
+            best, best_saved = kept, gain
+    chosen = np.empty(3, np.int64)
+    for i in range(3):
+        chosen[i] = keep[i] if best >= 0 and (best >> i) & 1 else stream[i]
+    if p[P_SHARED + 0] != 0:
+        rooms[0] = chosen[0] // act
+    if p[P_SHARED + 1] != 0:
+        rooms[1] = chosen[1] // weight
+    if p[P_SHARED + 2] != 0:
+        rooms[2], rooms[3] = chosen[2] // psum_bits, chosen[2] // act
+    if best >= 0:
+        rooms[4] = (best & 1) * db_in
+        rooms[5] = ((best >> 1) & 1) * db_filter
+    if db_out != 0 and not psums and cand[CAND_LOOP2] == k_loop and count[k_loop] > 1:
+        rooms[6] = 1
+    return best >= 0
+
+
+@kernel
+def _periods(cand, count, pos_u):
+    """``(periods, folds per period)``: iterations of the loops outside position ``pos_u``, and of the rest."""
+    periods, per_period = 1, 1
+    for position in range(3):
+        if position < pos_u:
+            periods *= count[cand[CAND_LOOP0 + position]]
+        else:
+            per_period *= count[cand[CAND_LOOP0 + position]]
+    return periods, per_period
+
+
+@kernel
+def _tile_period(cand, count, pos_u, loop_a, index_a, index_b):
+    """The period (one iteration of the loops at positions ``< pos_u``, numbered in execution
+    order) of the tile at ``index_a`` of ``loop_a`` and ``index_b`` of the tensor's other loop."""
+    period = 0
+    for position in range(pos_u):
+        loop = cand[CAND_LOOP0 + position]
+        period = period * count[loop] + (index_a if loop == loop_a else index_b)
+    return period
+
+
+@kernel
+def _out_tile(cand, count, step, extent, tile):
+    """Words of output tile ``tile`` (numbered in execution order) when the reduction loop is innermost."""
+    loop0, loop1 = cand[CAND_LOOP0], cand[CAND_LOOP1]
+    i0, i1 = tile // count[loop1], tile % count[loop1]
+    return min(step[loop0], extent[loop0] - i0 * step[loop0]) * min(step[loop1], extent[loop1] - i1 * step[loop1])
+
+
+@kernel
+def _part(total, j, parts):
+    """``_split(total, j, j + 1, parts)`` without forming ``total * (j + 1)``."""
+    whole, rest = total // parts, total % parts
+    return whole + rest * (j + 1) // parts - rest * j // parts
+
+
+@kernel
 def candidate_counts(p, cand, out):
     """Exact native counters of one repeat of candidate ``cand`` into ``out`` (``OUT_*``).
 
@@ -117,8 +251,10 @@ def candidate_counts(p, cand, out):
     _geometry(p, cand, step, extent, count, dim_loop, dim_extent, position)
     out[:] = 0
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    room_ifmap, room_filter = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
-    room_psum, room_act = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
+    rooms = np.empty(7, np.int64)
+    if not _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
+        return
+    room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     m, kmap, ifmap_words, kw = p[P_M], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     m_loop, n_loop, k_loop = dim_loop[DIM_M], dim_loop[DIM_N], dim_loop[DIM_K]
     cm, cn, ck = count[m_loop], count[n_loop], count[k_loop]
@@ -130,6 +266,11 @@ def candidate_counts(p, cand, out):
     full_m, full_k = position[m_loop] > position[n_loop], position[k_loop] > position[n_loop]
     ifmap_kept = np.empty((cm, ck), np.bool_)
     ifmap_xfer = np.empty((cm, ck), np.int64)
+    ifmap_tile = np.empty((cm, ck), np.int64)
+    # a prefetched footprint (lower.tiling.mapped_schedule's ``prefetched``): per period, its words
+    pf_in = rooms[4] != 0 and position[n_loop] > 0
+    periods_in, per_in = _periods(cand, count, position[n_loop])
+    next_in = np.zeros(periods_in + 1, np.int64)  # [q - 1]: the words of period q's tiles
     for a in range(cm):
         m_lo, m_hi = _range(DIM_M, a, False, step, extent, dim_loop)
         fm_lo, fm_hi = _range(DIM_M, a, full_m, step, extent, dim_loop)
@@ -142,14 +283,24 @@ def candidate_counts(p, cand, out):
             if words > room_ifmap:
                 return
             ifmap_kept[a, b] = _split(full_rows_share, fk_lo, fk_hi, kmap) <= room_ifmap
+            ifmap_tile[a, b] = words
+            if pf_in:
+                period = _tile_period(cand, count, position[n_loop], m_loop, a, b)
+                if period > 0:
+                    next_in[period - 1] += words
             nbytes = _bytes(words, p[P_ACT_BITS])
-            dram_bytes[0] += nbytes * (1 if ifmap_kept[a, b] else cn)
+            if not pf_in:
+                dram_bytes[0] += nbytes * (1 if ifmap_kept[a, b] else cn)
             ifmap_xfer[a, b] = (nbytes * den[0] + num[0] - 1) // num[0] if num[0] > 0 else 0
     sram[0] = m * kmap * cn
     # filter B[k, n], reused across the m loop
     full_k, full_n = position[k_loop] > position[m_loop], position[n_loop] > position[m_loop]
     filter_kept = np.empty((ck, cn), np.bool_)
     filter_xfer = np.empty((ck, cn), np.int64)
+    filter_tile = np.empty((ck, cn), np.int64)
+    pf_filter = rooms[5] != 0 and position[m_loop] > 0
+    periods_filter, per_filter = _periods(cand, count, position[m_loop])
+    next_filter = np.zeros(periods_filter + 1, np.int64)
     for a in range(ck):
         k_lo, k_hi = _range(DIM_K, a, False, step, extent, dim_loop)
         fk_lo, fk_hi = _range(DIM_K, a, full_k, step, extent, dim_loop)
@@ -160,8 +311,14 @@ def candidate_counts(p, cand, out):
             if words > room_filter:
                 return
             filter_kept[a, b] = _split(kw, fk_lo, fk_hi, kmap) * (fn_hi - fn_lo) <= room_filter
+            filter_tile[a, b] = words
+            if pf_filter:
+                period = _tile_period(cand, count, position[m_loop], k_loop, a, b)
+                if period > 0:
+                    next_filter[period - 1] += words
             nbytes = _bytes(words, p[P_WEIGHT_BITS])
-            dram_bytes[1] += nbytes * (1 if filter_kept[a, b] else cm)
+            if not pf_filter:
+                dram_bytes[1] += nbytes * (1 if filter_kept[a, b] else cm)
             filter_xfer[a, b] = (nbytes * den[1] + num[1] - 1) // num[1] if num[1] > 0 else 0
     sram[1] = kmap * p[P_N] * cm
     # output C[m, n], reduced across the k loop: partial sums accumulate, go to the buffer or spill
@@ -186,7 +343,8 @@ def candidate_counts(p, cand, out):
             sram[2] += out_words * steps
             sram[3] += out_words * (steps - 1)
             nbytes = _bytes(out_words, p[P_ACT_BITS])
-            dram_bytes[2] += nbytes
+            if rooms[6] == 0:
+                dram_bytes[2] += nbytes
             last_xfer[a, b] = (nbytes * write_den + write_num - 1) // write_num if write_num > 0 else 0
             psum_xfer[a, b] = -1
             if spill:
@@ -207,12 +365,35 @@ def candidate_counts(p, cand, out):
         cols_used[f] = min(step[LOOP_C], extent[LOOP_C] - index[LOOP_C] * step[LOOP_C])
         stream[f] = min(step[LOOP_T], extent[LOOP_T] - index[LOOP_T] * step[LOOP_T]) * p[P_CYCLES_PER_PRODUCT]
         i_m, i_n, i_k = index[m_loop], index[n_loop], index[k_loop]
-        if i_n == 0 or not ifmap_kept[i_m, i_k]:
+        if pf_in:  # period 0 fetches its tiles, every period the next footprint (next_in[period])
+            words = ifmap_tile[i_m, i_k] if i_n == 0 and f < per_in else 0
+            words += _part(next_in[f // per_in], f % per_in, per_in)
+            nbytes = _bytes(words, p[P_ACT_BITS])
+            dram_bytes[0] += nbytes
+            xfer[f, 0] = (nbytes * den[0] + num[0] - 1) // num[0] if num[0] > 0 else 0
+        elif i_n == 0 or not ifmap_kept[i_m, i_k]:
             xfer[f, 0] = ifmap_xfer[i_m, i_k]
-        if i_m == 0 or not filter_kept[i_k, i_n]:
+        if pf_filter:
+            words = filter_tile[i_k, i_n] if i_m == 0 and f < per_filter else 0
+            words += _part(next_filter[f // per_filter], f % per_filter, per_filter)
+            nbytes = _bytes(words, p[P_WEIGHT_BITS])
+            dram_bytes[1] += nbytes
+            xfer[f, 1] = (nbytes * den[1] + num[1] - 1) // num[1] if num[1] > 0 else 0
+        elif i_m == 0 or not filter_kept[i_k, i_n]:
             xfer[f, 1] = filter_xfer[i_k, i_n]
         psum = psum_xfer[i_m, i_n]
-        if i_k == ck - 1:
+        if rooms[6] != 0:  # lower.tiling.mapped_schedule's ``drained``: the previous tile in ck shares
+            tile = f // ck
+            words = 0
+            if tile > 0:
+                words = _part(_out_tile(cand, count, step, extent, tile - 1), f % ck, ck)
+            if f == folds - 1:
+                words += (min(step[m_loop], extent[m_loop] - i_m * step[m_loop])
+                          * min(step[n_loop], extent[n_loop] - i_n * step[n_loop]))
+            nbytes = _bytes(words, p[P_ACT_BITS])
+            dram_bytes[2] += nbytes
+            xfer[f, 2] = (nbytes * write_den + write_num - 1) // write_num if write_num > 0 else 0
+        elif i_k == ck - 1:
             xfer[f, 2] = last_xfer[i_m, i_n]
         elif psum >= 0:
             xfer[f, 2] = (psum * write_den + write_num - 1) // write_num if write_num > 0 else 0
@@ -281,13 +462,15 @@ def candidate_bound(p, cand, out):
         smallest[loop] = extent[loop] - (count[loop] - 1) * step[loop]
     m, n, kmap, ifmap_words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    room_ifmap, room_filter = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
-    room_psum, room_act = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
+    rooms = np.empty(7, np.int64)
+    joint_fits = _rooms(p, cand, step, extent, count, dim_loop, position, rooms)
+    room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     out[:] = 0.0
     dram = np.zeros(4)  # words per traffic class
     # ifmap A[m, k], reused across n
     reuse = dim_loop[DIM_N]
-    fits = _lower_share(ifmap_words, DIM_M, DIM_K, largest, -1, dim_loop, dim_extent, position) <= room_ifmap
+    largest_words = _lower_share(ifmap_words, DIM_M, DIM_K, largest, -1, dim_loop, dim_extent, position)
+    fits = joint_fits and largest_words <= room_ifmap
     refetched = count[reuse] > 1 and _lower_share(ifmap_words, DIM_M, DIM_K, smallest, reuse, dim_loop, dim_extent,
                                                   position) > room_ifmap
     dram[0] = ifmap_words * (count[reuse] if refetched else 1)
@@ -298,6 +481,8 @@ def candidate_bound(p, cand, out):
     ifmap_fetches = 0
     if ifmap_words * smallest[m_loop] // m * smallest[k_loop] >= kmap:
         ifmap_fetches = count[m_loop] * count[k_loop] * (count[reuse] if refetched else 1)
+    if rooms[4] != 0:  # a prefetched footprint: its fetches spread over folds; only fold 0's is sure
+        ifmap_fetches = min(ifmap_fetches, 1)
     # filter B[k, n], reused across m (whole weight rows split along k; n multiplies exactly)
     reuse = dim_loop[DIM_M]
     largest_words = kw * largest[k_loop] // kmap * largest[n_loop]
@@ -309,6 +494,8 @@ def candidate_bound(p, cand, out):
     dram[1] = kw * n * (count[reuse] if refetched else 1)
     out[OUT_FILTER_SRAM] = kmap * n * count[reuse]
     filter_fetches = count[k_loop] * count[n_loop] * (count[reuse] if refetched else 1)  # every tile holds a word
+    if rooms[5] != 0:
+        filter_fetches = min(filter_fetches, 1)
     # output C[m, n], reduced across k
     reduce = dim_loop[DIM_K]
     footprint = ((m if position[m_loop] > position[reduce] else smallest[m_loop])

@@ -28,6 +28,9 @@ class ScheduleProblem(NamedTuple):
     dim_extent : int64[3]  m, mapped k, n
     ifmap_words, k_weights : words of the real input tensor; stored weight slots per column
     ifmap_room, filter_room : words one fold may keep in each input buffer
+    ifmap_prefetch, filter_prefetch : the input's kept footprint loads a period ahead
+        (``accelsim.lower.tiling.BufferRooms.prefetch``)
+    drain : finished output tiles leave over the next tile's folds (``BufferRooms.drain``)
     accumulator_words : partial sums the accumulators hold
     psum_room, out_room : output buffer words at accumulator width and at ``act_bits``
     act_bits, weight_bits, psum_bits, cycles_per_product : ints
@@ -44,6 +47,9 @@ class ScheduleProblem(NamedTuple):
     k_weights: int
     ifmap_room: int
     filter_room: int
+    ifmap_prefetch: bool
+    filter_prefetch: bool
+    drain: bool
     accumulator_words: int
     psum_room: int
     out_room: int
@@ -83,6 +89,53 @@ def _position(order, loop):
 
 
 @kernel
+def _period_words(p, tensor_filter, pos_u, periods):
+    """int64[periods + 1]: entry ``q - 1`` holds the words of the tiles of period ``q`` (one
+    iteration of the loops at positions ``< pos_u``) of the ifmap, or the filter when
+    ``tensor_filter``; ``lower.tiling.mapped_schedule``'s ``prefetched``."""
+    order, step, extent, count = p.order, p.step, p.extent, p.count
+    lm, lk, ln = p.loop_of[DIM_M], p.loop_of[DIM_K], p.loop_of[DIM_N]
+    m, k = p.dim_extent[DIM_M], p.dim_extent[DIM_K]
+    loop_a, loop_b = (lk, ln) if tensor_filter else (lm, lk)
+    words_of = np.zeros(periods + 1, np.int64)
+    for a in range(count[loop_a]):
+        a_lo = a * step[loop_a]
+        a_hi = min(a_lo + step[loop_a], extent[loop_a])
+        for b in range(count[loop_b]):
+            b_lo = b * step[loop_b]
+            b_hi = min(b_lo + step[loop_b], extent[loop_b])
+            period = 0
+            for position in range(pos_u):
+                loop = order[position]
+                period = period * count[loop] + (a if loop == loop_a else b)
+            if period > 0:
+                if tensor_filter:
+                    words_of[period - 1] += _split(p.k_weights, a_lo, a_hi, k) * (b_hi - b_lo)
+                else:
+                    words_of[period - 1] += _ifmap_share(p.ifmap_words, a_lo, a_hi, m, b_lo, b_hi, k)
+    return words_of
+
+
+@kernel(inline="always")
+def _periods(order, count, pos_u):
+    """``(periods, folds per period)``: iterations of the loops outside position ``pos_u``, and of the rest."""
+    periods, per_period = 1, 1
+    for position in range(3):
+        if position < pos_u:
+            periods *= count[order[position]]
+        else:
+            per_period *= count[order[position]]
+    return periods, per_period
+
+
+@kernel(inline="always")
+def _part(total, j, parts):
+    """``_split(total, j, j + 1, parts)`` without forming ``total * (j + 1)``."""
+    whole, rest = total // parts, total % parts
+    return whole + rest * (j + 1) // parts - rest * j // parts
+
+
+@kernel
 def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
     """Fill the per-fold tables (int64, ``stop - first`` rows; word tables ``[F, 4]`` by
     ``TRAFFIC_*``) of :class:`ScheduleProblem` ``p``; returns whether every fold's tiles fit.
@@ -110,6 +163,13 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
     psum_room, out_room = p.psum_room, p.out_room
     act_bits, weight_bits, psum_bits = p.act_bits, p.weight_bits, p.psum_bits
     first_fold = p.first
+    # inputs whose footprint loads a period ahead: the words of each period's tiles
+    prefetch_in, prefetch_filter = p.ifmap_prefetch and pos_n > 0, p.filter_prefetch and pos_m > 0
+    periods_in, per_in = _periods(order, p.count, pos_n)
+    periods_filter, per_filter = _periods(order, p.count, pos_m)
+    next_in = _period_words(p, False, pos_n, periods_in) if prefetch_in else np.zeros(1, np.int64)
+    next_filter = _period_words(p, True, pos_m, periods_filter) if prefetch_filter else np.zeros(1, np.int64)
+    per_tile, tiles = p.count[order[2]], p.count[order[0]] * p.count[order[1]]  # output tiles (drain)
     for f in range(p.stop - p.first):
         g = first_fold + f
         index[order[0]] = g // (shape1 * shape2)
@@ -131,12 +191,20 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
         sram[f, TRAFFIC_IFMAP] = size[lm] * size[lk]
         dram[f, TRAFFIC_IFMAP] = words if index[ln] == 0 or footprint > ifmap_room else 0
         fits = fits and words <= ifmap_room
+        if prefetch_in:  # lower.tiling.mapped_schedule's ``prefetched``
+            period = g // per_in
+            dram[f, TRAFFIC_IFMAP] = ((dram[f, TRAFFIC_IFMAP] if period == 0 else 0)
+                                      + _part(next_in[period], g % per_in, per_in))
         words = _split(k_weights, k_lo, k_hi, k) * (n_hi - n_lo)
         footprint = (_split(k_weights, 0 if filter_k_full else k_lo, k if filter_k_full else k_hi, k)
                      * (n if filter_n_full else n_hi - n_lo))
         sram[f, TRAFFIC_FILTER] = size[lk] * size[ln]
         dram[f, TRAFFIC_FILTER] = words if index[lm] == 0 or footprint > filter_room else 0
         fits = fits and words <= filter_room
+        if prefetch_filter:
+            period = g // per_filter
+            dram[f, TRAFFIC_FILTER] = ((dram[f, TRAFFIC_FILTER] if period == 0 else 0)
+                                       + _part(next_filter[period], g % per_filter, per_filter))
         # output: partial sums stay in the accumulators if their footprint fits, else go out and back
         first = index[lk] == 0
         last = index[lk] == last_k
@@ -148,12 +216,22 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
         sram[f, TRAFFIC_OFMAP_READ] = 0 if accumulate or first else out
         dram[f, TRAFFIC_OFMAP_WRITE] = out if last or spill else 0
         dram[f, TRAFFIC_OFMAP_READ] = out if spill and not first else 0
+        if p.drain:  # lower.tiling.mapped_schedule's ``drained``: the previous tile, in K shares
+            tile, j = g // per_tile, g % per_tile
+            words = out if last and tile == tiles - 1 else 0
+            if tile > 0:
+                i0, i1 = (tile - 1) // p.count[order[1]], (tile - 1) % p.count[order[1]]
+                size0 = min(step[order[0]], extent[order[0]] - i0 * step[order[0]])
+                size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
+                words += _part(size0 * size1, j, per_tile)
+            dram[f, TRAFFIC_OFMAP_WRITE] = words
         if last:
             fits = fits and out <= out_room
         elif not accumulate:
             fits = fits and out <= psum_room
         dram_bytes[f, TRAFFIC_IFMAP] = _bytes(dram[f, TRAFFIC_IFMAP], act_bits)
         dram_bytes[f, TRAFFIC_FILTER] = _bytes(dram[f, TRAFFIC_FILTER], weight_bits)
-        dram_bytes[f, TRAFFIC_OFMAP_WRITE] = _bytes(dram[f, TRAFFIC_OFMAP_WRITE], act_bits if last else psum_bits)
+        dram_bytes[f, TRAFFIC_OFMAP_WRITE] = _bytes(dram[f, TRAFFIC_OFMAP_WRITE],
+                                                    act_bits if last or p.drain else psum_bits)
         dram_bytes[f, TRAFFIC_OFMAP_READ] = _bytes(dram[f, TRAFFIC_OFMAP_READ], psum_bits)
     return fits

@@ -274,13 +274,14 @@ def traffic_scale(layer: Layer, traffic: LayerTraffic) -> TrafficScale:
 
 def final_output_folds(schedule: TileSchedule, mapping: Mapping, first_fold: int = 0) -> np.ndarray:
     """Boolean per fold of ``schedule`` (fold ``first_fold`` of the mapping onwards): the fold
-    ends its output tile's reduction, so its ofmap writes are final outputs, not partial sums."""
+    ends its output tile's reduction, or the schedule spreads finished tiles over later folds
+    (``spread_drain``), so its ofmap writes are final outputs, not partial sums."""
     count = {"r": schedule.row_folds, "c": schedule.col_folds, "t": schedule.t_tiles}
     order = mapping.order.value
     folds = np.arange(first_fold, first_fold + schedule.folds, dtype=np.int64)
     index = np.unravel_index(folds, [count[name] for name in order])
     reduce = _REDUCE_LOOP[mapping.dataflow]
-    return index[order.index(reduce)] == count[reduce] - 1
+    return (index[order.index(reduce)] == count[reduce] - 1) | schedule.spread_drain
 
 
 def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mapping,

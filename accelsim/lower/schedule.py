@@ -49,6 +49,8 @@ class TileSchedule:
     overlap the current fold (double-buffered ifmap and filter buffers); ``drain_overlap``: a
     fold's writes overlap the next fold (double-buffered output buffer). ``fits_buffers``: every
     fold's tiles fit their buffers (a searched mapping always does; the fixed one may not).
+    ``spread_drain``: every ``OFMAP_WRITE`` word is a final output, a finished tile leaving over
+    the next tile's folds (``lower.tiling.BufferRooms.drain``).
     """
 
     dataflow: int
@@ -72,6 +74,7 @@ class TileSchedule:
     drain_overlap: bool
     t_tiles: int
     fits_buffers: bool
+    spread_drain: bool = False
 
     @property
     def folds(self) -> int:

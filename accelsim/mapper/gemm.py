@@ -42,7 +42,8 @@ from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import TileSchedule, dataflow_code
 from accelsim.lower.tiling import (
-    LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping,
+    LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, shares_unified_buffer,
+    spatial_mapping,
 )
 from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.options import Objective
@@ -124,10 +125,12 @@ def _order_loops(multiple: tuple[bool, bool, bool]) -> np.ndarray:
 def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> np.ndarray:
     """:func:`mapping_space` as the kernels' candidate table (:func:`accelsim.engine.candidates.candidate_table`)."""
     fixed = fixed_mapping(arch)
-    fixed_row = candidates.candidate_table([(fixed.dataflow, fixed.order, fixed.t_tile, fixed.double_buffered)])
+    fixed_row = candidates.candidate_table([(fixed.dataflow, fixed.order, fixed.t_tile, fixed.double_buffered,
+                                             fixed.joint_buffer)])
     dataflows = [fixed.dataflow] + [d for d in Dataflow if d in arch.array.dataflows and d is not fixed.dataflow]
     k_map = rate.reduction(problem.k)
     buffering = np.array(_buffering_options(arch), dtype=np.int64)
+    joint = shares_unified_buffer(arch)  # searched mappings allocate a shared unified buffer jointly
     blocks = [fixed_row]
     for dataflow in dataflows:
         sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
@@ -141,6 +144,7 @@ def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> np.ndarray:
             block[:, 1:4] = np.tile(np.repeat(loops, len(buffering), axis=0), (len(tile_sizes), 1))
             block[:, 4] = np.repeat(tile_sizes, per_tile)
             block[:, 5:8] = np.tile(buffering, (len(tile_sizes) * len(loops), 1))
+            block[:, 8] = joint
             blocks.append(block)
     table = np.concatenate(blocks)
     keep = np.ones(len(table), dtype=bool)
@@ -151,7 +155,7 @@ def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> np.ndarray:
 def _mapping(row: np.ndarray) -> Mapping:
     """The :class:`Mapping` of one candidate-table row."""
     return Mapping(_DATAFLOWS[row[0]], _ORDERS[tuple(int(x) for x in row[1:4])], int(row[4]) or None,
-                   tuple(bool(x) for x in row[5:8]))
+                   tuple(bool(x) for x in row[5:8]), bool(row[8]))
 
 
 def mapping_space(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE) -> list[Mapping]:

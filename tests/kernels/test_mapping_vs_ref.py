@@ -23,7 +23,8 @@ BOUNDED = {"cycles": km.OUT_CYCLES, "compute_cycles": km.OUT_COMPUTE, "ifmap_sra
 def _space(world):
     arch, problem, rate, wbits, abits = world
     space = mapping_space(problem, arch, rate=rate)
-    table = candidates.candidate_table([(m.dataflow, m.order, m.t_tile, m.double_buffered) for m in space])
+    table = candidates.candidate_table([(m.dataflow, m.order, m.t_tile, m.double_buffered, m.joint_buffer)
+                                       for m in space])
     return space, table, candidates.gemm_params(problem, arch, rate, wbits, abits)
 
 

@@ -24,17 +24,22 @@ def cases(draw):
     problem = GemmProblem(m=m, n=n, k=k, repeats=draw(st.integers(1, 3)),
                           ifmap_words=draw(st.integers(1, m * k)))
     sizes = {op: draw(st.sampled_from(["64B", "256B", "1KiB", "64KiB"])) for op in ("ifmap", "filter", "ofmap")}
+    buffers = {op: {"size": size} for op, size in sizes.items()}
+    joint = draw(st.booleans())  # a unified buffer shared by every operand, allocated jointly
+    if joint:
+        buffers = {"unified": {"size": draw(st.sampled_from(["64B", "256B", "1KiB", "4KiB"])),
+                               "double_buffered": draw(st.booleans())}}
     arch = arch_from_dict({
         "name": "a", "array": {"rows": draw(st.integers(1, 9)), "cols": draw(st.integers(1, 9)),
                                "accumulators": draw(st.sampled_from(["0B", "64B", "4KiB"])),
                                "preload_overlap": draw(st.booleans())},
-        "buffers": {op: {"size": size} for op, size in sizes.items()},
+        "buffers": buffers,
     })
     p = draw(st.sampled_from([1, 2, 4]))
     nm = draw(st.sampled_from([None, (2, 4), (1, 4)]))
     rate = ArrayRate(p, draw(st.integers(1, 3)), nm)
     mapping = Mapping(draw(st.sampled_from(list(Dataflow))), draw(st.sampled_from(list(LoopOrder))),
-                      draw(st.sampled_from([None, 1, 3, 8])), tuple(draw(st.booleans()) for _ in range(3)))
+                      draw(st.sampled_from([None, 1, 3, 8])), tuple(draw(st.booleans()) for _ in range(3)), joint)
     total = draw(st.integers(1, 40))  # an upper bound on the folds; the range is cut to the real count below
     first = draw(st.integers(0, total - 1))
     folds = draw(st.sampled_from([None, (first, total)]))

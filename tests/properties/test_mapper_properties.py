@@ -15,7 +15,8 @@ from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.mapper.gemm import mapping_space, search
 from accelsim.spec.options import Objective
-from accelsim.lower.tiling import fixed_schedule, mapped_schedule
+from accelsim.lower.schedule import FILTER, IFMAP
+from accelsim.lower.tiling import buffer_rooms, fixed_schedule, mapped_schedule, unified_operands
 from accelsim.simulate import hardware_rate
 from accelsim.spec.load import arch_from_dict
 from conftest import ROOT
@@ -26,6 +27,11 @@ def small_world(draw):
     """A small array with small buffers (so tiles and reuse matter), maybe flexible, and a GEMM."""
     sizes = st.sampled_from(["16B", "32B", "64B", "256B", "4KiB"])
     buffers = {op: {"size": draw(sizes), "double_buffered": draw(st.booleans())} for op in ("ifmap", "filter", "ofmap")}
+    shared = draw(st.sampled_from([(), ("ifmap", "filter", "ofmap"), ("ifmap", "ofmap"), ("filter",)]))
+    if shared:  # a unified buffer for these operands (with two or more: searched mappings allocate it jointly)
+        buffers = {op: spec for op, spec in buffers.items() if op not in shared}
+        buffers["unified"] = {"size": draw(st.sampled_from(["32B", "96B", "256B", "1KiB"])),
+                              "double_buffered": draw(st.booleans())}
     spec = {"name": "w",
             "array": {"rows": draw(st.integers(1, 6)), "cols": draw(st.integers(1, 6)),
                       "dataflow": draw(st.sampled_from(["os", "ws", "is"])),
@@ -90,6 +96,29 @@ def test_choice_fits_and_is_never_worse_than_a_fitting_fixed_mapping(world, obje
         fixed_score = {Objective.CYCLES: counts["cycles"], Objective.ENERGY: energy,
                        Objective.EDP: counts["cycles"] * energy}[objective]
         assert choice.score(objective) <= fixed_score
+
+
+@settings(deadline=None, max_examples=40)
+@given(world=small_world())
+def test_chosen_tiles_fit_a_unified_buffer_jointly(world):
+    """The chosen mapping's rooms (each doubled where double-buffered) fit the unified buffer
+    together, and every tile it fetches fits its room."""
+    arch, problem, rate, wbits, abits = world
+    kwargs = dict(rate=rate, weight_bits=wbits, act_bits=abits)
+    try:
+        mapping = search(problem, arch, schedule_counts, **kwargs).mapping
+    except UnsupportedError:
+        return
+    rooms = buffer_rooms(problem, arch, mapping, **kwargs)
+    schedule = mapped_schedule(problem, arch, mapping, **kwargs)
+    assert rooms.fits and schedule.fits_buffers
+    assert schedule.dram_words[:, IFMAP].max() <= rooms.ifmap and schedule.dram_words[:, FILTER].max() <= rooms.filter
+    if mapping.joint_buffer:
+        psum_bits = arch.mac.accumulator_bits
+        need = (rooms.ifmap * abits, rooms.filter * wbits, max(rooms.out * abits, rooms.psum * psum_bits))
+        used = sum(bits * (2 if double else 1) for bits, double, shared
+                   in zip(need, mapping.double_buffered, unified_operands(arch)) if shared)
+        assert used <= arch.buffers.unified.size_bytes * 8
 
 
 @settings(deadline=None, max_examples=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -16,7 +17,7 @@ from accelsim.mapper.gemm import mapping_space, search, stream_tiles
 from accelsim.spec.options import Objective
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE
 from accelsim.lower.tiling import (
-    LoopOrder, Mapping, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping,
+    LoopOrder, Mapping, buffer_rooms, fixed_mapping, hardware_double_buffering, mapped_schedule, spatial_mapping,
 )
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import arch_from_dict
@@ -60,6 +61,73 @@ def test_stream_tiles_of_ws_gemm_counted_by_hand():
     # the fixed mapping refetches the 42-word ifmap for the second column fold (84 words)
     fixed = mapped_schedule(GEMM_6x5x7, small_ifmap_arch(), fixed_mapping(small_ifmap_arch()))
     assert fixed.dram_words[:, IFMAP].sum() == 84 and not fixed.fits_buffers  # a 24-word tile > 16
+
+
+def unified_arch(size: str):
+    """4x4 ws, one double-buffered unified buffer of ``size`` shared by all operands, 64 psums of
+    accumulators (every output tile of GEMM_6x5x7 accumulates), no DRAM limit."""
+    return arch_from_dict({"name": "u", "array": {"rows": 4, "cols": 4, "dataflow": "ws", "accumulators": "256B"},
+                           "buffers": {"unified": {"size": size, "double_buffered": True}}})
+
+
+def test_joint_unified_buffer_keeps_what_saves_most_counted_by_hand():
+    """GEMM 6x5x7, int8, ws tcr t=2, all double-buffered, on a 104 B (832-bit) unified buffer.
+
+    Needs per half, in bits: ifmap tile ceil(ceil(42*2/6)*4/7) = 8 words (64 bits), kept footprint
+    (all of K for 2 rows) 14 words (112); filter tile ceil(7*4/7)*4 = 16 words (128), kept (all of
+    it) 35 words (280); output tile 2x4 = 8 words (64, accumulated). Doubled: streaming everything
+    512, ifmap kept 608, filter kept 816, both 912 > 832. Keeping the ifmap saves 1 refetch of 42
+    words (336 bits), the filter 2 of 35 (560): the filter is kept. Equal shares (34 B each, 17
+    words per half) keep the ifmap (14 <= 17) and refetch the filter (35 > 17) instead. The
+    output accumulates (2 x 4 <= 64 partial sums) with the row-fold loop innermost.
+    """
+    arch = unified_arch("104B")
+    joint = Mapping(Dataflow.WS, LoopOrder.TCR, 2, (True, True, True), joint_buffer=True)
+    rooms = buffer_rooms(GEMM_6x5x7, arch, joint)
+    assert (rooms.ifmap, rooms.filter, rooms.out, rooms.fits) == (8, 35, 8, True)
+    s = mapped_schedule(GEMM_6x5x7, arch, joint)
+    # folds per t tile: (c0, r0), (c0, r1), (c1, r0), (c1, r1); the ifmap's 14 words per M tile split 8:6 along K
+    assert s.dram_words[:, IFMAP].tolist() == [8, 6, 8, 6] * 3            # refetched at c1: 84 words
+    assert s.dram_words[:, FILTER].tolist() == [16, 12, 4, 3] + [0] * 8   # fetched once: 35 words
+    # the double-buffered output drains each finished tile (8, 2, 8, 2, 8, 2 words, in order) over the
+    # next tile's 2 folds, 4 + 4 or 1 + 1; the last tile leaves after its own last fold
+    assert s.dram_words[:, OFMAP_WRITE].tolist() == [0, 0, 4, 4, 1, 1, 4, 4, 1, 1, 4, 4 + 2]
+    assert s.dram_bytes.sum() == 84 + 35 + 30 and s.fits_buffers
+    equal = mapped_schedule(GEMM_6x5x7, arch, dataclasses.replace(joint, joint_buffer=False))
+    assert equal.dram_words[:, IFMAP].sum() == 42 and equal.dram_words[:, FILTER].sum() == 105
+    # cycles without a DRAM limit: r + T + R + c - 2 per fold: 12 + 11 + 9 + 8 per tile
+    assert schedule_counts(s, arch)["cycles"] == 3 * (12 + 11 + 9 + 8)
+    # a buffer too small to stream everything (512 bits = 64 B) has no joint allocation
+    assert not buffer_rooms(GEMM_6x5x7, unified_arch("63B"), joint).fits
+    assert not mapped_schedule(GEMM_6x5x7, unified_arch("63B"), joint).fits_buffers
+
+
+def test_kept_double_buffered_input_prefetches_the_next_period_counted_by_hand():
+    """The same GEMM and mapping on 120 B (960 bits): keeping both inputs (912 bits) fits, so both
+    are kept. The ifmap's reuse loop c sits inside t: each t tile (period) of 4 folds uses one
+    14-word footprint. Period 0 fetches its tiles when first used (8 and 6 words at c0); each
+    period brings the next one's 14 words in shares floor(14 (j+1) / 4) - floor(14 j / 4) =
+    3, 4, 3, 4; the last period brings nothing. The filter's reuse loop t is outermost: one
+    period, fetched as before."""
+    arch = unified_arch("120B")
+    joint = Mapping(Dataflow.WS, LoopOrder.TCR, 2, (True, True, True), joint_buffer=True)
+    rooms = buffer_rooms(GEMM_6x5x7, arch, joint)
+    assert (rooms.ifmap, rooms.filter, rooms.prefetch) == (14, 35, (True, True))
+    s = mapped_schedule(GEMM_6x5x7, arch, joint)
+    assert s.dram_words[:, IFMAP].tolist() == [8 + 3, 6 + 4, 3, 4] + [3, 4, 3, 4] + [0] * 4   # 42 words in all
+    assert s.dram_words[:, FILTER].tolist() == [16, 12, 4, 3] + [0] * 8
+    # single-buffered inputs keep the footprint without a second one: fetched when first used
+    single = mapped_schedule(GEMM_6x5x7, arch, dataclasses.replace(joint, double_buffered=(False, False, True)))
+    assert single.dram_words[:, IFMAP].tolist() == [8, 6, 0, 0] * 3
+
+
+def test_searched_mappings_of_a_shared_unified_buffer_are_joint_and_the_fixed_one_is_not():
+    arch = unified_arch("104B")
+    space = mapping_space(GEMM_6x5x7, arch)
+    assert not space[0].joint_buffer and all(m.joint_buffer for m in space[1:])
+    separate = small_ifmap_arch()
+    assert not any(m.joint_buffer for m in mapping_space(GEMM_6x5x7, separate))
+    assert search(GEMM_6x5x7, arch, schedule_counts).mapping.describe().endswith(" ub=joint")
 
 
 def test_row_fold_major_order_keeps_the_input_tile():
