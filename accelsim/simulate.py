@@ -30,7 +30,7 @@ from accelsim.mapper.hierarchy import network_columns
 from accelsim.result import Result, layer_columns, layer_descriptors, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
-from accelsim.spec.workload import Layer, Network
+from accelsim.spec.workload import Layer, Network, work_keys
 
 # How fast the array runs a layer (products per cycle, cycles per product, native N:M).
 MacRateRule = Callable[[Layer, ArchSpec], ArrayRate]
@@ -182,14 +182,15 @@ def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, Traffic
     return steps
 
 
-def _distinct_layers(layers: tuple[Layer, ...], rates: list[ArrayRate], scales: list[TrafficScale]
+def _distinct_layers(net: Network, rates: list[ArrayRate], scales: list[TrafficScale]
                      ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale]], list[int]]:
     """``(distinct, slots)``: the first (layer, rate, traffic) of each group of layers that differ
-    only in name and producers (they run once), and each layer's group."""
+    only in name and producers (they run once: :func:`accelsim.spec.workload.work_keys`), and each
+    layer's group."""
     groups: dict[tuple[Layer, ArrayRate, TrafficScale], int] = {}
     distinct, slots = [], []
-    for layer, rate, scale in zip(layers, rates, scales):
-        slot = groups.setdefault((dataclasses.replace(layer, name="", producers=()), rate, scale), len(groups))
+    for layer, key, rate, scale in zip(net.layers, work_keys(net), rates, scales):
+        slot = groups.setdefault((key, rate, scale), len(groups))
         if slot == len(distinct):
             distinct.append((layer, rate, scale))
         slots.append(slot)
@@ -239,7 +240,7 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
     memory = _memory_plan(arch, net, memory_plan)
     scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
               for i, layer in enumerate(net.layers)]
-    distinct, slots = _distinct_layers(net.layers, rates, scales)
+    distinct, slots = _distinct_layers(net, rates, scales)
     steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and strict)
     return _Prepared(search, memory, distinct, slots, np.array(slots, dtype=np.int64), steps,
                      vector.vector_groups(arch, net, memory),

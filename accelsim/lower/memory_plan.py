@@ -291,10 +291,14 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
     if scale == NO_SCALE:
         return schedule
     words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
-    final = final_output_folds(schedule, mapping, first_fold)
-    for column, fraction, rows in ((IFMAP, scale.ifmap, slice(None)), (FILTER, scale.filter, slice(None)),
-                                   (OFMAP_WRITE, scale.output, final)):
+    for column, fraction in ((IFMAP, scale.ifmap), (FILTER, scale.filter), (OFMAP_WRITE, scale.output)):
+        if fraction == 1:  # the running totals times 1: the column as it is
+            continue
+        rows = final_output_folds(schedule, mapping, first_fold) if column == OFMAP_WRITE else slice(None)
         for table in (words, nbytes):
+            if fraction == 0:  # the running totals times 0: nothing moves
+                table[rows, column] = 0
+                continue
             running = _times(np.cumsum(table[rows, column]), fraction)
             table[rows, column] = np.diff(running, prepend=0)
     return replace(schedule, dram_words=words, dram_bytes=nbytes)

@@ -20,6 +20,7 @@ every kernel tap, padded ones included (the work of the dense layer).
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import math
 import re
@@ -798,3 +799,10 @@ class Network:
     @property
     def weight_elements(self) -> int:
         return sum(layer.weight_elements for layer in self.layers)
+
+
+@functools.lru_cache(maxsize=64)
+def work_keys(network: Network) -> tuple[Layer, ...]:
+    """Each layer of ``network`` without its name and producers: layers with equal keys do the same
+    work (the simulator runs them once). Memoized per network."""
+    return tuple(replace(layer, name="", producers=()) for layer in network.layers)
