@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -43,9 +44,10 @@ class Result:
         return int(self.summary["cycles"].iloc[0])
 
 
+@functools.lru_cache(maxsize=64)
 def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
     """The columns that describe each layer of ``network`` (name, op, MACs, operand widths and
-    formats, densities), read-only arrays in ``LAYER_COLUMNS`` order."""
+    formats, densities), read-only arrays in ``LAYER_COLUMNS`` order. Memoized per network."""
     layers = network.layers
     data: dict[str, np.ndarray] = {
         "layer": np.array([layer.name for layer in layers], dtype=object),

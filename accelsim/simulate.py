@@ -30,7 +30,7 @@ from accelsim.mapper.hierarchy import network_columns
 from accelsim.result import Result, layer_columns, layer_descriptors, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
-from accelsim.spec.workload import Layer, Network, work_keys
+from accelsim.spec.workload import Layer, Network, work_ids
 
 # How fast the array runs a layer (products per cycle, cycles per product, native N:M).
 MacRateRule = Callable[[Layer, ArchSpec], ArrayRate]
@@ -185,12 +185,12 @@ def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, Traffic
 def _distinct_layers(net: Network, rates: list[ArrayRate], scales: list[TrafficScale]
                      ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale]], list[int]]:
     """``(distinct, slots)``: the first (layer, rate, traffic) of each group of layers that differ
-    only in name and producers (they run once: :func:`accelsim.spec.workload.work_keys`), and each
+    only in name and producers (they run once: :func:`accelsim.spec.workload.work_ids`), and each
     layer's group."""
-    groups: dict[tuple[Layer, ArrayRate, TrafficScale], int] = {}
+    groups: dict[tuple[int, ArrayRate, TrafficScale], int] = {}
     distinct, slots = [], []
-    for layer, key, rate, scale in zip(net.layers, work_keys(net), rates, scales):
-        slot = groups.setdefault((key, rate, scale), len(groups))
+    for layer, work, rate, scale in zip(net.layers, work_ids(net), rates, scales):
+        slot = groups.setdefault((work, rate, scale), len(groups))
         if slot == len(distinct):
             distinct.append((layer, rate, scale))
         slots.append(slot)
@@ -245,6 +245,14 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
     return _Prepared(search, memory, distinct, slots, np.array(slots, dtype=np.int64), steps,
                      vector.vector_groups(arch, net, memory),
                      layer_descriptors(net), {} if memory is None else memory_plan_columns(memory))
+
+
+def clear_memos() -> None:
+    """Forget the memoized per-network preparations and plan-vs-fixed mapping choices (the next run
+    pays them again: benchmarks of cold runs; the mapper's own memo is
+    :func:`accelsim.mapper.gemm.search`'s)."""
+    _prepare.cache_clear()
+    _best_under_plan.cache_clear()
 
 
 def _progress(steps: list[int], fidelity: str, enabled: bool):

@@ -27,7 +27,7 @@ from accelsim.kernels.vector import VectorProblem, run_vector
 from accelsim.lower.memory_plan import LayerTraffic
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
-from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool, work_keys
+from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool, work_ids
 from accelsim.vector.functions import layer_program
 from accelsim.vector.program import VECTOR_OPS, op_slots
 
@@ -153,14 +153,14 @@ def exposed_cycles(cycles: np.ndarray, is_vector: np.ndarray, pipelined: bool) -
 
 def vector_groups(arch: ArchSpec, net: Network, plan: list[LayerTraffic] | None = None) -> list[np.ndarray]:
     """The vector layers of ``net`` (int64 indices) in groups that run once: layers that differ only
-    in name and producers (:func:`accelsim.spec.workload.work_keys`), with the same traffic under
+    in name and producers (:func:`accelsim.spec.workload.work_ids`), with the same traffic under
     ``plan``. None without a vector unit."""
     if arch.vector_unit is None:
         return []
-    groups: dict[tuple[Layer, LayerTraffic | None], list[int]] = {}
-    for index, (layer, key) in enumerate(zip(net.layers, work_keys(net))):
+    groups: dict[tuple[int, LayerTraffic | None], list[int]] = {}
+    for index, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
         if isinstance(layer, VECTOR_LAYERS):
-            groups.setdefault((key, plan[index] if plan is not None else None), []).append(index)
+            groups.setdefault((work, plan[index] if plan is not None else None), []).append(index)
     return [np.array(indices, dtype=np.int64) for indices in groups.values()]
 
 

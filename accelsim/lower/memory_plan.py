@@ -28,6 +28,7 @@ double-buffered)``); a resident tensor is read and written in place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -57,9 +58,10 @@ def operand_producers(net: Network) -> list[tuple[int | None, ...]]:
     return [tuple(source for source, _ in operands) for operands in operand_sources(net)]
 
 
-def operand_sources(net: Network) -> list[tuple[tuple[int | None, Fraction], ...]]:
+@functools.lru_cache(maxsize=64)
+def operand_sources(net: Network) -> tuple[tuple[tuple[int | None, Fraction], ...], ...]:
     """Per layer, per input operand: ``(producer index or None for DRAM, part of the producer's
-    output it may read)`` by the rules of the module docstring."""
+    output it may read)`` by the rules of the module docstring. Memoized per network."""
     index = {layer.name: i for i, layer in enumerate(net.layers)}
     out = []
     for i, layer in enumerate(net.layers):
@@ -72,7 +74,7 @@ def operand_sources(net: Network) -> list[tuple[tuple[int | None, Fraction], ...
         elif i > 0 and net.layers[i - 1].output_elements == layer.operand_elements[0]:
             named = [(i - 1, Fraction(1))]
         out.append(tuple(named + [(None, Fraction(1))] * (operands - len(named))))
-    return out
+    return tuple(out)
 
 
 def fused_name(layer: Layer) -> str | None:

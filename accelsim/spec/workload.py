@@ -802,7 +802,8 @@ class Network:
 
 
 @functools.lru_cache(maxsize=64)
-def work_keys(network: Network) -> tuple[Layer, ...]:
-    """Each layer of ``network`` without its name and producers: layers with equal keys do the same
-    work (the simulator runs them once). Memoized per network."""
-    return tuple(replace(layer, name="", producers=()) for layer in network.layers)
+def work_ids(network: Network) -> tuple[int, ...]:
+    """Per layer of ``network``, a number shared by the layers that differ only in name and
+    producers (they do the same work; the simulator runs them once). Memoized per network."""
+    ids: dict[Layer, int] = {}
+    return tuple(ids.setdefault(replace(layer, name="", producers=()), len(ids)) for layer in network.layers)
