@@ -86,20 +86,29 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     if arch.arrays.count > 1:
         split = choose_split(layer, arch, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic)
         return plan, split, None if split is None else split.run.counters, None
-    chosen = layer_mapping(layer, arch, rate, objective, plan, strict) if search else None
-    if chosen is not None and traffic != NO_SCALE:
-        chosen = _best_under_plan(layer, arch, rate, objective, traffic, chosen)
+    chosen = _searched_mapping(layer, arch, rate, objective, strict, traffic) if search else None
     searched = {"mapping": chosen} if chosen is not None else {}
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
 @functools.lru_cache(maxsize=4096)
+def _searched_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, strict: bool,
+                      traffic: TrafficScale) -> Mapping | None:
+    """The mapping a searching run gives ``layer`` (``None`` for vector work):
+    :func:`accelsim.mapper.layer_mapping`'s for its sparsity plan, then :func:`_best_under_plan`'s
+    under the memory plan's ``traffic``. Memoized like the mapper's search (a pure function of
+    frozen specs; errors are raised again on every call)."""
+    chosen = layer_mapping(layer, arch, rate, objective, layer_sparsity(arch, layer, rate), strict)
+    if chosen is not None and traffic != NO_SCALE:
+        chosen = _best_under_plan(layer, arch, rate, objective, traffic, chosen)
+    return chosen
+
+
 def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective,
                      traffic: TrafficScale, searched: Mapping) -> Mapping:
     """``searched``, or the fixed mapping when that fits the buffers and scores better for
     ``objective`` under the memory plan's traffic (the mapper ranks mappings on a layer's own full
-    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not.
-    Memoized like the mapper's search (a pure function of frozen specs)."""
+    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not."""
     fixed = fixed_mapping(arch)
     if searched == fixed or not lowering.layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
                                                         mapping=fixed).fits_buffers:
@@ -248,11 +257,11 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 
 def clear_memos() -> None:
-    """Forget the memoized per-network preparations and plan-vs-fixed mapping choices (the next run
+    """Forget the memoized per-network preparations and each layer's mapping choice (the next run
     pays them again: benchmarks of cold runs; the mapper's own memo is
     :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
-    _best_under_plan.cache_clear()
+    _searched_mapping.cache_clear()
 
 
 def _progress(steps: list[int], fidelity: str, enabled: bool):
