@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import sys
 from collections.abc import Callable
 
@@ -10,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from accelsim.cost import energy_columns, summary_metrics
-from accelsim.engine import cycle, fold, pe, vector, work
+from accelsim.engine import cycle, fold, lowering, pe, vector, work
 from accelsim.engine.arrays import check_fidelity
 from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.engine.dispatch import add_dispatch
@@ -20,15 +22,15 @@ from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, is_array_layer, plan_memory, traffic_scale
-from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
+from accelsim.lower.tiling import Mapping, fixed_mapping
 from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.mapper.split import choose_split
 from accelsim.mapper.hierarchy import network_columns
-from accelsim.result import Result, layer_columns, layer_frame, summary_frame
+from accelsim.result import Result, layer_columns, layer_descriptors, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
-from accelsim.spec.workload import Layer, Network
+from accelsim.spec.workload import Layer, Network, work_ids
 
 # How fast the array runs a layer (products per cycle, cycles per product, native N:M).
 MacRateRule = Callable[[Layer, ArchSpec], ArrayRate]
@@ -84,22 +86,34 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     if arch.arrays.count > 1:
         split = choose_split(layer, arch, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic)
         return plan, split, None if split is None else split.run.counters, None
-    chosen = layer_mapping(layer, arch, rate, objective, plan, strict) if search else None
-    if chosen is not None and traffic != NO_SCALE:
-        chosen = _best_under_plan(layer, arch, rate, plan, objective, traffic, chosen)
+    chosen = _searched_mapping(layer, arch, rate, objective, strict, traffic) if search else None
     searched = {"mapping": chosen} if chosen is not None else {}
     return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
-def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, objective: Objective,
+@functools.lru_cache(maxsize=4096)
+def _searched_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, strict: bool,
+                      traffic: TrafficScale) -> Mapping | None:
+    """The mapping a searching run gives ``layer`` (``None`` for vector work):
+    :func:`accelsim.mapper.layer_mapping`'s for its sparsity plan, then :func:`_best_under_plan`'s
+    under the memory plan's ``traffic``. Memoized like the mapper's search (a pure function of
+    frozen specs; errors are raised again on every call)."""
+    chosen = layer_mapping(layer, arch, rate, objective, layer_sparsity(arch, layer, rate), strict)
+    if chosen is not None and traffic != NO_SCALE:
+        chosen = _best_under_plan(layer, arch, rate, objective, traffic, chosen)
+    return chosen
+
+
+def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective,
                      traffic: TrafficScale, searched: Mapping) -> Mapping:
     """``searched``, or the fixed mapping when that fits the buffers and scores better for
     ``objective`` under the memory plan's traffic (the mapper ranks mappings on a layer's own full
     traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not."""
     fixed = fixed_mapping(arch)
-    if searched == fixed or not layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
-                                               mapping=fixed).fits_buffers:
+    if searched == fixed or not lowering.layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
+                                                        mapping=fixed).fits_buffers:
         return searched
+    plan = layer_sparsity(arch, layer, rate)
 
     def score(mapping: Mapping) -> float:
         stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
@@ -111,6 +125,28 @@ def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, object
         return {Objective.CYCLES: cycles, Objective.ENERGY: energy}.get(objective, cycles * energy)
 
     return fixed if score(fixed) <= score(searched) else searched  # ties: the fixed one, as the mapper
+
+
+def _layer_rows(arch: ArchSpec, runs: list[tuple], slots: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per layer (its distinct run ``runs[slots[i]]``, from :func:`_run_layer`): the mapping's
+    description (or None), its dataflow, the fold counters, whether it is costed, and with several
+    arrays the link bytes, link cycles and reduction adds (else zeros)."""
+    count = len(runs)
+    mappings = np.full(count, None, dtype=object)
+    dataflows = np.full(count, arch.array.dataflow, dtype=object)
+    stats = np.zeros((count, fold.FOLD_STAT_COUNT), dtype=np.int64)
+    costed = np.zeros(count, dtype=bool)
+    links = np.zeros((count, 3), dtype=np.int64)
+    for slot, (_, chosen, counters, _) in enumerate(runs):
+        if chosen is not None:
+            mappings[slot] = chosen.describe()
+            dataflows[slot] = chosen.dataflow
+        if counters is not None:
+            stats[slot] = counters
+            costed[slot] = True
+            if arch.arrays.count > 1:
+                links[slot] = (chosen.run.link_bytes, chosen.run.link_cycles, chosen.run.reduction_adds)
+    return mappings[slots], dataflows[slots], stats[slots], costed[slots], links[slots]
 
 
 def _memory_plan(arch: ArchSpec, net: Network, enabled: bool | None) -> list | None:
@@ -155,28 +191,90 @@ def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, Traffic
     return steps
 
 
-def _distinct_layers(layers: tuple[Layer, ...], rates: list[ArrayRate], scales: list[TrafficScale]
+def _distinct_layers(net: Network, rates: list[ArrayRate], scales: list[TrafficScale]
                      ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale]], list[int]]:
     """``(distinct, slots)``: the first (layer, rate, traffic) of each group of layers that differ
-    only in name and producers (they run once), and each layer's group."""
-    groups: dict[tuple[Layer, ArrayRate, TrafficScale], int] = {}
+    only in name and producers (they run once: :func:`accelsim.spec.workload.work_ids`), and each
+    layer's group."""
+    groups: dict[tuple[int, ArrayRate, TrafficScale], int] = {}
     distinct, slots = [], []
-    for layer, rate, scale in zip(layers, rates, scales):
-        slot = groups.setdefault((dataclasses.replace(layer, name="", producers=()), rate, scale), len(groups))
+    for layer, work, rate, scale in zip(net.layers, work_ids(net), rates, scales):
+        slot = groups.setdefault((work, rate, scale), len(groups))
         if slot == len(distinct):
             distinct.append((layer, rate, scale))
         slots.append(slot)
     return distinct, slots
 
 
+class _NoBar(contextlib.AbstractContextManager):
+    """A progress bar that shows nothing (:func:`_progress`)."""
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def update(self, steps: int) -> None:
+        return None
+
+
+_NO_BAR = _NoBar()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    """What a run of ``net`` on ``arch`` needs before any layer runs (:func:`_prepare`)."""
+
+    search: bool                        # searched mappings (:func:`accelsim.mapper.check_mapping`)
+    memory: list | None                 # the memory plan, or None
+    distinct: list[tuple[Layer, ArrayRate, TrafficScale]]  # layers that run (:func:`_distinct_layers`)
+    slots: list[int]                    # each layer's entry in ``distinct``
+    slot_array: np.ndarray              # the same, int64
+    steps: list[int]                    # each distinct layer's steps (:func:`_checked_work`)
+    vector_groups: list[np.ndarray]     # :func:`accelsim.engine.vector.vector_groups`
+    descriptors: dict[str, np.ndarray]  # :func:`accelsim.result.layer_descriptors`
+    memory_columns: dict[str, np.ndarray]  # :func:`memory_plan_columns` ({} without a plan)
+
+
+@functools.lru_cache(maxsize=64)
+def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: bool | None, fidelity: Fidelity,
+             mode: MappingMode, strict: bool, max_steps: int | None) -> _Prepared:
+    """The checks and the per-layer work of :func:`simulate` that depend on its inputs only, in its
+    order: operand widths (``hardware_rate``), mapping mode and fidelity, array rates, the memory
+    plan, the distinct layers and their work limits. Memoized (pure functions of frozen specs;
+    errors are raised again on every call): a repeated run or a sweep over networks pays it once."""
+    if mac_rate is hardware_rate:
+        check_network_precision(arch, net)
+    search = check_mapping(arch, fidelity, mode)
+    check_fidelity(arch, fidelity)
+    rates = [mac_rate(layer, arch) for layer in net.layers]
+    memory = _memory_plan(arch, net, memory_plan)
+    scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
+              for i, layer in enumerate(net.layers)]
+    distinct, slots = _distinct_layers(net, rates, scales)
+    steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and strict)
+    return _Prepared(search, memory, distinct, slots, np.array(slots, dtype=np.int64), steps,
+                     vector.vector_groups(arch, net, memory),
+                     layer_descriptors(net), {} if memory is None else memory_plan_columns(memory))
+
+
+def clear_memos() -> None:
+    """Forget the memoized per-network preparations and each layer's mapping choice (the next run
+    pays them again: benchmarks of cold runs; the mapper's own memo is
+    :func:`accelsim.mapper.gemm.search`'s)."""
+    _prepare.cache_clear()
+    _searched_mapping.cache_clear()
+
+
 def _progress(steps: list[int], fidelity: str, enabled: bool):
-    """A tqdm bar on stderr over the layers' steps when the run should take more than a few seconds."""
+    """A tqdm bar on stderr over the layers' steps when the run should take more than a few seconds
+    (else a bar that shows nothing)."""
     total = sum(steps)
     seconds = total / work.STEPS_PER_SECOND.get(fidelity, float("inf"))
+    if not enabled or seconds < 3:
+        return _NO_BAR
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=f"{fidelity} fidelity", unit=" " + work.STEP_UNITS.get(fidelity, "steps"),
-                unit_scale=True, disable=not enabled or seconds < 3, file=sys.stderr, leave=False)
+                unit_scale=True, file=sys.stderr, leave=False)
 
 
 def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.FOLD, *,
@@ -248,25 +346,14 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     fidelity = run_option(Fidelity, fidelity, "simulate")
     run = run_mapping(arch, fidelity, None if mapping is None else run_option(MappingMode, mapping, "simulate"),
                       None if objective is None else run_option(Objective, objective, "simulate"))
-    if mac_rate is hardware_rate:
-        check_network_precision(arch, net)
     if arch.hierarchy is not None:
+        if mac_rate is hardware_rate:
+            check_network_precision(arch, net)
         return _simulate_hierarchy(arch, net, fidelity, run.objective)
     engine = {Fidelity.FOLD: fold, Fidelity.CYCLE: cycle, Fidelity.PE: pe}[fidelity]
-    search = check_mapping(arch, fidelity, run.mode)
-    check_fidelity(arch, fidelity)
-    mappings = np.full(len(net.layers), None, dtype=object)
-    dataflows = np.full(len(net.layers), arch.array.dataflow, dtype=object)
-    stats = np.zeros((len(net.layers), fold.FOLD_STAT_COUNT), dtype=np.int64)
-    costed = np.zeros(len(net.layers), dtype=bool)
-    plans = []
-    links = np.zeros((len(net.layers), 3), dtype=np.int64)  # several arrays: link bytes, cycles, reduction adds
-    rates = [mac_rate(layer, arch) for layer in net.layers]
-    memory = _memory_plan(arch, net, memory_plan)
-    scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
-              for i, layer in enumerate(net.layers)]
-    distinct, slots = _distinct_layers(net.layers, rates, scales)
-    steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and run.strict)
+    prepare = _prepare if mac_rate in (hardware_rate, dense_rate) else _prepare.__wrapped__  # a rule of the caller's
+    prep = prepare(arch, net, mac_rate, memory_plan, fidelity, run.mode, run.strict, max_steps)
+    search, memory, distinct, slots, steps = prep.search, prep.memory, prep.distinct, prep.slots, prep.steps
     runs = []
     with _progress(steps, fidelity.value, progress is True) as bar:
         for done, slot in enumerate(slots, start=1):
@@ -276,19 +363,10 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
                 bar.update(steps[slot])
             if callable(progress):
                 progress(done, len(net.layers))
-    for index, slot in enumerate(slots):
-        plan, chosen, counters, _ = runs[slot]
-        plans.append(plan)
-        if chosen is not None:
-            mappings[index] = chosen.describe()
-            dataflows[index] = chosen.dataflow
-        if counters is not None:
-            stats[index] = counters
-            costed[index] = True
-            if arch.arrays.count > 1:
-                links[index] = (chosen.run.link_bytes, chosen.run.link_cycles, chosen.run.reduction_adds)
+    plans = [runs[slot][0] for slot in slots]
+    mappings, dataflows, stats, costed, links = _layer_rows(arch, runs, prep.slot_array)
     array_costed = costed
-    stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed, memory)
+    stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed, memory, prep.vector_groups)
     fused = arch.vector_unit is not None and arch.vector_unit.pipelined_with_array  # vector layers: no launch
     launched = array_costed if fused else costed
     stats, dispatch_column = add_dispatch(stats, launched, arch.dispatch_cycles)
@@ -296,11 +374,11 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
                **sparsity_columns(net, plans), **vector_columns}
     if search or arch.arrays.count > 1:
         columns["mapping"] = mappings
-    if memory is not None:
-        columns.update(memory_plan_columns(memory))
+    columns.update(prep.memory_columns)
     if arch.arrays.count > 1:
         columns |= dict(zip(("link_bytes", "link_cycles", "reduction_adds"), links.T))
-    data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
+    data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM,
+                         descriptors=prep.descriptors)
     energy = _layer_energy(data, arch, dataflows)  # numpy from the counters to energy; frames built once
     summary = summary_frame(net, arch, fidelity.value, data, metrics=summary_metrics(data | energy, arch))
     layers = layer_frame(data | energy)

@@ -13,7 +13,7 @@ Prints a table of points per second for:
 ``--worked`` times the worked ResNet-50 example of docs/dse.md
 (``workloads/sweeps/resnet50_array_x_sram.yaml``, the default mapping: searched under native
 timing) instead: a bare ``simulate``
-loop over its tasks against ``run_sweep`` on 2 local workers, in one run; ``--grid`` adds a
+loop over its tasks against ``run_sweep`` on 2 local workers (from empty memos), in one run; ``--grid`` adds a
 1,000-point ResNet-50 sweep (5 x 5 array shapes x 4 ifmap x 5 filter buffer sizes x 2
 dataflows, 2 workers, the default searched mapping).
 
@@ -21,8 +21,12 @@ With ``--kill N`` it also runs the sweep through the CLI in a subprocess, SIGKIL
 at random moments, resumes it, and checks the table equals the straight run with every
 point exactly once.
 
+``--grid-only`` runs only that grid in a fresh process (nothing warmed before it): copied into
+another checkout (as ``benchmarks/compare_corpus.py`` says), it times that checkout's code.
+
 Usage: python benchmarks/bench_sweep.py [--workload workloads/tiny_cnn.yaml] [--kill 5]
        python benchmarks/bench_sweep.py --worked [--grid]
+       python benchmarks/bench_sweep.py --grid-only
 """
 
 from __future__ import annotations
@@ -50,6 +54,15 @@ from accelsim.dse.evaluate import default_evaluator  # noqa: E402
 from accelsim.dse.sweep import plan, run_sweep  # noqa: E402
 from accelsim.simulate import simulate  # noqa: E402
 from accelsim.frontend.load import load_workload  # noqa: E402
+
+
+def forget() -> None:
+    """Empty the memos a warm loop left (the mapper's search, simulate's preparations and choices)."""
+    from accelsim.mapper.gemm import search
+    from accelsim.simulate import clear_memos
+
+    search.cache_clear()
+    clear_memos()
 
 
 def nothing(arch, net):
@@ -104,6 +117,24 @@ def kill_check(spec: Path, folder: Path, straight: pd.DataFrame, kills: int) -> 
             f"unique keys {resumed.points['key'].nunique()}, identical to the straight run: {same}")
 
 
+def grid_row(folder: Path) -> dict:
+    """The 1,000-point ResNet-50 grid (5 x 5 array shapes x 4 ifmap x 5 filter buffer sizes x 2
+    dataflows, the default searched mapping) on 2 local workers: its row of the table."""
+    path = folder / "grid.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "grid1000", "arch": str(ROOT / "arch_configs" / "edge_32x32.yaml"),
+        "workloads": [str(ROOT / "workloads" / "resnet50.yaml")],
+        "axes": {"array.rows": [8, 16, 32, 64, 128], "array.cols": [8, 16, 32, 64, 128],
+                 "buffers.ifmap.size": ["32KiB", "64KiB", "128KiB", "256KiB"],
+                 "buffers.filter.size": ["16KiB", "32KiB", "64KiB", "128KiB", "256KiB"],
+                 "array.dataflow": ["ws", "os"]},
+        "objectives": ["latency_s", "energy_pj"]}, sort_keys=False))
+    out, row = timed("1,000-point ResNet-50 grid, sweep local x2", 1000,
+                     lambda: run_sweep(path, folder / "grid", executor="local", workers=2))
+    row["points"] = out.computed
+    return row
+
+
 def worked(folder: Path, grid: bool) -> None:
     """The worked ResNet-50 example: a bare loop over its tasks vs the sweep on 2 workers (and the 1,000-point grid)."""
     spec = load_sweep_spec(ROOT / "workloads" / "sweeps" / "resnet50_array_x_sram.yaml")
@@ -113,22 +144,12 @@ def worked(folder: Path, grid: bool) -> None:
     _, row = timed("simulate loop (baseline)", len(tasks),
                    lambda: [simulate(task.point.arch, nets[task.net_id]) for task in tasks])
     rows.append(row)
+    forget()  # the workers start from empty memos, as in a fresh `accelsim sweep` (they are forked from this process)
     _, row = timed("sweep local x2", len(tasks), lambda: run_sweep(spec, folder / "worked", executor="local", workers=2))
     rows.append(row)
     if grid:
-        path = folder / "grid.yaml"
-        path.write_text(yaml.safe_dump({
-            "name": "grid1000", "arch": str(ROOT / "arch_configs" / "edge_32x32.yaml"),
-            "workloads": [str(ROOT / "workloads" / "resnet50.yaml")],
-            "axes": {"array.rows": [8, 16, 32, 64, 128], "array.cols": [8, 16, 32, 64, 128],
-                     "buffers.ifmap.size": ["32KiB", "64KiB", "128KiB", "256KiB"],
-                     "buffers.filter.size": ["16KiB", "32KiB", "64KiB", "128KiB", "256KiB"],
-                     "array.dataflow": ["ws", "os"]},
-            "objectives": ["latency_s", "energy_pj"]}, sort_keys=False))
-        out, row = timed("1,000-point ResNet-50 grid, sweep local x2", 1000,
-                         lambda: run_sweep(path, folder / "grid", executor="local", workers=2))
-        row["points"] = out.computed
-        rows.append(row)
+        forget()
+        rows.append(grid_row(folder))
     table = pd.DataFrame(rows)
     table["vs_baseline"] = (table.loc[0, "seconds"] / table["seconds"] * table["points"] / table.loc[0, "points"]).round(2)
     print(f"worked example: {len(tasks)} tasks ({spec.name}), load average {os.getloadavg()[0]:.1f}")
@@ -143,8 +164,13 @@ def main() -> None:
     parser.add_argument("--kill-only", action="store_true", help="skip the throughput table")
     parser.add_argument("--worked", action="store_true", help="the worked ResNet-50 example (docs/dse.md)")
     parser.add_argument("--grid", action="store_true", help="with --worked: also a 1,000-point ResNet-50 sweep")
+    parser.add_argument("--grid-only", action="store_true", help="only the 1,000-point sweep, in this fresh process")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    if args.grid_only:
+        print(f"load average {os.getloadavg()[0]:.1f}")
+        print(pd.DataFrame([grid_row(folder)]).to_string(index=False))
+        return
     if args.worked:
         worked(folder, args.grid)
         return

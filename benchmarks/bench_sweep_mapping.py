@@ -6,8 +6,9 @@
 
 Runs the sweep spec (``workloads/sweeps/resnet50_array_x_sram.yaml`` by default: 25 designs x 2
 weight schemes) with ``mapping: fixed`` and with ``mapping: search`` (objective ``cycles``), each
-serially and on all cores, from an empty results directory and an empty mapper memo, and prints
-points per second and the searched run's time relative to the fixed one (``x fixed``). Every
+serially and on all cores, from an empty results directory and empty memos (the mapper's and
+:func:`accelsim.simulate.clear_memos`'), and prints points per second and the searched run's time
+relative to the fixed one (``x fixed``). Every
 point pays its own searches: a design's layers share the memo, designs do not share choices.
 """
 
@@ -30,6 +31,7 @@ from accelsim.dse.executors import default_workers  # noqa: E402
 from accelsim.dse.spec import load_sweep_spec  # noqa: E402
 from accelsim.dse.sweep import run_sweep  # noqa: E402
 from accelsim.mapper.gemm import search  # noqa: E402
+from accelsim.simulate import clear_memos  # noqa: E402
 from accelsim.spec.options import MappingMode  # noqa: E402
 
 
@@ -45,6 +47,7 @@ def main() -> None:
     for executor in ("serial", "local"):
         for mode in (MappingMode.FIXED, MappingMode.SEARCH):
             search.cache_clear()
+            clear_memos()
             start = time.perf_counter()
             outcome = run_sweep(dataclasses.replace(spec, mapping=mode), folder / f"{executor}-{mode.value}",
                                 executor=executor)

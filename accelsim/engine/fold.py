@@ -103,14 +103,15 @@ def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRa
 
 def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, np.ndarray]:
     """``(xfer, channels)``: DRAM cycles of each fold's traffic per class, and each class's channel."""
+    operands = [traffic.split("_")[0] for traffic in TRAFFIC]
     channels = np.zeros(4, dtype=np.int64)
+    if arch.dram.per_operand:
+        channels[:] = [("ifmap", "filter", "ofmap").index(operand) for operand in operands]
+    bandwidths = [arch.dram_bytes_per_cycle(operand) for operand in operands]
+    if None not in bandwidths and len(set(bandwidths)) == 1:  # one channel rate: every column at once
+        return transfer_cycles(schedule.dram_bytes, bandwidths[0]), channels
     xfer = np.zeros_like(schedule.dram_bytes)
-    separate = bool(arch.dram.per_operand)
-    for column, traffic in enumerate(TRAFFIC):
-        operand = traffic.split("_")[0]
-        if separate:
-            channels[column] = ("ifmap", "filter", "ofmap").index(operand)
-        bandwidth = arch.dram_bytes_per_cycle(operand)
+    for column, bandwidth in enumerate(bandwidths):
         if bandwidth is not None:
             xfer[:, column] = transfer_cycles(schedule.dram_bytes[:, column], bandwidth)
     return xfer, channels

@@ -16,8 +16,6 @@ SRAM port cycles and reuse of rows between passes (``docs/transformers.md``).
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from accelsim.kernels import codes
@@ -29,7 +27,7 @@ from accelsim.kernels.vector import VectorProblem, run_vector
 from accelsim.lower.memory_plan import LayerTraffic
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
-from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool
+from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool, work_ids
 from accelsim.vector.functions import layer_program
 from accelsim.vector.program import VECTOR_OPS, op_slots
 
@@ -153,8 +151,22 @@ def exposed_cycles(cycles: np.ndarray, is_vector: np.ndarray, pipelined: bool) -
     return exposed
 
 
+def vector_groups(arch: ArchSpec, net: Network, plan: list[LayerTraffic] | None = None) -> list[np.ndarray]:
+    """The vector layers of ``net`` (int64 indices) in groups that run once: layers that differ only
+    in name and producers (:func:`accelsim.spec.workload.work_ids`), with the same traffic under
+    ``plan``. None without a vector unit."""
+    if arch.vector_unit is None:
+        return []
+    groups: dict[tuple[int, LayerTraffic | None], list[int]] = {}
+    for index, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
+        if isinstance(layer, VECTOR_LAYERS):
+            groups.setdefault((work, plan[index] if plan is not None else None), []).append(index)
+    return [np.array(indices, dtype=np.int64) for indices in groups.values()]
+
+
 def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray,
-                      plan: list[LayerTraffic] | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+                      plan: list[LayerTraffic] | None = None, groups: list[np.ndarray] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit),
     the costed flags, and extra per-layer columns (int64, 0 for array layers; none without a vector
     unit): the primitive op counts ``vector_<kind>_ops`` for pricing (``accelsim.cost.layer_energy``)
@@ -166,34 +178,37 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     ``cycles == compute_cycles + stall_cycles`` (:func:`split_exposed`: the layer's own time is
     the unit's issue cycles plus its waits on SRAM ports or DRAM; the part hidden under the array
     comes off the waits first); ``ifmap_*``/``ofmap_*`` count its input and output traffic.
-    ``plan``: the network's memory plan, one entry per layer (``None``: everything through DRAM).
+    ``plan``: the network's memory plan, one entry per layer (``None``: everything through DRAM);
+    ``groups``: :func:`vector_groups` of ``net`` under ``plan`` (computed if None), each run once.
     """
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
         return stats, costed, {}
     op_counts = {name: np.zeros(len(net.layers), dtype=np.int64) for name in OP_COLUMNS.values()}
-    is_vector = ~costed & np.array([isinstance(layer, VECTOR_LAYERS) for layer in net.layers], dtype=bool)
-    runs: dict[Layer, dict[str, int]] = {}  # layers that differ only in name run once
-    for index in np.flatnonzero(is_vector):
-        layer = net.layers[index]
-        traffic = plan[index] if plan is not None else None
-        key = (dataclasses.replace(layer, name="", producers=()), traffic)
-        counts = runs[key] if key in runs else runs.setdefault(key, vector_layer_counts(arch, layer, traffic=traffic))
+    is_vector = np.zeros(len(net.layers), dtype=bool)
+    for group in vector_groups(arch, net, plan) if groups is None else groups:
+        rows = group[~costed[group]]
+        if rows.size == 0:
+            continue
+        layer = net.layers[rows[0]]
+        counts = vector_layer_counts(arch, layer, traffic=plan[rows[0]] if plan is not None else None)
         for name, column in op_counts.items():
-            column[index] = counts[name]
-        row = stats[index]
-        row[codes.FOLD_STAT_CYCLES] = counts["cycles"]
-        row[codes.FOLD_STAT_CYCLES_INCL_PREFETCH] = counts["cycles"]
-        row[codes.FOLD_STAT_COMPUTE_CYCLES] = counts["vector_compute_cycles"]
-        row[codes.FOLD_STAT_STALL_CYCLES] = counts["cycles"] - counts["vector_compute_cycles"]
-        row[codes.FOLD_STAT_IFMAP_SRAM_READS] = counts["vector_sram_reads"]
-        row[codes.FOLD_STAT_OFMAP_SRAM_WRITES] = counts["vector_sram_writes"]
+            column[rows] = counts[name]
         bits = layer.compression.act_precision.bits
-        row[codes.FOLD_STAT_IFMAP_DRAM_READS] = min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits)
-        row[codes.FOLD_STAT_OFMAP_DRAM_WRITES] = min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits)
-        row[codes.FOLD_STAT_DRAM_READ_BYTES] = counts["dram_read_bytes"]
-        row[codes.FOLD_STAT_DRAM_WRITE_BYTES] = counts["dram_write_bytes"]
-        costed[index] = True
+        for index, value in (
+                (codes.FOLD_STAT_CYCLES, counts["cycles"]),
+                (codes.FOLD_STAT_CYCLES_INCL_PREFETCH, counts["cycles"]),
+                (codes.FOLD_STAT_COMPUTE_CYCLES, counts["vector_compute_cycles"]),
+                (codes.FOLD_STAT_STALL_CYCLES, counts["cycles"] - counts["vector_compute_cycles"]),
+                (codes.FOLD_STAT_IFMAP_SRAM_READS, counts["vector_sram_reads"]),
+                (codes.FOLD_STAT_OFMAP_SRAM_WRITES, counts["vector_sram_writes"]),
+                (codes.FOLD_STAT_IFMAP_DRAM_READS, min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits)),
+                (codes.FOLD_STAT_OFMAP_DRAM_WRITES, min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits)),
+                (codes.FOLD_STAT_DRAM_READ_BYTES, counts["dram_read_bytes"]),
+                (codes.FOLD_STAT_DRAM_WRITE_BYTES, counts["dram_write_bytes"])):
+            stats[rows, index] = value
+        is_vector[rows] = True
+    costed |= is_vector
     busy = stats[:, codes.FOLD_STAT_CYCLES].copy()
     exposed = exposed_cycles(busy, is_vector, arch.vector_unit.pipelined_with_array)
     hidden = busy - exposed

@@ -28,6 +28,7 @@ double-buffered)``); a resident tensor is read and written in place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -57,9 +58,10 @@ def operand_producers(net: Network) -> list[tuple[int | None, ...]]:
     return [tuple(source for source, _ in operands) for operands in operand_sources(net)]
 
 
-def operand_sources(net: Network) -> list[tuple[tuple[int | None, Fraction], ...]]:
+@functools.lru_cache(maxsize=64)
+def operand_sources(net: Network) -> tuple[tuple[tuple[int | None, Fraction], ...], ...]:
     """Per layer, per input operand: ``(producer index or None for DRAM, part of the producer's
-    output it may read)`` by the rules of the module docstring."""
+    output it may read)`` by the rules of the module docstring. Memoized per network."""
     index = {layer.name: i for i, layer in enumerate(net.layers)}
     out = []
     for i, layer in enumerate(net.layers):
@@ -72,7 +74,7 @@ def operand_sources(net: Network) -> list[tuple[tuple[int | None, Fraction], ...
         elif i > 0 and net.layers[i - 1].output_elements == layer.operand_elements[0]:
             named = [(i - 1, Fraction(1))]
         out.append(tuple(named + [(None, Fraction(1))] * (operands - len(named))))
-    return out
+    return tuple(out)
 
 
 def fused_name(layer: Layer) -> str | None:
@@ -292,10 +294,14 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
     if scale == NO_SCALE:
         return schedule
     words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
-    final = final_output_folds(schedule, mapping, first_fold)
-    for column, fraction, rows in ((IFMAP, scale.ifmap, slice(None)), (FILTER, scale.filter, slice(None)),
-                                   (OFMAP_WRITE, scale.output, final)):
+    for column, fraction in ((IFMAP, scale.ifmap), (FILTER, scale.filter), (OFMAP_WRITE, scale.output)):
+        if fraction == 1:  # the running totals times 1: the column as it is
+            continue
+        rows = final_output_folds(schedule, mapping, first_fold) if column == OFMAP_WRITE else slice(None)
         for table in (words, nbytes):
+            if fraction == 0:  # the running totals times 0: nothing moves
+                table[rows, column] = 0
+                continue
             running = _times(np.cumsum(table[rows, column]), fraction)
             table[rows, column] = np.diff(running, prepend=0)
     return replace(schedule, dram_words=words, dram_bytes=nbytes)

@@ -20,6 +20,7 @@ every kernel tap, padded ones included (the work of the dense layer).
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import math
 import re
@@ -798,3 +799,11 @@ class Network:
     @property
     def weight_elements(self) -> int:
         return sum(layer.weight_elements for layer in self.layers)
+
+
+@functools.lru_cache(maxsize=64)
+def work_ids(network: Network) -> tuple[int, ...]:
+    """Per layer of ``network``, a number shared by the layers that differ only in name and
+    producers (they do the same work; the simulator runs them once). Memoized per network."""
+    ids: dict[Layer, int] = {}
+    return tuple(ids.setdefault(replace(layer, name="", producers=()), len(ids)) for layer in network.layers)

@@ -11,7 +11,7 @@ import pytest
 import accelsim as ax
 from accelsim.dse.spec import sweep_from_dict
 from accelsim.errors import ConfigError, UnsupportedError
-from accelsim.spec.arch import OperandDelivery
+from accelsim.spec.arch import OperandDelivery, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective
 from accelsim.spec.load import arch_from_dict, network_from_dict
 from conftest import ROOT
@@ -195,3 +195,23 @@ def test_layers_that_differ_only_in_name_cost_the_same_as_alone():
             alone = ax.simulate(arch("ws"), net(shape), mac_rate=rule).layers.set_index("layer")
             pd.testing.assert_series_equal(together.loc[shape["name"]], alone.loc[shape["name"]])
     assert together.at["b", "cycles"] > together.at["a", "cycles"] == together.at["c", "cycles"]
+
+
+def test_repeated_runs_are_independent_of_earlier_results():
+    """simulate() memoizes its per-network preparation: a caller editing one result's frames, or a
+    run that raised, changes nothing in the next run (hand counts: one 6x5x7 GEMM on 4x4 os is
+    4 folds, 42 x 5 = 210 MACs)."""
+    a, n = arch("os"), net(GEMM_6x5x7)
+    first = ax.simulate(a, n, mapping="fixed")
+    expected = first.layers.copy(deep=True)
+    first.layers.loc[0, "macs"] = 1
+    first.layers.loc[0, "layer"] = "edited"
+    first.summary.loc[0, "cycles"] = 0
+    again = ax.simulate(a, n, mapping="fixed")
+    pd.testing.assert_frame_equal(again.layers, expected)
+    assert (again.layers.loc[0, "macs"], again.layers.loc[0, "folds"], again.layers.loc[0, "layer"]) == (210, 4, "g")
+    assert again.cycles == int(expected["cycles"].sum())
+    scalesim = dataclasses.replace(a, timing_model=TimingModel.SCALESIM)
+    for _ in range(2):  # the memory plan's refusal is raised on every call, not remembered as a result
+        with pytest.raises(UnsupportedError, match="memory plan"):
+            ax.simulate(scalesim, n, memory_plan=True)
