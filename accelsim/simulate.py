@@ -19,7 +19,8 @@ from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
-from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, is_array_layer, plan_memory, traffic_scale
+from accelsim.lower.memory_plan import (NO_SCALE, TrafficScale, is_array_layer, plan_memory, resident_arch,
+                                        traffic_scale)
 from accelsim.lower.tiling import Mapping, fixed_mapping, layer_schedule
 from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
@@ -69,7 +70,7 @@ def _layer_energy(columns: dict[str, np.ndarray], arch: ArchSpec, dataflows: np.
 
 
 def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective, search: bool,
-               traffic: TrafficScale, strict: bool = True) -> tuple:
+               traffic: TrafficScale, strict: bool = True, resident: int = 0) -> tuple:
     """``(sparsity plan, choice, counters or None, numeric error or None)`` of one layer.
 
     The choice is the searched mapping (``search``, for ``objective``; else ``None``: the fixed
@@ -77,25 +78,31 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     (:class:`accelsim.mapper.split.SplitChoice`); the error only in the ``pe`` fidelity, whose one
     PE run gives both. ``traffic``: the DRAM traffic the network's memory plan leaves the layer
     (the mapping is searched before the plan); ``strict``: :func:`accelsim.mapper.layer_mapping`'s.
+    ``resident``: bytes of other tensors the plan keeps on chip across the layer; the layer is
+    mapped and run on :func:`accelsim.lower.memory_plan.resident_arch` (the pool less them), its
+    energy priced on ``arch``.
     """
-    plan = layer_sparsity(arch, layer, rate)
+    space = resident_arch(arch, resident)
+    plan = layer_sparsity(space, layer, rate)
     if engine is pe:  # fixed mappings only
-        return plan, None, *pe.run_layer_measured(layer, arch, rate, sparsity=plan, traffic=traffic)
+        return plan, None, *pe.run_layer_measured(layer, space, rate, sparsity=plan, traffic=traffic)
     if arch.arrays.count > 1:
-        split = choose_split(layer, arch, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic)
+        split = choose_split(layer, space, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic,
+                             energy_arch=arch)
         return plan, split, None if split is None else split.run.counters, None
-    chosen = layer_mapping(layer, arch, rate, objective, plan, strict) if search else None
+    chosen = layer_mapping(layer, space, rate, objective, plan, strict, energy_arch=arch) if search else None
     if chosen is not None and traffic != NO_SCALE:
-        chosen = _best_under_plan(layer, arch, rate, plan, objective, traffic, chosen)
+        chosen = _best_under_plan(layer, space, rate, plan, objective, traffic, chosen, energy_arch=arch)
     searched = {"mapping": chosen} if chosen is not None else {}
-    return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, traffic=traffic, **searched), None
+    return plan, chosen, engine.run_layer(layer, space, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
 def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, objective: Objective,
-                     traffic: TrafficScale, searched: Mapping) -> Mapping:
+                     traffic: TrafficScale, searched: Mapping, energy_arch: ArchSpec) -> Mapping:
     """``searched``, or the fixed mapping when that fits the buffers and scores better for
     ``objective`` under the memory plan's traffic (the mapper ranks mappings on a layer's own full
-    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not."""
+    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not.
+    Energy is priced on ``energy_arch``."""
     fixed = fixed_mapping(arch)
     if searched == fixed or not layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
                                                mapping=fixed).fits_buffers:
@@ -105,7 +112,7 @@ def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan, object
         stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
         counts = {name: int(stats[index]) for name, index in fold.COUNT_COLUMNS.items()}
         bits = layer.compression
-        energy = mapping_energy_pj(arch, mapping.dataflow, layer.macs, counts, weight_bits=bits.weight_bits,
+        energy = mapping_energy_pj(energy_arch, mapping.dataflow, layer.macs, counts, weight_bits=bits.weight_bits,
                                    act_bits=bits.act_bits)
         cycles = counts["cycles"]
         return {Objective.CYCLES: cycles, Objective.ENERGY: energy}.get(objective, cycles * energy)
@@ -134,13 +141,13 @@ def memory_plan_columns(plan: list) -> dict[str, np.ndarray]:
     }
 
 
-def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale]], fidelity: str,
+def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale, int]], fidelity: str,
                   max_steps: int | None, search: bool) -> list[int]:
-    """Steps of each ``distinct`` (layer, rate, traffic) (0 in the fold fidelity and for vector work),
+    """Steps of each ``distinct`` (layer, rate, traffic, resident bytes) (0 in the fold fidelity and for vector work),
     each array layer checked first by :mod:`accelsim.engine.work`: counts within the int64 range,
     fold tables within memory and, for ``cycle`` and ``pe``, the steps within ``max_steps``."""
     steps = []
-    for layer, rate, _ in distinct:
+    for layer, rate, *_ in distinct:
         problem = lower_layer(layer, arch.timing_model)
         stepped = fidelity == "pe" or (fidelity == "cycle" and arch.timing_model is TimingModel.NATIVE)
         if problem is not None:
@@ -155,16 +162,16 @@ def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, Traffic
     return steps
 
 
-def _distinct_layers(layers: tuple[Layer, ...], rates: list[ArrayRate], scales: list[TrafficScale]
-                     ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale]], list[int]]:
-    """``(distinct, slots)``: the first (layer, rate, traffic) of each group of layers that differ
-    only in name and producers (they run once), and each layer's group."""
-    groups: dict[tuple[Layer, ArrayRate, TrafficScale], int] = {}
+def _distinct_layers(layers: tuple[Layer, ...], rates: list[ArrayRate], scales: list[TrafficScale],
+                     resident: list[int]) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale, int]], list[int]]:
+    """``(distinct, slots)``: the first (layer, rate, traffic, resident bytes) of each group of layers
+    that differ only in name and producers (they run once), and each layer's group."""
+    groups: dict[tuple[Layer, ArrayRate, TrafficScale, int], int] = {}
     distinct, slots = [], []
-    for layer, rate, scale in zip(layers, rates, scales):
-        slot = groups.setdefault((dataclasses.replace(layer, name="", producers=()), rate, scale), len(groups))
+    for layer, rate, scale, held in zip(layers, rates, scales, resident):
+        slot = groups.setdefault((dataclasses.replace(layer, name="", producers=()), rate, scale, held), len(groups))
         if slot == len(distinct):
-            distinct.append((layer, rate, scale))
+            distinct.append((layer, rate, scale, held))
         slots.append(slot)
     return distinct, slots
 
@@ -265,14 +272,15 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     memory = _memory_plan(arch, net, memory_plan)
     scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
               for i, layer in enumerate(net.layers)]
-    distinct, slots = _distinct_layers(net.layers, rates, scales)
+    resident = [0] * len(net.layers) if memory is None else [traffic.resident_other_bytes for traffic in memory]
+    distinct, slots = _distinct_layers(net.layers, rates, scales, resident)
     steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and run.strict)
     runs = []
     with _progress(steps, fidelity.value, progress is True) as bar:
         for done, slot in enumerate(slots, start=1):
             if slot == len(runs):
-                layer, rate, scale = distinct[slot]
-                runs.append(_run_layer(engine, arch, layer, rate, run.objective, search, scale, run.strict))
+                layer, rate, scale, held = distinct[slot]
+                runs.append(_run_layer(engine, arch, layer, rate, run.objective, search, scale, run.strict, held))
                 bar.update(steps[slot])
             if callable(progress):
                 progress(done, len(net.layers))
