@@ -13,7 +13,10 @@ live in the pool), against the pool's capacity. A layer *overflows* when the sum
 
 Columns: array layers; ``kept>0``: layers with other tensors resident; ``over``: overflowing
 layers (``over joint``: of them, mappings that allocate a unified buffer jointly; the others
-run equal shares, whose rooms are the whole shares); ``max over MB`` / ``sum over MB``: by how much. Rerun on a checkout to compare.
+run equal shares, whose rooms are the whole shares); ``max over MB`` / ``sum over MB``: by how much; ``over in place``: layers that overflow when the
+layer's own tensors the plan keeps on chip (its input, a matmul's second operand, its output)
+are counted at their full size where that exceeds the operand's room (the plan reads and writes
+them in place; the mapper sizes only its rooms). Rerun on a checkout to compare.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from accelsim.lower.gemm import lower_layer
 from accelsim.lower.tiling import LoopOrder, Mapping, buffer_rooms, fixed_mapping
 from accelsim.simulate import hardware_rate
 from accelsim.spec.arch import OPERANDS, Dataflow
+from accelsim.spec.workload import MatMul
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,16 +77,24 @@ def pool(arch) -> tuple[int, tuple[bool, bool, bool]]:
     return sum(b.size_bytes for b in buffers.values()), tuple(id(arch.buffers.for_operand(op)) in ids for op in OPERANDS)
 
 
-def room_bytes(layer, arch, mapping) -> int:
-    """Bytes of the pool the mapping's rooms take (doubled when double-buffered)."""
+def room_bytes(layer, arch, mapping) -> list[int]:
+    """Per operand (ifmap, filter, ofmap), bytes of the pool its room takes (doubled when
+    double-buffered; 0 for an operand outside the pool)."""
     problem = lower_layer(layer, arch.timing_model)
     bits = layer.compression
     weight, act = bits.weight_precision.bits, bits.act_precision.bits
     rooms = buffer_rooms(problem, arch, mapping, rate=hardware_rate(layer, arch), weight_bits=weight, act_bits=act)
     _, inside = pool(arch)
     per = (rooms.ifmap * act, rooms.filter * weight, max(rooms.out * act, rooms.psum * arch.mac.accumulator_bits))
-    return sum(-(-bits_ // 8) * (2 if db else 1) for bits_, db, held in zip(per, mapping.double_buffered, inside)
-               if held)
+    return [-(-need // 8) * (2 if db else 1) if held else 0
+            for need, db, held in zip(per, mapping.double_buffered, inside)]
+
+
+def own_kept(layer, traffic) -> list[int]:
+    """Per operand (ifmap, filter, ofmap), bytes of the layer's own tensors the plan keeps on chip:
+    its input, a matmul's second operand, its output."""
+    second = traffic.operand_chip_bytes[1] if isinstance(layer, MatMul) else 0
+    return [traffic.operand_chip_bytes[0], second, traffic.output_kept_bytes]
 
 
 def layer_arch(arch, held: int):
@@ -98,7 +110,7 @@ def measure(arch, net) -> dict:
     if hasattr(plan[0], "resident_other_bytes"):
         assert held == [t.resident_other_bytes for t in plan], "LayerTraffic.resident_other_bytes disagrees"
     capacity, _ = pool(arch)
-    over, layers, kept, joint = [], 0, 0, 0
+    over, layers, kept, joint, in_place = [], 0, 0, 0, 0
     for i, layer in enumerate(net.layers):
         if not mp.is_array_layer(layer, arch):
             continue
@@ -106,15 +118,18 @@ def measure(arch, net) -> dict:
         kept += held[i] > 0
         text = result.layers["mapping"].iloc[i] if "mapping" in result.layers else None
         mapping = parse_mapping(text) if isinstance(text, str) else fixed_mapping(arch)
-        excess = held[i] + room_bytes(layer, layer_arch(arch, held[i]), mapping) - capacity
+        rooms = room_bytes(layer, layer_arch(arch, held[i]), mapping)
+        excess = held[i] + sum(rooms) - capacity
         if excess > 0:
             over.append(excess)
             joint += mapping.joint_buffer
+        in_place += held[i] + sum(map(max, rooms, own_kept(layer, plan[i]))) > capacity
     costed = result.layers[result.layers.costed]
     dram = int(costed.dram_read_bytes.sum() + costed.dram_write_bytes.sum())
     return {"arch": arch.name, "network": f"{net.name} b{net.batch}", "array layers": layers, "kept>0": kept,
             "over": len(over), "over joint": joint, "max over MB": round(max(over, default=0) / 1e6, 2),
-            "sum over MB": round(sum(over) / 1e6, 2), "cycles": int(costed.cycles.sum()), "DRAM MB": round(dram / 1e6, 1)}
+            "sum over MB": round(sum(over) / 1e6, 2), "over in place": in_place,
+            "cycles": int(costed.cycles.sum()), "DRAM MB": round(dram / 1e6, 1)}
 
 
 def main() -> None:
