@@ -27,15 +27,16 @@ from pathlib import Path
 
 import pandas as pd
 
-import accelsim as ax
-from accelsim.lower import memory_plan as mp
-from accelsim.lower.gemm import lower_layer
-from accelsim.lower.tiling import LoopOrder, Mapping, buffer_rooms, fixed_mapping
-from accelsim.simulate import hardware_rate
-from accelsim.spec.arch import OPERANDS, Dataflow
-from accelsim.spec.workload import MatMul
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's accelsim
+
+import accelsim as ax  # noqa: E402
+from accelsim.lower import memory_plan as mp  # noqa: E402
+from accelsim.lower.gemm import lower_layer  # noqa: E402
+from accelsim.lower.tiling import LoopOrder, Mapping, buffer_rooms, fixed_mapping  # noqa: E402
+from accelsim.simulate import hardware_rate  # noqa: E402
+from accelsim.spec.arch import OPERANDS, Dataflow  # noqa: E402
+from accelsim.spec.workload import MatMul  # noqa: E402
 
 
 def resident_other(net, arch, plan) -> list[int]:

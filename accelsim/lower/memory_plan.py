@@ -17,13 +17,17 @@ Pure functions of a network and an arch:
   in the activation buffers from its producer to its last consumer when it fits next to what
   the layers in between hold; otherwise the part that does not fit spills to DRAM (written
   once, read by each consumer). Decided greedily in production order, first come first served.
+  Each layer's ``LayerTraffic.resident_other_bytes`` are the kept tensors it must leave alone:
+  :func:`resident_arch` is the arch its mapping is searched and run on.
 
-Space model (an upper bound of what the layers' mappings use, so conservative): the
+Space model (what the plan reserves for each layer's own traffic when it decides residency): the
 activation pool is the buffers that hold ``ifmap`` or ``ofmap`` (a unified buffer once). At
 each layer it also holds the layer's weight tiles when the filter shares that buffer
 (``min(filter share, weight bytes x 2 when double-buffered)``), and staging for every operand
 or output that moves to or from DRAM (``min(operand share, its DRAM bytes x 2 when
-double-buffered)``); a resident tensor is read and written in place.
+double-buffered)``); a resident tensor is read and written in place. This reservation decides
+what stays; the layer's mapping then divides what the tensors kept across it leave, however it
+likes (``docs/memory_plan.md``, "What the mapper leaves alone").
 """
 
 from __future__ import annotations
