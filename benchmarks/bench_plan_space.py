@@ -13,10 +13,12 @@ live in the pool), against the pool's capacity. A layer *overflows* when the sum
 
 Columns: array layers; ``kept>0``: layers with other tensors resident; ``over``: overflowing
 layers (``over joint``: of them, mappings that allocate a unified buffer jointly; the others
-run equal shares, whose rooms are the whole shares); ``max over MB`` / ``sum over MB``: by how much; ``over in place``: layers that overflow when the
-layer's own tensors the plan keeps on chip (its input, a matmul's second operand, its output)
-are counted at their full size where that exceeds the operand's room (the plan reads and writes
-them in place; the mapper sizes only its rooms). Rerun on a checkout to compare.
+run equal shares, whose rooms are the whole shares); ``max over kB`` / ``sum over kB``: by how
+much; ``over in place``: layers that overflow when the layer's own tensors the plan keeps on
+chip (its input, a matmul's second operand, its output) are counted at their full size where
+that exceeds the operand's room (the plan reads and writes them in place; the mapper sizes only
+its rooms). Runs this checkout's accelsim: copy it into an older checkout to compare (there,
+without ``memory_plan.resident_arch``, every layer ran on the whole arch).
 """
 
 from __future__ import annotations
@@ -128,8 +130,8 @@ def measure(arch, net) -> dict:
     costed = result.layers[result.layers.costed]
     dram = int(costed.dram_read_bytes.sum() + costed.dram_write_bytes.sum())
     return {"arch": arch.name, "network": f"{net.name} b{net.batch}", "array layers": layers, "kept>0": kept,
-            "over": len(over), "over joint": joint, "max over MB": round(max(over, default=0) / 1e6, 2),
-            "sum over MB": round(sum(over) / 1e6, 2), "over in place": in_place,
+            "over": len(over), "over joint": joint, "max over kB": round(max(over, default=0) / 1e3, 1),
+            "sum over kB": round(sum(over) / 1e3, 1), "over in place": in_place,
             "cycles": int(costed.cycles.sum()), "DRAM MB": round(dram / 1e6, 1)}
 
 
