@@ -83,7 +83,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     energy priced on ``arch``.
     """
     space = resident_arch(arch, resident)
-    plan = layer_sparsity(space, layer, rate)
+    plan = layer_sparsity(arch, layer, rate)
     if engine is pe:  # fixed mappings only
         return plan, None, *pe.run_layer_measured(layer, space, rate, sparsity=plan, traffic=traffic)
     if arch.arrays.count > 1:
@@ -143,8 +143,8 @@ def memory_plan_columns(plan: list) -> dict[str, np.ndarray]:
 
 def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale, int]], fidelity: str,
                   max_steps: int | None, search: bool) -> list[int]:
-    """Steps of each ``distinct`` (layer, rate, traffic, resident bytes) (0 in the fold fidelity and for vector work),
-    each array layer checked first by :mod:`accelsim.engine.work`: counts within the int64 range,
+    """Steps of each ``distinct`` (layer, rate, traffic, resident bytes) (0 in the fold fidelity and
+    for vector work), each array layer checked first by :mod:`accelsim.engine.work`: counts within the int64 range,
     fold tables within memory and, for ``cycle`` and ``pe``, the steps within ``max_steps``."""
     steps = []
     for layer, rate, *_ in distinct:

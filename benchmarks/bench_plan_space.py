@@ -54,7 +54,8 @@ def resident_other(net, arch, plan) -> list[int]:
         start = last
         while fused[start]:
             start -= 1
-        readers = {j for j in range(count) for o, s in enumerate(producers[j]) if s == last and not (o == 0 and fused[j])}
+        readers = {j for j in range(count) for o, s in enumerate(producers[j])
+                   if s == last and not (o == 0 and fused[j])}
         kept = plan[start].output_kept_bytes
         if not readers or not kept:
             continue
@@ -77,7 +78,8 @@ def pool(arch) -> tuple[int, tuple[bool, bool, bool]]:
     """The activation pool's bytes and which operands live in it."""
     buffers = {id(arch.buffers.for_operand(op)): arch.buffers.for_operand(op) for op in ("ifmap", "ofmap")}
     ids = set(buffers)
-    return sum(b.size_bytes for b in buffers.values()), tuple(id(arch.buffers.for_operand(op)) in ids for op in OPERANDS)
+    inside = tuple(id(arch.buffers.for_operand(op)) in ids for op in OPERANDS)
+    return sum(b.size_bytes for b in buffers.values()), inside
 
 
 def room_bytes(layer, arch, mapping) -> list[int]:

@@ -184,9 +184,12 @@ def resident_arch(arch: ArchSpec, resident_bytes: int) -> ArchSpec:
         return arch
     pool = _pool(arch)
     capacity = sum(buffer.size_bytes for buffer in pool.values())
-    smaller = {name: replace(buffer, size_bytes=buffer.size_bytes - -(-resident_bytes * buffer.size_bytes // capacity))
-               for name, buffer in pool.items()}
-    return replace(arch, buffers=replace(arch.buffers, **smaller))
+
+    def smaller(buffer: BufferSpec) -> BufferSpec:
+        share = -(-resident_bytes * buffer.size_bytes // capacity)  # its part of the kept bytes, rounded up
+        return replace(buffer, size_bytes=buffer.size_bytes - share)
+
+    return replace(arch, buffers=replace(arch.buffers, **{name: smaller(buffer) for name, buffer in pool.items()}))
 
 
 def _staging(share: int, factor: int, nbytes: int) -> int:

@@ -239,7 +239,8 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     """
     macs = problem.m * problem.n * problem.k
     table = _space(problem, arch, rate)
-    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, [_DATAFLOWS[code] for code in np.unique(table[:, 0])])
+    dataflows = [_DATAFLOWS[code] for code in np.unique(table[:, 0])]
+    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, dataflows)
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
     params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits)
     if params is None and not exhaustive:

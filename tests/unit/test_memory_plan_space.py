@@ -61,9 +61,9 @@ def test_middle_layer_mapping_leaves_the_kept_tensor_alone_by_hand():
     the tile), filter tile 4 x 4 = 16 words (streamed: one stream tile, nothing to reuse), output
     tile 8 x 4 = 32 words; doubled, 2 x (32 + 16 + 32) = 160 B <= 192 B, but 160 + X's 64 = 224 B
     > 192 B: it uses 32 B of X's space. Every one-tile mapping with all operands double-buffered
-    needs those 160 B, more than the 128 B left. On 128 B, b runs ws rtc t=4: ifmap tile 4 x 4 = 16 words, filter kept across the
-    stream tiles (loop c inside t: K 4 x N 8 = 32 words), output tile 4 x 4 = 16 words:
-    2 x (16 + 32 + 16) = 128 B, exactly what is left."""
+    needs those 160 B, more than the 128 B left. On 128 B, b runs ws rtc t=4: ifmap tile 4 x 4 =
+    16 words, filter kept across the stream tiles (loop c inside t: K 4 x N 8 = 32 words), output
+    tile 4 x 4 = 16 words: 2 x (16 + 32 + 16) = 128 B, exactly what is left."""
     problem = lower_layer(NET.layers[1])
     full = buffer_rooms(problem, ARCH, ONE_TILE)
     assert (full.ifmap, full.filter, full.out, full.fits) == (32, 16, 32, True)
