@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from accelsim import simulate
+from pathlib import Path
+
+from accelsim import load_arch, simulate
+from accelsim.engine.arrays import array_arch
 from accelsim.engine.fold import schedule_counts
 from accelsim.lower.gemm import lower_layer
 from accelsim.lower.memory_plan import plan_memory, resident_arch
@@ -117,3 +120,11 @@ def test_separate_activation_buffers_lose_shares_in_proportion():
                             "buffers": {"filter": {"size": "16KiB"}, "unified": {"size": "48KiB"}}})
     reduced = resident_arch(mixed, 1000).buffers
     assert (reduced.unified.size_bytes, reduced.filter.size_bytes) == (49152 - 1000, 16384)
+
+
+def test_several_arrays_share_what_the_kept_tensors_leave():
+    """tpu_v5e_like: four MXUs share the 128 MiB VMEM. 10 MiB kept across a layer leave 118 MiB,
+    29.5 MiB per array: the arrays' rooms and the kept tensors fit the VMEM together."""
+    v5e = load_arch(Path(__file__).resolve().parents[2] / "arch_configs" / "tpu_v5e_like.yaml")
+    per_array = array_arch(resident_arch(v5e, 10 * 2**20)).buffers.unified.size_bytes
+    assert per_array == (128 - 10) * 2**20 // 4
