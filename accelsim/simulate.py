@@ -21,7 +21,8 @@ from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
-from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, is_array_layer, plan_memory, traffic_scale
+from accelsim.lower.memory_plan import (NO_SCALE, TrafficScale, is_array_layer, plan_memory, resident_arch,
+                                        traffic_scale)
 from accelsim.lower.tiling import Mapping, fixed_mapping
 from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
@@ -71,7 +72,7 @@ def _layer_energy(columns: dict[str, np.ndarray], arch: ArchSpec, dataflows: np.
 
 
 def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective: Objective, search: bool,
-               traffic: TrafficScale, strict: bool = True) -> tuple:
+               traffic: TrafficScale, strict: bool = True, resident: int = 0) -> tuple:
     """``(sparsity plan, choice, counters or None, numeric error or None)`` of one layer.
 
     The choice is the searched mapping (``search``, for ``objective``; else ``None``: the fixed
@@ -79,36 +80,44 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     (:class:`accelsim.mapper.split.SplitChoice`); the error only in the ``pe`` fidelity, whose one
     PE run gives both. ``traffic``: the DRAM traffic the network's memory plan leaves the layer
     (the mapping is searched before the plan); ``strict``: :func:`accelsim.mapper.layer_mapping`'s.
+    ``resident``: bytes of other tensors the plan keeps on chip across the layer; the layer is
+    mapped and run on :func:`accelsim.lower.memory_plan.resident_arch` (the pool less them), its
+    energy priced on ``arch``.
     """
+    space = resident_arch(arch, resident)
     plan = layer_sparsity(arch, layer, rate)
     if engine is pe:  # fixed mappings only
-        return plan, None, *pe.run_layer_measured(layer, arch, rate, sparsity=plan, traffic=traffic)
+        return plan, None, *pe.run_layer_measured(layer, space, rate, sparsity=plan, traffic=traffic)
     if arch.arrays.count > 1:
-        split = choose_split(layer, arch, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic)
+        split = choose_split(layer, space, rate, objective, search_mapping=search, sparsity=plan, traffic=traffic,
+                             energy_arch=arch)
         return plan, split, None if split is None else split.run.counters, None
-    chosen = _searched_mapping(layer, arch, rate, objective, strict, traffic) if search else None
+    chosen = _searched_mapping(layer, space, rate, objective, strict, traffic, arch) if search else None
     searched = {"mapping": chosen} if chosen is not None else {}
-    return plan, chosen, engine.run_layer(layer, arch, rate, sparsity=plan, traffic=traffic, **searched), None
+    return plan, chosen, engine.run_layer(layer, space, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
 @functools.lru_cache(maxsize=4096)
 def _searched_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, strict: bool,
-                      traffic: TrafficScale) -> Mapping | None:
-    """The mapping a searching run gives ``layer`` (``None`` for vector work):
-    :func:`accelsim.mapper.layer_mapping`'s for its sparsity plan, then :func:`_best_under_plan`'s
-    under the memory plan's ``traffic``. Memoized like the mapper's search (a pure function of
-    frozen specs; errors are raised again on every call)."""
-    chosen = layer_mapping(layer, arch, rate, objective, layer_sparsity(arch, layer, rate), strict)
+                      traffic: TrafficScale, energy_arch: ArchSpec) -> Mapping | None:
+    """The mapping a searching run gives ``layer`` (``None`` for vector work) on ``arch`` (the
+    space the memory plan leaves it): :func:`accelsim.mapper.layer_mapping`'s for its sparsity
+    plan, then :func:`_best_under_plan`'s under the memory plan's ``traffic``; energy priced on
+    ``energy_arch``. Memoized like the mapper's search (a pure function of frozen specs; errors
+    are raised again on every call)."""
+    chosen = layer_mapping(layer, arch, rate, objective, layer_sparsity(arch, layer, rate), strict,
+                           energy_arch=energy_arch)
     if chosen is not None and traffic != NO_SCALE:
-        chosen = _best_under_plan(layer, arch, rate, objective, traffic, chosen)
+        chosen = _best_under_plan(layer, arch, rate, objective, traffic, chosen, energy_arch)
     return chosen
 
 
 def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective,
-                     traffic: TrafficScale, searched: Mapping) -> Mapping:
+                     traffic: TrafficScale, searched: Mapping, energy_arch: ArchSpec) -> Mapping:
     """``searched``, or the fixed mapping when that fits the buffers and scores better for
     ``objective`` under the memory plan's traffic (the mapper ranks mappings on a layer's own full
-    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not."""
+    traffic; docs/memory_plan.md): a searched layer is never worse than the fixed one, plan or not.
+    Energy is priced on ``energy_arch``."""
     fixed = fixed_mapping(arch)
     if searched == fixed or not lowering.layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
                                                         mapping=fixed).fits_buffers:
@@ -119,7 +128,7 @@ def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: O
         stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
         counts = {name: int(stats[index]) for name, index in fold.COUNT_COLUMNS.items()}
         bits = layer.compression
-        energy = mapping_energy_pj(arch, mapping.dataflow, layer.macs, counts, weight_bits=bits.weight_bits,
+        energy = mapping_energy_pj(energy_arch, mapping.dataflow, layer.macs, counts, weight_bits=bits.weight_bits,
                                    act_bits=bits.act_bits)
         cycles = counts["cycles"]
         return {Objective.CYCLES: cycles, Objective.ENERGY: energy}.get(objective, cycles * energy)
@@ -170,13 +179,14 @@ def memory_plan_columns(plan: list) -> dict[str, np.ndarray]:
     }
 
 
-def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale]], fidelity: str,
+def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale, int]], fidelity: str,
                   max_steps: int | None, search: bool) -> list[int]:
-    """Steps of each ``distinct`` (layer, rate, traffic) (0 in the fold fidelity and for vector work),
+    """Steps of each ``distinct`` (layer, rate, traffic, resident bytes) (0 in the fold fidelity and
+    for vector work),
     each array layer checked first by :mod:`accelsim.engine.work`: counts within the int64 range,
     fold tables within memory and, for ``cycle`` and ``pe``, the steps within ``max_steps``."""
     steps = []
-    for layer, rate, _ in distinct:
+    for layer, rate, *_ in distinct:
         problem = lower_layer(layer, arch.timing_model)
         stepped = fidelity == "pe" or (fidelity == "cycle" and arch.timing_model is TimingModel.NATIVE)
         if problem is not None:
@@ -191,17 +201,17 @@ def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, Traffic
     return steps
 
 
-def _distinct_layers(net: Network, rates: list[ArrayRate], scales: list[TrafficScale]
-                     ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale]], list[int]]:
-    """``(distinct, slots)``: the first (layer, rate, traffic) of each group of layers that differ
-    only in name and producers (they run once: :func:`accelsim.spec.workload.work_ids`), and each
-    layer's group."""
-    groups: dict[tuple[int, ArrayRate, TrafficScale], int] = {}
+def _distinct_layers(net: Network, rates: list[ArrayRate], scales: list[TrafficScale], resident: list[int]
+                     ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale, int]], list[int]]:
+    """``(distinct, slots)``: the first (layer, rate, traffic, resident bytes) of each group of
+    layers that differ only in name and producers (they run once:
+    :func:`accelsim.spec.workload.work_ids`), and each layer's group."""
+    groups: dict[tuple[int, ArrayRate, TrafficScale, int], int] = {}
     distinct, slots = [], []
-    for layer, work, rate, scale in zip(net.layers, work_ids(net), rates, scales):
-        slot = groups.setdefault((work, rate, scale), len(groups))
+    for layer, work, rate, scale, held in zip(net.layers, work_ids(net), rates, scales, resident):
+        slot = groups.setdefault((work, rate, scale, held), len(groups))
         if slot == len(distinct):
-            distinct.append((layer, rate, scale))
+            distinct.append((layer, rate, scale, held))
         slots.append(slot)
     return distinct, slots
 
@@ -225,7 +235,7 @@ class _Prepared:
 
     search: bool                        # searched mappings (:func:`accelsim.mapper.check_mapping`)
     memory: list | None                 # the memory plan, or None
-    distinct: list[tuple[Layer, ArrayRate, TrafficScale]]  # layers that run (:func:`_distinct_layers`)
+    distinct: list[tuple[Layer, ArrayRate, TrafficScale, int]]  # layers that run (:func:`_distinct_layers`)
     slots: list[int]                    # each layer's entry in ``distinct``
     slot_array: np.ndarray              # the same, int64
     steps: list[int]                    # each distinct layer's steps (:func:`_checked_work`)
@@ -249,7 +259,8 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
     memory = _memory_plan(arch, net, memory_plan)
     scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
               for i, layer in enumerate(net.layers)]
-    distinct, slots = _distinct_layers(net, rates, scales)
+    resident = [0] * len(net.layers) if memory is None else [traffic.resident_other_bytes for traffic in memory]
+    distinct, slots = _distinct_layers(net, rates, scales, resident)
     steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and strict)
     return _Prepared(search, memory, distinct, slots, np.array(slots, dtype=np.int64), steps,
                      vector.vector_groups(arch, net, memory),
@@ -358,8 +369,8 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     with _progress(steps, fidelity.value, progress is True) as bar:
         for done, slot in enumerate(slots, start=1):
             if slot == len(runs):
-                layer, rate, scale = distinct[slot]
-                runs.append(_run_layer(engine, arch, layer, rate, run.objective, search, scale, run.strict))
+                layer, rate, scale, held = distinct[slot]
+                runs.append(_run_layer(engine, arch, layer, rate, run.objective, search, scale, run.strict, held))
                 bar.update(steps[slot])
             if callable(progress):
                 progress(done, len(net.layers))

@@ -17,13 +17,17 @@ Pure functions of a network and an arch:
   in the activation buffers from its producer to its last consumer when it fits next to what
   the layers in between hold; otherwise the part that does not fit spills to DRAM (written
   once, read by each consumer). Decided greedily in production order, first come first served.
+  Each layer's ``LayerTraffic.resident_other_bytes`` are the kept tensors it must leave alone:
+  :func:`resident_arch` is the arch its mapping is searched and run on.
 
-Space model (an upper bound of what the layers' mappings use, so conservative): the
+Space model (what the plan reserves for each layer's own traffic when it decides residency): the
 activation pool is the buffers that hold ``ifmap`` or ``ofmap`` (a unified buffer once). At
 each layer it also holds the layer's weight tiles when the filter shares that buffer
 (``min(filter share, weight bytes x 2 when double-buffered)``), and staging for every operand
 or output that moves to or from DRAM (``min(operand share, its DRAM bytes x 2 when
-double-buffered)``); a resident tensor is read and written in place.
+double-buffered)``); a resident tensor is read and written in place. This reservation decides
+what stays; the layer's mapping then divides what the tensors kept across it leave, however it
+likes (``docs/memory_plan.md``, "What the mapper leaves alone").
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import numpy as np
 from accelsim.lower.gemm import lower_layer
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE, TileSchedule
 from accelsim.lower.tiling import Mapping, buffer_words
-from accelsim.spec.arch import ArchSpec, Dataflow
+from accelsim.spec.arch import ArchSpec, BufferSpec, Dataflow
 from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, Nonlinear, Pool, producer_part
 
 _REDUCE_LOOP = {Dataflow.OS: "t", Dataflow.WS: "r", Dataflow.IS: "r"}
@@ -116,7 +120,9 @@ class LayerTraffic:
     ``output_dram_bytes`` / ``output_kept_bytes``: the stored output written to DRAM / kept on
     chip (for an array layer with fused ops after it, the chain's last output); ``output_bytes``:
     the layer's own output; ``operand_bytes``: each operand's bytes; ``fused``: a vector layer on
-    its producer's output path.
+    its producer's output path; ``resident_other_bytes``: bytes of other tensors kept on chip
+    across the layer (live before and after it, neither read nor written by it): the activation
+    pool space its mapping must leave alone (:func:`resident_arch`).
     """
 
     operand_dram_bytes: tuple[int, ...]
@@ -127,6 +133,7 @@ class LayerTraffic:
     output_kept_bytes: int
     output_bytes: int
     fused: bool
+    resident_other_bytes: int = 0
 
     @property
     def source(self) -> str:
@@ -152,15 +159,39 @@ class _Tensor:
     readers: tuple[tuple[int, int, int], ...]  # (layer, operand, bytes read)
 
 
+def _pool(arch: ArchSpec) -> dict[str, BufferSpec]:
+    """The activation pool: the buffers that hold ``ifmap`` or ``ofmap``, by their key in ``arch.buffers``."""
+    buffers = arch.buffers
+    return {op if getattr(buffers, op) is not None else "unified": buffers.for_operand(op) for op in ("ifmap", "ofmap")}
+
+
 def _shares(arch: ArchSpec) -> tuple[int, dict[str, int], dict[str, int]]:
     """Activation pool bytes; per operand its buffer share and staging factor (2: double-buffered)."""
     buffers = arch.buffers
-    pool = {id(buffers.for_operand(op)): buffers.for_operand(op).size_bytes for op in ("ifmap", "ofmap")}
+    pool = _pool(arch)
     share = {op: buffer_words(arch, op, 8) for op in ("ifmap", "filter", "ofmap")}
     factor = {op: 2 if buffers.for_operand(op).double_buffered else 1 for op in ("ifmap", "filter", "ofmap")}
-    if id(buffers.for_operand("filter")) not in pool:
+    if buffers.filter is not None or "unified" not in pool:
         share["filter"] = 0  # weights have their own buffer: they take no activation space
-    return sum(pool.values()), share, factor
+    return sum(buffer.size_bytes for buffer in pool.values()), share, factor
+
+
+def resident_arch(arch: ArchSpec, resident_bytes: int) -> ArchSpec:
+    """``arch`` as a layer's mapping sees it when the plan keeps ``resident_bytes`` of other tensors
+    in the activation pool across the layer (``LayerTraffic.resident_other_bytes``, less than the
+    pool): a unified pool buffer loses exactly those bytes; separate ifmap and ofmap buffers each
+    lose a share in proportion to its size, rounded up (an approximation: the plan pools them and
+    does not say which buffer holds a tensor). ``arch`` itself when nothing else is resident."""
+    if not resident_bytes:
+        return arch
+    pool = _pool(arch)
+    capacity = sum(buffer.size_bytes for buffer in pool.values())
+
+    def smaller(buffer: BufferSpec) -> BufferSpec:
+        share = -(-resident_bytes * buffer.size_bytes // capacity)  # its part of the kept bytes, rounded up
+        return replace(buffer, size_bytes=buffer.size_bytes - share)
+
+    return replace(arch, buffers=replace(arch.buffers, **{name: smaller(buffer) for name, buffer in pool.items()}))
 
 
 def _staging(share: int, factor: int, nbytes: int) -> int:
@@ -224,6 +255,19 @@ def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
     return _layer_traffic(operands, outputs, bits, fused, tensors, resident, dram_reads)
 
 
+def _resident_other(count: int, tensors: list[_Tensor], resident: dict[int, int]) -> list[int]:
+    """Per layer, bytes of the tensors kept on chip across it that it neither produces nor reads."""
+    held = [0] * count
+    for tensor in tensors:
+        kept = resident[tensor.last]
+        if not kept:  # network outputs (no readers) are never kept
+            continue
+        readers = {j for j, _, _ in tensor.readers}
+        for layer in range(tensor.last + 1, max(readers) + 1):  # a fused chain's layers produce it
+            held[layer] += 0 if layer in readers else kept
+    return held
+
+
 def _layer_traffic(operands: list[tuple[int, ...]], outputs: list[int], bits: list[int], fused: np.ndarray,
                    tensors: list[_Tensor], resident: dict[int, int],
                    dram_reads: dict[tuple[int, int], int]) -> list[LayerTraffic]:
@@ -235,6 +279,7 @@ def _layer_traffic(operands: list[tuple[int, ...]], outputs: list[int], bits: li
         for j, operand, nbytes in tensor.readers:
             spilled = nbytes * (tensor.size - kept) // tensor.size
             reads[(j, operand)] = (nbytes - spilled, spilled)
+    held = _resident_other(len(operands), tensors, resident)
     out = []
     for j, elements_of in enumerate(operands):
         chip, dram, path, total = [], [], [], []
@@ -246,7 +291,7 @@ def _layer_traffic(operands: list[tuple[int, ...]], outputs: list[int], bits: li
             total.append(_nbytes(elements, bits[j]))
         output_dram, kept = written.get(j, (0, 0)) if not fused[j] else (0, 0)
         out.append(LayerTraffic(tuple(dram), tuple(chip), tuple(path), tuple(total), output_dram, kept,
-                                _nbytes(outputs[j], bits[j]), bool(fused[j])))
+                                _nbytes(outputs[j], bits[j]), bool(fused[j]), held[j]))
     return out
 
 

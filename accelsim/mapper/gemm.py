@@ -211,7 +211,7 @@ def _energy_table(arch: ArchSpec, weight_bits: int | str, act_bits: int | str, d
 @functools.lru_cache(maxsize=4096)
 def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: ArrayRate = DENSE_RATE,
            weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
-           exhaustive: bool = False) -> Choice:
+           exhaustive: bool = False, energy_arch: ArchSpec | None = None) -> Choice:
     """The mapping of ``problem`` on ``arch`` that minimises ``objective`` (one repeat).
 
     Parameters
@@ -227,6 +227,10 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     exhaustive
         Evaluate every mapping of the space with ``evaluate`` instead of pruning (the reference
         the pruned search must match).
+    energy_arch
+        The arch whose buffers price the energy (``None``: ``arch``): a search in a buffer that
+        the memory plan has reduced (:func:`accelsim.lower.memory_plan.resident_arch`) prices
+        SRAM accesses on the real one.
 
     Raises
     ------
@@ -235,7 +239,8 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
     """
     macs = problem.m * problem.n * problem.k
     table = _space(problem, arch, rate)
-    energy = _energy_table(arch, weight_bits, act_bits, [_DATAFLOWS[code] for code in np.unique(table[:, 0])])
+    dataflows = [_DATAFLOWS[code] for code in np.unique(table[:, 0])]
+    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, dataflows)
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
     params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits)
     if params is None and not exhaustive:

@@ -28,11 +28,11 @@ from accelsim.spec.workload import Layer
 
 
 def search_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
-                 objective: Objective = Objective.CYCLES) -> Mapping | None:
+                 objective: Objective = Objective.CYCLES, energy_arch: ArchSpec | None = None) -> Mapping | None:
     """The searched mapping of ``layer`` (:func:`accelsim.mapper.gemm.search`), ``None`` for vector work.
 
     Candidates are evaluated exactly: :func:`accelsim.engine.fold.schedule_counts`' numbers, from the
-    mapper's kernels.
+    mapper's kernels; ``energy_arch``: the arch that prices their energy (``None``: ``arch``).
     Raises UnsupportedError for ``scalesim`` timing (it reproduces SCALE-Sim's fixed mapping).
     """
     if arch.timing_model is TimingModel.SCALESIM:
@@ -45,7 +45,7 @@ def search_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     per_repeat = dataclasses.replace(problem, repeats=1)  # layers that differ only in repeats share a choice
     try:
         return search(per_repeat, arch, schedule_counts, rate=rate, weight_bits=bits.weight_bits,
-                      act_bits=bits.act_bits, objective=objective).mapping
+                      act_bits=bits.act_bits, objective=objective, energy_arch=energy_arch).mapping
     except UnsupportedError as error:
         raise type(error)(f"layer {layer.name}: {error}") from None
 
@@ -86,15 +86,15 @@ def run_mapping(arch: ArchSpec, fidelity: Fidelity, mapping: MappingMode | None,
 
 
 def layer_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, plan: LayerSparsity | None,
-                  strict: bool) -> Mapping | None:
+                  strict: bool, energy_arch: ArchSpec | None = None) -> Mapping | None:
     """The mapping a searching run gives ``layer`` (``None`` for vector work): its searched mapping
     or, when the search is the default and the layer is not :func:`searchable` or no searched
-    mapping fits its buffers, the fixed one."""
+    mapping fits its buffers, the fixed one (``energy_arch``: :func:`search_layer`'s)."""
     if strict:
-        return search_layer(layer, arch, rate, objective)
+        return search_layer(layer, arch, rate, objective, energy_arch)
     if searchable(layer, arch, rate, plan):
         try:
-            return search_layer(layer, arch, rate, objective)
+            return search_layer(layer, arch, rate, objective, energy_arch)
         except NoMappingFits:
             pass
     return None if lower_layer(layer, arch.timing_model) is None else fixed_mapping(arch)

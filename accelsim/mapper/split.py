@@ -67,9 +67,14 @@ def _score(objective: Objective, arch: ArchSpec, layer: Layer, dataflow: Dataflo
 
 
 def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, *, search_mapping: bool,
-                 sparsity: LayerSparsity | None = None, traffic: TrafficScale = NO_SCALE) -> SplitChoice | None:
+                 sparsity: LayerSparsity | None = None, traffic: TrafficScale = NO_SCALE,
+                 energy_arch: ArchSpec | None = None) -> SplitChoice | None:
     """The split of ``layer`` among ``arch.arrays.count`` arrays with the lowest ``objective``
-    (``None`` for vector work), its DRAM traffic as the memory plan leaves it (``traffic``). Raises the first split's UnsupportedError if no split can run."""
+    (``None`` for vector work), its DRAM traffic as the memory plan leaves it (``traffic``), its
+    energy priced on ``energy_arch`` (``None``: ``arch``; the real buffers when ``arch``'s are what
+    the memory plan leaves, :func:`accelsim.lower.memory_plan.resident_arch`). Raises the first
+    split's UnsupportedError if no split can run."""
+    priced = energy_arch or arch
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
@@ -77,13 +82,13 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
     for split in _candidates(arch, problem.repeats):
         plan = split_problem(problem, split, arch.arrays.count, rate)
         try:
-            mapping = _searched(plan.parts[0].problem, layer, arch, rate, objective) if search_mapping else None
+            mapping = _searched(plan.parts[0].problem, layer, arch, rate, objective, priced) if search_mapping else None
             run = run_split(plan, layer, arch, rate, mapping, sparsity, traffic)
         except UnsupportedError as error:
             errors.append(error)
             continue
         dataflow = mapping.dataflow if mapping is not None else arch.array.dataflow
-        score = _score(objective, arch, layer, dataflow, run)
+        score = _score(objective, priced, layer, dataflow, run)
         if best is None or score < best_score:
             best, best_score = SplitChoice(split, plan.arrays_used, mapping, dataflow, run), score
     if best is None:
@@ -97,13 +102,16 @@ def _candidates(arch: ArchSpec, repeats: int) -> list[ArraySplit]:
     return splits or list(arch.arrays.split)
 
 
-def _searched(part, layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective) -> Mapping:
-    """The searched mapping of one array's ``part`` (see the module docstring)."""
+def _searched(part, layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective,
+              energy_arch: ArchSpec) -> Mapping:
+    """The searched mapping of one array's ``part`` (see the module docstring), priced with one
+    array's view of ``energy_arch``."""
     bandwidth = arch.dram_bytes_per_cycle()
-    one = array_arch(arch, None if bandwidth is None else bandwidth / arch.arrays.count)
+    share = None if bandwidth is None else bandwidth / arch.arrays.count
+    one, priced = array_arch(arch, share), array_arch(energy_arch, share)
     bits = layer.compression
     try:
         return search(part, one, schedule_counts, rate=rate, weight_bits=bits.weight_bits, act_bits=bits.act_bits,
-                      objective=objective).mapping
+                      objective=objective, energy_arch=priced).mapping
     except UnsupportedError as error:
         raise UnsupportedError(f"layer {layer.name}: {error}") from None
