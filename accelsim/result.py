@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -44,10 +43,9 @@ class Result:
         return int(self.summary["cycles"].iloc[0])
 
 
-@functools.lru_cache(maxsize=64)
 def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
     """The columns that describe each layer of ``network`` (name, op, MACs, operand widths and
-    formats, densities), read-only arrays in ``LAYER_COLUMNS`` order. Memoized per network."""
+    formats, densities), read-only arrays in ``LAYER_COLUMNS`` order (shareable between runs)."""
     layers = network.layers
     data: dict[str, np.ndarray] = {
         "layer": np.array([layer.name for layer in layers], dtype=object),
@@ -65,14 +63,13 @@ def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
     return data
 
 
-def layer_columns(network: Network, columns: dict[str, np.ndarray], costed: np.ndarray,
-                  include_prefetch: bool, descriptors: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """The per-layer columns as plain numpy arrays, in ``LAYER_COLUMNS`` order: layer descriptors
-    (copies of ``descriptors``, :func:`layer_descriptors` of ``network``, computed if None)
-    plus the named counter ``columns`` (counts int64, zero for layers not costed; ratios float,
-    NaN when not costed; text as objects). ``cycles_incl_prefetch`` is kept only when
-    ``include_prefetch`` (SCALE-Sim timing)."""
-    data = {name: values.copy() for name, values in (descriptors or layer_descriptors(network)).items()}
+def layer_columns(descriptors: dict[str, np.ndarray], columns: dict[str, np.ndarray], costed: np.ndarray,
+                  include_prefetch: bool) -> dict[str, np.ndarray]:
+    """The per-layer columns as plain numpy arrays, in ``LAYER_COLUMNS`` order: copies of the
+    layer ``descriptors`` (:func:`layer_descriptors`) plus the named counter ``columns`` (counts
+    int64, zero for layers not costed; ratios float, NaN when not costed; text as objects).
+    ``cycles_incl_prefetch`` is kept only when ``include_prefetch`` (SCALE-Sim timing)."""
+    data = {name: values.copy() for name, values in descriptors.items()}
     for name, values in columns.items():
         if name in RATIO_COLUMNS:
             data[name] = np.where(costed, values, np.nan)

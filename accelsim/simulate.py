@@ -388,8 +388,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     columns.update(prep.memory_columns)
     if arch.arrays.count > 1:
         columns |= dict(zip(("link_bytes", "link_cycles", "reduction_adds"), links.T))
-    data = layer_columns(net, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM,
-                         descriptors=prep.descriptors)
+    data = layer_columns(prep.descriptors, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
     energy = _layer_energy(data, arch, dataflows)  # numpy from the counters to energy; frames built once
     summary = summary_frame(net, arch, fidelity.value, data, metrics=summary_metrics(data | energy, arch))
     layers = layer_frame(data | energy)
@@ -409,7 +408,7 @@ def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, object
     columns, energy, costed = network_columns(arch, net.layers, objective)
     columns = {**columns, "dispatch_cycles": np.where(costed, arch.dispatch_cycles, 0)}
     columns["cycles"] = columns.get("cycles", np.zeros(len(costed), dtype=np.int64)) + columns["dispatch_cycles"]
-    data = layer_columns(net, columns, costed, include_prefetch=False)
+    data = layer_columns(layer_descriptors(net), columns, costed, include_prefetch=False)
     counts = layer_frame(data)
     layers = counts.join(pd.DataFrame({k: np.where(costed, v, np.nan) for k, v in energy.items()}))
     summary = summary_frame(net, arch, fidelity.value, counts, metrics=summary_metrics(layers, arch))

@@ -43,7 +43,11 @@ def main() -> None:
         for mapping in ("fixed", "search"):
             for plan in (False, True):
                 rows.append(row(arch, net, mapping, plan))
-    frame = pd.DataFrame(rows)
+    print_markdown(pd.DataFrame(rows))
+
+
+def print_markdown(frame: pd.DataFrame) -> None:
+    """``frame`` as a markdown table on stdout (integers with thousands separators)."""
     lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in r) + " |"
               for r in frame.itertuples(index=False)]

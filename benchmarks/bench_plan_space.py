@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's accelsim
 
 import accelsim as ax  # noqa: E402
+from bench_memory_plan import print_markdown  # noqa: E402  (this folder is on sys.path: run as a script)
 from accelsim.lower import memory_plan as mp  # noqa: E402
 from accelsim.lower.gemm import lower_layer  # noqa: E402
 from accelsim.lower.tiling import LoopOrder, Mapping, buffer_rooms, fixed_mapping  # noqa: E402
@@ -151,11 +152,7 @@ def main() -> None:
             rows.append(measure(arch, net))
             if path.stem == "resnet50":
                 rows.append(measure(arch, net.with_batch(8)))
-    frame = pd.DataFrame(rows)
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in r) + " |"
-              for r in frame.itertuples(index=False)]
-    sys.stdout.write("\n".join(lines) + "\n")
+    print_markdown(pd.DataFrame(rows))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import numpy as np
 from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import DATAFLOW_OS, DATAFLOW_WS
 from accelsim.kernels.memory import double_buffer_cycles
+from accelsim.kernels.schedule import part_of
 from accelsim.kernels.systolic import fold_durations
 
 # Loops of a mapping (accelsim.lower.tiling.LoopOrder letters r, c, t).
@@ -225,10 +226,17 @@ def _out_tile(cand, count, step, extent, tile):
 
 
 @kernel
-def _part(total, j, parts):
-    """``_split(total, j, j + 1, parts)`` without forming ``total * (j + 1)``."""
-    whole, rest = total // parts, total % parts
-    return whole + rest * (j + 1) // parts - rest * j // parts
+def _transfer(nbytes, num, den):
+    """Cycles to move ``nbytes`` at ``num / den`` bytes per cycle, rounded up (0 without a limit)."""
+    return (nbytes * den + num - 1) // num if num > 0 else 0
+
+
+@kernel
+def _prefetched(first_tile, fetch_first, next_words, f, per, bits):
+    """Bytes fold ``f`` fetches of a prefetched footprint: its period's first tile when
+    ``fetch_first`` (period 0), plus its equal share of the next period's footprint."""
+    words = first_tile if fetch_first and f < per else 0
+    return _bytes(words + part_of(next_words[f // per], f % per, per), bits)
 
 
 @kernel
@@ -291,7 +299,7 @@ def candidate_counts(p, cand, out):
             nbytes = _bytes(words, p[P_ACT_BITS])
             if not pf_in:
                 dram_bytes[0] += nbytes * (1 if ifmap_kept[a, b] else cn)
-            ifmap_xfer[a, b] = (nbytes * den[0] + num[0] - 1) // num[0] if num[0] > 0 else 0
+            ifmap_xfer[a, b] = _transfer(nbytes, num[0], den[0])
     sram[0] = m * kmap * cn
     # filter B[k, n], reused across the m loop
     full_k, full_n = position[k_loop] > position[m_loop], position[n_loop] > position[m_loop]
@@ -319,7 +327,7 @@ def candidate_counts(p, cand, out):
             nbytes = _bytes(words, p[P_WEIGHT_BITS])
             if not pf_filter:
                 dram_bytes[1] += nbytes * (1 if filter_kept[a, b] else cm)
-            filter_xfer[a, b] = (nbytes * den[1] + num[1] - 1) // num[1] if num[1] > 0 else 0
+            filter_xfer[a, b] = _transfer(nbytes, num[1], den[1])
     sram[1] = kmap * p[P_N] * cm
     # output C[m, n], reduced across the k loop: partial sums accumulate, go to the buffer or spill
     full_m, full_n = position[m_loop] > position[k_loop], position[n_loop] > position[k_loop]
@@ -345,7 +353,7 @@ def candidate_counts(p, cand, out):
             nbytes = _bytes(out_words, p[P_ACT_BITS])
             if rooms[6] == 0:
                 dram_bytes[2] += nbytes
-            last_xfer[a, b] = (nbytes * write_den + write_num - 1) // write_num if write_num > 0 else 0
+            last_xfer[a, b] = _transfer(nbytes, write_num, write_den)
             psum_xfer[a, b] = -1
             if spill:
                 nbytes = _bytes(out_words, p[P_PSUM_BITS])
@@ -366,19 +374,15 @@ def candidate_counts(p, cand, out):
         stream[f] = min(step[LOOP_T], extent[LOOP_T] - index[LOOP_T] * step[LOOP_T]) * p[P_CYCLES_PER_PRODUCT]
         i_m, i_n, i_k = index[m_loop], index[n_loop], index[k_loop]
         if pf_in:  # period 0 fetches its tiles, every period the next footprint (next_in[period])
-            words = ifmap_tile[i_m, i_k] if i_n == 0 and f < per_in else 0
-            words += _part(next_in[f // per_in], f % per_in, per_in)
-            nbytes = _bytes(words, p[P_ACT_BITS])
+            nbytes = _prefetched(ifmap_tile[i_m, i_k], i_n == 0, next_in, f, per_in, p[P_ACT_BITS])
             dram_bytes[0] += nbytes
-            xfer[f, 0] = (nbytes * den[0] + num[0] - 1) // num[0] if num[0] > 0 else 0
+            xfer[f, 0] = _transfer(nbytes, num[0], den[0])
         elif i_n == 0 or not ifmap_kept[i_m, i_k]:
             xfer[f, 0] = ifmap_xfer[i_m, i_k]
         if pf_filter:
-            words = filter_tile[i_k, i_n] if i_m == 0 and f < per_filter else 0
-            words += _part(next_filter[f // per_filter], f % per_filter, per_filter)
-            nbytes = _bytes(words, p[P_WEIGHT_BITS])
+            nbytes = _prefetched(filter_tile[i_k, i_n], i_m == 0, next_filter, f, per_filter, p[P_WEIGHT_BITS])
             dram_bytes[1] += nbytes
-            xfer[f, 1] = (nbytes * den[1] + num[1] - 1) // num[1] if num[1] > 0 else 0
+            xfer[f, 1] = _transfer(nbytes, num[1], den[1])
         elif i_m == 0 or not filter_kept[i_k, i_n]:
             xfer[f, 1] = filter_xfer[i_k, i_n]
         psum = psum_xfer[i_m, i_n]
@@ -386,19 +390,19 @@ def candidate_counts(p, cand, out):
             tile = f // ck
             words = 0
             if tile > 0:
-                words = _part(_out_tile(cand, count, step, extent, tile - 1), f % ck, ck)
+                words = part_of(_out_tile(cand, count, step, extent, tile - 1), f % ck, ck)
             if f == folds - 1:
                 words += (min(step[m_loop], extent[m_loop] - i_m * step[m_loop])
                           * min(step[n_loop], extent[n_loop] - i_n * step[n_loop]))
             nbytes = _bytes(words, p[P_ACT_BITS])
             dram_bytes[2] += nbytes
-            xfer[f, 2] = (nbytes * write_den + write_num - 1) // write_num if write_num > 0 else 0
+            xfer[f, 2] = _transfer(nbytes, write_num, write_den)
         elif i_k == ck - 1:
             xfer[f, 2] = last_xfer[i_m, i_n]
         elif psum >= 0:
-            xfer[f, 2] = (psum * write_den + write_num - 1) // write_num if write_num > 0 else 0
+            xfer[f, 2] = _transfer(psum, write_num, write_den)
         if psum >= 0 and i_k > 0:
-            xfer[f, 3] = (psum * read_den + read_num - 1) // read_num if read_num > 0 else 0
+            xfer[f, 3] = _transfer(psum, read_num, read_den)
         index[loop2] += 1
         if index[loop2] == count[loop2]:
             index[loop2] = 0

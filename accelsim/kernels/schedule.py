@@ -129,7 +129,7 @@ def _periods(order, count, pos_u):
 
 
 @kernel(inline="always")
-def _part(total, j, parts):
+def part_of(total, j, parts):
     """``_split(total, j, j + 1, parts)`` without forming ``total * (j + 1)``."""
     whole, rest = total // parts, total % parts
     return whole + rest * (j + 1) // parts - rest * j // parts
@@ -194,7 +194,7 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
         if prefetch_in:  # lower.tiling.mapped_schedule's ``prefetched``
             period = g // per_in
             dram[f, TRAFFIC_IFMAP] = ((dram[f, TRAFFIC_IFMAP] if period == 0 else 0)
-                                      + _part(next_in[period], g % per_in, per_in))
+                                      + part_of(next_in[period], g % per_in, per_in))
         words = _split(k_weights, k_lo, k_hi, k) * (n_hi - n_lo)
         footprint = (_split(k_weights, 0 if filter_k_full else k_lo, k if filter_k_full else k_hi, k)
                      * (n if filter_n_full else n_hi - n_lo))
@@ -204,7 +204,7 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
         if prefetch_filter:
             period = g // per_filter
             dram[f, TRAFFIC_FILTER] = ((dram[f, TRAFFIC_FILTER] if period == 0 else 0)
-                                       + _part(next_filter[period], g % per_filter, per_filter))
+                                       + part_of(next_filter[period], g % per_filter, per_filter))
         # output: partial sums stay in the accumulators if their footprint fits, else go out and back
         first = index[lk] == 0
         last = index[lk] == last_k
@@ -223,7 +223,7 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
                 i0, i1 = (tile - 1) // p.count[order[1]], (tile - 1) % p.count[order[1]]
                 size0 = min(step[order[0]], extent[order[0]] - i0 * step[order[0]])
                 size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
-                words += _part(size0 * size1, j, per_tile)
+                words += part_of(size0 * size1, j, per_tile)
             dram[f, TRAFFIC_OFMAP_WRITE] = words
         if last:
             fits = fits and out <= out_room

@@ -263,8 +263,9 @@ def _resident_other(count: int, tensors: list[_Tensor], resident: dict[int, int]
         if not kept:  # network outputs (no readers) are never kept
             continue
         readers = {j for j, _, _ in tensor.readers}
-        for layer in range(tensor.last + 1, max(readers) + 1):  # a fused chain's layers produce it
-            held[layer] += 0 if layer in readers else kept
+        for layer in range(tensor.last + 1, max(readers)):  # a fused chain's layers produce it
+            if layer not in readers:
+                held[layer] += kept
     return held
 
 
