@@ -35,8 +35,8 @@ each its own row:
 area; :func:`core_area_mm2`).
 
 Areas are computed at 45 nm and scaled to the design's node: logic with
-:func:`accelsim.cost.scaling.area_factor`, SRAM macros with
-:func:`accelsim.cost.scaling.sram_area_factor` (CACTI 7 at the node; SRAM cells shrink less).
+:func:`accelsim.cost.scaling.area_factor`, SRAM macros with :func:`accelsim.cost.sram.area_factor`
+(CACTI 7's own area of a macro of that capacity at the node; SRAM cells shrink less).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ import pandas as pd
 from accelsim.cost import scaling
 from accelsim.cost.arith import flip_flop_area_um2_per_bit, fp_adder, fp_multiplier
 from accelsim.cost.mac_unit import mac_unit_area_um2, widest_operand_bits
+from accelsim.cost.sram import area_factor as sram_area_factor
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
 from accelsim.spec.arch import ArchSpec, BufferSpec, Dataflow, precision_bits
@@ -113,7 +114,7 @@ def _default_entries(arch: ArchSpec) -> dict[str, _Entry]:
     """entry -> :class:`_Entry`, scaled to the design's node (logic and SRAM by their own factors)."""
     pes = arch.pes
     logic = scaling.area_factor(45, arch.technology_nm)
-    sram = scaling.sram_area_factor(45, arch.technology_nm)
+    node = arch.technology_nm
     entries = {
         "mac_unit": _Entry(mac_unit_area_um2(arch.mac) * logic, pes, 0,
                            f"{arch.mac.kind.value} MAC unit, Horowitz 45 nm fits"),
@@ -122,14 +123,17 @@ def _default_entries(arch: ArchSpec) -> dict[str, _Entry]:
     }
     spad = scratchpad_sram(arch)
     if spad is not None:
-        entries["pe_scratchpad"] = _Entry(spad.area_um2 * sram, pes, spad.macros, "per-PE register file, CACTI 7")
+        entries["pe_scratchpad"] = _Entry(spad.area_um2 * sram_area_factor(node, spad.macro_kib), pes, spad.macros,
+                                          "per-PE register file, CACTI 7")
     for name, buf in buffers(arch).items():
         cost = sram_cost(buf.size_bytes, buf.word_bits, buf.banks, buf.ports, buf.port_width_bits // buf.banks)
-        entries[f"{name}_sram"] = _Entry(cost.area_um2 * sram, sram_copies(arch, name), cost.macros,
+        entries[f"{name}_sram"] = _Entry(cost.area_um2 * sram_area_factor(node, cost.macro_kib),
+                                         sram_copies(arch, name), cost.macros,
                                          f"{buf.size_bytes} B, {buf.banks} banks, {buf.ports} ports, "
                                          f"{cost.macros} 64-bit-port macros, CACTI 7")
     for name, cost in other_srams(arch).items():
-        entries[name] = _Entry(cost.area_um2 * sram, sram_copies(arch, name), cost.macros,
+        entries[name] = _Entry(cost.area_um2 * sram_area_factor(node, cost.macro_kib), sram_copies(arch, name),
+                               cost.macros,
                                f"{cost.macros} 64-bit-port macros, CACTI 7")
     if arch.vector_unit is not None:
         bits = precision_bits(arch.vector_unit.float_precision)

@@ -34,6 +34,19 @@ def _sram_nodes() -> list[tuple[float, float]]:
     return sorted(((float(r["node_nm"]), float(r["sram_area_vs_45nm"])) for r in rows), reverse=True)
 
 
+def sram_size_sources() -> dict[float, float]:
+    """node_nm -> the node whose CACTI runs give an SRAM macro's size dependence there (itself
+    for the nodes CACTI 7 models; ``size_from_nm`` in ``tables/technology_scaling.yaml`` otherwise)."""
+    rows = load_table("technology_scaling")["sram_area"]
+    return {float(r["node_nm"]): float(r.get("size_from_nm", r["node_nm"])) for r in rows}
+
+
+def at_node(node_nm: float, points: list[tuple[float, float]]) -> float:
+    """The value at ``node_nm`` of (node_nm, value) points given largest node first, ``log(value)``
+    interpolated linearly in ``log(node)`` like every factor here (UnsupportedError outside them)."""
+    return _at(node_nm, 1, points)
+
+
 def _at(node_nm: float, column: int, nodes: list[tuple] | None = None) -> float:
     nodes = nodes or _nodes()
     largest, smallest = nodes[0][0], nodes[-1][0]

@@ -10,11 +10,12 @@ capacity per quantity, see :mod:`accelsim.cost.tables`), with these stated appro
 * area: one macro's area by capacity is interpolated (log-log, piecewise) between CACTI 7
   points from 512 B to 16 MiB at a 64-bit port (``area_points``); a bank that moves more than
   64 bits per access is ``ceil(bits / 64)`` such macros side by side, each with its share;
+  :func:`area_factor` scales a macro to another node by CACTI's own runs there;
 * ports: a cell side grows by one wire track per port (``tracks = base + ports``), area with
   its square and energy with its length, relative to the 2-port CACTI reference;
 * leakage is proportional to the bits stored (CACTI itrs-hp cells).
 
-All results are at 45 nm; scale them with :mod:`accelsim.cost.scaling`.
+All results are at 45 nm; scale energy with :mod:`accelsim.cost.scaling`, area with :func:`area_factor`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import functools
 import math
 from dataclasses import dataclass
 
+from accelsim.cost import scaling
 from accelsim.cost.tables import PowerLaw, fit_power_law, load_table
 
 
@@ -40,6 +42,8 @@ class SramCost:
         Area of all banks, um^2.
     macros : int
         SRAM macros the banks are built of (one per bank up to a 64-bit port).
+    macro_kib : float
+        Capacity of one macro, KiB (what :func:`area_factor` takes).
     """
 
     read_pj: float
@@ -47,6 +51,7 @@ class SramCost:
     leakage_uw: float
     area_um2: float
     macros: int
+    macro_kib: float
 
 
 @functools.cache
@@ -58,20 +63,45 @@ def fits() -> dict[str, PowerLaw]:
 
 
 @functools.cache
-def _area_points() -> tuple[tuple[float, float], ...]:
-    """(log capacity KiB, log area mm^2) of the CACTI 7 macro points, by capacity."""
-    points = load_table("sram_cacti7_45nm")["area_points"]
-    return tuple(sorted((math.log(p["capacity_kib"]), math.log(p["area_mm2"])) for p in points))
+def _area_points(node_nm: float = 45.0) -> tuple[tuple[float, float], ...]:
+    """(log capacity KiB, log area mm^2) of the CACTI 7 macro points at ``node_nm`` (45 nm:
+    ``area_points``; the other nodes CACTI models: ``area_points_by_node``), by capacity."""
+    table = load_table("sram_cacti7_45nm")
+    capacities = [p["capacity_kib"] for p in table["area_points"]]
+    if node_nm == 45.0:
+        areas = [p["area_mm2"] for p in table["area_points"]]
+    else:
+        areas = next(row["area_mm2"] for row in table["area_points_by_node"] if row["node_nm"] == node_nm)
+    return tuple(sorted((math.log(kib), math.log(mm2)) for kib, mm2 in zip(capacities, areas)))
 
 
-def macro_area_mm2(capacity_kib: float) -> float:
-    """Area of one 64-bit-port SRAM macro at 45 nm: CACTI 7 points interpolated linearly in
-    log-log (beyond the first and last point, their segment extended)."""
-    points = _area_points()
+def macro_area_mm2(capacity_kib: float, node_nm: float = 45.0) -> float:
+    """Area of one 64-bit-port SRAM macro at 45 nm or another node CACTI 7 was run at: CACTI 7
+    points interpolated linearly in log-log (beyond the first and last point, their segment
+    extended)."""
+    points = _area_points(float(node_nm))
     x = math.log(capacity_kib)
     segments = list(zip(points, points[1:]))
     (x0, y0), (x1, y1) = next((seg for seg in segments if x <= seg[1][0]), segments[-1])
     return math.exp(y0 + (x - x0) * (y1 - y0) / (x1 - x0))
+
+
+def area_factor(node_nm: float, macro_kib: float) -> float:
+    """Area of a ``macro_kib`` macro at ``node_nm`` over its area at 45 nm.
+
+    The node's factor for the 1 MiB macro (:func:`accelsim.cost.scaling.sram_area_factor`) times
+    CACTI's own size dependence at the node, ``(A_n(kib) / A_n(1 MiB)) / (A_45(kib) / A_45(1 MiB))``
+    from its runs there (nodes outside CACTI's range: that of ``size_from_nm``; between nodes,
+    log-log like every factor). At a node CACTI models this is ``A_n(kib) / A_45(kib)``.
+    """
+    def size_dependence(cacti_nm: float) -> float:
+        def relative(nm: float) -> float:
+            return macro_area_mm2(macro_kib, nm) / macro_area_mm2(1024, nm)
+        return relative(cacti_nm) / relative(45.0)
+
+    sources = scaling.sram_size_sources()
+    points = [(nm, size_dependence(sources[nm])) for nm in sorted(sources, reverse=True)]
+    return scaling.sram_area_factor(45, node_nm) * scaling.at_node(node_nm, points)
 
 
 def _port_factor(ports: int) -> float:
@@ -109,4 +139,5 @@ def sram_cost(size_bytes: int, word_bits: int, banks: int = 1, ports: int = 2, b
         leakage_uw=table["leakage"]["power_uw_per_bit"] * size_bytes * 8,
         area_um2=macros * macro_area_mm2(size_bytes / macros / 1024) * 1e6 * side * side,
         macros=macros,
+        macro_kib=size_bytes / macros / 1024,
     )

@@ -70,35 +70,33 @@ def test_summary_reports_area_by_group():
     assert summary["area_core_mm2"] == pytest.approx(summary["area_mm2"] - summary["area_io_mm2"])
 
 
-def test_tpu_v1_srams_by_hand_from_cacti_macros_and_the_28nm_sram_factor():
+def _loglog(kib, lo, hi, a_lo, a_hi):
+    """CACTI macro area at ``kib`` between the points (lo, a_lo) and (hi, a_hi), log-log."""
+    return math.exp(math.log(a_lo) + math.log(kib / lo) / math.log(hi / lo) * math.log(a_hi / a_lo))
+
+
+def test_tpu_v1_srams_by_hand_from_cactis_28nm_macros():
     """Unified buffer: 24 MiB over 32 banks of 64 bits (2048-bit port): 32 macros of 768 KiB,
-    interpolated in log-log between CACTI's 128 KiB (0.961341 mm2) and 1 MiB (7.01975 mm2)
-    points. Accumulators: 4 MiB taking 256 columns x 32-bit partial sums a cycle (8192 bits):
-    128 macros of 32 KiB (0.212804 mm2). SRAM at 28 nm: CACTI 2.71738 / 7.01975 mm2 (1 MiB)."""
+    interpolated in log-log between CACTI's 28 nm 128 KiB (0.372163 mm2) and 1 MiB (2.71738 mm2)
+    runs. Accumulators: 4 MiB taking 256 columns x 32-bit partial sums a cycle (8192 bits): 128
+    macros of 32 KiB, CACTI's 28 nm 32 KiB run (0.0962695 mm2; tables/sram_cacti7_45nm.yaml)."""
     tpu = ax.load_arch(ROOT / "arch_configs" / "tpu_v1_like.yaml")
     table = area(tpu).set_index("component")
-    at28 = 2.71738 / 7.01975
-    t = math.log(768 / 128) / math.log(1024 / 128)
-    macro_768 = math.exp(math.log(0.961341) + t * (math.log(7.01975) - math.log(0.961341)))
-    assert table.loc["unified_sram", "area_mm2"] == pytest.approx(32 * macro_768 * at28, rel=1e-4)
-    assert table.loc["accumulators", "area_mm2"] == pytest.approx(128 * 0.212804 * at28, rel=1e-4)
+    macro_768 = _loglog(768, 128, 1024, 0.372163, 2.71738)
+    assert table.loc["unified_sram", "area_mm2"] == pytest.approx(32 * macro_768, rel=1e-4)
+    assert table.loc["accumulators", "area_mm2"] == pytest.approx(128 * 0.0962695, rel=1e-4)
     assert table.loc["sram_halo", "count"] == 32 + 128
 
 
 def test_eyeriss_scratchpads_and_buffer_at_65nm_by_hand():
     """168 PEs with a 520 B register file (16-bit port: one macro each) and a 108 KiB buffer of
-    4 banks (64-bit port: 16 bits a bank), CACTI points interpolated in log-log, SRAM at 65 nm
-    CACTI 14.6478 / 7.01975 mm2; logic at 65 nm Stillmaker's 1.5x."""
+    4 banks (64-bit port: 16 bits a bank), CACTI's 65 nm runs interpolated in log-log; logic at
+    65 nm Stillmaker's 1.5x."""
     eyeriss = ax.load_arch(ROOT / "arch_configs" / "eyeriss_like.yaml")
     table = area(eyeriss).set_index("component")
-    at65 = 14.6478 / 7.01975
-
-    def cacti(kib, lo, hi, a_lo, a_hi):
-        return math.exp(math.log(a_lo) + math.log(kib / lo) / math.log(hi / lo) * math.log(a_hi / a_lo))
-
-    spad = cacti(520 / 1024, 0.5, 2, 0.00517088, 0.0179156)
-    assert table.loc["pe_scratchpad", "area_mm2"] == pytest.approx(168 * spad * at65, rel=1e-4)
-    bank = cacti(27, 8, 32, 0.0601444, 0.212804)
-    assert table.loc["unified_sram", "area_mm2"] == pytest.approx(4 * bank * at65, rel=1e-4)
+    spad = _loglog(520 / 1024, 0.5, 2, 0.0108304, 0.0375387)
+    assert table.loc["pe_scratchpad", "area_mm2"] == pytest.approx(168 * spad, rel=1e-4)
+    bank = _loglog(27, 8, 32, 0.128324, 0.44405)
+    assert table.loc["unified_sram", "area_mm2"] == pytest.approx(4 * bank, rel=1e-4)
     mac_um2 = int_multiplier(16 * 16).area_um2 + int_adder(32).area_um2
     assert table.loc["mac_unit", "area_mm2"] == pytest.approx(168 * 1.5 * mac_um2 / 1e6)

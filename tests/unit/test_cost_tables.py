@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from accelsim.cost import scaling
+from accelsim.cost import scaling, sram
 from accelsim.cost.arith import fp_adder, fp_multiplier, int_adder, int_multiplier
 from accelsim.cost.sram import macro_area_mm2, sram_cost
 from accelsim.cost.tables import fit_power_law, load_table
@@ -162,6 +162,31 @@ def test_sram_area_factor_below_cactis_range_follows_published_bit_cells():
     assert scaling.sram_area_factor(45, 130) == pytest.approx((130 / 45) ** 2, rel=1e-4)
     t = math.log(40 / 45) / math.log(32 / 45)  # 40 nm: log-log between 45 and 32 nm
     assert scaling.sram_area_factor(45, 40) == pytest.approx(math.exp(t * math.log(3.55041 / 7.01975)), rel=1e-4)
+
+
+# CACTI 7, same configuration, at the other nodes it models (tables/sram_cacti7_45nm.yaml, area_points_by_node)
+CACTI_BY_NODE_MM2 = {
+    65: {0.5: 0.0108304, 2: 0.0375387, 8: 0.128324, 32: 0.44405, 128: 1.79753, 1024: 14.6478},
+    28: {0.5: 0.00200581, 2: 0.00695606, 8: 0.0237724, 32: 0.0962695, 128: 0.372163, 1024: 2.71738},
+}
+
+
+@pytest.mark.parametrize("node", sorted(CACTI_BY_NODE_MM2))
+def test_sram_area_factor_of_a_macro_is_cactis_own_run_at_the_node(node):
+    for kib, mm2 in CACTI_BY_NODE_MM2[node].items():
+        assert sram.area_factor(node, kib) == pytest.approx(mm2 / CACTI_MACRO_MM2[kib], rel=1e-4)
+        assert sram.macro_area_mm2(kib, node) == pytest.approx(mm2, rel=1e-12)
+
+
+def test_sram_area_factor_of_a_macro_outside_cactis_nodes():
+    """16 nm: the 1 MiB factor (28 nm x TSMC 0.07 / 0.127 um2 cells) times CACTI's 28 nm size
+    dependence; 130 nm: the cell rule at every capacity; 40 nm: log-log between 45 and 32 nm."""
+    at28_32k = (0.0962695 / 2.71738) / (0.212804 / 7.01975)
+    assert sram.area_factor(16, 32) == pytest.approx(2.71738 / 7.01975 * 0.07 / 0.127 * at28_32k, rel=1e-4)
+    assert sram.area_factor(130, 32) == pytest.approx((130 / 45) ** 2, rel=1e-4)
+    t = math.log(40 / 45) / math.log(32 / 45)
+    assert sram.area_factor(40, 32) == pytest.approx(math.exp(t * math.log(0.125839 / 0.212804)), rel=1e-4)
+    assert sram.area_factor(28, 1024) == pytest.approx(scaling.sram_area_factor(45, 28), rel=1e-12)
 
 
 @pytest.mark.parametrize("node", [32, 28, 22, 16, 14, 10, 7])
