@@ -1,7 +1,7 @@
 """accelsim against published chips: tables of published | accelsim | ratio, each figure sourced.
 
     python benchmarks/bench_published.py            # every table, fixed and searched mappings
-    python benchmarks/bench_published.py --only area --only area_components
+    python benchmarks/bench_published.py --only area --only area_components --only area_synthesis
 
 Each timing table runs the shipped config twice: with its default mapping (``fixed``, SCALE-Sim's
 column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapping for cycles),
@@ -39,6 +39,10 @@ column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapp
 * Die areas: Eyeriss core 3.5 mm x 3.5 mm = 12.25 mm2 at 65 nm (JSSC 2017); TPU v1 die under
   331 mm2 at 28 nm, floorplan shares: matrix unit 24%, unified buffer 29%, accumulators 6%
   (ISCA 2017, Figure 2). accelsim's factors are not fitted to either (docs/energy_area.md).
+  Other designs check the cell model without entering it: NVDLA's estimated synthesis areas at
+  28 nm, all memories included (nvdla/doc, doc/primer.rst, "Example Area and Performance with
+  NVDLA"), for its two documented int8 configurations (doc/hw/v2/scalability.rst); Bit Fusion's
+  synthesized 8-bit systolic arrays (hsharma35/bitfusion, results/systolic_array_synth.csv).
 """
 
 from __future__ import annotations
@@ -59,7 +63,9 @@ sys.path.insert(0, str(ROOT))
 import accelsim as ax  # noqa: E402
 from accelsim.cost import area  # noqa: E402
 from accelsim.cost.area import core_area_mm2, sram_halo_shares_um2  # noqa: E402
+from accelsim.cost.tables import load_table  # noqa: E402
 from accelsim.spec.arch import OperandDelivery  # noqa: E402
+from accelsim.spec.load import arch_from_dict  # noqa: E402
 from accelsim.spec.workload import Compression, Conv2d, Gemm, Network  # noqa: E402
 
 MAPPINGS = ("fixed", "search")
@@ -89,6 +95,19 @@ TPU_PEAK_TOPS = 92.0
 TPU_WEIGHT_BYTES_PER_S = 34e9
 TPU_DIE_MM2 = 331.0
 TPU_SHARES = {"matrix unit": 0.24, "unified buffer": 0.29, "accumulators": 0.06}
+
+# NVDLA primer (nvdla/doc, doc/primer.rst, "Example Area and Performance with NVDLA"): estimated
+# synthesis area at 28 nm, all memories included, by MACs and convolution buffer (KB). Two rows are
+# the documented int8 configurations (doc/hw/v2/scalability.rst): nv_large, atomic-C 64 x atomic-K
+# 32, CBUF 16 banks x 64 B x 512; nv_small, 8 x 8, CBUF 32 banks x 8 B x 512.
+NVDLA_SYNTHESIS_MM2 = {(2048, 512): 5.5, (1024, 256): 3.0, (512, 256): 2.3, (256, 256): 1.7, (128, 256): 1.4,
+                       (64, 128): 0.91, (32, 128): 0.85}
+NVDLA_CONFIGS = {"nv_large": dict(rows=64, cols=32, cbuf_kib=512, banks=16, bank_bytes=64),
+                 "nv_small": dict(rows=8, cols=8, cbuf_kib=128, banks=32, bank_bytes=8)}
+# hsharma35/bitfusion, results/systolic_array_synth.csv: the authors' synthesis of an 8-bit systolic
+# array (max and min precision 8) at 500 MHz, um2 of the whole N x M array (45 nm per the ISCA 2018
+# paper; the csv does not state the node).
+BITFUSION_SYSTOLIC_8BIT_UM2 = {(2, 2): 2236.751997, (4, 4): 8171.729995}
 
 
 def original_alexnet(batch: int, bits: dict[str, tuple[int, int]], fc: bool = False, width: int = 1) -> Network:
@@ -259,6 +278,57 @@ def area_components() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def int8_array(rows: int, cols: int, node: str, buffer_kib: int, banks: int, bank_bytes: int, name: str):
+    """An int8 ws array with one unified buffer as an accelsim design (accumulating at 32 bits, an
+    accelsim assumption; the clock and DRAM do not enter the area: an LPDDR4 PHY is not priced)."""
+    return arch_from_dict({
+        "name": name, "clock": "1GHz", "technology": node,
+        "array": {"rows": rows, "cols": cols, "dataflow": "ws"},
+        "mac": {"kind": "fixed", "precisions": ["int8"], "accumulator_bits": 32},
+        "buffers": {"unified": {"size": f"{buffer_kib}KiB", "word_bits": 8, "width_bits": banks * bank_bytes * 8,
+                                "banks": banks}},
+        "dram": {"kind": "lpddr4", "bandwidth": "10GB/s", "latency": "100cycles"}}, name)
+
+
+def nvdla_like(name: str):
+    """An NVDLA configuration at 28 nm: its MAC array as a ws array of atomic-C x atomic-K, the
+    convolution buffer as a unified buffer of its banks."""
+    c = NVDLA_CONFIGS[name]
+    return int8_array(c["rows"], c["cols"], "28nm", c["cbuf_kib"], c["banks"], c["bank_bytes"], f"nvdla-{name}")
+
+
+def area_synthesis() -> pd.DataFrame:
+    """Other designs' published synthesis areas, not used to choose any factor, against accelsim's
+    cells and SRAM macros (the die without its layout and io groups: what a synthesis estimate
+    covers): NVDLA's two documented configurations; NVDLA's logic per MAC, from the primer's rows
+    with the same 256 KB buffer, against accelsim's MAC unit and PE registers with their
+    control_noc share; and one PE of Bit Fusion's synthesized 8-bit systolic array (4 x 4 minus
+    2 x 2, per PE) against accelsim's int8 PE cells at 45 nm."""
+    control = 1 + load_table("design")["control_noc_fraction"]
+
+    def pe_cells_um2(spec) -> float:
+        table = area(spec).set_index("component")
+        return table.loc["mac_unit", "unit_area_um2"] + table.loc["pe_registers", "unit_area_um2"]
+
+    rows = []
+    for name, c in NVDLA_CONFIGS.items():
+        table = area(nvdla_like(name)).set_index("component")
+        synthesis = table.loc[~table["group"].isin(["layout", "io", "total"]), "area_mm2"].sum()
+        macs = c["rows"] * c["cols"]
+        rows.append((f"NVDLA {name}: {macs} MACs, {c['cbuf_kib']} KB buffer, 28 nm (mm2)",
+                     NVDLA_SYNTHESIS_MM2[(macs, c["cbuf_kib"])], synthesis, table.loc["unified_sram", "area_mm2"]))
+    per_mac = pe_cells_um2(nvdla_like("nv_large")) * control
+    for lo, hi in ((128, 512), (512, 1024)):
+        slope = (NVDLA_SYNTHESIS_MM2[(hi, 256)] - NVDLA_SYNTHESIS_MM2[(lo, 256)]) / (hi - lo) * 1e6
+        rows.append((f"NVDLA logic per MAC, {lo} -> {hi} MACs at 256 KB, 28 nm (um2)", slope, per_mac, ""))
+    grown = BITFUSION_SYSTOLIC_8BIT_UM2[(4, 4)] - BITFUSION_SYSTOLIC_8BIT_UM2[(2, 2)]
+    pe45 = pe_cells_um2(int8_array(4, 4, "45nm", 8, 1, 8, "int8-4x4-45nm"))
+    rows.append(("Bit Fusion 8-bit systolic PE, 500 MHz, 45 nm (um2)", grown / 12, pe45, ""))
+    frame = pd.DataFrame(rows, columns=["design (published synthesis)", "published", "accelsim", "accelsim SRAM macros"])
+    frame.insert(3, "ratio", frame["accelsim"] / frame["published"])
+    return frame
+
+
 # Chen et al., JSSC 2017, abstract: AlexNet CONV layers at N = 4 take 0.0029 DRAM accesses per MAC
 # (16-bit words; with run-length compression of activations, which accelsim does not model).
 EYERISS_DRAM_ACCESSES_PER_MAC = 0.0029
@@ -339,6 +409,8 @@ TABLES = {"eyeriss": ("Eyeriss-like, original AlexNet CONV1-5, batch 4, 16-bit (
           "tpu": ("TPU v1-like, int8 (TOPS)", tpu),
           "area": ("Die area (mm2; mapping-independent)", die_area),
           "area_components": ("Die area by component (mm2), each row's source", area_components),
+          "area_synthesis": ("Other designs' published synthesis areas against accelsim's cells and macros",
+                             area_synthesis),
           "eyeriss_v1": ("Eyeriss v1 as built (row-stationary, PE scratchpads), AlexNet CONV1-5, batch 4, 16-bit",
                          eyeriss_v1),
           "eyeriss_v1_totals": ("Eyeriss v1: whole-network checks and normalised access costs", eyeriss_v1_totals)}

@@ -100,3 +100,18 @@ def test_eyeriss_scratchpads_and_buffer_at_65nm_by_hand():
     assert table.loc["unified_sram", "area_mm2"] == pytest.approx(4 * bank, rel=1e-4)
     mac_um2 = int_multiplier(16 * 16).area_um2 + int_adder(32).area_um2
     assert table.loc["mac_unit", "area_mm2"] == pytest.approx(168 * 1.5 * mac_um2 / 1e6)
+
+
+def test_int8_pe_cells_are_not_below_a_synthesized_systolic_pe():
+    """Bit Fusion's synthesized 8-bit systolic arrays at 500 MHz (hsharma35/bitfusion,
+    results/systolic_array_synth.csv, 45 nm per the ISCA 2018 paper): 8171.73 um2 for 4 x 4 and
+    2236.75 um2 for 2 x 2, so 494.6 um2 per added PE. accelsim's int8 PE at 45 nm, by hand: an 8x8
+    multiplier (282 um2, Horowitz), a 32-bit adder (137 um2) and 8 + 8 + 32 flip-flops (4.5 um2
+    each): 635 um2, 1.28x the synthesized PE; the die-level gap is not in the PE's cells."""
+    spec = dataclasses.replace(ax.load_arch(ROOT / "arch_configs" / "tpu_v1_like.yaml"), technology_nm=45.0)
+    spec = dataclasses.replace(spec, array=dataclasses.replace(spec.array, preload_overlap=False))
+    table = area(spec).set_index("component")
+    pe = table.loc["mac_unit", "unit_area_um2"] + table.loc["pe_registers", "unit_area_um2"]
+    assert pe == pytest.approx(282 + 137 + 48 * 4.5, rel=0.01)
+    synthesized = (8171.729995 - 2236.751997) / 12
+    assert 1.0 <= pe / synthesized <= 1.5
