@@ -55,6 +55,7 @@ import io
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -321,6 +322,13 @@ def area_synthesis() -> pd.DataFrame:
     for lo, hi in ((128, 512), (512, 1024)):
         slope = (NVDLA_SYNTHESIS_MM2[(hi, 256)] - NVDLA_SYNTHESIS_MM2[(lo, 256)]) / (hi - lo) * 1e6
         rows.append((f"NVDLA logic per MAC, {lo} -> {hi} MACs at 256 KB, 28 nm (um2)", slope, per_mac, ""))
+    # least squares over all seven primer rows: area = fixed + per MAC x MACs + per KB x KB
+    design = np.array([(1.0, macs, kib) for macs, kib in NVDLA_SYNTHESIS_MM2])
+    fixed, per_mac_fit, per_kib = np.linalg.lstsq(design, np.array(list(NVDLA_SYNTHESIS_MM2.values())), rcond=None)[0]
+    rows.append(("NVDLA fit over the 7 primer rows: per MAC, 28 nm (um2)", per_mac_fit * 1e6, per_mac, ""))
+    large = area(nvdla_like("nv_large")).set_index("component").loc["unified_sram", "area_mm2"]
+    rows.append(("NVDLA fit over the 7 primer rows: per MiB of buffer, 28 nm (mm2)", per_kib * 1024,
+                 large / (NVDLA_CONFIGS["nv_large"]["cbuf_kib"] / 1024), ""))
     grown = BITFUSION_SYSTOLIC_8BIT_UM2[(4, 4)] - BITFUSION_SYSTOLIC_8BIT_UM2[(2, 2)]
     pe45 = pe_cells_um2(int8_array(4, 4, "45nm", 8, 1, 8, "int8-4x4-45nm"))
     rows.append(("Bit Fusion 8-bit systolic PE, 500 MHz, 45 nm (um2)", grown / 12, pe45, ""))
