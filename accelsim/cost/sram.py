@@ -86,6 +86,7 @@ def macro_area_mm2(capacity_kib: float, node_nm: float = 45.0) -> float:
     return math.exp(y0 + (x - x0) * (y1 - y0) / (x1 - x0))
 
 
+@functools.cache
 def area_factor(node_nm: float, macro_kib: float) -> float:
     """Area of a ``macro_kib`` macro at ``node_nm`` over its area at 45 nm.
 
