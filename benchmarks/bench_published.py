@@ -98,9 +98,10 @@ TPU_DIE_MM2 = 331.0
 TPU_SHARES = {"matrix unit": 0.24, "unified buffer": 0.29, "accumulators": 0.06}
 
 # NVDLA primer (nvdla/doc, doc/primer.rst, "Example Area and Performance with NVDLA"): estimated
-# synthesis area at 28 nm, all memories included, by MACs and convolution buffer (KB). Two rows are
-# the documented int8 configurations (doc/hw/v2/scalability.rst): nv_large, atomic-C 64 x atomic-K
-# 32, CBUF 16 banks x 64 B x 512; nv_small, 8 x 8, CBUF 32 banks x 8 B x 512.
+# synthesis area at 28 nm, all memories included, by MACs and convolution buffer (KB). Two rows match
+# the documented int8 configurations in MACs and buffer (doc/hw/v2/scalability.rst): nv_large,
+# atomic-C 64 x atomic-K 32, CBUF 16 banks x 64 B x 512; nv_small, 8 x 8, CBUF 32 banks x 8 B x 512
+# (the primer does not say which precisions its MACs run; NVDLA v1's also run int16 and fp16).
 NVDLA_SYNTHESIS_MM2 = {(2048, 512): 5.5, (1024, 256): 3.0, (512, 256): 2.3, (256, 256): 1.7, (128, 256): 1.4,
                        (64, 128): 0.91, (32, 128): 0.85}
 NVDLA_CONFIGS = {"nv_large": dict(rows=64, cols=32, cbuf_kib=512, banks=16, bank_bytes=64),
@@ -302,9 +303,11 @@ def area_synthesis() -> pd.DataFrame:
     """Other designs' published synthesis areas, not used to choose any factor, against accelsim's
     cells and SRAM macros (the die without its layout and io groups: what a synthesis estimate
     covers): NVDLA's two documented configurations; NVDLA's logic per MAC, from the primer's rows
-    with the same 256 KB buffer, against accelsim's MAC unit and PE registers with their
-    control_noc share; and one PE of Bit Fusion's synthesized 8-bit systolic array (4 x 4 minus
-    2 x 2, per PE) against accelsim's int8 PE cells at 45 nm."""
+    with the same 256 KB buffer and from a least-squares fit of all seven (fixed + per MAC + per
+    KB), against accelsim's MAC unit and PE registers with their control_noc share; the fit's
+    buffer area per MiB against accelsim's macros for nv_large's buffer; and one PE of Bit
+    Fusion's synthesized 8-bit systolic array (4 x 4 minus 2 x 2, per PE) against accelsim's
+    int8 PE cells at 45 nm."""
     control = 1 + load_table("design")["control_noc_fraction"]
 
     def pe_cells_um2(spec) -> float:
@@ -324,7 +327,7 @@ def area_synthesis() -> pd.DataFrame:
         rows.append((f"NVDLA logic per MAC, {lo} -> {hi} MACs at 256 KB, 28 nm (um2)", slope, per_mac, ""))
     # least squares over all seven primer rows: area = fixed + per MAC x MACs + per KB x KB
     design = np.array([(1.0, macs, kib) for macs, kib in NVDLA_SYNTHESIS_MM2])
-    fixed, per_mac_fit, per_kib = np.linalg.lstsq(design, np.array(list(NVDLA_SYNTHESIS_MM2.values())), rcond=None)[0]
+    _, per_mac_fit, per_kib = np.linalg.lstsq(design, np.array(list(NVDLA_SYNTHESIS_MM2.values())), rcond=None)[0]
     rows.append(("NVDLA fit over the 7 primer rows: per MAC, 28 nm (um2)", per_mac_fit * 1e6, per_mac, ""))
     large = area(nvdla_like("nv_large")).set_index("component").loc["unified_sram", "area_mm2"]
     rows.append(("NVDLA fit over the 7 primer rows: per MiB of buffer, 28 nm (mm2)", per_kib * 1024,
