@@ -24,6 +24,10 @@ column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapp
   rows, where memory never binds, confirm the widths: they equal the layers' MACs at 2,048 4-bit
   products per cycle (asserted below; the 1x network would give a quarter of conv3-5's).
   The csv lists each tower (``conv2_a``, ``conv2_b``); a grouped accelsim layer is both.
+  The same csv has every layer at 4096 bits/cycle too (``bitfusion_compute``: memory never binds,
+  so both models time the array alone) and the CIFAR-10 QNN of ``get_cifar10_qnn`` at 2 bits
+  (``bitfusion_cifar10`` and ``bitfusion_cifar10_compute``; asserted below: its conv1 at 4096
+  bits/cycle takes one row fold per kernel tap, the channels-only reduction the config states).
   What remains between the two, layer by layer, and why: docs/timing_models.md ("Published chips").
 * Stripes (Judd et al., MICRO 2016): a layer at p-bit activations runs 16/p times faster than
   at 16 bits (bit-serial activations; the speed-up the config's own source promises). The
