@@ -14,6 +14,10 @@ lengths add up to ``m * ceil(k / lanes) * ceil(n / 32)`` whatever the mapping ti
 ``compute_cycles = 16 + m * ceil(k / lanes) * ceil(n / 32) + 16 + c_last - 2`` (``c_last``: the
 columns of the last column fold). Without the overlap every fold would also pay its 16-cycle
 weight load and its ``16 + 32 - 2`` cycles of skew and drain.
+
+A conv runs its kernel taps in time, each tap's input channels on whole row folds (per-row input
+banks, ``array.reduction: channels``): ``taps x ceil(C_in / lanes)`` row folds, except the
+network's first layer, which reads the host's im2col (``ceil(taps x C_in / lanes)``).
 """
 
 from __future__ import annotations
