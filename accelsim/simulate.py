@@ -20,7 +20,7 @@ from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
-from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
+from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer, reduction_rate
 from accelsim.lower.memory_plan import (NO_SCALE, TrafficScale, is_array_layer, plan_memory, resident_arch,
                                         traffic_scale)
 from accelsim.lower.tiling import Mapping, fixed_mapping
@@ -31,7 +31,7 @@ from accelsim.mapper.hierarchy import network_columns
 from accelsim.result import Result, layer_columns, layer_descriptors, layer_frame, summary_frame
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
-from accelsim.spec.workload import Layer, Network, work_ids
+from accelsim.spec.workload import DRAM_INPUT, Layer, Network, work_ids
 
 # How fast the array runs a layer (products per cycle, cycles per product, native N:M).
 MacRateRule = Callable[[Layer, ArchSpec], ArrayRate]
@@ -255,7 +255,9 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
         check_network_precision(arch, net)
     search = check_mapping(arch, fidelity, mode)
     check_fidelity(arch, fidelity)
-    rates = [mac_rate(layer, arch) for layer in net.layers]
+    rates = [reduction_rate(mac_rate(layer, arch), layer, arch,
+                            host_im2col=i == 0 or layer.producers[:1] == (DRAM_INPUT,))  # reads the network input
+             for i, layer in enumerate(net.layers)]
     memory = _memory_plan(arch, net, memory_plan)
     scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
               for i, layer in enumerate(net.layers)]

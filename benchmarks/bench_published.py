@@ -24,6 +24,10 @@ column-fold-major mapping) and with ``mapping="search"`` (the mapper's best mapp
   rows, where memory never binds, confirm the widths: they equal the layers' MACs at 2,048 4-bit
   products per cycle (asserted below; the 1x network would give a quarter of conv3-5's).
   The csv lists each tower (``conv2_a``, ``conv2_b``); a grouped accelsim layer is both.
+  The same csv has every layer at 4096 bits/cycle too (``bitfusion_compute``: memory never binds,
+  so both models time the array alone) and the CIFAR-10 QNN of ``get_cifar10_qnn`` at 2 bits
+  (``bitfusion_cifar10`` and ``bitfusion_cifar10_compute``; asserted below: its conv1 at 4096
+  bits/cycle takes one row fold per kernel tap, the channels-only reduction the config states).
   What remains between the two, layer by layer, and why: docs/timing_models.md ("Published chips").
 * Stripes (Judd et al., MICRO 2016): a layer at p-bit activations runs 16/p times faster than
   at 16 bits (bit-serial activations; the speed-up the config's own source promises). The
@@ -78,19 +82,28 @@ EYERISS_CLOCK_HZ = 200e6
 assert abs(4 / (sum(EYERISS_TOTAL_MS.values()) / 1e3) - 34.7) < 0.05  # JSSC 2017 abstract: 34.7 frames/s at N = 4
 EYERISS_CORE_MM2 = 12.25
 
-# hsharma35/bitfusion results/bitfusion-eyeriss-sim-sweep.csv, AlexNet (WRPN 2x), 192 bits/cycle: cycles
-# of one tower (a and b are equal), so a layer of both towers takes twice that.
+# hsharma35/bitfusion results/bitfusion-eyeriss-sim-sweep.csv (16 x 32 units, batch 16): cycles per layer at
+# 192 bits/cycle (the shipped config's 24 B/cycle) and at 4096 bits/cycle (512 B/cycle: memory never binds).
+# AlexNet (WRPN 2x): cycles of one tower (a and b are equal), so a layer of both towers takes twice that.
 BITFUSION_TOWER_CYCLES = {"conv1": 3746423, "conv2": 5018849, "conv3": 3248129, "conv4": 2436097,
                           "conv5": 1624065}
 BITFUSION_FC_CYCLES = {"fc1": 3545090, "fc2": 1575596, "fc3": 398679}
-# The same csv at 4096 bits/cycle (compute-bound), per tower, for the layers whose channels fill
-# the 16 x 4 reduction lanes and 32 columns exactly; MACs per tower of the WRPN 2x layers.
-BITFUSION_4096_CYCLES = {"conv3": 2336283, "conv4": 1752219, "conv5": 1168155, "fc1": 1179653, "fc2": 524295}
+BITFUSION_4096_TOWER_CYCLES = {"conv1": 3339626, "conv2": 4665659, "conv3": 2336283, "conv4": 1752219,
+                               "conv5": 1168155}
+BITFUSION_4096_FC_CYCLES = {"fc1": 1179653, "fc2": 524295, "fc3": 262148}
 BITFUSION_WRPN_TOWER_MACS = {"conv3": 16 * 13 * 13 * 384 * 512 * 9, "conv4": 16 * 13 * 13 * 384 * 384 * 9,
                              "conv5": 16 * 13 * 13 * 256 * 384 * 9, "fc1": 16 * 18432 * 8192, "fc2": 16 * 8192 * 8192}
 BITFUSION_PRODUCTS_PER_CYCLE = 16 * 32 * 4  # 16 x 32 fusion units, 4 products of 4b x 4b each (ISCA 2018)
-assert all(0 <= BITFUSION_4096_CYCLES[n] - BITFUSION_WRPN_TOWER_MACS[n] / BITFUSION_PRODUCTS_PER_CYCLE < 30
-           for n in BITFUSION_4096_CYCLES)
+assert all(0 <= ({**BITFUSION_4096_TOWER_CYCLES, **BITFUSION_4096_FC_CYCLES}[n]
+                 - BITFUSION_WRPN_TOWER_MACS[n] / BITFUSION_PRODUCTS_PER_CYCLE < 30) for n in BITFUSION_WRPN_TOWER_MACS)
+# CIFAR-10 QNN (get_cifar10_qnn: 2-bit weights and activations, conv0 8-bit weights on the 8-bit image).
+BITFUSION_CIFAR10_CYCLES = {"conv0": 717654, "conv1": 799062, "conv2": 402091, "conv3": 492204, "conv4": 255318,
+                            "conv5": 510636, "fc6": 99671, "fc7": 16555, "fc8": 513}
+BITFUSION_CIFAR10_4096_CYCLES = {"conv0": 131084, "conv1": 589849, "conv2": 294941, "conv3": 294961,
+                                 "conv4": 147505, "conv5": 294960, "fc6": 16398, "fc7": 2064, "fc8": 85}
+# conv1 at 4096 bits/cycle: 16 x 32 x 32 pixels x 128/32 column folds x 9 taps x ceil(128 / 256 lanes) (2 bits:
+# 16 products per unit): each tap takes a whole row fold, the channels-only reduction (array.reduction).
+assert 0 <= BITFUSION_CIFAR10_4096_CYCLES["conv1"] - 16 * 32 * 32 * 4 * 9 < 30
 
 TPU_PEAK_TOPS = 92.0
 TPU_WEIGHT_BYTES_PER_S = 34e9
@@ -161,22 +174,65 @@ def eyeriss() -> pd.DataFrame:
         for kind in ("processing", "total")})
 
 
-def bitfusion() -> pd.DataFrame:
-    # get_alex_net_wrpn: conv1 8-bit weights on the 8-bit image, fc3 8-bit weights on fc2's 8-bit outputs.
+def bitfusion_alexnet() -> Network:
+    """The AlexNet of the authors' csv: WRPN 2x, batch 16 (get_alex_net_wrpn: conv1 8-bit weights on the 8-bit
+    image, fc3 8-bit weights on fc2's 8-bit outputs, 4 bits elsewhere)."""
     bits = {"conv1": (8, 8), **{f"conv{i}": (4, 4) for i in range(2, 6)}, "fc1": (4, 4), "fc2": (4, 4),
             "fc3": (8, 8)}
-    net = original_alexnet(16, bits, fc=True, width=2)
-    cycles = layer_cycles(arch("bitfusion_like"), net)
-    published = {name: 2 * c for name, c in BITFUSION_TOWER_CYCLES.items()} | BITFUSION_FC_CYCLES
+    return original_alexnet(16, bits, fc=True, width=2)
+
+
+def cifar10_qnn(batch: int = 16) -> Network:
+    """The CIFAR-10 QNN of the authors' csv (get_cifar10_qnn): six 3x3 convs (128-128-256-256-512-512 filters,
+    'SAME' padding, max pools after conv1, conv3 and conv5), fc 8192-1024-1024-10; 2-bit weights and
+    activations, conv0 8-bit weights on the 8-bit image."""
+    shapes = [("conv0", 3, 128, 32, 8), ("conv1", 128, 128, 32, 2), ("conv2", 128, 256, 16, 2),
+              ("conv3", 256, 256, 16, 2), ("conv4", 256, 512, 8, 2), ("conv5", 512, 512, 8, 2)]
+    layers = [Conv2d(name=name, batch=batch, in_channels=cin, out_channels=cout, in_h=hw, in_w=hw, kernel=(3, 3),
+                     padding=(1,) * 4, compression=Compression(weight_bits=weight_bits, act_bits=8 if cin == 3 else 2))
+              for name, cin, cout, hw, weight_bits in shapes]
+    layers += [Gemm(name=name, batch=batch, m=1, k=k, n=n, compression=Compression(weight_bits=2, act_bits=2))
+               for name, k, n in (("fc6", 512 * 4 * 4, 1024), ("fc7", 1024, 1024), ("fc8", 1024, 10))]
+    return Network(name="cifar10-qnn", layers=tuple(layers))
+
+
+def _bitfusion_table(net: Network, published: dict[str, int], bytes_per_cycle: int | None = None) -> pd.DataFrame:
+    """Per layer: the authors' cycles, accelsim's with each mapping and the ratio; ``bytes_per_cycle``
+    replaces the config's DRAM bandwidth (``None``: the config's 24 B/cycle)."""
+    spec = arch("bitfusion_like")
+    if bytes_per_cycle is not None:
+        bandwidth = dataclasses.replace(spec.dram.bandwidth, bytes_per_unit=bytes_per_cycle)
+        spec = dataclasses.replace(spec, dram=dataclasses.replace(spec.dram, bandwidth=bandwidth))
+    cycles = layer_cycles(spec, net)
+    bits = {layer.name: layer.compression for layer in net.layers}
     rows = []
     for name, want in published.items():
-        row = {"layer": name, "w/a bits": "{}/{}".format(*bits[name]), "Bit Fusion sim cycles": want}
+        row = {"layer": name, "w/a bits": f"{bits[name].weight_bits}/{bits[name].act_bits}",
+               "Bit Fusion sim cycles": want}
         for m in MAPPINGS:
             row[f"accelsim {m}"] = cycles[m][name]
             row[f"{m} / published"] = cycles[m][name] / want
         rows.append(row)
     return _with_total(pd.DataFrame(rows), ratio_of={
         f"{m} / published": (f"accelsim {m}", "Bit Fusion sim cycles") for m in MAPPINGS})
+
+
+def bitfusion() -> pd.DataFrame:
+    published = {name: 2 * c for name, c in BITFUSION_TOWER_CYCLES.items()} | BITFUSION_FC_CYCLES
+    return _bitfusion_table(bitfusion_alexnet(), published)
+
+
+def bitfusion_compute() -> pd.DataFrame:
+    published = {name: 2 * c for name, c in BITFUSION_4096_TOWER_CYCLES.items()} | BITFUSION_4096_FC_CYCLES
+    return _bitfusion_table(bitfusion_alexnet(), published, bytes_per_cycle=4096 // 8)
+
+
+def bitfusion_cifar10() -> pd.DataFrame:
+    return _bitfusion_table(cifar10_qnn(), BITFUSION_CIFAR10_CYCLES)
+
+
+def bitfusion_cifar10_compute() -> pd.DataFrame:
+    return _bitfusion_table(cifar10_qnn(), BITFUSION_CIFAR10_4096_CYCLES, bytes_per_cycle=4096 // 8)
 
 
 def stripes() -> pd.DataFrame:
@@ -413,6 +469,12 @@ def _with_total(frame: pd.DataFrame, ratio_of: dict[str, tuple[str, str]]) -> pd
 
 TABLES = {"eyeriss": ("Eyeriss-like, original AlexNet CONV1-5, batch 4, 16-bit (latency, ms)", eyeriss),
           "bitfusion": ("Bit Fusion-like vs the authors' simulator, AlexNet at WRPN 2x width, batch 16 (cycles)", bitfusion),
+          "bitfusion_compute": ("The same at 4096 bits/cycle of DRAM bandwidth (compute-bound; cycles)",
+                                bitfusion_compute),
+          "bitfusion_cifar10": ("Bit Fusion-like vs the authors' simulator, CIFAR-10 QNN (2-bit), batch 16 (cycles)",
+                                bitfusion_cifar10),
+          "bitfusion_cifar10_compute": ("The same at 4096 bits/cycle of DRAM bandwidth (compute-bound; cycles)",
+                                        bitfusion_cifar10_compute),
           "stripes": ("Stripes-like (bit_serial_like), AlexNet array layers: speed-up over 16-bit activations",
                       stripes),
           "stripes_wiring": ("Stripes-like under each array wiring (operand delivery, output overlap)",

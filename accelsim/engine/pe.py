@@ -6,6 +6,8 @@ arguments of :mod:`accelsim.kernels.pe`, and the kernel's counters into named st
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from accelsim.compress.float_quant import accumulator_dtype, float_gemm
@@ -60,6 +62,8 @@ def reduction_words(a: np.ndarray, b: np.ndarray, rate: ArrayRate) -> tuple[np.n
     wgt : (R, W, N) array
         Weight words; ``sum over r, v of act[m, r, v] * wgt[r, v, n] = (A @ B)[m, n]``.
     """
+    if rate.tap_rows is not None:
+        return reduction_words(*_tap_padded(a, b, rate), replace(rate, tap_rows=None))
     k, n = b.shape
     p = rate.products_per_cycle
     if rate.nm is None:  # dense: row r holds k = r*W .. r*W + W - 1 (zeros past K), W = min(p, K)
@@ -93,6 +97,22 @@ def reduction_words(a: np.ndarray, b: np.ndarray, rate: ArrayRate) -> tuple[np.n
     wgt = np.zeros((n_rows, width, n), b.dtype)
     wgt[row, kk - lo[row], nn] = b[kk, nn]
     return act, wgt
+
+
+def _tap_padded(a: np.ndarray, b: np.ndarray, rate: ArrayRate) -> tuple[np.ndarray, np.ndarray]:
+    """``A`` and ``B`` with each kernel tap's channels zero-padded to whole row folds
+    (``ArrayRate.tap_rows``: the rows reduce over input channels only), so the dense packing gives
+    ``rate.reduction(K)`` rows. Dense weights only."""
+    if rate.nm is not None:
+        raise UnsupportedError("the pe fidelity does not model N:M weights on an array that reduces over channels "
+                               "only (array.reduction: channels); use the fold or cycle fidelity")
+    taps, rows = rate.tap_rows
+    k, n = b.shape
+    cin = k // taps
+    pad = -(-(-(-cin // rate.products_per_cycle)) // rows) * rows * rate.products_per_cycle - cin
+    a_taps = np.pad(a.reshape(a.shape[0], taps, cin), ((0, 0), (0, 0), (0, pad)))
+    b_taps = np.pad(b.reshape(taps, cin, n), ((0, 0), (0, pad), (0, 0)))
+    return a_taps.reshape(a.shape[0], -1), b_taps.reshape(-1, n)
 
 
 def run_pe_gemm(arch: ArchSpec, a: np.ndarray, b: np.ndarray,

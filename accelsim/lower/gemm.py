@@ -23,11 +23,11 @@ has no transposed convolution: one runs as its col2im GEMM, in SCALE-Sim's GEMM 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from accelsim.errors import UnsupportedError
 from accelsim.hw.sparse.nm import nm_reduction_length
-from accelsim.spec.arch import TimingModel
+from accelsim.spec.arch import ArchSpec, Reduction, TimingModel
 from accelsim.spec.workload import Conv2d, ConvTranspose2d, Gemm, Layer, MatMul
 
 
@@ -40,28 +40,56 @@ class ArrayRate:
     structured weight sparsity run natively stores :func:`accelsim.hw.sparse.nm.nm_reduction_length`
     slots of the reduction. The defaults are the dense 1-product-per-cycle array. The MAC unit's
     own view of p and q (datapath widths, passes) is :class:`accelsim.hw.mac.MacRate`.
+    ``tap_rows`` = (kernel taps, array rows): the rows reduce over input channels only
+    (``array.reduction: channels``), so each tap's ``ceil(k/taps/p)`` mapped slots are padded to
+    whole row folds (:func:`reduction_rate`); ``None``: the im2col reduction, packed.
     """
 
     products_per_cycle: int = 1
     cycles_per_product: int = 1
     nm: tuple[int, int] | None = None
+    tap_rows: tuple[int, int] | None = None
 
     def __post_init__(self):
         if self.products_per_cycle < 1 or self.cycles_per_product < 1:
             raise ValueError(f"MAC rates must be >= 1, got p={self.products_per_cycle}, q={self.cycles_per_product}")
         if self.nm is not None and not 0 < self.nm[0] <= self.nm[1]:
             raise ValueError(f"N:M needs 0 < N <= M, got {self.nm}")
+        if self.tap_rows is not None and min(self.tap_rows) < 1:
+            raise ValueError(f"tap_rows needs taps >= 1 and rows >= 1, got {self.tap_rows}")
 
     def stored_reduction(self, k: int) -> int:
         """Weight slots along a reduction of ``k`` dense products (``k`` unless N:M)."""
         return k if self.nm is None else nm_reduction_length(k, *self.nm)
 
     def reduction(self, k: int) -> int:
-        """Mapped length of a reduction of ``k`` dense products."""
-        return -(-self.stored_reduction(k) // self.products_per_cycle)
+        """Mapped length of a reduction of ``k`` dense products: ``ceil(slots / p)``, or with
+        ``tap_rows = (taps, rows)`` each tap's ``ceil(ceil(slots / taps) / p)`` rounded up to a
+        multiple of ``rows`` (e.g. 25 taps of 96 channels at p = 4 on 16 rows: 25 x 32 = 800
+        rows, 50 row folds, against 600 rows and 38 folds packed)."""
+        slots = self.stored_reduction(k)
+        if self.tap_rows is None:
+            return -(-slots // self.products_per_cycle)
+        taps, rows = self.tap_rows
+        per_tap = -(-(-(-slots // taps)) // self.products_per_cycle)
+        return taps * -(-per_tap // rows) * rows
 
 
 DENSE_RATE = ArrayRate()
+
+
+def reduction_rate(rate: ArrayRate, layer: Layer, arch: ArchSpec, host_im2col: bool) -> ArrayRate:
+    """``rate`` with the array's reduction rule (``array.reduction``, docs/timing_models.md,
+    "Reduction lanes"). Under ``channels`` a conv with several kernel taps runs its taps in time,
+    each filling whole row folds with its input channels (``ArrayRate.tap_rows``), unless
+    ``host_im2col``: the layer that reads the network's input, which the host lowers by im2col
+    (Bit Fusion's simulator does so for the layer whose input is the graph's input,
+    github.com/hsharma35/bitfusion src/simulator/simulator.py, ``get_cycles``). Every other layer
+    (1x1 convs, GEMMs, transposed convs: their reduction is input channels only) keeps ``rate``."""
+    if arch.array.reduction is Reduction.IM2COL or host_im2col or not isinstance(layer, Conv2d):
+        return rate
+    taps = layer.kernel[0] * layer.kernel[1]
+    return rate if taps == 1 else replace(rate, tap_rows=(taps, arch.array.rows))
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,16 @@ class OperandDelivery(enum.Enum):
     BROADCAST = "broadcast"
 
 
+class Reduction(enum.Enum):
+    """What a conv's reduction lanes along the array rows take (docs/timing_models.md, "Reduction
+    lanes"): the whole im2col reduction, input channels and kernel taps packed together
+    (``im2col``), or input channels only (``channels``: each kernel tap's channels fill whole row
+    folds and the taps run in time, as in Bit Fusion, whose input SRAM has one bank per row)."""
+
+    IM2COL = "im2col"
+    CHANNELS = "channels"
+
+
 class MacKind(enum.Enum):
     """Fixed-width units, Bit Fusion-style composable bricks, or bit-serial units."""
 
@@ -240,12 +250,20 @@ class ArraySpec:
         0, key="pe_scratchpad", parse=units.parse_bytes, minimum=0,
         doc="per-PE register file holding operands and partial sums (Eyeriss: 0.5 kB; 0: pipeline registers only)",
     )
+    reduction: Reduction = spec_field(
+        Reduction.IM2COL, doc="what a conv's row lanes reduce over: im2col (channels and kernel taps packed) or "
+        "channels (each tap's channels fill whole row folds, taps run in time; the network's first layer reads "
+        "the host's im2col)",
+    )
 
     def check(self) -> list[Problem]:
         others = [d.value for d in (self.dataflow, *self.dataflows) if d is not Dataflow.OS]
         if self.operand_delivery is OperandDelivery.BROADCAST and others:
             return [Problem("operand_delivery", f"broadcast delivery is modelled for the os dataflow only (Stripes, "
                             f"DaDianNao tiles), not {', '.join(others)}; use dataflow: os or operand_delivery: systolic")]
+        if self.reduction is Reduction.CHANNELS and Dataflow.OS in (self.dataflow, *self.dataflows):
+            return [Problem("reduction", "channels: the reduction lies along the rows in the ws and is dataflows only "
+                            "(os reduces in time); use reduction: im2col or dataflow: ws")]
         return []
 
 
@@ -572,6 +590,12 @@ class ArchSpec:
         if self.hierarchy is not None and self.arrays.count > 1:
             problems.append(Problem("hierarchy", "a hierarchy describes one array of PEs; set arrays.count: 1 "
                                     "(several arrays run without PE storage, docs/multi_array.md)"))
+        if self.array.reduction is Reduction.CHANNELS and self.timing_model is TimingModel.SCALESIM:
+            problems.append(Problem("array.reduction", "SCALE-Sim timing lowers convs by im2col; use reduction: im2col "
+                                    "or timing_model: native"))
+        if self.array.reduction is Reduction.CHANNELS and self.arrays.count > 1:
+            problems.append(Problem("array.reduction", "channels is modelled for one array (a reduction split would "
+                                    "cut kernel taps); set arrays.count: 1 or reduction: im2col"))
         if self.mapping is MappingMode.SEARCH and self.timing_model is TimingModel.SCALESIM:
             problems.append(Problem("mapping", "search needs timing_model: native (scalesim timing reproduces "
                                     "SCALE-Sim's own fixed mapping); write mapping: fixed or leave it out"))

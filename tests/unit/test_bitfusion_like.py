@@ -14,6 +14,10 @@ lengths add up to ``m * ceil(k / lanes) * ceil(n / 32)`` whatever the mapping ti
 ``compute_cycles = 16 + m * ceil(k / lanes) * ceil(n / 32) + 16 + c_last - 2`` (``c_last``: the
 columns of the last column fold). Without the overlap every fold would also pay its 16-cycle
 weight load and its ``16 + 32 - 2`` cycles of skew and drain.
+
+A conv runs its kernel taps in time, each tap's input channels on whole row folds (per-row input
+banks, ``array.reduction: channels``): ``taps x ceil(C_in / lanes)`` row folds, except the
+network's first layer, which reads the host's im2col (``ceil(taps x C_in / lanes)``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import accelsim as ax
-from accelsim.spec.workload import Compression, Gemm, Network
+from accelsim.spec.workload import Compression, Conv2d, Gemm, Network
 
 ROOT = Path(__file__).parents[2]
 ROWS, COLS = 16, 32
@@ -47,3 +51,39 @@ def test_folds_run_back_to_back(m, k, n, c_last, bits, lanes, mapping):
 
 def test_hand_value_4_bit():
     assert _compute_cycles(256, 512, 256, 4, "fixed") == 16_446
+
+
+def _conv_compute_cycles(first: bool, bits: int, mapping: str) -> int:
+    """A 5x5 conv of 96 channels (AlexNet conv2-like: 20x20 outputs, 64 filters) on bitfusion_like,
+    as the network's first layer (the host's im2col) or after another layer (channels only)."""
+    arch = ax.load_arch(ROOT / "arch_configs" / "bitfusion_like.yaml")
+    bits_of = Compression(weight_bits=bits, act_bits=bits)
+    conv = Conv2d(name="c", in_channels=96, out_channels=64, in_h=20, in_w=20, kernel=(5, 5), padding=(2,) * 4,
+                  compression=bits_of)
+    layers = (conv,) if first else (Gemm(name="g", m=16, k=16, n=16, compression=bits_of), conv)
+    frame = ax.simulate(arch, Network(name="n", layers=layers), mapping=mapping).layers.set_index("layer")
+    return int(frame.loc["c", "compute_cycles"])
+
+
+@pytest.mark.parametrize("mapping", ["fixed", "search"])
+@pytest.mark.parametrize("bits, lanes", [(2, 256), (4, 64), (8, 16)])
+def test_conv_taps_run_in_time(bits, lanes, mapping):
+    # array.reduction: channels (per-row input banks): each of the 25 taps takes ceil(96 / lanes)
+    # row folds (4 bits: 25 x 2 = 50 against ceil(2400 / 64) = 38 packed); 400 output pixels,
+    # 2 column folds of 32. 4 bits: 16 + 400 * 50 * 2 + 16 + 30 = 40,062 cycles.
+    taps, m, col_folds = 25, 400, 2
+    expected = ROWS + m * taps * -(-96 // lanes) * col_folds + ROWS + COLS - 2
+    assert _conv_compute_cycles(False, bits, mapping) == expected
+
+
+@pytest.mark.parametrize("bits, lanes", [(2, 256), (4, 64), (8, 16)])
+def test_first_conv_reads_the_hosts_im2col(bits, lanes):
+    # the network's first layer is lowered by the host's im2col (the authors' simulator,
+    # src/simulator/simulator.py get_cycles): ceil(2400 / lanes) row folds, packed.
+    expected = ROWS + 400 * -(-2400 // lanes) * 2 + ROWS + COLS - 2
+    assert _conv_compute_cycles(True, bits, "fixed") == expected
+
+
+def test_hand_value_conv_4_bit():
+    assert _conv_compute_cycles(False, 4, "fixed") == 40_062
+    assert _conv_compute_cycles(True, 4, "fixed") == 30_462
