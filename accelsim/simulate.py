@@ -20,6 +20,7 @@ from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
+from accelsim.lower import memory_plan
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.memory_plan import (NO_SCALE, TrafficScale, is_array_layer, plan_memory, resident_arch,
                                         traffic_scale)
@@ -268,11 +269,13 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 
 def clear_memos() -> None:
-    """Forget the memoized per-network preparations and each layer's mapping choice (the next run
-    pays them again: benchmarks of cold runs; the mapper's own memo is
-    :func:`accelsim.mapper.gemm.search`'s)."""
+    """Forget the memoized per-network preparations, memory plans, vector-unit runs and each
+    layer's mapping choice (the next run pays them again: benchmarks of cold runs; the mapper's own
+    memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
+    memory_plan.clear_memos()
+    vector.clear_memos()
 
 
 def _progress(steps: list[int], fidelity: str, enabled: bool):

@@ -70,6 +70,34 @@ def vector_problem(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = No
     )
 
 
+_UNIT_RUNS: dict[tuple, tuple[np.ndarray, np.ndarray, int]] = {}
+_UNIT_RUNS_LIMIT = 4096
+
+
+def _unit_run(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """``run_vector(vector_problem(arch, layer, impl))`` and the problem's elements, memoized on
+    what the problem reads of ``arch``: its vector unit and the ifmap/ofmap port widths (a sweep's
+    designs that differ in array or buffer sizes share the runs). Read-only arrays.
+    Cleared by :func:`clear_memos`."""
+    buffers = arch.buffers
+    key = (arch.vector_unit, buffers.for_operand("ifmap").port_width_bits, buffers.for_operand("ofmap").port_width_bits,
+           layer, impl)
+    found = _UNIT_RUNS.get(key)
+    if found is None:
+        problem = vector_problem(arch, layer, impl)
+        stats, op_counts = run_vector(problem)
+        stats.flags.writeable = op_counts.flags.writeable = False
+        if len(_UNIT_RUNS) >= _UNIT_RUNS_LIMIT:
+            _UNIT_RUNS.clear()
+        found = _UNIT_RUNS[key] = (stats, op_counts, problem.rows * problem.row_len)
+    return found
+
+
+def clear_memos() -> None:
+    """Forget the memoized vector-unit runs (:func:`_unit_run`)."""
+    _UNIT_RUNS.clear()
+
+
 def _dram_cycles(arch: ArchSpec, read_bytes: int, write_bytes: int) -> int:
     """Cycles DRAM needs for a layer's reads (ifmap channel) and writes (ofmap channel)."""
     read_bw, write_bw = arch.dram_bytes_per_cycle("ifmap"), arch.dram_bytes_per_cycle("ofmap")
@@ -97,8 +125,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
     """
     if arch.vector_unit is None:
         raise ValueError(f"{arch.name} has no vector_unit to run layer {layer.name!r}")
-    problem = vector_problem(arch, layer, impl)
-    stats, op_counts = run_vector(problem)
+    stats, op_counts, elements = _unit_run(arch, layer, impl)
     bits = layer.compression.act_precision.bits
     read_bytes = -(-layer.input_elements * bits // 8)
     write_bytes = -(-layer.output_elements * bits // 8)
@@ -121,7 +148,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
         "vector_local_reads": int(stats[VECTOR_STAT_LOCAL_READS]),
         "vector_local_writes": int(stats[VECTOR_STAT_LOCAL_WRITES]),
         "vector_lane_slots": int(stats[VECTOR_STAT_LANE_SLOTS]),
-        "vector_elements": problem.rows * problem.row_len,
+        "vector_elements": elements,
         "dram_read_bytes": read_bytes,
         "dram_write_bytes": write_bytes,
     }
