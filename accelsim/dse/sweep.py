@@ -128,8 +128,9 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
             labels.append((Path(workload).stem, NO_SCHEME if scheme_path is None else Path(scheme).stem))
     salt = [evaluator_id(evaluator), __version__]
     net_hashes = [content_hash(to_dict(net)) for net in nets]
-    tasks = [Task(content_hash([p.arch_hash, h, salt]), p, w, s, i)
-             for p in points for i, (h, (w, s)) in enumerate(zip(net_hashes, labels))]
+    tasks = [Task(content_hash([arch_hash, h, salt]), p, w, s, i)
+             for p, arch_hash in ((p, p.arch_hash) for p in points)
+             for i, (h, (w, s)) in enumerate(zip(net_hashes, labels))]
     return points, nets, tasks, rejected
 
 
