@@ -191,6 +191,14 @@ def vector_groups(arch: ArchSpec, net: Network, plan: list[LayerTraffic] | None 
     return [np.array(indices, dtype=np.int64) for indices in groups.values()]
 
 
+_VECTOR_STATS = np.array([codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH, codes.FOLD_STAT_COMPUTE_CYCLES,
+                          codes.FOLD_STAT_STALL_CYCLES, codes.FOLD_STAT_IFMAP_SRAM_READS,
+                          codes.FOLD_STAT_OFMAP_SRAM_WRITES, codes.FOLD_STAT_IFMAP_DRAM_READS,
+                          codes.FOLD_STAT_OFMAP_DRAM_WRITES, codes.FOLD_STAT_DRAM_READ_BYTES,
+                          codes.FOLD_STAT_DRAM_WRITE_BYTES])
+"""Fold counters a vector layer's row sets, in the order :func:`add_vector_layers` lists their values."""
+
+
 def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray,
                       plan: list[LayerTraffic] | None = None, groups: list[np.ndarray] | None = None
                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -211,7 +219,8 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
         return stats, costed, {}
-    op_counts = {name: np.zeros(len(net.layers), dtype=np.int64) for name in OP_COLUMNS.values()}
+    op_names = list(OP_COLUMNS.values())
+    op_counts = np.zeros((len(net.layers), len(op_names)), dtype=np.int64)
     is_vector = np.zeros(len(net.layers), dtype=bool)
     for group in vector_groups(arch, net, plan) if groups is None else groups:
         rows = group[~costed[group]]
@@ -219,21 +228,14 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
             continue
         layer = net.layers[rows[0]]
         counts = vector_layer_counts(arch, layer, traffic=plan[rows[0]] if plan is not None else None)
-        for name, column in op_counts.items():
-            column[rows] = counts[name]
+        op_counts[rows] = [counts[name] for name in op_names]
         bits = layer.compression.act_precision.bits
-        for index, value in (
-                (codes.FOLD_STAT_CYCLES, counts["cycles"]),
-                (codes.FOLD_STAT_CYCLES_INCL_PREFETCH, counts["cycles"]),
-                (codes.FOLD_STAT_COMPUTE_CYCLES, counts["vector_compute_cycles"]),
-                (codes.FOLD_STAT_STALL_CYCLES, counts["cycles"] - counts["vector_compute_cycles"]),
-                (codes.FOLD_STAT_IFMAP_SRAM_READS, counts["vector_sram_reads"]),
-                (codes.FOLD_STAT_OFMAP_SRAM_WRITES, counts["vector_sram_writes"]),
-                (codes.FOLD_STAT_IFMAP_DRAM_READS, min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits)),
-                (codes.FOLD_STAT_OFMAP_DRAM_WRITES, min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits)),
-                (codes.FOLD_STAT_DRAM_READ_BYTES, counts["dram_read_bytes"]),
-                (codes.FOLD_STAT_DRAM_WRITE_BYTES, counts["dram_write_bytes"])):
-            stats[rows, index] = value
+        stats[np.ix_(rows, _VECTOR_STATS)] = [
+            counts["cycles"], counts["cycles"], counts["vector_compute_cycles"],
+            counts["cycles"] - counts["vector_compute_cycles"], counts["vector_sram_reads"],
+            counts["vector_sram_writes"], min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits),
+            min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits), counts["dram_read_bytes"],
+            counts["dram_write_bytes"]]
         is_vector[rows] = True
     costed |= is_vector
     busy = stats[:, codes.FOLD_STAT_CYCLES].copy()
@@ -244,7 +246,7 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     stats[:, codes.FOLD_STAT_CYCLES_INCL_PREFETCH] -= hidden
     stats[:, codes.FOLD_STAT_COMPUTE_CYCLES] = compute
     stats[:, codes.FOLD_STAT_STALL_CYCLES] = stall
-    return stats, costed, {**op_counts, "hidden_cycles": hidden}
+    return stats, costed, {**dict(zip(op_names, op_counts.T.copy())), "hidden_cycles": hidden}
 
 
 def split_exposed(compute: np.ndarray, stall: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
