@@ -14,6 +14,7 @@ import logging
 import math
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,16 +74,31 @@ class SweepOutcome:
         return self.computed / self.seconds if self.seconds > 0 else math.nan
 
 
-def evaluate_chunk(chunk: tuple[Evaluator, tuple[Network, ...], list[tuple[str, ArchSpec, int]], bool]
+_WORKER_NETWORKS: dict[tuple[str, int], Network] = {}
+
+
+def _worker_network(token: tuple[str, int], net: Network) -> Network:
+    """This process's one copy of a sweep's network ``token`` (the run and the network's index):
+    every chunk that ships it gets the first copy unpickled here, so the simulator's memos keyed
+    on the network find it by identity instead of comparing two equal networks layer by layer."""
+    if token not in _WORKER_NETWORKS and len(_WORKER_NETWORKS) >= 64:
+        _WORKER_NETWORKS.clear()
+    return _WORKER_NETWORKS.setdefault(token, net)
+
+
+def evaluate_chunk(chunk: tuple[Evaluator, tuple[tuple[tuple[str, int], Network], ...],
+                                list[tuple[str, ArchSpec, int]], bool]
                    ) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
     """Evaluate points ``(key, arch, index into the networks)``: their result rows and, when
     kept, one table of their per-layer rows (``key``, ``layer_index``, ...) (runs in workers).
+    The networks come with a token (:func:`_worker_network`).
 
     A point the models reject (an :class:`AccelsimError`, e.g. an unsupported precision)
     becomes a row with its ``error`` message, so it is stored and not retried. A design's
     metrics are computed once per chunk (its points share one arch object).
     """
-    evaluator, nets, items, keep_layers = chunk
+    evaluator, shipped, items, keep_layers = chunk
+    nets = [_worker_network(token, net) for token, net in shipped]
     rows, tables, keys = [], [], []
     designs: dict[int, dict[str, float]] = {}
     for key, arch, net_id in items:
@@ -137,12 +153,14 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
 def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator, keep_layers: bool,
             size: int) -> Iterator[tuple]:
     """``evaluate_chunk``'s inputs: ``size`` tasks at a time in plan order (a design's networks
-    together), each chunk with the networks its tasks use."""
+    together), each chunk with the networks its tasks use and their tokens (this run, index)."""
+    run = uuid.uuid4().hex
     for start in range(0, len(tasks), size):
         mine = tasks[start:start + size]
         used = sorted({t.net_id for t in mine})
         local = {net_id: i for i, net_id in enumerate(used)}
-        yield evaluator, tuple(nets[i] for i in used), [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers
+        yield (evaluator, tuple(((run, i), nets[i]) for i in used),
+               [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers)
 
 
 def _plan_frame(spec: SweepSpec, tasks: Sequence[Task]) -> pd.DataFrame:
