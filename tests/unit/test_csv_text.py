@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from accelsim.dse.csv_text import csv_text
+from accelsim.dse.csv_text import SHORT_TABLE_ROWS, _joined_text, csv_text
 
 NASTY = ["plain", "", "with,comma", 'say "hi"', "two\nlines", "cr\rhere", " lead", "trail ", "naïve", "a;b", "'q'"]
 
@@ -33,6 +33,11 @@ def _random_table(seed: int, rows: int) -> pd.DataFrame:
 @pytest.mark.parametrize("rows", [0, 1, 17, 400])
 def test_same_text_as_pandas(seed, rows):
     table = _random_table(seed, rows)
+    assert _joined_text(table) == table.to_csv(index=False)  # the fast path, whatever the length
+
+
+def test_long_table_takes_the_fast_path_and_matches():
+    table = _random_table(7, SHORT_TABLE_ROWS + 5)
     assert csv_text(table) == table.to_csv(index=False)
 
 
