@@ -20,10 +20,10 @@ from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
-from accelsim.lower import memory_plan
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.memory_plan import (NO_SCALE, TrafficScale, is_array_layer, plan_memory, resident_arch,
                                         traffic_scale)
+from accelsim.lower.memory_plan import clear_memos as clear_memory_plans
 from accelsim.lower.tiling import Mapping, fixed_mapping
 from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
@@ -274,7 +274,7 @@ def clear_memos() -> None:
     memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
-    memory_plan.clear_memos()
+    clear_memory_plans()
     vector.clear_memos()
 
 

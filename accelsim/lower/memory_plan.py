@@ -224,6 +224,7 @@ def clear_memos() -> None:
 
 
 def _plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
+    """:func:`plan_memory`, computed."""
     sources = operand_sources(net)
     producers = [tuple(source for source, _ in operands) for operands in sources]
     fused = fused_layers(net, arch, producers)
