@@ -23,6 +23,7 @@ from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer, reduction_rate
 from accelsim.lower.memory_plan import (NO_SCALE, TrafficScale, is_array_layer, plan_memory, resident_arch,
                                         traffic_scale)
+from accelsim.lower.memory_plan import clear_memos as clear_memory_plans
 from accelsim.lower.tiling import Mapping, fixed_mapping
 from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
@@ -270,11 +271,13 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 
 def clear_memos() -> None:
-    """Forget the memoized per-network preparations and each layer's mapping choice (the next run
-    pays them again: benchmarks of cold runs; the mapper's own memo is
-    :func:`accelsim.mapper.gemm.search`'s)."""
+    """Forget the memoized per-network preparations, memory plans, vector-unit runs and each
+    layer's mapping choice (the next run pays them again: benchmarks of cold runs; the mapper's own
+    memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
+    clear_memory_plans()
+    vector.clear_memos()
 
 
 def _progress(steps: list[int], fidelity: str, enabled: bool):

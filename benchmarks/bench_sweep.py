@@ -21,6 +21,9 @@ With ``--kill N`` it also runs the sweep through the CLI in a subprocess, SIGKIL
 at random moments, resumes it, and checks the table equals the straight run with every
 point exactly once.
 
+Each row also gives the CPU seconds of this process and of the sweep's workers (less moved by
+other jobs on a shared machine than the wall time).
+
 ``--grid-only`` runs only that grid in a fresh process (nothing warmed before it): copied into
 another checkout (as ``benchmarks/compare_corpus.py`` says), it times that checkout's code.
 
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -82,14 +86,21 @@ def write_spec(folder: Path, workload: str) -> Path:
     return path
 
 
+def workers_cpu() -> float:
+    """CPU seconds of this process's finished children (a sweep's workers, once joined)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
+
+
 def timed(label, count, fn):
     start = time.perf_counter()
-    cpu = time.process_time()
+    cpu, children = time.process_time(), workers_cpu()
     result = fn()
     wall = time.perf_counter() - start
     return result, {"run": label, "points": count, "seconds": round(wall, 2),
                     "points_per_s": round(count / wall, 1) if wall else float("inf"),
-                    "parent_cpu_s": round(time.process_time() - cpu, 2)}
+                    "parent_cpu_s": round(time.process_time() - cpu, 2),
+                    "workers_cpu_s": round(workers_cpu() - children, 2)}
 
 
 def kill_check(spec: Path, folder: Path, straight: pd.DataFrame, kills: int) -> str:

@@ -8,8 +8,10 @@ Runs the sweep spec (``workloads/sweeps/resnet50_array_x_sram.yaml`` by default:
 weight schemes) with ``mapping: fixed`` and with ``mapping: search`` (objective ``cycles``), each
 serially and on all cores, from an empty results directory and empty memos (the mapper's and
 :func:`accelsim.simulate.clear_memos`'), and prints points per second and the searched run's time
-relative to the fixed one (``x fixed``). Every
-point pays its own searches: a design's layers share the memo, designs do not share choices.
+relative to the fixed one (``x fixed``), with the CPU seconds the run took in this process and its
+workers (``cpu_s``: less moved by other jobs on a shared machine than the wall time). Every
+point pays its own searches: a design's layers share the memo, designs do not share choices (they
+share only what depends on inputs they have in common: docs/dse.md, "Throughput").
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -35,6 +38,12 @@ from accelsim.simulate import clear_memos  # noqa: E402
 from accelsim.spec.options import MappingMode  # noqa: E402
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (the sweep's workers, once joined)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", default="workloads/sweeps/resnet50_array_x_sram.yaml")
@@ -48,13 +57,14 @@ def main() -> None:
         for mode in (MappingMode.FIXED, MappingMode.SEARCH):
             search.cache_clear()
             clear_memos()
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             outcome = run_sweep(dataclasses.replace(spec, mapping=mode), folder / f"{executor}-{mode.value}",
                                 executor=executor)
             seconds = time.perf_counter() - start
             rows.append({"executor": executor if executor == "serial" else f"local x{workers}", "mapping": mode.value,
                          "points": outcome.computed, "seconds": round(seconds, 2),
-                         "points_per_s": round(outcome.computed / seconds, 1)})
+                         "points_per_s": round(outcome.computed / seconds, 1),
+                         "cpu_s": round(cpu_seconds() - cpu, 2)})
     table = pd.DataFrame(rows)
     table["x fixed"] = (table["seconds"] / table.groupby("executor")["seconds"].transform("first")).round(2)
     print(f"{spec.name}: {rows[0]['points']} points, {workers} workers, load average {os.getloadavg()[0]:.1f}")

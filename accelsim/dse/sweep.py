@@ -14,13 +14,16 @@ import logging
 import math
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from accelsim.dse.csv_text import csv_text
 from accelsim.dse.evaluate import (Evaluator, apply_scheme, default_evaluator, derived_metrics, evaluator_id,
                                    prepare_network, roofline_metrics, warm_worker)
 from accelsim.dse.executors import make_executor, no_warm_up
@@ -71,30 +74,57 @@ class SweepOutcome:
         return self.computed / self.seconds if self.seconds > 0 else math.nan
 
 
-def evaluate_chunk(chunk: tuple[Evaluator, Network, list[tuple[str, ArchSpec]], bool]) -> list[tuple]:
-    """Evaluate points of one network: ``[(key, row, layers or None), ...]`` (runs in workers).
+_WORKER_NETWORKS: dict[tuple[str, int], Network] = {}
+
+
+def _worker_network(token: tuple[str, int], net: Network) -> Network:
+    """This process's one copy of a sweep's network ``token`` (the run and the network's index):
+    every chunk that ships it gets the first copy unpickled here, so the simulator's memos keyed
+    on the network find it by identity instead of comparing two equal networks layer by layer."""
+    if token not in _WORKER_NETWORKS and len(_WORKER_NETWORKS) >= 64:
+        _WORKER_NETWORKS.clear()
+    return _WORKER_NETWORKS.setdefault(token, net)
+
+
+def evaluate_chunk(chunk: tuple[Evaluator, tuple[tuple[tuple[str, int], Network], ...],
+                                list[tuple[str, ArchSpec, int]], bool]
+                   ) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
+    """Evaluate points ``(key, arch, index into the networks)``: their result rows and, when
+    kept, one table of their per-layer rows (``key``, ``layer_index``, ...) (runs in workers).
+    The networks come with a token (:func:`_worker_network`).
 
     A point the models reject (an :class:`AccelsimError`, e.g. an unsupported precision)
-    becomes a row with its ``error`` message, so it is stored and not retried.
+    becomes a row with its ``error`` message, so it is stored and not retried. A design's
+    metrics are computed once per chunk (its points share one arch object).
     """
-    evaluator, net, items, keep_layers = chunk
-    out = []
-    for key, arch in items:
+    evaluator, shipped, items, keep_layers = chunk
+    nets = [_worker_network(token, net) for token, net in shipped]
+    rows, tables, keys = [], [], []
+    designs: dict[int, dict[str, float]] = {}
+    for key, arch, net_id in items:
         try:
-            summary, layers = evaluator(arch, net)
+            summary, layers = evaluator(arch, nets[net_id])
             error = ""
         except NotAvailableError:
             raise
         except AccelsimError as exc:
             summary, layers, error = {}, None, str(exc)
-        row = {KEY: key, **design_metrics(arch), **roofline_metrics(arch), **summary, **derived_metrics(summary, arch),
-               "error": error}
+        if id(arch) not in designs:
+            designs[id(arch)] = {**design_metrics(arch), **roofline_metrics(arch)}
+        rows.append({KEY: key, **designs[id(arch)], **summary, **derived_metrics(summary, arch), "error": error})
         if keep_layers and layers is not None:
-            layers = layers.reset_index(drop=True)
-            layers.insert(0, "layer_index", range(len(layers)))
-            layers.insert(0, KEY, key)
-        out.append((key, row, layers if keep_layers else None))
-    return out
+            tables.append(layers)
+            keys.append(key)
+    return rows, _layer_table(tables, keys) if tables else None
+
+
+def _layer_table(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """The points' layer tables stacked, each row with its point's ``key`` and its ``layer_index``."""
+    sizes = [len(table) for table in tables]
+    stacked = pd.concat(tables, ignore_index=True)
+    stacked.insert(0, "layer_index", np.concatenate([np.arange(size, dtype=np.int64) for size in sizes]))
+    stacked.insert(0, KEY, np.repeat(np.array(keys, dtype=object), sizes))
+    return stacked
 
 
 def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = None
@@ -114,17 +144,23 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
             labels.append((Path(workload).stem, NO_SCHEME if scheme_path is None else Path(scheme).stem))
     salt = [evaluator_id(evaluator), __version__]
     net_hashes = [content_hash(to_dict(net)) for net in nets]
-    tasks = [Task(content_hash([p.arch_hash, h, salt]), p, w, s, i)
-             for p in points for i, (h, (w, s)) in enumerate(zip(net_hashes, labels))]
+    tasks = [Task(content_hash([arch_hash, h, salt]), p, w, s, i)
+             for p, arch_hash in ((p, p.arch_hash) for p in points)
+             for i, (h, (w, s)) in enumerate(zip(net_hashes, labels))]
     return points, nets, tasks, rejected
 
 
 def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator, keep_layers: bool,
             size: int) -> Iterator[tuple]:
-    for net_id, net in enumerate(nets):
-        mine = [t for t in tasks if t.net_id == net_id]
-        for start in range(0, len(mine), size):
-            yield evaluator, net, [(t.key, t.point.arch) for t in mine[start:start + size]], keep_layers
+    """``evaluate_chunk``'s inputs: ``size`` tasks at a time in plan order (a design's networks
+    together), each chunk with the networks its tasks use and their tokens (this run, index)."""
+    run = uuid.uuid4().hex
+    for start in range(0, len(tasks), size):
+        mine = tasks[start:start + size]
+        used = sorted({t.net_id for t in mine})
+        local = {net_id: i for i, net_id in enumerate(used)}
+        yield (evaluator, tuple(((run, i), nets[i]) for i in used),
+               [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers)
 
 
 def _plan_frame(spec: SweepSpec, tasks: Sequence[Task]) -> pd.DataFrame:
@@ -169,7 +205,7 @@ def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layer
         sink = io.BytesIO()
         table.to_parquet(sink, index=False)
         atomic_write(directory / f"{name}.parquet", sink.getvalue())
-        atomic_write(directory / f"{name}.csv", table.to_csv(index=False).encode())
+        atomic_write(directory / f"{name}.csv", csv_text(table).encode())
     meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
             "fidelity": spec.fidelity, "mapping": spec.mapping and spec.mapping.value,
             "objective": spec.objective and spec.objective.value, "masks": spec.masks}
@@ -230,11 +266,10 @@ def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seco
 
     bar = tqdm(total=len(todo), desc=name, unit="pt", disable=not progress, smoothing=0.1)
     try:
-        for results in pool.map_unordered(evaluate_chunk, _chunks(todo, nets, evaluator, per_layer, size)):
-            for _, row, layers in results:
-                rows.append(row)
-                if layers is not None:
-                    layer_tables.append(layers)
+        for results, layers in pool.map_unordered(evaluate_chunk, _chunks(todo, nets, evaluator, per_layer, size)):
+            rows.extend(results)
+            if layers is not None:
+                layer_tables.append(layers)
             bar.update(len(results))
             if time.monotonic() - last_flush >= flush_seconds:
                 flush()

@@ -70,6 +70,34 @@ def vector_problem(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = No
     )
 
 
+_UNIT_RUNS: dict[tuple, tuple[np.ndarray, np.ndarray, int]] = {}
+_UNIT_RUNS_LIMIT = 4096
+
+
+def _unit_run(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tuple[np.ndarray, np.ndarray, int]:
+    """``run_vector(vector_problem(arch, layer, impl))`` and the problem's elements, memoized on
+    what the problem reads of ``arch``: its vector unit and the ifmap/ofmap port widths (a sweep's
+    designs that differ in array or buffer sizes share the runs). Read-only arrays.
+    Cleared by :func:`clear_memos`."""
+    buffers = arch.buffers
+    key = (arch.vector_unit, buffers.for_operand("ifmap").port_width_bits, buffers.for_operand("ofmap").port_width_bits,
+           layer, impl)
+    found = _UNIT_RUNS.get(key)
+    if found is None:
+        problem = vector_problem(arch, layer, impl)
+        stats, op_counts = run_vector(problem)
+        stats.flags.writeable = op_counts.flags.writeable = False
+        if len(_UNIT_RUNS) >= _UNIT_RUNS_LIMIT:
+            _UNIT_RUNS.clear()
+        found = _UNIT_RUNS[key] = (stats, op_counts, problem.rows * problem.row_len)
+    return found
+
+
+def clear_memos() -> None:
+    """Forget the memoized vector-unit runs (:func:`_unit_run`)."""
+    _UNIT_RUNS.clear()
+
+
 def _dram_cycles(arch: ArchSpec, read_bytes: int, write_bytes: int) -> int:
     """Cycles DRAM needs for a layer's reads (ifmap channel) and writes (ofmap channel)."""
     read_bw, write_bw = arch.dram_bytes_per_cycle("ifmap"), arch.dram_bytes_per_cycle("ofmap")
@@ -97,8 +125,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
     """
     if arch.vector_unit is None:
         raise ValueError(f"{arch.name} has no vector_unit to run layer {layer.name!r}")
-    problem = vector_problem(arch, layer, impl)
-    stats, op_counts = run_vector(problem)
+    stats, op_counts, elements = _unit_run(arch, layer, impl)
     bits = layer.compression.act_precision.bits
     read_bytes = -(-layer.input_elements * bits // 8)
     write_bytes = -(-layer.output_elements * bits // 8)
@@ -121,7 +148,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
         "vector_local_reads": int(stats[VECTOR_STAT_LOCAL_READS]),
         "vector_local_writes": int(stats[VECTOR_STAT_LOCAL_WRITES]),
         "vector_lane_slots": int(stats[VECTOR_STAT_LANE_SLOTS]),
-        "vector_elements": problem.rows * problem.row_len,
+        "vector_elements": elements,
         "dram_read_bytes": read_bytes,
         "dram_write_bytes": write_bytes,
     }
@@ -164,6 +191,14 @@ def vector_groups(arch: ArchSpec, net: Network, plan: list[LayerTraffic] | None 
     return [np.array(indices, dtype=np.int64) for indices in groups.values()]
 
 
+_VECTOR_STATS = np.array([codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH, codes.FOLD_STAT_COMPUTE_CYCLES,
+                          codes.FOLD_STAT_STALL_CYCLES, codes.FOLD_STAT_IFMAP_SRAM_READS,
+                          codes.FOLD_STAT_OFMAP_SRAM_WRITES, codes.FOLD_STAT_IFMAP_DRAM_READS,
+                          codes.FOLD_STAT_OFMAP_DRAM_WRITES, codes.FOLD_STAT_DRAM_READ_BYTES,
+                          codes.FOLD_STAT_DRAM_WRITE_BYTES])
+"""Fold counters a vector layer's row sets, in the order :func:`add_vector_layers` lists their values."""
+
+
 def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray,
                       plan: list[LayerTraffic] | None = None, groups: list[np.ndarray] | None = None
                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -184,7 +219,8 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
         return stats, costed, {}
-    op_counts = {name: np.zeros(len(net.layers), dtype=np.int64) for name in OP_COLUMNS.values()}
+    op_names = list(OP_COLUMNS.values())
+    op_counts = np.zeros((len(net.layers), len(op_names)), dtype=np.int64)
     is_vector = np.zeros(len(net.layers), dtype=bool)
     for group in vector_groups(arch, net, plan) if groups is None else groups:
         rows = group[~costed[group]]
@@ -192,21 +228,14 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
             continue
         layer = net.layers[rows[0]]
         counts = vector_layer_counts(arch, layer, traffic=plan[rows[0]] if plan is not None else None)
-        for name, column in op_counts.items():
-            column[rows] = counts[name]
+        op_counts[rows] = [counts[name] for name in op_names]
         bits = layer.compression.act_precision.bits
-        for index, value in (
-                (codes.FOLD_STAT_CYCLES, counts["cycles"]),
-                (codes.FOLD_STAT_CYCLES_INCL_PREFETCH, counts["cycles"]),
-                (codes.FOLD_STAT_COMPUTE_CYCLES, counts["vector_compute_cycles"]),
-                (codes.FOLD_STAT_STALL_CYCLES, counts["cycles"] - counts["vector_compute_cycles"]),
-                (codes.FOLD_STAT_IFMAP_SRAM_READS, counts["vector_sram_reads"]),
-                (codes.FOLD_STAT_OFMAP_SRAM_WRITES, counts["vector_sram_writes"]),
-                (codes.FOLD_STAT_IFMAP_DRAM_READS, min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits)),
-                (codes.FOLD_STAT_OFMAP_DRAM_WRITES, min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits)),
-                (codes.FOLD_STAT_DRAM_READ_BYTES, counts["dram_read_bytes"]),
-                (codes.FOLD_STAT_DRAM_WRITE_BYTES, counts["dram_write_bytes"])):
-            stats[rows, index] = value
+        stats[np.ix_(rows, _VECTOR_STATS)] = [
+            counts["cycles"], counts["cycles"], counts["vector_compute_cycles"],
+            counts["cycles"] - counts["vector_compute_cycles"], counts["vector_sram_reads"],
+            counts["vector_sram_writes"], min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits),
+            min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits), counts["dram_read_bytes"],
+            counts["dram_write_bytes"]]
         is_vector[rows] = True
     costed |= is_vector
     busy = stats[:, codes.FOLD_STAT_CYCLES].copy()
@@ -217,7 +246,7 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     stats[:, codes.FOLD_STAT_CYCLES_INCL_PREFETCH] -= hidden
     stats[:, codes.FOLD_STAT_COMPUTE_CYCLES] = compute
     stats[:, codes.FOLD_STAT_STALL_CYCLES] = stall
-    return stats, costed, {**op_counts, "hidden_cycles": hidden}
+    return stats, costed, {**dict(zip(op_names, op_counts.T.copy())), "hidden_cycles": hidden}
 
 
 def split_exposed(compute: np.ndarray, stall: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

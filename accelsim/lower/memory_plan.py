@@ -198,8 +198,33 @@ def _staging(share: int, factor: int, nbytes: int) -> int:
     return min(share, nbytes * factor)
 
 
+_PLANS: dict[tuple, tuple[LayerTraffic, ...]] = {}
+_PLANS_LIMIT = 256
+
+
 def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
-    """Per layer, where its operands come from and where its output goes (module docstring)."""
+    """Per layer, where its operands come from and where its output goes (module docstring).
+
+    Memoized on what the plan reads of ``arch``: its buffers, the vector unit's ``fused_ops`` and
+    the timing model (which layers the array runs), so a sweep's designs that differ only in
+    their array share it. Cleared by :func:`clear_memos`.
+    """
+    key = (net, arch.buffers, arch.vector_unit.fused_ops if arch.vector_unit is not None else (), arch.timing_model)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _PLANS_LIMIT:
+            _PLANS.clear()
+        plan = _PLANS[key] = tuple(_plan_memory(net, arch))
+    return list(plan)
+
+
+def clear_memos() -> None:
+    """Forget the memoized plans (:func:`plan_memory`)."""
+    _PLANS.clear()
+
+
+def _plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
+    """:func:`plan_memory`, computed."""
     sources = operand_sources(net)
     producers = [tuple(source for source, _ in operands) for operands in sources]
     fused = fused_layers(net, arch, producers)

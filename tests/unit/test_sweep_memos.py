@@ -1,0 +1,62 @@
+"""Memos a sweep's designs share (docs/dse.md, "Throughput"): a memory plan per (network, buffers,
+fused ops, timing model), a vector-unit run per (unit, port widths, layer). Each memo must give
+what a fresh computation gives, for designs that share its key and for designs that do not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from accelsim import load_arch, load_workload
+from accelsim.engine import vector
+from accelsim.lower import memory_plan
+from accelsim.simulate import clear_memos
+from accelsim.spec.workload import Nonlinear
+from accelsim.units import parse_bytes
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def resnet():
+    return load_workload(ROOT / "workloads" / "resnet50.yaml")
+
+
+def resized(arch, rows=None, pool=None):
+    """``arch`` with a square ``rows`` x ``rows`` array and/or every buffer of ``pool`` bytes."""
+    if rows is not None:
+        arch = replace(arch, array=replace(arch.array, rows=rows, cols=rows))
+    if pool is not None:
+        buffers = {name: replace(getattr(arch.buffers, name), size_bytes=pool)
+                   for name in ("ifmap", "filter", "ofmap", "unified") if getattr(arch.buffers, name) is not None}
+        arch = replace(arch, buffers=replace(arch.buffers, **buffers))
+    return arch
+
+
+def test_memory_plan_memo_matches_a_fresh_plan(resnet):
+    edge = load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
+    designs = [resized(edge, rows, pool) for rows in (8, 32, 128) for pool in (parse_bytes("16KiB"), parse_bytes("512KiB"))]
+    clear_memos()
+    for arch in designs + designs[::-1]:  # second pass: every plan from the memo
+        assert memory_plan.plan_memory(resnet, arch) == memory_plan._plan_memory(resnet, arch)
+    small, large = (memory_plan._plan_memory(resnet, designs[i]) for i in (0, 1))
+    assert small != large  # the buffers decide what stays on chip: the memo must not mix them up
+
+
+def test_vector_runs_memo_matches_a_fresh_run(resnet):
+    edge = load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
+    layers = [layer for layer in resnet.layers if isinstance(layer, vector.VECTOR_LAYERS)][:6]
+    designs = [resized(edge, rows, pool) for rows in (8, 64) for pool in (parse_bytes("16KiB"), parse_bytes("256KiB"))]
+    wider = replace(edge, vector_unit=replace(edge.vector_unit, lanes=edge.vector_unit.lanes * 2))
+    fresh = {}
+    for arch in designs + [edge, wider]:
+        for layer in layers:
+            clear_memos()
+            fresh[arch, layer] = vector.vector_layer_counts(arch, layer)
+    clear_memos()
+    for arch in designs + [wider] + designs:
+        for layer in layers:
+            assert vector.vector_layer_counts(arch, layer) == fresh[arch, layer]
+    relu = next(layer for layer in layers if isinstance(layer, Nonlinear))
+    assert fresh[wider, relu]["vector_compute_cycles"] < fresh[edge, relu]["vector_compute_cycles"]
