@@ -1,4 +1,4 @@
-"""Register-level systolic array: every PE register stepped every cycle, with real values.
+"""Register-level systolic array: every PE computes every cycle, with real values.
 
 Conventions are those of ``docs/timing_models.md`` (native timing): operands enter at the left
 edge (one array row each) and the top edge (one array column each), move one PE per cycle,
@@ -26,6 +26,16 @@ The kernels run either on int64 values (exact products, additions that wrap modu
 saturate at ``[lo, hi]``) or on float32 or float64 values (float32: every product and every
 addition, the word's adder tree included, rounded to fp32 in order: an fp32 accumulator). Wrapping to fewer accumulator bits is applied
 by the caller to the finished outputs, which is bit-exact: wrapping is a ring homomorphism.
+
+**Rings.** In the stationary kernel a register that only passes its value on (the streamed
+word and the switch flag moving right, the stationary word and its tag moving down, the partial
+sum moving down) is not copied: PE ``(i, j)``'s streamed register holds what entered row ``i``
+``j`` cycles ago, so each row keeps a ring of its last ``C`` edge inputs (each column a ring of
+its last ``R``), and the partial sum of PE ``(i, j)`` at cycle ``g`` lives at row ``(g - i) mod R``
+of one ``R x C`` table, where PE ``(i - 1, j)`` left it a cycle earlier. The values, the order of
+every addition and the counters are those of copying every register every cycle
+(``tests/reference/pe_ref.py`` steps them so); the PE loop reads contiguous rows instead of
+moving ``4 R C`` values a cycle (``benchmarks/bench_pe_layer.py``).
 
 A *wave* is the set of registers ``(i, j)`` holding the same data item: a value injected at
 the left edge of row ``i`` at cycle ``g`` is in column ``j`` at cycle ``g + j``, so each edge
@@ -98,37 +108,76 @@ def _from_above(edge, reg, v, i, j):
 
 
 @kernel(inline="always")
-def _step_stationary(width, switch_live, load_live, switch_in, switch, load_in_tag, load_tag, load_in_val,
-                     load_val, w_shadow, w_active, x_in, x_reg, psum, saturate, lo, hi):
+def _enter_rings(g, x_in, switch_in, load_in_tag, load_in_val, x_ring, switch_ring, tag_ring, value_ring):
+    """Write cycle ``g``'s edge inputs into the rings of :func:`run_pe_stationary` (twice each)."""
+    rows, width = x_in.shape
+    cols = load_in_tag.shape[0]
+    x_head, load_head = (-g) % cols, (-g) % rows
+    for i in range(rows):
+        for copy in (x_head, x_head + cols):
+            switch_ring[i, copy] = switch_in[i]
+            for v in range(width):
+                x_ring[i, copy * width + v] = x_in[i, v]
+    for j in range(cols):
+        for copy in (load_head, load_head + rows):
+            tag_ring[j, copy] = load_in_tag[j]
+            for v in range(width):
+                value_ring[j, copy * width + v] = load_in_val[j, v]
+
+
+@kernel(inline="always")
+def _word_product(width, x, x_at, w, w_at):
+    """The sum of the ``width`` products of the words ``x[x_at:]`` and ``w[w_at:]``, in order."""
+    product = x[x_at] * w[w_at]
+    for v in range(1, width):
+        product += x[x_at + v] * w[w_at + v]
+    return product
+
+
+@kernel(inline="always")
+def _step_stationary(width, g, switch_live, load_live, x_ring, switch_ring, tag_ring, value_ring, w_shadow, w_active,
+                     psum, saturate, lo, hi):
     """One cycle of every PE of :func:`run_pe_stationary`; returns the saturated additions.
 
-    Bottom-right first, so that neighbours are read before they are written. Inlined: a call
-    with the literal ``width`` 1 compiles the plain MAC with the word loops folded away.
+    The registers that move are read from their rings (see :func:`run_pe_stationary`): PE
+    ``(i, j)`` holds the streamed word and the switch flag that entered row ``i`` ``j`` cycles
+    ago, and the stationary word and tag in transit that entered column ``j`` ``i`` cycles ago;
+    its partial sum is ``psum[(g - i) % rows, j]``, where PE ``(i - 1, j)`` left it a cycle
+    earlier. Per PE, as in hardware: a switch (shadow -> active), then a load into the shadow
+    register, then the product with the active word and the addition. Inlined: a call with the
+    literal ``width`` 1 compiles the plain MAC with the word loops folded away.
     """
     zero = psum.dtype.type(0)
     rows, cols = psum.shape
     saturations = 0
-    for i in range(rows - 1, -1, -1):
-        for j in range(cols - 1, -1, -1):
-            if switch_live:
-                sw = switch_in[i] if j == 0 else switch[i, j - 1]
-                if sw:
+    x_head, load_head = (-g) % cols, (-g) % rows
+    if switch_live:
+        for i in range(rows):
+            for j in range(cols):
+                if switch_ring[i, x_head + j]:
                     for v in range(width):
-                        w_active[i, j, v] = w_shadow[i, j, v]
-                switch[i, j] = sw
-            if load_live:
-                tag = load_in_tag[j] if i == 0 else load_tag[i - 1, j]
-                load_tag[i, j] = tag
-                for v in range(width):
-                    value = _from_above(load_in_val, load_val, v, i, j)
-                    if tag == i:
-                        w_shadow[i, j, v] = value
-            product = _from_left(x_in, x_reg, 0, i, j) * w_active[i, j, 0]
-            for v in range(1, width):
-                product += _from_left(x_in, x_reg, v, i, j) * w_active[i, j, v]
-            s, clipped = _add(zero if i == 0 else psum[i - 1, j], product, saturate, lo, hi)
-            psum[i, j] = s
-            saturations += clipped
+                        w_active[i, j * width + v] = w_shadow[i, j * width + v]
+    if load_live:
+        for j in range(cols):
+            for i in range(rows):
+                if tag_ring[j, load_head + i] == i:
+                    for v in range(width):
+                        w_shadow[i, j * width + v] = value_ring[j, (load_head + i) * width + v]
+    for i in range(rows):
+        slot = (g - i) % rows
+        x_row, w_row, sums = x_ring[i], w_active[i], psum[slot]
+        if saturate:
+            for j in range(cols):
+                product = _word_product(width, x_row, (x_head + j) * width, w_row, j * width)
+                s, clipped = _add(zero if i == 0 else sums[j], product, True, lo, hi)
+                sums[j] = s
+                saturations += clipped
+        elif i == 0:
+            for j in range(cols):
+                sums[j] = zero + _word_product(width, x_row, (x_head + j) * width, w_row, j * width)
+        else:
+            for j in range(cols):
+                sums[j] += _word_product(width, x_row, (x_head + j) * width, w_row, j * width)
     return saturations
 
 
@@ -243,14 +292,15 @@ def run_pe_stationary(x, w, folds, array, y, stats):
     width = x.shape[2]
     q = step_cycles
     zero = y.dtype.type(0)
-    # PE registers; a word is contiguous (the trailing axis)
-    w_active = np.zeros((rows, cols, width), y.dtype)
-    w_shadow = np.zeros((rows, cols, width), y.dtype)
-    load_val = np.zeros((rows, cols, width), y.dtype)
-    load_tag = np.full((rows, cols), -1, np.int64)  # destination row of the value in transit
-    x_reg = np.zeros((rows, cols, width), y.dtype)
-    switch = np.zeros((rows, cols), np.bool_)  # travels with the first stream wave of a fold
-    psum = np.zeros((rows, cols), y.dtype)
+    # PE registers, a word contiguous; those that move are rings written once per cycle at the
+    # edge, each entry twice (``head`` and ``head + length``) so that a row's window is one slice
+    w_active = np.zeros((rows, cols * width), y.dtype)
+    w_shadow = np.zeros((rows, cols * width), y.dtype)
+    x_ring = np.zeros((rows, 2 * cols * width), y.dtype)  # streamed words entering each row
+    switch_ring = np.zeros((rows, 2 * cols), np.bool_)  # the switch travels with a fold's first stream wave
+    tag_ring = np.full((cols, 2 * rows), -1, np.int64)  # destination row of the stationary word in transit
+    value_ring = np.zeros((cols, 2 * rows * width), y.dtype)
+    psum = np.zeros((rows, cols), y.dtype)  # PE (i, j)'s partial sum at cycle g: psum[(g - i) % rows, j]
     # edge inputs of one cycle
     load_in_val = np.zeros((cols, width), y.dtype)
     load_in_tag = np.full(cols, -1, np.int64)
@@ -322,15 +372,15 @@ def run_pe_stationary(x, w, folds, array, y, stats):
         while p_live_switch < known and g > stream_start[p_live_switch] + cols + rows:
             p_live_switch += 1
         switch_live = p_live_switch < known and g >= stream_start[p_live_switch]
+        _enter_rings(g, x_in, switch_in, load_in_tag, load_in_val, x_ring, switch_ring, tag_ring, value_ring)
         # every PE; one-value words (the plain MAC) step a copy without word loops
         if width == 1:
-            saturations += _step_stationary(1, switch_live, load_live, switch_in, switch, load_in_tag, load_tag,
-                                            load_in_val, load_val, w_shadow, w_active, x_in, x_reg, psum,
-                                            saturate, lo, hi)
+            saturations += _step_stationary(1, g, switch_live, load_live, x_ring, switch_ring, tag_ring, value_ring,
+                                            w_shadow, w_active, psum, saturate, lo, hi)
         else:
-            saturations += _step_stationary(width, switch_live, load_live, switch_in, switch, load_in_tag,
-                                            load_tag, load_in_val, load_val, w_shadow, w_active, x_in, x_reg,
-                                            psum, saturate, lo, hi)
+            saturations += _step_stationary(width, g, switch_live, load_live, x_ring, switch_ring, tag_ring,
+                                            value_ring, w_shadow, w_active, psum, saturate, lo, hi)
+        bottom = psum[(g + 1) % rows]  # PE (rows - 1, j)'s partial sums
         # bottom edge: the partial sum of wave u in column j leaves at s_f + u + j + R - 1
         for j in range(cols):
             p, active = _wave_fold(g - j - (rows - 1), stream_start, stream_len, known, p_exit[j])
@@ -339,7 +389,7 @@ def run_pe_stationary(x, w, folds, array, y, stats):
                 wave = g - j - (rows - 1) - stream_start[p]
                 data, t = _stream_row(wave, q)
                 if j < fold_cols[p] and data:
-                    s, clipped = _add(y[t, fold_col0[p] + j], psum[rows - 1, j], saturate, lo, hi)
+                    s, clipped = _add(y[t, fold_col0[p] + j], bottom[j], saturate, lo, hi)
                     y[t, fold_col0[p] + j] = s
                     saturations += clipped
                     stats[PE_STAT_BOTTOM_WORDS] += 1
