@@ -163,8 +163,9 @@ def _step_stationary(width, g, switch_live, load_live, x_ring, switch_ring, tag_
                 if tag_ring[j, load_head + i] == i:
                     for v in range(width):
                         w_shadow[i, j * width + v] = value_ring[j, (load_head + i) * width + v]
+    slot = g % rows + 1  # (g - i) % rows, counted down
     for i in range(rows):
-        slot = (g - i) % rows
+        slot = slot - 1 if slot > 0 else rows - 1
         x_row, w_row, sums = x_ring[i], w_active[i], psum[slot]
         if saturate:
             for j in range(cols):
