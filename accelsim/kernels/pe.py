@@ -28,14 +28,17 @@ addition, the word's adder tree included, rounded to fp32 in order: an fp32 accu
 by the caller to the finished outputs, which is bit-exact: wrapping is a ring homomorphism.
 
 **Rings.** In the stationary kernel a register that only passes its value on (the streamed
-word and the switch flag moving right, the stationary word and its tag moving down, the partial
-sum moving down) is not copied: PE ``(i, j)``'s streamed register holds what entered row ``i``
-``j`` cycles ago, so each row keeps a ring of its last ``C`` edge inputs (each column a ring of
-its last ``R``), and the partial sum of PE ``(i, j)`` at cycle ``g`` lives at row ``(g - i) mod R``
-of one ``R x C`` table, where PE ``(i - 1, j)`` left it a cycle earlier. The values, the order of
-every addition and the counters are those of copying every register every cycle
-(``tests/reference/pe_ref.py`` steps them so); the PE loop reads contiguous rows instead of
-moving ``4 R C`` values a cycle (``benchmarks/bench_pe_layer.py``).
+word moving right, the stationary word and its tag moving down, the partial sum moving down)
+is not copied: PE ``(i, j)``'s streamed register holds what entered row ``i`` ``j`` cycles ago,
+so each row keeps a ring of its last ``C`` edge inputs (each column a ring of its last ``R``),
+and the partial sum of PE ``(i, j)`` at cycle ``g`` lives at row ``(g - i) mod R`` of one
+``R x C`` table, where PE ``(i - 1, j)`` left it a cycle earlier. The switch flag travels with a
+fold's first stream wave, so PE ``(i, j)`` switches when wave ``g - i - j`` is one (an
+anti-diagonal at a time), and a column's stationary words of one load all latch in the cycle
+the last of them (tag 0) enters. The values, the order of every addition and the counters are
+those of copying every register every cycle (``tests/reference/pe_ref.py`` steps them so);
+the PE loop reads contiguous rows instead of moving ``5 R C`` values a cycle
+(``benchmarks/bench_pe_layer.py``).
 
 A *wave* is the set of registers ``(i, j)`` holding the same data item: a value injected at
 the left edge of row ``i`` at cycle ``g`` is in column ``j`` at cycle ``g + j``, so each edge
@@ -108,57 +111,45 @@ def _from_above(edge, reg, v, i, j):
 
 
 @kernel(inline="always")
-def _enter_rings(g, x_in, switch_in, load_in_tag, load_in_val, x_ring, switch_ring, tag_ring, value_ring):
-    """Write cycle ``g``'s edge inputs into the rings of :func:`run_pe_stationary` (twice each)."""
-    rows, width = x_in.shape
-    cols = load_in_tag.shape[0]
-    x_head, load_head = (-g) % cols, (-g) % rows
-    for i in range(rows):
-        for copy in (x_head, x_head + cols):
-            switch_ring[i, copy] = switch_in[i]
-            for v in range(width):
-                x_ring[i, copy * width + v] = x_in[i, v]
-    for j in range(cols):
-        for copy in (load_head, load_head + rows):
-            tag_ring[j, copy] = load_in_tag[j]
-            for v in range(width):
-                value_ring[j, copy * width + v] = load_in_val[j, v]
-
-
-@kernel(inline="always")
-def _word_product(width, x, x_at, w, w_at):
-    """The sum of the ``width`` products of the words ``x[x_at:]`` and ``w[w_at:]``, in order."""
-    product = x[x_at] * w[w_at]
+def _word_product(width, x, x_row, x_at, w, w_row, w_at):
+    """The sum of the ``width`` products of the words ``x[x_row, x_at:]`` and ``w[w_row, w_at:]``, in order
+    (2-d indexing, no row views: a view costs a reference count)."""
+    product = x[x_row, x_at] * w[w_row, w_at]
     for v in range(1, width):
-        product += x[x_at + v] * w[w_at + v]
+        product += x[x_row, x_at + v] * w[w_row, w_at + v]
     return product
 
 
 @kernel(inline="always")
-def _step_stationary(width, g, switch_live, load_live, x_ring, switch_ring, tag_ring, value_ring, w_shadow, w_active,
-                     psum, saturate, lo, hi):
+def _step_stationary(width, g, switch_live, load_live, x_ring, stream_fold, wave_head, stream_start, tag_ring,
+                     value_ring, w_shadow, w_active, psum, saturate, lo, hi):
     """One cycle of every PE of :func:`run_pe_stationary`; returns the saturated additions.
 
     The registers that move are read from their rings (see :func:`run_pe_stationary`): PE
-    ``(i, j)`` holds the streamed word and the switch flag that entered row ``i`` ``j`` cycles
-    ago, and the stationary word and tag in transit that entered column ``j`` ``i`` cycles ago;
-    its partial sum is ``psum[(g - i) % rows, j]``, where PE ``(i - 1, j)`` left it a cycle
-    earlier. Per PE, as in hardware: a switch (shadow -> active), then a load into the shadow
-    register, then the product with the active word and the addition. Inlined: a call with the
-    literal ``width`` 1 compiles the plain MAC with the word loops folded away.
+    ``(i, j)`` holds the streamed word that entered row ``i`` ``j`` cycles ago, and the
+    stationary word and tag in transit that entered column ``j`` ``i`` cycles ago; its switch
+    flag is set when its wave (``g - i - j``) is the first of a fold (``stream_fold``: the fold of
+    each recent wave, ``wave_head + d`` for wave ``g - d``); its partial sum is
+    ``psum[(g - i) % rows, j]``, where PE ``(i - 1, j)`` left it a cycle earlier. Per PE, as in
+    hardware: a switch (shadow -> active), then a load into the shadow register, then the product
+    with the active word and the addition. Inlined: a call with the literal ``width`` 1 compiles
+    the plain MAC with the word loops folded away.
     """
     zero = psum.dtype.type(0)
     rows, cols = psum.shape
     saturations = 0
     x_head, load_head = (-g) % cols, (-g) % rows
-    if switch_live:
-        for i in range(rows):
-            for j in range(cols):
-                if switch_ring[i, x_head + j]:
+    if switch_live:  # the flag travels with a fold's first stream wave: one anti-diagonal i + j = d
+        for d in range(rows + cols - 1):
+            p = stream_fold[wave_head + d]
+            if p >= 0 and g - d == stream_start[p]:
+                for i in range(max(0, d - cols + 1), min(rows, d + 1)):
                     for v in range(width):
-                        w_active[i, j * width + v] = w_shadow[i, j * width + v]
-    if load_live:
+                        w_active[i, (d - i) * width + v] = w_shadow[i, (d - i) * width + v]
+    if load_live:  # a column's words of one load all latch in the cycle its last one (tag 0) enters
         for j in range(cols):
+            if tag_ring[j, load_head] != 0:
+                continue
             for i in range(rows):
                 if tag_ring[j, load_head + i] == i:
                     for v in range(width):
@@ -166,19 +157,18 @@ def _step_stationary(width, g, switch_live, load_live, x_ring, switch_ring, tag_
     slot = g % rows + 1  # (g - i) % rows, counted down
     for i in range(rows):
         slot = slot - 1 if slot > 0 else rows - 1
-        x_row, w_row, sums = x_ring[i], w_active[i], psum[slot]
         if saturate:
             for j in range(cols):
-                product = _word_product(width, x_row, (x_head + j) * width, w_row, j * width)
-                s, clipped = _add(zero if i == 0 else sums[j], product, True, lo, hi)
-                sums[j] = s
+                product = _word_product(width, x_ring, i, (x_head + j) * width, w_active, i, j * width)
+                s, clipped = _add(zero if i == 0 else psum[slot, j], product, True, lo, hi)
+                psum[slot, j] = s
                 saturations += clipped
         elif i == 0:
             for j in range(cols):
-                sums[j] = zero + _word_product(width, x_row, (x_head + j) * width, w_row, j * width)
+                psum[slot, j] = zero + _word_product(width, x_ring, i, (x_head + j) * width, w_active, i, j * width)
         else:
             for j in range(cols):
-                sums[j] += _word_product(width, x_row, (x_head + j) * width, w_row, j * width)
+                psum[slot, j] += _word_product(width, x_ring, i, (x_head + j) * width, w_active, i, j * width)
     return saturations
 
 
@@ -298,24 +288,24 @@ def run_pe_stationary(x, w, folds, array, y, stats):
     w_active = np.zeros((rows, cols * width), y.dtype)
     w_shadow = np.zeros((rows, cols * width), y.dtype)
     x_ring = np.zeros((rows, 2 * cols * width), y.dtype)  # streamed words entering each row
-    switch_ring = np.zeros((rows, 2 * cols), np.bool_)  # the switch travels with a fold's first stream wave
     tag_ring = np.full((cols, 2 * rows), -1, np.int64)  # destination row of the stationary word in transit
     value_ring = np.zeros((cols, 2 * rows * width), y.dtype)
     psum = np.zeros((rows, cols), y.dtype)  # PE (i, j)'s partial sum at cycle g: psum[(g - i) % rows, j]
-    # edge inputs of one cycle
-    load_in_val = np.zeros((cols, width), y.dtype)
-    load_in_tag = np.full(cols, -1, np.int64)
-    x_in = np.zeros((rows, width), y.dtype)
-    switch_in = np.zeros(rows, np.bool_)
+    # edge words of one cycle
+    load_word = np.zeros(width, y.dtype)
+    x_word = np.zeros(width, y.dtype)
     # controller: fold schedule, decided no later than the cycle it takes effect
     load_start = np.zeros(n_folds, np.int64)
     stream_start = np.zeros(n_folds, np.int64)
     stream_len = np.full(n_folds, q * t_len, np.int64)  # waves, q per stream row
     end = np.full(n_folds, -1, np.int64)
     exits = np.zeros(n_folds, np.int64)
-    p_load = np.zeros(cols, np.int64)
-    p_stream = np.zeros(rows, np.int64)
-    p_exit = np.zeros(cols, np.int64)
+    history = rows + cols  # waves the edges look back: up to R + C - 2
+    load_fold = np.full(2 * history, -1, np.int64)
+    stream_fold = np.full(2 * history, -1, np.int64)
+    p_load = 0
+    p_stream = 0
+    top_words = left_words = bottom_words = 0
     stream_start[0] = fold_load_rows[0]
     known = 1  # folds whose load and stream start are scheduled
     p_live_load = 0
@@ -335,36 +325,46 @@ def run_pe_stationary(x, w, folds, array, y, stats):
             load_start[known] = begin
             stream_start[known] = max(begin + fold_load_rows[known], stream_start[known - 1] + q * t_len)
             known += 1
+        # the fold of this cycle's wave in the load and in the stream schedule (-1: none); the
+        # edges of row i and column j see the wave i, j (bottom: j + R - 1) cycles older
+        p_load, active = _wave_fold(g, load_start, fold_load_rows, known, p_load)
+        x_head, load_head, wave_head = (-g) % cols, (-g) % rows, (-g) % history
+        for copy in (wave_head, wave_head + history):
+            load_fold[copy] = p_load if active else -1
+        p_stream, active = _wave_fold(g, stream_start, stream_len, known, p_stream)
+        for copy in (wave_head, wave_head + history):
+            stream_fold[copy] = p_stream if active else -1
         # top edge: stationary words, bottom row of the block first, tagged with their row
         for j in range(cols):
-            p, active = _wave_fold(g - j, load_start, fold_load_rows, known, p_load[j])
-            p_load[j] = p
+            p = load_fold[wave_head + j]
+            tag = -1
             for v in range(width):
-                load_in_val[j, v] = zero
-            load_in_tag[j] = -1
-            if active:  # columns the fold does not use are loaded with zeros (no stale weights)
-                i = fold_load_rows[p] - 1 - (g - j - load_start[p])
-                load_in_tag[j] = i
-                if i < fold_rows[p] and j < fold_cols[p]:
+                load_word[v] = zero
+            if p >= 0:  # columns the fold does not use are loaded with zeros (no stale weights)
+                tag = fold_load_rows[p] - 1 - (g - j - load_start[p])
+                if tag < fold_rows[p] and j < fold_cols[p]:
                     for v in range(width):
-                        load_in_val[j, v] = w[fold_row0[p] + i, v, fold_col0[p] + j]
-                    stats[PE_STAT_TOP_WORDS] += 1
+                        load_word[v] = w[fold_row0[p] + tag, v, fold_col0[p] + j]
+                    top_words += 1
+            for copy in (load_head, load_head + rows):
+                tag_ring[j, copy] = tag
+                for v in range(width):
+                    value_ring[j, copy * width + v] = load_word[v]
         # left edge: stream words, skewed by one cycle per array row; a row's data sit in the
         # last of its q waves
         for i in range(rows):
-            p, active = _wave_fold(g - i, stream_start, stream_len, known, p_stream[i])
-            p_stream[i] = p
+            p = stream_fold[wave_head + i]
             for v in range(width):
-                x_in[i, v] = zero
-            switch_in[i] = False
-            if active:
-                wave = g - i - stream_start[p]
-                switch_in[i] = wave == 0
-                data, t = _stream_row(wave, q)
+                x_word[v] = zero
+            if p >= 0:
+                data, t = _stream_row(g - i - stream_start[p], q)
                 if i < fold_rows[p] and data:
                     for v in range(width):
-                        x_in[i, v] = x[t, fold_row0[p] + i, v]
-                    stats[PE_STAT_LEFT_WORDS] += 1
+                        x_word[v] = x[t, fold_row0[p] + i, v]
+                    left_words += 1
+            for copy in (x_head, x_head + cols):
+                for v in range(width):
+                    x_ring[i, copy * width + v] = x_word[v]
         # the load chain and the switch hold live values only for a while after each fold's
         # load and stream start; outside those windows they hold nothing and are not stepped
         while p_live_load < known and g > load_start[p_live_load] + cols + fold_load_rows[p_live_load] + rows:
@@ -373,32 +373,34 @@ def run_pe_stationary(x, w, folds, array, y, stats):
         while p_live_switch < known and g > stream_start[p_live_switch] + cols + rows:
             p_live_switch += 1
         switch_live = p_live_switch < known and g >= stream_start[p_live_switch]
-        _enter_rings(g, x_in, switch_in, load_in_tag, load_in_val, x_ring, switch_ring, tag_ring, value_ring)
         # every PE; one-value words (the plain MAC) step a copy without word loops
         if width == 1:
-            saturations += _step_stationary(1, g, switch_live, load_live, x_ring, switch_ring, tag_ring, value_ring,
-                                            w_shadow, w_active, psum, saturate, lo, hi)
+            saturations += _step_stationary(1, g, switch_live, load_live, x_ring, stream_fold, wave_head, stream_start,
+                                            tag_ring, value_ring, w_shadow, w_active, psum, saturate, lo, hi)
         else:
-            saturations += _step_stationary(width, g, switch_live, load_live, x_ring, switch_ring, tag_ring,
-                                            value_ring, w_shadow, w_active, psum, saturate, lo, hi)
-        bottom = psum[(g + 1) % rows]  # PE (rows - 1, j)'s partial sums
+            saturations += _step_stationary(width, g, switch_live, load_live, x_ring, stream_fold, wave_head,
+                                            stream_start, tag_ring, value_ring, w_shadow, w_active, psum, saturate,
+                                            lo, hi)
+        bottom = (g + 1) % rows  # the row of PE (rows - 1, j)'s partial sums
         # bottom edge: the partial sum of wave u in column j leaves at s_f + u + j + R - 1
         for j in range(cols):
-            p, active = _wave_fold(g - j - (rows - 1), stream_start, stream_len, known, p_exit[j])
-            p_exit[j] = p
-            if active and j < fold_time_cols[p]:
+            p = stream_fold[wave_head + j + rows - 1]
+            if p >= 0 and j < fold_time_cols[p]:
                 wave = g - j - (rows - 1) - stream_start[p]
                 data, t = _stream_row(wave, q)
                 if j < fold_cols[p] and data:
-                    s, clipped = _add(y[t, fold_col0[p] + j], bottom[j], saturate, lo, hi)
+                    s, clipped = _add(y[t, fold_col0[p] + j], psum[bottom, j], saturate, lo, hi)
                     y[t, fold_col0[p] + j] = s
                     saturations += clipped
-                    stats[PE_STAT_BOTTOM_WORDS] += 1
+                    bottom_words += 1
                 exits[p] += 1
                 if exits[p] == q * t_len * fold_time_cols[p]:
                     end[p] = g + 1
                     done += 1
         g += 1
+    stats[PE_STAT_TOP_WORDS] += top_words
+    stats[PE_STAT_LEFT_WORDS] += left_words
+    stats[PE_STAT_BOTTOM_WORDS] += bottom_words
     stats[PE_STAT_CYCLES] += end.max()
     stats[PE_STAT_PE_UPDATES] += g * rows * cols
     stats[PE_STAT_SATURATIONS] += saturations
