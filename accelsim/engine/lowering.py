@@ -19,8 +19,8 @@ from accelsim.lower.tiling import (
 from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.workload import Layer
 
-_LOOPS = "rct"
-_LOOP_OF = {Dataflow.OS: ("r", "t", "c"), Dataflow.WS: ("t", "r", "c"), Dataflow.IS: ("c", "r", "t")}
+LOOPS = "rct"
+LOOP_OF = {Dataflow.OS: ("r", "t", "c"), Dataflow.WS: ("t", "r", "c"), Dataflow.IS: ("c", "r", "t")}
 """The loop along each GEMM dimension (m, k, n) per dataflow (:mod:`accelsim.lower.tiling`)."""
 
 
@@ -79,8 +79,8 @@ def schedule_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, 
     psum_bits = arch.mac.accumulator_bits
     rooms = buffer_rooms(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     p = ScheduleProblem(
-        order=np.array([_LOOPS.index(loop) for loop in mapping.order.value], dtype=np.int64),
-        loop_of=np.array([_LOOPS.index(loop) for loop in _LOOP_OF[dataflow]], dtype=np.int64),
+        order=np.array([LOOPS.index(loop) for loop in mapping.order.value], dtype=np.int64),
+        loop_of=np.array([LOOPS.index(loop) for loop in LOOP_OF[dataflow]], dtype=np.int64),
         step=step, extent=extent, count=count,
         dim_extent=np.array([problem.m, k_map, problem.n], dtype=np.int64),
         ifmap_words=problem.ifmap_words, k_weights=k_weights,

@@ -35,7 +35,7 @@ from accelsim.kernels.periodic import run_native_periodic
 from accelsim.kernels.schedule import DIM_M
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.schedule import dataflow_code, dram_rates
-from accelsim.lower.tiling import Mapping, array_wiring
+from accelsim.lower.tiling import Mapping, array_wiring, spatial_mapping
 from accelsim.spec.arch import ArchSpec
 
 MAX_UNIT_FOLDS = 2**14
@@ -51,18 +51,17 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
                  act_bits: int) -> np.ndarray | None:
     """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, the whole DRAM
     traffic, folds as scheduled), or ``None`` where the module docstring says it is not taken."""
+    step = _m_step(problem, arch, mapping, rate)  # rows of m per unit: checked first, before any table
+    period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
+    if (-(-problem.m // step) - 3) // period < MIN_SUPERUNITS:
+        return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
         return None
     p, rooms = built
-    if any(rooms.prefetch):
-        return None
-    loop = int(p.loop_of[DIM_M])
-    position = [int(x) for x in p.order].index(loop)
-    units = int(p.count[loop])
+    position = [int(x) for x in p.order].index(int(p.loop_of[DIM_M]))
     inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
-    period = problem.m // math.gcd(problem.m, problem.ifmap_words * int(p.step[loop]))
-    if (units - 3) // period < MIN_SUPERUNITS or inner + 1 > MAX_UNIT_FOLDS:
+    if any(rooms.prefetch) or inner + 1 > MAX_UNIT_FOLDS:
         return None
     numerator, denominator, channel = dram_rates(arch)
     overlap, broadcast = array_wiring(arch, mapping.dataflow)
@@ -74,3 +73,12 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
                                arch.dram.latency_cycles, position, period, max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)),
                                stats)
     return stats if done else None
+
+
+def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate) -> int:
+    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s step)."""
+    loop = lowering.LOOP_OF[mapping.dataflow][0]
+    if loop != "t":
+        return arch.array.rows if loop == "r" else arch.array.cols
+    t = spatial_mapping(mapping.dataflow, problem.m, problem.n, rate.reduction(problem.k))[2]
+    return t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))
