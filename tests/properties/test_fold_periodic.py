@@ -128,3 +128,36 @@ def test_budget_declines_without_counters():
         assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is None
     finally:
         periodic.MIN_BUDGET, periodic.MAX_BUDGET = saved
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cycles_equal_the_plain_python_timeline(seed):
+    """Without overlap between folds, the periodic kernel's cycles against the plain-Python
+    reference of the native memory timeline (``tests/reference/systolic_ref.py``, stepped cycle by
+    cycle with FIFO channels) on the numpy lowering's folds, each fold's compute written out from
+    docs/timing_models.md (ws/is ``r + T + R + c - 2``, os ``T + r + c - 2 + R``); counts are the
+    tables' column sums."""
+    from reference.systolic_ref import ref_double_buffer
+
+    rng = np.random.default_rng(seed)
+    dataflow = ["os", "ws", "is"][seed % 3]
+    big_r = int(rng.integers(2, 6))
+    arch = _arch(big_r, int(rng.integers(2, 6)), dataflow, False, 0, float(rng.choice([0.5, 3])),
+                 int(rng.choice([0, 20])), bool(seed % 2), "16KiB", False, False)
+    m = int(rng.integers(150, 400))
+    problem = GemmProblem(m=m, n=int(rng.integers(1, 12)), k=int(rng.integers(1, 12)), repeats=1,
+                          ifmap_words=m * int(rng.integers(1, 5)))
+    mapping = Mapping(Dataflow(dataflow), LoopOrder(["tcr", "ctr", "rtc", "crt"][seed % 4]), 4,
+                      (bool(seed % 2), bool(seed % 2), bool(seed // 2 % 2)))
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    schedule = mapped_schedule(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
+    xfer, channel = fold.transfer_table(schedule, arch)
+    r, c, t = schedule.rows_used, schedule.cols_used, schedule.stream_cycles
+    durations = (t + r + c - 2 + big_r) if dataflow == "os" else (r + t + big_r + c - 2)
+    expected = ref_double_buffer(durations.tolist(), xfer.tolist(), channel.tolist(), arch.dram.latency_cycles,
+                                 schedule.prefetch_overlap, schedule.drain_overlap)
+    assert stats[codes.FOLD_STAT_CYCLES] == expected
+    assert stats[codes.FOLD_STAT_COMPUTE_CYCLES] == durations.sum()
+    assert stats[codes.FOLD_STAT_IFMAP_DRAM_READS] == schedule.dram_words[:, 0].sum()
+    assert stats[codes.FOLD_STAT_BUSY_PE_CYCLES] == (r * c * t).sum()
