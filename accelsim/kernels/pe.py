@@ -38,7 +38,9 @@ anti-diagonal at a time), and a column's stationary words of one load all latch 
 the last of them (tag 0) enters. The values, the order of every addition and the counters are
 those of copying every register every cycle (``tests/reference/pe_ref.py`` steps them so);
 the PE loop reads contiguous rows instead of moving ``5 R C`` values a cycle
-(``benchmarks/bench_pe_layer.py``).
+(``benchmarks/bench_pe_layer.py``). The os kernel does the same with its left words and
+last-MAC flags (a ring per row), its top words (a ring of cycles) and its output registers
+(``out`` read ``shift`` rows down, ``shift`` counting the output shifts).
 
 A *wave* is the set of registers ``(i, j)`` holding the same data item: a value injected at
 the left edge of row ``i`` at cycle ``g`` is in column ``j`` at cycle ``g + j``, so each edge
@@ -92,22 +94,6 @@ def _wave_fold(u, start, length, known, p):
     while p < known and u >= start[p] + length[p]:
         p += 1
     return p, p < known and u >= start[p]
-
-
-@kernel(inline="always")
-def _from_left(edge, reg, v, i, j):
-    """Value ``v`` of the word entering PE ``(i, j)`` from the left (the edge at ``j == 0``), latched."""
-    value = edge[i, v] if j == 0 else reg[i, j - 1, v]
-    reg[i, j, v] = value
-    return value
-
-
-@kernel(inline="always")
-def _from_above(edge, reg, v, i, j):
-    """Value ``v`` of the word entering PE ``(i, j)`` from above (the edge at ``i == 0``), latched."""
-    value = edge[j, v] if i == 0 else reg[i - 1, j, v]
-    reg[i, j, v] = value
-    return value
 
 
 @kernel(inline="always")
@@ -173,42 +159,40 @@ def _step_stationary(width, g, switch_live, load_live, x_ring, stream_fold, wave
 
 
 @kernel(inline="always")
-def _step_os(width, broadcast, draining, a_in, a_reg, b_in, b_reg, last_in, last, acc, out, saturate, lo, hi):
+def _step_os(width, skew, g, shift, a_ring, b_ring, last_ring, acc, out, saturate, lo, hi):
     """One cycle of every PE of :func:`run_pe_os`; returns the saturated additions.
 
     Every PE adds its product to its accumulator; at a fold's last MAC (the flag ``last``
     travelling with the left operand) it moves the sum into its output register and starts
-    again from zero. While ``draining`` the output registers shift down. ``broadcast``: every PE
-    of row ``i`` (column ``j``) takes the edge word of that row (column) directly. Inlined as
-    :func:`_step_stationary`.
+    again from zero. PE ``(i, j)`` reads the left word and flag that entered row ``i``
+    ``skew * j`` cycles ago and the top word that entered column ``j`` ``skew * i`` cycles ago
+    (``skew`` 0: broadcast, every PE of a row or column takes its edge word at once); its output
+    register is row ``(i - shift) % rows`` of ``out`` (``shift``: the output shifts so far).
+    Inlined as :func:`_step_stationary`.
     """
     zero = acc.dtype.type(0)
     rows, cols = acc.shape
     saturations = 0
-    for i in range(rows - 1, -1, -1):
-        for j in range(cols - 1, -1, -1):
-            if draining:
-                out[i, j] = zero if i == 0 else out[i - 1, j]
-            if broadcast:
-                flag = last_in[i]
+    a_head, b_head = (-g) % cols, (-g) % rows
+    slot = (-shift) % rows  # (i - shift) % rows, counted up
+    for i in range(rows):
+        b_at = b_head + skew * i
+        for j in range(cols):
+            a_at = (a_head + skew * j) * width
+            if skew == 0:
                 product = zero
                 for v in range(width):
-                    a_reg[i, j, v] = a_in[i, v]
-                    b_reg[i, j, v] = b_in[j, v]
-                    product += a_in[i, v] * b_in[j, v]
+                    product += a_ring[i, a_at + v] * b_ring[b_at, j * width + v]
             else:
-                flag = last_in[i] if j == 0 else last[i, j - 1]
-                product = _from_left(a_in, a_reg, 0, i, j) * _from_above(b_in, b_reg, 0, i, j)
-                for v in range(1, width):
-                    product += _from_left(a_in, a_reg, v, i, j) * _from_above(b_in, b_reg, v, i, j)
-            last[i, j] = flag
+                product = _word_product(width, a_ring, i, a_at, b_ring, b_at, j * width)
             s, clipped = _add(acc[i, j], product, saturate, lo, hi)
             saturations += clipped
-            if flag:
-                out[i, j] = s
+            if last_ring[i, a_head + skew * j]:
+                out[slot, j] = s
                 acc[i, j] = zero
             else:
                 acc[i, j] = s
+        slot = slot + 1 if slot < rows - 1 else 0
     return saturations
 
 
@@ -443,14 +427,16 @@ def run_pe_os(l, u, folds, array, y, stats):
     waves = q * t_len
     skew = 0 if broadcast else 1
     zero = y.dtype.type(0)
-    a_reg = np.zeros((rows, cols, width), y.dtype)
-    b_reg = np.zeros((rows, cols, width), y.dtype)
+    # registers that move are rings written once per cycle at the edges (as in run_pe_stationary):
+    # left words and last flags per row, top words per cycle slot; the output registers are the
+    # rows of ``out`` taken ``shift`` rows down
+    a_ring = np.zeros((rows, 2 * cols * width), y.dtype)
+    last_ring = np.zeros((rows, 2 * cols), np.bool_)
+    b_ring = np.zeros((2 * rows, cols * width), y.dtype)
     acc = np.zeros((rows, cols), y.dtype)
     out = np.zeros((rows, cols), y.dtype)
-    last = np.zeros((rows, cols), np.bool_)
-    a_in = np.zeros((rows, width), y.dtype)
-    b_in = np.zeros((cols, width), y.dtype)
-    last_in = np.zeros(rows, np.bool_)
+    shift = 0
+    a_word = np.zeros(width, y.dtype)
     # controller: each fold's stream start and last MAC (ideal memory: known in advance)
     start = np.zeros(n_folds, np.int64)
     stream_len = np.full(n_folds, waves, np.int64)
@@ -461,53 +447,69 @@ def run_pe_os(l, u, folds, array, y, stats):
             start[f] = max(start[f - 1] + waves, drained + 2 - waves) if overlap else drained + 1
         last_mac[f] = start[f] + waves - 1 + skew * (fold_time_rows[f] + fold_time_cols[f] - 2)
     total = last_mac[n_folds - 1] + rows + 1
-    p_left = np.zeros(rows, np.int64)
-    p_top = np.zeros(cols, np.int64)
+    history = rows + cols  # waves the edges look back: up to max(R, C) - 1
+    stream_fold = np.full(2 * history, -1, np.int64)
+    p_stream = 0
     p_drain = 0
     saturations = 0
+    left_words = top_words = bottom_words = drain_cycles = 0
     for g in range(total):
+        # the fold of this cycle's wave (-1: none); row i and column j see the wave skew * i (j) older
+        p_stream, active = _wave_fold(g, start, stream_len, n_folds, p_stream)
+        wave_head, a_head, b_head = (-g) % history, (-g) % cols, (-g) % rows
+        for copy in (wave_head, wave_head + history):
+            stream_fold[copy] = p_stream if active else -1
         for i in range(rows):
-            p, active = _wave_fold(g - skew * i, start, stream_len, n_folds, p_left[i])
-            p_left[i] = p
+            p = stream_fold[wave_head + skew * i]
+            flag = False
             for v in range(width):
-                a_in[i, v] = zero
-            last_in[i] = False
-            if active and i < fold_rows[p]:
+                a_word[v] = zero
+            if p >= 0 and i < fold_rows[p]:
                 wave = g - skew * i - start[p]
-                last_in[i] = wave == waves - 1
+                flag = wave == waves - 1
                 data, k = _stream_row(wave, q)
                 if data:
                     for v in range(width):
-                        a_in[i, v] = l[fold_row0[p] + i, k, v]
-                    stats[PE_STAT_LEFT_WORDS] += 1
+                        a_word[v] = l[fold_row0[p] + i, k, v]
+                    left_words += 1
+            for copy in (a_head, a_head + cols):
+                last_ring[i, copy] = flag
+                for v in range(width):
+                    a_ring[i, copy * width + v] = a_word[v]
         for j in range(cols):
-            p, active = _wave_fold(g - skew * j, start, stream_len, n_folds, p_top[j])
-            p_top[j] = p
-            for v in range(width):
-                b_in[j, v] = zero
-            if active and j < fold_cols[p]:
+            p = stream_fold[wave_head + skew * j]
+            for copy in (b_head, b_head + rows):
+                for v in range(width):
+                    b_ring[copy, j * width + v] = zero
+            if p >= 0 and j < fold_cols[p]:
                 data, k = _stream_row(g - skew * j - start[p], q)
                 if data:
-                    for v in range(width):
-                        b_in[j, v] = u[k, v, fold_col0[p] + j]
-                    stats[PE_STAT_TOP_WORDS] += 1
+                    for copy in (b_head, b_head + rows):
+                        for v in range(width):
+                            b_ring[copy, j * width + v] = u[k, v, fold_col0[p] + j]
+                    top_words += 1
         # output drain of fold p_drain: shifts at last_mac + 1 .. last_mac + rows
         while p_drain < n_folds and g > last_mac[p_drain] + rows:
             p_drain += 1
-        draining = p_drain < n_folds and g > last_mac[p_drain]
-        if draining:  # the bottom row leaves: it held output row rows - (g - last_mac)
+        if p_drain < n_folds and g > last_mac[p_drain]:  # the bottom row leaves: output row rows - (g - last_mac)
+            bottom = (rows - 1 - shift) % rows
             i_out = rows - (g - last_mac[p_drain])
             if i_out < fold_rows[p_drain]:
                 for j in range(fold_cols[p_drain]):
-                    y[fold_row0[p_drain] + i_out, fold_col0[p_drain] + j] = out[rows - 1, j]
-                    stats[PE_STAT_BOTTOM_WORDS] += 1
-            stats[PE_STAT_DRAIN_CYCLES] += 1
+                    y[fold_row0[p_drain] + i_out, fold_col0[p_drain] + j] = out[bottom, j]
+                    bottom_words += 1
+            drain_cycles += 1
+            shift += 1  # every output register takes the one above; row 0 takes zero
+            for j in range(cols):
+                out[bottom, j] = zero
         if width == 1:
-            saturations += _step_os(1, broadcast, draining, a_in, a_reg, b_in, b_reg, last_in, last, acc, out,
-                                    saturate, lo, hi)
+            saturations += _step_os(1, skew, g, shift, a_ring, b_ring, last_ring, acc, out, saturate, lo, hi)
         else:
-            saturations += _step_os(width, broadcast, draining, a_in, a_reg, b_in, b_reg, last_in, last, acc, out,
-                                    saturate, lo, hi)
+            saturations += _step_os(width, skew, g, shift, a_ring, b_ring, last_ring, acc, out, saturate, lo, hi)
+    stats[PE_STAT_LEFT_WORDS] += left_words
+    stats[PE_STAT_TOP_WORDS] += top_words
+    stats[PE_STAT_BOTTOM_WORDS] += bottom_words
+    stats[PE_STAT_DRAIN_CYCLES] += drain_cycles
     stats[PE_STAT_CYCLES] += total
     stats[PE_STAT_PE_UPDATES] += total * rows * cols
     stats[PE_STAT_SATURATIONS] += saturations
