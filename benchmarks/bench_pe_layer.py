@@ -11,7 +11,10 @@ Prints, best of ``--repeats`` (default 2; compile excluded by a warm-up on a tin
   and the exact integer reference of the quantized GEMM two ways, an int64 numpy matmul (no
   BLAS) and :func:`accelsim.compress.quantize.exact_integer_product` (float64 BLAS where exact),
   with their ratio. A ``pe`` layer costs about one PE run plus the reference: before issue 17 it
-  cost two PE runs (timing, then values) plus the int64 reference.
+  cost two PE runs (timing, then values) plus the int64 reference. The estimate of that cost
+  times this checkout's PE kernel, a lower bound since the kernel was made faster since
+  (ring registers, ``accelsim/kernels/pe.py``); ``python benchmarks/bench_ab.py <checkout> --pe``
+  times the commit before issue 17 itself.
 """
 
 from __future__ import annotations
@@ -74,8 +77,9 @@ def main() -> None:
     print(f"simulate() pe {pe_s:.2f} s, fold {fold_s * 1e3:.1f} ms: pe / fold = {pe_s / fold_s:,.0f}x")
     print(f"one PE run {run_s:.2f} s; exact reference int64 {int64_s:.3f} s, BLAS {blas_s:.4f} s "
           f"({int64_s / blas_s:,.0f}x); pe simulate / one PE run = {pe_s / run_s:.2f}")
-    print(f"before issue 17 (2 PE runs + int64 reference) ~ {2 * run_s + int64_s:.2f} s: "
-          f"{(2 * run_s + int64_s) / pe_s:.1f}x the pe simulate() above (parts timed in this run)")
+    print(f"before issue 17 (2 PE runs + int64 reference, this checkout's PE kernel: a lower bound) "
+          f"~ {2 * run_s + int64_s:.2f} s: {(2 * run_s + int64_s) / pe_s:.1f}x the pe simulate() above "
+          "(parts timed in this run)")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from accelsim.engine import blocks, lowering, work
+from accelsim.engine import blocks, lowering, periodic, work
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
@@ -17,7 +17,7 @@ from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
-from accelsim.lower.schedule import TRAFFIC, TileSchedule, dataflow_code, transfer_cycles
+from accelsim.lower.schedule import TileSchedule, dataflow_code, dram_rates
 from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
@@ -74,9 +74,14 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
             raise UnsupportedError(f"layer {layer.name}: SCALE-Sim timing models dense 1-product MACs only")
         return run_scalesim(problem, arch) * problem.repeats
     whole = mapping or fixed_mapping(arch)
+    bits = layer.compression
+    if traffic == NO_SCALE and _unchanged_folds(sparsity):  # folds repeating along m: O(1) in the batch
+        stats = periodic.run_periodic(problem, arch, whole, rate, weight_bits=bits.weight_precision.bits,
+                                      act_bits=bits.act_precision.bits)
+        if stats is not None:
+            return stats * problem.repeats
     folds = _folds(problem, arch, rate, whole)
     if folds > blocks.BLOCK_THRESHOLD and _unchanged_folds(sparsity):
-        bits = layer.compression
         fits = work.whole_schedule_fits(folds)
         if fits and not blocks.repeats(problem, arch, whole, rate):
             return _run_whole(problem, layer, arch, rate, mapping, sparsity, traffic)
@@ -102,19 +107,12 @@ def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRa
 
 
 def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, np.ndarray]:
-    """``(xfer, channels)``: DRAM cycles of each fold's traffic per class, and each class's channel."""
-    operands = [traffic.split("_")[0] for traffic in TRAFFIC]
-    channels = np.zeros(4, dtype=np.int64)
-    if arch.dram.per_operand:
-        channels[:] = [("ifmap", "filter", "ofmap").index(operand) for operand in operands]
-    bandwidths = [arch.dram_bytes_per_cycle(operand) for operand in operands]
-    if None not in bandwidths and len(set(bandwidths)) == 1:  # one channel rate: every column at once
-        return transfer_cycles(schedule.dram_bytes, bandwidths[0]), channels
-    xfer = np.zeros_like(schedule.dram_bytes)
-    for column, bandwidth in enumerate(bandwidths):
-        if bandwidth is not None:
-            xfer[:, column] = transfer_cycles(schedule.dram_bytes[:, column], bandwidth)
-    return xfer, channels
+    """``(xfer, channels)``: DRAM cycles of each fold's traffic per class
+    (:func:`accelsim.lower.schedule.transfer_cycles`; 0 on an unlimited channel), and each class's channel."""
+    numerator, denominator, channels = dram_rates(arch)
+    limited = numerator > 0
+    xfer = -(-schedule.dram_bytes * denominator // np.where(limited, numerator, 1))
+    return np.where(limited, xfer, 0), channels
 
 
 def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:

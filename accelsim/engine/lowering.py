@@ -14,13 +14,13 @@ from accelsim.kernels.schedule import ScheduleProblem, build_schedule
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import TileSchedule, dataflow_code
 from accelsim.lower.tiling import (
-    Mapping, array_wiring, buffer_rooms, fixed_mapping, mapped_schedule, spatial_mapping,
+    BufferRooms, Mapping, array_wiring, buffer_rooms, fixed_mapping, mapped_schedule, spatial_mapping,
 )
 from accelsim.spec.arch import ArchSpec, Dataflow
 from accelsim.spec.workload import Layer
 
-_LOOPS = "rct"
-_LOOP_OF = {Dataflow.OS: ("r", "t", "c"), Dataflow.WS: ("t", "r", "c"), Dataflow.IS: ("c", "r", "t")}
+LOOPS = "rct"
+LOOP_OF = {Dataflow.OS: ("r", "t", "c"), Dataflow.WS: ("t", "r", "c"), Dataflow.IS: ("c", "r", "t")}
 """The loop along each GEMM dimension (m, k, n) per dataflow (:mod:`accelsim.lower.tiling`)."""
 
 
@@ -36,26 +36,51 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
              weight_bits: int = 8, act_bits: int = 8, folds: tuple[int, int] | None = None) -> TileSchedule:
     """:func:`accelsim.lower.tiling.mapped_schedule` (``folds``: only the folds ``[first, stop)``
     of the execution order), its tables built by the kernel."""
+    built = schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits, folds=folds)
+    if built is None:
+        return mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
+                               folds=folds)
+    p, rooms = built
     dataflow = mapping.dataflow
     overlap, broadcast = array_wiring(arch, dataflow)
-    rows, cols = arch.array.rows, arch.array.cols
+    folds_built = p.stop - p.first
+    rows_used, cols_used, stream_cycles = (np.empty(folds_built, dtype=np.int64) for _ in range(3))
+    sram, dram, dram_bytes = (np.empty((folds_built, 4), dtype=np.int64) for _ in range(3))
+    fits = build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
+    sr, sc, t = (int(extent) for extent in p.extent)
+    return TileSchedule(
+        dataflow=dataflow_code(dataflow), array_rows=arch.array.rows, array_cols=arch.array.cols,
+        preload_overlap=overlap, broadcast=broadcast,
+        repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=int(p.count[0]), col_folds=int(p.count[1]),
+        rows_used=rows_used, cols_used=cols_used, stream_cycles=stream_cycles,
+        sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
+        prefetch_overlap=db_ifmap and db_filter, drain_overlap=db_ofmap, t_tiles=int(p.count[2]),
+        fits_buffers=bool(fits) and rooms.fits, spread_drain=rooms.drain,
+    )
+
+
+def schedule_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,
+                     weight_bits: int = 8, act_bits: int = 8, folds: tuple[int, int] | None = None
+                     ) -> tuple[ScheduleProblem, BufferRooms] | None:
+    """The kernel's view of :func:`schedule`'s problem (all folds, or ``folds``) and the buffer rooms;
+    ``None`` where an exact share could pass int64 (the numpy lowering's Python integers)."""
     k_map = rate.reduction(problem.k)
     k_weights = rate.stored_reduction(problem.k)
     if problem.ifmap_words * max(problem.m, k_map) >= 2**63 or k_weights * k_map >= 2**63:
-        return mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
-                               folds=folds)
+        return None
+    dataflow = mapping.dataflow
     sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
     tile = t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))
-    step = np.array([rows, cols, tile], dtype=np.int64)
+    step = np.array([arch.array.rows, arch.array.cols, tile], dtype=np.int64)
     extent = np.array([sr, sc, t], dtype=np.int64)
     count = -(-extent // step)
     first, stop = (0, int(count.prod())) if folds is None else folds
-    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
     psum_bits = arch.mac.accumulator_bits
     rooms = buffer_rooms(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     p = ScheduleProblem(
-        order=np.array([_LOOPS.index(loop) for loop in mapping.order.value], dtype=np.int64),
-        loop_of=np.array([_LOOPS.index(loop) for loop in _LOOP_OF[dataflow]], dtype=np.int64),
+        order=np.array([LOOPS.index(loop) for loop in mapping.order.value], dtype=np.int64),
+        loop_of=np.array([LOOPS.index(loop) for loop in LOOP_OF[dataflow]], dtype=np.int64),
         step=step, extent=extent, count=count,
         dim_extent=np.array([problem.m, k_map, problem.n], dtype=np.int64),
         ifmap_words=problem.ifmap_words, k_weights=k_weights,
@@ -66,15 +91,4 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
         act_bits=act_bits, weight_bits=weight_bits, psum_bits=psum_bits,
         cycles_per_product=rate.cycles_per_product, first=first, stop=stop,
     )
-    rows_used, cols_used, stream_cycles = (np.empty(stop - first, dtype=np.int64) for _ in range(3))
-    sram, dram, dram_bytes = (np.empty((stop - first, 4), dtype=np.int64) for _ in range(3))
-    fits = build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    return TileSchedule(
-        dataflow=dataflow_code(dataflow), array_rows=rows, array_cols=cols,
-        preload_overlap=overlap, broadcast=broadcast,
-        repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=int(count[0]), col_folds=int(count[1]),
-        rows_used=rows_used, cols_used=cols_used, stream_cycles=stream_cycles,
-        sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
-        prefetch_overlap=db_ifmap and db_filter, drain_overlap=db_ofmap, t_tiles=int(count[2]),
-        fits_buffers=bool(fits) and rooms.fits, spread_drain=rooms.drain,
-    )
+    return p, rooms

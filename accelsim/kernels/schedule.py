@@ -138,7 +138,26 @@ def part_of(total, j, parts):
 @kernel
 def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
     """Fill the per-fold tables (int64, ``stop - first`` rows; word tables ``[F, 4]`` by
-    ``TRAFFIC_*``) of :class:`ScheduleProblem` ``p``; returns whether every fold's tiles fit.
+    ``TRAFFIC_*``) of :class:`ScheduleProblem` ``p``; returns whether every fold's tiles fit."""
+    return fill_folds(p, p.first, p.stop, prefetch_words(p, False), prefetch_words(p, True), rows_used, cols_used,
+                      stream_cycles, sram, dram, dram_bytes)
+
+
+@kernel
+def prefetch_words(p, tensor_filter):
+    """The words of each period's tiles :func:`fill_folds` spreads over the period before when
+    ``p``'s ifmap (or filter, ``tensor_filter``) loads a period ahead; one zero otherwise."""
+    pos_u = _position(p.order, p.loop_of[DIM_M if tensor_filter else DIM_N])
+    if pos_u > 0 and (p.filter_prefetch if tensor_filter else p.ifmap_prefetch):
+        return _period_words(p, tensor_filter, pos_u, _periods(p.order, p.count, pos_u)[0])
+    return np.zeros(1, np.int64)
+
+
+@kernel
+def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram,
+               dram_bytes):
+    """:func:`build_schedule` for the folds ``[first_fold, stop)`` of ``p`` (``p.first`` and
+    ``p.stop`` unused), ``next_in`` and ``next_filter`` from :func:`prefetch_words`.
 
     Scalars only inside the fold loop (helpers that took ``p`` would count references to its
     arrays on every call): a dimension's range in a tensor's footprint is the whole dimension
@@ -162,15 +181,12 @@ def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_byte
     ifmap_room, filter_room, accumulator_words = p.ifmap_room, p.filter_room, p.accumulator_words
     psum_room, out_room = p.psum_room, p.out_room
     act_bits, weight_bits, psum_bits = p.act_bits, p.weight_bits, p.psum_bits
-    first_fold = p.first
     # inputs whose footprint loads a period ahead: the words of each period's tiles
     prefetch_in, prefetch_filter = p.ifmap_prefetch and pos_n > 0, p.filter_prefetch and pos_m > 0
-    periods_in, per_in = _periods(order, p.count, pos_n)
-    periods_filter, per_filter = _periods(order, p.count, pos_m)
-    next_in = _period_words(p, False, pos_n, periods_in) if prefetch_in else np.zeros(1, np.int64)
-    next_filter = _period_words(p, True, pos_m, periods_filter) if prefetch_filter else np.zeros(1, np.int64)
+    per_in = _periods(order, p.count, pos_n)[1]
+    per_filter = _periods(order, p.count, pos_m)[1]
     per_tile, tiles = p.count[order[2]], p.count[order[0]] * p.count[order[1]]  # output tiles (drain)
-    for f in range(p.stop - p.first):
+    for f in range(stop - first_fold):
         g = first_fold + f
         index[order[0]] = g // (shape1 * shape2)
         index[order[1]] = (g // shape2) % shape1

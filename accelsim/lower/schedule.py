@@ -20,7 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from accelsim.spec.arch import Dataflow
+from accelsim.spec.arch import ArchSpec, Dataflow
 
 # Columns of the word tables (mirrored by accelsim.kernels.codes.TRAFFIC_*).
 IFMAP, FILTER, OFMAP_WRITE, OFMAP_READ = 0, 1, 2, 3
@@ -94,3 +94,19 @@ def transfer_cycles(nbytes: np.ndarray, bytes_per_cycle: float) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def _rational(bytes_per_cycle: float) -> Fraction:
     return Fraction(bytes_per_cycle).limit_denominator(1000)
+
+
+def dram_rates(arch: ArchSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(numerator, denominator, channel)``, int64[4] each, per traffic class (``TRAFFIC``): its DRAM
+    channel's bytes per cycle as :func:`transfer_cycles`' fraction (numerator 0: unlimited) and
+    the channel it uses (all 0 unless ``dram.per_operand``)."""
+    numerator, denominator, channel = (np.zeros(4, dtype=np.int64) for _ in range(3))
+    for column, traffic in enumerate(TRAFFIC):
+        operand = traffic.split("_")[0]
+        if arch.dram.per_operand:
+            channel[column] = ("ifmap", "filter", "ofmap").index(operand)
+        bandwidth = arch.dram_bytes_per_cycle(operand)
+        if bandwidth is not None:
+            ratio = _rational(bandwidth)
+            numerator[column], denominator[column] = ratio.numerator, ratio.denominator
+    return numerator, denominator, channel

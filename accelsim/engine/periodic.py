@@ -1,0 +1,84 @@
+"""The native ``fold`` model of a layer whose folds repeat along its ``m`` loop: time O(1) in the batch.
+
+A layer's GEMM rows ``m`` (batch x output pixels) are the only dimension that grows with the
+batch, so a long layer is long along the mapping's loop over ``m``. One iteration of that
+loop is a *unit* (the folds of the loops inside it). Inside one pass of the loops outside it,
+the units ``1 .. count - 2`` hold the same folds with period ``b = m / gcd(m, ifmap_words x
+step)``: every fold table entry depends on the unit's index ``i`` only through its tile of
+``m`` (the same size everywhere but the last), whether ``i`` is the first (weights come in),
+and the ifmap words of the tile, ``floor(W (i+1) s / m) - floor(W i s / m)``, which repeat
+with period ``b`` (``b = 1`` when the input words are a whole multiple of ``m``, as in every
+conv whose input pixels are a whole multiple of its output pixels). The drained output tile of
+a joint buffer is spread over the reduction loop, never the ``m`` loop, so it repeats too.
+:func:`accelsim.kernels.periodic.run_native_periodic` steps the units and adds up the rest
+once the timeline repeats: the counters are exactly those of the whole schedule run at once
+(``tests/properties/test_fold_periodic.py``).
+
+Not taken (today's path, :func:`accelsim.engine.fold.run_problem`, runs instead): inputs
+prefetched a period ahead (a joint buffer's kept footprint: the next period's words are spread
+over the current one, which does not repeat along ``m``), traffic scaled by a memory plan (its
+running totals round down over the whole schedule), sparsity that changes folds, shares that
+could pass int64, units of more than :data:`MAX_UNIT_FOLDS` folds, fewer than
+:data:`MIN_SUPERUNITS` repeating superunits per pass (nothing to add up), and a timeline that
+has not repeated within the stepping budget.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from accelsim.engine import lowering
+from accelsim.kernels import codes
+from accelsim.kernels.periodic import run_native_periodic
+from accelsim.kernels.schedule import DIM_M
+from accelsim.lower.gemm import ArrayRate, GemmProblem
+from accelsim.lower.schedule import dataflow_code, dram_rates
+from accelsim.lower.tiling import Mapping, array_wiring, spatial_mapping
+from accelsim.spec.arch import ArchSpec
+
+MAX_UNIT_FOLDS = 2**14
+"""Folds of one unit held at a time (as a chunk of :mod:`accelsim.engine.blocks`)."""
+MIN_SUPERUNITS = 4
+"""Repeating superunits a pass needs for the repetition to be worth finding."""
+MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
+"""Folds stepped before giving up on a timeline that does not repeat: an eighth of the layer's,
+within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
+
+
+def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
+                 act_bits: int) -> np.ndarray | None:
+    """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, the whole DRAM
+    traffic, folds as scheduled), or ``None`` where the module docstring says it is not taken."""
+    step = _m_step(problem, arch, mapping, rate)  # rows of m per unit: checked first, before any table
+    period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
+    if (-(-problem.m // step) - 3) // period < MIN_SUPERUNITS:
+        return None
+    built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+    if built is None:
+        return None
+    p, rooms = built
+    position = [int(x) for x in p.order].index(int(p.loop_of[DIM_M]))
+    inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
+    if any(rooms.prefetch) or inner + 1 > MAX_UNIT_FOLDS:
+        return None
+    numerator, denominator, channel = dram_rates(arch)
+    overlap, broadcast = array_wiring(arch, mapping.dataflow)
+    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
+    folds = int(p.count.prod())
+    stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
+    done = run_native_periodic(p, dataflow_code(mapping.dataflow), arch.array.rows, arch.array.cols, overlap,
+                               broadcast, db_ifmap and db_filter, db_ofmap, numerator, denominator, channel,
+                               arch.dram.latency_cycles, position, period, max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)),
+                               stats)
+    return stats if done else None
+
+
+def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate) -> int:
+    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s step)."""
+    loop = lowering.LOOP_OF[mapping.dataflow][0]
+    if loop != "t":
+        return arch.array.rows if loop == "r" else arch.array.cols
+    t = spatial_mapping(mapping.dataflow, problem.m, problem.n, rate.reduction(problem.k))[2]
+    return t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))

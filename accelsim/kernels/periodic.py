@@ -1,0 +1,163 @@
+"""The native ``fold`` timeline of a GEMM whose folds repeat along one loop, added up exactly.
+
+The folds are those of :func:`accelsim.kernels.schedule.fill_folds` in execution order; the
+loop at position ``loop_position`` of the order (the one along the GEMM's ``m``, which grows
+with the batch) splits them into ``outer`` passes of ``units`` *units*, a unit being one
+iteration of that loop (the ``inner`` folds of the loops inside it). The caller guarantees that
+the units ``1 .. units - 2`` of a pass repeat with period ``period``: unit ``i`` holds the same
+folds as unit ``i + period`` (:mod:`accelsim.engine.periodic` says why). A *superunit* is
+``period`` consecutive units from unit 1 on; it is *generic* when its units and the first fold
+after it (which its last fold looks ahead to) lie in that range.
+
+Units are stepped one at a time with :func:`accelsim.kernels.memory.resume_native_timeline`
+(the recurrences of ``systolic.run_fold_native``, fold by fold). When two consecutive generic
+superunits leave the timeline in the same state relative to its start (times at or before the
+start count as equal: nothing later reads them), every later generic superunit of the pass
+repeats that step, so they are added at once: times move by the step, sums by its sums. The
+counters are those of one ``run_fold_native`` call over the whole schedule
+(``tests/properties/test_fold_periodic.py``).
+"""
+
+import numpy as np
+
+from accelsim.kernels._jit import kernel
+from accelsim.kernels.codes import (
+    FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_COUNT, FOLD_STAT_CYCLES,
+    FOLD_STAT_CYCLES_INCL_PREFETCH, FOLD_STAT_DRAM_READ_BYTES, FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_DRAM_READS,
+    FOLD_STAT_FILTER_SRAM_READS, FOLD_STAT_FOLDS, FOLD_STAT_IFMAP_DRAM_READS, FOLD_STAT_IFMAP_SRAM_READS,
+    FOLD_STAT_MAPPED_PES, FOLD_STAT_OFMAP_DRAM_READS, FOLD_STAT_OFMAP_DRAM_WRITES, FOLD_STAT_OFMAP_SRAM_READS,
+    FOLD_STAT_OFMAP_SRAM_WRITES, FOLD_STAT_STALL_CYCLES, FOLD_STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP,
+    TRAFFIC_OFMAP_READ, TRAFFIC_OFMAP_WRITE,
+)
+from accelsim.kernels.memory import (
+    RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
+    RESUME_START, RESUME_STATE_SIZE, resume_native_timeline,
+)
+from accelsim.kernels.schedule import fill_folds
+
+_RELATIVE_SIZE = 8
+
+
+@kernel
+def _relative(state, out):
+    """The timeline ``state`` as later folds see it, into ``out`` (int64[8])."""
+    start = state[RESUME_START]
+    out[0] = max(0, state[RESUME_PREV_DRAINED] - start)
+    out[1] = max(0, state[RESUME_FINISH] - start)
+    for x in range(4):
+        out[2 + x] = max(0, state[RESUME_FREE + x] - start)
+    out[6] = state[RESUME_DPREV] - state[RESUME_DSTART]
+    out[7] = max(0, state[RESUME_DFINISH] - state[RESUME_DSTART])
+
+
+@kernel
+def _advance(state, before, times):
+    """Move ``state`` on by ``times`` repeats of the step from ``before`` to it: each timeline by its
+    start's step (a time at or before the start, which nothing reads, moves with it too)."""
+    step = state[RESUME_START] - before[RESUME_START]
+    state[RESUME_START] += times * step
+    state[RESUME_PREV_DRAINED] += times * step
+    state[RESUME_FINISH] += times * step
+    for x in range(4):
+        state[RESUME_FREE + x] += times * step
+    step = state[RESUME_DSTART] - before[RESUME_DSTART]
+    state[RESUME_DSTART] += times * step
+    state[RESUME_DPREV] += times * step
+    state[RESUME_DFINISH] += times * step
+    state[RESUME_COMPUTE] += times * (state[RESUME_COMPUTE] - before[RESUME_COMPUTE])
+
+
+@kernel
+def _add_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, count, sums):
+    """Add the first ``count`` folds' PE and traffic counts to ``sums`` (as ``run_fold_native``)."""
+    for f in range(count):
+        pes = rows_used[f] * cols_used[f]
+        sums[FOLD_STAT_MAPPED_PES] += pes
+        sums[FOLD_STAT_BUSY_PE_CYCLES] += pes * stream_cycles[f]
+        sums[FOLD_STAT_IFMAP_SRAM_READS] += sram[f, TRAFFIC_IFMAP]
+        sums[FOLD_STAT_FILTER_SRAM_READS] += sram[f, TRAFFIC_FILTER]
+        sums[FOLD_STAT_OFMAP_SRAM_WRITES] += sram[f, TRAFFIC_OFMAP_WRITE]
+        sums[FOLD_STAT_OFMAP_SRAM_READS] += sram[f, TRAFFIC_OFMAP_READ]
+        sums[FOLD_STAT_IFMAP_DRAM_READS] += dram[f, TRAFFIC_IFMAP]
+        sums[FOLD_STAT_FILTER_DRAM_READS] += dram[f, TRAFFIC_FILTER]
+        sums[FOLD_STAT_OFMAP_DRAM_WRITES] += dram[f, TRAFFIC_OFMAP_WRITE]
+        sums[FOLD_STAT_OFMAP_DRAM_READS] += dram[f, TRAFFIC_OFMAP_READ]
+        sums[FOLD_STAT_DRAM_READ_BYTES] += (dram_bytes[f, TRAFFIC_IFMAP] + dram_bytes[f, TRAFFIC_FILTER]
+                                            + dram_bytes[f, TRAFFIC_OFMAP_READ])
+        sums[FOLD_STAT_DRAM_WRITE_BYTES] += dram_bytes[f, TRAFFIC_OFMAP_WRITE]
+
+
+@kernel
+def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
+                        rate_num, rate_den, channel, latency, loop_position, period, budget, stats):
+    """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
+    ``p`` (without prefetched inputs), the repetition of its loop at ``loop_position`` exploited
+    (module docstring); returns False, ``stats`` unfinished, once ``budget`` folds were stepped.
+
+    ``rate_num / rate_den``: each traffic class's DRAM bytes per cycle (``rate_num`` 0:
+    unlimited), so that a fold's transfer takes ``ceil(bytes * rate_den / rate_num)`` cycles
+    (``accelsim.lower.schedule.transfer_cycles``); ``channel``, ``latency``: the DRAM's.
+    """
+    order, count = p.order, p.count
+    outer, inner = 1, 1
+    for position in range(3):
+        if position < loop_position:
+            outer *= count[order[position]]
+        elif position > loop_position:
+            inner *= count[order[position]]
+    units = count[order[loop_position]]
+    total = outer * units * inner
+    rows_used, cols_used, stream_cycles = np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64), \
+        np.empty(inner + 1, np.int64)
+    sram, dram = np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64)
+    dram_bytes, xfer = np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64)
+    no_prefetch = np.zeros(1, np.int64)
+    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    sums = np.zeros(FOLD_STAT_COUNT, np.int64)
+    relative, previous = np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64)
+    before, sums_before = np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64)
+    last_generic = (units - 3) // period - 1  # the last superunit whose next unit is at most units - 2
+    stepped = 0
+    for o in range(outer):
+        recorded = False
+        i = 0
+        while i < units:
+            if stepped >= budget:
+                return False
+            first = (o * units + i) * inner
+            last = first + inner == total
+            stop = first + inner + (0 if last else 1)
+            fill_folds(p, first, stop, no_prefetch, no_prefetch, rows_used, cols_used, stream_cycles, sram, dram,
+                       dram_bytes)
+            for f in range(stop - first):
+                for x in range(4):
+                    xfer[f, x] = -((-dram_bytes[f, x] * rate_den[x]) // rate_num[x]) if rate_num[x] > 0 else 0
+            resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles,
+                                   xfer, channel, latency, prefetch_overlap, drain_overlap, inner, last, state)
+            _add_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, inner, sums)
+            stepped += inner
+            i += 1
+            superunit = (i - 1) // period - 1  # the superunit unit i - 1 ends, if (i - 1) % period == 0
+            if i == 1 or (i - 1) % period != 0 or superunit > last_generic:
+                continue
+            _relative(state, relative)
+            if recorded and (relative == previous).all() and last_generic > superunit:
+                times = last_generic - superunit
+                _advance(state, before, times)
+                sums += times * (sums - sums_before)
+                i += times * period
+                recorded = False
+                continue
+            previous[:] = relative
+            before[:] = state
+            sums_before[:] = sums
+            recorded = True
+    stats[:] = sums
+    finish, compute = state[RESUME_FINISH], state[RESUME_COMPUTE]
+    stats[FOLD_STAT_CYCLES] = finish
+    stats[FOLD_STAT_COMPUTE_CYCLES] = compute
+    stats[FOLD_STAT_STALL_CYCLES] = finish - compute
+    stats[FOLD_STAT_CYCLES_INCL_PREFETCH] = finish
+    stats[FOLD_STAT_FOLDS] = total
+    stats[FOLD_STAT_UTIL_PE_CYCLES] = compute * array_rows * array_cols
+    return True

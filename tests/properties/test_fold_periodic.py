@@ -1,0 +1,163 @@
+"""The fold model with the repetition along ``m`` added up (accelsim.engine.periodic) gives exactly
+the one-piece run's counters.
+
+The one-piece run is the numpy lowering (``lower.tiling.mapped_schedule``, not the kernel that
+builds the folds) timed over every fold by ``run_fold_native``. Hypothesis draws GEMMs whose
+input words are not a whole multiple of ``m`` (so units repeat with a period of up to 7),
+arrays, dataflows, loop orders and stream tiles, double buffering, overlap, broadcast,
+accumulators, separate or unified (jointly allocated) buffers, DRAM bandwidth (shared or per
+operand), latency and MAC rates; every ``codes.FOLD_STAT_*`` counter must be equal.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accelsim.engine import fold, periodic
+from accelsim.kernels import codes
+from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
+from accelsim.lower.tiling import LoopOrder, Mapping, mapped_schedule
+from accelsim.spec.arch import Dataflow
+from accelsim.spec.load import arch_from_dict, network_from_dict
+
+
+def _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified, broadcast):
+    dram = {"latency": latency}
+    if per_operand and bandwidth:
+        dram["per_operand"] = {op: f"{bandwidth}B/cycle" for op in ("ifmap", "filter", "ofmap")}
+    elif bandwidth:
+        dram["bandwidth"] = f"{bandwidth}B/cycle"
+    buffers = {op: {"size": buffer, "double_buffered": True} for op in ("ifmap", "filter", "ofmap")}
+    if unified:
+        buffers = {"unified": {"size": buffer, "double_buffered": True}}
+    return arch_from_dict({
+        "name": "a", "array": {"rows": rows, "cols": cols, "dataflow": dataflow, "preload_overlap": overlap,
+                               "output_overlap": overlap, "accumulators": accumulators,
+                               "operand_delivery": "broadcast" if broadcast and dataflow == "os" else "systolic"},
+        "buffers": buffers, "dram": dram})
+
+
+def _one_piece(problem, arch, mapping, rate):
+    return fold.run_schedule(mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=8, act_bits=8), arch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(m0=st.integers(1, 120), d=st.sampled_from([1, 2, 3, 4, 7]), n=st.integers(1, 40), k=st.integers(1, 40),
+       words=st.integers(1, 28), rows=st.integers(1, 8), cols=st.integers(1, 8),
+       dataflow=st.sampled_from(["os", "ws", "is"]), overlap=st.booleans(), broadcast=st.booleans(),
+       accumulators=st.sampled_from([0, 64, 4096]), bandwidth=st.sampled_from([0, 0.5, 3, 64]),
+       latency=st.sampled_from([0, 7, 300]), per_operand=st.booleans(),
+       buffer=st.sampled_from(["64B", "256B", "16KiB"]), unified=st.booleans(), joint=st.booleans(),
+       order=st.sampled_from(list(LoopOrder)), t_tile=st.sampled_from([None, 1, 3, 8]),
+       double=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+       rate=st.sampled_from([ArrayRate(), ArrayRate(2, 1), ArrayRate(1, 2)]))
+def test_periodic_equals_one_piece(m0, d, n, k, words, rows, cols, dataflow, overlap, broadcast,
+                                   accumulators, bandwidth, latency, per_operand, buffer, unified, joint, order, t_tile,
+                                   double, rate):
+    m = m0 * d
+    problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=max(1, m * words // (d * 4)))
+    arch = _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified,
+                 broadcast)
+    mapping = Mapping(Dataflow(dataflow), order, t_tile, double, joint and unified)
+    saved, periodic.MIN_SUPERUNITS = periodic.MIN_SUPERUNITS, 1  # take the path wherever units repeat at all
+    try:
+        stats = periodic.run_periodic(problem, arch, mapping, rate, weight_bits=8, act_bits=8)
+    finally:
+        periodic.MIN_SUPERUNITS = saved
+    if stats is not None:
+        whole = _one_piece(problem, arch, mapping, rate)
+        assert np.array_equal(stats, whole), (mapping, dict(zip(range(codes.FOLD_STAT_COUNT), stats - whole)))
+
+
+def test_taken_on_most_batched_layers_and_exact():
+    """Seeded random GEMMs with many units along ``m``: the path is taken (not only declined) and exact."""
+    rng = np.random.default_rng(7)
+    taken = 0
+    for _ in range(150):
+        dataflow = str(rng.choice(["os", "ws", "is"]))
+        arch = _arch(int(rng.integers(1, 9)), int(rng.integers(1, 9)), dataflow, bool(rng.integers(2)),
+                     int(rng.choice([0, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
+                     bool(rng.integers(2)), "16KiB", False, False)
+        m, n, k = int(rng.integers(200, 2000)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
+                          int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))))
+        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+        if stats is not None:
+            taken += 1
+            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate())), mapping
+    assert taken >= 100
+
+
+@pytest.mark.parametrize("batch", [1, 8, 64])
+def test_batched_conv_through_run_layer(batch, monkeypatch):
+    """A strided conv whose input pixels are not a whole multiple of its output pixels (period > 1)
+    at several batches: ``fold.run_layer`` takes the path for the long ones, with the one-piece
+    counters; its cycles grow with the batch and the folds are the loop counts' product."""
+    arch = _arch(8, 8, "ws", True, 4096, 3, 100, False, "16KiB", False, False)
+    net = network_from_dict({"name": "n", "batch": batch, "layers": [
+        {"op": "conv2d", "name": "c", "in_channels": 3, "out_channels": 16, "in_h": 13, "in_w": 13, "kernel": 3,
+         "stride": 2, "padding": 1}]})
+    layer = net.layers[0]
+    problem = lower_layer(layer)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 4, (True, True, True))
+    assert problem.m == batch * 49 and math.gcd(problem.m, problem.ifmap_words * 4) < problem.m  # period > 1
+    calls = []
+    original = periodic.run_periodic
+    monkeypatch.setattr(periodic, "run_periodic", lambda *a, **kw: calls.append(original(*a, **kw)) or calls[-1])
+    stats = fold.run_layer(layer, arch, mapping=mapping)
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+    assert (calls[0] is not None) == (batch == 64)  # period 49: 98 units at batch 8 repeat too few times
+    assert stats[codes.FOLD_STAT_FOLDS] == -(-problem.m // 4) * 2 * -(-27 // 8)
+
+
+def test_budget_declines_without_counters():
+    """A budget smaller than one unit: the kernel gives up, and the path declines (None)."""
+    arch = _arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=4000, n=30, k=30, repeats=1, ifmap_words=4000 * 30)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
+    assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is not None
+    saved = periodic.MIN_BUDGET, periodic.MAX_BUDGET
+    periodic.MIN_BUDGET = periodic.MAX_BUDGET = 1
+    try:
+        assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is None
+    finally:
+        periodic.MIN_BUDGET, periodic.MAX_BUDGET = saved
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_cycles_equal_the_plain_python_timeline(seed):
+    """Without overlap between folds, the periodic kernel's cycles against the plain-Python
+    reference of the native memory timeline (``tests/reference/systolic_ref.py``, stepped cycle by
+    cycle with FIFO channels) on the numpy lowering's folds, each fold's compute written out from
+    docs/timing_models.md (ws/is ``r + T + R + c - 2``, os ``T + r + c - 2 + R``); counts are the
+    tables' column sums."""
+    from reference.systolic_ref import ref_double_buffer
+
+    rng = np.random.default_rng(seed)
+    dataflow = ["os", "ws", "is"][seed % 3]
+    big_r = int(rng.integers(2, 6))
+    arch = _arch(big_r, int(rng.integers(2, 6)), dataflow, False, 0, float(rng.choice([0.5, 3])),
+                 int(rng.choice([0, 20])), bool(seed % 2), "16KiB", False, False)
+    m = int(rng.integers(150, 400))
+    problem = GemmProblem(m=m, n=int(rng.integers(1, 12)), k=int(rng.integers(1, 12)), repeats=1,
+                          ifmap_words=m * int(rng.integers(1, 5)))
+    mapping = Mapping(Dataflow(dataflow), LoopOrder(["tcr", "ctr", "rtc", "crt"][seed % 4]), 4,
+                      (bool(seed % 2), bool(seed % 2), bool(seed // 2 % 2)))
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    schedule = mapped_schedule(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
+    xfer, channel = fold.transfer_table(schedule, arch)
+    r, c, t = schedule.rows_used, schedule.cols_used, schedule.stream_cycles
+    durations = (t + r + c - 2 + big_r) if dataflow == "os" else (r + t + big_r + c - 2)
+    expected = ref_double_buffer(durations.tolist(), xfer.tolist(), channel.tolist(), arch.dram.latency_cycles,
+                                 schedule.prefetch_overlap, schedule.drain_overlap)
+    assert stats[codes.FOLD_STAT_CYCLES] == expected
+    assert stats[codes.FOLD_STAT_COMPUTE_CYCLES] == durations.sum()
+    assert stats[codes.FOLD_STAT_IFMAP_DRAM_READS] == schedule.dram_words[:, 0].sum()
+    assert stats[codes.FOLD_STAT_BUSY_PE_CYCLES] == (r * c * t).sum()
