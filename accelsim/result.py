@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,18 +30,39 @@ TEXT_COLUMNS = ("sparsity_model", "weight_format", "mapping", "ifmap_source", "o
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """A simulation of ``network`` on ``arch``: ``layers`` (one row per layer) and ``summary``."""
+    """A simulation of ``network`` on ``arch``: ``layers`` (one row per layer) and ``summary`` (one
+    row of totals), pandas DataFrames built on first access from ``layer_arrays`` and
+    ``summary_row`` (a caller that reads only ``cycles`` builds no frame).
+
+    ``layer_arrays``: the per-layer columns as numpy arrays, in ``layers``' column order
+    (:func:`layer_columns`, then the energy and any error columns; :func:`layer_frame` gives
+    their frame dtypes); ``summary_row``: ``summary``'s values by column (:func:`network_totals`).
+    Both are read-only by convention.
+    """
 
     arch: ArchSpec
     network: Network
     fidelity: Fidelity
-    layers: pd.DataFrame
-    summary: pd.DataFrame
+    layer_arrays: Mapping[str, np.ndarray]
+    summary_row: Mapping[str, object]
+
+    @functools.cached_property
+    def layers(self) -> pd.DataFrame:
+        """One row per layer (README, "Result columns")."""
+        return layer_frame(self.layer_arrays)
+
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row of totals (:func:`network_totals`)."""
+        return pd.DataFrame([self.summary_row])
 
     @property
     def cycles(self) -> int:
-        """Total cycles of the costed layers (layers run one after another)."""
-        return int(self.summary["cycles"].iloc[0])
+        """Total cycles of the costed layers (layers run one after another): ``summary``'s, read from
+        ``summary_row`` until that frame is built (a caller may edit the frame)."""
+        if "summary" in self.__dict__:
+            return int(self.summary["cycles"].iloc[0])
+        return int(self.summary_row["cycles"])
 
 
 def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
@@ -101,9 +123,9 @@ def layer_frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: Mapping[str, np.ndarray],
-                  metrics: dict[str, object] | None = None) -> pd.DataFrame:
-    """One row of totals from :func:`layer_columns`' arrays. Counts are sums over costed layers;
+def network_totals(network: Network, arch: ArchSpec, fidelity: str, layers: Mapping[str, np.ndarray],
+                   metrics: dict[str, object] | None = None) -> dict[str, object]:
+    """The row of totals (by column) from :func:`layer_columns`' arrays. Counts are sums over costed layers;
     ``utilization`` and ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a
     fold-weighted mean (0 when no costed layer has cycles or folds).
     ``lost_macs`` are the MACs of source-model nodes an import left out (``allow_partial``).
@@ -128,4 +150,4 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: Mappi
             row[name] = int(values.sum())
         else:
             row[name] = float(values.sum())
-    return pd.DataFrame([row | (metrics or {})])
+    return row | (metrics or {})

@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from accelsim.cost import energy_columns, summary_metrics
 from accelsim.engine import cycle, fold, lowering, pe, vector, work
@@ -28,7 +27,7 @@ from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.mapper.split import choose_split
 from accelsim.mapper.hierarchy import network_columns
-from accelsim.result import Result, layer_columns, layer_descriptors, layer_frame, summary_frame
+from accelsim.result import Result, layer_columns, layer_descriptors, network_totals
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
 from accelsim.spec.workload import Layer, Network, work_ids
@@ -389,13 +388,13 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     if arch.arrays.count > 1:
         columns |= dict(zip(("link_bytes", "link_cycles", "reduction_adds"), links.T))
     data = layer_columns(prep.descriptors, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
-    energy = _layer_energy(data, arch, dataflows)  # numpy from the counters to energy; frames built once
-    summary = summary_frame(net, arch, fidelity.value, data, metrics=summary_metrics(data | energy, arch))
-    layers = layer_frame(data | energy)
+    energy = _layer_energy(data, arch, dataflows)  # numpy from the counters to energy; frames on first access
+    arrays = data | energy
+    totals = network_totals(net, arch, fidelity.value, data, metrics=summary_metrics(arrays, arch))
     if fidelity is Fidelity.PE:  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
         errors = pe.error_columns([runs[slot][3] for slot in slots])
-        layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
-    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
+        arrays, totals = arrays | errors, totals | pe.error_summary(errors)
+    return Result(arch=arch, network=net, fidelity=fidelity, layer_arrays=arrays, summary_row=totals)
 
 
 def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, objective: Objective) -> Result:
@@ -409,7 +408,6 @@ def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, object
     columns = {**columns, "dispatch_cycles": np.where(costed, arch.dispatch_cycles, 0)}
     columns["cycles"] = columns.get("cycles", np.zeros(len(costed), dtype=np.int64)) + columns["dispatch_cycles"]
     data = layer_columns(layer_descriptors(net), columns, costed, include_prefetch=False)
-    counts = layer_frame(data)
-    layers = counts.join(pd.DataFrame({k: np.where(costed, v, np.nan) for k, v in energy.items()}))
-    summary = summary_frame(net, arch, fidelity.value, counts, metrics=summary_metrics(layers, arch))
-    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
+    arrays = data | {name: np.where(costed, values, np.nan) for name, values in energy.items()}
+    totals = network_totals(net, arch, fidelity.value, data, metrics=summary_metrics(arrays, arch))
+    return Result(arch=arch, network=net, fidelity=fidelity, layer_arrays=arrays, summary_row=totals)
