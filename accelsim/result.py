@@ -87,18 +87,21 @@ def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
 
 def layer_columns(descriptors: dict[str, np.ndarray], columns: dict[str, np.ndarray], costed: np.ndarray,
                   include_prefetch: bool) -> dict[str, np.ndarray]:
-    """The per-layer columns as plain numpy arrays, in ``LAYER_COLUMNS`` order: copies of the
-    layer ``descriptors`` (:func:`layer_descriptors`) plus the named counter ``columns`` (counts
-    int64, zero for layers not costed; ratios float, NaN when not costed; text as objects).
+    """The per-layer columns as plain numpy arrays, in ``LAYER_COLUMNS`` order: the layer
+    ``descriptors`` (:func:`layer_descriptors`, shared, read-only) plus the named counter
+    ``columns`` (counts int64, zero for layers not costed; ratios float, NaN when not costed; text
+    as objects, None when not costed; views of ``columns`` where every layer is costed).
     ``cycles_incl_prefetch`` is kept only when ``include_prefetch`` (SCALE-Sim timing)."""
-    data = {name: values.copy() for name, values in descriptors.items()}
+    data = dict(descriptors)
+    every = costed.all()
     for name, values in columns.items():
         if name in RATIO_COLUMNS:
-            data[name] = np.where(costed, values, np.nan)
+            data[name] = np.asarray(values, dtype=np.float64) if every else np.where(costed, values, np.nan)
         elif name in TEXT_COLUMNS:
-            data[name] = np.where(costed, values, None)
+            data[name] = np.asarray(values, dtype=object) if every else np.where(costed, values, None)
         else:
-            data[name] = np.where(costed, np.asarray(values, dtype=np.int64), 0)
+            values = np.asarray(values, dtype=np.int64)
+            data[name] = values if every else np.where(costed, values, 0)
     data["costed"] = costed
     order = [c for c in LAYER_COLUMNS if c in data and (include_prefetch or c != "cycles_incl_prefetch")]
     order += [c for c in columns if c not in LAYER_COLUMNS]  # model-specific counts, e.g. vector op kinds
@@ -138,11 +141,15 @@ def network_totals(network: Network, arch: ArchSpec, fidelity: str, layers: Mapp
 
     skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_precision", "act_precision",
             "weight_density", "act_density", *TEXT_COLUMNS}
-    names = [name for name in layers if name not in skip]
-    for name in names:
-        values = layers[name][costed]
+    every = costed.all()  # no row to leave out
+
+    def costed_rows(name: str) -> np.ndarray:
+        return layers[name] if every else layers[name][costed]
+
+    for name in [name for name in layers if name not in skip]:
+        values = costed_rows(name)
         if name in RATIO_COLUMNS:
-            weight = layers["folds" if name == "mapping_efficiency" else "cycles"][costed].astype(np.float64)
+            weight = costed_rows("folds" if name == "mapping_efficiency" else "cycles").astype(np.float64)
             total = weight.sum()
             used = weight > 0  # rows of weight 0 (no folds, or every cycle hidden) do not count
             row[name] = float((values[used] * weight[used]).sum() / total) if total else 0.0

@@ -61,7 +61,7 @@ def _layer_energy(columns: dict[str, np.ndarray], arch: ArchSpec, dataflows: np.
     """:func:`energy_columns`, each layer costed with the dataflow its mapping uses (PE hops differ)."""
     costed = columns["costed"]
     energy = energy_columns(columns, costed, arch)
-    for dataflow in set(dataflows) - {arch.array.dataflow}:
+    for dataflow in {d for d in dataflows if d is not arch.array.dataflow}:  # enum members: identity
         rows = dataflows == dataflow
         other = dataclasses.replace(arch, array=dataclasses.replace(arch.array, dataflow=dataflow))
         subset = energy_columns({name: values[rows] for name, values in columns.items()}, costed[rows], other)
@@ -84,7 +84,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     energy priced on ``arch``.
     """
     space = resident_arch(arch, resident)
-    plan = layer_sparsity(arch, layer, rate)
+    plan = _sparsity_plan(arch, layer, rate)
     if engine is pe:  # fixed mappings only
         return plan, None, *pe.run_layer_measured(layer, space, rate, sparsity=plan, traffic=traffic)
     if arch.arrays.count > 1:
@@ -96,6 +96,20 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     return plan, chosen, engine.run_layer(layer, space, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
+def _sparsity_plan(arch: ArchSpec, layer: Layer, rate: ArrayRate):
+    """:func:`accelsim.engine.compression.layer_sparsity`, memoized per (arch, layer, rate): a pure
+    function of frozen specs; errors are raised again on every call, and an arch with unhashable
+    parts (a plain dict put in by ``dataclasses.replace``) is planned every time."""
+    try:
+        hash(arch)
+    except TypeError:
+        return layer_sparsity(arch, layer, rate)
+    return _memo_sparsity_plan(arch, layer, rate)
+
+
+_memo_sparsity_plan = functools.lru_cache(maxsize=4096)(layer_sparsity)
+
+
 @functools.lru_cache(maxsize=4096)
 def _searched_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, strict: bool,
                       traffic: TrafficScale, energy_arch: ArchSpec) -> Mapping | None:
@@ -104,7 +118,7 @@ def _searched_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: 
     plan, then :func:`_best_under_plan`'s under the memory plan's ``traffic``; energy priced on
     ``energy_arch``. Memoized like the mapper's search (a pure function of frozen specs; errors
     are raised again on every call)."""
-    chosen = layer_mapping(layer, arch, rate, objective, layer_sparsity(arch, layer, rate), strict,
+    chosen = layer_mapping(layer, arch, rate, objective, _sparsity_plan(arch, layer, rate), strict,
                            energy_arch=energy_arch)
     if chosen is not None and traffic != NO_SCALE:
         chosen = _best_under_plan(layer, arch, rate, objective, traffic, chosen, energy_arch)
@@ -121,7 +135,7 @@ def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: O
     if searched == fixed or not lowering.layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
                                                         mapping=fixed).fits_buffers:
         return searched
-    plan = layer_sparsity(arch, layer, rate)
+    plan = _sparsity_plan(arch, layer, rate)
 
     def score(mapping: Mapping) -> float:
         stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
@@ -267,11 +281,12 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 
 def clear_memos() -> None:
-    """Forget the memoized per-network preparations and each layer's mapping choice (the next run
-    pays them again: benchmarks of cold runs; the mapper's own memo is
+    """Forget the memoized per-network preparations and each layer's sparsity plan and mapping
+    choice (the next run pays them again: benchmarks of cold runs; the mapper's own memo is
     :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
+    _memo_sparsity_plan.cache_clear()
 
 
 def _progress(steps: list[int], fidelity: str, enabled: bool):
