@@ -13,7 +13,7 @@ import numpy as np
 from accelsim.cost import energy_columns, summary_metrics
 from accelsim.engine import cycle, fold, lowering, pe, vector, work
 from accelsim.engine.arrays import check_fidelity
-from accelsim.engine.compression import layer_sparsity, sparsity_columns
+from accelsim.engine.compression import LayerSparsity, layer_sparsity, sparsity_columns
 from accelsim.engine.dispatch import add_dispatch
 from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
@@ -96,7 +96,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     return plan, chosen, engine.run_layer(layer, space, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
-def _sparsity_plan(arch: ArchSpec, layer: Layer, rate: ArrayRate):
+def _sparsity_plan(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsity | None:
     """:func:`accelsim.engine.compression.layer_sparsity`, memoized per (arch, layer, rate): a pure
     function of frozen specs; errors are raised again on every call, and an arch with unhashable
     parts (a plain dict put in by ``dataclasses.replace``) is planned every time."""
