@@ -107,7 +107,8 @@ def _sparsity_plan(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsi
     return _memo_sparsity_plan(arch, layer, rate)
 
 
-_memo_sparsity_plan = functools.lru_cache(maxsize=4096)(layer_sparsity)
+# A few networks' distinct layers: a skipping layer's plan holds one stream length per fold.
+_memo_sparsity_plan = functools.lru_cache(maxsize=256)(layer_sparsity)
 
 
 @functools.lru_cache(maxsize=4096)
