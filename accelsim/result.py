@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -29,18 +30,39 @@ TEXT_COLUMNS = ("sparsity_model", "weight_format", "mapping", "ifmap_source", "o
 
 @dataclass(frozen=True, eq=False)
 class Result:
-    """A simulation of ``network`` on ``arch``: ``layers`` (one row per layer) and ``summary``."""
+    """A simulation of ``network`` on ``arch``: ``layers`` (one row per layer) and ``summary`` (one
+    row of totals), pandas DataFrames built on first access from ``layer_arrays`` and
+    ``summary_row`` (a caller that reads only ``cycles`` builds no frame).
+
+    ``layer_arrays``: the per-layer columns as numpy arrays, in ``layers``' column order
+    (:func:`layer_columns`, then the energy and any error columns; :func:`layer_frame` gives
+    their frame dtypes); ``summary_row``: ``summary``'s values by column (:func:`network_totals`).
+    Both are read-only by convention.
+    """
 
     arch: ArchSpec
     network: Network
     fidelity: Fidelity
-    layers: pd.DataFrame
-    summary: pd.DataFrame
+    layer_arrays: Mapping[str, np.ndarray]
+    summary_row: Mapping[str, object]
+
+    @functools.cached_property
+    def layers(self) -> pd.DataFrame:
+        """One row per layer (README, "Result columns")."""
+        return layer_frame(self.layer_arrays)
+
+    @functools.cached_property
+    def summary(self) -> pd.DataFrame:
+        """One row of totals (:func:`network_totals`)."""
+        return pd.DataFrame([self.summary_row])
 
     @property
     def cycles(self) -> int:
-        """Total cycles of the costed layers (layers run one after another)."""
-        return int(self.summary["cycles"].iloc[0])
+        """Total cycles of the costed layers (layers run one after another): ``summary``'s, read from
+        ``summary_row`` until that frame is built (a caller may edit the frame)."""
+        if "summary" in self.__dict__:
+            return int(self.summary["cycles"].iloc[0])
+        return int(self.summary_row["cycles"])
 
 
 def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
@@ -65,18 +87,21 @@ def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
 
 def layer_columns(descriptors: dict[str, np.ndarray], columns: dict[str, np.ndarray], costed: np.ndarray,
                   include_prefetch: bool) -> dict[str, np.ndarray]:
-    """The per-layer columns as plain numpy arrays, in ``LAYER_COLUMNS`` order: copies of the
-    layer ``descriptors`` (:func:`layer_descriptors`) plus the named counter ``columns`` (counts
-    int64, zero for layers not costed; ratios float, NaN when not costed; text as objects).
+    """The per-layer columns as plain numpy arrays, in ``LAYER_COLUMNS`` order: the layer
+    ``descriptors`` (:func:`layer_descriptors`, shared, read-only) plus the named counter
+    ``columns`` (counts int64, zero for layers not costed; ratios float, NaN when not costed; text
+    as objects, None when not costed; views of ``columns`` where every layer is costed).
     ``cycles_incl_prefetch`` is kept only when ``include_prefetch`` (SCALE-Sim timing)."""
-    data = {name: values.copy() for name, values in descriptors.items()}
+    data = dict(descriptors)
+    every = costed.all()
     for name, values in columns.items():
         if name in RATIO_COLUMNS:
-            data[name] = np.where(costed, values, np.nan)
+            data[name] = np.asarray(values, dtype=np.float64) if every else np.where(costed, values, np.nan)
         elif name in TEXT_COLUMNS:
-            data[name] = np.where(costed, values, None)
+            data[name] = np.asarray(values, dtype=object) if every else np.where(costed, values, None)
         else:
-            data[name] = np.where(costed, np.asarray(values, dtype=np.int64), 0)
+            values = np.asarray(values, dtype=np.int64)
+            data[name] = values if every else np.where(costed, values, 0)
     data["costed"] = costed
     order = [c for c in LAYER_COLUMNS if c in data and (include_prefetch or c != "cycles_incl_prefetch")]
     order += [c for c in columns if c not in LAYER_COLUMNS]  # model-specific counts, e.g. vector op kinds
@@ -101,9 +126,9 @@ def layer_frame(data: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: Mapping[str, np.ndarray],
-                  metrics: dict[str, object] | None = None) -> pd.DataFrame:
-    """One row of totals from :func:`layer_columns`' arrays. Counts are sums over costed layers;
+def network_totals(network: Network, arch: ArchSpec, fidelity: str, layers: Mapping[str, np.ndarray],
+                   metrics: dict[str, object] | None = None) -> dict[str, object]:
+    """The row of totals (by column) from :func:`layer_columns`' arrays. Counts are sums over costed layers;
     ``utilization`` and ``compute_utilization`` are cycle-weighted means, ``mapping_efficiency`` a
     fold-weighted mean (0 when no costed layer has cycles or folds).
     ``lost_macs`` are the MACs of source-model nodes an import left out (``allow_partial``).
@@ -116,11 +141,15 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: Mappi
 
     skip = {"layer", "op", "macs", "costed", "weight_bits", "act_bits", "weight_precision", "act_precision",
             "weight_density", "act_density", *TEXT_COLUMNS}
-    names = [name for name in layers if name not in skip]
-    for name in names:
-        values = layers[name][costed]
+    every = costed.all()  # no row to leave out
+
+    def costed_rows(name: str) -> np.ndarray:
+        return layers[name] if every else layers[name][costed]
+
+    for name in [name for name in layers if name not in skip]:
+        values = costed_rows(name)
         if name in RATIO_COLUMNS:
-            weight = layers["folds" if name == "mapping_efficiency" else "cycles"][costed].astype(np.float64)
+            weight = costed_rows("folds" if name == "mapping_efficiency" else "cycles").astype(np.float64)
             total = weight.sum()
             used = weight > 0  # rows of weight 0 (no folds, or every cycle hidden) do not count
             row[name] = float((values[used] * weight[used]).sum() / total) if total else 0.0
@@ -128,4 +157,4 @@ def summary_frame(network: Network, arch: ArchSpec, fidelity: str, layers: Mappi
             row[name] = int(values.sum())
         else:
             row[name] = float(values.sum())
-    return pd.DataFrame([row | (metrics or {})])
+    return row | (metrics or {})

@@ -9,12 +9,11 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from accelsim.cost import energy_columns, summary_metrics
 from accelsim.engine import cycle, fold, lowering, pe, vector, work
 from accelsim.engine.arrays import check_fidelity
-from accelsim.engine.compression import layer_sparsity, sparsity_columns
+from accelsim.engine.compression import LayerSparsity, layer_sparsity, sparsity_columns
 from accelsim.engine.dispatch import add_dispatch
 from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
@@ -29,7 +28,7 @@ from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.mapper.split import choose_split
 from accelsim.mapper.hierarchy import network_columns
-from accelsim.result import Result, layer_columns, layer_descriptors, layer_frame, summary_frame
+from accelsim.result import Result, layer_columns, layer_descriptors, network_totals
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
 from accelsim.spec.workload import DRAM_INPUT, Layer, Network, work_ids
@@ -63,7 +62,7 @@ def _layer_energy(columns: dict[str, np.ndarray], arch: ArchSpec, dataflows: np.
     """:func:`energy_columns`, each layer costed with the dataflow its mapping uses (PE hops differ)."""
     costed = columns["costed"]
     energy = energy_columns(columns, costed, arch)
-    for dataflow in set(dataflows) - {arch.array.dataflow}:
+    for dataflow in {d for d in dataflows if d is not arch.array.dataflow}:  # enum members: identity
         rows = dataflows == dataflow
         other = dataclasses.replace(arch, array=dataclasses.replace(arch.array, dataflow=dataflow))
         subset = energy_columns({name: values[rows] for name, values in columns.items()}, costed[rows], other)
@@ -86,7 +85,7 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     energy priced on ``arch``.
     """
     space = resident_arch(arch, resident)
-    plan = layer_sparsity(arch, layer, rate)
+    plan = _sparsity_plan(arch, layer, rate)
     if engine is pe:  # fixed mappings only
         return plan, None, *pe.run_layer_measured(layer, space, rate, sparsity=plan, traffic=traffic)
     if arch.arrays.count > 1:
@@ -98,6 +97,21 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     return plan, chosen, engine.run_layer(layer, space, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
+def _sparsity_plan(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsity | None:
+    """:func:`accelsim.engine.compression.layer_sparsity`, memoized per (arch, layer, rate): a pure
+    function of frozen specs; errors are raised again on every call, and an arch with unhashable
+    parts (a plain dict put in by ``dataclasses.replace``) is planned every time."""
+    try:
+        hash(arch)
+    except TypeError:
+        return layer_sparsity(arch, layer, rate)
+    return _memo_sparsity_plan(arch, layer, rate)
+
+
+# A few networks' distinct layers: a skipping layer's plan holds one stream length per fold.
+_memo_sparsity_plan = functools.lru_cache(maxsize=256)(layer_sparsity)
+
+
 @functools.lru_cache(maxsize=4096)
 def _searched_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective, strict: bool,
                       traffic: TrafficScale, energy_arch: ArchSpec) -> Mapping | None:
@@ -106,7 +120,7 @@ def _searched_mapping(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: 
     plan, then :func:`_best_under_plan`'s under the memory plan's ``traffic``; energy priced on
     ``energy_arch``. Memoized like the mapper's search (a pure function of frozen specs; errors
     are raised again on every call)."""
-    chosen = layer_mapping(layer, arch, rate, objective, layer_sparsity(arch, layer, rate), strict,
+    chosen = layer_mapping(layer, arch, rate, objective, _sparsity_plan(arch, layer, rate), strict,
                            energy_arch=energy_arch)
     if chosen is not None and traffic != NO_SCALE:
         chosen = _best_under_plan(layer, arch, rate, objective, traffic, chosen, energy_arch)
@@ -123,7 +137,7 @@ def _best_under_plan(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: O
     if searched == fixed or not lowering.layer_schedule(lower_layer(layer, arch.timing_model), layer, arch, rate=rate,
                                                         mapping=fixed).fits_buffers:
         return searched
-    plan = layer_sparsity(arch, layer, rate)
+    plan = _sparsity_plan(arch, layer, rate)
 
     def score(mapping: Mapping) -> float:
         stats = fold.run_layer(layer, arch, rate, mapping=mapping, sparsity=plan, traffic=traffic)
@@ -272,10 +286,11 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 def clear_memos() -> None:
     """Forget the memoized per-network preparations, memory plans, vector-unit runs and each
-    layer's mapping choice (the next run pays them again: benchmarks of cold runs; the mapper's own
-    memo is :func:`accelsim.mapper.gemm.search`'s)."""
+    layer's sparsity plan and mapping choice (the next run pays them again: benchmarks of cold
+    runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
+    _memo_sparsity_plan.cache_clear()
     clear_memory_plans()
     vector.clear_memos()
 
@@ -394,13 +409,13 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     if arch.arrays.count > 1:
         columns |= dict(zip(("link_bytes", "link_cycles", "reduction_adds"), links.T))
     data = layer_columns(prep.descriptors, columns, costed, include_prefetch=arch.timing_model is TimingModel.SCALESIM)
-    energy = _layer_energy(data, arch, dataflows)  # numpy from the counters to energy; frames built once
-    summary = summary_frame(net, arch, fidelity.value, data, metrics=summary_metrics(data | energy, arch))
-    layers = layer_frame(data | energy)
+    energy = _layer_energy(data, arch, dataflows)  # numpy from the counters to energy; frames on first access
+    arrays = data | energy
+    totals = network_totals(net, arch, fidelity.value, data, metrics=summary_metrics(arrays, arch))
     if fidelity is Fidelity.PE:  # the quantized GEMM's numeric error next to its cost (docs/fidelities.md)
         errors = pe.error_columns([runs[slot][3] for slot in slots])
-        layers, summary = layers.assign(**errors), summary.assign(**pe.error_summary(errors))
-    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
+        arrays, totals = arrays | errors, totals | pe.error_summary(errors)
+    return Result(arch=arch, network=net, fidelity=fidelity, layer_arrays=arrays, summary_row=totals)
 
 
 def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, objective: Objective) -> Result:
@@ -414,7 +429,6 @@ def _simulate_hierarchy(arch: ArchSpec, net: Network, fidelity: Fidelity, object
     columns = {**columns, "dispatch_cycles": np.where(costed, arch.dispatch_cycles, 0)}
     columns["cycles"] = columns.get("cycles", np.zeros(len(costed), dtype=np.int64)) + columns["dispatch_cycles"]
     data = layer_columns(layer_descriptors(net), columns, costed, include_prefetch=False)
-    counts = layer_frame(data)
-    layers = counts.join(pd.DataFrame({k: np.where(costed, v, np.nan) for k, v in energy.items()}))
-    summary = summary_frame(net, arch, fidelity.value, counts, metrics=summary_metrics(layers, arch))
-    return Result(arch=arch, network=net, fidelity=fidelity, layers=layers, summary=summary)
+    arrays = data | {name: np.where(costed, values, np.nan) for name, values in energy.items()}
+    totals = network_totals(net, arch, fidelity.value, data, metrics=summary_metrics(arrays, arch))
+    return Result(arch=arch, network=net, fidelity=fidelity, layer_arrays=arrays, summary_row=totals)

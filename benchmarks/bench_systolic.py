@@ -12,7 +12,8 @@ with unlimited DRAM bandwidth, and ``scalesim`` = SCALE-Sim's CALC mode, whose e
 need a walk over the demand stream of every overlapping-window conv):
 
 * ``warm ms``: one whole network through ``simulate`` (best of ``--repeats``, default 5: the
-  machine is shared, and the fastest run is the least disturbed one);
+  machine is shared, and the fastest run is the least disturbed one); ``+frames ms``: the same
+  with the result's DataFrames read (``Result`` builds them on first access);
 * ``model ms``: the timing model alone, ``engine.fold.run_layer`` on each distinct layer shape
   as ``simulate`` runs them, without result frames and energy;
 * the numba compile time (a fresh process with an empty cache) and the peak memory of one warm run;
@@ -57,12 +58,18 @@ def make_arch(size: int, dataflow: str, timing: str):
                            "buffers": {op: {"size": "64KiB"} for op in ("ifmap", "filter", "ofmap")}})
 
 
-def warm_seconds(arch, net, repeats: int) -> float:
-    ax.simulate(arch, net)
+def warm_seconds(arch, net, repeats: int, frames: bool = False) -> float:
+    """Best time of ``simulate(arch, net)`` after a first call; ``frames``: reading ``layers`` and ``summary`` too."""
+    def run() -> None:
+        result = ax.simulate(arch, net)
+        if frames:
+            result.layers, result.summary  # built on first access
+
+    run()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        ax.simulate(arch, net)
+        run()
         times.append(time.perf_counter() - start)
     return min(times)
 
@@ -233,8 +240,8 @@ def _zoo_table(repeats: int) -> None:
 
 def _table_header(first: bool) -> None:
     if first:
-        print(f"\n{'network':10s} {'array':8s} {'df':3s} {'timing':9s} {'warm ms':>9s} {'model ms':>9s} {'peak MiB':>9s} "
-              f"{'cycles':>12s}")
+        print(f"\n{'network':10s} {'array':8s} {'df':3s} {'timing':9s} {'warm ms':>9s} {'+frames ms':>10s} {'model ms':>9s} "
+              f"{'peak MiB':>9s} {'cycles':>12s}")
 
 
 def _table(name: str, path: Path, repeats: int) -> None:
@@ -244,11 +251,12 @@ def _table(name: str, path: Path, repeats: int) -> None:
             for timing in ("native", "scalesim"):
                 arch = make_arch(size, dataflow, timing)
                 seconds = warm_seconds(arch, net, repeats)
+                framed = warm_seconds(arch, net, repeats, frames=True)
                 model = model_seconds(arch, net.layers, repeats)
                 peak = peak_bytes(arch, net) / 2**20
                 cycles = ax.simulate(arch, net).cycles
-                print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} {model * 1e3:9.1f} "
-                      f"{peak:9.2f} {cycles:12,d}", flush=True)
+                print(f"{name:10s} {size}x{size:<5d} {dataflow:3s} {timing:9s} {seconds * 1e3:9.1f} {framed * 1e3:10.1f} "
+                      f"{model * 1e3:9.1f} {peak:9.2f} {cycles:12,d}", flush=True)
 
 
 def _versus_scalesim(network: str, sizes: list[int], dataflows: list[str], budget_rows: int, repeats: int) -> int:

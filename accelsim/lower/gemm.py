@@ -28,9 +28,11 @@ from dataclasses import dataclass, replace
 from accelsim.errors import UnsupportedError
 from accelsim.hw.sparse.nm import nm_reduction_length
 from accelsim.spec.arch import ArchSpec, Reduction, TimingModel
+from accelsim.spec.fields import cached_hash
 from accelsim.spec.workload import Conv2d, ConvTranspose2d, Gemm, Layer, MatMul
 
 
+@cached_hash
 @dataclass(frozen=True)
 class ArrayRate:
     """How fast the array consumes a GEMM's reduction (``docs/timing_models.md``).

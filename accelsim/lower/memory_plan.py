@@ -42,6 +42,7 @@ from accelsim.lower.gemm import lower_layer
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE, TileSchedule
 from accelsim.lower.tiling import Mapping, buffer_words
 from accelsim.spec.arch import ArchSpec, BufferSpec, Dataflow
+from accelsim.spec.fields import cached_hash
 from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, Nonlinear, Pool, producer_part
 
 _REDUCE_LOOP = {Dataflow.OS: "t", Dataflow.WS: "r", Dataflow.IS: "r"}
@@ -321,6 +322,7 @@ def _layer_traffic(operands: list[tuple[int, ...]], outputs: list[int], bits: li
     return out
 
 
+@cached_hash
 @dataclass(frozen=True)
 class TrafficScale:
     """Fractions of an array layer's DRAM traffic that remain under the plan (exact rationals):

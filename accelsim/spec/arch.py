@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from accelsim import units
 from accelsim.errors import Problem, did_you_mean
-from accelsim.spec.fields import FrozenMap, spec_field
+from accelsim.spec.fields import FrozenMap, cached_hash, spec_field
 from accelsim.spec.hierarchy import HierarchySpec
 from accelsim.spec.limits import ARRAY_LIMIT, LATENCY_LIMIT, MAX_BANDWIDTH, MIN_BANDWIDTH
 from accelsim.spec.number_format import number_format
@@ -524,6 +524,7 @@ class ScalesimSpec:
     run_name: str = spec_field("")
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class ArchSpec:
     """A whole accelerator."""

@@ -81,6 +81,31 @@ def spec_field(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def cached_hash(cls: type[T]) -> type[T]:
+    """Class decorator for a frozen dataclass: its generated (structural) ``__hash__`` is computed
+    once per instance and kept in the instance's ``__dict__`` (``_hash``). Specs are hashed on every
+    memo lookup (``functools.lru_cache`` keys) and hashing a whole arch or network walks every
+    nested field. Equality stays structural. The kept value is not pickled or copied (hashes of
+    strings differ between processes); ``dataclasses.replace`` builds a new instance."""
+    structural = cls.__hash__
+    if structural is None or not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:
+        raise TypeError(f"{cls.__name__}: cached_hash needs a hashable frozen dataclass")
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = self.__dict__["_hash"] = structural(self)
+            return value
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: value for name, value in self.__dict__.items() if name != "_hash"}
+
+    cls.__hash__ = __hash__
+    cls.__getstate__ = __getstate__
+    return cls
+
+
 def yaml_key(f: dataclasses.Field) -> str:
     """The key a user writes for field ``f``."""
     return f.metadata.get("key") or f.name

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from accelsim.errors import Problem, WorkloadError, did_you_mean
-from accelsim.spec.fields import shown, spec_field
+from accelsim.spec.fields import cached_hash, shown, spec_field
 from accelsim.spec.number_format import NumberFormat, number_format, operand_value
 from accelsim.spec.limits import INT_LIMIT, TENSOR_LIMIT, power_of_two
 
@@ -323,6 +323,7 @@ def _producer_names(value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in values)
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class Layer:
     """One operation of a network. Subclasses give the shape; counts are in elements."""
@@ -423,6 +424,7 @@ class Layer:
         return (self.input_elements,)
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class ConvBase(Layer):
     """Fields and checks shared by :class:`Conv2d` and :class:`ConvTranspose2d`."""
@@ -475,6 +477,7 @@ class ConvBase(Layer):
         return problems
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class Conv2d(ConvBase):
     """2-D convolution; ``groups == in_channels == out_channels`` is depthwise."""
@@ -504,6 +507,7 @@ class Conv2d(ConvBase):
         return (self.out_channels, self.in_channels // self.groups, *self.kernel)
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class ConvTranspose2d(ConvBase):
     """2-D transposed convolution (ONNX ``ConvTranspose``): every input value scatters a kernel.
@@ -547,6 +551,7 @@ class ConvTranspose2d(ConvBase):
         return problems
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class Gemm(Layer):
     """``A[m, k] @ W[k, n]`` with W the weights (a linear / fully connected layer)."""
@@ -578,6 +583,7 @@ class Gemm(Layer):
         return self.batch * self.m * self.n
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class MatMul(Layer):
     """``A[m, k] @ B[k, n]`` with both operands activations, ``batch`` x ``heads`` times."""
@@ -612,6 +618,7 @@ class PoolKind(enum.Enum):
     AVG = "avg"
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class Pool(Layer):
     """Max or average pooling over ``kernel`` windows of a ``channels`` x ``in_h`` x ``in_w`` map."""
@@ -682,6 +689,7 @@ UNARY_ELTWISE = (EltwiseKind.SQRT, EltwiseKind.RECIPROCAL, EltwiseKind.EXP, Eltw
 ``where`` (a select of ``inputs`` = 3) also computes one value per output."""
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class Eltwise(Layer):
     """Elementwise combination of ``inputs`` tensors of ``shape`` (residual adds, gating), or a unary
@@ -721,6 +729,7 @@ class Eltwise(Layer):
         return (self.inputs - 1) * self.output_elements
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class Nonlinear(Layer):
     """A nonlinear op over a tensor of ``shape``; reductions run along its last axis."""
@@ -754,6 +763,7 @@ def _producer_problems(index: int, layer: Layer, earlier: dict[str, int]) -> lis
             for name in names if name != DRAM_INPUT and name not in earlier]
 
 
+@cached_hash
 @dataclass(frozen=True, kw_only=True)
 class Network:
     """An ordered list of layers with a batch size."""

@@ -215,3 +215,25 @@ def test_repeated_runs_are_independent_of_earlier_results():
     for _ in range(2):  # the memory plan's refusal is raised on every call, not remembered as a result
         with pytest.raises(UnsupportedError, match="memory plan"):
             ax.simulate(scalesim, n, memory_plan=True)
+
+
+def test_result_frames_are_built_on_first_access_and_pickle():
+    """``cycles`` needs no frame; the frames, built once on first access, agree with it (the
+    sum of the costed layers' cycles) and survive pickling (sweeps over processes); a frame a
+    caller edits is the one ``cycles`` reads, as before frames were built lazily."""
+    import pickle
+
+    layers = [GEMM_6x5x7, {**GEMM_6x5x7, "name": "h", "k": 9}, {"op": "softmax", "name": "s", "shape": [5]}]
+    res = ax.simulate(arch("os"), net(*layers), mapping="fixed")
+    total = res.cycles
+    assert "layers" not in vars(res) and "summary" not in vars(res)
+    assert total == int(res.layers.cycles.sum()) == int(res.layers.cycles[res.layers.costed].sum())
+    assert res.layers is res.layers and res.summary is res.summary
+    assert total == res.summary.cycles.iloc[0]
+    fresh = ax.simulate(arch("os"), net(*layers), mapping="fixed")
+    for clone in (pickle.loads(pickle.dumps(res)), pickle.loads(pickle.dumps(fresh))):
+        pd.testing.assert_frame_equal(clone.layers, res.layers)
+        pd.testing.assert_frame_equal(clone.summary, res.summary)
+        assert clone.cycles == total
+    res.summary.loc[0, "cycles"] = 0
+    assert res.cycles == 0

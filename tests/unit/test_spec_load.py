@@ -129,3 +129,27 @@ def test_workload_yaml_errors_carry_file_and_path(tmp_path):
     path.write_text("name: w\nlayers:\n  - {op: gemm, name: fc, m: 1, n: 1, k: 0}\n")
     with pytest.raises(WorkloadError, match=r"w.yaml: 1 problem\n  layers\[0\].k: expected a value >= 1"):
         ax.load_workload(path)
+
+
+def test_cached_spec_hashes_stay_structural():
+    """Archs, networks and layers keep their hash after the first lookup (``cached_hash``): equal
+    specs built apart still hash and compare equal, a changed field makes a different spec, and
+    a pickled or copied spec recomputes its hash in the process that loads it (hashes of strings
+    differ between processes)."""
+    import copy
+    import dataclasses
+    import pickle
+
+    path = ROOT / "arch_configs" / "edge_32x32.yaml"
+    first, second = ax.load_arch(path), ax.load_arch(path)
+    net = ax.load_workload(ROOT / "workloads" / "tiny_cnn.yaml")
+    layer = net.layers[0]
+    for spec, twin in ((first, second), (net, ax.load_workload(ROOT / "workloads" / "tiny_cnn.yaml")),
+                       (layer, dataclasses.replace(layer))):
+        assert spec is not twin and hash(spec) == hash(twin) and spec == twin
+        changed = dataclasses.replace(spec, name=spec.name + "x")
+        assert changed != spec and hash(changed) == hash(dataclasses.replace(changed))
+        assert "_hash" in vars(spec)  # kept after the first hash
+        for clone in (pickle.loads(pickle.dumps(spec)), copy.deepcopy(spec), copy.copy(spec)):
+            assert "_hash" not in vars(clone) and clone == spec and hash(clone) == hash(spec)
+    assert {first: 1}[second] == 1
