@@ -1,8 +1,7 @@
 """Steps per second of the ``cycle`` and ``pe`` fidelities, in the units ``max_steps`` counts.
 
 Run: ``python benchmarks/bench_step_rates.py``. ``accelsim.engine.work`` estimates a layer's
-steps before it runs (``cycle``: its cycles; ``pe``: 2 x PEs x compute cycles, the timing and
-error runs) and tells the user the expected time at ``STEPS_PER_SECOND``; this measures those
+steps before it runs (``cycle``: its cycles; ``pe``: PEs x compute cycles, its one PE run) and tells the user the expected time at ``STEPS_PER_SECOND``; this measures those
 rates on GEMMs on edge_32x32 (warm kernels, best of 3) and prints them next to the constants.
 """
 

@@ -28,13 +28,13 @@ FOLD_MEMORY_LIMIT = 2**31
 _BYTES_PER_FOLD = 48 * 8
 
 # Steps per second on the development machine (2 shared cores), measured by
-# ``python benchmarks/bench_step_rates.py`` (gemm on edge_32x32, best of 3): ``cycle`` 2.7e7
-# cycles/s, ``pe`` 1.7e8 PE-cycles/s (timing and error runs). Rounded down; used only to tell
-# the user roughly how long a run would take.
-STEPS_PER_SECOND = {"cycle": 2e7, "pe": 1.5e8}
+# ``python benchmarks/bench_step_rates.py`` (gemm on edge_32x32, best of 3; load 0.9, 2026-12-03):
+# ``cycle`` 2.0-2.1e7 cycles/s, ``pe`` 4.7-4.8e8 PE-cycles/s (one PE run per layer). Rounded down;
+# used only to tell the user roughly how long a run would take.
+STEPS_PER_SECOND = {"cycle": 2e7, "pe": 4e8}
 STEP_UNITS = {"cycle": "cycles", "pe": "PE-cycles"}
 # Default limits: about a minute of stepping for one layer at the rates above.
-DEFAULT_MAX_STEPS = {"cycle": 10**9, "pe": 10**10}
+DEFAULT_MAX_STEPS = {"cycle": 10**9, "pe": 2 * 10**10}
 # Memory for the pe fidelity's operands and outputs (int64 and float64 copies).
 PE_MEMORY_LIMIT = 2**31
 
@@ -129,10 +129,10 @@ def fold_memory(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, work: Wor
 
 
 def step_estimate(fold_cycles: int, fold_compute_cycles: int, arch: ArchSpec, fidelity: str) -> int:
-    """Steps of the ``cycle`` fidelity (its cycles) or the ``pe`` fidelity (PE-cycles of its
-    timing and error runs, with ideal memory), from the ``fold`` fidelity's cycles and compute
-    cycles of the same layer (the same timing model in closed form)."""
-    return fold_cycles if fidelity == "cycle" else 2 * fold_compute_cycles * arch.pes
+    """Steps of the ``cycle`` fidelity (its cycles) or the ``pe`` fidelity (PE-cycles of its one
+    PE run, which gives both timing and values, with ideal memory), from the ``fold`` fidelity's
+    cycles and compute cycles of the same layer (the same timing model in closed form)."""
+    return fold_cycles if fidelity == "cycle" else fold_compute_cycles * arch.pes
 
 
 def check_steps(steps: int, problem: GemmProblem, fidelity: str, max_steps: int | None, name: str) -> int:
