@@ -34,6 +34,7 @@ from accelsim.kernels.memory import (
     RESUME_START, RESUME_STATE_SIZE, resume_native_timeline,
 )
 from accelsim.kernels.schedule import fill_folds
+from accelsim.kernels.systolic import add_fold_sums
 
 _RELATIVE_SIZE = 8
 
@@ -65,26 +66,6 @@ def _advance(state, before, times):
     state[RESUME_DPREV] += times * step
     state[RESUME_DFINISH] += times * step
     state[RESUME_COMPUTE] += times * (state[RESUME_COMPUTE] - before[RESUME_COMPUTE])
-
-
-@kernel
-def _add_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, count, sums):
-    """Add the first ``count`` folds' PE and traffic counts to ``sums`` (as ``run_fold_native``)."""
-    for f in range(count):
-        pes = rows_used[f] * cols_used[f]
-        sums[FOLD_STAT_MAPPED_PES] += pes
-        sums[FOLD_STAT_BUSY_PE_CYCLES] += pes * stream_cycles[f]
-        sums[FOLD_STAT_IFMAP_SRAM_READS] += sram[f, TRAFFIC_IFMAP]
-        sums[FOLD_STAT_FILTER_SRAM_READS] += sram[f, TRAFFIC_FILTER]
-        sums[FOLD_STAT_OFMAP_SRAM_WRITES] += sram[f, TRAFFIC_OFMAP_WRITE]
-        sums[FOLD_STAT_OFMAP_SRAM_READS] += sram[f, TRAFFIC_OFMAP_READ]
-        sums[FOLD_STAT_IFMAP_DRAM_READS] += dram[f, TRAFFIC_IFMAP]
-        sums[FOLD_STAT_FILTER_DRAM_READS] += dram[f, TRAFFIC_FILTER]
-        sums[FOLD_STAT_OFMAP_DRAM_WRITES] += dram[f, TRAFFIC_OFMAP_WRITE]
-        sums[FOLD_STAT_OFMAP_DRAM_READS] += dram[f, TRAFFIC_OFMAP_READ]
-        sums[FOLD_STAT_DRAM_READ_BYTES] += (dram_bytes[f, TRAFFIC_IFMAP] + dram_bytes[f, TRAFFIC_FILTER]
-                                            + dram_bytes[f, TRAFFIC_OFMAP_READ])
-        sums[FOLD_STAT_DRAM_WRITE_BYTES] += dram_bytes[f, TRAFFIC_OFMAP_WRITE]
 
 
 @kernel
@@ -134,7 +115,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
                     xfer[f, x] = -((-dram_bytes[f, x] * rate_den[x]) // rate_num[x]) if rate_num[x] > 0 else 0
             resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles,
                                    xfer, channel, latency, prefetch_overlap, drain_overlap, inner, last, state)
-            _add_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, inner, sums)
+            add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, inner, sums)
             stepped += inner
             i += 1
             superunit = (i - 1) // period - 1  # the superunit unit i - 1 ends, if (i - 1) % period == 0

@@ -132,21 +132,27 @@ def run_fold_native(s, dram, stats):
     stats[FOLD_STAT_CYCLES_INCL_PREFETCH] = total
     stats[FOLD_STAT_FOLDS] = folds
     stats[FOLD_STAT_UTIL_PE_CYCLES] = compute * array_rows * array_cols
-    for f in range(folds):
+    add_fold_sums(rows_used, cols_used, stream_cycles, sram_words, dram_words, dram_bytes, folds, stats)
+
+
+@kernel
+def add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, count, sums):
+    """Add the first ``count`` folds' PE and traffic counts to ``sums`` (PEs mapped and busy, SRAM and DRAM words, DRAM bytes)."""
+    for f in range(count):
         pes = rows_used[f] * cols_used[f]
-        stats[FOLD_STAT_MAPPED_PES] += pes
-        stats[FOLD_STAT_BUSY_PE_CYCLES] += pes * stream_cycles[f]
-        stats[FOLD_STAT_IFMAP_SRAM_READS] += sram_words[f, TRAFFIC_IFMAP]
-        stats[FOLD_STAT_FILTER_SRAM_READS] += sram_words[f, TRAFFIC_FILTER]
-        stats[FOLD_STAT_OFMAP_SRAM_WRITES] += sram_words[f, TRAFFIC_OFMAP_WRITE]
-        stats[FOLD_STAT_OFMAP_SRAM_READS] += sram_words[f, TRAFFIC_OFMAP_READ]
-        stats[FOLD_STAT_IFMAP_DRAM_READS] += dram_words[f, TRAFFIC_IFMAP]
-        stats[FOLD_STAT_FILTER_DRAM_READS] += dram_words[f, TRAFFIC_FILTER]
-        stats[FOLD_STAT_OFMAP_DRAM_WRITES] += dram_words[f, TRAFFIC_OFMAP_WRITE]
-        stats[FOLD_STAT_OFMAP_DRAM_READS] += dram_words[f, TRAFFIC_OFMAP_READ]
-        stats[FOLD_STAT_DRAM_READ_BYTES] += (dram_bytes[f, TRAFFIC_IFMAP] + dram_bytes[f, TRAFFIC_FILTER]
-                                        + dram_bytes[f, TRAFFIC_OFMAP_READ])
-        stats[FOLD_STAT_DRAM_WRITE_BYTES] += dram_bytes[f, TRAFFIC_OFMAP_WRITE]
+        sums[FOLD_STAT_MAPPED_PES] += pes
+        sums[FOLD_STAT_BUSY_PE_CYCLES] += pes * stream_cycles[f]
+        sums[FOLD_STAT_IFMAP_SRAM_READS] += sram[f, TRAFFIC_IFMAP]
+        sums[FOLD_STAT_FILTER_SRAM_READS] += sram[f, TRAFFIC_FILTER]
+        sums[FOLD_STAT_OFMAP_SRAM_WRITES] += sram[f, TRAFFIC_OFMAP_WRITE]
+        sums[FOLD_STAT_OFMAP_SRAM_READS] += sram[f, TRAFFIC_OFMAP_READ]
+        sums[FOLD_STAT_IFMAP_DRAM_READS] += dram[f, TRAFFIC_IFMAP]
+        sums[FOLD_STAT_FILTER_DRAM_READS] += dram[f, TRAFFIC_FILTER]
+        sums[FOLD_STAT_OFMAP_DRAM_WRITES] += dram[f, TRAFFIC_OFMAP_WRITE]
+        sums[FOLD_STAT_OFMAP_DRAM_READS] += dram[f, TRAFFIC_OFMAP_READ]
+        sums[FOLD_STAT_DRAM_READ_BYTES] += (dram_bytes[f, TRAFFIC_IFMAP] + dram_bytes[f, TRAFFIC_FILTER]
+                                            + dram_bytes[f, TRAFFIC_OFMAP_READ])
+        sums[FOLD_STAT_DRAM_WRITE_BYTES] += dram_bytes[f, TRAFFIC_OFMAP_WRITE]
 
 
 @kernel
