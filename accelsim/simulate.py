@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from accelsim.cost import energy_columns, summary_metrics
+from accelsim.cost.area import clear_design_memos
 from accelsim.engine import cycle, fold, lowering, pe, vector, work
 from accelsim.engine.arrays import check_fidelity
 from accelsim.engine.compression import LayerSparsity, layer_sparsity, sparsity_columns
@@ -286,13 +287,15 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 def clear_memos() -> None:
     """Forget the memoized per-network preparations, memory plans, vector-unit runs and each
-    layer's sparsity plan and mapping choice (the next run pays them again: benchmarks of cold
+    layer's sparsity plan and mapping choice, and each design's costs
+    (:func:`accelsim.cost.area.per_design`) (the next run pays them again: benchmarks of cold
     runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
     _memo_sparsity_plan.cache_clear()
     clear_memory_plans()
     vector.clear_memos()
+    clear_design_memos()
 
 
 def _progress(steps: list[int], fidelity: str, enabled: bool):

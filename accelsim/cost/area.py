@@ -41,8 +41,11 @@ Areas are computed at 45 nm and scaled to the design's node: logic with
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 
@@ -142,6 +145,41 @@ def _default_entries(arch: ArchSpec) -> dict[str, _Entry]:
         entries["vector_unit"] = _Entry(lane_um2 * logic, lanes, 0,
                                         f"{arch.vector_unit.float_precision} multiply-add per lane, Horowitz 45 nm")
     return entries
+
+
+T = TypeVar("T")
+_DESIGN_MEMOS: list = []
+
+
+def per_design(compute: Callable[[ArchSpec], T]) -> Callable[[ArchSpec], T]:
+    """Memoise ``compute(arch)`` per design (a pure function of a frozen spec; the caller must not
+    mutate what it returns); archs built with unhashable parts (a plain dict of overrides via
+    ``dataclasses.replace``) are computed every time. :func:`clear_design_memos` empties them."""
+    cached = functools.lru_cache(maxsize=256)(compute)
+    _DESIGN_MEMOS.append(cached)
+
+    @functools.wraps(compute)
+    def wrapper(arch: ArchSpec) -> T:
+        try:
+            hash(arch)
+        except TypeError:
+            return compute(arch)
+        return cached(arch)
+
+    return wrapper
+
+
+def clear_design_memos() -> None:
+    """Forget every :func:`per_design` value (benchmarks of cold runs)."""
+    for cached in _DESIGN_MEMOS:
+        cached.cache_clear()
+
+
+@per_design
+def total_area_um2(arch: ArchSpec) -> float:
+    """The die's area, um^2: the ``total`` row of :func:`area` (memoised per design)."""
+    table = area(arch)
+    return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
 
 
 def area_entries(arch: ArchSpec) -> dict[str, float]:
