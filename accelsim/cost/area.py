@@ -178,13 +178,13 @@ def clear_design_memos() -> None:
 @per_design
 def total_area_um2(arch: ArchSpec) -> float:
     """The die's area, um^2: the ``total`` row of :func:`area` (memoised per design)."""
-    table = area(arch)
+    table = _area_table(arch)
     return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
 
 
 def area_entries(arch: ArchSpec) -> dict[str, float]:
     """um^2 per unit of every area entry at the design's node, the user's overrides applied."""
-    table = area(arch)
+    table = _area_table(arch)
     table = table[table["group"] != "total"]
     return dict(zip(table["component"], table["unit_area_um2"]))
 
@@ -197,8 +197,15 @@ def area(arch: ArchSpec) -> pd.DataFrame:
     DataFrame
         Columns ``component``, ``group`` (``pe_array``, ``sram``, ``vector``, ``overhead``,
         ``layout``, ``io``, and ``total`` for the die), ``count``, ``unit_area_um2``,
-        ``area_um2``, ``area_mm2``, ``source``.
+        ``area_um2``, ``area_mm2``, ``source``. A copy of the design's memoised table
+        (:func:`per_design`): the caller may edit it.
     """
+    return _area_table(arch).copy()
+
+
+@per_design
+def _area_table(arch: ArchSpec) -> pd.DataFrame:
+    """:func:`area`'s table, built (callers in this package read it and do not edit it)."""
     design = load_table("design")
     defaults = _default_entries(arch)
     valid = {name: entry.unit_um2 for name, entry in defaults.items()} | {"control_noc": math.nan, "dram_phy": math.nan}
@@ -258,7 +265,7 @@ def _layout_rows(arch: ArchSpec, rows: list[tuple], entries: dict[str, _Entry], 
 
 def sram_halo_shares_um2(arch: ArchSpec) -> dict[str, float]:
     """The ``sram_halo`` row split by SRAM component (um^2 of ring around that component's macros)."""
-    table = area(arch).set_index("component")
+    table = _area_table(arch).set_index("component")
     halo = _halo_um(arch, load_table("design"))
     return {name: table.loc[name, "count"] * entry.macros * _ring_um2(table.loc[name, "unit_area_um2"] / entry.macros,
                                                                         halo)
