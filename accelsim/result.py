@@ -67,7 +67,19 @@ class Result:
 
 def layer_descriptors(network: Network) -> dict[str, np.ndarray]:
     """The columns that describe each layer of ``network`` (name, op, MACs, operand widths and
-    formats, densities), read-only arrays in ``LAYER_COLUMNS`` order (shareable between runs)."""
+    formats, densities), read-only arrays in ``LAYER_COLUMNS`` order, shared between runs: memoised
+    per network (a sweep's designs build them once per network; :func:`clear_descriptors`)."""
+    return dict(_memo_descriptors(network))
+
+
+def clear_descriptors() -> None:
+    """Forget :func:`layer_descriptors`' memo (benchmarks of cold runs)."""
+    _memo_descriptors.cache_clear()
+
+
+@functools.lru_cache(maxsize=64)
+def _memo_descriptors(network: Network) -> dict[str, np.ndarray]:
+    """:func:`layer_descriptors`, computed (the caller copies the dict; the arrays are read-only)."""
     layers = network.layers
     data: dict[str, np.ndarray] = {
         "layer": np.array([layer.name for layer in layers], dtype=object),

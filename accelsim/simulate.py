@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from accelsim.cost import energy_columns, summary_metrics
+from accelsim.cost.area import clear_design_memos
 from accelsim.engine import cycle, fold, lowering, pe, vector, work
 from accelsim.engine.arrays import check_fidelity
 from accelsim.engine.compression import LayerSparsity, layer_sparsity, sparsity_columns
@@ -28,7 +29,7 @@ from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
 from accelsim.mapper.split import choose_split
 from accelsim.mapper.hierarchy import network_columns
-from accelsim.result import Result, layer_columns, layer_descriptors, network_totals
+from accelsim.result import Result, clear_descriptors, layer_columns, layer_descriptors, network_totals
 from accelsim.spec.arch import ArchSpec, TimingModel
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
 from accelsim.spec.workload import DRAM_INPUT, Layer, Network, work_ids
@@ -285,14 +286,17 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 
 def clear_memos() -> None:
-    """Forget the memoized per-network preparations, memory plans, vector-unit runs and each
-    layer's sparsity plan and mapping choice (the next run pays them again: benchmarks of cold
+    """Forget the memoized per-network preparations and layer descriptors, memory plans, vector-unit
+    runs, each layer's sparsity plan and mapping choice, and each design's costs
+    (:func:`accelsim.cost.area.per_design`) (the next run pays them again: benchmarks of cold
     runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
     _memo_sparsity_plan.cache_clear()
     clear_memory_plans()
     vector.clear_memos()
+    clear_design_memos()
+    clear_descriptors()
 
 
 def _progress(steps: list[int], fidelity: str, enabled: bool):

@@ -41,8 +41,11 @@ Areas are computed at 45 nm and scaled to the design's node: logic with
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 
@@ -144,9 +147,44 @@ def _default_entries(arch: ArchSpec) -> dict[str, _Entry]:
     return entries
 
 
+T = TypeVar("T")
+_DESIGN_MEMOS: list = []
+
+
+def per_design(compute: Callable[[ArchSpec], T]) -> Callable[[ArchSpec], T]:
+    """Memoise ``compute(arch)`` per design (a pure function of a frozen spec; the caller must not
+    mutate what it returns); archs built with unhashable parts (a plain dict of overrides via
+    ``dataclasses.replace``) are computed every time. :func:`clear_design_memos` empties them."""
+    cached = functools.lru_cache(maxsize=256)(compute)
+    _DESIGN_MEMOS.append(cached)
+
+    @functools.wraps(compute)
+    def wrapper(arch: ArchSpec) -> T:
+        try:
+            hash(arch)
+        except TypeError:
+            return compute(arch)
+        return cached(arch)
+
+    return wrapper
+
+
+def clear_design_memos() -> None:
+    """Forget every :func:`per_design` value (benchmarks of cold runs)."""
+    for cached in _DESIGN_MEMOS:
+        cached.cache_clear()
+
+
+@per_design
+def total_area_um2(arch: ArchSpec) -> float:
+    """The die's area, um^2: the ``total`` row of :func:`area` (memoised per design)."""
+    table = _area_table(arch)
+    return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
+
+
 def area_entries(arch: ArchSpec) -> dict[str, float]:
     """um^2 per unit of every area entry at the design's node, the user's overrides applied."""
-    table = area(arch)
+    table = _area_table(arch)
     table = table[table["group"] != "total"]
     return dict(zip(table["component"], table["unit_area_um2"]))
 
@@ -159,8 +197,15 @@ def area(arch: ArchSpec) -> pd.DataFrame:
     DataFrame
         Columns ``component``, ``group`` (``pe_array``, ``sram``, ``vector``, ``overhead``,
         ``layout``, ``io``, and ``total`` for the die), ``count``, ``unit_area_um2``,
-        ``area_um2``, ``area_mm2``, ``source``.
+        ``area_um2``, ``area_mm2``, ``source``. A copy of the design's memoised table
+        (:func:`per_design`): the caller may edit it.
     """
+    return _area_table(arch).copy()
+
+
+@per_design
+def _area_table(arch: ArchSpec) -> pd.DataFrame:
+    """:func:`area`'s table, built (callers in this package read it and do not edit it)."""
     design = load_table("design")
     defaults = _default_entries(arch)
     valid = {name: entry.unit_um2 for name, entry in defaults.items()} | {"control_noc": math.nan, "dram_phy": math.nan}
@@ -220,7 +265,7 @@ def _layout_rows(arch: ArchSpec, rows: list[tuple], entries: dict[str, _Entry], 
 
 def sram_halo_shares_um2(arch: ArchSpec) -> dict[str, float]:
     """The ``sram_halo`` row split by SRAM component (um^2 of ring around that component's macros)."""
-    table = area(arch).set_index("component")
+    table = _area_table(arch).set_index("component")
     halo = _halo_um(arch, load_table("design"))
     return {name: table.loc[name, "count"] * entry.macros * _ring_um2(table.loc[name, "unit_area_um2"] / entry.macros,
                                                                         halo)

@@ -30,7 +30,6 @@ a float adder when the MAC unit lists float formats, else an integer one), in ``
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 
@@ -39,7 +38,7 @@ import pandas as pd
 
 from accelsim.cost import scaling
 from accelsim.cost.arith import fp_adder, fp_multiplier, int_adder, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
-from accelsim.cost.area import area, buffers, core_area_mm2, other_srams, pe_area_um2, scratchpad_sram, sram_copies
+from accelsim.cost.area import area, buffers, per_design, core_area_mm2, other_srams, pe_area_um2, scratchpad_sram, sram_copies
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
@@ -63,23 +62,7 @@ def per_action_energy(arch: ArchSpec) -> dict[str, float]:
     return dict(_action_table(arch))
 
 
-def _per_design(compute):
-    """Memoise ``compute(arch)`` per design; archs built with unhashable parts (a plain dict of
-    overrides via ``dataclasses.replace``) are computed every time."""
-    cached = functools.lru_cache(maxsize=256)(compute)
-
-    @functools.wraps(compute)
-    def wrapper(arch: ArchSpec):
-        try:
-            hash(arch)
-        except TypeError:
-            return compute(arch)
-        return cached(arch)
-
-    return wrapper
-
-
-@_per_design
+@per_design
 def _action_table(arch: ArchSpec) -> dict[str, float]:
     """Energy of every action of ``arch``, pJ, at its technology node, the user's overrides applied.
 
@@ -327,7 +310,7 @@ def summary_metrics(layers: pd.DataFrame | Mapping[str, np.ndarray], arch: ArchS
     return out
 
 
-@_per_design
+@per_design
 def _area_columns(arch: ArchSpec) -> dict[str, float]:
     """``area_mm2`` (the die) and its parts by group: ``area_<group>_mm2`` (pe_array, sram,
     vector, overhead, layout, io) and ``area_core_mm2`` (everything but I/O), from :func:`area`."""

@@ -2,10 +2,11 @@
 
 An *evaluator* is any picklable callable ``evaluate(arch, net) -> (summary, layers)``:
 ``summary`` a dict of totals (``cycles``, ``energy_pj``, ...), ``layers`` a per-layer
-DataFrame (or None). The default runs :func:`accelsim.simulate.simulate`. This module also
-prepares networks (workload + compression scheme) and derives the columns every table
-shares (latency, EDP, design metrics). A metric the models do not produce yet is absent,
-never invented.
+DataFrame, or its columns as numpy arrays (as ``Result.layer_arrays``: the sweep builds one frame
+per chunk with :func:`accelsim.result.layer_frame`), or None. The default runs
+:func:`accelsim.simulate.simulate`. This module also prepares networks (workload + compression
+scheme) and derives the columns every table shares (latency, EDP, design metrics). A metric the
+models do not produce yet is absent, never invented.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from accelsim.compress.scheme import apply_scheme as apply, load_scheme
@@ -32,18 +34,23 @@ from accelsim.spec.workload import Network, WeightMask
 
 log = logging.getLogger(__name__)
 
-Evaluator = Callable[[ArchSpec, Network], tuple[dict[str, Any], "pd.DataFrame | None"]]
+LayerTable = pd.DataFrame | Mapping[str, np.ndarray]
+Evaluator = Callable[[ArchSpec, Network], tuple[dict[str, Any], LayerTable | None]]
 
 
 def simulate_point(arch: ArchSpec, net: Network, fidelity: str = "fold", mapping: str | None = None,
-                   objective: str | None = None) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The default evaluator: :func:`accelsim.simulate.simulate`'s summary row and layer table.
+                   objective: str | None = None) -> tuple[dict[str, Any], Mapping[str, np.ndarray]]:
+    """The default evaluator: :func:`accelsim.simulate.simulate`'s summary row (the values of its
+    ``summary`` frame's row, numpy scalars as Python numbers) and its layers' column arrays
+    (``Result.layer_arrays``): no frame is built per point.
 
     ``mapping``/``objective`` as in ``simulate`` (``None``: the arch's or the default, docs/mapper.md).
     """
     result = simulate(arch, net, fidelity=fidelity, mapping=mapping, objective=objective,
                       progress=False)  # a sweep shows its own progress over points
-    return result.summary.iloc[0].to_dict(), result.layers
+    summary = {name: value.item() if isinstance(value, np.generic) else value
+               for name, value in result.summary_row.items()}
+    return summary, result.layer_arrays
 
 
 def default_evaluator(fidelity: Fidelity | str = Fidelity.FOLD, mapping: MappingMode | str | None = None,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim import units
-from accelsim.cost import area
+from accelsim.cost.area import total_area_um2
 from accelsim.spec.arch import ArchSpec
 
 
@@ -25,9 +25,8 @@ class DesignMetric:
 
 
 def design_area_um2(arch: ArchSpec) -> float:
-    """Total chip area (um^2) from :mod:`accelsim.cost` (the ``total`` row of ``area(arch)``)."""
-    table = area(arch)
-    return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
+    """Total chip area (um^2) from :mod:`accelsim.cost` (the ``total`` row of ``area(arch)``, memoised per design)."""
+    return total_area_um2(arch)
 
 
 DESIGN_METRICS: dict[str, DesignMetric] = {

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from accelsim.dse.csv_text import csv_text
-from accelsim.dse.evaluate import (Evaluator, apply_scheme, default_evaluator, derived_metrics, evaluator_id,
-                                   prepare_network, roofline_metrics, warm_worker)
+from accelsim.dse.evaluate import (Evaluator, LayerTable, apply_scheme, default_evaluator, derived_metrics,
+                                   evaluator_id, prepare_network, roofline_metrics, warm_worker)
 from accelsim.dse.executors import make_executor, no_warm_up
 from accelsim.dse.metrics import design_metrics
 from accelsim.dse.pareto import pareto_front
@@ -34,6 +34,7 @@ from accelsim.dse.spec import NO_SCHEME, SweepSpec, load_sweep_spec
 from accelsim.dse.store import KEY, ResultStore, atomic_write, content_hash
 from accelsim.errors import AccelsimError, NotAvailableError
 from accelsim.frontend.load import load_workload
+from accelsim.result import layer_frame
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
 from accelsim.spec.workload import Network
@@ -118,10 +119,19 @@ def evaluate_chunk(chunk: tuple[Evaluator, tuple[tuple[tuple[str, int], Network]
     return rows, _layer_table(tables, keys) if tables else None
 
 
-def _layer_table(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    """The points' layer tables stacked, each row with its point's ``key`` and its ``layer_index``."""
-    sizes = [len(table) for table in tables]
-    stacked = pd.concat(tables, ignore_index=True)
+def _layer_table(tables: list[LayerTable], keys: list[str]) -> pd.DataFrame:
+    """The points' layer tables stacked, each row with its point's ``key`` and its ``layer_index``.
+    Column arrays (:data:`accelsim.dse.evaluate.LayerTable`) of one layout (names and dtypes) are
+    concatenated into one frame (:func:`accelsim.result.layer_frame`: the frame ``pd.concat`` of
+    their frames gives, built once); anything else is made a frame and concatenated."""
+    sizes = [len(table) if isinstance(table, pd.DataFrame) else len(table["costed"]) for table in tables]
+    layouts = {None if isinstance(table, pd.DataFrame) else tuple((name, v.dtype) for name, v in table.items())
+               for table in tables}
+    if len(layouts) == 1 and None not in layouts:
+        stacked = layer_frame({name: np.concatenate([table[name] for table in tables]) for name in tables[0]})
+    else:
+        stacked = pd.concat([table if isinstance(table, pd.DataFrame) else layer_frame(table) for table in tables],
+                            ignore_index=True)
     stacked.insert(0, "layer_index", np.concatenate([np.arange(size, dtype=np.int64) for size in sizes]))
     stacked.insert(0, KEY, np.repeat(np.array(keys, dtype=object), sizes))
     return stacked

@@ -111,7 +111,10 @@ def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, 
     (:func:`accelsim.lower.schedule.transfer_cycles`; 0 on an unlimited channel), and each class's channel."""
     numerator, denominator, channels = dram_rates(arch)
     limited = numerator > 0
-    xfer = -(-schedule.dram_bytes * denominator // np.where(limited, numerator, 1))
+    nbytes = schedule.dram_bytes if (denominator == 1).all() else schedule.dram_bytes * denominator
+    if limited.all():  # every class on a limited channel (the usual case): no masking passes over the folds
+        return -(-nbytes // numerator), channels
+    xfer = -(-nbytes // np.where(limited, numerator, 1))
     return np.where(limited, xfer, 0), channels
 
 

@@ -60,3 +60,21 @@ def test_vector_runs_memo_matches_a_fresh_run(resnet):
             assert vector.vector_layer_counts(arch, layer) == fresh[arch, layer]
     relu = next(layer for layer in layers if isinstance(layer, Nonlinear))
     assert fresh[wider, relu]["vector_compute_cycles"] < fresh[edge, relu]["vector_compute_cycles"]
+
+
+def test_layer_descriptors_memo_matches_a_fresh_build(resnet):
+    """One network's descriptors serve every design; a compressed copy of it (other widths and
+    densities) gets its own."""
+    from accelsim.compress.scheme import apply_scheme, load_scheme
+    from accelsim.result import _memo_descriptors, layer_descriptors
+
+    sparse = apply_scheme(resnet, load_scheme(ROOT / "workloads" / "schemes" / "int4_sparse24.yaml"))
+    clear_memos()
+    for net in (resnet, sparse, resnet, sparse):  # second pass: from the memo
+        memo, fresh = layer_descriptors(net), _memo_descriptors.__wrapped__(net)
+        assert list(memo) == list(fresh)
+        for name in fresh:
+            assert memo[name].dtype == fresh[name].dtype and (memo[name] == fresh[name]).all()
+            assert not memo[name].flags.writeable
+    dense, compressed = layer_descriptors(resnet), layer_descriptors(sparse)
+    assert (dense["weight_bits"] == 8).any() and not (dense["weight_bits"] == compressed["weight_bits"]).all()
