@@ -92,6 +92,20 @@ class _TooBig(Exception):
     """A YAML document past :data:`MAX_YAML_DEPTH` or :data:`MAX_YAML_NODES`."""
 
 
+def _events(text: str):
+    """The YAML events of ``text``. libyaml's scanner (PyYAML >= 6.0.2 bundles one that stops at
+    1,000 levels) may refuse deep flow nesting before the event at :data:`MAX_YAML_DEPTH` is
+    reached: that refusal becomes the same :class:`_TooBig` as the event check's."""
+    try:
+        yield from yaml.parse(text, Loader=_SAFE_LOADER)
+    except yaml.YAMLError as exc:
+        if "nesting depth" not in str(getattr(exc, "problem", "") or exc):
+            raise
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise _TooBig(f"nested more than {MAX_YAML_DEPTH} levels deep{line}; a spec needs fewer than 10") from None
+
+
 def _check_yaml_size(text: str) -> None:
     """Refuse deep nesting and alias bombs from the event stream (no recursion, no tree built).
 
@@ -100,7 +114,7 @@ def _check_yaml_size(text: str) -> None:
     """
     sizes: dict[str, int] = {}  # anchor -> expanded nodes
     stack: list[list] = [[0, None]]  # [nodes so far, anchor] of each open collection
-    for event in yaml.parse(text, Loader=_SAFE_LOADER):
+    for event in _events(text):
         if isinstance(event, yaml.AliasEvent):
             stack[-1][0] += sizes.get(event.anchor, 1)
         elif isinstance(event, yaml.ScalarEvent):
