@@ -21,20 +21,13 @@ counters are those of one ``run_fold_native`` call over the whole schedule
 import numpy as np
 
 from accelsim.kernels._jit import kernel
-from accelsim.kernels.codes import (
-    FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_COUNT, FOLD_STAT_CYCLES,
-    FOLD_STAT_CYCLES_INCL_PREFETCH, FOLD_STAT_DRAM_READ_BYTES, FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_DRAM_READS,
-    FOLD_STAT_FILTER_SRAM_READS, FOLD_STAT_FOLDS, FOLD_STAT_IFMAP_DRAM_READS, FOLD_STAT_IFMAP_SRAM_READS,
-    FOLD_STAT_MAPPED_PES, FOLD_STAT_OFMAP_DRAM_READS, FOLD_STAT_OFMAP_DRAM_WRITES, FOLD_STAT_OFMAP_SRAM_READS,
-    FOLD_STAT_OFMAP_SRAM_WRITES, FOLD_STAT_STALL_CYCLES, FOLD_STAT_UTIL_PE_CYCLES, TRAFFIC_FILTER, TRAFFIC_IFMAP,
-    TRAFFIC_OFMAP_READ, TRAFFIC_OFMAP_WRITE,
-)
+from accelsim.kernels.codes import FOLD_STAT_COUNT
 from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, resume_native_timeline,
 )
 from accelsim.kernels.schedule import fill_folds
-from accelsim.kernels.systolic import add_fold_sums
+from accelsim.kernels.systolic import add_fold_sums, set_timeline_stats
 
 _RELATIVE_SIZE = 8
 
@@ -134,11 +127,5 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             sums_before[:] = sums
             recorded = True
     stats[:] = sums
-    finish, compute = state[RESUME_FINISH], state[RESUME_COMPUTE]
-    stats[FOLD_STAT_CYCLES] = finish
-    stats[FOLD_STAT_COMPUTE_CYCLES] = compute
-    stats[FOLD_STAT_STALL_CYCLES] = finish - compute
-    stats[FOLD_STAT_CYCLES_INCL_PREFETCH] = finish
-    stats[FOLD_STAT_FOLDS] = total
-    stats[FOLD_STAT_UTIL_PE_CYCLES] = compute * array_rows * array_cols
+    set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
     return True

@@ -126,13 +126,20 @@ def run_fold_native(s, dram, stats):
                              stream_cycles, durations)
     total = double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, drain_overlap)
     stats[:] = 0
+    set_timeline_stats(total, compute, folds, array_rows * array_cols, stats)
+    add_fold_sums(rows_used, cols_used, stream_cycles, sram_words, dram_words, dram_bytes, folds, stats)
+
+
+@kernel
+def set_timeline_stats(total, compute, folds, pes, stats):
+    """Set a native timeline's cycle counters in ``stats``: ``total`` cycles of which ``compute``
+    busy, over ``folds`` folds of an array of ``pes`` PEs (stalls = total - compute)."""
     stats[FOLD_STAT_CYCLES] = total
     stats[FOLD_STAT_COMPUTE_CYCLES] = compute
     stats[FOLD_STAT_STALL_CYCLES] = total - compute
     stats[FOLD_STAT_CYCLES_INCL_PREFETCH] = total
     stats[FOLD_STAT_FOLDS] = folds
-    stats[FOLD_STAT_UTIL_PE_CYCLES] = compute * array_rows * array_cols
-    add_fold_sums(rows_used, cols_used, stream_cycles, sram_words, dram_words, dram_bytes, folds, stats)
+    stats[FOLD_STAT_UTIL_PE_CYCLES] = compute * pes
 
 
 @kernel
