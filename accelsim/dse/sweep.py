@@ -1,7 +1,8 @@
 """Running a sweep: plan every (design point, workload, scheme), compute what is missing, store, assemble.
 
 The plan is deterministic, every row has a key (a hash of the validated arch, the
-compressed network, the evaluator and its fidelity), and the :class:`ResultStore` keeps
+compressed network, the evaluator and its fidelity, and the model's code and tables:
+:func:`accelsim.version.model_fingerprint`), and the :class:`ResultStore` keeps
 every finished row on disk. Running the same sweep again, after a crash or a kill,
 computes only the keys the store lacks; the assembled table has each planned row exactly
 once, in plan order, whichever executor computed it.
@@ -38,7 +39,7 @@ from accelsim.result import layer_frame
 from accelsim.spec.arch import ArchSpec
 from accelsim.spec.fields import to_dict
 from accelsim.spec.workload import Network
-from accelsim.version import __version__
+from accelsim.version import __version__, model_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
             scheme_path = None if scheme == NO_SCHEME else spec.path(scheme)
             nets.append(apply_scheme(loaded, scheme_path, mask_root))
             labels.append((Path(workload).stem, NO_SCHEME if scheme_path is None else Path(scheme).stem))
-    salt = [evaluator_id(evaluator), __version__]
+    salt = [evaluator_id(evaluator), __version__, model_fingerprint()]  # results of other code or tables: not reused
     net_hashes = [content_hash(to_dict(net)) for net in nets]
     tasks = [Task(content_hash([arch_hash, h, salt]), p, w, s, i)
              for p, arch_hash in ((p, p.arch_hash) for p in points)

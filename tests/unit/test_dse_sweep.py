@@ -211,3 +211,30 @@ def test_random_and_lhs_sweeps_draw_the_requested_points(tmp_path):
         assert 0 < out.planned <= 10 and out.points["key"].is_unique
         assert out.planned == 10 or kind == "lhs"
     assert math.isfinite(out.seconds)
+
+
+def test_model_fingerprint_follows_code_and_tables(tmp_path):
+    from accelsim.version import model_fingerprint
+    (tmp_path / "cost").mkdir()
+    (tmp_path / "cost" / "design.yaml").write_text("control: 0.10\n")
+    (tmp_path / "model.py").write_text("X = 1\n")
+    first = model_fingerprint(tmp_path)
+    assert model_fingerprint(tmp_path) == first  # deterministic
+    (tmp_path / "notes.txt").write_text("not the model\n")
+    assert model_fingerprint(tmp_path) == first
+    (tmp_path / "cost" / "design.yaml").write_text("control: 0.12\n")
+    changed = model_fingerprint(tmp_path)
+    assert changed != first
+    (tmp_path / "cost" / "design.yaml").rename(tmp_path / "design.yaml")  # same content, other place
+    assert model_fingerprint(tmp_path) not in (first, changed)
+
+
+def test_results_of_another_model_are_not_reused(tmp_path, monkeypatch):
+    sweep_module = sys.modules["accelsim.dse.sweep"]  # the package exports a function of that name
+    spec = write_spec(tmp_path, rows=(2, 4), cols=(2,), sizes=("4KiB",))
+    out = run_sweep(spec, tmp_path / "out", executor="serial", evaluator=fake_evaluate)
+    assert out.computed == 2
+    assert run_sweep(spec, tmp_path / "out", executor="serial", evaluator=fake_evaluate).computed == 0
+    monkeypatch.setattr(sweep_module, "model_fingerprint", lambda: "another model")
+    again = run_sweep(spec, tmp_path / "out", executor="serial", evaluator=fake_evaluate)
+    assert again.computed == 2 and len(again.points) == 2
