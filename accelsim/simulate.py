@@ -11,10 +11,9 @@ from collections.abc import Callable
 import numpy as np
 
 from accelsim.cost import energy_columns, summary_metrics
-from accelsim.cost.area import clear_design_memos
 from accelsim.engine import cycle, fold, lowering, pe, vector, work
 from accelsim.engine.arrays import check_fidelity
-from accelsim.engine.compression import LayerSparsity, layer_sparsity, sparsity_columns
+from accelsim.engine.compression import layer_sparsity, sparsity_columns
 from accelsim.engine.dispatch import add_dispatch
 from accelsim.errors import UnsupportedError
 from accelsim.hw.mac import check_layer_precision, check_network_precision
@@ -31,6 +30,7 @@ from accelsim.mapper.split import choose_split
 from accelsim.mapper.hierarchy import network_columns
 from accelsim.result import Result, clear_descriptors, layer_columns, layer_descriptors, network_totals
 from accelsim.spec.arch import ArchSpec, TimingModel
+from accelsim.spec.memo import clear_spec_memos, spec_memo
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
 from accelsim.spec.workload import DRAM_INPUT, Layer, Network, work_ids
 
@@ -98,19 +98,9 @@ def _run_layer(engine, arch: ArchSpec, layer: Layer, rate: ArrayRate, objective:
     return plan, chosen, engine.run_layer(layer, space, rate, sparsity=plan, traffic=traffic, **searched), None
 
 
-def _sparsity_plan(arch: ArchSpec, layer: Layer, rate: ArrayRate) -> LayerSparsity | None:
-    """:func:`accelsim.engine.compression.layer_sparsity`, memoized per (arch, layer, rate): a pure
-    function of frozen specs; errors are raised again on every call, and an arch with unhashable
-    parts (a plain dict put in by ``dataclasses.replace``) is planned every time."""
-    try:
-        hash(arch)
-    except TypeError:
-        return layer_sparsity(arch, layer, rate)
-    return _memo_sparsity_plan(arch, layer, rate)
-
-
-# A few networks' distinct layers: a skipping layer's plan holds one stream length per fold.
-_memo_sparsity_plan = functools.lru_cache(maxsize=256)(layer_sparsity)
+# :func:`accelsim.engine.compression.layer_sparsity` memoized per (arch, layer, rate), a few
+# networks' distinct layers (a skipping layer's plan holds one stream length per fold).
+_sparsity_plan = spec_memo(256)(layer_sparsity)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -288,14 +278,13 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 def clear_memos() -> None:
     """Forget the memoized per-network preparations and layer descriptors, memory plans, vector-unit
     runs, each layer's sparsity plan and mapping choice, and each design's costs
-    (:func:`accelsim.cost.area.per_design`) (the next run pays them again: benchmarks of cold
+    (:func:`accelsim.spec.memo.spec_memo`) (the next run pays them again: benchmarks of cold
     runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
-    _memo_sparsity_plan.cache_clear()
     clear_memory_plans()
     vector.clear_memos()
-    clear_design_memos()
+    clear_spec_memos()
     clear_descriptors()
 
 

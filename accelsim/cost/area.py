@@ -41,11 +41,8 @@ Areas are computed at 45 nm and scaled to the design's node: logic with
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pandas as pd
 
@@ -56,6 +53,7 @@ from accelsim.cost.sram import area_factor as sram_area_factor
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
 from accelsim.spec.arch import ArchSpec, BufferSpec, Dataflow, precision_bits
+from accelsim.spec.memo import spec_memo
 
 BUFFER_NAMES = ("ifmap", "filter", "ofmap", "unified")
 
@@ -147,35 +145,7 @@ def _default_entries(arch: ArchSpec) -> dict[str, _Entry]:
     return entries
 
 
-T = TypeVar("T")
-_DESIGN_MEMOS: list = []
-
-
-def per_design(compute: Callable[[ArchSpec], T]) -> Callable[[ArchSpec], T]:
-    """Memoise ``compute(arch)`` per design (a pure function of a frozen spec; the caller must not
-    mutate what it returns); archs built with unhashable parts (a plain dict of overrides via
-    ``dataclasses.replace``) are computed every time. :func:`clear_design_memos` empties them."""
-    cached = functools.lru_cache(maxsize=256)(compute)
-    _DESIGN_MEMOS.append(cached)
-
-    @functools.wraps(compute)
-    def wrapper(arch: ArchSpec) -> T:
-        try:
-            hash(arch)
-        except TypeError:
-            return compute(arch)
-        return cached(arch)
-
-    return wrapper
-
-
-def clear_design_memos() -> None:
-    """Forget every :func:`per_design` value (benchmarks of cold runs)."""
-    for cached in _DESIGN_MEMOS:
-        cached.cache_clear()
-
-
-@per_design
+@spec_memo(256)
 def total_area_um2(arch: ArchSpec) -> float:
     """The die's area, um^2: the ``total`` row of :func:`area` (memoised per design)."""
     table = _area_table(arch)
@@ -198,12 +168,12 @@ def area(arch: ArchSpec) -> pd.DataFrame:
         Columns ``component``, ``group`` (``pe_array``, ``sram``, ``vector``, ``overhead``,
         ``layout``, ``io``, and ``total`` for the die), ``count``, ``unit_area_um2``,
         ``area_um2``, ``area_mm2``, ``source``. A copy of the design's memoised table
-        (:func:`per_design`): the caller may edit it.
+        (:func:`accelsim.spec.memo.spec_memo`): the caller may edit it.
     """
     return _area_table(arch).copy()
 
 
-@per_design
+@spec_memo(256)
 def _area_table(arch: ArchSpec) -> pd.DataFrame:
     """:func:`area`'s table, built (callers in this package read it and do not edit it)."""
     design = load_table("design")

@@ -38,12 +38,13 @@ import pandas as pd
 
 from accelsim.cost import scaling
 from accelsim.cost.arith import fp_adder, fp_multiplier, int_adder, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
-from accelsim.cost.area import area, buffers, per_design, core_area_mm2, other_srams, pe_area_um2, scratchpad_sram, sram_copies
+from accelsim.cost.area import area, buffers, core_area_mm2, other_srams, pe_area_um2, scratchpad_sram, sram_copies
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
 from accelsim.cost.vector import vector_op_energy_pj
 from accelsim.spec.arch import ArchSpec, Dataflow, precision_bits
+from accelsim.spec.memo import spec_memo
 from accelsim.spec.number_format import number_format
 from accelsim.vector.program import op_slots
 
@@ -62,7 +63,7 @@ def per_action_energy(arch: ArchSpec) -> dict[str, float]:
     return dict(_action_table(arch))
 
 
-@per_design
+@spec_memo(256)
 def _action_table(arch: ArchSpec) -> dict[str, float]:
     """Energy of every action of ``arch``, pJ, at its technology node, the user's overrides applied.
 
@@ -310,7 +311,7 @@ def summary_metrics(layers: pd.DataFrame | Mapping[str, np.ndarray], arch: ArchS
     return out
 
 
-@per_design
+@spec_memo(256)
 def _area_columns(arch: ArchSpec) -> dict[str, float]:
     """``area_mm2`` (the die) and its parts by group: ``area_<group>_mm2`` (pe_array, sram,
     vector, overhead, layout, io) and ``area_core_mm2`` (everything but I/O), from :func:`area`."""

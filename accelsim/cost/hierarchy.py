@@ -16,7 +16,6 @@ Prices, pJ, at the arch's node (each an existing accelsim model; nothing fitted 
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -29,6 +28,7 @@ from accelsim.cost.sram import sram_cost
 from accelsim.engine.hierarchy import HierarchyCounts
 from accelsim.lower.loopnest import TENSORS
 from accelsim.spec.arch import ArchSpec
+from accelsim.spec.memo import spec_memo
 
 def register_file_pj(size_bytes: int, word_bits: int, node_nm: float) -> tuple[float, float]:
     """(read, write) pJ per ``word_bits`` word of a ``size_bytes`` register file or scratchpad at
@@ -81,14 +81,10 @@ class Prices:
 
 def prices(arch: ArchSpec, bits: dict[str, int]) -> Prices:
     """The prices of ``arch`` at ``bits`` per tensor (memoised per design and widths)."""
-    key = tuple(bits[t] for t in TENSORS)
-    try:
-        return _cached_prices(arch, key)
-    except TypeError:  # an arch built with unhashable parts: priced every time
-        return _cached_prices.__wrapped__(arch, key)
+    return _cached_prices(arch, tuple(bits[t] for t in TENSORS))
 
 
-@functools.lru_cache(maxsize=256)
+@spec_memo(256)
 def _cached_prices(arch: ArchSpec, key: tuple[int, ...]) -> Prices:
     bits = dict(zip(TENSORS, key))
     table = per_action_energy(arch)

@@ -1,0 +1,39 @@
+"""Memos of pure functions of frozen specs (archs, layers, rates), and one way to empty them all."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+_MEMOS: list = []
+
+
+def spec_memo(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorator: memoise ``compute(*specs)`` (at most ``maxsize`` entries; the caller must not
+    mutate what it returns). Arguments with unhashable parts (a plain dict of overrides put into
+    an arch by ``dataclasses.replace``) are computed every time; errors are raised again on every
+    call. :func:`clear_spec_memos` empties every such memo."""
+
+    def decorate(compute: Callable[..., T]) -> Callable[..., T]:
+        cached = functools.lru_cache(maxsize=maxsize)(compute)
+        _MEMOS.append(cached)
+
+        @functools.wraps(compute)
+        def wrapper(*args) -> T:
+            try:
+                hash(args)
+            except TypeError:
+                return compute(*args)
+            return cached(*args)
+
+        return wrapper
+
+    return decorate
+
+
+def clear_spec_memos() -> None:
+    """Forget every :func:`spec_memo` value (benchmarks of cold runs)."""
+    for cached in _MEMOS:
+        cached.cache_clear()
