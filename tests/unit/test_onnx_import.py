@@ -19,6 +19,7 @@ from onnx import TensorProto as T  # noqa: E402
 from onnx import helper as h  # noqa: E402
 from onnx import numpy_helper as nh  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
+from onnx_graphs import attention_core  # noqa: E402
 
 from accelsim.cli import main  # noqa: E402
 from accelsim.errors import AccelsimError, WorkloadError  # noqa: E402
@@ -147,17 +148,8 @@ def attention_model(tmp_path, seq=6, dim=8, heads=2, quant=False):
         nodes += [h.make_node("MatMul", ["x", f"w{name}"], [f"{name}_p"], name=f"attn.{name}_proj"),
                   h.make_node("Reshape", [f"{name}_p", "split_heads"], [f"{name}_r"]),
                   h.make_node("Transpose", [f"{name}_r"], [f"{name}_t"], perm=[0, 2, 3, 1] if name == "k" else [0, 2, 1, 3])]
-    nodes += [
-        h.make_node("MatMul", ["q_t", "k_t"], ["scores"], name="attn.qk"),
-        h.make_node("Div", ["scores", "scale"], ["scaled"], name="attn.scale"),
-        h.make_node("Softmax", ["scaled"], ["probs"], name="attn.softmax", axis=-1),
-        h.make_node("MatMul", ["probs", "v_t"], ["ctx"], name="attn.av"),
-        h.make_node("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3]),
-        h.make_node("Reshape", ["ctx_t", "merge_heads"], ["ctx_m"]),
-        h.make_node("MatMul", ["ctx_m", "wo"], ["o"], name="attn.out_proj"),
-        h.make_node("Add", ["o", "x"], ["res"], name="attn.residual"),
-        h.make_node("LayerNormalization", ["res", "gamma", "beta"], ["y"], name="attn.norm", axis=-1),
-    ]
+    nodes += attention_core("merge_heads", "wo", "attn.out_proj", "res")
+    nodes.append(h.make_node("LayerNormalization", ["res", "gamma", "beta"], ["y"], name="attn.norm", axis=-1))
     return save(tmp_path, nodes, [h.make_tensor_value_info("x", T.FLOAT, ["batch", seq, dim])], inits, "attn")
 
 

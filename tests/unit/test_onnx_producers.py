@@ -20,6 +20,7 @@ from onnx import TensorProto as T  # noqa: E402
 from onnx import helper as h  # noqa: E402
 from onnx import numpy_helper as nh  # noqa: E402
 from onnx.reference import ReferenceEvaluator  # noqa: E402
+from onnx_graphs import attention_core  # noqa: E402
 
 from accelsim import load_arch, simulate  # noqa: E402
 from accelsim.frontend.onnx import load_onnx  # noqa: E402
@@ -186,16 +187,7 @@ def attention_graph(tmp_path, sizes=(8, 8, 8), seq=4, heads=2, split="Split"):
                                  ("v", "kv_heads", [0, 2, 1, 3])):
         nodes += [h.make_node("Reshape", [part, heads_of], [f"{part}_r"]),
                   h.make_node("Transpose", [f"{part}_r"], [f"{part}_t"], perm=perm)]
-    nodes += [
-        h.make_node("MatMul", ["q_t", "k_t"], ["scores"], name="attn.qk"),
-        h.make_node("Div", ["scores", "scale"], ["scaled"], name="attn.scale"),
-        h.make_node("Softmax", ["scaled"], ["probs"], name="attn.softmax", axis=-1),
-        h.make_node("MatMul", ["probs", "v_t"], ["ctx"], name="attn.av"),
-        h.make_node("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3]),
-        h.make_node("Reshape", ["ctx_t", "merge"], ["ctx_m"]),
-        h.make_node("MatMul", ["ctx_m", "w_o"], ["o"], name="attn.out"),
-        h.make_node("Add", ["o", "x"], ["y"], name="attn.residual"),
-    ]
+    nodes += attention_core("merge", "w_o", "attn.out", "y")
     return save(tmp_path, nodes, [fvi("x", [1, seq, dim])], inits, name="attn")
 
 
