@@ -11,7 +11,8 @@ layer reads its input from DRAM and writes its output back; under the network's 
 output path reads its path operand from the array and stores nothing (its issue cycles only).
 DRAM traffic streams alongside compute, so a layer takes ``max(vector unit cycles, DRAM transfer cycles)``
 plus the DRAM latency once when bandwidth is limited. Inside the unit, the kernel charges
-SRAM port cycles and reuse of rows between passes (``docs/transformers.md``).
+SRAM port cycles and reuse of rows between passes, and each layer runs with the cheaper of the
+two row mappings, across the lanes or one row per lane in time (``docs/transformers.md``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from accelsim.kernels.codes import (
     VECTOR_STAT_COMPUTE_CYCLES, VECTOR_STAT_CYCLES, VECTOR_STAT_LANE_SLOTS, VECTOR_STAT_LOCAL_READS,
     VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES,
 )
-from accelsim.kernels.vector import VectorProblem, run_vector
+from accelsim.kernels.vector import RowMapping, VectorProblem, run_vector
 from accelsim.lower.memory_plan import LayerTraffic
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
@@ -70,31 +71,46 @@ def vector_problem(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None = No
     )
 
 
-_UNIT_RUNS: dict[tuple, tuple[np.ndarray, np.ndarray, int]] = {}
+def row_mappings(layer: Layer) -> tuple[RowMapping, ...]:
+    """The row mappings the unit can run ``layer`` with: one row per lane in time only where the
+    rows lie side by side in memory. Activations are stored channel-minor, as the array writes
+    them (one output channel per column), so the windows of a pooling layer at consecutive
+    channels take their taps from one contiguous vector: a lane per channel walks its window in
+    time (a pooling unit's channel-parallel mapping). The rows of a nonlinear layer run along its
+    last, contiguous axis: one row per lane would gather an element from each of ``lanes`` rows
+    per wave, a transposed layout whose cost is not modelled, so they stay across the lanes."""
+    return tuple(RowMapping) if isinstance(layer, Pool) else (RowMapping.ACROSS_LANES,)
+
+
+UnitRun = tuple[np.ndarray, np.ndarray]
+"""``run_vector``'s (stats, op counts) of one mapping."""
+
+_UNIT_RUNS: dict[tuple, tuple[dict[RowMapping, UnitRun], int]] = {}
 _UNIT_RUNS_LIMIT = 4096
 
 
-def _unit_run(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tuple[np.ndarray, np.ndarray, int]:
-    """``run_vector(vector_problem(arch, layer, impl))`` and the problem's elements, memoized on
-    what the problem reads of ``arch``: its vector unit and the ifmap/ofmap port widths (a sweep's
-    designs that differ in array or buffer sizes share the runs). Read-only arrays.
-    Cleared by :func:`clear_memos`."""
+def _unit_runs(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tuple[dict[RowMapping, UnitRun], int]:
+    """``run_vector(vector_problem(arch, layer, impl), mapping)`` for each :class:`RowMapping` and the
+    problem's elements, memoized on what the problem reads of ``arch``: its vector unit and the
+    ifmap/ofmap port widths (a sweep's designs that differ in array or buffer sizes share the runs).
+    Read-only arrays. Cleared by :func:`clear_memos`."""
     buffers = arch.buffers
     key = (arch.vector_unit, buffers.for_operand("ifmap").port_width_bits, buffers.for_operand("ofmap").port_width_bits,
            layer, impl)
     found = _UNIT_RUNS.get(key)
     if found is None:
         problem = vector_problem(arch, layer, impl)
-        stats, op_counts = run_vector(problem)
-        stats.flags.writeable = op_counts.flags.writeable = False
+        runs = {mapping: run_vector(problem, mapping) for mapping in row_mappings(layer)}
+        for stats, op_counts in runs.values():
+            stats.flags.writeable = op_counts.flags.writeable = False
         if len(_UNIT_RUNS) >= _UNIT_RUNS_LIMIT:
             _UNIT_RUNS.clear()
-        found = _UNIT_RUNS[key] = (stats, op_counts, problem.rows * problem.row_len)
+        found = _UNIT_RUNS[key] = (runs, problem.rows * problem.row_len)
     return found
 
 
 def clear_memos() -> None:
-    """Forget the memoized vector-unit runs (:func:`_unit_run`)."""
+    """Forget the memoized vector-unit runs (:func:`_unit_runs`)."""
     _UNIT_RUNS.clear()
 
 
@@ -117,15 +133,24 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
     to DRAM). A fused layer costs its issue cycles (and its DRAM operands, if any spilled); it
     reads only its non-path operands from SRAM and writes nothing there.
 
+    The unit maps the layer's rows the way (:class:`accelsim.kernels.vector.RowMapping`) that
+    costs it fewer cycles: its unit cycles, or its issue cycles when fused (a tie keeps the rows
+    across the lanes).
+
     Keys: ``cycles`` (the layer alone: max of unit and DRAM cycles), ``vector_cycles`` (unit,
     including SRAM port limits), ``vector_compute_cycles`` (issue only), ``dram_cycles``,
     ``vector_sram_reads``/``vector_sram_writes`` and ``vector_local_reads``/``_writes``
     (elements), ``vector_lane_slots`` (busy lane issue slots), ``vector_<kind>_ops`` per
-    primitive op, ``dram_read_bytes``, ``dram_write_bytes``, ``vector_elements``.
+    primitive op, ``dram_read_bytes``, ``dram_write_bytes``, ``vector_elements``,
+    ``vector_rows_in_time`` (1: one row per lane, its elements in time; 0: rows across the lanes).
     """
     if arch.vector_unit is None:
         raise ValueError(f"{arch.name} has no vector_unit to run layer {layer.name!r}")
-    stats, op_counts, elements = _unit_run(arch, layer, impl)
+    runs, elements = _unit_runs(arch, layer, impl)
+    fused = traffic is not None and traffic.fused
+    charged = VECTOR_STAT_COMPUTE_CYCLES if fused else VECTOR_STAT_CYCLES
+    mapping = min(runs, key=lambda m: runs[m][0][charged])  # a tie keeps ACROSS_LANES, listed first
+    stats, op_counts = runs[mapping]
     bits = layer.compression.act_precision.bits
     read_bytes = -(-layer.input_elements * bits // 8)
     write_bytes = -(-layer.output_elements * bits // 8)
@@ -133,7 +158,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
                                                                       VECTOR_STAT_SRAM_WRITES))
     if traffic is not None:
         read_bytes, write_bytes = sum(traffic.operand_dram_bytes), traffic.output_dram_bytes
-    if traffic is not None and traffic.fused:
+    if fused:
         unit_cycles = int(stats[VECTOR_STAT_COMPUTE_CYCLES])
         sram_reads = sum(n for n, path in zip(layer.operand_elements, traffic.operand_path) if not path)
         sram_writes = 0
@@ -149,6 +174,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
         "vector_local_writes": int(stats[VECTOR_STAT_LOCAL_WRITES]),
         "vector_lane_slots": int(stats[VECTOR_STAT_LANE_SLOTS]),
         "vector_elements": elements,
+        "vector_rows_in_time": int(mapping is RowMapping.IN_TIME),
         "dram_read_bytes": read_bytes,
         "dram_write_bytes": write_bytes,
     }
@@ -204,8 +230,9 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit),
     the costed flags, and extra per-layer columns (int64, 0 for array layers; none without a vector
-    unit): the primitive op counts ``vector_<kind>_ops`` for pricing (``accelsim.cost.layer_energy``)
-    and ``hidden_cycles``, the part of a vector layer's time hidden under the array.
+    unit): the primitive op counts ``vector_<kind>_ops`` for pricing (``accelsim.cost.layer_energy``),
+    ``hidden_cycles``, the part of a vector layer's time hidden under the array, and
+    ``vector_rows_in_time``, 1 where the unit ran the layer one row per lane (:func:`vector_layer_counts`).
 
     Rows of layers that are neither costed yet nor vector work stay uncosted.
 
@@ -222,6 +249,7 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     op_names = list(OP_COLUMNS.values())
     op_counts = np.zeros((len(net.layers), len(op_names)), dtype=np.int64)
     is_vector = np.zeros(len(net.layers), dtype=bool)
+    in_time = np.zeros(len(net.layers), dtype=np.int64)
     for group in vector_groups(arch, net, plan) if groups is None else groups:
         rows = group[~costed[group]]
         if rows.size == 0:
@@ -229,6 +257,7 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
         layer = net.layers[rows[0]]
         counts = vector_layer_counts(arch, layer, traffic=plan[rows[0]] if plan is not None else None)
         op_counts[rows] = [counts[name] for name in op_names]
+        in_time[rows] = counts["vector_rows_in_time"]
         bits = layer.compression.act_precision.bits
         stats[np.ix_(rows, _VECTOR_STATS)] = [
             counts["cycles"], counts["cycles"], counts["vector_compute_cycles"],
@@ -246,7 +275,8 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     stats[:, codes.FOLD_STAT_CYCLES_INCL_PREFETCH] -= hidden
     stats[:, codes.FOLD_STAT_COMPUTE_CYCLES] = compute
     stats[:, codes.FOLD_STAT_STALL_CYCLES] = stall
-    return stats, costed, {**dict(zip(op_names, op_counts.T.copy())), "hidden_cycles": hidden}
+    return stats, costed, {**dict(zip(op_names, op_counts.T.copy())), "hidden_cycles": hidden,
+                           "vector_rows_in_time": in_time}
 
 
 def split_exposed(compute: np.ndarray, stall: np.ndarray, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

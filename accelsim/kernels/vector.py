@@ -1,17 +1,29 @@
 """Vector unit: cycles, primitive-op counts and memory traffic of a program of passes over rows.
 
-Mapping (the same for every program): a row of ``row_len`` elements spreads over the lanes,
-one element per lane per wave; a row longer than the lanes takes ``ceil(row_len / lanes)``
-waves, and rows no longer than the lanes are packed ``lanes // row_len`` to a group. Per
-pass, a wave costs ``ceil(slots / ops_per_lane_per_cycle)`` cycles, where ``slots`` is the
-issue slots of one element's ops; a reduction then folds the ``w = min(row_len, lanes)``
-lane partials of each row in ``ceil(log2 w)`` tree steps (``w - 1`` ops per row); per-row
-scalar ops follow, one lane per row. A group's row stays in the lanes' registers between
-passes when it takes one wave, in the unit's scratchpad when the group fits there, and is
-otherwise streamed from the shared SRAM again by every pass. Each pass of a group costs
-``max(compute, SRAM read cycles, SRAM write cycles)`` (reads and writes overlap compute).
+Two mappings of rows to lanes (:class:`RowMapping`), both there on any SIMD unit; the engine
+runs a layer with the one that costs fewer cycles (``accelsim.engine.vector``):
+
+* ``ACROSS_LANES``: a row of ``row_len`` elements spreads over the lanes, one element per lane
+  per wave; a row longer than the lanes takes ``ceil(row_len / lanes)`` waves, and rows no
+  longer than the lanes are packed ``lanes // row_len`` to a group. A reduction ends with a
+  tree over the ``w = min(row_len, lanes)`` lanes holding a partial of the row:
+  ``ceil(log2 w)`` steps, ``w - 1`` ops per row.
+* ``IN_TIME``: each lane holds one row, rows packed ``lanes`` to a group, and a row's elements
+  stream through its lane in ``row_len`` waves (a pooling unit's channel-parallel mapping). The
+  lane's one accumulator holds the whole row's partial, so a reduction needs no tree.
+
+Both run the program's per-element ops on every element: they include the in-lane accumulation
+of a reduction (the sum's add, the max's compare), which carries a row's partial from wave to
+wave. Per pass, a wave costs ``ceil(slots / ops_per_lane_per_cycle)`` cycles, where ``slots``
+is the issue slots of one element's ops; the tree follows, then per-row scalar ops, one lane per
+row. A group's rows stay in the lanes' registers between passes when they take one wave (a
+lane's registers hold its elements of one wave and an accumulator, not a row streamed in time),
+in the unit's scratchpad when the group fits there, and are otherwise streamed from the shared
+SRAM again by every pass. Each pass of a group costs ``max(compute, SRAM read cycles, SRAM write
+cycles)`` (reads and writes overlap compute).
 """
 
+import enum
 from typing import NamedTuple
 
 import numpy as np
@@ -23,12 +35,19 @@ from accelsim.kernels.codes import (
 )
 
 
+class RowMapping(enum.Enum):
+    """Where a row's elements go: side by side over the lanes, or one lane per row, in time."""
+
+    ACROSS_LANES = "lanes"
+    IN_TIME = "time"
+
+
 class VectorProblem(NamedTuple):
     """One layer's program on one vector unit (all int64).
 
     elem_ops : int64[P, K]  ops of each kind per element, per pass
     row_ops : int64[P, K]   scalar ops of each kind per row after the pass's reduction
-    reduce_op : int64[P]    kind of the cross-lane reduction of each pass, -1 for none
+    reduce_op : int64[P]    kind of the reduction of each pass (its tree's ops), -1 for none
     writes_row : int64[P]   1 if the pass writes a row-sized result
     op_slots : int64[K]     issue slots one op of each kind occupies in a lane
     """
@@ -65,20 +84,16 @@ def _ceil_log2(n):
 
 
 @kernel
-def _run_vector(p):
-    """Returns (stats int64[VECTOR_STAT_COUNT] indexed by VECTOR_STAT_*, op_counts int64[K] per op kind)."""
+def _run_vector(p, lanes_per_row):
+    """Stats (int64[VECTOR_STAT_COUNT] indexed by VECTOR_STAT_*) and op counts (int64[K] per op kind)
+    of ``p`` with each row on ``lanes_per_row`` lanes (1 <= lanes_per_row <= min(row_len, lanes))."""
     n_passes, n_kinds = p.elem_ops.shape
     stats = np.zeros(VECTOR_STAT_COUNT, dtype=np.int64)
     op_counts = np.zeros(n_kinds, dtype=np.int64)
     opl = p.ops_per_lane_per_cycle
-    if p.row_len <= p.lanes:
-        rows_per_group = p.lanes // p.row_len
-        waves = 1
-        width = p.row_len
-    else:
-        rows_per_group = 1
-        waves = _ceil_div(p.row_len, p.lanes)
-        width = p.lanes
+    width = lanes_per_row
+    rows_per_group = p.lanes // width
+    waves = _ceil_div(p.row_len, width)
     tree_steps = _ceil_log2(width)
     elem_slots = np.zeros(n_passes, dtype=np.int64)
     row_slots = np.zeros(n_passes, dtype=np.int64)
@@ -137,6 +152,11 @@ def _run_vector(p):
     return stats, op_counts
 
 
-def run_vector(problem: VectorProblem) -> tuple[np.ndarray, np.ndarray]:
-    """Stats (indexed by ``VECTOR_STAT_*``) and op counts (one per kind) of ``problem``."""
-    return _run_vector(problem)
+def lanes_per_row(problem: VectorProblem, mapping: RowMapping) -> int:
+    """Lanes one row of ``problem`` occupies under ``mapping``."""
+    return min(problem.row_len, problem.lanes) if mapping is RowMapping.ACROSS_LANES else 1
+
+
+def run_vector(problem: VectorProblem, mapping: RowMapping = RowMapping.ACROSS_LANES) -> tuple[np.ndarray, np.ndarray]:
+    """Stats (indexed by ``VECTOR_STAT_*``) and op counts (one per kind) of ``problem`` under ``mapping``."""
+    return _run_vector(problem, np.int64(lanes_per_row(problem, mapping)))

@@ -1,17 +1,26 @@
 """Naive vector-unit model: places every element on a (group, wave, lane) and steps the lanes.
 
 Written independently of ``accelsim.kernels.vector``: it builds the explicit assignment of
-elements to lanes, charges each lane its issue slots wave by wave, runs the reduction tree by
-pairing partial results until one is left, and tracks where each row lives between passes.
+elements to lanes (``"lanes"``: a row side by side over the lanes, rows packed while they fit;
+``"time"``: one lane per row, the row's elements one per wave), charges each lane its issue
+slots wave by wave, runs the reduction tree by pairing the partial results of a row's lanes
+until one is left, and tracks where each row lives between passes.
 """
 
 from __future__ import annotations
 
 
-def _groups(rows, row_len, lanes):
+def _groups(rows, row_len, lanes, mapping):
     """List of groups; each group is a list of rows; each row a list of (wave, lane) per element."""
     groups, current, next_lane = [], [], 0
     for _ in range(rows):
+        if mapping == "time":  # the row in one lane, an element per wave
+            if next_lane == lanes:
+                groups.append(current)
+                current, next_lane = [], 0
+            current.append([(e, next_lane) for e in range(row_len)])
+            next_lane += 1
+            continue
         if row_len > lanes:  # a long row alone, wave by wave
             if current:
                 groups.append(current)
@@ -37,28 +46,31 @@ def _cycles_for_slots(slots, opl):
 
 
 def ref_vector(elem_ops, row_ops, reduce_op, writes_row, op_slots, rows, row_len, inputs, lanes,
-               ops_per_lane_per_cycle, local_capacity_elements, element_bits, read_port_bits, write_port_bits):
-    """Same outputs as the kernel: (stats dict, list of op counts per kind)."""
+               ops_per_lane_per_cycle, local_capacity_elements, element_bits, read_port_bits, write_port_bits,
+               mapping="lanes"):
+    """Same outputs as the kernel under ``mapping`` ("lanes" or "time"): (stats dict, list of op counts per kind)."""
     kinds = len(op_slots)
     counts = [0] * kinds
     stats = dict(cycles=0, compute_cycles=0, sram_reads=0, sram_writes=0, local_reads=0, local_writes=0,
                  lane_slots=0)
     n_passes = len(elem_ops)
-    for group in _groups(rows, row_len, lanes):
-        n_waves = 1 + max(w for row in group for w, _ in row)
+    for group in _groups(rows, row_len, lanes, mapping):
+        elements_of_wave = {}  # wave -> {lane: elements placed there}
+        for row in group:
+            for wave, lane in row:
+                lanes_of_wave = elements_of_wave.setdefault(wave, {})
+                lanes_of_wave[lane] = lanes_of_wave.get(lane, 0) + 1
+        assert all(n == 1 for placed in elements_of_wave.values() for n in placed.values())  # one element a slot
         elements = sum(len(row) for row in group)
-        home = "registers" if n_waves == 1 else ("scratchpad" if elements <= local_capacity_elements else "sram")
+        home = "registers" if len(elements_of_wave) == 1 else (
+            "scratchpad" if elements <= local_capacity_elements else "sram")
         for q in range(n_passes):
             slots_per_element = sum(elem_ops[q][k] * op_slots[k] for k in range(kinds))
             compute = 0
-            for wave in range(n_waves):
-                busy = {}
-                for row in group:
-                    for w, lane in row:
-                        if w == wave:
-                            busy[lane] = busy.get(lane, 0) + slots_per_element
-                            for k in range(kinds):
-                                counts[k] += elem_ops[q][k]
+            for wave in sorted(elements_of_wave):
+                busy = {lane: n * slots_per_element for lane, n in elements_of_wave[wave].items()}
+                for k in range(kinds):
+                    counts[k] += elem_ops[q][k] * sum(elements_of_wave[wave].values())
                 compute += _cycles_for_slots(max(busy.values()), ops_per_lane_per_cycle)
                 stats["lane_slots"] += sum(busy.values())
             if reduce_op[q] >= 0:

@@ -97,11 +97,14 @@ def test_residual_add_reads_both_inputs(edge):
 
 
 def test_max_pool_compares_every_tap(edge):
-    """2x2 max pooling of 4x8x8: 64 windows of 4 taps, one per row: a compare per tap (256), then a
-    tree of 3 compares per window (4 lanes hold partials); one value written per window."""
+    """2x2 max pooling of 4x8x8: 64 windows of 4 taps, one per row, on 32 lanes. Across the lanes:
+    8 windows per group, a compare per tap, then a tree of 3 compares per window (4 lanes hold
+    partials): 8 groups x (1 + 2) = 24 cycles. One window per lane: 2 groups x 4 taps = 8 cycles,
+    the cheaper: a compare per tap (256) and no tree; one value written per window."""
     pool = Pool(name="p", channels=4, in_h=8, in_w=8, kernel=(2, 2), stride=(2, 2))
     counts = vector_layer_counts(with_unit(edge), pool)
-    assert counts["vector_fcmp_ops"] == 64 * 4 + 64 * 3
+    assert counts["vector_rows_in_time"] == 1 and counts["vector_compute_cycles"] == 8
+    assert counts["vector_fcmp_ops"] == 64 * 4
     assert counts["vector_sram_writes"] == 64
 
 
@@ -137,3 +140,71 @@ def test_split_exposed_hides_stalls_first():
     compute, stall = split_exposed(np.array([10, 5, 7]), np.array([30, 10, 0]), np.array([25, 15, 3]))
     assert compute.tolist() == [10, 0, 4]
     assert stall.tolist() == [5, 0, 0]
+
+
+@pytest.fixture
+def tpu(root):
+    """tpu_v1_like: 256 lanes, 1 op per lane per cycle, 2048-bit unified-buffer ports (256 int8 elements
+    per cycle); unlimited DRAM here."""
+    arch = load_arch(root / "arch_configs" / "tpu_v1_like.yaml")
+    return replace(arch, dram=replace(arch.dram, bandwidth=None, latency_cycles=0))
+
+
+def test_max_pool_walks_its_window_in_time_on_tpu_v1_like(tpu):
+    """ResNet-50's 3x3/2 max pool, batch 1: 64 x 56 x 56 = 200,704 windows of 9 taps.
+    Across the lanes: 256 // 9 = 28 windows per group, 1 compare + a ceil(log2 9) = 4-step tree:
+    200,704 / 28 = 7,168 groups x 5 = 35,840 cycles. One window per lane, taps in time:
+    200,704 / 256 = 784 groups x 9 compares = 7,056 cycles, no tree (one partial per window);
+    a group reads 256 x 9 bytes over the 256-byte port in 9 cycles, as fast as it compares."""
+    pool = Pool(name="maxpool", channels=64, in_h=112, in_w=112, kernel=(3, 3), stride=(2, 2), padding=(1, 1, 1, 1))
+    counts = vector_layer_counts(tpu, pool)
+    assert counts["vector_rows_in_time"] == 1
+    assert counts["vector_compute_cycles"] == counts["vector_cycles"] == 784 * 9
+    assert counts["vector_fcmp_ops"] == 200_704 * 9 == counts["vector_lane_slots"]
+    assert counts["vector_sram_reads"] == 200_704 * 9 and counts["vector_sram_writes"] == 200_704
+
+
+@pytest.mark.parametrize("windows, across, in_time", [(28, 5, 9), (29, 10, 9), (300, 55, 18)])
+def test_the_cheaper_mapping_wins(tpu, windows, across, in_time):
+    """3x3 windows, one per channel: across the lanes ceil(n / 28) groups x 5 cycles, in time
+    ceil(n / 256) x 9. 28 windows fit one group across the lanes (5 < 9); the 29th needs a second (10 > 9)."""
+    pool = Pool(name="p", channels=windows, in_h=3, in_w=3, kernel=(3, 3))
+    counts = vector_layer_counts(tpu, pool)
+    assert counts["vector_cycles"] == min(across, in_time)
+    assert counts["vector_rows_in_time"] == int(in_time < across)
+    tree = 0 if in_time < across else windows * 8
+    assert counts["vector_fcmp_ops"] == windows * 9 + tree
+
+
+def test_softmax_rows_stay_across_the_lanes(edge):
+    """One softmax row of 128 on 32 lanes: 46 cycles across the lanes (test_softmax_hand_count); in time
+    its lane would take 128 (max) + 128 x 6 + 4 (exp, sum, 1/sum) + 128 (scale) = 1,028. Rows along the
+    last axis are contiguous, so they are never mapped in time (accelsim.engine.vector.row_mappings),
+    even where many rows would make that cheaper."""
+    from accelsim.engine.vector import vector_problem
+    from accelsim.kernels.codes import VECTOR_STAT_CYCLES
+    from accelsim.kernels.vector import RowMapping, run_vector
+
+    arch = with_unit(edge)
+    row = Nonlinear(op=Op.SOFTMAX, name="sm", shape=(128,))
+    problem = vector_problem(arch, row, NonlinearImpl())
+    assert run_vector(problem, RowMapping.IN_TIME)[0][VECTOR_STAT_CYCLES] == 1028
+    assert run_vector(problem, RowMapping.ACROSS_LANES)[0][VECTOR_STAT_CYCLES] == 46
+    rows = Nonlinear(op=Op.SOFTMAX, name="sm", shape=(64, 128))
+    counts = vector_layer_counts(arch, rows, NonlinearImpl())
+    assert counts["vector_rows_in_time"] == 0 and counts["vector_cycles"] == 64 * 46
+    # in time: 2 groups of 32 rows x 1,028 cycles < 64 x 46, had the layout allowed it
+    assert run_vector(vector_problem(arch, rows, NonlinearImpl()), RowMapping.IN_TIME)[0][VECTOR_STAT_CYCLES] == 2 * 1028
+
+
+def test_simulate_reports_the_mapping_per_layer(root):
+    """tiny_cnn on tpu_v1_like: pool1 (16 x 16 x 16 windows of 2 x 2) takes 16 groups x 4 cycles in time
+    against 64 groups x (1 + 2) across the lanes; ReLU and softmax keep their rows across the lanes."""
+    from accelsim import load_workload, simulate
+
+    result = simulate(load_arch(root / "arch_configs" / "tpu_v1_like.yaml"),
+                      load_workload(root / "workloads" / "tiny_cnn.yaml"))
+    layers = result.layers.set_index("layer")
+    assert layers.vector_rows_in_time["pool1"] == 1
+    assert layers.vector_rows_in_time["relu1"] == layers.vector_rows_in_time["softmax"] == 0
+    assert result.summary["vector_rows_in_time"].item() == 1
