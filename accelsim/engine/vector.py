@@ -24,13 +24,13 @@ from accelsim.kernels.codes import (
     VECTOR_STAT_COMPUTE_CYCLES, VECTOR_STAT_CYCLES, VECTOR_STAT_LANE_SLOTS, VECTOR_STAT_LOCAL_READS,
     VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES,
 )
-from accelsim.kernels.vector import RowMapping, VectorProblem, run_vector
+from accelsim.kernels.vector import VectorProblem, run_vector
 from accelsim.lower.memory_plan import LayerTraffic
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
 from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool, work_ids
 from accelsim.vector.functions import layer_program
-from accelsim.vector.program import VECTOR_OPS, op_slots
+from accelsim.vector.program import VECTOR_OPS, RowMapping, op_slots
 
 INTEGER_BITS = 32
 """Width of I-BERT's integer intermediates (int32), as held in the unit's scratchpad."""
@@ -90,7 +90,7 @@ _UNIT_RUNS_LIMIT = 4096
 
 
 def _unit_runs(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tuple[dict[RowMapping, UnitRun], int]:
-    """``run_vector(vector_problem(arch, layer, impl), mapping)`` for each :class:`RowMapping` and the
+    """``run_vector(vector_problem(arch, layer, impl), ...)`` for each :func:`row_mappings` and the
     problem's elements, memoized on what the problem reads of ``arch``: its vector unit and the
     ifmap/ofmap port widths (a sweep's designs that differ in array or buffer sizes share the runs).
     Read-only arrays. Cleared by :func:`clear_memos`."""
@@ -100,7 +100,8 @@ def _unit_runs(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tupl
     found = _UNIT_RUNS.get(key)
     if found is None:
         problem = vector_problem(arch, layer, impl)
-        runs = {mapping: run_vector(problem, mapping) for mapping in row_mappings(layer)}
+        runs = {mapping: run_vector(problem, mapping.lanes_per_row(problem.row_len, problem.lanes))
+                for mapping in row_mappings(layer)}
         for stats, op_counts in runs.values():
             stats.flags.writeable = op_counts.flags.writeable = False
         if len(_UNIT_RUNS) >= _UNIT_RUNS_LIMIT:
@@ -133,7 +134,7 @@ def vector_layer_counts(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None
     to DRAM). A fused layer costs its issue cycles (and its DRAM operands, if any spilled); it
     reads only its non-path operands from SRAM and writes nothing there.
 
-    The unit maps the layer's rows the way (:class:`accelsim.kernels.vector.RowMapping`) that
+    The unit maps the layer's rows the way (:class:`accelsim.vector.program.RowMapping`) that
     costs it fewer cycles: its unit cycles, or its issue cycles when fused (a tie keeps the rows
     across the lanes).
 

@@ -1,14 +1,15 @@
 """Vector unit: cycles, primitive-op counts and memory traffic of a program of passes over rows.
 
-Two mappings of rows to lanes (:class:`RowMapping`), both there on any SIMD unit; the engine
-runs a layer with the one that costs fewer cycles (``accelsim.engine.vector``):
+A row occupies ``lanes_per_row`` lanes; two mappings of rows to lanes
+(:class:`accelsim.vector.program.RowMapping`), both there on any SIMD unit, set it, and the
+engine runs a layer with the one that costs fewer cycles (``accelsim.engine.vector``):
 
-* ``ACROSS_LANES``: a row of ``row_len`` elements spreads over the lanes, one element per lane
+* ``ACROSS_LANES`` (``lanes_per_row = min(row_len, lanes)``): a row of ``row_len`` elements spreads over the lanes, one element per lane
   per wave; a row longer than the lanes takes ``ceil(row_len / lanes)`` waves, and rows no
   longer than the lanes are packed ``lanes // row_len`` to a group. A reduction ends with a
   tree over the ``w = min(row_len, lanes)`` lanes holding a partial of the row:
   ``ceil(log2 w)`` steps, ``w - 1`` ops per row.
-* ``IN_TIME``: each lane holds one row, rows packed ``lanes`` to a group, and a row's elements
+* ``IN_TIME`` (``lanes_per_row = 1``): each lane holds one row, rows packed ``lanes`` to a group, and a row's elements
   stream through its lane in ``row_len`` waves (a pooling unit's channel-parallel mapping). The
   lane's one accumulator holds the whole row's partial, so a reduction needs no tree.
 
@@ -23,7 +24,6 @@ SRAM again by every pass. Each pass of a group costs ``max(compute, SRAM read cy
 cycles)`` (reads and writes overlap compute).
 """
 
-import enum
 from typing import NamedTuple
 
 import numpy as np
@@ -33,13 +33,6 @@ from accelsim.kernels.codes import (
     VECTOR_STAT_COMPUTE_CYCLES, VECTOR_STAT_COUNT, VECTOR_STAT_CYCLES, VECTOR_STAT_LANE_SLOTS, VECTOR_STAT_LOCAL_READS,
     VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES,
 )
-
-
-class RowMapping(enum.Enum):
-    """Where a row's elements go: side by side over the lanes, or one lane per row, in time."""
-
-    ACROSS_LANES = "lanes"
-    IN_TIME = "time"
 
 
 class VectorProblem(NamedTuple):
@@ -152,11 +145,10 @@ def _run_vector(p, lanes_per_row):
     return stats, op_counts
 
 
-def lanes_per_row(problem: VectorProblem, mapping: RowMapping) -> int:
-    """Lanes one row of ``problem`` occupies under ``mapping``."""
-    return min(problem.row_len, problem.lanes) if mapping is RowMapping.ACROSS_LANES else 1
-
-
-def run_vector(problem: VectorProblem, mapping: RowMapping = RowMapping.ACROSS_LANES) -> tuple[np.ndarray, np.ndarray]:
-    """Stats (indexed by ``VECTOR_STAT_*``) and op counts (one per kind) of ``problem`` under ``mapping``."""
-    return _run_vector(problem, np.int64(lanes_per_row(problem, mapping)))
+def run_vector(problem: VectorProblem, lanes_per_row: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stats (indexed by ``VECTOR_STAT_*``) and op counts (one per kind) of ``problem`` with each row
+    on ``lanes_per_row`` lanes (``RowMapping.lanes_per_row``)."""
+    if not 1 <= lanes_per_row <= min(problem.row_len, problem.lanes):
+        raise ValueError(f"lanes_per_row {lanes_per_row} outside 1..min(row_len {problem.row_len}, "
+                         f"lanes {problem.lanes})")
+    return _run_vector(problem, np.int64(lanes_per_row))

@@ -34,6 +34,19 @@ class VectorOp(enum.Enum):
     TABLE = "table"
 
 
+class RowMapping(enum.Enum):
+    """Where a row's elements go on the unit (``accelsim/kernels/vector.py``): side by side over the
+    lanes, rows packed while they fit, a reduction ending in a tree; or one row per lane, its
+    elements in time, the lane's accumulator holding the reduction."""
+
+    ACROSS_LANES = "lanes"
+    IN_TIME = "time"
+
+    def lanes_per_row(self, row_len: int, lanes: int) -> int:
+        """Lanes one row of ``row_len`` elements occupies on a unit of ``lanes`` lanes."""
+        return min(row_len, lanes) if self is RowMapping.ACROSS_LANES else 1
+
+
 VECTOR_OPS = tuple(VectorOp)
 """Column order of op-count arrays handed to the kernel."""
 

@@ -10,7 +10,8 @@ from accelsim.kernels.codes import (
     VECTOR_STAT_COMPUTE_CYCLES, VECTOR_STAT_CYCLES, VECTOR_STAT_LANE_SLOTS, VECTOR_STAT_LOCAL_READS,
     VECTOR_STAT_LOCAL_WRITES, VECTOR_STAT_SRAM_READS, VECTOR_STAT_SRAM_WRITES,
 )
-from accelsim.kernels.vector import RowMapping, VectorProblem, run_vector
+from accelsim.kernels.vector import VectorProblem, run_vector
+from accelsim.vector.program import RowMapping
 from tests.reference.vector_ref import ref_vector
 
 KINDS = 3
@@ -46,7 +47,7 @@ def wide_problems(draw):
 def run_both(elem, row, reduce_op, writes, slots, scalars, mapping=RowMapping.ACROSS_LANES):
     array = lambda v: np.array(v, dtype=np.int64)  # noqa: E731
     problem = VectorProblem(array(elem), array(row), array(reduce_op), array(writes), array(slots), **scalars)
-    stats, counts = run_vector(problem, mapping)
+    stats, counts = run_vector(problem, mapping.lanes_per_row(problem.row_len, problem.lanes))
     want, want_counts = ref_vector(elem, row, reduce_op, writes, slots, **scalars, mapping=mapping.value)
     got = dict(cycles=stats[VECTOR_STAT_CYCLES], compute_cycles=stats[VECTOR_STAT_COMPUTE_CYCLES],
                sram_reads=stats[VECTOR_STAT_SRAM_READS], sram_writes=stats[VECTOR_STAT_SRAM_WRITES],

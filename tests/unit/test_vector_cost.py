@@ -183,18 +183,18 @@ def test_softmax_rows_stay_across_the_lanes(edge):
     even where many rows would make that cheaper."""
     from accelsim.engine.vector import vector_problem
     from accelsim.kernels.codes import VECTOR_STAT_CYCLES
-    from accelsim.kernels.vector import RowMapping, run_vector
+    from accelsim.kernels.vector import run_vector
 
     arch = with_unit(edge)
     row = Nonlinear(op=Op.SOFTMAX, name="sm", shape=(128,))
     problem = vector_problem(arch, row, NonlinearImpl())
-    assert run_vector(problem, RowMapping.IN_TIME)[0][VECTOR_STAT_CYCLES] == 1028
-    assert run_vector(problem, RowMapping.ACROSS_LANES)[0][VECTOR_STAT_CYCLES] == 46
+    assert run_vector(problem, 1)[0][VECTOR_STAT_CYCLES] == 1028  # one row per lane
+    assert run_vector(problem, 32)[0][VECTOR_STAT_CYCLES] == 46  # across the 32 lanes
     rows = Nonlinear(op=Op.SOFTMAX, name="sm", shape=(64, 128))
     counts = vector_layer_counts(arch, rows, NonlinearImpl())
     assert counts["vector_rows_in_time"] == 0 and counts["vector_cycles"] == 64 * 46
     # in time: 2 groups of 32 rows x 1,028 cycles < 64 x 46, had the layout allowed it
-    assert run_vector(vector_problem(arch, rows, NonlinearImpl()), RowMapping.IN_TIME)[0][VECTOR_STAT_CYCLES] == 2 * 1028
+    assert run_vector(vector_problem(arch, rows, NonlinearImpl()), 1)[0][VECTOR_STAT_CYCLES] == 2 * 1028
 
 
 def test_simulate_reports_the_mapping_per_layer(root):
