@@ -4,14 +4,16 @@ A row occupies ``lanes_per_row`` lanes; two mappings of rows to lanes
 (:class:`accelsim.vector.program.RowMapping`), both there on any SIMD unit, set it, and the
 engine runs a layer with the one that costs fewer cycles (``accelsim.engine.vector``):
 
-* ``ACROSS_LANES`` (``lanes_per_row = min(row_len, lanes)``): a row of ``row_len`` elements spreads over the lanes, one element per lane
-  per wave; a row longer than the lanes takes ``ceil(row_len / lanes)`` waves, and rows no
-  longer than the lanes are packed ``lanes // row_len`` to a group. A reduction ends with a
-  tree over the ``w = min(row_len, lanes)`` lanes holding a partial of the row:
-  ``ceil(log2 w)`` steps, ``w - 1`` ops per row.
-* ``IN_TIME`` (``lanes_per_row = 1``): each lane holds one row, rows packed ``lanes`` to a group, and a row's elements
-  stream through its lane in ``row_len`` waves (a pooling unit's channel-parallel mapping). The
-  lane's one accumulator holds the whole row's partial, so a reduction needs no tree.
+* ``ACROSS_LANES`` (``lanes_per_row = min(row_len, lanes)``): a row of ``row_len`` elements
+  spreads over the lanes, one element per lane per wave; a row longer than the lanes takes
+  ``ceil(row_len / lanes)`` waves, and rows no longer than the lanes are packed
+  ``lanes // row_len`` to a group. A reduction ends with a tree over the
+  ``w = min(row_len, lanes)`` lanes holding a partial of the row: ``ceil(log2 w)`` steps,
+  ``w - 1`` ops per row.
+* ``IN_TIME`` (``lanes_per_row = 1``): each lane holds one row, rows packed ``lanes`` to a
+  group, and a row's elements stream through its lane in ``row_len`` waves (a pooling unit's
+  channel-parallel mapping). The lane's one accumulator holds the whole row's partial, so a
+  reduction needs no tree.
 
 Both run the program's per-element ops on every element: they include the in-lane accumulation
 of a reduction (the sum's add, the max's compare), which carries a row's partial from wave to

@@ -2,9 +2,11 @@
 
 A layer's tensor is a set of ``rows`` of ``row_len`` elements (the last axis, along which
 reductions run). A :class:`Program` is the sequence of :class:`Pass`\\ es the unit makes over
-every row: each pass applies ``per_element`` ops to every element, optionally reduces the row
-across lanes with a tree of ``reduce`` ops, then runs ``per_row`` scalar ops (a reciprocal,
-a square root). The counts are independent of the data, so costing a program needs no values.
+every row: each pass applies ``per_element`` ops to every element (a reduction's in-lane
+accumulation among them), optionally folds the partials of the lanes holding the row with a tree
+of ``reduce`` ops (none when a lane holds the whole row, :class:`RowMapping`), then runs
+``per_row`` scalar ops (a reciprocal, a square root). The counts are independent of the data,
+so costing a program needs no values.
 """
 
 from __future__ import annotations
@@ -81,8 +83,9 @@ def scaled(part: Mapping[VectorOp, int], factor: int) -> Mapping[VectorOp, int]:
 class Pass:
     """One sweep over every row.
 
-    ``per_element``: ops applied to each element; ``reduce``: the op of a cross-lane tree
-    that folds the lanes' partial results into one value per row (None: no reduction);
+    ``per_element``: ops applied to each element, including the accumulation of the element into
+    its lane's partial when the pass reduces; ``reduce``: the op of a cross-lane tree that folds
+    the lanes' partial results into one value per row (None: no reduction);
     ``per_row``: scalar ops on that value; ``writes_row``: the pass produces a row-sized
     result (an intermediate, or the output if it is the last pass).
     """
