@@ -208,3 +208,25 @@ def test_simulate_reports_the_mapping_per_layer(root):
     assert layers.vector_rows_in_time["pool1"] == 1
     assert layers.vector_rows_in_time["relu1"] == layers.vector_rows_in_time["softmax"] == 0
     assert result.summary["vector_rows_in_time"].item() == 1
+
+
+def test_a_fused_layer_picks_by_issue_cycles_and_a_tie_stays_across_the_lanes(edge):
+    """256 lanes, SRAM ports of 8 bits (one int8 element per cycle); 7,168 3x3 windows (one per channel).
+    Across the lanes: 256 groups of 28, each reading 252 taps (252 cycles) while issuing 1 + 4:
+    64,512 cycles, 1,280 issued. In time: 28 groups of 256, each reading 2,304 taps while issuing 9:
+    64,512 cycles, 252 issued. Standalone the port-bound totals tie (the rows stay across the lanes);
+    fused on the array's output path the layer costs its issue cycles, and in time issues fewer."""
+    from accelsim.lower.memory_plan import LayerTraffic
+
+    narrow = replace(edge.buffers.ifmap, width_bits=8, banks=1)
+    arch = replace(with_unit(edge, lanes=256), buffers=replace(edge.buffers, ifmap=narrow, ofmap=narrow))
+    pool = Pool(name="p", channels=7168, in_h=3, in_w=3, kernel=(3, 3))
+    alone = vector_layer_counts(arch, pool)
+    assert alone["vector_rows_in_time"] == 0
+    assert alone["vector_cycles"] == 64_512 and alone["vector_compute_cycles"] == 1_280
+    fused = LayerTraffic(operand_dram_bytes=(0,), operand_chip_bytes=(0,), operand_path=(True,),
+                         operand_bytes=(pool.input_elements,), output_dram_bytes=0, output_kept_bytes=0,
+                         output_bytes=pool.output_elements, fused=True)
+    on_path = vector_layer_counts(arch, pool, traffic=fused)
+    assert on_path["vector_rows_in_time"] == 1
+    assert on_path["vector_cycles"] == on_path["vector_compute_cycles"] == 252
