@@ -10,6 +10,7 @@ once, in plan order, whichever executor computed it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -163,15 +164,25 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
 
 def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator, keep_layers: bool,
             size: int) -> Iterator[tuple]:
-    """``evaluate_chunk``'s inputs: ``size`` tasks at a time in plan order (a design's networks
-    together), each chunk with the networks its tasks use and their tokens (this run, index)."""
+    """``evaluate_chunk``'s inputs: tasks in plan order, whole designs at a time (a design's networks
+    in one chunk share its memos: cost tables, design metrics) until a chunk holds ``size`` tasks or
+    more, each chunk with the networks its tasks use and their tokens (this run, index)."""
     run = uuid.uuid4().hex
-    for start in range(0, len(tasks), size):
-        mine = tasks[start:start + size]
+
+    def chunk(mine: list[Task]) -> tuple:
         used = sorted({t.net_id for t in mine})
         local = {net_id: i for i, net_id in enumerate(used)}
-        yield (evaluator, tuple(((run, i), nets[i]) for i in used),
-               [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers)
+        return (evaluator, tuple(((run, i), nets[i]) for i in used),
+                [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers)
+
+    mine: list[Task] = []
+    for _, design in itertools.groupby(tasks, key=lambda t: t.point.index):
+        mine.extend(design)
+        if len(mine) >= size:
+            yield chunk(mine)
+            mine = []
+    if mine:
+        yield chunk(mine)
 
 
 def _plan_frame(spec: SweepSpec, tasks: Sequence[Task]) -> pd.DataFrame:
