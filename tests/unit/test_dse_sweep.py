@@ -192,6 +192,27 @@ def test_local_processes_match_serial(tmp_path):
     pd.testing.assert_frame_equal(serial, local)
 
 
+@pytest.mark.parametrize("size", [1, 3, 4, 7, 100])
+def test_chunks_hold_whole_designs_in_plan_order(tmp_path, size):
+    """Two workloads: each design has two tasks, which go to one chunk (they share the design's
+    memos in one worker); chunks close once they hold ``size`` tasks; every task once, in order."""
+    from accelsim.dse.sweep import _chunks, plan
+    from accelsim.dse.spec import load_sweep_spec
+
+    spec = load_sweep_spec(write_spec(tmp_path, rows=(1, 2, 4), cols=(2,), sizes=("4KiB",),
+                                      workloads=[str(ROOT / "workloads" / "tiny_cnn.yaml"),
+                                                 str(ROOT / "workloads" / "resnet18.yaml")]))
+    _, nets, tasks, _ = plan(spec, fake_evaluate)
+    chunks = list(_chunks(tasks, nets, fake_evaluate, False, size))
+    keys = [[key for key, _, _ in chunk[2]] for chunk in chunks]
+    assert sum(keys, []) == [t.key for t in tasks]
+    design_of = {t.key: t.point.index for t in tasks}
+    for chunk in keys:
+        assert [t.key for t in tasks if design_of[t.key] in {design_of[k] for k in chunk}] == chunk
+        assert len(chunk) >= min(size, 2) and len(chunk) < size + 2
+    assert len(chunks) == math.ceil(3 / math.ceil(size / 2))
+
+
 def test_dask_local_cluster_matches_serial(tmp_path):
     pytest.importorskip("distributed")
     spec = write_spec(tmp_path)
