@@ -44,8 +44,8 @@ def _plain(dtype) -> bool:
 def _column_text(column: pd.Series) -> list[str]:
     """Each cell of ``column`` (of a :func:`_plain` dtype) as its CSV field. Each distinct value is
     formatted once (a sweep's layer table repeats a few values per column over thousands of rows):
-    floats told apart by their bits (``0.0`` and ``-0.0`` print differently), integers by value,
-    anything else by its text (``1`` and ``1.0`` in an object column are equal but print differently)."""
+    floats told apart by their bits (``0.0`` and ``-0.0`` print differently), integers and strings by
+    value, anything else by its text (``1`` and ``1.0`` in an object column are equal but print differently)."""
     missing = column.isna().to_numpy()
     if column.dtype.kind == "f":
         bits = column.to_numpy(dtype=np.float64, na_value=np.nan).view(np.int64)
@@ -55,10 +55,13 @@ def _column_text(column: pd.Series) -> list[str]:
         numpy_dtype = getattr(column.dtype, "numpy_dtype", column.dtype)
         codes, distinct = pd.factorize(column.to_numpy(dtype=numpy_dtype, na_value=0))
         texts = list(map(str, distinct.tolist()))
+    elif isinstance(column.dtype, pd.StringDtype):  # text or missing (code -1)
+        codes, distinct = pd.factorize(column.array)
+        texts = list(map(_quoted, distinct.tolist()))
     else:
         codes, distinct = pd.factorize(np.array(list(map(str, column.to_numpy(dtype=object).tolist())), dtype=object))
         texts = list(map(_quoted, distinct.tolist()))
-    cells = np.array(texts, dtype=object)[codes]
+    cells = np.array(texts + [""], dtype=object)[codes]  # a missing text's code -1 picks the last, empty
     if missing.any():
         cells[missing] = ""
     return cells.tolist()
