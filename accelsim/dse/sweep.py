@@ -268,30 +268,33 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
 
 
 def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name) -> int:
-    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``."""
+    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``.
+    A commit holds its chunks in plan order whatever order they finished in, so its tables' columns
+    (points of different designs may have different ones) come in the order a serial run gives them."""
     from tqdm.auto import tqdm
 
     size = max(1, min(16, math.ceil(len(todo) / (4 * pool.workers))))
-    rows: list[dict[str, Any]] = []
-    layer_tables: list[pd.DataFrame] = []
+    position = {task.key: i for i, task in enumerate(todo)}
+    finished: list[tuple[int, list[dict[str, Any]], pd.DataFrame | None]] = []  # (plan position, rows, layers)
     computed = 0
     last_flush = time.monotonic()
 
     def flush():
         nonlocal last_flush, computed
-        if rows:
-            store.write(pd.DataFrame(rows), pd.concat(layer_tables, ignore_index=True) if layer_tables else None)
+        if finished:
+            finished.sort(key=lambda chunk: chunk[0])
+            rows = [row for _, chunk_rows, _ in finished for row in chunk_rows]
+            tables = [table for _, _, table in finished if table is not None]
+            store.write(pd.DataFrame(rows), pd.concat(tables, ignore_index=True) if tables else None)
             computed += len(rows)
-            rows.clear()
-            layer_tables.clear()
+            finished.clear()
         last_flush = time.monotonic()
 
     bar = tqdm(total=len(todo), desc=name, unit="pt", disable=not progress, smoothing=0.1)
     try:
         for results, layers in pool.map_unordered(evaluate_chunk, _chunks(todo, nets, evaluator, per_layer, size)):
-            rows.extend(results)
-            if layers is not None:
-                layer_tables.append(layers)
+            if results:
+                finished.append((position[results[0][KEY]], results, layers))
             bar.update(len(results))
             if time.monotonic() - last_flush >= flush_seconds:
                 flush()

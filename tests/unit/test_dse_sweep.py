@@ -213,6 +213,38 @@ def test_chunks_hold_whole_designs_in_plan_order(tmp_path, size):
     assert len(chunks) == math.ceil(3 / math.ceil(size / 2))
 
 
+def uneven_evaluate(arch, net):
+    """The fake evaluator with one more column (summary and layers) for arrays of more than 2 rows."""
+    summary, layers = fake_evaluate(arch, net)
+    if arch.array.rows > 2:
+        return {**summary, "big_only": 1.0}, layers.assign(big_only=1.0)
+    return summary, layers
+
+
+class LastFirstExecutor:
+    """Runs every chunk in this process and hands the results back last chunk first (as workers
+    may finish them)."""
+
+    workers = 2
+
+    def map_unordered(self, fn, tasks):
+        return reversed([fn(task) for task in tasks])
+
+    def close(self):
+        pass
+
+
+def test_tables_do_not_depend_on_the_order_chunks_finish_in(tmp_path):
+    """Points whose designs give different columns: the tables (their columns' order too) are the
+    serial run's when the chunks come back in reverse."""
+    spec = write_spec(tmp_path, rows=(1, 2, 4, 8), cols=(2,), sizes=("4KiB",))
+    serial = run_sweep(spec, tmp_path / "a", executor="serial", evaluator=uneven_evaluate, per_layer=True)
+    reverse = run_sweep(spec, tmp_path / "b", executor=LastFirstExecutor(), evaluator=uneven_evaluate, per_layer=True)
+    pd.testing.assert_frame_equal(serial.points, reverse.points)
+    pd.testing.assert_frame_equal(serial.layers, reverse.layers)
+    assert (tmp_path / "a" / "layers.csv").read_bytes() == (tmp_path / "b" / "layers.csv").read_bytes()
+
+
 def test_dask_local_cluster_matches_serial(tmp_path):
     pytest.importorskip("distributed")
     spec = write_spec(tmp_path)
