@@ -165,8 +165,8 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
 def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator, keep_layers: bool,
             size: int) -> Iterator[tuple]:
     """``evaluate_chunk``'s inputs: tasks in plan order, whole designs at a time (a design's networks
-    in one chunk share its memos: cost tables, design metrics) until a chunk holds ``size`` tasks or
-    more, each chunk with the networks its tasks use and their tokens (this run, index)."""
+    in one chunk share its memos: cost tables, design metrics), as many as ``size`` tasks hold (one
+    design if it has more), each chunk with the networks its tasks use and their tokens (this run, index)."""
     run = uuid.uuid4().hex
 
     def chunk(mine: list[Task]) -> tuple:
@@ -176,11 +176,12 @@ def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator
                 [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers)
 
     mine: list[Task] = []
-    for _, design in itertools.groupby(tasks, key=lambda t: t.point.index):
-        mine.extend(design)
-        if len(mine) >= size:
+    for _, group in itertools.groupby(tasks, key=lambda t: t.point.index):
+        design = list(group)
+        if mine and len(mine) + len(design) > size:
             yield chunk(mine)
             mine = []
+        mine.extend(design)
     if mine:
         yield chunk(mine)
 
