@@ -2,8 +2,9 @@
 
 pandas formats each cell through numpy's ``astype(str)`` and the :mod:`csv` writer, ~0.4 s for
 the worked sweep's 6,050 x 68 layer table (``benchmarks/bench_sweep.py``). Here each column
-becomes its strings in one pass (floats through ``repr``, which numpy's float-to-text matches:
-both print the shortest text that reads back the same double) and rows are joined once.
+becomes its strings in one pass, each distinct value formatted once (floats through ``repr``, which
+numpy's float-to-text matches: both print the shortest text that reads back the same double), and
+rows are joined once.
 The rules pandas applies, kept: a missing value (None, NaN, ``pd.NA``) is empty, booleans are
 ``True``/``False``, and a field with the separator, a quote or a line break goes through the
 :mod:`csv` writer (``csv.QUOTE_MINIMAL``, as pandas). Tables with one column (where the :mod:`csv`
