@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from accelsim.cost import scaling
@@ -145,18 +146,18 @@ def _default_entries(arch: ArchSpec) -> dict[str, _Entry]:
     return entries
 
 
-@spec_memo(256)
+AREA_COLUMNS = ("component", "group", "count", "unit_area_um2", "area_um2", "source")
+"""The columns of :func:`area_rows`' tuples (:func:`area` adds ``area_mm2`` before ``source``)."""
+
+
 def total_area_um2(arch: ArchSpec) -> float:
-    """The die's area, um^2: the ``total`` row of :func:`area` (memoised per design)."""
-    table = _area_table(arch)
-    return float(table.loc[table["component"] == "total", "area_um2"].iloc[0])
+    """The die's area, um^2: the ``total`` row of :func:`area`."""
+    return float(area_rows(arch)[-1][4])
 
 
 def area_entries(arch: ArchSpec) -> dict[str, float]:
     """um^2 per unit of every area entry at the design's node, the user's overrides applied."""
-    table = _area_table(arch)
-    table = table[table["group"] != "total"]
-    return dict(zip(table["component"], table["unit_area_um2"]))
+    return {row[0]: float(row[3]) for row in area_rows(arch) if row[1] != "total"}
 
 
 def area(arch: ArchSpec) -> pd.DataFrame:
@@ -175,7 +176,16 @@ def area(arch: ArchSpec) -> pd.DataFrame:
 
 @spec_memo(256)
 def _area_table(arch: ArchSpec) -> pd.DataFrame:
-    """:func:`area`'s table, built (callers in this package read it and do not edit it)."""
+    """:func:`area`'s table, built from :func:`area_rows` (callers in this package read it and do not edit it)."""
+    frame = pd.DataFrame(list(area_rows(arch)), columns=list(AREA_COLUMNS))
+    frame.insert(5, "area_mm2", frame["area_um2"] / 1e6)
+    return frame
+
+
+@spec_memo(256)
+def area_rows(arch: ArchSpec) -> tuple[tuple, ...]:
+    """:func:`area`'s rows as plain tuples (:data:`AREA_COLUMNS`), the ``total`` row last: what the
+    simulator reads per design (no DataFrame on its path). Memoised per design; do not edit."""
     design = load_table("design")
     defaults = _default_entries(arch)
     valid = {name: entry.unit_um2 for name, entry in defaults.items()} | {"control_noc": math.nan, "dram_phy": math.nan}
@@ -194,9 +204,22 @@ def _area_table(arch: ArchSpec) -> pd.DataFrame:
     rows += _layout_rows(arch, rows, defaults, design)
     rows += _io_rows(arch, design)
     rows.append(("total", "total", 1, math.nan, sum(r[4] for r in rows), f"die at {arch.technology_nm:g} nm"))
-    frame = pd.DataFrame(rows, columns=["component", "group", "count", "unit_area_um2", "area_um2", "source"])
-    frame.insert(5, "area_mm2", frame["area_um2"] / 1e6)
-    return frame
+    return tuple(rows)
+
+
+@spec_memo(256)
+def area_metrics_mm2(arch: ArchSpec) -> dict[str, float]:
+    """``area_mm2`` (the die), ``area_core_mm2`` (:func:`core_area_mm2`) and ``area_<group>_mm2`` for
+    every group in the order :func:`area` lists them, summed as ``area(arch).groupby("group",
+    sort=False)["area_mm2"].sum()`` sums them (the same pandas sum, the same last bits) but from
+    :func:`area_rows`, without the table. Memoised per design; do not edit."""
+    rows = area_rows(arch)
+    mm2 = np.array([float(row[4]) for row in rows]) / 1e6
+    groups = [row[1] for row in rows]
+    by_group = pd.Series(mm2).groupby(groups, sort=False).sum()
+    core = mm2[[group not in ("io", "total") for group in groups]]
+    return {"area_mm2": float(by_group["total"]), "area_core_mm2": float(core.sum())} | {
+        f"area_{group}_mm2": float(value) for group, value in by_group.items() if group != "total"}
 
 
 LOGIC = ("mac_unit", "pe_registers", "vector_unit")

@@ -38,7 +38,7 @@ import pandas as pd
 
 from accelsim.cost import scaling
 from accelsim.cost.arith import fp_adder, fp_multiplier, int_adder, register_energy_pj_per_bit, wire_energy_pj_per_bit_mm
-from accelsim.cost.area import area, buffers, core_area_mm2, other_srams, pe_area_um2, scratchpad_sram, sram_copies
+from accelsim.cost.area import area_metrics_mm2, buffers, other_srams, pe_area_um2, scratchpad_sram, sram_copies
 from accelsim.cost.mac_unit import mac_actions, mac_energy_entries, widest_operand_bits
 from accelsim.cost.sram import sram_cost
 from accelsim.cost.tables import apply_overrides, load_table
@@ -307,18 +307,8 @@ def summary_metrics(layers: pd.DataFrame | Mapping[str, np.ndarray], arch: ArchS
     if "cycles" in layers:
         seconds = total("cycles") / arch.clock_hz
         out["power_w"] = energy * 1e-12 / seconds if seconds else math.nan
-    out.update(_area_columns(arch))
+    out.update(area_metrics_mm2(arch))
     return out
-
-
-@spec_memo(256)
-def _area_columns(arch: ArchSpec) -> dict[str, float]:
-    """``area_mm2`` (the die) and its parts by group: ``area_<group>_mm2`` (pe_array, sram,
-    vector, overhead, layout, io) and ``area_core_mm2`` (everything but I/O), from :func:`area`."""
-    table = area(arch)
-    by_group = table.groupby("group", sort=False)["area_mm2"].sum()
-    return {"area_mm2": float(by_group["total"]), "area_core_mm2": core_area_mm2(table)} | {
-        f"area_{group}_mm2": float(mm2) for group, mm2 in by_group.items() if group != "total"}
 
 
 __all__ = ["energy_columns", "layer_energy", "per_action_energy", "summary_metrics"]

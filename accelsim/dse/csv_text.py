@@ -2,8 +2,9 @@
 
 pandas formats each cell through numpy's ``astype(str)`` and the :mod:`csv` writer, ~0.4 s for
 the worked sweep's 6,050 x 68 layer table (``benchmarks/bench_sweep.py``). Here each column
-becomes its strings in one pass (floats through ``repr``, which numpy's float-to-text matches:
-both print the shortest text that reads back the same double) and rows are joined once.
+becomes its strings in one pass, each distinct value formatted once (floats through ``repr``, which
+numpy's float-to-text matches: both print the shortest text that reads back the same double), and
+rows are joined once.
 The rules pandas applies, kept: a missing value (None, NaN, ``pd.NA``) is empty, booleans are
 ``True``/``False``, and a field with the separator, a quote or a line break goes through the
 :mod:`csv` writer (``csv.QUOTE_MINIMAL``, as pandas). Tables with one column (where the :mod:`csv`
@@ -42,21 +43,29 @@ def _plain(dtype) -> bool:
 
 
 def _column_text(column: pd.Series) -> list[str]:
-    """Each cell of ``column`` (of a :func:`_plain` dtype) as its CSV field."""
+    """Each cell of ``column`` (of a :func:`_plain` dtype) as its CSV field. Each distinct value is
+    formatted once (a sweep's layer table repeats a few values per column over thousands of rows):
+    floats told apart by their bits (``0.0`` and ``-0.0`` print differently), integers and strings by
+    value, anything else by its text (``1`` and ``1.0`` in an object column are equal but print differently)."""
     missing = column.isna().to_numpy()
     if column.dtype.kind == "f":
-        text = list(map(repr, column.to_numpy(dtype=np.float64, na_value=np.nan).tolist()))
+        bits = column.to_numpy(dtype=np.float64, na_value=np.nan).view(np.int64)
+        codes, distinct = pd.factorize(bits)
+        texts = list(map(repr, distinct.view(np.float64).tolist()))
     elif column.dtype.kind in "iub":  # numpy or nullable (``Int64``, ``boolean``) integers and booleans
         numpy_dtype = getattr(column.dtype, "numpy_dtype", column.dtype)
-        text = list(map(str, column.to_numpy(dtype=numpy_dtype, na_value=0).tolist()))
+        codes, distinct = pd.factorize(column.to_numpy(dtype=numpy_dtype, na_value=0))
+        texts = list(map(str, distinct.tolist()))
+    elif isinstance(column.dtype, pd.StringDtype):  # text or missing (code -1)
+        codes, distinct = pd.factorize(column.array)
+        texts = list(map(_quoted, distinct.tolist()))
     else:
-        fields: dict[str, str] = {}
-        text = [fields.get(value) or fields.setdefault(value, _quoted(value))
-                for value in map(str, column.to_numpy(dtype=object).tolist())]
+        codes, distinct = pd.factorize(np.array(list(map(str, column.to_numpy(dtype=object).tolist())), dtype=object))
+        texts = list(map(_quoted, distinct.tolist()))
+    cells = np.array(texts + [""], dtype=object)[codes]  # a missing text's code -1 picks the last, empty
     if missing.any():
-        for index in np.flatnonzero(missing).tolist():
-            text[index] = ""
-    return text
+        cells[missing] = ""
+    return cells.tolist()
 
 
 SHORT_TABLE_ROWS = 2000

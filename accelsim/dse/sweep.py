@@ -10,6 +10,7 @@ once, in plan order, whichever executor computed it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
@@ -163,15 +164,26 @@ def plan(spec: SweepSpec, evaluator: Evaluator, mask_root: str | Path | None = N
 
 def _chunks(tasks: Sequence[Task], nets: Sequence[Network], evaluator: Evaluator, keep_layers: bool,
             size: int) -> Iterator[tuple]:
-    """``evaluate_chunk``'s inputs: ``size`` tasks at a time in plan order (a design's networks
-    together), each chunk with the networks its tasks use and their tokens (this run, index)."""
+    """``evaluate_chunk``'s inputs: tasks in plan order, whole designs at a time (a design's networks
+    in one chunk share its memos: cost tables, design metrics), as many as ``size`` tasks hold (one
+    design if it has more), each chunk with the networks its tasks use and their tokens (this run, index)."""
     run = uuid.uuid4().hex
-    for start in range(0, len(tasks), size):
-        mine = tasks[start:start + size]
+
+    def chunk(mine: list[Task]) -> tuple:
         used = sorted({t.net_id for t in mine})
         local = {net_id: i for i, net_id in enumerate(used)}
-        yield (evaluator, tuple(((run, i), nets[i]) for i in used),
-               [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers)
+        return (evaluator, tuple(((run, i), nets[i]) for i in used),
+                [(t.key, t.point.arch, local[t.net_id]) for t in mine], keep_layers)
+
+    mine: list[Task] = []
+    for _, group in itertools.groupby(tasks, key=lambda t: t.point.index):
+        design = list(group)
+        if mine and len(mine) + len(design) > size:
+            yield chunk(mine)
+            mine = []
+        mine.extend(design)
+    if mine:
+        yield chunk(mine)
 
 
 def _plan_frame(spec: SweepSpec, tasks: Sequence[Task]) -> pd.DataFrame:
@@ -257,30 +269,33 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
 
 
 def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name) -> int:
-    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``."""
+    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``.
+    A commit holds its chunks in plan order whatever order they finished in, so its tables' columns
+    (points of different designs may have different ones) come in the order a serial run gives them."""
     from tqdm.auto import tqdm
 
     size = max(1, min(16, math.ceil(len(todo) / (4 * pool.workers))))
-    rows: list[dict[str, Any]] = []
-    layer_tables: list[pd.DataFrame] = []
+    position = {task.key: i for i, task in enumerate(todo)}
+    finished: list[tuple[int, list[dict[str, Any]], pd.DataFrame | None]] = []  # (plan position, rows, layers)
     computed = 0
     last_flush = time.monotonic()
 
     def flush():
         nonlocal last_flush, computed
-        if rows:
-            store.write(pd.DataFrame(rows), pd.concat(layer_tables, ignore_index=True) if layer_tables else None)
+        if finished:
+            finished.sort(key=lambda chunk: chunk[0])
+            rows = [row for _, chunk_rows, _ in finished for row in chunk_rows]
+            tables = [table for _, _, table in finished if table is not None]
+            store.write(pd.DataFrame(rows), pd.concat(tables, ignore_index=True) if tables else None)
             computed += len(rows)
-            rows.clear()
-            layer_tables.clear()
+            finished.clear()
         last_flush = time.monotonic()
 
     bar = tqdm(total=len(todo), desc=name, unit="pt", disable=not progress, smoothing=0.1)
     try:
         for results, layers in pool.map_unordered(evaluate_chunk, _chunks(todo, nets, evaluator, per_layer, size)):
-            rows.extend(results)
-            if layers is not None:
-                layer_tables.append(layers)
+            if results:
+                finished.append((position[results[0][KEY]], results, layers))
             bar.update(len(results))
             if time.monotonic() - last_flush >= flush_seconds:
                 flush()

@@ -115,3 +115,30 @@ def test_int8_pe_cells_are_not_below_a_synthesized_systolic_pe():
     assert pe == pytest.approx(282 + 137 + 48 * 4.5, rel=0.01)
     synthesized = (8171.729995 - 2236.751997) / 12
     assert 1.0 <= pe / synthesized <= 1.5
+
+
+def _design_variants():
+    """Every arch config, and each with an area override (an integer, as a user writes it) and
+    without its DRAM bandwidth, at another node and with private buffers on two arrays."""
+    for path in sorted((ROOT / "arch_configs").glob("*.yaml")):
+        arch = ax.load_arch(path)
+        yield arch
+        yield dataclasses.replace(arch, area={"control_noc": 12345, "mac_unit": 700}, technology_nm=16.0)
+        yield dataclasses.replace(arch, arrays=dataclasses.replace(arch.arrays, count=2))
+
+
+@pytest.mark.parametrize("arch", list(_design_variants()), ids=lambda arch: arch.name)
+def test_what_the_simulator_reads_is_what_the_area_table_says(arch):
+    """The per-design values the simulator reads from plain rows (no table on its path) against the
+    public table: the die's total, the unit areas, and the group sums exactly as pandas' ``groupby``
+    sums the ``area_mm2`` column (to the last bit: sweeps write them), the core as core_area_mm2."""
+    from accelsim.cost.area import area_entries, area_metrics_mm2, total_area_um2
+
+    table = area(arch)
+    by_group = table.groupby("group", sort=False)["area_mm2"].sum()
+    want = {"area_mm2": by_group["total"], "area_core_mm2": core_area_mm2(table)} | {
+        f"area_{group}_mm2": value for group, value in by_group.items() if group != "total"}
+    assert area_metrics_mm2(arch) == want and list(area_metrics_mm2(arch)) == list(want)
+    parts = table[table["group"] != "total"]
+    assert area_entries(arch) == dict(zip(parts["component"], parts["unit_area_um2"]))
+    assert total_area_um2(arch) == table.loc[table["component"] == "total", "area_um2"].iloc[0]

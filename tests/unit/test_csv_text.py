@@ -50,3 +50,24 @@ def test_long_table_takes_the_fast_path_and_matches():
 ])
 def test_kinds_pandas_writes_its_own_way(table):
     assert csv_text(table) == table.to_csv(index=False)
+
+
+def test_repeated_values_are_written_as_pandas_writes_each():
+    """Columns of a few values repeated over many rows (a sweep's layer table), with values that are
+    equal but print differently: 0.0 and -0.0; 1, 1.0 and True in one object column; and missing
+    values of every kind between them (a text column of nothing else)."""
+    rows = 3 * SHORT_TABLE_ROWS
+    rng = np.random.default_rng(11)
+    pick = rng.integers(0, 4, rows)
+    floats = np.array([0.0, -0.0, 0.1, np.nan])[pick]
+    objects = np.array([1, 1.0, True, None], dtype=object)[pick]
+    table = pd.DataFrame({
+        "float": floats, "int": np.array([7, -7, 2**62, 0])[pick],
+        "Int64": pd.array([3, None, 3, 4], dtype="Int64")[pick],
+        "str": pd.Series(np.array(NASTY[:4], dtype=object)[pick], dtype="str"),
+        "string": pd.array(["a,b", None, "a,b", 'q"'], dtype="string")[pick],
+        "object": objects, "bool": pick % 2 == 0, "no text": pd.array([None] * rows, dtype="string"),
+    })
+    got, want = csv_text(table), table.to_csv(index=False)
+    assert [(a, b) for a, b in zip(got.splitlines(), want.splitlines()) if a != b][:3] == []  # a short report
+    assert got == want

@@ -192,6 +192,60 @@ def test_local_processes_match_serial(tmp_path):
     pd.testing.assert_frame_equal(serial, local)
 
 
+@pytest.mark.parametrize("size", [1, 3, 4, 7, 100])
+def test_chunks_hold_whole_designs_in_plan_order(tmp_path, size):
+    """Two workloads: each design has two tasks, which go to one chunk (they share the design's
+    memos in one worker); a chunk holds as many designs as ``size`` tasks hold, at least one;
+    every task once, in order."""
+    from accelsim.dse.sweep import _chunks, plan
+    from accelsim.dse.spec import load_sweep_spec
+
+    spec = load_sweep_spec(write_spec(tmp_path, rows=(1, 2, 4), cols=(2,), sizes=("4KiB",),
+                                      workloads=[str(ROOT / "workloads" / "tiny_cnn.yaml"),
+                                                 str(ROOT / "workloads" / "resnet18.yaml")]))
+    _, nets, tasks, _ = plan(spec, fake_evaluate)
+    chunks = list(_chunks(tasks, nets, fake_evaluate, False, size))
+    keys = [[key for key, _, _ in chunk[2]] for chunk in chunks]
+    assert sum(keys, []) == [t.key for t in tasks]
+    design_of = {t.key: t.point.index for t in tasks}
+    for chunk in keys:
+        assert [t.key for t in tasks if design_of[t.key] in {design_of[k] for k in chunk}] == chunk
+        assert len(chunk) == 2 * min(max(1, size // 2), 3) or chunk == keys[-1]
+    assert len(chunks) == math.ceil(3 / max(1, size // 2))
+
+
+def uneven_evaluate(arch, net):
+    """The fake evaluator with one more column (summary and layers) for arrays of more than 2 rows."""
+    summary, layers = fake_evaluate(arch, net)
+    if arch.array.rows > 2:
+        return {**summary, "big_only": 1.0}, layers.assign(big_only=1.0)
+    return summary, layers
+
+
+class LastFirstExecutor:
+    """Runs every chunk in this process and hands the results back last chunk first (as workers
+    may finish them)."""
+
+    workers = 2
+
+    def map_unordered(self, fn, tasks):
+        return reversed([fn(task) for task in tasks])
+
+    def close(self):
+        pass
+
+
+def test_tables_do_not_depend_on_the_order_chunks_finish_in(tmp_path):
+    """Points whose designs give different columns: the tables (their columns' order too) are the
+    serial run's when the chunks come back in reverse."""
+    spec = write_spec(tmp_path, rows=(1, 2, 4, 8), cols=(2,), sizes=("4KiB",))
+    serial = run_sweep(spec, tmp_path / "a", executor="serial", evaluator=uneven_evaluate, per_layer=True)
+    reverse = run_sweep(spec, tmp_path / "b", executor=LastFirstExecutor(), evaluator=uneven_evaluate, per_layer=True)
+    pd.testing.assert_frame_equal(serial.points, reverse.points)
+    pd.testing.assert_frame_equal(serial.layers, reverse.layers)
+    assert (tmp_path / "a" / "layers.csv").read_bytes() == (tmp_path / "b" / "layers.csv").read_bytes()
+
+
 def test_dask_local_cluster_matches_serial(tmp_path):
     pytest.importorskip("distributed")
     spec = write_spec(tmp_path)
