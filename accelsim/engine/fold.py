@@ -13,10 +13,11 @@ from accelsim.engine import blocks, lowering, periodic, work
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
+from accelsim.kernels.memory import fill_transfer
 from accelsim.kernels.scalesim_user import run_fold_scalesim_user
 from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
-from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import TileSchedule, dataflow_code, dram_rates
 from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
@@ -88,7 +89,7 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
         try:
             return blocks.run_blocks(problem, arch, whole, rate, weight_bits=bits.weight_precision.bits,
                                      act_bits=bits.act_precision.bits, transfer=lambda s: transfer_table(s, arch),
-                                     adjust=lambda s, first: scaled_schedule(s, traffic, whole, first),
+                                     adjust=lambda s, first: lowering.scaled_schedule(s, traffic, whole, first),
                                      max_units=min(blocks.MAX_UNITS, _unit_budget(folds)) if fits else None
                                      ) * problem.repeats
         except blocks.BlocksDoNotRepeat:  # the same counters from the whole schedule, where it fits memory
@@ -100,8 +101,8 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
 def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None,
                sparsity: LayerSparsity | None, traffic: TrafficScale) -> np.ndarray:
     """:func:`run_problem`'s counters (native timing) from the whole fold schedule at once."""
-    schedule = scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), traffic,
-                               mapping or fixed_mapping(arch))
+    schedule = lowering.scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping),
+                                        traffic, mapping or fixed_mapping(arch))
     schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
     return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
 
@@ -110,12 +111,9 @@ def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, 
     """``(xfer, channels)``: DRAM cycles of each fold's traffic per class
     (:func:`accelsim.lower.schedule.transfer_cycles`; 0 on an unlimited channel), and each class's channel."""
     numerator, denominator, channels = dram_rates(arch)
-    limited = numerator > 0
-    nbytes = schedule.dram_bytes if (denominator == 1).all() else schedule.dram_bytes * denominator
-    if limited.all():  # every class on a limited channel (the usual case): no masking passes over the folds
-        return -(-nbytes // numerator), channels
-    xfer = -(-nbytes // np.where(limited, numerator, 1))
-    return np.where(limited, xfer, 0), channels
+    xfer = np.empty_like(schedule.dram_bytes)
+    fill_transfer(schedule.dram_bytes, numerator, denominator, schedule.folds, xfer)
+    return xfer, channels
 
 
 def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:

@@ -251,3 +251,39 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
                                                     act_bits if last or p.drain else psum_bits)
         dram_bytes[f, TRAFFIC_OFMAP_READ] = _bytes(dram[f, TRAFFIC_OFMAP_READ], psum_bits)
     return fits
+
+
+@kernel
+def scale_dram_traffic(words, nbytes, numerator, denominator, count, reduce_position, first_fold, spread_drain):
+    """Scale the DRAM tables ``words`` and ``nbytes`` (int64[F, 4], fold ``first_fold`` of the
+    execution order onwards) in place, as ``accelsim.lower.memory_plan.scaled_schedule`` does:
+    column ``x``'s running total times ``numerator[x] / denominator[x]``, rounded down, gives the
+    column (``numerator[x] == denominator[x]``: left as it is); ``TRAFFIC_OFMAP_WRITE`` over the
+    folds that write final outputs only (the reduction loop, at ``reduce_position`` of the loop
+    order whose counts are ``count``, at its last index, or every fold when ``spread_drain``).
+    Returns False, the tables untouched, where a running total times its numerator would pass
+    int64 (the caller then uses Python integers)."""
+    folds = words.shape[0]
+    limit = np.int64(9223372036854775807)
+    inner = count[1] * count[2]
+    for check in range(2):  # first look for a running total that would overflow, then scale
+        for x in range(3):
+            if numerator[x] == denominator[x]:
+                continue
+            for table in (words, nbytes):
+                running, before = np.int64(0), np.int64(0)
+                for f in range(folds):
+                    if x == TRAFFIC_OFMAP_WRITE and not spread_drain:
+                        g = first_fold + f
+                        index = (g // inner, (g // count[2]) % count[1], g % count[2])[reduce_position]
+                        if index != count[reduce_position] - 1:
+                            continue
+                    running += table[f, x]
+                    if check == 0:
+                        if numerator[x] > 0 and running > limit // numerator[x]:
+                            return False
+                        continue
+                    scaled = running * numerator[x] // denominator[x]
+                    table[f, x] = scaled - before
+                    before = scaled
+    return True

@@ -382,6 +382,8 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
 
 def _times(values: np.ndarray, fraction: Fraction) -> np.ndarray:
     """``values * fraction`` rounded down, exact (Python integers where int64 would overflow)."""
-    if values.size == 0 or int(values.max()) * fraction.numerator < 2**63:
+    if values.size == 0:
+        return values
+    if max(int(values.max()), 1) * fraction.numerator < 2**63:  # the numerator within int64 too
         return values * fraction.numerator // fraction.denominator
     return (values.astype(object) * fraction.numerator // fraction.denominator).astype(np.int64)
