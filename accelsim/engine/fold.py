@@ -15,11 +15,11 @@ from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
 from accelsim.kernels.memory import fill_transfer
 from accelsim.kernels.scalesim_user import run_fold_scalesim_user
-from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
+from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim, run_native_problem
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import TileSchedule, dataflow_code, dram_rates
-from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
+from accelsim.lower.tiling import Mapping, array_wiring, fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -101,10 +101,38 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
 def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None,
                sparsity: LayerSparsity | None, traffic: TrafficScale) -> np.ndarray:
     """:func:`run_problem`'s counters (native timing) from the whole fold schedule at once."""
-    schedule = lowering.scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping),
-                                        traffic, mapping or fixed_mapping(arch))
+    whole = mapping or fixed_mapping(arch)
+    if _unchanged_folds(sparsity):
+        stats = _run_built(problem, layer, arch, rate, whole, traffic)
+        if stats is not None:
+            return stats * problem.repeats
+    schedule = lowering.scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=whole),
+                                        traffic, whole)
     schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
     return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
+
+
+def _run_built(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping,
+               traffic: TrafficScale) -> np.ndarray | None:
+    """:func:`run_schedule` of ``problem``'s scaled schedule (one repeat) from one kernel call that
+    builds the tables, scales the traffic and runs the timeline
+    (:func:`accelsim.kernels.systolic.run_native_problem`), or ``None`` where a share or a scaled
+    total needs Python integers."""
+    bits = layer.compression
+    built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=bits.weight_precision.bits,
+                                      act_bits=bits.act_precision.bits)
+    fractions = lowering.traffic_fractions(traffic)
+    if built is None or fractions is None:
+        return None
+    overlap, broadcast = array_wiring(arch, mapping.dataflow)
+    numerator, denominator, channel = dram_rates(arch)
+    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
+    stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
+    done = run_native_problem(built[0], dataflow_code(mapping.dataflow), arch.array.rows, arch.array.cols, overlap,
+                              broadcast, db_ifmap and db_filter, db_ofmap, *fractions,
+                              lowering.reduction_position(mapping), numerator, denominator, channel,
+                              arch.dram.latency_cycles, stats)
+    return stats if done else None
 
 
 def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, np.ndarray]:

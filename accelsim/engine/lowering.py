@@ -120,16 +120,30 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
     running total times its fraction could pass int64."""
     if scale == NO_SCALE:
         return schedule
-    fractions = (scale.ifmap, scale.filter, scale.output)
-    if max(fraction.numerator for fraction in fractions) >= 2**63:
+    fractions = traffic_fractions(scale)
+    if fractions is None:
         return memory_plan.scaled_schedule(schedule, scale, mapping, first_fold)
-    numerator = np.array([fraction.numerator for fraction in fractions], dtype=np.int64)
-    denominator = np.array([fraction.denominator for fraction in fractions], dtype=np.int64)
-    order = mapping.order.value
     count = {"r": schedule.row_folds, "c": schedule.col_folds, "t": schedule.t_tiles}
     words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
-    if not scale_dram_traffic(words, nbytes, numerator, denominator,
-                              np.array([count[loop] for loop in order], dtype=np.int64),
-                              order.index(LOOP_OF[mapping.dataflow][1]), first_fold, schedule.spread_drain):
+    if not scale_dram_traffic(words, nbytes, *fractions, np.array([count[loop] for loop in mapping.order.value],
+                                                                   dtype=np.int64),
+                              reduction_position(mapping), first_fold, schedule.spread_drain):
         return memory_plan.scaled_schedule(schedule, scale, mapping, first_fold)
     return replace(schedule, dram_words=words, dram_bytes=nbytes)
+
+
+@spec_memo(256)
+def traffic_fractions(scale: TrafficScale) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(numerator, denominator)``, int64[3] each: the memory plan's fractions of the ifmap, the
+    filter and the output writes (:func:`accelsim.kernels.schedule.scale_dram_traffic`'s); ``None``
+    where a numerator passes int64. Memoized: callers must not change the arrays."""
+    fractions = (scale.ifmap, scale.filter, scale.output)
+    if max(fraction.numerator for fraction in fractions) >= 2**63:
+        return None
+    return (np.array([fraction.numerator for fraction in fractions], dtype=np.int64),
+            np.array([fraction.denominator for fraction in fractions], dtype=np.int64))
+
+
+def reduction_position(mapping: Mapping) -> int:
+    """Position of the loop over the reduction ``k`` in ``mapping``'s loop order (0: outermost)."""
+    return mapping.order.value.index(LOOP_OF[mapping.dataflow][1])

@@ -20,8 +20,9 @@ from accelsim.kernels.codes import (
     TRAFFIC_OFMAP_WRITE,
 )
 from accelsim.kernels.fold_timing import fold_finish, fold_first, fold_spacing
-from accelsim.kernels.memory import double_buffer_cycles
+from accelsim.kernels.memory import double_buffer_cycles, fill_transfer
 from accelsim.kernels.scalesim_calc import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain
+from accelsim.kernels.schedule import build_schedule, scale_dram_traffic
 
 
 @kernel
@@ -115,19 +116,52 @@ def run_fold_native(s, dram, stats):
     (:class:`FoldDram`): compute, memory stalls and traffic, into ``stats``
     (int64[FOLD_STAT_COUNT], overwritten). Double buffering: :func:`.memory.double_buffer_cycles`.
     """
-    dataflow, array_rows, array_cols, preload_overlap = s.dataflow, s.array_rows, s.array_cols, s.preload_overlap
-    rows_used, cols_used, stream_cycles = s.rows_used, s.cols_used, s.stream_cycles
-    sram_words, dram_words, dram_bytes = s.sram_words, s.dram_words, s.dram_bytes
-    prefetch_overlap, drain_overlap = s.prefetch_overlap, s.drain_overlap
-    xfer, channel, latency = dram.xfer, dram.channel, dram.latency
+    native_counters(s.dataflow, s.array_rows, s.array_cols, s.preload_overlap, s.broadcast, s.rows_used, s.cols_used,
+                    s.stream_cycles, s.sram_words, s.dram_words, s.dram_bytes, dram.xfer, dram.channel, dram.latency,
+                    s.prefetch_overlap, s.drain_overlap, stats)
+
+
+@kernel
+def native_counters(dataflow, array_rows, array_cols, preload_overlap, broadcast, rows_used, cols_used, stream_cycles,
+                    sram_words, dram_words, dram_bytes, xfer, channel, latency, prefetch_overlap, drain_overlap, stats):
+    """:func:`run_fold_native` on the arrays of its schedule and DRAM."""
     folds = rows_used.shape[0]
     durations = np.empty(folds, dtype=np.int64)
-    compute = fold_durations(dataflow, array_rows, preload_overlap, s.broadcast, rows_used, cols_used,
-                             stream_cycles, durations)
+    compute = fold_durations(dataflow, array_rows, preload_overlap, broadcast, rows_used, cols_used, stream_cycles,
+                             durations)
     total = double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, drain_overlap)
     stats[:] = 0
     set_timeline_stats(total, compute, folds, array_rows * array_cols, stats)
     add_fold_sums(rows_used, cols_used, stream_cycles, sram_words, dram_words, dram_bytes, folds, stats)
+
+
+@kernel
+def run_native_problem(p, dataflow, array_rows, array_cols, preload_overlap, broadcast, prefetch_overlap,
+                       drain_overlap, scale_num, scale_den, reduce_position, rate_num, rate_den, channel, latency,
+                       stats):
+    """:func:`run_fold_native`'s counters of the folds of
+    :class:`~accelsim.kernels.schedule.ScheduleProblem` ``p`` in one call: their tables
+    (:func:`.schedule.build_schedule`), the DRAM traffic scaled by the memory plan's
+    ``scale_num / scale_den`` (:func:`.schedule.scale_dram_traffic`, ``reduce_position``: the
+    reduction loop's position in the loop order), each fold's transfer cycles at the DRAM's
+    ``rate_num / rate_den`` bytes per cycle (:func:`.memory.fill_transfer`). Returns False,
+    ``stats`` unfinished, where a scaled running total would pass int64."""
+    folds = p.stop - p.first
+    rows_used, cols_used, stream_cycles = (np.empty(folds, np.int64), np.empty(folds, np.int64),
+                                           np.empty(folds, np.int64))
+    sram, dram, dram_bytes = np.empty((folds, 4), np.int64), np.empty((folds, 4), np.int64), \
+        np.empty((folds, 4), np.int64)
+    build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    count = np.empty(3, np.int64)
+    for position in range(3):
+        count[position] = p.count[p.order[position]]
+    if not scale_dram_traffic(dram, dram_bytes, scale_num, scale_den, count, reduce_position, p.first, p.drain):
+        return False
+    xfer = np.empty((folds, 4), np.int64)
+    fill_transfer(dram_bytes, rate_num, rate_den, folds, xfer)
+    native_counters(dataflow, array_rows, array_cols, preload_overlap, broadcast, rows_used, cols_used, stream_cycles,
+                    sram, dram, dram_bytes, xfer, channel, latency, prefetch_overlap, drain_overlap, stats)
+    return True
 
 
 @kernel
