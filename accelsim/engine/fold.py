@@ -24,6 +24,9 @@ from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
 FOLD_STAT_COUNT = codes.FOLD_STAT_COUNT
+RUN_CHUNK = 2048
+"""Folds a whole-schedule run holds at a time (:func:`_run_built`): their tables stay in the CPU
+cache (tables of a whole long layer, fresh memory each time, cost more per fold than the arithmetic)."""
 
 # Integer counters reported per layer, in column order: column name -> STAT index.
 COUNT_COLUMNS = {
@@ -113,9 +116,9 @@ def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRa
 
 
 def _run_built(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping,
-               traffic: TrafficScale) -> np.ndarray | None:
+               traffic: TrafficScale, chunk: int = RUN_CHUNK) -> np.ndarray | None:
     """:func:`run_schedule` of ``problem``'s scaled schedule (one repeat) from one kernel call that
-    builds the tables, scales the traffic and runs the timeline
+    builds the tables, scales the traffic and runs the timeline, ``chunk`` folds at a time
     (:func:`accelsim.kernels.systolic.run_native_problem`), or ``None`` where a share or a scaled
     total needs Python integers."""
     bits = layer.compression
@@ -131,7 +134,7 @@ def _run_built(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRa
     done = run_native_problem(built[0], dataflow_code(mapping.dataflow), arch.array.rows, arch.array.cols, overlap,
                               broadcast, db_ifmap and db_filter, db_ofmap, *fractions,
                               lowering.reduction_position(mapping), numerator, denominator, channel,
-                              arch.dram.latency_cycles, stats)
+                              arch.dram.latency_cycles, chunk, stats)
     return stats if done else None
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from accelsim.kernels.schedule import ScheduleProblem, build_schedule, scale_dram_traffic
+from accelsim.kernels.schedule import ScheduleProblem, build_schedule, scale_dram_rows
 from accelsim.lower import memory_plan
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
@@ -125,9 +125,10 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
         return memory_plan.scaled_schedule(schedule, scale, mapping, first_fold)
     count = {"r": schedule.row_folds, "c": schedule.col_folds, "t": schedule.t_tiles}
     words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
-    if not scale_dram_traffic(words, nbytes, *fractions, np.array([count[loop] for loop in mapping.order.value],
-                                                                   dtype=np.int64),
-                              reduction_position(mapping), first_fold, schedule.spread_drain):
+    if not scale_dram_rows(words, nbytes, *fractions, np.array([count[loop] for loop in mapping.order.value],
+                                                                dtype=np.int64), reduction_position(mapping),
+                           first_fold, schedule.spread_drain, schedule.folds, schedule.folds,
+                           np.zeros((2, 3, 2), dtype=np.int64)):
         return memory_plan.scaled_schedule(schedule, scale, mapping, first_fold)
     return replace(schedule, dram_words=words, dram_bytes=nbytes)
 
@@ -135,7 +136,7 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
 @spec_memo(256)
 def traffic_fractions(scale: TrafficScale) -> tuple[np.ndarray, np.ndarray] | None:
     """``(numerator, denominator)``, int64[3] each: the memory plan's fractions of the ifmap, the
-    filter and the output writes (:func:`accelsim.kernels.schedule.scale_dram_traffic`'s); ``None``
+    filter and the output writes (:func:`accelsim.kernels.schedule.scale_dram_rows`'s); ``None``
     where a numerator passes int64. Memoized: callers must not change the arrays."""
     fractions = (scale.ifmap, scale.filter, scale.output)
     if max(fraction.numerator for fraction in fractions) >= 2**63:

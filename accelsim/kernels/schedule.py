@@ -254,36 +254,44 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
 
 
 @kernel
-def scale_dram_traffic(words, nbytes, numerator, denominator, count, reduce_position, first_fold, spread_drain):
-    """Scale the DRAM tables ``words`` and ``nbytes`` (int64[F, 4], fold ``first_fold`` of the
-    execution order onwards) in place, as ``accelsim.lower.memory_plan.scaled_schedule`` does:
-    column ``x``'s running total times ``numerator[x] / denominator[x]``, rounded down, gives the
-    column (``numerator[x] == denominator[x]``: left as it is); ``TRAFFIC_OFMAP_WRITE`` over the
-    folds that write final outputs only (the reduction loop, at ``reduce_position`` of the loop
-    order whose counts are ``count``, at its last index, or every fold when ``spread_drain``).
-    Returns False, the tables untouched, where a running total times its numerator would pass
-    int64 (the caller then uses Python integers)."""
-    folds = words.shape[0]
-    limit = np.int64(9223372036854775807)
+def scale_dram_rows(words, nbytes, numerator, denominator, count, reduce_position, first_fold, spread_drain, rows,
+                    commit, totals):
+    """Scale the first ``rows`` folds of the DRAM tables ``words`` and ``nbytes`` (int64[F, 4],
+    fold ``first_fold`` of the execution order onwards) in place, as
+    ``accelsim.lower.memory_plan.scaled_schedule`` does: column ``x``'s running total times
+    ``numerator[x] / denominator[x]``, rounded down, differenced (``numerator[x] ==
+    denominator[x]``: left as it is); ``TRAFFIC_OFMAP_WRITE`` over the folds that write final
+    outputs only (the reduction loop, at ``reduce_position`` of the loop order whose counts are
+    ``count``, at its last index; every fold when ``spread_drain``). ``totals`` (int64[2, 3, 2]:
+    per table and column, the running total and its scaled value; zeros at the first fold) carries
+    the folds before; it keeps the state after the first ``commit`` folds (the rest: a look-ahead
+    fold, scaled again with the next rows). Returns False at once, the tables part scaled, where a
+    running total times its numerator would pass int64 (the caller then uses Python integers)."""
+    bound = np.empty(3, np.int64)
+    for x in range(3):
+        bound[x] = np.int64(9223372036854775807) // numerator[x] if numerator[x] > 0 else 0
     inner = count[1] * count[2]
-    for check in range(2):  # first look for a running total that would overflow, then scale
+    kept = np.empty_like(totals)
+    for f in range(rows):
+        if f == commit:
+            kept[:] = totals
+        final = spread_drain
+        if not final:
+            g = first_fold + f
+            index = (g // inner, (g // count[2]) % count[1], g % count[2])[reduce_position]
+            final = index == count[reduce_position] - 1
         for x in range(3):
-            if numerator[x] == denominator[x]:
+            if numerator[x] == denominator[x] or (x == TRAFFIC_OFMAP_WRITE and not final):
                 continue
-            for table in (words, nbytes):
-                running, before = np.int64(0), np.int64(0)
-                for f in range(folds):
-                    if x == TRAFFIC_OFMAP_WRITE and not spread_drain:
-                        g = first_fold + f
-                        index = (g // inner, (g // count[2]) % count[1], g % count[2])[reduce_position]
-                        if index != count[reduce_position] - 1:
-                            continue
-                    running += table[f, x]
-                    if check == 0:
-                        if numerator[x] > 0 and running > limit // numerator[x]:
-                            return False
-                        continue
-                    scaled = running * numerator[x] // denominator[x]
-                    table[f, x] = scaled - before
-                    before = scaled
+            for t in range(2):
+                table = words if t == 0 else nbytes
+                running = totals[t, x, 0] + table[f, x]
+                if numerator[x] > 0 and running > bound[x]:
+                    return False
+                scaled = running * numerator[x] // denominator[x]
+                table[f, x] = scaled - totals[t, x, 1]
+                totals[t, x, 0] = running
+                totals[t, x, 1] = scaled
+    if commit < rows:
+        totals[:] = kept
     return True

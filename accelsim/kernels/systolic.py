@@ -12,7 +12,7 @@ import numpy as np
 
 from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import (
-    DATAFLOW_OS, DATAFLOW_WS, FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_CYCLES,
+    DATAFLOW_OS, DATAFLOW_WS, FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COUNT, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_CYCLES,
     FOLD_STAT_CYCLES_INCL_PREFETCH, FOLD_STAT_DRAM_READ_BYTES, FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_DRAM_READS,
     FOLD_STAT_FILTER_SRAM_READS, FOLD_STAT_FOLDS, FOLD_STAT_IFMAP_DRAM_READS, FOLD_STAT_IFMAP_SRAM_READS, FOLD_STAT_MAPPED_PES,
     FOLD_STAT_OFMAP_DRAM_READS, FOLD_STAT_OFMAP_DRAM_WRITES, FOLD_STAT_OFMAP_SRAM_READS, FOLD_STAT_OFMAP_SRAM_WRITES,
@@ -20,9 +20,11 @@ from accelsim.kernels.codes import (
     TRAFFIC_OFMAP_WRITE,
 )
 from accelsim.kernels.fold_timing import fold_finish, fold_first, fold_spacing
-from accelsim.kernels.memory import double_buffer_cycles, fill_transfer
+from accelsim.kernels.memory import (
+    RESUME_COMPUTE, RESUME_FINISH, RESUME_STATE_SIZE, double_buffer_cycles, fill_transfer, resume_native_timeline,
+)
 from accelsim.kernels.scalesim_calc import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain
-from accelsim.kernels.schedule import build_schedule, scale_dram_traffic
+from accelsim.kernels.schedule import fill_folds, prefetch_words, scale_dram_rows
 
 
 @kernel
@@ -116,19 +118,15 @@ def run_fold_native(s, dram, stats):
     (:class:`FoldDram`): compute, memory stalls and traffic, into ``stats``
     (int64[FOLD_STAT_COUNT], overwritten). Double buffering: :func:`.memory.double_buffer_cycles`.
     """
-    native_counters(s.dataflow, s.array_rows, s.array_cols, s.preload_overlap, s.broadcast, s.rows_used, s.cols_used,
-                    s.stream_cycles, s.sram_words, s.dram_words, s.dram_bytes, dram.xfer, dram.channel, dram.latency,
-                    s.prefetch_overlap, s.drain_overlap, stats)
-
-
-@kernel
-def native_counters(dataflow, array_rows, array_cols, preload_overlap, broadcast, rows_used, cols_used, stream_cycles,
-                    sram_words, dram_words, dram_bytes, xfer, channel, latency, prefetch_overlap, drain_overlap, stats):
-    """:func:`run_fold_native` on the arrays of its schedule and DRAM."""
+    dataflow, array_rows, array_cols, preload_overlap = s.dataflow, s.array_rows, s.array_cols, s.preload_overlap
+    rows_used, cols_used, stream_cycles = s.rows_used, s.cols_used, s.stream_cycles
+    sram_words, dram_words, dram_bytes = s.sram_words, s.dram_words, s.dram_bytes
+    prefetch_overlap, drain_overlap = s.prefetch_overlap, s.drain_overlap
+    xfer, channel, latency = dram.xfer, dram.channel, dram.latency
     folds = rows_used.shape[0]
     durations = np.empty(folds, dtype=np.int64)
-    compute = fold_durations(dataflow, array_rows, preload_overlap, broadcast, rows_used, cols_used, stream_cycles,
-                             durations)
+    compute = fold_durations(dataflow, array_rows, preload_overlap, s.broadcast, rows_used, cols_used,
+                             stream_cycles, durations)
     total = double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, drain_overlap)
     stats[:] = 0
     set_timeline_stats(total, compute, folds, array_rows * array_cols, stats)
@@ -136,31 +134,43 @@ def native_counters(dataflow, array_rows, array_cols, preload_overlap, broadcast
 
 
 @kernel
-def run_native_problem(p, dataflow, array_rows, array_cols, preload_overlap, broadcast, prefetch_overlap,
-                       drain_overlap, scale_num, scale_den, reduce_position, rate_num, rate_den, channel, latency,
-                       stats):
+def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
+                       scale_num, scale_den, reduce_position, rate_num, rate_den, channel, latency, chunk, stats):
     """:func:`run_fold_native`'s counters of the folds of
-    :class:`~accelsim.kernels.schedule.ScheduleProblem` ``p`` in one call: their tables
-    (:func:`.schedule.build_schedule`), the DRAM traffic scaled by the memory plan's
-    ``scale_num / scale_den`` (:func:`.schedule.scale_dram_traffic`, ``reduce_position``: the
+    :class:`~accelsim.kernels.schedule.ScheduleProblem` ``p`` in one call, ``chunk`` folds at a
+    time: their tables (:func:`.schedule.fill_folds`), the DRAM traffic scaled by the memory
+    plan's ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`, ``reduce_position``: the
     reduction loop's position in the loop order), each fold's transfer cycles at the DRAM's
-    ``rate_num / rate_den`` bytes per cycle (:func:`.memory.fill_transfer`). Returns False,
-    ``stats`` unfinished, where a scaled running total would pass int64."""
-    folds = p.stop - p.first
-    rows_used, cols_used, stream_cycles = (np.empty(folds, np.int64), np.empty(folds, np.int64),
-                                           np.empty(folds, np.int64))
-    sram, dram, dram_bytes = np.empty((folds, 4), np.int64), np.empty((folds, 4), np.int64), \
-        np.empty((folds, 4), np.int64)
-    build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    ``rate_num / rate_den`` bytes per cycle (:func:`.memory.fill_transfer`), the timeline continued
+    from chunk to chunk (:func:`.memory.resume_native_timeline`). Returns False, ``stats``
+    unfinished, where a scaled running total would pass int64."""
+    total = p.stop - p.first
+    size = min(total, chunk) + 1  # a chunk and the next one's first fold
+    rows_used, cols_used, stream_cycles = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
+    sram, dram = np.empty((size, 4), np.int64), np.empty((size, 4), np.int64)
+    dram_bytes, xfer = np.empty((size, 4), np.int64), np.empty((size, 4), np.int64)
+    next_in, next_filter = prefetch_words(p, False), prefetch_words(p, True)
     count = np.empty(3, np.int64)
     for position in range(3):
         count[position] = p.count[p.order[position]]
-    if not scale_dram_traffic(dram, dram_bytes, scale_num, scale_den, count, reduce_position, p.first, p.drain):
-        return False
-    xfer = np.empty((folds, 4), np.int64)
-    fill_transfer(dram_bytes, rate_num, rate_den, folds, xfer)
-    native_counters(dataflow, array_rows, array_cols, preload_overlap, broadcast, rows_used, cols_used, stream_cycles,
-                    sram, dram, dram_bytes, xfer, channel, latency, prefetch_overlap, drain_overlap, stats)
+    totals = np.zeros((2, 3, 2), np.int64)
+    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    sums = np.zeros(FOLD_STAT_COUNT, np.int64)
+    for first in range(p.first, p.stop, chunk):
+        folds = min(chunk, p.stop - first)
+        last = first + folds == p.stop
+        built = folds + (0 if last else 1)
+        fill_folds(p, first, first + built, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram,
+                   dram_bytes)
+        if not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain, built,
+                               folds, totals):
+            return False
+        fill_transfer(dram_bytes, rate_num, rate_den, built, xfer)
+        resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
+                               channel, latency, prefetch_overlap, drain_overlap, folds, last, state)
+        add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, folds, sums)
+    stats[:] = sums
+    set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
     return True
 
 

@@ -67,7 +67,8 @@ def test_kernel_tables_equal_the_numpy_lowering(case):
 
 
 FRACTIONS = st.one_of(st.sampled_from([Fraction(0), Fraction(1), Fraction(1, 2), Fraction(999, 1000)]),
-                      st.builds(lambda den, num: Fraction(num % (den + 1), den), st.integers(1, 50), st.integers(0, 50)),
+                      st.builds(lambda den, num: Fraction(num % (den + 1), den), st.integers(1, 50),
+                                st.integers(0, 50)),
                       st.sampled_from([Fraction(2**62 - 1, 2**62), Fraction(2**64 - 1, 2**64)]))  # int64 would overflow
 
 

@@ -1,13 +1,15 @@
-"""A layer's whole fold schedule run in one kernel call (``accelsim.kernels.systolic.run_native_problem``:
-tables built, the memory plan's traffic scaled, transfer cycles, timeline) gives exactly the
-counters of the step-by-step chain: the numpy lowering (``lower.tiling.mapped_schedule``), the
-numpy scaling (``lower.memory_plan.scaled_schedule``) and ``run_fold_native`` over every fold.
+"""A layer's whole fold schedule run in one kernel call (``kernels.systolic.run_native_problem``:
+tables built, the memory plan's traffic scaled, transfer cycles, timeline, a chunk of folds at a
+time) gives exactly the counters of the step-by-step chain: the numpy lowering
+(``lower.tiling.mapped_schedule``), the numpy scaling (``lower.memory_plan.scaled_schedule``) and
+``run_fold_native`` over every fold.
 
 Hypothesis draws GEMMs (inputs that are and are not a whole multiple of ``m``), arrays,
 dataflows, loop orders and stream tiles, double buffering, overlap, broadcast, accumulators,
 separate or unified (jointly allocated) buffers, DRAM bandwidth (shared or per operand),
-latency, MAC rates, operand widths and the plan's fractions (0: kept on chip, 1: through DRAM,
-and partial spills); every ``codes.FOLD_STAT_*`` counter must be equal.
+latency, MAC rates, operand widths, the plan's fractions (0: kept on chip, 1: through DRAM,
+and partial spills) and chunk sizes (a fold, a few, more than the schedule); every
+``codes.FOLD_STAT_*`` counter must be equal.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import arch_from_dict, network_from_dict
 
 FRACTIONS = st.one_of(st.sampled_from([Fraction(0), Fraction(1)]),
-                      st.builds(lambda den, num: Fraction(num % (den + 1), den), st.integers(1, 30), st.integers(0, 30)))
+                      st.builds(lambda den, num: Fraction(num % (den + 1), den), st.integers(1, 30),
+                                st.integers(0, 30)))
 BITS = (4, 8, 16)
 
 
@@ -56,10 +59,10 @@ def _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_o
        double=st.tuples(st.booleans(), st.booleans(), st.booleans()),
        rate=st.sampled_from([ArrayRate(), ArrayRate(2, 1), ArrayRate(1, 2), ArrayRate(1, 1, (2, 4))]),
        weights=st.sampled_from(BITS), acts=st.sampled_from(BITS),
-       fractions=st.tuples(FRACTIONS, FRACTIONS, FRACTIONS))
+       fractions=st.tuples(FRACTIONS, FRACTIONS, FRACTIONS), chunk=st.sampled_from([1, 2, 3, 7, 2048]))
 def test_one_call_equals_the_chain(m, n, k, words, rows, cols, dataflow, overlap, broadcast, accumulators,
                                    bandwidth, latency, per_operand, buffer, unified, joint, order, t_tile, double,
-                                   rate, weights, acts, fractions):
+                                   rate, weights, acts, fractions, chunk):
     problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=max(1, m * k * words // 16))
     arch = _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified,
                  broadcast)
@@ -68,7 +71,7 @@ def test_one_call_equals_the_chain(m, n, k, words, rows, cols, dataflow, overlap
                              ).layers[0]
     mapping = Mapping(Dataflow(dataflow), order, t_tile, double, joint and unified)
     scale = TrafficScale(*fractions)
-    got = fold._run_built(problem, layer, arch, rate, mapping, scale)
+    got = fold._run_built(problem, layer, arch, rate, mapping, scale, chunk)
     chain = scaled_schedule(mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weights, act_bits=acts),
                             scale, mapping)
     want = fold.run_schedule(chain, arch)

@@ -3,7 +3,7 @@
 The reference of the tables is the numpy lowering :func:`accelsim.lower.tiling.mapped_schedule`:
 written independently of the kernel, vectorised over the folds (one array expression per traffic
 rule, Python integers where a share could pass int64), where the kernel walks the folds one by one.
-The reference of the memory plan's scaling (``scale_dram_traffic``) is :func:`ref_scaled_tables`,
+The reference of the memory plan's scaling (``scale_dram_rows``) is :func:`ref_scaled_tables`,
 plain Python integers fold by fold.
 """
 
