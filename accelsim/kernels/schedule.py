@@ -186,11 +186,17 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     per_in = _periods(order, p.count, pos_n)[1]
     per_filter = _periods(order, p.count, pos_m)[1]
     per_tile, tiles = p.count[order[2]], p.count[order[0]] * p.count[order[1]]  # output tiles (drain)
+    outer, middle, inner = first_fold // (shape1 * shape2), (first_fold // shape2) % shape1, first_fold % shape2
     for f in range(stop - first_fold):
         g = first_fold + f
-        index[order[0]] = g // (shape1 * shape2)
-        index[order[1]] = (g // shape2) % shape1
-        index[order[2]] = g % shape2
+        index[order[0]], index[order[1]], index[order[2]] = outer, middle, inner
+        inner += 1  # the next fold's indices, without dividing
+        if inner == shape2:
+            inner = 0
+            middle += 1
+            if middle == shape1:
+                middle = 0
+                outer += 1
         for loop in range(3):
             lo[loop] = index[loop] * step[loop]
             size[loop] = min(step[loop], extent[loop] - lo[loop])
