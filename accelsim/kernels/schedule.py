@@ -174,6 +174,7 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     shape1, shape2 = p.count[order[1]], p.count[order[2]]
     last_k = p.count[lk] - 1
     index = np.zeros(3, np.int64)
+    rows_lo, rows_hi, rows_words = np.int64(-1), np.int64(-1), np.int64(0)
     lo = np.zeros(3, np.int64)
     size = np.zeros(3, np.int64)
     fits = True
@@ -207,9 +208,14 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         k_lo, k_hi = lo[lk], lo[lk] + size[lk]
         n_lo, n_hi = lo[ln], lo[ln] + size[ln]
         # inputs: a tile comes in at the first iteration of its reuse loop, again unless its footprint fits
-        words = _ifmap_share(ifmap_words, m_lo, m_hi, m, k_lo, k_hi, k)
-        footprint = _ifmap_share(ifmap_words, 0 if ifmap_m_full else m_lo, m if ifmap_m_full else m_hi, m,
-                                 0 if ifmap_k_full else k_lo, k if ifmap_k_full else k_hi, k)
+        # shares as _ifmap_share's, a whole range's share being the whole (_split(x, 0, e, e) == x); the
+        # share of the m tile's rows computed again only when the tile changes
+        if m_lo != rows_lo or m_hi != rows_hi:
+            rows_lo, rows_hi, rows_words = m_lo, m_hi, _split(ifmap_words, m_lo, m_hi, m)
+        words = _split(rows_words, k_lo, k_hi, k)
+        footprint = ifmap_words if ifmap_m_full else rows_words
+        if not ifmap_k_full:
+            footprint = _split(footprint, k_lo, k_hi, k)
         sram[f, TRAFFIC_IFMAP] = size[lm] * size[lk]
         dram[f, TRAFFIC_IFMAP] = words if index[ln] == 0 or footprint > ifmap_room else 0
         fits = fits and words <= ifmap_room
@@ -217,9 +223,9 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
             period = g // per_in
             dram[f, TRAFFIC_IFMAP] = ((dram[f, TRAFFIC_IFMAP] if period == 0 else 0)
                                       + part_of(next_in[period], g % per_in, per_in))
-        words = _split(k_weights, k_lo, k_hi, k) * (n_hi - n_lo)
-        footprint = (_split(k_weights, 0 if filter_k_full else k_lo, k if filter_k_full else k_hi, k)
-                     * (n if filter_n_full else n_hi - n_lo))
+        k_share = _split(k_weights, k_lo, k_hi, k)
+        words = k_share * (n_hi - n_lo)
+        footprint = (k_weights if filter_k_full else k_share) * (n if filter_n_full else n_hi - n_lo)
         sram[f, TRAFFIC_FILTER] = size[lk] * size[ln]
         dram[f, TRAFFIC_FILTER] = words if index[lm] == 0 or footprint > filter_room else 0
         fits = fits and words <= filter_room
