@@ -24,7 +24,7 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_FINISH, RESUME_STATE_SIZE, double_buffer_cycles, fill_transfer, resume_native_timeline,
 )
 from accelsim.kernels.scalesim_calc import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain
-from accelsim.kernels.schedule import fill_folds, prefetch_words, scale_dram_rows
+from accelsim.kernels.schedule import DIM_K, fill_folds, prefetch_words, scale_dram_rows
 
 
 @kernel
@@ -135,12 +135,11 @@ def run_fold_native(s, dram, stats):
 
 @kernel
 def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
-                       scale_num, scale_den, reduce_position, rate_num, rate_den, channel, latency, chunk, stats):
+                       scale_num, scale_den, rate_num, rate_den, channel, latency, chunk, stats):
     """:func:`run_fold_native`'s counters of the folds of
     :class:`~accelsim.kernels.schedule.ScheduleProblem` ``p`` in one call, ``chunk`` folds at a
     time: their tables (:func:`.schedule.fill_folds`), the DRAM traffic scaled by the memory
-    plan's ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`, ``reduce_position``: the
-    reduction loop's position in the loop order), each fold's transfer cycles at the DRAM's
+    plan's ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`), each fold's transfer cycles at the DRAM's
     ``rate_num / rate_den`` bytes per cycle (:func:`.memory.fill_transfer`), the timeline continued
     from chunk to chunk (:func:`.memory.resume_native_timeline`). Returns False, ``stats``
     unfinished, where a scaled running total would pass int64."""
@@ -151,8 +150,11 @@ def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, 
     dram_bytes, xfer = np.empty((size, 4), np.int64), np.empty((size, 4), np.int64)
     next_in, next_filter = prefetch_words(p, False), prefetch_words(p, True)
     count = np.empty(3, np.int64)
+    reduce_position = 0  # the position of the loop over k in the loop order
     for position in range(3):
         count[position] = p.count[p.order[position]]
+        if p.order[position] == p.loop_of[DIM_K]:
+            reduce_position = position
     totals = np.zeros((2, 3, 2), np.int64)
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
