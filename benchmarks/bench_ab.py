@@ -7,7 +7,7 @@
 Each round runs every case in a fresh process of each checkout in turn (best of 7 warm calls per
 case and round, best of ``--rounds`` rounds, default 2): both see the same machine load, so their
 ratio holds where the absolute times do not. Cases: the zoo's ResNet-50 on edge_32x32 and
-tpu_v1_like (batch 1 and 256), SCALE-Sim's ResNet-50 topology on a 32x32 ws array in both timing
+tpu_v1_like (batch 1 and 256 on each), SCALE-Sim's ResNet-50 topology on a 32x32 ws array in both timing
 models; with ``--pe``, one 256->256 3x3 conv on 28x28 at the ``pe`` fidelity on edge_32x32.
 """
 
@@ -39,6 +39,8 @@ CHILD = textwrap.dedent("""
     cases = [("zoo ResNet-50, edge_32x32", ax.load_arch("arch_configs/edge_32x32.yaml"), ax.load_workload(zoo)),
              ("zoo ResNet-50, tpu_v1_like", ax.load_arch("arch_configs/tpu_v1_like.yaml"), ax.load_workload(zoo)),
              ("zoo ResNet-50 batch 256, edge_32x32", ax.load_arch("arch_configs/edge_32x32.yaml"),
+              ax.load_workload(zoo, batch=256)),
+             ("zoo ResNet-50 batch 256, tpu_v1_like", ax.load_arch("arch_configs/tpu_v1_like.yaml"),
               ax.load_workload(zoo, batch=256)),
              ("ResNet-50 csv, 32x32 ws native", square("native"), ax.load_workload(csv)),
              ("ResNet-50 csv, 32x32 ws scalesim", square("scalesim"), ax.load_workload(csv))]

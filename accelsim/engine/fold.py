@@ -13,16 +13,21 @@ from accelsim.engine import blocks, lowering, periodic, work
 from accelsim.engine.compression import LayerSparsity, repeat_schedules
 from accelsim.errors import UnsupportedError
 from accelsim.kernels import codes
+from accelsim.kernels.memory import fill_transfer
 from accelsim.kernels.scalesim_user import run_fold_scalesim_user
-from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim
+from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, run_fold_scalesim, run_native_problem
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
-from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import TileSchedule, dataflow_code, dram_rates
-from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
+from accelsim.lower.tiling import Mapping, array_wiring, fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
+from accelsim.spec.memo import spec_memo
 from accelsim.spec.workload import Layer
 
 FOLD_STAT_COUNT = codes.FOLD_STAT_COUNT
+RUN_CHUNK = 2048
+"""Folds a whole-schedule run holds at a time (:func:`_run_built`): their tables stay in the CPU
+cache (tables of a whole long layer, fresh memory each time, cost more per fold than the arithmetic)."""
 
 # Integer counters reported per layer, in column order: column name -> STAT index.
 COUNT_COLUMNS = {
@@ -88,7 +93,7 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
         try:
             return blocks.run_blocks(problem, arch, whole, rate, weight_bits=bits.weight_precision.bits,
                                      act_bits=bits.act_precision.bits, transfer=lambda s: transfer_table(s, arch),
-                                     adjust=lambda s, first: scaled_schedule(s, traffic, whole, first),
+                                     adjust=lambda s, first: lowering.scaled_schedule(s, traffic, whole, first),
                                      max_units=min(blocks.MAX_UNITS, _unit_budget(folds)) if fits else None
                                      ) * problem.repeats
         except blocks.BlocksDoNotRepeat:  # the same counters from the whole schedule, where it fits memory
@@ -100,22 +105,53 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
 def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None,
                sparsity: LayerSparsity | None, traffic: TrafficScale) -> np.ndarray:
     """:func:`run_problem`'s counters (native timing) from the whole fold schedule at once."""
-    schedule = scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping), traffic,
-                               mapping or fixed_mapping(arch))
+    whole = mapping or fixed_mapping(arch)
+    if _unchanged_folds(sparsity):
+        stats = _run_built(problem, layer, arch, rate, whole, traffic)
+        if stats is not None:
+            return stats * problem.repeats
+    schedule = lowering.scaled_schedule(lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=whole),
+                                        traffic, whole)
     schedules = repeat_schedules(schedule, sparsity, rate.cycles_per_product, layer.name)
     return sum(run_schedule(each, arch) for each in schedules) * (problem.repeats // len(schedules))
+
+
+def _run_built(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping,
+               traffic: TrafficScale, chunk: int = RUN_CHUNK) -> np.ndarray | None:
+    """:func:`run_schedule` of ``problem``'s scaled schedule (one repeat) from one kernel call that
+    builds the tables, scales the traffic and runs the timeline, ``chunk`` folds at a time
+    (:func:`accelsim.kernels.systolic.run_native_problem`), or ``None`` where a share or a scaled
+    total needs Python integers."""
+    bits = layer.compression
+    built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=bits.weight_precision.bits,
+                                      act_bits=bits.act_precision.bits)
+    fractions = lowering.traffic_fractions(traffic)
+    if built is None or fractions is None:
+        return None
+    stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
+    done = run_native_problem(built[0], *_native_wiring(arch, mapping), *fractions, *dram_rates(arch),
+                              arch.dram.latency_cycles, chunk, stats)
+    return stats if done else None
+
+
+@spec_memo(1024)
+def _native_wiring(arch: ArchSpec, mapping: Mapping) -> tuple[int, int, int, bool, bool, bool, bool]:
+    """``(dataflow code, array rows, array columns, overlap, broadcast, prefetch overlap, drain
+    overlap)`` of a schedule of ``mapping`` on ``arch`` (:func:`accelsim.engine.lowering.schedule`'s
+    fields), memoized."""
+    overlap, broadcast = array_wiring(arch, mapping.dataflow)
+    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
+    return (dataflow_code(mapping.dataflow), arch.array.rows, arch.array.cols, overlap, broadcast,
+            db_ifmap and db_filter, db_ofmap)
 
 
 def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, np.ndarray]:
     """``(xfer, channels)``: DRAM cycles of each fold's traffic per class
     (:func:`accelsim.lower.schedule.transfer_cycles`; 0 on an unlimited channel), and each class's channel."""
     numerator, denominator, channels = dram_rates(arch)
-    limited = numerator > 0
-    nbytes = schedule.dram_bytes if (denominator == 1).all() else schedule.dram_bytes * denominator
-    if limited.all():  # every class on a limited channel (the usual case): no masking passes over the folds
-        return -(-nbytes // numerator), channels
-    xfer = -(-nbytes // np.where(limited, numerator, 1))
-    return np.where(limited, xfer, 0), channels
+    xfer = np.empty_like(schedule.dram_bytes)
+    fill_transfer(schedule.dram_bytes, numerator, denominator, schedule.folds, xfer)
+    return xfer, channels
 
 
 def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:

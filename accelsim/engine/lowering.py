@@ -4,19 +4,25 @@
 field (tests/kernels/test_schedule_vs_ref.py), at a fraction of its per-layer Python cost: the
 numpy lowering makes ~60 array operations per layer, the kernel one pass over the folds. Where
 an exact share could pass int64 (``_split``'s Python-integer path), the numpy lowering runs.
+:func:`scaled_schedule` is :func:`accelsim.lower.memory_plan.scaled_schedule` the same way.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from accelsim.kernels.schedule import ScheduleProblem, build_schedule
+from accelsim.kernels.schedule import ScheduleProblem, build_schedule, scale_dram_rows
+from accelsim.lower import memory_plan
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import TileSchedule, dataflow_code
 from accelsim.lower.tiling import (
     BufferRooms, Mapping, array_wiring, buffer_rooms, fixed_mapping, mapped_schedule, spatial_mapping,
 )
 from accelsim.spec.arch import ArchSpec, Dataflow
+from accelsim.spec.memo import spec_memo
 from accelsim.spec.workload import Layer
 
 LOOPS = "rct"
@@ -64,7 +70,21 @@ def schedule_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, 
                      weight_bits: int = 8, act_bits: int = 8, folds: tuple[int, int] | None = None
                      ) -> tuple[ScheduleProblem, BufferRooms] | None:
     """The kernel's view of :func:`schedule`'s problem (all folds, or ``folds``) and the buffer rooms;
-    ``None`` where an exact share could pass int64 (the numpy lowering's Python integers)."""
+    ``None`` where an exact share could pass int64 (the numpy lowering's Python integers). The
+    kernels only read its arrays (shared between calls: :func:`_whole_problem`)."""
+    built = _whole_problem(problem, arch, mapping, rate, weight_bits, act_bits)
+    if built is None or folds is None:
+        return built
+    p, rooms = built
+    return p._replace(first=folds[0], stop=folds[1]), rooms
+
+
+@spec_memo(1024)
+def _whole_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int,
+                   act_bits: int) -> tuple[ScheduleProblem, BufferRooms] | None:
+    """:func:`schedule_problem` over all the folds, memoized (a pure function of frozen specs): a
+    layer's schedule is built again by the fixed mapping's checks, the periodic path and its
+    fallback, and by every repeated run."""
     k_map = rate.reduction(problem.k)
     k_weights = rate.stored_reduction(problem.k)
     if problem.ifmap_words * max(problem.m, k_map) >= 2**63 or k_weights * k_map >= 2**63:
@@ -75,7 +95,6 @@ def schedule_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, 
     step = np.array([arch.array.rows, arch.array.cols, tile], dtype=np.int64)
     extent = np.array([sr, sc, t], dtype=np.int64)
     count = -(-extent // step)
-    first, stop = (0, int(count.prod())) if folds is None else folds
     psum_bits = arch.mac.accumulator_bits
     rooms = buffer_rooms(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     p = ScheduleProblem(
@@ -89,6 +108,43 @@ def schedule_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, 
         accumulator_words=arch.array.accumulators_bytes * 8 // psum_bits,
         psum_room=rooms.psum, out_room=rooms.out,
         act_bits=act_bits, weight_bits=weight_bits, psum_bits=psum_bits,
-        cycles_per_product=rate.cycles_per_product, first=first, stop=stop,
+        cycles_per_product=rate.cycles_per_product, first=0, stop=int(count.prod()),
     )
     return p, rooms
+
+
+def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mapping,
+                    first_fold: int = 0) -> TileSchedule:
+    """:func:`accelsim.lower.memory_plan.scaled_schedule` (``schedule``'s DRAM traffic scaled by
+    the memory plan's ``scale``), the tables scaled by a kernel; by the numpy function where a
+    running total times its fraction could pass int64."""
+    if scale == NO_SCALE:
+        return schedule
+    fractions = traffic_fractions(scale)
+    if fractions is None:
+        return memory_plan.scaled_schedule(schedule, scale, mapping, first_fold)
+    count = {"r": schedule.row_folds, "c": schedule.col_folds, "t": schedule.t_tiles}
+    words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
+    if not scale_dram_rows(words, nbytes, *fractions, np.array([count[loop] for loop in mapping.order.value],
+                                                                dtype=np.int64), reduction_position(mapping),
+                           first_fold, schedule.spread_drain, schedule.folds, schedule.folds,
+                           np.zeros((2, 3, 2), dtype=np.int64)):
+        return memory_plan.scaled_schedule(schedule, scale, mapping, first_fold)
+    return replace(schedule, dram_words=words, dram_bytes=nbytes)
+
+
+@spec_memo(256)
+def traffic_fractions(scale: TrafficScale) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(numerator, denominator)``, int64[3] each: the memory plan's fractions of the ifmap, the
+    filter and the output writes (:func:`accelsim.kernels.schedule.scale_dram_rows`'s); ``None``
+    where a numerator passes int64. Memoized: callers must not change the arrays."""
+    fractions = (scale.ifmap, scale.filter, scale.output)
+    if max(fraction.numerator for fraction in fractions) >= 2**63:
+        return None
+    return (np.array([fraction.numerator for fraction in fractions], dtype=np.int64),
+            np.array([fraction.denominator for fraction in fractions], dtype=np.int64))
+
+
+def reduction_position(mapping: Mapping) -> int:
+    """Position of the loop over the reduction ``k`` in ``mapping``'s loop order (0: outermost)."""
+    return mapping.order.value.index(LOOP_OF[mapping.dataflow][1])

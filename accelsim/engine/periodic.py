@@ -59,9 +59,11 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     if built is None:
         return None
     p, rooms = built
+    if any(rooms.prefetch):
+        return None
     position = [int(x) for x in p.order].index(int(p.loop_of[DIM_M]))
     inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
-    if any(rooms.prefetch) or inner + 1 > MAX_UNIT_FOLDS:
+    if inner + 1 > MAX_UNIT_FOLDS:
         return None
     numerator, denominator, channel = dram_rates(arch)
     overlap, broadcast = array_wiring(arch, mapping.dataflow)

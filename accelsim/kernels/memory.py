@@ -77,6 +77,18 @@ def double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, dr
     return finish
 
 
+@kernel
+def fill_transfer(dram_bytes, rate_num, rate_den, count, xfer):
+    """DRAM cycles of the first ``count`` folds' traffic, into ``xfer`` (int64[F, 4]):
+    ``ceil(dram_bytes[f, x] * rate_den[x] / rate_num[x])``, 0 where ``rate_num[x]`` is 0 (an
+    unlimited channel) or nothing moves (no division); ``rate_num / rate_den`` is each traffic
+    class's bytes per cycle (``accelsim.lower.schedule.dram_rates``, ``transfer_cycles``)."""
+    for f in range(count):
+        for x in range(4):
+            nbytes = dram_bytes[f, x]
+            xfer[f, x] = -((-nbytes * rate_den[x]) // rate_num[x]) if nbytes > 0 and rate_num[x] > 0 else 0
+
+
 # State of :func:`resume_native_timeline` between chunks of folds (int64 array).
 (RESUME_STARTED, RESUME_START, RESUME_PREV_DRAINED, RESUME_FINISH, RESUME_FREE, RESUME_DSTART, RESUME_DPREV,
  RESUME_DFINISH, RESUME_COMPUTE) = 0, 1, 2, 3, 4, 8, 9, 10, 11

@@ -24,7 +24,7 @@ from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import FOLD_STAT_COUNT
 from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
-    RESUME_START, RESUME_STATE_SIZE, resume_native_timeline,
+    RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
 from accelsim.kernels.schedule import fill_folds
 from accelsim.kernels.systolic import add_fold_sums, set_timeline_stats
@@ -103,9 +103,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             stop = first + inner + (0 if last else 1)
             fill_folds(p, first, stop, no_prefetch, no_prefetch, rows_used, cols_used, stream_cycles, sram, dram,
                        dram_bytes)
-            for f in range(stop - first):
-                for x in range(4):
-                    xfer[f, x] = -((-dram_bytes[f, x] * rate_den[x]) // rate_num[x]) if rate_num[x] > 0 else 0
+            fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
             resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles,
                                    xfer, channel, latency, prefetch_overlap, drain_overlap, inner, last, state)
             add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, inner, sums)

@@ -174,6 +174,7 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     shape1, shape2 = p.count[order[1]], p.count[order[2]]
     last_k = p.count[lk] - 1
     index = np.zeros(3, np.int64)
+    rows_lo, rows_hi, rows_words = np.int64(-1), np.int64(-1), np.int64(0)
     lo = np.zeros(3, np.int64)
     size = np.zeros(3, np.int64)
     fits = True
@@ -186,11 +187,17 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     per_in = _periods(order, p.count, pos_n)[1]
     per_filter = _periods(order, p.count, pos_m)[1]
     per_tile, tiles = p.count[order[2]], p.count[order[0]] * p.count[order[1]]  # output tiles (drain)
+    outer, middle, inner = first_fold // (shape1 * shape2), (first_fold // shape2) % shape1, first_fold % shape2
     for f in range(stop - first_fold):
         g = first_fold + f
-        index[order[0]] = g // (shape1 * shape2)
-        index[order[1]] = (g // shape2) % shape1
-        index[order[2]] = g % shape2
+        index[order[0]], index[order[1]], index[order[2]] = outer, middle, inner
+        inner += 1  # the next fold's indices, without dividing
+        if inner == shape2:
+            inner = 0
+            middle += 1
+            if middle == shape1:
+                middle = 0
+                outer += 1
         for loop in range(3):
             lo[loop] = index[loop] * step[loop]
             size[loop] = min(step[loop], extent[loop] - lo[loop])
@@ -201,9 +208,14 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         k_lo, k_hi = lo[lk], lo[lk] + size[lk]
         n_lo, n_hi = lo[ln], lo[ln] + size[ln]
         # inputs: a tile comes in at the first iteration of its reuse loop, again unless its footprint fits
-        words = _ifmap_share(ifmap_words, m_lo, m_hi, m, k_lo, k_hi, k)
-        footprint = _ifmap_share(ifmap_words, 0 if ifmap_m_full else m_lo, m if ifmap_m_full else m_hi, m,
-                                 0 if ifmap_k_full else k_lo, k if ifmap_k_full else k_hi, k)
+        # shares as _ifmap_share's, a whole range's share being the whole (_split(x, 0, e, e) == x); the
+        # share of the m tile's rows computed again only when the tile changes
+        if m_lo != rows_lo or m_hi != rows_hi:
+            rows_lo, rows_hi, rows_words = m_lo, m_hi, _split(ifmap_words, m_lo, m_hi, m)
+        words = _split(rows_words, k_lo, k_hi, k)
+        footprint = ifmap_words if ifmap_m_full else rows_words
+        if not ifmap_k_full:
+            footprint = _split(footprint, k_lo, k_hi, k)
         sram[f, TRAFFIC_IFMAP] = size[lm] * size[lk]
         dram[f, TRAFFIC_IFMAP] = words if index[ln] == 0 or footprint > ifmap_room else 0
         fits = fits and words <= ifmap_room
@@ -211,9 +223,9 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
             period = g // per_in
             dram[f, TRAFFIC_IFMAP] = ((dram[f, TRAFFIC_IFMAP] if period == 0 else 0)
                                       + part_of(next_in[period], g % per_in, per_in))
-        words = _split(k_weights, k_lo, k_hi, k) * (n_hi - n_lo)
-        footprint = (_split(k_weights, 0 if filter_k_full else k_lo, k if filter_k_full else k_hi, k)
-                     * (n if filter_n_full else n_hi - n_lo))
+        k_share = _split(k_weights, k_lo, k_hi, k)
+        words = k_share * (n_hi - n_lo)
+        footprint = (k_weights if filter_k_full else k_share) * (n if filter_n_full else n_hi - n_lo)
         sram[f, TRAFFIC_FILTER] = size[lk] * size[ln]
         dram[f, TRAFFIC_FILTER] = words if index[lm] == 0 or footprint > filter_room else 0
         fits = fits and words <= filter_room
@@ -251,3 +263,47 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
                                                     act_bits if last or p.drain else psum_bits)
         dram_bytes[f, TRAFFIC_OFMAP_READ] = _bytes(dram[f, TRAFFIC_OFMAP_READ], psum_bits)
     return fits
+
+
+@kernel
+def scale_dram_rows(words, nbytes, numerator, denominator, count, reduce_position, first_fold, spread_drain, rows,
+                    commit, totals):
+    """Scale the first ``rows`` folds of the DRAM tables ``words`` and ``nbytes`` (int64[F, 4],
+    fold ``first_fold`` of the execution order onwards) in place, as
+    ``accelsim.lower.memory_plan.scaled_schedule`` does: column ``x``'s running total times
+    ``numerator[x] / denominator[x]``, rounded down, differenced (``numerator[x] ==
+    denominator[x]``: left as it is); ``TRAFFIC_OFMAP_WRITE`` over the folds that write final
+    outputs only (the reduction loop, at ``reduce_position`` of the loop order whose counts are
+    ``count``, at its last index; every fold when ``spread_drain``). ``totals`` (int64[2, 3, 2]:
+    per table and column, the running total and its scaled value; zeros at the first fold) carries
+    the folds before; it keeps the state after the first ``commit`` folds (the rest: a look-ahead
+    fold, scaled again with the next rows). Returns False at once, the tables part scaled, where a
+    running total times its numerator would pass int64 (the caller then uses Python integers)."""
+    bound = np.empty(3, np.int64)
+    for x in range(3):
+        bound[x] = np.int64(9223372036854775807) // numerator[x] if numerator[x] > 0 else 0
+    inner = count[1] * count[2]
+    kept = np.empty_like(totals)
+    for f in range(rows):
+        if f == commit:
+            kept[:] = totals
+        final = spread_drain
+        if not final:
+            g = first_fold + f
+            index = (g // inner, (g // count[2]) % count[1], g % count[2])[reduce_position]
+            final = index == count[reduce_position] - 1
+        for x in range(3):
+            if numerator[x] == denominator[x] or (x == TRAFFIC_OFMAP_WRITE and not final):
+                continue
+            for t in range(2):
+                table = words if t == 0 else nbytes
+                running = totals[t, x, 0] + table[f, x]
+                if numerator[x] > 0 and running > bound[x]:
+                    return False
+                scaled = running * numerator[x] // denominator[x]
+                table[f, x] = scaled - totals[t, x, 1]
+                totals[t, x, 0] = running
+                totals[t, x, 1] = scaled
+    if commit < rows:
+        totals[:] = kept
+    return True

@@ -12,7 +12,7 @@ import numpy as np
 
 from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import (
-    DATAFLOW_OS, DATAFLOW_WS, FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_CYCLES,
+    DATAFLOW_OS, DATAFLOW_WS, FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COUNT, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_CYCLES,
     FOLD_STAT_CYCLES_INCL_PREFETCH, FOLD_STAT_DRAM_READ_BYTES, FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_DRAM_READS,
     FOLD_STAT_FILTER_SRAM_READS, FOLD_STAT_FOLDS, FOLD_STAT_IFMAP_DRAM_READS, FOLD_STAT_IFMAP_SRAM_READS, FOLD_STAT_MAPPED_PES,
     FOLD_STAT_OFMAP_DRAM_READS, FOLD_STAT_OFMAP_DRAM_WRITES, FOLD_STAT_OFMAP_SRAM_READS, FOLD_STAT_OFMAP_SRAM_WRITES,
@@ -20,8 +20,11 @@ from accelsim.kernels.codes import (
     TRAFFIC_OFMAP_WRITE,
 )
 from accelsim.kernels.fold_timing import fold_finish, fold_first, fold_spacing
-from accelsim.kernels.memory import double_buffer_cycles
+from accelsim.kernels.memory import (
+    RESUME_COMPUTE, RESUME_FINISH, RESUME_STATE_SIZE, double_buffer_cycles, fill_transfer, resume_native_timeline,
+)
 from accelsim.kernels.scalesim_calc import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain
+from accelsim.kernels.schedule import DIM_K, fill_folds, prefetch_words, scale_dram_rows
 
 
 @kernel
@@ -128,6 +131,49 @@ def run_fold_native(s, dram, stats):
     stats[:] = 0
     set_timeline_stats(total, compute, folds, array_rows * array_cols, stats)
     add_fold_sums(rows_used, cols_used, stream_cycles, sram_words, dram_words, dram_bytes, folds, stats)
+
+
+@kernel
+def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
+                       scale_num, scale_den, rate_num, rate_den, channel, latency, chunk, stats):
+    """:func:`run_fold_native`'s counters of the folds of
+    :class:`~accelsim.kernels.schedule.ScheduleProblem` ``p`` in one call, ``chunk`` folds at a
+    time: their tables (:func:`.schedule.fill_folds`), the DRAM traffic scaled by the memory
+    plan's ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`), each fold's transfer cycles at the DRAM's
+    ``rate_num / rate_den`` bytes per cycle (:func:`.memory.fill_transfer`), the timeline continued
+    from chunk to chunk (:func:`.memory.resume_native_timeline`). Returns False, ``stats``
+    unfinished, where a scaled running total would pass int64."""
+    total = p.stop - p.first
+    size = min(total, chunk) + 1  # a chunk and the next one's first fold
+    rows_used, cols_used, stream_cycles = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
+    sram, dram = np.empty((size, 4), np.int64), np.empty((size, 4), np.int64)
+    dram_bytes, xfer = np.empty((size, 4), np.int64), np.empty((size, 4), np.int64)
+    next_in, next_filter = prefetch_words(p, False), prefetch_words(p, True)
+    count = np.empty(3, np.int64)
+    reduce_position = 0  # the position of the loop over k in the loop order
+    for position in range(3):
+        count[position] = p.count[p.order[position]]
+        if p.order[position] == p.loop_of[DIM_K]:
+            reduce_position = position
+    totals = np.zeros((2, 3, 2), np.int64)
+    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    sums = np.zeros(FOLD_STAT_COUNT, np.int64)
+    for first in range(p.first, p.stop, chunk):
+        folds = min(chunk, p.stop - first)
+        last = first + folds == p.stop
+        built = folds + (0 if last else 1)
+        fill_folds(p, first, first + built, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram,
+                   dram_bytes)
+        if not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain, built,
+                               folds, totals):
+            return False
+        fill_transfer(dram_bytes, rate_num, rate_den, built, xfer)
+        resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
+                               channel, latency, prefetch_overlap, drain_overlap, folds, last, state)
+        add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, folds, sums)
+    stats[:] = sums
+    set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
+    return True
 
 
 @kernel

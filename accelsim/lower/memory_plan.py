@@ -43,6 +43,7 @@ from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE, TileSchedule
 from accelsim.lower.tiling import Mapping, buffer_words
 from accelsim.spec.arch import ArchSpec, BufferSpec, Dataflow
 from accelsim.spec.fields import cached_hash
+from accelsim.spec.memo import spec_memo
 from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, Nonlinear, Pool, producer_part
 
 _REDUCE_LOOP = {Dataflow.OS: "t", Dataflow.WS: "r", Dataflow.IS: "r"}
@@ -177,12 +178,14 @@ def _shares(arch: ArchSpec) -> tuple[int, dict[str, int], dict[str, int]]:
     return sum(buffer.size_bytes for buffer in pool.values()), share, factor
 
 
+@spec_memo(256)
 def resident_arch(arch: ArchSpec, resident_bytes: int) -> ArchSpec:
     """``arch`` as a layer's mapping sees it when the plan keeps ``resident_bytes`` of other tensors
     in the activation pool across the layer (``LayerTraffic.resident_other_bytes``, less than the
     pool): a unified pool buffer loses exactly those bytes; separate ifmap and ofmap buffers each
     lose a share in proportion to its size, rounded up (an approximation: the plan pools them and
-    does not say which buffer holds a tensor). ``arch`` itself when nothing else is resident."""
+    does not say which buffer holds a tensor). ``arch`` itself when nothing else is resident.
+    Memoized: a layer's runs see one instance (its hash, a memo key everywhere, computed once)."""
     if not resident_bytes:
         return arch
     pool = _pool(arch)
@@ -382,6 +385,8 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
 
 def _times(values: np.ndarray, fraction: Fraction) -> np.ndarray:
     """``values * fraction`` rounded down, exact (Python integers where int64 would overflow)."""
-    if values.size == 0 or int(values.max()) * fraction.numerator < 2**63:
+    if values.size == 0:
+        return values
+    if max(int(values.max()), 1) * fraction.numerator < 2**63:  # the numerator within int64 too
         return values * fraction.numerator // fraction.denominator
     return (values.astype(object) * fraction.numerator // fraction.denominator).astype(np.int64)

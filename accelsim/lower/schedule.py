@@ -21,6 +21,7 @@ from fractions import Fraction
 import numpy as np
 
 from accelsim.spec.arch import ArchSpec, Dataflow
+from accelsim.spec.memo import spec_memo
 
 # Columns of the word tables (mirrored by accelsim.kernels.codes.TRAFFIC_*).
 IFMAP, FILTER, OFMAP_WRITE, OFMAP_READ = 0, 1, 2, 3
@@ -96,10 +97,12 @@ def _rational(bytes_per_cycle: float) -> Fraction:
     return Fraction(bytes_per_cycle).limit_denominator(1000)
 
 
+@spec_memo(256)
 def dram_rates(arch: ArchSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(numerator, denominator, channel)``, int64[4] each, per traffic class (``TRAFFIC``): its DRAM
     channel's bytes per cycle as :func:`transfer_cycles`' fraction (numerator 0: unlimited) and
-    the channel it uses (all 0 unless ``dram.per_operand``)."""
+    the channel it uses (all 0 unless ``dram.per_operand``). Memoized per arch: callers must not
+    change the arrays."""
     numerator, denominator, channel = (np.zeros(4, dtype=np.int64) for _ in range(3))
     for column, traffic in enumerate(TRAFFIC):
         operand = traffic.split("_")[0]

@@ -51,6 +51,8 @@ from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_READ, OFMAP_WRITE, TileSchedule, dataflow_code
 from accelsim.spec.arch import OPERANDS, ArchSpec, Dataflow, OperandDelivery
+from accelsim.spec.fields import cached_hash
+from accelsim.spec.memo import spec_memo
 from accelsim.spec.workload import Layer
 
 # GEMM dimension along each loop (rows, columns, stream) per dataflow.
@@ -71,6 +73,7 @@ class LoopOrder(enum.Enum):
     RCT = "rct"
 
 
+@cached_hash
 @dataclass(frozen=True)
 class Mapping:
     """How one GEMM runs on the array (see the module docstring).
@@ -104,8 +107,10 @@ def hardware_double_buffering(arch: ArchSpec) -> tuple[bool, bool, bool]:
     return tuple(bool(arch.buffers.for_operand(op).double_buffered) for op in OPERANDS)
 
 
+@spec_memo(256)
 def fixed_mapping(arch: ArchSpec) -> Mapping:
-    """SCALE-Sim's mapping: the arch's dataflow, column-fold-major, one stream tile."""
+    """SCALE-Sim's mapping: the arch's dataflow, column-fold-major, one stream tile (memoized: one
+    instance per arch, hashed once)."""
     return Mapping(arch.array.dataflow, LoopOrder.TCR, None, hardware_double_buffering(arch))
 
 

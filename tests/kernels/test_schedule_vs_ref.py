@@ -1,21 +1,24 @@
 """kernels/schedule.py (through engine.lowering.schedule) against the numpy lowering of
 tests/reference/schedule_ref.py: every field of the TileSchedule equal, on many shapes, mappings,
-buffer sizes (tiles that fit, are re-fetched, spill partial sums) and MAC rates."""
+buffer sizes (tiles that fit, are re-fetched, spill partial sums) and MAC rates; and its
+memory-plan scaling (engine.lowering.scaled_schedule) against the plain-Python running totals."""
 
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.engine.lowering import schedule
+from accelsim.engine.lowering import scaled_schedule, schedule
 from accelsim.lower.gemm import ArrayRate, GemmProblem
+from accelsim.lower.memory_plan import TrafficScale
 from accelsim.lower.tiling import LoopOrder, Mapping
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import arch_from_dict
-from reference.schedule_ref import ref_schedule
+from reference.schedule_ref import ref_scaled_tables, ref_schedule
 
 
 @st.composite
@@ -61,3 +64,27 @@ def test_kernel_tables_equal_the_numpy_lowering(case):
             assert a.dtype == b.dtype and a.shape == b.shape and (a == b).all(), field.name
         else:
             assert a == b and type(a) is type(b), field.name
+
+
+FRACTIONS = st.one_of(st.sampled_from([Fraction(0), Fraction(1), Fraction(1, 2), Fraction(999, 1000)]),
+                      st.builds(lambda den, num: Fraction(num % (den + 1), den), st.integers(1, 50),
+                                st.integers(0, 50)),
+                      st.sampled_from([Fraction(2**62 - 1, 2**62), Fraction(2**64 - 1, 2**64)]))  # int64 would overflow
+
+
+@settings(deadline=None, max_examples=300)
+@given(cases(), st.tuples(FRACTIONS, FRACTIONS, FRACTIONS))
+def test_scaled_tables_equal_the_plain_python_reference(case, fractions):
+    """engine.lowering.scaled_schedule (the kernel, or numpy where a running total times its
+    numerator passes int64) against running totals scaled in Python integers."""
+    problem, arch, mapping, rate, weight_bits, act_bits, folds = case
+    if folds is not None:
+        count = ref_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits).folds
+        folds = (min(folds[0], count - 1), min(folds[1], count))
+    built = schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits, folds=folds)
+    first_fold = 0 if folds is None else folds[0]
+    got = scaled_schedule(built, TrafficScale(*fractions), mapping, first_fold)
+    want = ref_scaled_tables(built, fractions, mapping.order.value, mapping.dataflow.value, first_fold)
+    assert got.dram_words.dtype == got.dram_bytes.dtype == np.int64
+    assert [got.dram_words.tolist(), got.dram_bytes.tolist()] == want
+    assert (got.sram_words == built.sram_words).all() and got.folds == built.folds
