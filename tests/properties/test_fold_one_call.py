@@ -25,28 +25,13 @@ from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import TrafficScale, scaled_schedule
 from accelsim.lower.tiling import LoopOrder, Mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
-from accelsim.spec.load import arch_from_dict, network_from_dict
+from accelsim.spec.load import network_from_dict
+from fold_archs import small_arch
 
 FRACTIONS = st.one_of(st.sampled_from([Fraction(0), Fraction(1)]),
                       st.builds(lambda den, num: Fraction(num % (den + 1), den), st.integers(1, 30),
                                 st.integers(0, 30)))
 BITS = (4, 8, 16)
-
-
-def _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified, broadcast):
-    dram = {"latency": latency}
-    if per_operand and bandwidth:
-        dram["per_operand"] = {op: f"{bandwidth}B/cycle" for op in ("ifmap", "filter", "ofmap")}
-    elif bandwidth:
-        dram["bandwidth"] = f"{bandwidth}B/cycle"
-    buffers = {op: {"size": buffer, "double_buffered": True} for op in ("ifmap", "filter", "ofmap")}
-    if unified:
-        buffers = {"unified": {"size": buffer, "double_buffered": True}}
-    return arch_from_dict({
-        "name": "a", "array": {"rows": rows, "cols": cols, "dataflow": dataflow, "preload_overlap": overlap,
-                               "output_overlap": overlap, "accumulators": accumulators,
-                               "operand_delivery": "broadcast" if broadcast and dataflow == "os" else "systolic"},
-        "buffers": buffers, "dram": dram})
 
 
 @settings(max_examples=300, deadline=None)
@@ -64,7 +49,7 @@ def test_one_call_equals_the_chain(m, n, k, words, rows, cols, dataflow, overlap
                                    bandwidth, latency, per_operand, buffer, unified, joint, order, t_tile, double,
                                    rate, weights, acts, fractions, chunk):
     problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=max(1, m * k * words // 16))
-    arch = _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified,
+    arch = small_arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified,
                  broadcast)
     layer = network_from_dict({"name": "n", "layers": [{"op": "gemm", "name": "g", "m": m, "n": n, "k": k,
                                                         "compression": {"weight_bits": weights, "act_bits": acts}}]}

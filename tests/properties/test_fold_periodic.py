@@ -23,23 +23,8 @@ from accelsim.kernels import codes
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.tiling import LoopOrder, Mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
-from accelsim.spec.load import arch_from_dict, network_from_dict
-
-
-def _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified, broadcast):
-    dram = {"latency": latency}
-    if per_operand and bandwidth:
-        dram["per_operand"] = {op: f"{bandwidth}B/cycle" for op in ("ifmap", "filter", "ofmap")}
-    elif bandwidth:
-        dram["bandwidth"] = f"{bandwidth}B/cycle"
-    buffers = {op: {"size": buffer, "double_buffered": True} for op in ("ifmap", "filter", "ofmap")}
-    if unified:
-        buffers = {"unified": {"size": buffer, "double_buffered": True}}
-    return arch_from_dict({
-        "name": "a", "array": {"rows": rows, "cols": cols, "dataflow": dataflow, "preload_overlap": overlap,
-                               "output_overlap": overlap, "accumulators": accumulators,
-                               "operand_delivery": "broadcast" if broadcast and dataflow == "os" else "systolic"},
-        "buffers": buffers, "dram": dram})
+from accelsim.spec.load import network_from_dict
+from fold_archs import small_arch
 
 
 def _one_piece(problem, arch, mapping, rate):
@@ -61,7 +46,7 @@ def test_periodic_equals_one_piece(m0, d, n, k, words, rows, cols, dataflow, ove
                                    double, rate):
     m = m0 * d
     problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=max(1, m * words // (d * 4)))
-    arch = _arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified,
+    arch = small_arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified,
                  broadcast)
     mapping = Mapping(Dataflow(dataflow), order, t_tile, double, joint and unified)
     saved, periodic.MIN_SUPERUNITS = periodic.MIN_SUPERUNITS, 1  # take the path wherever units repeat at all
@@ -80,7 +65,7 @@ def test_taken_on_most_batched_layers_and_exact():
     taken = 0
     for _ in range(150):
         dataflow = str(rng.choice(["os", "ws", "is"]))
-        arch = _arch(int(rng.integers(1, 9)), int(rng.integers(1, 9)), dataflow, bool(rng.integers(2)),
+        arch = small_arch(int(rng.integers(1, 9)), int(rng.integers(1, 9)), dataflow, bool(rng.integers(2)),
                      int(rng.choice([0, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
                      bool(rng.integers(2)), "16KiB", False, False)
         m, n, k = int(rng.integers(200, 2000)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
@@ -99,7 +84,7 @@ def test_batched_conv_through_run_layer(batch, monkeypatch):
     """A strided conv whose input pixels are not a whole multiple of its output pixels (period > 1)
     at several batches: ``fold.run_layer`` takes the path for the long ones, with the one-piece
     counters; its cycles grow with the batch and the folds are the loop counts' product."""
-    arch = _arch(8, 8, "ws", True, 4096, 3, 100, False, "16KiB", False, False)
+    arch = small_arch(8, 8, "ws", True, 4096, 3, 100, False, "16KiB", False, False)
     net = network_from_dict({"name": "n", "batch": batch, "layers": [
         {"op": "conv2d", "name": "c", "in_channels": 3, "out_channels": 16, "in_h": 13, "in_w": 13, "kernel": 3,
          "stride": 2, "padding": 1}]})
@@ -118,7 +103,7 @@ def test_batched_conv_through_run_layer(batch, monkeypatch):
 
 def test_budget_declines_without_counters():
     """A budget smaller than one unit: the kernel gives up, and the path declines (None)."""
-    arch = _arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
     problem = GemmProblem(m=4000, n=30, k=30, repeats=1, ifmap_words=4000 * 30)
     mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
     assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is not None
@@ -142,7 +127,7 @@ def test_cycles_equal_the_plain_python_timeline(seed):
     rng = np.random.default_rng(seed)
     dataflow = ["os", "ws", "is"][seed % 3]
     big_r = int(rng.integers(2, 6))
-    arch = _arch(big_r, int(rng.integers(2, 6)), dataflow, False, 0, float(rng.choice([0.5, 3])),
+    arch = small_arch(big_r, int(rng.integers(2, 6)), dataflow, False, 0, float(rng.choice([0.5, 3])),
                  int(rng.choice([0, 20])), bool(seed % 2), "16KiB", False, False)
     m = int(rng.integers(150, 400))
     problem = GemmProblem(m=m, n=int(rng.integers(1, 12)), k=int(rng.integers(1, 12)), repeats=1,
