@@ -16,6 +16,10 @@ start count as equal: nothing later reads them), every later generic superunit o
 repeats that step, so they are added at once: times move by the step, sums by its sums. The
 counters are those of one ``run_fold_native`` call over the whole schedule
 (``tests/properties/test_fold_periodic.py``).
+
+Inside a unit, when the unit loop is the outermost and the middle loop runs along ``n``, the
+unit's passes over the innermost loop repeat the same way and are added up alike
+(:func:`_step_passes`): a large layer's unit of thousands of folds costs a few passes.
 """
 
 import numpy as np
@@ -26,7 +30,7 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
-from accelsim.kernels.schedule import fill_folds
+from accelsim.kernels.schedule import DIM_N, fill_folds
 from accelsim.kernels.systolic import add_fold_sums, set_timeline_stats
 
 _RELATIVE_SIZE = 8
@@ -61,6 +65,64 @@ def _advance(state, before, times):
     state[RESUME_COMPUTE] += times * (state[RESUME_COMPUTE] - before[RESUME_COMPUTE])
 
 
+MIN_PASSES = 5
+"""Passes of a unit along n worth looking for a repetition in (two generic passes and the ends)."""
+
+
+@kernel
+def _step(p, first, folds, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap,
+          rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer,
+          no_prefetch, state, sums):
+    """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their sums."""
+    last = first + folds == total
+    stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
+    fill_folds(p, first, stop, no_prefetch, no_prefetch, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
+    resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
+                           channel, latency, prefetch_overlap, drain_overlap, folds, last, state)
+    add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, folds, sums)
+
+
+@kernel
+def _step_passes(p, first, passes, pass_folds, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap,
+                 drain_overlap, rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram, dram,
+                 dram_bytes, xfer, no_prefetch, state, sums, stepped):
+    """:func:`_step` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
+    ``first``: passes ``1 .. passes - 2`` hold the same folds (an n tile of the same size, no first
+    or last n index, the drained tile before them of the same size), so once two consecutive
+    generic passes (the next pass's first fold in that range too) leave the timeline in the same
+    relative state, the later generic ones repeat that step and are added at once. Folds stepped
+    go to ``stepped[0]``."""
+    relative, previous = np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64)
+    before, sums_before = np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64)
+    last_generic = passes - 3
+    recorded = False
+    stepped[0] = 0
+    b = 0
+    while b < passes:
+        _step(p, first + b * pass_folds, pass_folds, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap,
+              drain_overlap, rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram, dram,
+              dram_bytes, xfer, no_prefetch, state, sums)
+        stepped[0] += pass_folds
+        if b < 1 or b > last_generic:
+            recorded = False
+            b += 1
+            continue
+        _relative(state, relative)
+        if recorded and (relative == previous).all() and last_generic > b:
+            times = last_generic - b
+            _advance(state, before, times)
+            sums += times * (sums - sums_before)
+            b += times + 1
+            recorded = False
+            continue
+        previous[:] = relative
+        before[:] = state
+        sums_before[:] = sums
+        recorded = True
+        b += 1
+
+
 @kernel
 def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
                         rate_num, rate_den, channel, latency, loop_position, period, budget, stats):
@@ -91,6 +153,11 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     relative, previous = np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64)
     before, sums_before = np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64)
     last_generic = (units - 3) // period - 1  # the last superunit whose next unit is at most units - 2
+    # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
+    # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units
+    passes, pass_folds = count[order[1]], count[order[2]]
+    by_passes = loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
+    stepped_now = np.zeros(1, np.int64)
     stepped = 0
     for o in range(outer):
         recorded = False
@@ -99,15 +166,17 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             if stepped >= budget:
                 return False
             first = (o * units + i) * inner
-            last = first + inner == total
-            stop = first + inner + (0 if last else 1)
-            fill_folds(p, first, stop, no_prefetch, no_prefetch, rows_used, cols_used, stream_cycles, sram, dram,
-                       dram_bytes)
-            fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
-            resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles,
-                                   xfer, channel, latency, prefetch_overlap, drain_overlap, inner, last, state)
-            add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, inner, sums)
-            stepped += inner
+            if by_passes:
+                _step_passes(p, first, passes, pass_folds, total, dataflow, array_rows, overlap, broadcast,
+                             prefetch_overlap, drain_overlap, rate_num, rate_den, channel, latency, rows_used,
+                             cols_used, stream_cycles, sram, dram, dram_bytes, xfer, no_prefetch, state, sums,
+                             stepped_now)
+                stepped += stepped_now[0]
+            else:
+                _step(p, first, inner, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap,
+                      drain_overlap, rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram,
+                      dram, dram_bytes, xfer, no_prefetch, state, sums)
+                stepped += inner
             i += 1
             superunit = (i - 1) // period - 1  # the superunit unit i - 1 ends, if (i - 1) % period == 0
             if i == 1 or (i - 1) % period != 0 or superunit > last_generic:

@@ -18,8 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.engine import fold, periodic
+from accelsim.engine import fold, lowering, periodic
+from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels import codes
+from accelsim.kernels.schedule import DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.tiling import LoopOrder, Mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
@@ -113,6 +115,51 @@ def test_budget_declines_without_counters():
         assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is None
     finally:
         periodic.MIN_BUDGET, periodic.MAX_BUDGET = saved
+
+
+def _passes_along_n(problem, arch, mapping):
+    """Whether a unit of ``mapping`` is stepped pass by pass: ``m`` outermost, ``n`` the middle loop
+    with enough passes (``kernels.periodic._step_passes``), read off the lowering's loops."""
+    p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
+    order = [int(x) for x in p.order]
+    return (order[0] == int(p.loop_of[DIM_M]) and order[1] == int(p.loop_of[DIM_N])
+            and int(p.count[order[1]]) >= kernel_periodic.MIN_PASSES)
+
+
+def test_passes_along_n_inside_a_unit_exact():
+    """Seeded GEMMs whose units hold many passes along n (m outermost, n the middle loop): exact
+    against the one-piece run, for every dataflow, with and without bandwidth, overlap and drains."""
+    rng = np.random.default_rng(11)
+    taken = 0
+    for _ in range(300):
+        dataflow = str(rng.choice(["os", "ws", "is"]))
+        arch = small_arch(int(rng.integers(1, 5)), int(rng.integers(1, 5)), dataflow, bool(rng.integers(2)),
+                          int(rng.choice([0, 64, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
+                          bool(rng.integers(2)), str(rng.choice(["256B", "16KiB"])), bool(rng.integers(2)),
+                          bool(rng.integers(2)))
+        m, n, k = int(rng.integers(300, 900)), int(rng.integers(20, 60)), int(rng.integers(1, 30))
+        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice(["tcr", "trc"]))), int(rng.choice([4, 16])),
+                          (bool(rng.integers(2)), bool(rng.integers(2)), bool(rng.integers(2))))
+        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+        if stats is not None and _passes_along_n(problem, arch, mapping):
+            taken += 1
+            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate())), mapping
+    assert taken >= 30
+
+
+def test_passes_along_n_are_added_up_not_stepped(monkeypatch):
+    """A unit of 100 passes along n: with a budget of 3,000 folds, far below the ~5 units x 1,600
+    folds that stepping whole units takes, the repetition inside each unit finishes the layer."""
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 16, (True, True, True))
+    assert _passes_along_n(problem, arch, mapping)
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 3000)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 3000)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
 
 
 @pytest.mark.parametrize("seed", range(12))
