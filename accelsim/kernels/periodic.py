@@ -70,10 +70,41 @@ MIN_PASSES = 5
 
 
 @kernel
-def _step(p, first, folds, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap,
-          rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer,
-          no_prefetch, state, sums):
-    """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their sums."""
+def _new_memory():
+    """What :func:`_repeats` keeps between runs: the relative timeline after the last one and the one
+    before, the state and sums after the last one, and whether they are recorded."""
+    return (np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64),
+            np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64), np.zeros(1, np.int64))
+
+
+@kernel
+def _repeats(state, sums, run, last_run, memory):
+    """After generic run ``run`` (a superunit or a pass; the generic ones go up to ``last_run``): if it
+    left the timeline in the same relative state as the run before, the runs up to ``last_run``
+    repeat its step and are added to ``state`` and ``sums`` at once; returns how many (0: not
+    repeated yet, and this run is recorded for the next one)."""
+    relative, previous, before, sums_before, recorded = memory
+    _relative(state, relative)
+    if recorded[0] == 1 and (relative == previous).all() and last_run > run:
+        times = last_run - run
+        _advance(state, before, times)
+        sums += times * (sums - sums_before)
+        recorded[0] = 0
+        return times
+    previous[:] = relative
+    before[:] = state
+    sums_before[:] = sums
+    recorded[0] = 1
+    return 0
+
+
+@kernel
+def _step(p, first, folds, total, timing, tables, state, sums):
+    """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their
+    sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill."""
+    dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
+        latency = timing
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, no_prefetch = tables
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
     fill_folds(p, first, stop, no_prefetch, no_prefetch, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
@@ -84,43 +115,25 @@ def _step(p, first, folds, total, dataflow, array_rows, overlap, broadcast, pref
 
 
 @kernel
-def _step_passes(p, first, passes, pass_folds, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap,
-                 drain_overlap, rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram, dram,
-                 dram_bytes, xfer, no_prefetch, state, sums, stepped):
+def _step_passes(p, first, passes, pass_folds, total, timing, tables, state, sums):
     """:func:`_step` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
     ``first``: passes ``1 .. passes - 2`` hold the same folds (an n tile of the same size, no first
-    or last n index, the drained tile before them of the same size), so once two consecutive
-    generic passes (the next pass's first fold in that range too) leave the timeline in the same
-    relative state, the later generic ones repeat that step and are added at once. Folds stepped
-    go to ``stepped[0]``."""
-    relative, previous = np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64)
-    before, sums_before = np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64)
+    or last n index, the drained tile before them of the same size), so the generic ones (the next
+    pass's first fold in that range too) are added up once they repeat (:func:`_repeats`).
+    Returns the folds stepped."""
+    memory = _new_memory()
     last_generic = passes - 3
-    recorded = False
-    stepped[0] = 0
+    stepped = 0
     b = 0
     while b < passes:
-        _step(p, first + b * pass_folds, pass_folds, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap,
-              drain_overlap, rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram, dram,
-              dram_bytes, xfer, no_prefetch, state, sums)
-        stepped[0] += pass_folds
-        if b < 1 or b > last_generic:
-            recorded = False
-            b += 1
-            continue
-        _relative(state, relative)
-        if recorded and (relative == previous).all() and last_generic > b:
-            times = last_generic - b
-            _advance(state, before, times)
-            sums += times * (sums - sums_before)
-            b += times + 1
-            recorded = False
-            continue
-        previous[:] = relative
-        before[:] = state
-        sums_before[:] = sums
-        recorded = True
+        _step(p, first + b * pass_folds, pass_folds, total, timing, tables, state, sums)
+        stepped += pass_folds
+        if 1 <= b <= last_generic:
+            b += _repeats(state, sums, b, last_generic, memory)
+        else:
+            memory[4][0] = 0
         b += 1
+    return stepped
 
 
 @kernel
@@ -143,56 +156,36 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             inner *= count[order[position]]
     units = count[order[loop_position]]
     total = outer * units * inner
-    rows_used, cols_used, stream_cycles = np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64), \
-        np.empty(inner + 1, np.int64)
-    sram, dram = np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64)
-    dram_bytes, xfer = np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64)
-    no_prefetch = np.zeros(1, np.int64)
+    timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel,
+              latency)
+    tables = (np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64),
+              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64),
+              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64), np.zeros(1, np.int64))
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
-    relative, previous = np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64)
-    before, sums_before = np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64)
+    memory = _new_memory()
     last_generic = (units - 3) // period - 1  # the last superunit whose next unit is at most units - 2
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
     # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units
     passes, pass_folds = count[order[1]], count[order[2]]
     by_passes = loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
-    stepped_now = np.zeros(1, np.int64)
     stepped = 0
     for o in range(outer):
-        recorded = False
+        memory[4][0] = 0
         i = 0
         while i < units:
             if stepped >= budget:
                 return False
             first = (o * units + i) * inner
             if by_passes:
-                _step_passes(p, first, passes, pass_folds, total, dataflow, array_rows, overlap, broadcast,
-                             prefetch_overlap, drain_overlap, rate_num, rate_den, channel, latency, rows_used,
-                             cols_used, stream_cycles, sram, dram, dram_bytes, xfer, no_prefetch, state, sums,
-                             stepped_now)
-                stepped += stepped_now[0]
+                stepped += _step_passes(p, first, passes, pass_folds, total, timing, tables, state, sums)
             else:
-                _step(p, first, inner, total, dataflow, array_rows, overlap, broadcast, prefetch_overlap,
-                      drain_overlap, rate_num, rate_den, channel, latency, rows_used, cols_used, stream_cycles, sram,
-                      dram, dram_bytes, xfer, no_prefetch, state, sums)
+                _step(p, first, inner, total, timing, tables, state, sums)
                 stepped += inner
             i += 1
             superunit = (i - 1) // period - 1  # the superunit unit i - 1 ends, if (i - 1) % period == 0
-            if i == 1 or (i - 1) % period != 0 or superunit > last_generic:
-                continue
-            _relative(state, relative)
-            if recorded and (relative == previous).all() and last_generic > superunit:
-                times = last_generic - superunit
-                _advance(state, before, times)
-                sums += times * (sums - sums_before)
-                i += times * period
-                recorded = False
-                continue
-            previous[:] = relative
-            before[:] = state
-            sums_before[:] = sums
-            recorded = True
+            if i > 1 and (i - 1) % period == 0 and superunit <= last_generic:
+                i += period * _repeats(state, sums, superunit, last_generic, memory)
     stats[:] = sums
     set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
     return True
