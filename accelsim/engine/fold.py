@@ -19,9 +19,8 @@ from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, r
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import TileSchedule, dataflow_code, dram_rates
-from accelsim.lower.tiling import Mapping, array_wiring, fixed_mapping, spatial_mapping
+from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
-from accelsim.spec.memo import spec_memo
 from accelsim.spec.workload import Layer
 
 FOLD_STAT_COUNT = codes.FOLD_STAT_COUNT
@@ -129,20 +128,9 @@ def _run_built(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRa
     if built is None or fractions is None:
         return None
     stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_problem(built[0], *_native_wiring(arch, mapping), *fractions, *dram_rates(arch),
+    done = run_native_problem(built[0], *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
                               arch.dram.latency_cycles, chunk, stats)
     return stats if done else None
-
-
-@spec_memo(1024)
-def _native_wiring(arch: ArchSpec, mapping: Mapping) -> tuple[int, int, int, bool, bool, bool, bool]:
-    """``(dataflow code, array rows, array columns, overlap, broadcast, prefetch overlap, drain
-    overlap)`` of a schedule of ``mapping`` on ``arch`` (:func:`accelsim.engine.lowering.schedule`'s
-    fields), memoized."""
-    overlap, broadcast = array_wiring(arch, mapping.dataflow)
-    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
-    return (dataflow_code(mapping.dataflow), arch.array.rows, arch.array.cols, overlap, broadcast,
-            db_ifmap and db_filter, db_ofmap)
 
 
 def transfer_table(schedule: TileSchedule, arch: ArchSpec) -> tuple[np.ndarray, np.ndarray]:

@@ -47,23 +47,31 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
         return mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
                                folds=folds)
     p, rooms = built
-    dataflow = mapping.dataflow
-    overlap, broadcast = array_wiring(arch, dataflow)
     folds_built = p.stop - p.first
     rows_used, cols_used, stream_cycles = (np.empty(folds_built, dtype=np.int64) for _ in range(3))
     sram, dram, dram_bytes = (np.empty((folds_built, 4), dtype=np.int64) for _ in range(3))
     fits = build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
+    dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap = native_wiring(arch, mapping)
     sr, sc, t = (int(extent) for extent in p.extent)
     return TileSchedule(
-        dataflow=dataflow_code(dataflow), array_rows=arch.array.rows, array_cols=arch.array.cols,
-        preload_overlap=overlap, broadcast=broadcast,
+        dataflow=dataflow, array_rows=array_rows, array_cols=array_cols, preload_overlap=overlap, broadcast=broadcast,
         repeats=problem.repeats, sr=sr, sc=sc, t=t, row_folds=int(p.count[0]), col_folds=int(p.count[1]),
         rows_used=rows_used, cols_used=cols_used, stream_cycles=stream_cycles,
         sram_words=sram, dram_words=dram, dram_bytes=dram_bytes,
-        prefetch_overlap=db_ifmap and db_filter, drain_overlap=db_ofmap, t_tiles=int(p.count[2]),
+        prefetch_overlap=prefetch_overlap, drain_overlap=drain_overlap, t_tiles=int(p.count[2]),
         fits_buffers=bool(fits) and rooms.fits, spread_drain=rooms.drain,
     )
+
+
+@spec_memo(1024)
+def native_wiring(arch: ArchSpec, mapping: Mapping) -> tuple[int, int, int, bool, bool, bool, bool]:
+    """``(dataflow code, array rows, array columns, overlap, broadcast, prefetch overlap, drain
+    overlap)`` of a schedule of ``mapping`` on ``arch``: the :class:`TileSchedule` fields the native
+    timeline kernels take as arguments, memoized."""
+    overlap, broadcast = array_wiring(arch, mapping.dataflow)
+    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
+    return (dataflow_code(mapping.dataflow), arch.array.rows, arch.array.cols, overlap, broadcast,
+            db_ifmap and db_filter, db_ofmap)
 
 
 def schedule_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: ArrayRate = DENSE_RATE,

@@ -34,8 +34,8 @@ from accelsim.kernels import codes
 from accelsim.kernels.periodic import run_native_periodic
 from accelsim.kernels.schedule import DIM_M
 from accelsim.lower.gemm import ArrayRate, GemmProblem
-from accelsim.lower.schedule import dataflow_code, dram_rates
-from accelsim.lower.tiling import Mapping, array_wiring, spatial_mapping
+from accelsim.lower.schedule import dram_rates
+from accelsim.lower.tiling import Mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec
 
 MAX_UNIT_FOLDS = 2**14
@@ -65,15 +65,10 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
     if inner + 1 > MAX_UNIT_FOLDS:
         return None
-    numerator, denominator, channel = dram_rates(arch)
-    overlap, broadcast = array_wiring(arch, mapping.dataflow)
-    db_ifmap, db_filter, db_ofmap = mapping.double_buffered
     folds = int(p.count.prod())
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(p, dataflow_code(mapping.dataflow), arch.array.rows, arch.array.cols, overlap,
-                               broadcast, db_ifmap and db_filter, db_ofmap, numerator, denominator, channel,
-                               arch.dram.latency_cycles, position, period, max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)),
-                               stats)
+    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *dram_rates(arch), arch.dram.latency_cycles,
+                               position, period, max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)), stats)
     return stats if done else None
 
 
