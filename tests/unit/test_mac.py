@@ -16,6 +16,7 @@ Sources of the expected numbers:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -226,12 +227,20 @@ def test_check_layer_precision_per_layer(root):
 
 
 def test_check_network_precision_lists_every_failing_layer(root):
-    arch = load_arch(root / "arch_configs" / "tpu_v1_like.yaml")
+    tpu = load_arch(root / "arch_configs" / "tpu_v1_like.yaml")
+    arch = dataclasses.replace(tpu, mac=dataclasses.replace(tpu.mac, decompose_wider=False))    # int8 only
     with pytest.raises(UnsupportedError) as err:
         check_network_precision(arch, network_from_dict(NET))
     text = str(err.value)
     assert "2 layers" in text and "fc_wide" in text and "mm_wide" in text and "conv1" not in text
     assert "int8" in text
+
+
+@pytest.mark.parametrize("weight, act, passes", [(8, 8, 1), (16, 8, 2), (8, 16, 2), (16, 16, 4)])
+def test_tpu_v1_runs_16_bit_operands_at_half_and_quarter_speed(root, weight, act, passes):
+    """Jouppi et al., ISCA 2017, section 2: half speed for 8b x 16b, quarter speed for 16b x 16b."""
+    rate = mac_rate(load_arch(root / "arch_configs" / "tpu_v1_like.yaml").mac, weight, act)
+    assert (rate.products_per_cycle, rate.cycles_per_product) == (1, passes)
 
 
 def test_check_network_precision_returns_rates_of_mac_layers(root):
