@@ -62,13 +62,14 @@ def _pyarrow():
     return pa, pq
 
 
-def _serialise(table: pd.DataFrame, layers_part: str = "") -> bytes:
+def _serialise(table: pd.DataFrame, layers_part: str = ""):
+    """``(Parquet bytes, Arrow table)`` of a part: ``table`` with the name of its layers part."""
     pa, pq = _pyarrow()
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _LAYERS_META: layers_part.encode()})
     sink = io.BytesIO()
     pq.write_table(arrow, sink)
-    return sink.getvalue()
+    return sink.getvalue(), arrow
 
 
 _TMP_WRITER = re.compile(r"^\.tmp-pid(\d+)-")
@@ -98,6 +99,7 @@ class ResultStore:
                 leftover.unlink(missing_ok=True)
         self._points: pd.DataFrame | None = None
         self._layers: pd.DataFrame | None = None
+        self._written: dict[str, tuple[Any, tuple[int, int]]] = {}  # part name -> (Arrow table, file size and mtime)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[ResultStore]:
@@ -126,17 +128,38 @@ class ResultStore:
             raise ValueError("every result row needs a unique 'key'")
         layers_name = ""
         if layers is not None:
-            data = _serialise(layers)
+            data, arrow = _serialise(layers)
             layers_name = f"layers-{hashlib.sha256(data).hexdigest()}.parquet"
-            atomic_write(self.parts / layers_name, data)
-        data = _serialise(points, layers_name)
+            self._remember(self.parts / layers_name, data, arrow)
+        data, arrow = _serialise(points, layers_name)
         path = self.parts / f"points-{hashlib.sha256(data).hexdigest()}.parquet"
-        atomic_write(path, data)
+        self._remember(path, data, arrow)
         self._points = self._layers = None
         return path
 
+    def _remember(self, path: Path, data: bytes, arrow) -> None:
+        """Write ``data`` to ``path`` atomically and keep its Arrow table with the file's size and
+        modification time (:meth:`_read_part`)."""
+        atomic_write(path, data)
+        stat = path.stat()
+        self._written[path.name] = (arrow, (stat.st_size, stat.st_mtime_ns))
+
     def _read_part(self, path: Path):
-        """The verified Arrow table in ``path``, or None (after moving a bad part aside)."""
+        """The verified Arrow table in ``path``, or None (after moving a bad part aside). A part
+        this object wrote and whose file has the size and modification time it left is not read
+        back: the table it encoded is the one the file holds (a sweep assembles what it just
+        committed without decoding it). Any other part is read and its checksum verified."""
+        arrow, stamp = self._written.get(path.name, (None, None))
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            stat = None
+        if arrow is not None and stat is not None and (stat.st_size, stat.st_mtime_ns) == stamp:
+            return arrow
+        return self._read_file(path)
+
+    def _read_file(self, path: Path):
+        """The verified Arrow table in the file ``path``, or None (after moving a bad part aside)."""
         _, pq = _pyarrow()
         try:
             data = path.read_bytes()
