@@ -316,12 +316,14 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 
 def clear_memos() -> None:
-    """Forget the memoized per-network preparations and layer descriptors, memory plans, vector-unit
-    runs, each layer's sparsity plan and mapping choice, and each design's costs
-    (:func:`accelsim.spec.memo.spec_memo`) (the next run pays them again: benchmarks of cold
-    runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
+    """Forget the memoized per-network preparations and layer descriptors, memory plans and their
+    columns, lowered layers, vector-unit runs, each layer's sparsity plan and mapping choice, and
+    each design's costs (:func:`accelsim.spec.memo.spec_memo`) (the next run pays them again:
+    benchmarks of cold runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
+    memory_plan_columns.cache_clear()
+    lower_layer.cache_clear()
     clear_memory_plans()
     vector.clear_memos()
     clear_spec_memos()
