@@ -99,7 +99,7 @@ class ResultStore:
                 leftover.unlink(missing_ok=True)
         self._points: pd.DataFrame | None = None
         self._layers: pd.DataFrame | None = None
-        self._written: dict[str, tuple[Any, tuple[int, int]]] = {}  # part name -> (Arrow table, file size and mtime)
+        self._written: dict[str, Any] = {}  # part name -> the Arrow table this object encoded into it
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[ResultStore]:
@@ -130,42 +130,27 @@ class ResultStore:
         if layers is not None:
             data, arrow = _serialise(layers)
             layers_name = f"layers-{hashlib.sha256(data).hexdigest()}.parquet"
-            self._remember(self.parts / layers_name, data, arrow)
+            atomic_write(self.parts / layers_name, data)
+            self._written[layers_name] = arrow
         data, arrow = _serialise(points, layers_name)
         path = self.parts / f"points-{hashlib.sha256(data).hexdigest()}.parquet"
-        self._remember(path, data, arrow)
+        atomic_write(path, data)
+        self._written[path.name] = arrow
         self._points = self._layers = None
         return path
 
-    def _remember(self, path: Path, data: bytes, arrow) -> None:
-        """Write ``data`` to ``path`` atomically and keep its Arrow table with the file's size and
-        modification time (:meth:`_read_part`)."""
-        atomic_write(path, data)
-        stat = path.stat()
-        self._written[path.name] = (arrow, (stat.st_size, stat.st_mtime_ns))
-
     def _read_part(self, path: Path):
         """The verified Arrow table in ``path``, or None (after moving a bad part aside). A part
-        this object wrote and whose file has the size and modification time it left is not read
-        back: the table it encoded is the one the file holds (a sweep assembles what it just
-        committed without decoding it). Any other part is read and its checksum verified."""
-        arrow, stamp = self._written.get(path.name, (None, None))
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            stat = None
-        if arrow is not None and stat is not None and (stat.st_size, stat.st_mtime_ns) == stamp:
-            return arrow
-        return self._read_file(path)
-
-    def _read_file(self, path: Path):
-        """The verified Arrow table in the file ``path``, or None (after moving a bad part aside)."""
+        whose bytes match its checksum and that this object wrote is not decoded: its bytes are
+        the ones it encoded, so it hands back that table (a sweep assembles what it just
+        committed without decoding it)."""
         _, pq = _pyarrow()
         try:
             data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() != path.stem.split("-", 1)[1]:
                 raise ValueError("content does not match the checksum in its name")
-            return pq.read_table(io.BytesIO(data))
+            written = self._written.get(path.name)
+            return written if written is not None else pq.read_table(io.BytesIO(data))
         except Exception as exc:  # any unreadable part is quarantined, never trusted
             self._quarantine(path, exc)
             return None
