@@ -368,7 +368,7 @@ def sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, exe
         temporary directory if None)
     executor : ``local`` (processes, all cores), ``serial``, ``dask``, or an executor object
         from :mod:`accelsim.dse.executors` (left open)
-    workers : worker processes (default: all cores)
+    workers : processes that compute (default: all cores); ``local``: this one and ``workers - 1`` forked workers
     scheduler : Dask scheduler address (``tcp://host:8786``); implies ``executor="dask"``
     per_layer : return one row per layer instead (with the point's columns); default from the spec
     evaluator : ``evaluate(arch, net) -> (summary dict, layers DataFrame)``; default: the simulator
