@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -78,6 +79,12 @@ class LocalExecutor:
     """Tasks handed to each worker ahead (one running, one waiting), so a worker never waits for
     this process to finish a task of its own before it gets its next."""
 
+    HANDOFF_SECONDS = 5e-4
+    """The interpreter's thread switch interval while tasks run here (5 ms by default): the pool's
+    threads that send tasks and take results back move them through 64 KiB pipe writes and reads,
+    each needing the GIL that a task run here holds, so a worker handing back a result of a few
+    hundred KiB would wait ~5 ms per piece (restored when the map ends)."""
+
     def __init__(self, workers: int | None = None, warm: Callable[[], None] = no_warm_up):
         self.workers = workers or default_workers()
         self._pool = concurrent.futures.ProcessPoolExecutor(self.workers - 1, initializer=warm) \
@@ -90,19 +97,24 @@ class LocalExecutor:
             return
         pending: set = set()
         ahead = self.QUEUED_PER_WORKER * (self.workers - 1)
-        task = next(todo, _DONE)
-        while task is not _DONE:
-            finished = {future for future in pending if future.done()}
-            pending -= finished
-            yield from (future.result() for future in finished)
-            if len(pending) < ahead:
-                pending.add(self._pool.submit(fn, task))
-            else:
-                yield fn(task)
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(self.HANDOFF_SECONDS)
+        try:
             task = next(todo, _DONE)
-        while pending:
-            finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-            yield from (future.result() for future in finished)
+            while task is not _DONE:
+                finished = {future for future in pending if future.done()}
+                pending -= finished
+                yield from (future.result() for future in finished)
+                if len(pending) < ahead:
+                    pending.add(self._pool.submit(fn, task))
+                else:
+                    yield fn(task)
+                task = next(todo, _DONE)
+            while pending:
+                finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                yield from (future.result() for future in finished)
+        finally:
+            sys.setswitchinterval(previous)
 
     def close(self) -> None:
         if self._pool is not None:
