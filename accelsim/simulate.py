@@ -177,13 +177,16 @@ def _memory_plan(arch: ArchSpec, net: Network, enabled: bool | None) -> NetworkP
 @functools.lru_cache(maxsize=64)
 def memory_plan_columns(plan: tuple[LayerTraffic, ...]) -> dict[str, np.ndarray]:
     """Per-layer columns of the memory plan: where each operand came from, where the output went.
-    Memoized per plan (the designs that share a plan share them; callers must not mutate them)."""
-    return {
+    Memoized per plan, read-only (the designs that share a plan share them, as the layer descriptors)."""
+    columns = {
         "ifmap_source": np.array([t.source for t in plan], dtype=object),
         "ofmap_dest": np.array([t.dest for t in plan], dtype=object),
         "onchip_read_bytes": np.array([sum(t.operand_chip_bytes) for t in plan], dtype=np.int64),
         "ofmap_kept_bytes": np.array([t.output_kept_bytes for t in plan], dtype=np.int64),
     }
+    for values in columns.values():
+        values.flags.writeable = False
+    return columns
 
 
 def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale, int]], fidelity: str,

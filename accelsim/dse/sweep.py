@@ -304,9 +304,8 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
 def _frozen_heap() -> Iterator[None]:
     """Keep the objects that exist when the sweep starts (modules, cost tables, compiled kernels,
     the plan) out of the garbage collector's walks while it runs (:func:`gc.freeze`): a full
-    collection walks every one of them (0.1-0.2 s in a process that has run the simulator), and
-    in forked workers such a walk writes to the pages they share with this process, so each copies
-    them. Objects made during the sweep are collected as usual; the frozen ones return to the
+    collection walks every one of them, and in forked workers such a walk writes to the pages
+    they share with this process, so each copies them. Objects made during the sweep are collected as usual; the frozen ones return to the
     oldest generation at the end (:func:`gc.unfreeze`). A caller that froze objects itself keeps
     its own arrangement."""
     if gc.get_freeze_count():
