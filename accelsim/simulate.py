@@ -6,7 +6,7 @@ import contextlib
 import dataclasses
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -20,8 +20,7 @@ from accelsim.hw.mac import check_layer_precision, check_network_precision
 from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer, reduction_rate
-from accelsim.lower.memory_plan import (NO_SCALE, TrafficScale, is_array_layer, plan_memory, resident_arch,
-                                        traffic_scale)
+from accelsim.lower.memory_plan import NO_SCALE, LayerTraffic, NetworkPlan, TrafficScale, network_plan, resident_arch
 from accelsim.lower.memory_plan import clear_memos as clear_memory_plans
 from accelsim.lower.tiling import Mapping, fixed_mapping
 from accelsim.mapper import check_mapping, layer_mapping, run_mapping
@@ -164,25 +163,30 @@ def _layer_rows(arch: ArchSpec, runs: list[tuple], slots: np.ndarray) -> tuple[n
     return mappings[slots], dataflows[slots], stats[slots], costed[slots], links[slots]
 
 
-def _memory_plan(arch: ArchSpec, net: Network, enabled: bool | None) -> list | None:
-    """The network's memory plan (:func:`accelsim.lower.memory_plan.plan_memory`), or None when off."""
+def _memory_plan(arch: ArchSpec, net: Network, enabled: bool | None) -> NetworkPlan | None:
+    """The network's memory plan (:func:`accelsim.lower.memory_plan.network_plan`), or None when off."""
     enabled = arch.plans_memory if enabled is None else enabled
     if not enabled:
         return None
     if arch.timing_model is TimingModel.SCALESIM:
         raise UnsupportedError(f"{arch.name}: SCALE-Sim timing has no inter-layer memory plan; "
                                "use timing_model native or memory_plan=False")
-    return plan_memory(net, arch)
+    return network_plan(net, arch)
 
 
-def memory_plan_columns(plan: list) -> dict[str, np.ndarray]:
-    """Per-layer columns of the memory plan: where each operand came from, where the output went."""
-    return {
+@functools.lru_cache(maxsize=64)
+def memory_plan_columns(plan: tuple[LayerTraffic, ...]) -> dict[str, np.ndarray]:
+    """Per-layer columns of the memory plan: where each operand came from, where the output went.
+    Memoized per plan, read-only (the designs that share a plan share them, as the layer descriptors)."""
+    columns = {
         "ifmap_source": np.array([t.source for t in plan], dtype=object),
         "ofmap_dest": np.array([t.dest for t in plan], dtype=object),
         "onchip_read_bytes": np.array([sum(t.operand_chip_bytes) for t in plan], dtype=np.int64),
         "ofmap_kept_bytes": np.array([t.output_kept_bytes for t in plan], dtype=np.int64),
     }
+    for values in columns.values():
+        values.flags.writeable = False
+    return columns
 
 
 def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, TrafficScale, int]], fidelity: str,
@@ -207,19 +211,60 @@ def _checked_work(arch: ArchSpec, distinct: list[tuple[Layer, ArrayRate, Traffic
     return steps
 
 
-def _distinct_layers(net: Network, rates: list[ArrayRate], scales: list[TrafficScale], resident: list[int]
-                     ) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale, int]], list[int]]:
+def _distinct_layers(net: Network, rates: list[ArrayRate], scales: Sequence[TrafficScale], scale_ids: Sequence[int],
+                     resident: Sequence[int]) -> tuple[list[tuple[Layer, ArrayRate, TrafficScale, int]], list[int]]:
     """``(distinct, slots)``: the first (layer, rate, traffic, resident bytes) of each group of
     layers that differ only in name and producers (they run once:
-    :func:`accelsim.spec.workload.work_ids`), and each layer's group."""
-    groups: dict[tuple[int, ArrayRate, TrafficScale, int], int] = {}
+    :func:`accelsim.spec.workload.work_ids`), and each layer's group. ``scale_ids`` number the
+    distinct ``scales`` (equal scales, equal numbers); rates are numbered here, so the groups are
+    keyed by integers."""
+    rate_ids: dict[ArrayRate, int] = {}
+    groups: dict[tuple[int, int, int, int], int] = {}
     distinct, slots = [], []
-    for layer, work, rate, scale, held in zip(net.layers, work_ids(net), rates, scales, resident):
-        slot = groups.setdefault((work, rate, scale, held), len(groups))
+    for layer, work, rate, scale, scale_id, held in zip(net.layers, work_ids(net), rates, scales, scale_ids, resident):
+        slot = groups.setdefault((work, rate_ids.setdefault(rate, len(rate_ids)), scale_id, held), len(groups))
         if slot == len(distinct):
             distinct.append((layer, rate, scale, held))
         slots.append(slot)
     return distinct, slots
+
+
+def _first_of_each_work(net: Network) -> list[Layer]:
+    """The first layer of each group of layers that do the same work
+    (:func:`accelsim.spec.workload.work_ids`), in network order."""
+    first: dict[int, Layer] = {}
+    for layer, work in zip(net.layers, work_ids(net)):
+        first.setdefault(work, layer)
+    return list(first.values())
+
+
+def _check_precision(arch: ArchSpec, net: Network) -> None:
+    """:func:`accelsim.hw.mac.check_network_precision`, checked on one layer of each group that
+    does the same work (equal operand widths, the same outcome); its error, naming every layer
+    the unit cannot run, when one fails."""
+    try:
+        for layer in _first_of_each_work(net):
+            check_layer_precision(arch, layer)
+    except UnsupportedError:
+        check_network_precision(arch, net)
+        raise
+
+
+def _array_rates(arch: ArchSpec, net: Network, mac_rate: MacRateRule) -> list[ArrayRate]:
+    """Each layer's array rate: ``mac_rate`` with the array's reduction rule
+    (:func:`accelsim.lower.gemm.reduction_rate`; the host lowers the layers that read the network
+    input by im2col). :func:`hardware_rate` and :func:`dense_rate` are computed once per group of
+    layers doing the same work (their rate depends on that work only); a caller's rule per layer."""
+    per_work = mac_rate in (hardware_rate, dense_rate)
+    found: dict[tuple[int, bool], ArrayRate] = {}
+    rates = []
+    for i, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
+        host_im2col = i == 0 or layer.producers[:1] == (DRAM_INPUT,)  # reads the network input
+        rate = found.get((work, host_im2col)) if per_work else None
+        if rate is None:
+            rate = found[(work, host_im2col)] = reduction_rate(mac_rate(layer, arch), layer, arch, host_im2col)
+        rates.append(rate)
+    return rates
 
 
 class _NoBar(contextlib.AbstractContextManager):
@@ -258,30 +303,30 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
     plan, the distinct layers and their work limits. Memoized (pure functions of frozen specs;
     errors are raised again on every call): a repeated run or a sweep over networks pays it once."""
     if mac_rate is hardware_rate:
-        check_network_precision(arch, net)
+        _check_precision(arch, net)
     search = check_mapping(arch, fidelity, mode)
     check_fidelity(arch, fidelity)
-    rates = [reduction_rate(mac_rate(layer, arch), layer, arch,
-                            host_im2col=i == 0 or layer.producers[:1] == (DRAM_INPUT,))  # reads the network input
-             for i, layer in enumerate(net.layers)]
-    memory = _memory_plan(arch, net, memory_plan)
-    scales = [traffic_scale(layer, memory[i]) if memory is not None and is_array_layer(layer, arch) else NO_SCALE
-              for i, layer in enumerate(net.layers)]
-    resident = [0] * len(net.layers) if memory is None else [traffic.resident_other_bytes for traffic in memory]
-    distinct, slots = _distinct_layers(net, rates, scales, resident)
+    rates = _array_rates(arch, net, mac_rate)
+    plan = _memory_plan(arch, net, memory_plan)
+    count = len(net.layers)
+    distinct, slots = (_distinct_layers(net, rates, [NO_SCALE] * count, [0] * count, [0] * count) if plan is None
+                       else _distinct_layers(net, rates, plan.scales, plan.scale_ids, plan.resident))
     steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and strict)
+    memory = None if plan is None else list(plan.traffic)
     return _Prepared(search, memory, distinct, slots, np.array(slots, dtype=np.int64), steps,
                      vector.vector_groups(arch, net, memory),
-                     layer_descriptors(net), {} if memory is None else memory_plan_columns(memory))
+                     layer_descriptors(net), {} if plan is None else memory_plan_columns(plan.traffic))
 
 
 def clear_memos() -> None:
-    """Forget the memoized per-network preparations and layer descriptors, memory plans, vector-unit
-    runs, each layer's sparsity plan and mapping choice, and each design's costs
-    (:func:`accelsim.spec.memo.spec_memo`) (the next run pays them again: benchmarks of cold
-    runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
+    """Forget the memoized per-network preparations and layer descriptors, memory plans and their
+    columns, lowered layers, vector-unit runs, each layer's sparsity plan and mapping choice, and
+    each design's costs (:func:`accelsim.spec.memo.spec_memo`) (the next run pays them again:
+    benchmarks of cold runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
+    memory_plan_columns.cache_clear()
+    lower_layer.cache_clear()
     clear_memory_plans()
     vector.clear_memos()
     clear_spec_memos()

@@ -9,7 +9,9 @@ weight schemes) with ``mapping: fixed`` and with ``mapping: search`` (objective 
 serially and on all cores, from an empty results directory and empty memos (the mapper's and
 :func:`accelsim.simulate.clear_memos`'), and prints points per second and the searched run's time
 relative to the fixed one (``x fixed``), with the CPU seconds the run took in this process and its
-workers (``cpu_s``: less moved by other jobs on a shared machine than the wall time). Every
+workers (``cpu_s``: less moved by other jobs on a shared machine than the wall time) and those
+every other process on the machine took meanwhile (``other_cpu_s``, from ``/proc/stat``: about
+the run's seconds when another job kept one of 2 cores busy throughout). Every
 point pays its own searches: a design's layers share the memo, designs do not share choices (they
 share only what depends on inputs they have in common: docs/dse.md, "Throughput"). Rows
 ``replayed``: the fixed-mapping sweep again with an evaluator that hands back the simulator's
@@ -58,6 +60,17 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+def machine_cpu_seconds() -> float:
+    """CPU seconds every process on the machine has used since boot (``/proc/stat``: all but idle
+    and iowait; NaN where there is no ``/proc``)."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except OSError:
+        return float("nan")
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", default="workloads/sweeps/resnet50_array_x_sram.yaml")
@@ -69,12 +82,14 @@ def main() -> None:
     rows = []
 
     def timed(executor: str, mapping: str, sweep_spec, evaluator=None) -> None:
-        start, cpu = time.perf_counter(), cpu_seconds()
+        start, cpu, machine = time.perf_counter(), cpu_seconds(), machine_cpu_seconds()
         outcome = run_sweep(sweep_spec, folder / f"{executor}-{mapping}", executor=executor, evaluator=evaluator)
         seconds = time.perf_counter() - start
+        used = cpu_seconds() - cpu
         rows.append({"executor": executor if executor == "serial" else f"local x{workers}", "mapping": mapping,
                      "points": outcome.computed, "seconds": round(seconds, 2),
-                     "points_per_s": round(outcome.computed / seconds, 1), "cpu_s": round(cpu_seconds() - cpu, 2)})
+                     "points_per_s": round(outcome.computed / seconds, 1), "cpu_s": round(used, 2),
+                     "other_cpu_s": round(machine_cpu_seconds() - machine - used, 2)})
 
     for executor in ("serial", "local"):
         for mode in (MappingMode.FIXED, MappingMode.SEARCH):

@@ -2,8 +2,9 @@
 
 Every executor maps a picklable function over tasks and yields results as they finish
 (in any order; the sweep reorders). A bounded window of tasks is in flight at a time so
-memory stays flat on long sweeps. Each worker runs ``warm`` once when it starts (the sweep
-passes :func:`accelsim.dse.evaluate.warm_worker`, which loads the simulator's numba cache).
+memory stays flat on long sweeps. Each worker process runs ``warm`` once when it starts (the
+sweep passes :func:`accelsim.dse.evaluate.warm_worker`, which loads the simulator's numba
+cache). The local executor's own process computes too (:class:`LocalExecutor`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -43,6 +45,10 @@ def _windowed(submit: Callable[[Any], Any], wait_first: Callable[[set], tuple[se
                 pending.add(submit(nxt))
 
 
+_DONE = object()
+"""The end of a task iterator (:meth:`LocalExecutor.map_unordered`)."""
+
+
 def no_warm_up() -> None:
     """A worker start-up that does nothing (evaluators without kernels to load)."""
 
@@ -63,20 +69,56 @@ class SerialExecutor:
 
 
 class LocalExecutor:
-    """A pool of worker processes on this machine (all cores by default)."""
+    """``workers`` processes on this machine compute (all cores by default): this one and
+    ``workers - 1`` forked worker processes. This process would otherwise only wait: it runs a
+    task itself whenever the workers have :data:`QUEUED_PER_WORKER` tasks each in hand (the
+    first ones go to them), and yields every result as it finishes. A process fewer to start,
+    feed and stop, and this process's memos serve the tasks it runs."""
+
+    QUEUED_PER_WORKER = 2
+    """Tasks handed to each worker ahead (one running, one waiting), so a worker never waits for
+    this process to finish a task of its own before it gets its next."""
+
+    HANDOFF_SECONDS = 5e-4
+    """The interpreter's thread switch interval while tasks run here (5 ms by default): the pool's
+    threads that send tasks and take results back move them through 64 KiB pipe writes and reads,
+    each needing the GIL that a task run here holds, so a worker handing back a result of a few
+    hundred KiB would wait ~5 ms per piece (restored when the map ends)."""
 
     def __init__(self, workers: int | None = None, warm: Callable[[], None] = no_warm_up):
         self.workers = workers or default_workers()
-        self._pool = concurrent.futures.ProcessPoolExecutor(self.workers, initializer=warm)
+        self._pool = concurrent.futures.ProcessPoolExecutor(self.workers - 1, initializer=warm) \
+            if self.workers > 1 else None
 
     def map_unordered(self, fn: Callable, tasks: Iterable[Any]) -> Iterator[Any]:
-        def wait_first(pending):
-            return concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
-
-        return _windowed(lambda t: self._pool.submit(fn, t), wait_first, tasks, 4 * self.workers)
+        todo = iter(tasks)
+        if self._pool is None:
+            yield from map(fn, todo)
+            return
+        pending: set = set()
+        ahead = self.QUEUED_PER_WORKER * (self.workers - 1)
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(self.HANDOFF_SECONDS)
+        try:
+            task = next(todo, _DONE)
+            while task is not _DONE:
+                finished = {future for future in pending if future.done()}
+                pending -= finished
+                yield from (future.result() for future in finished)
+                if len(pending) < ahead:
+                    pending.add(self._pool.submit(fn, task))
+                else:
+                    yield fn(task)
+                task = next(todo, _DONE)
+            while pending:
+                finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+                yield from (future.result() for future in finished)
+        finally:
+            sys.setswitchinterval(previous)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor:

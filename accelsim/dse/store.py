@@ -62,13 +62,14 @@ def _pyarrow():
     return pa, pq
 
 
-def _serialise(table: pd.DataFrame, layers_part: str = "") -> bytes:
+def _serialise(table: pd.DataFrame, layers_part: str = ""):
+    """``(Parquet bytes, Arrow table)`` of a part: ``table`` with the name of its layers part."""
     pa, pq = _pyarrow()
     arrow = pa.Table.from_pandas(table, preserve_index=False)
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), _LAYERS_META: layers_part.encode()})
     sink = io.BytesIO()
     pq.write_table(arrow, sink)
-    return sink.getvalue()
+    return sink.getvalue(), arrow
 
 
 _TMP_WRITER = re.compile(r"^\.tmp-pid(\d+)-")
@@ -98,6 +99,7 @@ class ResultStore:
                 leftover.unlink(missing_ok=True)
         self._points: pd.DataFrame | None = None
         self._layers: pd.DataFrame | None = None
+        self._written: dict[str, Any] = {}  # part name -> the Arrow table this object encoded into it
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[ResultStore]:
@@ -126,23 +128,29 @@ class ResultStore:
             raise ValueError("every result row needs a unique 'key'")
         layers_name = ""
         if layers is not None:
-            data = _serialise(layers)
+            data, arrow = _serialise(layers)
             layers_name = f"layers-{hashlib.sha256(data).hexdigest()}.parquet"
             atomic_write(self.parts / layers_name, data)
-        data = _serialise(points, layers_name)
+            self._written[layers_name] = arrow
+        data, arrow = _serialise(points, layers_name)
         path = self.parts / f"points-{hashlib.sha256(data).hexdigest()}.parquet"
         atomic_write(path, data)
+        self._written[path.name] = arrow
         self._points = self._layers = None
         return path
 
     def _read_part(self, path: Path):
-        """The verified Arrow table in ``path``, or None (after moving a bad part aside)."""
+        """The verified Arrow table in ``path``, or None (after moving a bad part aside). A part
+        whose bytes match its checksum and that this object wrote is not decoded: its bytes are
+        the ones it encoded, so it hands back that table (a sweep assembles what it just
+        committed without decoding it)."""
         _, pq = _pyarrow()
         try:
             data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() != path.stem.split("-", 1)[1]:
                 raise ValueError("content does not match the checksum in its name")
-            return pq.read_table(io.BytesIO(data))
+            written = self._written.get(path.name)
+            return written if written is not None else pq.read_table(io.BytesIO(data))
         except Exception as exc:  # any unreadable part is quarantined, never trusted
             self._quarantine(path, exc)
             return None

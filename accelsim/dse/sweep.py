@@ -10,6 +10,10 @@ once, in plan order, whichever executor computed it.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import gc
+import io
 import itertools
 import json
 import logging
@@ -220,19 +224,47 @@ def assemble(spec: SweepSpec, tasks: Sequence[Task], store: ResultStore, per_lay
 
 
 def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layers: pd.DataFrame | None) -> None:
-    import io
-
-    for name, table in (("points", points), ("layers", layers)):
-        if table is None:
-            continue
-        sink = io.BytesIO()
-        table.to_parquet(sink, index=False)
-        atomic_write(directory / f"{name}.parquet", sink.getvalue())
-        atomic_write(directory / f"{name}.csv", csv_text(table).encode())
+    """``points``/``layers`` ``.parquet`` and ``.csv`` and ``sweep.json`` in ``directory``, each
+    written atomically. The Parquet encoding and every write (with its fsync) run on background
+    threads while this one formats the CSV text (pyarrow and the disk release the GIL); the
+    Parquet bytes are ``DataFrame.to_parquet(index=False)``'s (the same Arrow table and writer)."""
     meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
             "fidelity": spec.fidelity, "mapping": spec.mapping and spec.mapping.value,
             "objective": spec.objective and spec.objective.value, "masks": spec.masks}
-    atomic_write(directory / "sweep.json", json.dumps(meta, indent=2).encode())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as background:
+        writes = []
+        for name, table in (("points", points), ("layers", layers)):
+            if table is None:
+                continue
+            writes.append(background.submit(_write_parquet, directory / f"{name}.parquet", _arrow_table(table)))
+            writes.append(background.submit(atomic_write, directory / f"{name}.csv", csv_text(table).encode()))
+        writes.append(background.submit(atomic_write, directory / "sweep.json", json.dumps(meta, indent=2).encode()))
+        for write in writes:
+            write.result()  # a failed write raises here
+
+
+def _arrow_table(table: pd.DataFrame):
+    """What ``table.to_parquet(index=False)`` writes, prepared on this thread (pandas is read by
+    one thread at a time): its Arrow table, or for a frame with ``attrs`` (which pandas adds to
+    the file's metadata itself) the file's bytes."""
+    import pyarrow as pa
+
+    if table.attrs:
+        sink = io.BytesIO()
+        table.to_parquet(sink, index=False)
+        return sink.getvalue()
+    return pa.Table.from_pandas(table, preserve_index=False)
+
+
+def _write_parquet(path: Path, table) -> None:
+    """Write :func:`_arrow_table`'s table (encoded here as Parquet) or bytes to ``path``, atomically."""
+    import pyarrow.parquet as pq
+
+    if not isinstance(table, bytes):
+        sink = io.BytesIO()
+        pq.write_table(table, sink)
+        table = sink.getvalue()
+    atomic_write(path, table)
 
 
 def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, executor: str | Any = "local",
@@ -247,7 +279,7 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping, spec.objective)
     points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
     store = ResultStore(directory)
-    with store.writing():  # one sweep at a time per results directory
+    with store.writing(), _frozen_heap():  # one sweep at a time per results directory
         done = store.done_keys(with_layers=per_layer)
         todo = [t for t in tasks if t.key not in done]
         log.info("%s: %d rows planned, %d stored, %d to compute", spec.name, len(tasks), len(tasks) - len(todo),
@@ -266,6 +298,24 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
         table, layers = assemble(spec, tasks, store, per_layer)
         _write_outputs(directory, spec, table, layers)
     return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory)
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Keep the objects that exist when the sweep starts (modules, cost tables, compiled kernels,
+    the plan) out of the garbage collector's walks while it runs (:func:`gc.freeze`): a full
+    collection walks every one of them, and in forked workers such a walk writes to the pages
+    they share with this process, so each copies them. Objects made during the sweep are collected as usual; the frozen ones return to the
+    oldest generation at the end (:func:`gc.unfreeze`). A caller that froze objects itself keeps
+    its own arrangement."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name) -> int:
@@ -317,7 +367,7 @@ def sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, exe
         temporary directory if None)
     executor : ``local`` (processes, all cores), ``serial``, ``dask``, or an executor object
         from :mod:`accelsim.dse.executors` (left open)
-    workers : worker processes (default: all cores)
+    workers : processes that compute (default: all cores); ``local``: this one and ``workers - 1`` forked workers
     scheduler : Dask scheduler address (``tcp://host:8786``); implies ``executor="dask"``
     per_layer : return one row per layer instead (with the point's columns); default from the spec
     evaluator : ``evaluate(arch, net) -> (summary dict, layers DataFrame)``; default: the simulator

@@ -23,6 +23,7 @@ has no transposed convolution: one runs as its col2im GEMM, in SCALE-Sim's GEMM 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from accelsim.errors import UnsupportedError
@@ -135,8 +136,10 @@ class GemmProblem:
         return self.m * self.n * self.k * self.repeats
 
 
+@functools.lru_cache(maxsize=4096)
 def lower_layer(layer: Layer, timing: TimingModel = TimingModel.NATIVE) -> GemmProblem | None:
-    """The GEMM a layer runs on the array, or ``None`` for vector work (pool, eltwise, nonlinear)."""
+    """The GEMM a layer runs on the array, or ``None`` for vector work (pool, eltwise, nonlinear).
+    Memoized (a pure function of frozen specs, asked for the same layer by each step of a run)."""
     if timing is TimingModel.SCALESIM:
         return _lower_scalesim(layer)
     if isinstance(layer, Conv2d):

@@ -202,7 +202,19 @@ def _staging(share: int, factor: int, nbytes: int) -> int:
     return min(share, nbytes * factor)
 
 
-_PLANS: dict[tuple, tuple[LayerTraffic, ...]] = {}
+@dataclass(frozen=True)
+class NetworkPlan:
+    """A network's memory plan (:func:`plan_memory`) with what a run reads of it per layer:
+    ``scales``, each array layer's :func:`traffic_scale` (``NO_SCALE`` for vector work), numbered
+    by distinct value in ``scale_ids``; ``resident``, each layer's ``resident_other_bytes``."""
+
+    traffic: tuple[LayerTraffic, ...]
+    scales: tuple[TrafficScale, ...]
+    scale_ids: tuple[int, ...]
+    resident: tuple[int, ...]
+
+
+_PLANS: dict[tuple, NetworkPlan] = {}
 _PLANS_LIMIT = 256
 
 
@@ -213,13 +225,30 @@ def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
     the timing model (which layers the array runs), so a sweep's designs that differ only in
     their array share it. Cleared by :func:`clear_memos`.
     """
+    return list(network_plan(net, arch).traffic)
+
+
+def network_plan(net: Network, arch: ArchSpec) -> NetworkPlan:
+    """:func:`plan_memory`'s plan with each layer's traffic scale and resident bytes
+    (:class:`NetworkPlan`), memoized like it (one instance per key: its designs share it)."""
     key = (net, arch.buffers, arch.vector_unit.fused_ops if arch.vector_unit is not None else (), arch.timing_model)
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) >= _PLANS_LIMIT:
             _PLANS.clear()
-        plan = _PLANS[key] = tuple(_plan_memory(net, arch))
-    return list(plan)
+        traffic = tuple(_plan_memory(net, arch))
+        first: dict[TrafficScale, TrafficScale] = {NO_SCALE: NO_SCALE}  # equal scales: one instance (cheap ==)
+        scales = tuple(_first(first, traffic_scale(layer, each)) if is_array_layer(layer, arch) else NO_SCALE
+                       for layer, each in zip(net.layers, traffic))
+        ids: dict[TrafficScale, int] = {}
+        plan = _PLANS[key] = NetworkPlan(traffic, scales, tuple(ids.setdefault(s, len(ids)) for s in scales),
+                                         tuple(each.resident_other_bytes for each in traffic))
+    return plan
+
+
+def _first(seen: dict[TrafficScale, TrafficScale], scale: TrafficScale) -> TrafficScale:
+    """The first instance in ``seen`` equal to ``scale`` (``scale`` itself, kept, if none is)."""
+    return seen.setdefault(scale, scale)
 
 
 def clear_memos() -> None:

@@ -97,9 +97,15 @@ class Mapping:
         return f"{self.dataflow.value} {self.order.value} t={tile} db={db}" + (" ub=joint" if self.joint_buffer else "")
 
 
+_SPATIAL = {Dataflow.OS: (0, 1, 2), Dataflow.WS: (2, 1, 0), Dataflow.IS: (2, 0, 1)}
+"""Per dataflow, the positions in ``(m, n, k)`` of the dimensions along the rows, the columns and time."""
+
+
 def spatial_mapping(dataflow: Dataflow, m: int, n: int, k: int) -> tuple[int, int, int]:
     """``(Sr, Sc, T)``: the GEMM dimensions along the array rows, the columns and time."""
-    return {Dataflow.OS: (m, n, k), Dataflow.WS: (k, n, m), Dataflow.IS: (k, m, n)}[dataflow]
+    rows, cols, time = _SPATIAL[dataflow]
+    dims = (m, n, k)
+    return dims[rows], dims[cols], dims[time]
 
 
 def hardware_double_buffering(arch: ArchSpec) -> tuple[bool, bool, bool]:

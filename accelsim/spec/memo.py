@@ -23,10 +23,13 @@ def spec_memo(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
         @functools.wraps(compute)
         def wrapper(*args) -> T:
             try:
-                hash(args)
+                return cached(*args)  # hashes the arguments once
             except TypeError:
-                return compute(*args)
-            return cached(*args)
+                try:
+                    hash(args)
+                except TypeError:  # unhashable arguments: computed, not kept
+                    return compute(*args)
+                raise  # the computation's own TypeError
 
         return wrapper
 

@@ -192,6 +192,29 @@ def test_local_processes_match_serial(tmp_path):
     pd.testing.assert_frame_equal(serial, local)
 
 
+def slow_pid(value):
+    """The value and the process that computed it, after 50 ms (long enough that the local
+    executor's own process takes tasks while its worker is busy)."""
+    time.sleep(0.05)
+    return value, os.getpid()
+
+
+def test_local_executor_computes_in_this_process_and_its_workers():
+    """``LocalExecutor(2)``: one worker process and this one share the tasks, every result once;
+    ``LocalExecutor(1)`` runs every task here."""
+    pool = LocalExecutor(2)
+    try:
+        results = list(pool.map_unordered(slow_pid, range(12)))
+    finally:
+        pool.close()
+    assert sorted(value for value, _ in results) == list(range(12))
+    pids = {pid for _, pid in results}
+    assert os.getpid() in pids and len(pids) == 2
+    alone = LocalExecutor(1)
+    assert list(alone.map_unordered(slow_pid, range(3))) == [(i, os.getpid()) for i in range(3)]
+    alone.close()
+
+
 @pytest.mark.parametrize("size", [1, 3, 4, 7, 100])
 def test_chunks_hold_whole_designs_in_plan_order(tmp_path, size):
     """Two workloads: each design has two tasks, which go to one chunk (they share the design's

@@ -57,6 +57,32 @@ def test_damaged_part_is_detected_and_moved_aside(tmp_path, damage, caplog):
     assert not bad.exists() and (tmp_path / "corrupt" / bad.name).exists()
 
 
+def test_the_writer_reads_back_its_own_parts_as_a_fresh_store_does(tmp_path):
+    """The store that wrote a part hands back the table it encoded: the same frames as a store
+    that reads the files (the sweep assembles what it just committed this way)."""
+    store = ResultStore(tmp_path)
+    layers = pd.DataFrame({"key": ["a", "a", "bb"], "layer_index": [0, 1, 0], "mapping": ["ws", None, "os"],
+                           "cycles": pd.array([1, None, 3], dtype="Int64")})
+    store.write(rows(["a", "bb"]), layers)
+    store.write(rows(["ccc"], value=2.5))
+    fresh = ResultStore(tmp_path)
+    pd.testing.assert_frame_equal(store.points(), fresh.points())
+    pd.testing.assert_frame_equal(store.layers(), fresh.layers())
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_damage_after_writing_is_detected_by_the_writer_too(tmp_path, damage, caplog):
+    """A part changed on disk after this store wrote it is read and verified, not trusted."""
+    store = ResultStore(tmp_path)
+    store.write(rows(["a"]))
+    bad = store.write(rows(["b", "c"]))
+    data = bad.read_bytes()
+    bad.write_bytes(data[:100] + bytes([data[100] ^ 0xFF]) + data[101:] if damage == "flip" else data[:50])
+    with caplog.at_level(logging.WARNING):
+        assert store.done_keys() == {"a"}
+    assert "corrupt" in caplog.text and (tmp_path / "corrupt" / bad.name).exists()
+
+
 def test_leftover_temporary_files_are_ignored_and_removed(tmp_path):
     store = ResultStore(tmp_path)
     store.write(rows(["a"]))

@@ -78,3 +78,24 @@ def test_layer_descriptors_memo_matches_a_fresh_build(resnet):
             assert not memo[name].flags.writeable
     dense, compressed = layer_descriptors(resnet), layer_descriptors(sparse)
     assert (dense["weight_bits"] == 8).any() and not (dense["weight_bits"] == compressed["weight_bits"]).all()
+
+
+def test_network_plan_scales_match_each_layers_own(resnet):
+    """A memoized plan's per-layer traffic scales and resident bytes are what each layer's own
+    traffic gives (``traffic_scale``, ``resident_other_bytes``; no scale for vector work); equal
+    scales share one number in ``scale_ids`` and unequal ones do not; unscaled layers hold
+    ``NO_SCALE`` itself."""
+    edge = load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
+    clear_memos()
+    for arch in (resized(edge, pool=parse_bytes("16KiB")), resized(edge, pool=parse_bytes("512KiB"))):
+        plan = memory_plan.network_plan(resnet, arch)
+        fresh = memory_plan._plan_memory(resnet, arch)
+        assert list(plan.traffic) == fresh
+        for layer, traffic, scale in zip(resnet.layers, fresh, plan.scales):
+            own = memory_plan.traffic_scale(layer, traffic) if memory_plan.is_array_layer(layer, arch) \
+                else memory_plan.NO_SCALE
+            assert scale == own and (scale is memory_plan.NO_SCALE or own != memory_plan.NO_SCALE)
+        assert list(plan.resident) == [traffic.resident_other_bytes for traffic in fresh]
+        pairs = list(zip(plan.scales, plan.scale_ids))
+        assert all((a == b) == (i == j) for a, i in pairs for b, j in pairs)
+        assert len(set(plan.scale_ids)) > 1  # the buffers leave some layers' traffic scaled
