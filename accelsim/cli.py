@@ -585,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--executor", choices=["local", "serial", "dask"], default="local",
                        help="local processes (default), in-process, or a Dask LocalCluster")
     sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (implies --executor dask)")
-    sweep.add_argument("-j", "--workers", type=int, help="worker processes (default: all cores)")
+    sweep.add_argument("-j", "--workers", type=int, help="processes that compute, this one included (default: all cores)")
     sweep.add_argument("--per-layer", action="store_true", help="also keep one row per layer (layers.parquet)")
     sweep.set_defaults(handler=cmd_sweep)
 
