@@ -79,9 +79,9 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
         return run_scalesim(problem, arch) * problem.repeats
     whole = mapping or fixed_mapping(arch)
     bits = layer.compression
-    if traffic == NO_SCALE and _unchanged_folds(sparsity):  # folds repeating along m: O(1) in the batch
+    if _unchanged_folds(sparsity):  # folds repeating along m: O(1) in the batch
         stats = periodic.run_periodic(problem, arch, whole, rate, weight_bits=bits.weight_precision.bits,
-                                      act_bits=bits.act_precision.bits)
+                                      act_bits=bits.act_precision.bits, traffic=traffic)
         if stats is not None:
             return stats * problem.repeats
     folds = _folds(problem, arch, rate, whole)

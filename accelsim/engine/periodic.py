@@ -14,13 +14,20 @@ a joint buffer is spread over the reduction loop, never the ``m`` loop, so it re
 once the timeline repeats: the counters are exactly those of the whole schedule run at once
 (``tests/properties/test_fold_periodic.py``).
 
-Not taken (today's path, :func:`accelsim.engine.fold.run_problem`, runs instead): inputs
-prefetched a period ahead (a joint buffer's kept footprint: the next period's words are spread
-over the current one, which does not repeat along ``m``), traffic scaled by a memory plan (its
-running totals round down over the whole schedule), sparsity that changes folds, shares that
-could pass int64, units of more than :data:`MAX_UNIT_FOLDS` folds, fewer than
-:data:`MIN_SUPERUNITS` repeating superunits per pass (nothing to add up), and a timeline that
-has not repeated within the stepping budget.
+An input prefetched a period ahead (a joint buffer's kept footprint: the next period's words
+spread over the current period's folds) keeps the repetition when its periods lie inside a unit
+(the ifmap's, iterations of the loops outside ``n``'s, with ``n``'s loop inside ``m``'s): a
+unit then also holds the next unit's words, so unit ``count - 2``, which brings the last unit's,
+leaves the repeating range. Traffic scaled by the memory plan keeps it where every fraction is 0
+or 1 (a column kept or zeroed fold by fold).
+
+Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule
+runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
+the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by other fractions (their
+running totals round down over the whole schedule, carrying a remainder from unit to unit),
+sparsity that changes folds, shares that could pass int64, units of more than
+:data:`MAX_UNIT_FOLDS` folds, fewer than :data:`MIN_SUPERUNITS` repeating superunits per pass
+(nothing to add up), and a timeline that has not repeated within the stepping budget.
 """
 
 from __future__ import annotations
@@ -32,8 +39,9 @@ import numpy as np
 from accelsim.engine import lowering
 from accelsim.kernels import codes
 from accelsim.kernels.periodic import run_native_periodic
-from accelsim.kernels.schedule import DIM_M
+from accelsim.kernels.schedule import DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
 from accelsim.lower.tiling import Mapping, spatial_mapping
 from accelsim.spec.arch import ArchSpec
@@ -48,28 +56,47 @@ within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs t
 
 
 def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
-                 act_bits: int) -> np.ndarray | None:
-    """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, the whole DRAM
-    traffic, folds as scheduled), or ``None`` where the module docstring says it is not taken."""
+                 act_bits: int, traffic: TrafficScale = NO_SCALE) -> np.ndarray | None:
+    """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, folds as
+    scheduled, the DRAM traffic the memory plan's ``traffic`` leaves), or ``None`` where the module
+    docstring says it is not taken."""
+    fractions = _unit_fractions(traffic)
+    if fractions is None:
+        return None
     step = _m_step(problem, arch, mapping, rate)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
-    if (-(-problem.m // step) - 3) // period < MIN_SUPERUNITS:
+    units = -(-problem.m // step)
+    if (units - 3) // period < MIN_SUPERUNITS:
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
         return None
-    p, rooms = built
-    if any(rooms.prefetch):
+    p, _ = built
+    order = [int(x) for x in p.order]
+    position, position_n = order.index(int(p.loop_of[DIM_M])), order.index(int(p.loop_of[DIM_N]))
+    if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter
         return None
-    position = [int(x) for x in p.order].index(int(p.loop_of[DIM_M]))
+    generic_end = units - 2
+    if p.ifmap_prefetch and position_n > 0:  # its prefetch_in: periods inside a unit, one unit less repeats
+        generic_end -= 1
+        if position_n < position or (generic_end - 1) // period < MIN_SUPERUNITS:
+            return None
     inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
     if inner + 1 > MAX_UNIT_FOLDS:
         return None
     folds = int(p.count.prod())
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *dram_rates(arch), arch.dram.latency_cycles,
-                               position, period, max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)), stats)
+    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
+                               arch.dram.latency_cycles, position, period, generic_end,
+                               max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)), stats)
     return stats if done else None
+
+
+def _unit_fractions(traffic: TrafficScale) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`accelsim.engine.lowering.traffic_fractions` of ``traffic`` where each is 0 or 1, else ``None``."""
+    if any(fraction not in (0, 1) for fraction in (traffic.ifmap, traffic.filter, traffic.output)):
+        return None
+    return lowering.traffic_fractions(traffic)
 
 
 def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate) -> int:

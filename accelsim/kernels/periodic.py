@@ -19,7 +19,16 @@ counters are those of one ``run_fold_native`` call over the whole schedule
 
 Inside a unit, when the unit loop is the outermost and the middle loop runs along ``n``, the
 unit's passes over the innermost loop repeat the same way and are added up alike
-(:func:`_step_passes`): a large layer's unit of thousands of folds costs a few passes.
+(:func:`_step_passes`): a large layer's unit of thousands of folds costs a few passes. When the
+unit loop is the middle one and the outermost runs along ``n``, the outer passes ``1 .. outer -
+2`` hold the same folds (an ``n`` tile of the same size, neither the first nor the last ``n``
+index: a fold reads its ``n`` index only through these) and are added up the same way, each
+stepped pass being itself added up by units.
+
+The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
+:func:`.schedule.scale_dram_rows`) where every fraction is 0 or 1: a column is then kept or
+zeroed fold by fold, so folds that repeat still repeat (a general fraction rounds running
+totals down and carries a remainder from fold to fold, which the repetition check does not see).
 """
 
 import numpy as np
@@ -30,8 +39,8 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
-from accelsim.kernels.schedule import DIM_N, fill_folds
-from accelsim.kernels.systolic import add_fold_sums, set_timeline_stats
+from accelsim.kernels.schedule import DIM_N, fill_folds, prefetch_words, scale_dram_rows
+from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
 _RELATIVE_SIZE = 8
 
@@ -101,13 +110,18 @@ def _repeats(state, sums, run, last_run, memory):
 @kernel
 def _step(p, first, folds, total, timing, tables, state, sums):
     """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their
-    sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill."""
-    dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
-        latency = timing
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, no_prefetch = tables
+    sums; ``timing``: the array's, the memory plan's and the DRAM's parameters, ``tables``: the fold
+    tables to fill and what fills them."""
+    dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, scale_num, scale_den, rate_num, \
+        rate_den, channel, latency = timing
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter, count, \
+        reduce_position, totals = tables
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
-    fill_folds(p, first, stop, no_prefetch, no_prefetch, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    if (scale_num != scale_den).any():  # fractions 0 or 1 (the caller's): no remainder carried between folds
+        scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain, stop - first,
+                        folds, totals)
     fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
     resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
                            channel, latency, prefetch_overlap, drain_overlap, folds, last, state)
@@ -138,14 +152,18 @@ def _step_passes(p, first, passes, pass_folds, total, timing, tables, state, sum
 
 @kernel
 def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
-                        rate_num, rate_den, channel, latency, loop_position, period, budget, stats):
+                        scale_num, scale_den, rate_num, rate_den, channel, latency, loop_position, period, generic_end,
+                        budget, stats):
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
-    ``p`` (without prefetched inputs), the repetition of its loop at ``loop_position`` exploited
-    (module docstring); returns False, ``stats`` unfinished, once ``budget`` folds were stepped.
+    ``p``, the DRAM traffic scaled by the memory plan's ``scale_num / scale_den`` (each 0 or 1), the
+    repetition of its loop at ``loop_position`` exploited (module docstring); returns False,
+    ``stats`` unfinished, once ``budget`` folds were stepped.
 
-    ``rate_num / rate_den``: each traffic class's DRAM bytes per cycle (``rate_num`` 0:
-    unlimited), so that a fold's transfer takes ``ceil(bytes * rate_den / rate_num)`` cycles
-    (``accelsim.lower.schedule.transfer_cycles``); ``channel``, ``latency``: the DRAM's.
+    ``generic_end``: the last unit of a pass that holds the repeating folds (``units - 2``, or
+    ``units - 3`` when inputs load a period ahead and unit ``units - 2`` brings the last, maybe
+    smaller, unit's). ``rate_num / rate_den``: each traffic class's DRAM bytes per cycle
+    (``rate_num`` 0: unlimited), so that a fold's transfer takes ``ceil(bytes * rate_den /
+    rate_num)`` cycles (``accelsim.lower.schedule.transfer_cycles``); ``channel``, ``latency``: the DRAM's.
     """
     order, count = p.order, p.count
     outer, inner = 1, 1
@@ -156,21 +174,29 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             inner *= count[order[position]]
     units = count[order[loop_position]]
     total = outer * units * inner
-    timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel,
-              latency)
+    timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, scale_num, scale_den,
+              rate_num, rate_den, channel, latency)
+    ordered_counts, reduce_position = loop_counts(p)
     tables = (np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64),
               np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64),
-              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64), np.zeros(1, np.int64))
+              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64), prefetch_words(p, False),
+              prefetch_words(p, True), ordered_counts, reduce_position, np.zeros((2, 3, 2), np.int64))
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
     memory = _new_memory()
-    last_generic = (units - 3) // period - 1  # the last superunit whose next unit is at most units - 2
+    last_generic = (generic_end - 1) // period - 1  # the last superunit whose next unit is at most generic_end
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
-    # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units
+    # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
+    # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass)
     passes, pass_folds = count[order[1]], count[order[2]]
-    by_passes = loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
+    by_passes = (loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
+                 and not p.ifmap_prefetch)
+    # units of the middle loop inside an outermost loop along n: its passes 1 .. outer - 2 likewise
+    by_outer = loop_position == 1 and order[0] == p.loop_of[DIM_N] and outer >= MIN_PASSES
+    outer_memory = _new_memory()
     stepped = 0
-    for o in range(outer):
+    o = 0
+    while o < outer:
         memory[4][0] = 0
         i = 0
         while i < units:
@@ -186,6 +212,9 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             superunit = (i - 1) // period - 1  # the superunit unit i - 1 ends, if (i - 1) % period == 0
             if i > 1 and (i - 1) % period == 0 and superunit <= last_generic:
                 i += period * _repeats(state, sums, superunit, last_generic, memory)
+        if by_outer and 1 <= o <= outer - 3:  # the next pass's first fold generic too
+            o += _repeats(state, sums, o, outer - 3, outer_memory)
+        o += 1
     stats[:] = sums
     set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
     return True
