@@ -19,7 +19,8 @@ spread over the current period's folds) keeps the repetition when its periods li
 (the ifmap's, iterations of the loops outside ``n``'s, with ``n``'s loop inside ``m``'s): a
 unit then also holds the next unit's words, so unit ``count - 2``, which brings the last unit's,
 leaves the repeating range. Traffic scaled by the memory plan keeps it where every fraction is 0
-or 1 (a column kept or zeroed fold by fold).
+or 1 (a column kept or zeroed fold by fold). With ``m``'s loop in the middle, inside a loop along
+``n``, the kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`).
 
 Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule
 runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
@@ -43,7 +44,7 @@ from accelsim.kernels.schedule import DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
-from accelsim.lower.tiling import Mapping, spatial_mapping
+from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import ArchSpec
 
 MAX_UNIT_FOLDS = 2**14
@@ -60,13 +61,13 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, folds as
     scheduled, the DRAM traffic the memory plan's ``traffic`` leaves), or ``None`` where the module
     docstring says it is not taken."""
-    fractions = _unit_fractions(traffic)
-    if fractions is None:
-        return None
-    step = _m_step(problem, arch, mapping, rate)  # rows of m per unit: checked first, before any table
+    step = _m_step(problem, arch, mapping)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
     units = -(-problem.m // step)
     if (units - 3) // period < MIN_SUPERUNITS:
+        return None
+    fractions = _unit_fractions(traffic)
+    if fractions is None:
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
@@ -94,15 +95,15 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
 
 def _unit_fractions(traffic: TrafficScale) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`accelsim.engine.lowering.traffic_fractions` of ``traffic`` where each is 0 or 1, else ``None``."""
-    if any(fraction not in (0, 1) for fraction in (traffic.ifmap, traffic.filter, traffic.output)):
-        return None
+    if any(fraction.denominator != 1 for fraction in (traffic.ifmap, traffic.filter, traffic.output)):
+        return None  # a fraction of the traffic is between 0 and 1: a whole one is 0 or 1
     return lowering.traffic_fractions(traffic)
 
 
-def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate) -> int:
-    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s step)."""
+def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping) -> int:
+    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s
+    step): the array's rows or columns, or in time (the loop's extent being ``m`` itself) the stream tile."""
     loop = lowering.LOOP_OF[mapping.dataflow][0]
     if loop != "t":
         return arch.array.rows if loop == "r" else arch.array.cols
-    t = spatial_mapping(mapping.dataflow, problem.m, problem.n, rate.reduction(problem.k))[2]
-    return t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))
+    return problem.m if mapping.t_tile is None else max(1, min(mapping.t_tile, problem.m))

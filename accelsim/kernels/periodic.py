@@ -119,7 +119,7 @@ def _step(p, first, folds, total, timing, tables, state, sums):
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    if (scale_num != scale_den).any():  # fractions 0 or 1 (the caller's): no remainder carried between folds
+    if (scale_num != scale_den).any():  # whole fractions (the caller's): no remainder carried between folds
         scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain, stop - first,
                         folds, totals)
     fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
@@ -155,7 +155,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
                         scale_num, scale_den, rate_num, rate_den, channel, latency, loop_position, period, generic_end,
                         budget, stats):
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
-    ``p``, the DRAM traffic scaled by the memory plan's ``scale_num / scale_den`` (each 0 or 1), the
+    ``p``, the DRAM traffic scaled by the memory plan's ``scale_num / scale_den`` (whole: 0 or 1), the
     repetition of its loop at ``loop_position`` exploited (module docstring); returns False,
     ``stats`` unfinished, once ``budget`` folds were stepped.
 
