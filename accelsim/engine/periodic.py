@@ -28,7 +28,8 @@ the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by other 
 running totals round down over the whole schedule, carrying a remainder from unit to unit),
 sparsity that changes folds, shares that could pass int64, units of more than
 :data:`MAX_UNIT_FOLDS` folds, fewer than :data:`MIN_SUPERUNITS` repeating superunits per pass
-(nothing to add up), and a timeline that has not repeated within the stepping budget.
+(nothing to add up), too few folds for stepping units to pay (:data:`STEPPED_UNITS`), and a
+timeline that has not repeated within the stepping budget.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ MAX_UNIT_FOLDS = 2**14
 """Folds of one unit held at a time (as a chunk of :mod:`accelsim.engine.blocks`)."""
 MIN_SUPERUNITS = 4
 """Repeating superunits a pass needs for the repetition to be worth finding."""
+STEPPED_UNITS, CALL_FOLDS = 8, 128
+"""A layer takes the path when its folds exceed ``STEPPED_UNITS x folds per unit + CALL_FOLDS``:
+it steps 5-6 units (the first, two that repeat, the last two or three), a stepped fold costing
+about as much as one run whole (~50 ns), and a call costs ~4 us more than a whole run's, ~80
+folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
+against 8 us); rounded up, towards the whole run. A cost estimate, not a bound: both ways give
+the same counters."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
 """Folds stepped before giving up on a timeline that does not repeat: an eighth of the layer's,
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
@@ -83,9 +91,9 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
         if position_n < position or (generic_end - 1) // period < MIN_SUPERUNITS:
             return None
     inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
-    if inner + 1 > MAX_UNIT_FOLDS:
-        return None
     folds = int(p.count.prod())
+    if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
+        return None
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
     done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
                                arch.dram.latency_cycles, position, period, generic_end,

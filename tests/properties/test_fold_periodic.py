@@ -38,6 +38,14 @@ def _one_piece(problem, arch, mapping, rate, scale=NO_SCALE):
     return fold.run_schedule(scaled_schedule(schedule, scale, mapping), arch)
 
 
+@pytest.fixture(autouse=True)
+def any_length(monkeypatch):
+    """The path taken whatever the layer's length (its cost estimate, ``periodic.STEPPED_UNITS``,
+    declines short layers; :func:`test_short_layers_run_whole` checks that)."""
+    monkeypatch.setattr(periodic, "STEPPED_UNITS", 0)
+    monkeypatch.setattr(periodic, "CALL_FOLDS", 0)
+
+
 SCALES = [NO_SCALE, TrafficScale(Fraction(0), Fraction(1), Fraction(1)),
           TrafficScale(Fraction(1), Fraction(1), Fraction(0)), TrafficScale(Fraction(0), Fraction(0), Fraction(0)),
           TrafficScale(Fraction(1), Fraction(0), Fraction(1))]
@@ -308,3 +316,15 @@ def test_outer_passes_along_n_are_added_up_not_stepped(monkeypatch):
     stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
     assert stats is not None
     assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+
+
+def test_short_layers_run_whole(monkeypatch):
+    """With its cost estimate, the path declines a short layer (26 folds in 13 units of 2, under
+    ``8 x 2 + 128``) and takes a long one (1,000 folds), as computed by hand."""
+    monkeypatch.undo()
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
+    for m, taken in ((104, False), (4000, True)):
+        problem = GemmProblem(m=m, n=8, k=4, repeats=1, ifmap_words=m * 4)
+        assert (periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+                is not None) == taken
