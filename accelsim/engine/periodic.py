@@ -39,9 +39,9 @@ import math
 import numpy as np
 
 from accelsim.engine import lowering
+from accelsim.engine.blocks import loop_counts
 from accelsim.kernels import codes
 from accelsim.kernels.periodic import run_native_periodic
-from accelsim.kernels.schedule import DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
@@ -74,6 +74,12 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     units = -(-problem.m // step)
     if (units - 3) // period < MIN_SUPERUNITS:
         return None
+    order, (loop_m, _, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
+    position, position_n = order.index(loop_m), order.index(loop_n)
+    counts = loop_counts(problem, arch, mapping, rate)
+    inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
+    if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
+        return None
     fractions = _unit_fractions(traffic)
     if fractions is None:
         return None
@@ -81,8 +87,6 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     if built is None:
         return None
     p, _ = built
-    order = [int(x) for x in p.order]
-    position, position_n = order.index(int(p.loop_of[DIM_M])), order.index(int(p.loop_of[DIM_N]))
     if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter
         return None
     generic_end = units - 2
@@ -90,10 +94,6 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
         generic_end -= 1
         if position_n < position or (generic_end - 1) // period < MIN_SUPERUNITS:
             return None
-    inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
-    folds = int(p.count.prod())
-    if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
-        return None
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
     done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
                                arch.dram.latency_cycles, position, period, generic_end,
