@@ -18,15 +18,20 @@ An input prefetched a period ahead (a joint buffer's kept footprint: the next pe
 spread over the current period's folds) keeps the repetition when its periods lie inside a unit
 (the ifmap's, iterations of the loops outside ``n``'s, with ``n``'s loop inside ``m``'s): a
 unit then also holds the next unit's words, so unit ``count - 2``, which brings the last unit's,
-leaves the repeating range. Traffic scaled by the memory plan keeps it where every fraction is 0
-or 1 (a column kept or zeroed fold by fold). With ``m``'s loop in the middle, inside a loop along
-``n``, the kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`).
+leaves the repeating range. With ``m``'s loop in the middle, inside a loop along ``n``, the
+kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`).
+
+Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down)
+keeps the repetition once the rounding remainders come back: a column whose running total
+moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)`` of them
+(whole fractions, 0 or 1: at once), so the kernel takes superunits of that many (their least
+common multiple) and compares the remainders with the timeline.
 
 Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule
 runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
-the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by other fractions (their
-running totals round down over the whole schedule, carrying a remainder from unit to unit),
-sparsity that changes folds, shares that could pass int64, units of more than
+the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than
+whole ones on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take too many
+superunits to come back, sparsity that changes folds, shares that could pass int64, units of more than
 :data:`MAX_UNIT_FOLDS` folds, fewer than :data:`MIN_SUPERUNITS` repeating superunits per pass
 (nothing to add up), too few folds for stepping units to pay (:data:`STEPPED_UNITS`), and a
 timeline that has not repeated within the stepping budget.
@@ -59,6 +64,10 @@ about as much as one run whole (~50 ns), and a call costs ~4 us more than a whol
 folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
 against 8 us); rounded up, towards the whole run. A cost estimate, not a bound: both ways give
 the same counters."""
+REMAINDER_FOLDS = 2**14
+"""Folds a layer needs for the path to try traffic scaled by fractions other than whole ones: the
+kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
+long, a try that pays on long layers only (a cost estimate, as :data:`STEPPED_UNITS`)."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
 """Folds stepped before giving up on a timeline that does not repeat: an eighth of the layer's,
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
@@ -80,8 +89,8 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
     if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
         return None
-    fractions = _unit_fractions(traffic)
-    if fractions is None:
+    fractions = lowering.traffic_fractions(traffic)
+    if fractions is None or (folds < REMAINDER_FOLDS and not (fractions[1] == 1).all()):
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
@@ -99,13 +108,6 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
                                arch.dram.latency_cycles, position, period, generic_end,
                                max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)), stats)
     return stats if done else None
-
-
-def _unit_fractions(traffic: TrafficScale) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`accelsim.engine.lowering.traffic_fractions` of ``traffic`` where each is 0 or 1, else ``None``."""
-    if any(fraction.denominator != 1 for fraction in (traffic.ifmap, traffic.filter, traffic.output)):
-        return None  # a fraction of the traffic is between 0 and 1: a whole one is 0 or 1
-    return lowering.traffic_fractions(traffic)
 
 
 def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping) -> int:

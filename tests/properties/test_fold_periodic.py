@@ -44,12 +44,16 @@ def any_length(monkeypatch):
     declines short layers; :func:`test_short_layers_run_whole` checks that)."""
     monkeypatch.setattr(periodic, "STEPPED_UNITS", 0)
     monkeypatch.setattr(periodic, "CALL_FOLDS", 0)
+    monkeypatch.setattr(periodic, "REMAINDER_FOLDS", 0)
 
 
 SCALES = [NO_SCALE, TrafficScale(Fraction(0), Fraction(1), Fraction(1)),
           TrafficScale(Fraction(1), Fraction(1), Fraction(0)), TrafficScale(Fraction(0), Fraction(0), Fraction(0)),
-          TrafficScale(Fraction(1), Fraction(0), Fraction(1))]
-"""Memory-plan scalings the path takes: each fraction 0 or 1."""
+          TrafficScale(Fraction(1), Fraction(0), Fraction(1)), TrafficScale(Fraction(2, 3), Fraction(1), Fraction(1)),
+          TrafficScale(Fraction(47, 49), Fraction(1), Fraction(5, 8)),
+          TrafficScale(Fraction(1), Fraction(3, 4), Fraction(0)), TrafficScale(Fraction(1, 2), Fraction(1, 2),
+                                                                              Fraction(1, 2))]
+"""Memory-plan scalings: whole fractions (no remainder) and others (remainders with cycles of 2 to 49)."""
 
 
 @settings(max_examples=300, deadline=None)
@@ -262,14 +266,19 @@ def test_prefetched_ifmap_and_scaled_traffic_are_added_up(monkeypatch):
     assert stats[codes.FOLD_STAT_OFMAP_DRAM_WRITES] == 0 < stats[codes.FOLD_STAT_IFMAP_DRAM_READS]
 
 
-def test_general_fractions_decline():
-    """A memory plan's fraction other than 0 or 1 carries a rounding remainder from fold to fold: not taken."""
+def test_general_fractions_are_added_up(monkeypatch):
+    """Traffic scaled by 47/49 and 5/8 on a GEMM of 2,000 units of 12 folds: with a budget of 4,000
+    folds, a sixth of the layer's, the superunits of the remainders' cycle (at most 49 x 8 units)
+    are added up, with the counters of the numpy running totals over the one-piece run."""
     arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
-    problem = GemmProblem(m=4000, n=30, k=30, repeats=1, ifmap_words=4000 * 30)
+    problem = GemmProblem(m=16000, n=16, k=12, repeats=1, ifmap_words=16000 * 12)
     mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
-    for scale in (TrafficScale(Fraction(2, 3)), TrafficScale(output=Fraction(47, 49))):
-        assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8,
-                                     traffic=scale) is None
+    scale = TrafficScale(Fraction(47, 49), Fraction(1), Fraction(5, 8))
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 4000)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 4000)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+    assert stats is not None
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
 
 
 def test_outer_passes_along_n_exact():
@@ -328,3 +337,25 @@ def test_short_layers_run_whole(monkeypatch):
         problem = GemmProblem(m=m, n=8, k=4, repeats=1, ifmap_words=m * 4)
         assert (periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
                 is not None) == taken
+
+
+def test_general_fractions_exact_on_seeded_gemms():
+    """Seeded GEMMs of many units, their traffic scaled by fractions with remainders (cycles of 2 to
+    49 superunits): where taken (most), exact against the numpy running totals over the one-piece run."""
+    rng = np.random.default_rng(19)
+    taken = 0
+    for _ in range(120):
+        dataflow, unified = str(rng.choice(["os", "ws", "is"])), bool(rng.integers(2))
+        arch = small_arch(int(rng.integers(1, 9)), int(rng.integers(1, 9)), dataflow, bool(rng.integers(2)),
+                          int(rng.choice([0, 4096])), float(rng.choice([0.5, 3])), int(rng.choice([0, 100])),
+                          bool(rng.integers(2)), "16KiB", unified, False)
+        m, n, k = int(rng.integers(1000, 4000)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
+                          int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))), unified and bool(rng.integers(2)))
+        scale = SCALES[int(rng.integers(5, len(SCALES)))]
+        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+        if stats is not None:
+            taken += 1
+            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+    assert taken >= 40
