@@ -69,7 +69,7 @@ REMAINDER_FOLDS = 2**14
 kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
 long, a try that pays on long layers only (a cost estimate, as :data:`STEPPED_UNITS`)."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
-"""Folds stepped before giving up on a timeline that does not repeat: an eighth of the layer's,
+"""Folds stepped before giving up on a timeline that does not repeat: a quarter of the layer's,
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
 
 
@@ -106,7 +106,7 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
     done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
                                arch.dram.latency_cycles, position, period, generic_end,
-                               max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)), stats)
+                               max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats)
     return stats if done else None
 
 

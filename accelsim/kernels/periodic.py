@@ -270,7 +270,9 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             if not whole and o == 0 and i == period + 1:  # one superunit stepped: its remainders' cycle
                 unit_period = period * _remainder_cycle(scale_num, scale_den, first_totals, totals, units)
                 last_generic = (generic_end - 1) // unit_period - 1
-                if last_generic < 2:  # fewer than three superunits: none left to add once two repeat
+                # fewer than three superunits (none left to add once two repeat), or more stepping than
+                # the budget allows (two superunits and the ends in every pass): give up now
+                if last_generic < 2 or stepped + outer * (2 * unit_period + 3) * inner > budget:
                     return False
             superunit = (i - 1) // unit_period - 1  # the superunit unit i - 1 ends, if (i - 1) % unit_period == 0
             if i > 1 and (i - 1) % unit_period == 0 and superunit <= last_generic:
