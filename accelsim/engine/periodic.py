@@ -89,8 +89,9 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
     if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
         return None
-    fractions = lowering.traffic_fractions(traffic)
-    if fractions is None or (folds < REMAINDER_FOLDS and not (fractions[1] == 1).all()):
+    whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
+    fractions = lowering.traffic_fractions(traffic) if whole or folds >= REMAINDER_FOLDS else None
+    if fractions is None:
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
