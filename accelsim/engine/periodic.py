@@ -74,10 +74,11 @@ within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs t
 
 
 def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
-                 act_bits: int, traffic: TrafficScale = NO_SCALE) -> np.ndarray | None:
+                 act_bits: int, traffic: TrafficScale = NO_SCALE, counts: list[int] | None = None) -> np.ndarray | None:
     """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, folds as
     scheduled, the DRAM traffic the memory plan's ``traffic`` leaves), or ``None`` where the module
-    docstring says it is not taken."""
+    docstring says it is not taken. ``counts``: :func:`accelsim.engine.blocks.loop_counts` of the
+    problem, if the caller has them."""
     step = _m_step(problem, arch, mapping)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
     units = -(-problem.m // step)
@@ -85,7 +86,7 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
         return None
     order, (loop_m, _, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     position, position_n = order.index(loop_m), order.index(loop_n)
-    counts = loop_counts(problem, arch, mapping, rate)
+    counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
     if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
         return None
