@@ -294,7 +294,7 @@ def test_outer_passes_along_n_exact():
         m, n, k = int(rng.integers(200, 600)), int(rng.integers(20, 60)), int(rng.integers(1, 30))
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
-                          int(rng.choice([4, 16])), (bool(rng.integers(2)), bool(rng.integers(2)), bool(rng.integers(2))),
+                          int(rng.choice([4, 16])), tuple(bool(rng.integers(2)) for _ in range(3)),
                           unified and bool(rng.integers(2)))
         scale = SCALES[int(rng.integers(len(SCALES)))]
         stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
@@ -352,7 +352,8 @@ def test_general_fractions_exact_on_seeded_gemms():
         m, n, k = int(rng.integers(1000, 4000)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
-                          int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))), unified and bool(rng.integers(2)))
+                          int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))),
+                          unified and bool(rng.integers(2)))
         scale = SCALES[int(rng.integers(5, len(SCALES)))]
         stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
         if stats is not None:
