@@ -290,7 +290,7 @@ class _Prepared:
     slots: list[int]                    # each layer's entry in ``distinct``
     slot_array: np.ndarray              # the same, int64
     steps: list[int]                    # each distinct layer's steps (:func:`_checked_work`)
-    vector_groups: list[np.ndarray]     # :func:`accelsim.engine.vector.vector_groups`
+    vector_work: vector.VectorWork      # :func:`accelsim.engine.vector.vector_work`
     descriptors: dict[str, np.ndarray]  # :func:`accelsim.result.layer_descriptors`
     memory_columns: dict[str, np.ndarray]  # :func:`memory_plan_columns` ({} without a plan)
 
@@ -314,7 +314,7 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
     steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and strict)
     memory = None if plan is None else list(plan.traffic)
     return _Prepared(search, memory, distinct, slots, np.array(slots, dtype=np.int64), steps,
-                     vector.vector_groups(arch, net, memory),
+                     vector.vector_work(arch, net, memory),
                      layer_descriptors(net), {} if plan is None else memory_plan_columns(plan.traffic))
 
 
@@ -435,7 +435,7 @@ def simulate(arch: ArchSpec, net: Network, fidelity: Fidelity | str = Fidelity.F
     plans = [runs[slot][0] for slot in slots]
     mappings, dataflows, stats, costed, links = _layer_rows(arch, runs, prep.slot_array)
     array_costed = costed
-    stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed, memory, prep.vector_groups)
+    stats, costed, vector_columns = vector.add_vector_layers(arch, net, stats, costed, memory, prep.vector_work)
     fused = arch.vector_unit is not None and arch.vector_unit.pipelined_with_array  # vector layers: no launch
     launched = array_costed if fused else costed
     stats, dispatch_column = add_dispatch(stats, launched, arch.dispatch_cycles)

@@ -17,8 +17,8 @@ need a walk over the demand stream of every overlapping-window conv):
 * ``model ms``: the timing model alone, ``engine.fold.run_layer`` on each distinct layer shape
   as ``simulate`` runs them, without result frames and energy;
 * the numba compile time (a fresh process with an empty cache) and the peak memory of one warm run;
-* the zoo's ResNet-50 (array and vector layers) on edge_32x32, tpu_v1_like and scalesim_32x32_ws at
-  batch 1 and 256, and their ratio.
+* the zoo's ResNet-50 (array and vector layers) on edge_32x32, tpu_v1_like and scalesim_32x32_ws (or
+  ``--zoo-archs``) at batch 1 and 256, timed in turn (best of ``--repeats`` each), and their ratio.
 
 With ``--scalesim``: SCALE-Sim runs in its own venv (``/tmp/venv-scalesim``). It steps one demand
 row at a time (~1e4 rows/s), so by default it runs on the ResNet-18 layers (in order, skipping any that would not
@@ -58,6 +58,10 @@ def make_arch(size: int, dataflow: str, timing: str):
                            "buffers": {op: {"size": "64KiB"} for op in ("ifmap", "filter", "ofmap")}})
 
 
+ZOO_ARCHS = ("edge_32x32", "tpu_v1_like", "scalesim_32x32_ws")
+"""Archs of the zoo's batch table by default (``--zoo-archs``)."""
+
+
 def warm_seconds(arch, net, repeats: int, frames: bool = False) -> float:
     """Best time of ``simulate(arch, net)`` after a first call; ``frames``: reading ``layers`` and ``summary`` too."""
     def run() -> None:
@@ -72,6 +76,20 @@ def warm_seconds(arch, net, repeats: int, frames: bool = False) -> float:
         run()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def alternate_warm_seconds(arch, nets, repeats: int) -> list[float]:
+    """Best time of ``simulate(arch, net)`` for each of ``nets``, after a first call, the networks
+    timed in turn ``repeats`` times: each sees the same machine load, so their ratio holds."""
+    for net in nets:
+        ax.simulate(arch, net)
+    best = [float("inf")] * len(nets)
+    for _ in range(repeats):
+        for i, net in enumerate(nets):
+            start = time.perf_counter()
+            ax.simulate(arch, net)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def model_seconds(arch, layers, repeats: int) -> float:
@@ -205,6 +223,8 @@ def main() -> int:
     parser.add_argument("--scalesim", action="store_true", help="also run SCALE-Sim 3.0.0 on a subset")
     parser.add_argument("--skip-table", action="store_true", help="skip the accelsim-only table")
     parser.add_argument("--repeats", type=int, default=5, help="warm runs per figure; the fastest is reported")
+    parser.add_argument("--zoo-archs", nargs="+", default=list(ZOO_ARCHS),
+                        help="shipped archs (arch_configs/<name>.yaml) of the zoo's ResNet-50 batch table")
     parser.add_argument("--scalesim-rows", type=int, default=150_000,
                         help="demand-row budget per SCALE-Sim run (0: the whole network)")
     parser.add_argument("--scalesim-network", choices=sorted(NETWORKS), default="ResNet-18",
@@ -215,7 +235,7 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"numba compile (fresh process, empty cache, both timing models): {compile_seconds():.2f} s")
-    _zoo_table(args.repeats)
+    _zoo_table(args.zoo_archs, args.repeats)
     for name, path in ({} if args.skip_table else NETWORKS).items():
         _table_header(name == "ResNet-18")
         _table(name, path, args.repeats)
@@ -225,16 +245,16 @@ def main() -> int:
                             args.repeats)
 
 
-def _zoo_table(repeats: int) -> None:
+def _zoo_table(archs: list[str], repeats: int) -> None:
     """The zoo's ResNet-50 (with its 67 vector layers) on shipped archs, warm, at batch 1 and 256:
     the batch ratio shows whether a run's cost grows with the batch (it should not: the folds do not)."""
     print(f"\nResNet-50 (workloads/resnet50.yaml), fold fidelity, warm simulate() (best of {repeats}), "
           f"load average {os.getloadavg()[0]:.1f}:")
     print(f"{'arch':20s} {'batch 1 ms':>10s} {'batch 256 ms':>12s} {'256 / 1':>8s}")
-    for name in ("edge_32x32", "tpu_v1_like", "scalesim_32x32_ws"):
+    for name in archs:
         arch = ax.load_arch(ROOT / "arch_configs" / f"{name}.yaml")
-        one, many = (warm_seconds(arch, ax.load_workload(ROOT / "workloads" / "resnet50.yaml", batch=batch), repeats)
-                     for batch in (1, 256))
+        one, many = alternate_warm_seconds(arch, [ax.load_workload(ROOT / "workloads" / "resnet50.yaml", batch=batch)
+                                                  for batch in (1, 256)], repeats)
         print(f"{name:20s} {one * 1e3:10.1f} {many * 1e3:12.1f} {many / one:8.2f}", flush=True)
 
 

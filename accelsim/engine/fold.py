@@ -79,12 +79,13 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
         return run_scalesim(problem, arch) * problem.repeats
     whole = mapping or fixed_mapping(arch)
     bits = layer.compression
-    if traffic == NO_SCALE and _unchanged_folds(sparsity):  # folds repeating along m: O(1) in the batch
+    counts = blocks.loop_counts(problem, arch, whole, rate)
+    if _unchanged_folds(sparsity):  # folds repeating along m: O(1) in the batch
         stats = periodic.run_periodic(problem, arch, whole, rate, weight_bits=bits.weight_precision.bits,
-                                      act_bits=bits.act_precision.bits)
+                                      act_bits=bits.act_precision.bits, traffic=traffic, counts=counts)
         if stats is not None:
             return stats * problem.repeats
-    folds = _folds(problem, arch, rate, whole)
+    folds = counts[0] * counts[1] * counts[2]
     if folds > blocks.BLOCK_THRESHOLD and _unchanged_folds(sparsity):
         fits = work.whole_schedule_fits(folds)
         if fits and not blocks.repeats(problem, arch, whole, rate):
@@ -153,12 +154,6 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec) -> np.ndarray:
 def kernel_schedule(schedule: TileSchedule) -> FoldSchedule:
     """The kernels' view of ``schedule`` (the same arrays, by name)."""
     return FoldSchedule(*(getattr(schedule, name) for name in FoldSchedule._fields))
-
-
-def _folds(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, mapping: Mapping) -> int:
-    """Folds of one repeat of ``problem`` under ``mapping``."""
-    counts = blocks.loop_counts(problem, arch, mapping, rate)
-    return counts[0] * counts[1] * counts[2]
 
 
 def _unit_budget(folds: int) -> int:

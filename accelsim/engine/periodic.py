@@ -14,13 +14,27 @@ a joint buffer is spread over the reduction loop, never the ``m`` loop, so it re
 once the timeline repeats: the counters are exactly those of the whole schedule run at once
 (``tests/properties/test_fold_periodic.py``).
 
-Not taken (today's path, :func:`accelsim.engine.fold.run_problem`, runs instead): inputs
-prefetched a period ahead (a joint buffer's kept footprint: the next period's words are spread
-over the current one, which does not repeat along ``m``), traffic scaled by a memory plan (its
-running totals round down over the whole schedule), sparsity that changes folds, shares that
-could pass int64, units of more than :data:`MAX_UNIT_FOLDS` folds, fewer than
-:data:`MIN_SUPERUNITS` repeating superunits per pass (nothing to add up), and a timeline that
-has not repeated within the stepping budget.
+An input prefetched a period ahead (a joint buffer's kept footprint: the next period's words
+spread over the current period's folds) keeps the repetition when its periods lie inside a unit
+(the ifmap's, iterations of the loops outside ``n``'s, with ``n``'s loop inside ``m``'s): a
+unit then also holds the next unit's words, so unit ``count - 2``, which brings the last unit's,
+leaves the repeating range. With ``m``'s loop in the middle, inside a loop along ``n``, the
+kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`).
+
+Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down)
+keeps the repetition once the rounding remainders come back: a column whose running total
+moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)`` of them
+(whole fractions, 0 or 1: at once), so the kernel takes superunits of that many (their least
+common multiple) and compares the remainders with the timeline.
+
+Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule
+runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
+the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than
+whole ones on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take too many
+superunits to come back, sparsity that changes folds, shares that could pass int64, units of more than
+:data:`MAX_UNIT_FOLDS` folds, fewer than :data:`MIN_SUPERUNITS` repeating superunits per pass
+(nothing to add up), too few folds for stepping units to pay (:data:`STEPPED_UNITS`), and a
+timeline that has not repeated within the stepping budget.
 """
 
 from __future__ import annotations
@@ -30,52 +44,78 @@ import math
 import numpy as np
 
 from accelsim.engine import lowering
+from accelsim.engine.blocks import loop_counts
 from accelsim.kernels import codes
 from accelsim.kernels.periodic import run_native_periodic
-from accelsim.kernels.schedule import DIM_M
 from accelsim.lower.gemm import ArrayRate, GemmProblem
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
-from accelsim.lower.tiling import Mapping, spatial_mapping
+from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import ArchSpec
 
 MAX_UNIT_FOLDS = 2**14
 """Folds of one unit held at a time (as a chunk of :mod:`accelsim.engine.blocks`)."""
 MIN_SUPERUNITS = 4
 """Repeating superunits a pass needs for the repetition to be worth finding."""
+STEPPED_UNITS, CALL_FOLDS = 8, 128
+"""A layer takes the path when its folds exceed ``STEPPED_UNITS x folds per unit + CALL_FOLDS``:
+it steps 5-6 units (the first, two that repeat, the last two or three), a stepped fold costing
+about as much as one run whole (~50 ns), and a call costs ~4 us more than a whole run's, ~80
+folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
+against 8 us); rounded up, towards the whole run. A cost estimate, not a bound: both ways give
+the same counters."""
+REMAINDER_FOLDS = 2**14
+"""Folds a layer needs for the path to try traffic scaled by fractions other than whole ones: the
+kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
+long, a try that pays on long layers only (a cost estimate, as :data:`STEPPED_UNITS`)."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
-"""Folds stepped before giving up on a timeline that does not repeat: an eighth of the layer's,
+"""Folds stepped before giving up on a timeline that does not repeat: a quarter of the layer's,
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
 
 
 def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
-                 act_bits: int) -> np.ndarray | None:
-    """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, the whole DRAM
-    traffic, folds as scheduled), or ``None`` where the module docstring says it is not taken."""
-    step = _m_step(problem, arch, mapping, rate)  # rows of m per unit: checked first, before any table
+                 act_bits: int, traffic: TrafficScale = NO_SCALE, counts: list[int] | None = None) -> np.ndarray | None:
+    """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, folds as
+    scheduled, the DRAM traffic the memory plan's ``traffic`` leaves), or ``None`` where the module
+    docstring says it is not taken. ``counts``: :func:`accelsim.engine.blocks.loop_counts` of the
+    problem, if the caller has them."""
+    step = _m_step(problem, arch, mapping)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
-    if (-(-problem.m // step) - 3) // period < MIN_SUPERUNITS:
+    units = -(-problem.m // step)
+    if (units - 3) // period < MIN_SUPERUNITS:
+        return None
+    order, (loop_m, _, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
+    position, position_n = order.index(loop_m), order.index(loop_n)
+    counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
+    inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
+    if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
+        return None
+    whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
+    fractions = lowering.traffic_fractions(traffic) if whole or folds >= REMAINDER_FOLDS else None
+    if fractions is None:
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
         return None
-    p, rooms = built
-    if any(rooms.prefetch):
+    p, _ = built
+    if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter
         return None
-    position = [int(x) for x in p.order].index(int(p.loop_of[DIM_M]))
-    inner = int(np.prod([p.count[p.order[x]] for x in range(position + 1, 3)], dtype=np.int64))
-    if inner + 1 > MAX_UNIT_FOLDS:
-        return None
-    folds = int(p.count.prod())
+    generic_end = units - 2
+    if p.ifmap_prefetch and position_n > 0:  # its prefetch_in: periods inside a unit, one unit less repeats
+        generic_end -= 1
+        if position_n < position or (generic_end - 1) // period < MIN_SUPERUNITS:
+            return None
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *dram_rates(arch), arch.dram.latency_cycles,
-                               position, period, max(MIN_BUDGET, min(folds // 8, MAX_BUDGET)), stats)
+    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
+                               arch.dram.latency_cycles, position, period, generic_end,
+                               max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats)
     return stats if done else None
 
 
-def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate) -> int:
-    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s step)."""
+def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping) -> int:
+    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s
+    step): the array's rows or columns, or in time (the loop's extent being ``m`` itself) the stream tile."""
     loop = lowering.LOOP_OF[mapping.dataflow][0]
     if loop != "t":
         return arch.array.rows if loop == "r" else arch.array.cols
-    t = spatial_mapping(mapping.dataflow, problem.m, problem.n, rate.reduction(problem.k))[2]
-    return t if mapping.t_tile is None else max(1, min(mapping.t_tile, t))
+    return problem.m if mapping.t_tile is None else max(1, min(mapping.t_tile, problem.m))

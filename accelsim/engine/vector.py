@@ -17,6 +17,8 @@ two row mappings, across the lanes or one row per lane in time (``docs/transform
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from accelsim.kernels import codes
@@ -205,17 +207,58 @@ def exposed_cycles(cycles: np.ndarray, is_vector: np.ndarray, pipelined: bool) -
     return exposed
 
 
-def vector_groups(arch: ArchSpec, net: Network, plan: list[LayerTraffic] | None = None) -> list[np.ndarray]:
-    """The vector layers of ``net`` (int64 indices) in groups that run once: layers that differ only
-    in name and producers (:func:`accelsim.spec.workload.work_ids`), with the same traffic under
-    ``plan``. None without a vector unit."""
-    if arch.vector_unit is None:
-        return []
-    groups: dict[tuple[int, LayerTraffic | None], list[int]] = {}
-    for index, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
-        if isinstance(layer, VECTOR_LAYERS):
-            groups.setdefault((work, plan[index] if plan is not None else None), []).append(index)
-    return [np.array(indices, dtype=np.int64) for indices in groups.values()]
+@dataclasses.dataclass(frozen=True)
+class VectorWork:
+    """A network's vector layers on an arch's vector unit, counted (:func:`vector_work`): per
+    vector layer (``rows``, int64 layer indices) its fold counters at :data:`_VECTOR_STATS` before
+    any overlap with the array (``stats``), its ``vector_<kind>_ops`` (``op_counts``, in
+    :data:`OP_COLUMNS` order) and ``vector_rows_in_time``. Read-only arrays."""
+
+    rows: np.ndarray
+    stats: np.ndarray
+    op_counts: np.ndarray
+    in_time: np.ndarray
+
+
+def vector_work(arch: ArchSpec, net: Network, plan: list[LayerTraffic] | None = None) -> VectorWork:
+    """The vector layers of ``net`` counted once per group (:func:`vector_layer_counts`): layers that
+    differ only in name and producers (:func:`accelsim.spec.workload.work_ids`) and whose traffic
+    under ``plan`` gives the same counts (:func:`_counted_traffic`). No rows without a vector unit."""
+    op_names = list(OP_COLUMNS.values())
+    groups: dict[tuple, list[int]] = {}
+    if arch.vector_unit is not None:
+        for index, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
+            if isinstance(layer, VECTOR_LAYERS):
+                groups.setdefault((work, None if plan is None else _counted_traffic(plan[index])), []).append(index)
+    rows = np.array([index for group in groups.values() for index in group], dtype=np.int64)
+    stats = np.zeros((rows.size, _VECTOR_STATS.size), dtype=np.int64)
+    op_counts = np.zeros((rows.size, len(op_names)), dtype=np.int64)
+    in_time = np.zeros(rows.size, dtype=np.int64)
+    done = 0
+    for group in groups.values():
+        layer = net.layers[group[0]]
+        counts = vector_layer_counts(arch, layer, traffic=plan[group[0]] if plan is not None else None)
+        bits = layer.compression.act_precision.bits
+        taken = slice(done, done + len(group))
+        stats[taken] = [
+            counts["cycles"], counts["cycles"], counts["vector_compute_cycles"],
+            counts["cycles"] - counts["vector_compute_cycles"], counts["vector_sram_reads"],
+            counts["vector_sram_writes"], min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits),
+            min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits), counts["dram_read_bytes"],
+            counts["dram_write_bytes"]]
+        op_counts[taken] = [counts[name] for name in op_names]
+        in_time[taken] = counts["vector_rows_in_time"]
+        done += len(group)
+    for array in (rows, stats, op_counts, in_time):
+        array.flags.writeable = False
+    return VectorWork(rows, stats, op_counts, in_time)
+
+
+def _counted_traffic(traffic: LayerTraffic) -> tuple:
+    """What :func:`vector_layer_counts` reads of a layer's ``traffic``: whether it is fused, its DRAM
+    bytes read and written, and a fused layer's operands on the array's path."""
+    return traffic.fused, sum(traffic.operand_dram_bytes), traffic.output_dram_bytes, \
+        traffic.operand_path if traffic.fused else ()
 
 
 _VECTOR_STATS = np.array([codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH, codes.FOLD_STAT_COMPUTE_CYCLES,
@@ -223,11 +266,11 @@ _VECTOR_STATS = np.array([codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PR
                           codes.FOLD_STAT_OFMAP_SRAM_WRITES, codes.FOLD_STAT_IFMAP_DRAM_READS,
                           codes.FOLD_STAT_OFMAP_DRAM_WRITES, codes.FOLD_STAT_DRAM_READ_BYTES,
                           codes.FOLD_STAT_DRAM_WRITE_BYTES])
-"""Fold counters a vector layer's row sets, in the order :func:`add_vector_layers` lists their values."""
+"""Fold counters a vector layer's row sets, in the order of :attr:`VectorWork.stats`."""
 
 
 def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: np.ndarray,
-                      plan: list[LayerTraffic] | None = None, groups: list[np.ndarray] | None = None
+                      plan: list[LayerTraffic] | None = None, counted: VectorWork | None = None
                       ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """The fold counter matrix with every vector layer's row filled in (if the arch has a vector unit),
     the costed flags, and extra per-layer columns (int64, 0 for array layers; none without a vector
@@ -242,31 +285,22 @@ def add_vector_layers(arch: ArchSpec, net: Network, stats: np.ndarray, costed: n
     the unit's issue cycles plus its waits on SRAM ports or DRAM; the part hidden under the array
     comes off the waits first); ``ifmap_*``/``ofmap_*`` count its input and output traffic.
     ``plan``: the network's memory plan, one entry per layer (``None``: everything through DRAM);
-    ``groups``: :func:`vector_groups` of ``net`` under ``plan`` (computed if None), each run once.
+    ``counted``: :func:`vector_work` of ``net`` under ``plan`` (computed if None).
     """
     stats, costed = stats.copy(), costed.copy()
     if arch.vector_unit is None:
         return stats, costed, {}
+    work = vector_work(arch, net, plan) if counted is None else counted
     op_names = list(OP_COLUMNS.values())
     op_counts = np.zeros((len(net.layers), len(op_names)), dtype=np.int64)
-    is_vector = np.zeros(len(net.layers), dtype=bool)
     in_time = np.zeros(len(net.layers), dtype=np.int64)
-    for group in vector_groups(arch, net, plan) if groups is None else groups:
-        rows = group[~costed[group]]
-        if rows.size == 0:
-            continue
-        layer = net.layers[rows[0]]
-        counts = vector_layer_counts(arch, layer, traffic=plan[rows[0]] if plan is not None else None)
-        op_counts[rows] = [counts[name] for name in op_names]
-        in_time[rows] = counts["vector_rows_in_time"]
-        bits = layer.compression.act_precision.bits
-        stats[np.ix_(rows, _VECTOR_STATS)] = [
-            counts["cycles"], counts["cycles"], counts["vector_compute_cycles"],
-            counts["cycles"] - counts["vector_compute_cycles"], counts["vector_sram_reads"],
-            counts["vector_sram_writes"], min(layer.input_elements, counts["dram_read_bytes"] * 8 // bits),
-            min(layer.output_elements, counts["dram_write_bytes"] * 8 // bits), counts["dram_read_bytes"],
-            counts["dram_write_bytes"]]
-        is_vector[rows] = True
+    kept = ~costed[work.rows]
+    rows = work.rows[kept]
+    op_counts[rows] = work.op_counts[kept]
+    in_time[rows] = work.in_time[kept]
+    stats[np.ix_(rows, _VECTOR_STATS)] = work.stats[kept]
+    is_vector = np.zeros(len(net.layers), dtype=bool)
+    is_vector[rows] = True
     costed |= is_vector
     busy = stats[:, codes.FOLD_STAT_CYCLES].copy()
     exposed = exposed_cycles(busy, is_vector, arch.vector_unit.pipelined_with_array)

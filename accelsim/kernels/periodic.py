@@ -19,7 +19,18 @@ counters are those of one ``run_fold_native`` call over the whole schedule
 
 Inside a unit, when the unit loop is the outermost and the middle loop runs along ``n``, the
 unit's passes over the innermost loop repeat the same way and are added up alike
-(:func:`_step_passes`): a large layer's unit of thousands of folds costs a few passes.
+(:func:`_step_passes`): a large layer's unit of thousands of folds costs a few passes. When the
+unit loop is the middle one and the outermost runs along ``n``, the outer passes ``1 .. outer -
+2`` hold the same folds (an ``n`` tile of the same size, neither the first nor the last ``n``
+index: a fold reads its ``n`` index only through these) and are added up the same way, each
+stepped pass being itself added up by units.
+
+The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
+:func:`.schedule.scale_dram_rows`): running totals times a fraction, rounded down, carry a
+remainder from fold to fold, part of the state compared. A whole fraction (0 or 1) carries none;
+otherwise a superunit is ``period`` units times the cycle after which every remainder comes back
+(:func:`_remainder_cycle`, from the first superunit's totals), and the passes along ``n`` are
+stepped, not added up.
 """
 
 import numpy as np
@@ -30,15 +41,17 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
-from accelsim.kernels.schedule import DIM_N, fill_folds
-from accelsim.kernels.systolic import add_fold_sums, set_timeline_stats
+from accelsim.kernels.schedule import DIM_N, fill_folds, prefetch_words, scale_dram_rows
+from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
-_RELATIVE_SIZE = 8
+_RELATIVE_SIZE = 14
 
 
 @kernel
-def _relative(state, out):
-    """The timeline ``state`` as later folds see it, into ``out`` (int64[8])."""
+def _relative(state, scaling, out):
+    """The timeline ``state`` as later folds see it, and the remainders the memory plan's scaling
+    carries (``running x numerator - scaled x denominator`` per table and traffic class, 0 for a
+    whole fraction), into ``out`` (int64[14])."""
     start = state[RESUME_START]
     out[0] = max(0, state[RESUME_PREV_DRAINED] - start)
     out[1] = max(0, state[RESUME_FINISH] - start)
@@ -46,6 +59,10 @@ def _relative(state, out):
         out[2 + x] = max(0, state[RESUME_FREE + x] - start)
     out[6] = state[RESUME_DPREV] - state[RESUME_DSTART]
     out[7] = max(0, state[RESUME_DFINISH] - state[RESUME_DSTART])
+    scale_num, scale_den, _, _, totals = scaling
+    for t in range(2):
+        for x in range(3):
+            out[8 + 3 * t + x] = totals[t, x, 0] * scale_num[x] - totals[t, x, 1] * scale_den[x]
 
 
 @kernel
@@ -72,64 +89,79 @@ MIN_PASSES = 5
 @kernel
 def _new_memory():
     """What :func:`_repeats` keeps between runs: the relative timeline after the last one and the one
-    before, the state and sums after the last one, and whether they are recorded."""
+    before, the state, sums and scaling totals after the last one, and whether they are recorded."""
     return (np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64),
-            np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64), np.zeros(1, np.int64))
+            np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64), np.zeros(1, np.int64),
+            np.zeros((2, 3, 2), np.int64))
 
 
 @kernel
-def _repeats(state, sums, run, last_run, memory):
+def _repeats(state, sums, scaling, run, last_run, memory):
     """After generic run ``run`` (a superunit or a pass; the generic ones go up to ``last_run``): if it
-    left the timeline in the same relative state as the run before, the runs up to ``last_run``
-    repeat its step and are added to ``state`` and ``sums`` at once; returns how many (0: not
-    repeated yet, and this run is recorded for the next one)."""
-    relative, previous, before, sums_before, recorded = memory
-    _relative(state, relative)
+    left the timeline and the scaling's remainders in the same relative state as the run before,
+    the runs up to ``last_run`` repeat its step and are added to ``state``, ``sums`` and the
+    scaling's running totals at once; returns how many (0: not repeated yet, and this run is
+    recorded for the next one)."""
+    relative, previous, before, sums_before, recorded, totals_before = memory
+    totals = scaling[4]
+    _relative(state, scaling, relative)
     if recorded[0] == 1 and (relative == previous).all() and last_run > run:
         times = last_run - run
         _advance(state, before, times)
         sums += times * (sums - sums_before)
+        totals += times * (totals - totals_before)
         recorded[0] = 0
         return times
     previous[:] = relative
     before[:] = state
     sums_before[:] = sums
+    totals_before[:] = totals
     recorded[0] = 1
     return 0
 
 
 @kernel
-def _step(p, first, folds, total, timing, tables, state, sums):
+def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their
-    sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill."""
+    sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill
+    and the prefetched words, ``scaling``: the memory plan's fractions, the loop counts and the
+    running totals (:func:`.schedule.scale_dram_rows`). Returns False where a scaled running total
+    would pass int64."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, no_prefetch = tables
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter = tables
+    scale_num, scale_den, count, reduce_position, totals = scaling
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
-    fill_folds(p, first, stop, no_prefetch, no_prefetch, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    if (scale_num != scale_den).any() and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count,
+                                                              reduce_position, first, p.drain, stop - first, folds,
+                                                              totals):
+        return False
     fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
     resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
                            channel, latency, prefetch_overlap, drain_overlap, folds, last, state)
     add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, folds, sums)
+    return True
 
 
 @kernel
-def _step_passes(p, first, passes, pass_folds, total, timing, tables, state, sums):
+def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums):
     """:func:`_step` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
     ``first``: passes ``1 .. passes - 2`` hold the same folds (an n tile of the same size, no first
     or last n index, the drained tile before them of the same size), so the generic ones (the next
     pass's first fold in that range too) are added up once they repeat (:func:`_repeats`).
-    Returns the folds stepped."""
+    Returns the folds stepped, -1 where a scaled running total would pass int64."""
     memory = _new_memory()
     last_generic = passes - 3
     stepped = 0
     b = 0
     while b < passes:
-        _step(p, first + b * pass_folds, pass_folds, total, timing, tables, state, sums)
+        if not _step(p, first + b * pass_folds, pass_folds, total, timing, tables, scaling, state, sums):
+            return -1
         stepped += pass_folds
         if 1 <= b <= last_generic:
-            b += _repeats(state, sums, b, last_generic, memory)
+            b += _repeats(state, sums, scaling, b, last_generic, memory)
         else:
             memory[4][0] = 0
         b += 1
@@ -137,15 +169,46 @@ def _step_passes(p, first, passes, pass_folds, total, timing, tables, state, sum
 
 
 @kernel
-def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
-                        rate_num, rate_den, channel, latency, loop_position, period, budget, stats):
-    """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
-    ``p`` (without prefetched inputs), the repetition of its loop at ``loop_position`` exploited
-    (module docstring); returns False, ``stats`` unfinished, once ``budget`` folds were stepped.
+def _remainder_cycle(scale_num, scale_den, before, after, limit):
+    """Superunits after which every remainder of the memory plan's scaling is back where it was, when
+    one superunit moves the running totals from ``before`` to ``after``: per table and class with a
+    fraction ``a / d``, ``d / gcd(d, step x a mod d)``; their least common multiple, or ``limit + 1``
+    past ``limit``."""
+    cycle = np.int64(1)
+    for t in range(2):
+        for x in range(3):
+            den = scale_den[x]
+            if den == 1:
+                continue
+            a, b = den, (after[t, x, 0] - before[t, x, 0]) * scale_num[x] % den
+            while b:
+                a, b = b, a % b
+            need = den // a
+            a, b = cycle, need
+            while b:
+                a, b = b, a % b
+            cycle = cycle // a * need
+            if cycle > limit:
+                return limit + 1
+    return cycle
 
-    ``rate_num / rate_den``: each traffic class's DRAM bytes per cycle (``rate_num`` 0:
-    unlimited), so that a fold's transfer takes ``ceil(bytes * rate_den / rate_num)`` cycles
-    (``accelsim.lower.schedule.transfer_cycles``); ``channel``, ``latency``: the DRAM's.
+
+@kernel
+def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
+                        scale_num, scale_den, rate_num, rate_den, channel, latency, loop_position, period, generic_end,
+                        budget, stats):
+    """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
+    ``p``, the DRAM traffic scaled by the memory plan's ``scale_num / scale_den``
+    (:func:`.schedule.scale_dram_rows`), the repetition of its loop at ``loop_position`` exploited
+    (module docstring); returns False, ``stats`` unfinished, once ``budget`` folds were stepped,
+    where the scaling's remainders do not come back within the pass's repeating units, or where a
+    scaled running total would pass int64.
+
+    ``generic_end``: the last unit of a pass that holds the repeating folds (``units - 2``, or
+    ``units - 3`` when inputs load a period ahead and unit ``units - 2`` brings the last, maybe
+    smaller, unit's). ``rate_num / rate_den``: each traffic class's DRAM bytes per cycle
+    (``rate_num`` 0: unlimited), so that a fold's transfer takes ``ceil(bytes * rate_den /
+    rate_num)`` cycles (``accelsim.lower.schedule.transfer_cycles``); ``channel``, ``latency``: the DRAM's.
     """
     order, count = p.order, p.count
     outer, inner = 1, 1
@@ -160,17 +223,32 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
               latency)
     tables = (np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64),
               np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64),
-              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64), np.zeros(1, np.int64))
+              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64), prefetch_words(p, False),
+              prefetch_words(p, True))
+    ordered_counts, reduce_position = loop_counts(p)
+    totals = np.zeros((2, 3, 2), np.int64)
+    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals)
+    whole = (scale_den == 1).all()  # no remainder: the scaling keeps or zeroes (or multiplies) each fold alone
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
     memory = _new_memory()
-    last_generic = (units - 3) // period - 1  # the last superunit whose next unit is at most units - 2
+    # units per superunit: ``period``, times the cycle of the scaling's remainders (found after the first)
+    unit_period = period
+    last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
+    first_totals = np.zeros((2, 3, 2), np.int64)
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
-    # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units
+    # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
+    # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass) or the scaling
+    # carries remainders
     passes, pass_folds = count[order[1]], count[order[2]]
-    by_passes = loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
+    by_passes = (loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
+                 and not p.ifmap_prefetch and whole)
+    # units of the middle loop inside an outermost loop along n: its passes 1 .. outer - 2 likewise
+    by_outer = loop_position == 1 and order[0] == p.loop_of[DIM_N] and outer >= MIN_PASSES and whole
+    outer_memory = _new_memory()
     stepped = 0
-    for o in range(outer):
+    o = 0
+    while o < outer:
         memory[4][0] = 0
         i = 0
         while i < units:
@@ -178,14 +256,30 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
                 return False
             first = (o * units + i) * inner
             if by_passes:
-                stepped += _step_passes(p, first, passes, pass_folds, total, timing, tables, state, sums)
+                done = _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums)
+                if done < 0:
+                    return False
+                stepped += done
             else:
-                _step(p, first, inner, total, timing, tables, state, sums)
+                if not _step(p, first, inner, total, timing, tables, scaling, state, sums):
+                    return False
                 stepped += inner
             i += 1
-            superunit = (i - 1) // period - 1  # the superunit unit i - 1 ends, if (i - 1) % period == 0
-            if i > 1 and (i - 1) % period == 0 and superunit <= last_generic:
-                i += period * _repeats(state, sums, superunit, last_generic, memory)
+            if not whole and o == 0 and i == 1:
+                first_totals[:] = totals
+            if not whole and o == 0 and i == period + 1:  # one superunit stepped: its remainders' cycle
+                unit_period = period * _remainder_cycle(scale_num, scale_den, first_totals, totals, units)
+                last_generic = (generic_end - 1) // unit_period - 1
+                # fewer than three superunits (none left to add once two repeat), or more stepping than
+                # the budget allows (two superunits and the ends in every pass): give up now
+                if last_generic < 2 or stepped + outer * (2 * unit_period + 3) * inner > budget:
+                    return False
+            superunit = (i - 1) // unit_period - 1  # the superunit unit i - 1 ends, if (i - 1) % unit_period == 0
+            if i > 1 and (i - 1) % unit_period == 0 and superunit <= last_generic:
+                i += unit_period * _repeats(state, sums, scaling, superunit, last_generic, memory)
+        if by_outer and 1 <= o <= outer - 3:  # the next pass's first fold generic too
+            o += _repeats(state, sums, scaling, o, outer - 3, outer_memory)
+        o += 1
     stats[:] = sums
     set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
     return True

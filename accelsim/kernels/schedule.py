@@ -135,6 +135,25 @@ def part_of(total, j, parts):
     return whole + rest * (j + 1) // parts - rest * j // parts
 
 
+@kernel(inline="always")
+def _spread(total, j, parts):
+    """``(whole, rest, carry)`` that :func:`_next_part` needs to give ``part_of(total, i, parts)`` for
+    ``i = j, j + 1, ...``: ``total``'s quotient and remainder by ``parts``, and ``rest x j mod parts``."""
+    whole, rest = total // parts, total % parts
+    return whole, rest, rest * j % parts
+
+
+@kernel(inline="always")
+def _next_part(whole, rest, carry, parts):
+    """``(part, carry)``: :func:`part_of` at the position ``carry`` stands for, and the carry of the
+    next one, without a division: ``rest x (j + 1) // parts - rest x j // parts`` is 1 exactly when
+    ``rest x j mod parts + rest`` reaches ``parts`` (``rest < parts``)."""
+    carry += rest
+    if carry >= parts:
+        return whole + 1, carry - parts
+    return whole, carry
+
+
 @kernel
 def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
     """Fill the per-fold tables (int64, ``stop - first`` rows; word tables ``[F, 4]`` by
@@ -188,8 +207,18 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     per_filter = _periods(order, p.count, pos_m)[1]
     per_tile, tiles = p.count[order[2]], p.count[order[0]] * p.count[order[1]]  # output tiles (drain)
     outer, middle, inner = first_fold // (shape1 * shape2), (first_fold // shape2) % shape1, first_fold % shape2
+    # the spread shares (part_of) carried from fold to fold: each period's (tile's) quotient and
+    # remainder once, then no division per fold
+    in_period, in_j, in_whole, in_rest, in_carry = 0, 0, 0, 0, 0
+    if prefetch_in:
+        in_period, in_j = first_fold // per_in, first_fold % per_in
+        in_whole, in_rest, in_carry = _spread(next_in[in_period], in_j, per_in)
+    filter_period, filter_j, filter_whole, filter_rest, filter_carry = 0, 0, 0, 0, 0
+    if prefetch_filter:
+        filter_period, filter_j = first_fold // per_filter, first_fold % per_filter
+        filter_whole, filter_rest, filter_carry = _spread(next_filter[filter_period], filter_j, per_filter)
+    drain_whole, drain_rest, drain_carry = 0, 0, 0
     for f in range(stop - first_fold):
-        g = first_fold + f
         index[order[0]], index[order[1]], index[order[2]] = outer, middle, inner
         inner += 1  # the next fold's indices, without dividing
         if inner == shape2:
@@ -220,9 +249,12 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         dram[f, TRAFFIC_IFMAP] = words if index[ln] == 0 or footprint > ifmap_room else 0
         fits = fits and words <= ifmap_room
         if prefetch_in:  # lower.tiling.mapped_schedule's ``prefetched``
-            period = g // per_in
-            dram[f, TRAFFIC_IFMAP] = ((dram[f, TRAFFIC_IFMAP] if period == 0 else 0)
-                                      + part_of(next_in[period], g % per_in, per_in))
+            part, in_carry = _next_part(in_whole, in_rest, in_carry, per_in)
+            dram[f, TRAFFIC_IFMAP] = (dram[f, TRAFFIC_IFMAP] if in_period == 0 else 0) + part
+            in_j += 1
+            if in_j == per_in:  # the next period's words, spread from its first fold
+                in_period, in_j = in_period + 1, 0
+                in_whole, in_rest, in_carry = _spread(next_in[in_period], 0, per_in)
         k_share = _split(k_weights, k_lo, k_hi, k)
         words = k_share * (n_hi - n_lo)
         footprint = (k_weights if filter_k_full else k_share) * (n if filter_n_full else n_hi - n_lo)
@@ -230,9 +262,12 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         dram[f, TRAFFIC_FILTER] = words if index[lm] == 0 or footprint > filter_room else 0
         fits = fits and words <= filter_room
         if prefetch_filter:
-            period = g // per_filter
-            dram[f, TRAFFIC_FILTER] = ((dram[f, TRAFFIC_FILTER] if period == 0 else 0)
-                                       + part_of(next_filter[period], g % per_filter, per_filter))
+            part, filter_carry = _next_part(filter_whole, filter_rest, filter_carry, per_filter)
+            dram[f, TRAFFIC_FILTER] = (dram[f, TRAFFIC_FILTER] if filter_period == 0 else 0) + part
+            filter_j += 1
+            if filter_j == per_filter:
+                filter_period, filter_j = filter_period + 1, 0
+                filter_whole, filter_rest, filter_carry = _spread(next_filter[filter_period], 0, per_filter)
         # output: partial sums stay in the accumulators if their footprint fits, else go out and back
         first = index[lk] == 0
         last = index[lk] == last_k
@@ -245,13 +280,16 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         dram[f, TRAFFIC_OFMAP_WRITE] = out if last or spill else 0
         dram[f, TRAFFIC_OFMAP_READ] = out if spill and not first else 0
         if p.drain:  # lower.tiling.mapped_schedule's ``drained``: the previous tile, in K shares
-            tile, j = g // per_tile, g % per_tile
+            tile, j = index[order[0]] * shape1 + index[order[1]], index[order[2]]
             words = out if last and tile == tiles - 1 else 0
             if tile > 0:
-                i0, i1 = (tile - 1) // p.count[order[1]], (tile - 1) % p.count[order[1]]
-                size0 = min(step[order[0]], extent[order[0]] - i0 * step[order[0]])
-                size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
-                words += part_of(size0 * size1, j, per_tile)
+                if j == 0 or f == 0:  # a tile's first fold (or the range's): the previous tile's spread
+                    i0, i1 = (tile - 1) // p.count[order[1]], (tile - 1) % p.count[order[1]]
+                    size0 = min(step[order[0]], extent[order[0]] - i0 * step[order[0]])
+                    size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
+                    drain_whole, drain_rest, drain_carry = _spread(size0 * size1, j, per_tile)
+                part, drain_carry = _next_part(drain_whole, drain_rest, drain_carry, per_tile)
+                words += part
             dram[f, TRAFFIC_OFMAP_WRITE] = words
         if last:
             fits = fits and out <= out_room

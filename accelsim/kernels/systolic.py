@@ -149,12 +149,7 @@ def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, 
     sram, dram = np.empty((size, 4), np.int64), np.empty((size, 4), np.int64)
     dram_bytes, xfer = np.empty((size, 4), np.int64), np.empty((size, 4), np.int64)
     next_in, next_filter = prefetch_words(p, False), prefetch_words(p, True)
-    count = np.empty(3, np.int64)
-    reduce_position = 0  # the position of the loop over k in the loop order
-    for position in range(3):
-        count[position] = p.count[p.order[position]]
-        if p.order[position] == p.loop_of[DIM_K]:
-            reduce_position = position
+    count, reduce_position = loop_counts(p)
     totals = np.zeros((2, 3, 2), np.int64)
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
@@ -174,6 +169,20 @@ def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, 
     stats[:] = sums
     set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
     return True
+
+
+@kernel
+def loop_counts(p):
+    """``(count, reduce_position)`` of :class:`~accelsim.kernels.schedule.ScheduleProblem` ``p``: the
+    folds along each loop in its order (int64[3], outermost first) and the position of the loop
+    over k (:func:`.schedule.scale_dram_rows`'s arguments)."""
+    count = np.empty(3, np.int64)
+    reduce_position = 0
+    for position in range(3):
+        count[position] = p.count[p.order[position]]
+        if p.order[position] == p.loop_of[DIM_K]:
+            reduce_position = position
+    return count, reduce_position
 
 
 @kernel

@@ -12,6 +12,7 @@ operand), latency and MAC rates; every ``codes.FOLD_STAT_*`` counter must be equ
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -23,14 +24,36 @@ from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels import codes
 from accelsim.kernels.schedule import DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.tiling import LoopOrder, Mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import network_from_dict
 from fold_archs import small_arch
 
 
-def _one_piece(problem, arch, mapping, rate):
-    return fold.run_schedule(mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=8, act_bits=8), arch)
+def _one_piece(problem, arch, mapping, rate, scale=NO_SCALE):
+    """The numpy lowering's schedule, its DRAM traffic scaled by the numpy running totals
+    (``lower.memory_plan.scaled_schedule``), timed over every fold at once."""
+    schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=8, act_bits=8)
+    return fold.run_schedule(scaled_schedule(schedule, scale, mapping), arch)
+
+
+@pytest.fixture(autouse=True)
+def any_length(monkeypatch):
+    """The path taken whatever the layer's length (its cost estimate, ``periodic.STEPPED_UNITS``,
+    declines short layers; :func:`test_short_layers_run_whole` checks that)."""
+    monkeypatch.setattr(periodic, "STEPPED_UNITS", 0)
+    monkeypatch.setattr(periodic, "CALL_FOLDS", 0)
+    monkeypatch.setattr(periodic, "REMAINDER_FOLDS", 0)
+
+
+SCALES = [NO_SCALE, TrafficScale(Fraction(0), Fraction(1), Fraction(1)),
+          TrafficScale(Fraction(1), Fraction(1), Fraction(0)), TrafficScale(Fraction(0), Fraction(0), Fraction(0)),
+          TrafficScale(Fraction(1), Fraction(0), Fraction(1)), TrafficScale(Fraction(2, 3), Fraction(1), Fraction(1)),
+          TrafficScale(Fraction(47, 49), Fraction(1), Fraction(5, 8)),
+          TrafficScale(Fraction(1), Fraction(3, 4), Fraction(0)), TrafficScale(Fraction(1, 2), Fraction(1, 2),
+                                                                              Fraction(1, 2))]
+"""Memory-plan scalings: whole fractions (no remainder) and others (remainders with cycles of 2 to 49)."""
 
 
 @settings(max_examples=300, deadline=None)
@@ -42,10 +65,10 @@ def _one_piece(problem, arch, mapping, rate):
        buffer=st.sampled_from(["64B", "256B", "16KiB"]), unified=st.booleans(), joint=st.booleans(),
        order=st.sampled_from(list(LoopOrder)), t_tile=st.sampled_from([None, 1, 3, 8]),
        double=st.tuples(st.booleans(), st.booleans(), st.booleans()),
-       rate=st.sampled_from([ArrayRate(), ArrayRate(2, 1), ArrayRate(1, 2)]))
+       rate=st.sampled_from([ArrayRate(), ArrayRate(2, 1), ArrayRate(1, 2)]), scale=st.sampled_from(SCALES))
 def test_periodic_equals_one_piece(m0, d, n, k, words, rows, cols, dataflow, overlap, broadcast,
                                    accumulators, bandwidth, latency, per_operand, buffer, unified, joint, order, t_tile,
-                                   double, rate):
+                                   double, rate, scale):
     m = m0 * d
     problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=max(1, m * words // (d * 4)))
     arch = small_arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, per_operand, buffer, unified,
@@ -53,11 +76,11 @@ def test_periodic_equals_one_piece(m0, d, n, k, words, rows, cols, dataflow, ove
     mapping = Mapping(Dataflow(dataflow), order, t_tile, double, joint and unified)
     saved, periodic.MIN_SUPERUNITS = periodic.MIN_SUPERUNITS, 1  # take the path wherever units repeat at all
     try:
-        stats = periodic.run_periodic(problem, arch, mapping, rate, weight_bits=8, act_bits=8)
+        stats = periodic.run_periodic(problem, arch, mapping, rate, weight_bits=8, act_bits=8, traffic=scale)
     finally:
         periodic.MIN_SUPERUNITS = saved
     if stats is not None:
-        whole = _one_piece(problem, arch, mapping, rate)
+        whole = _one_piece(problem, arch, mapping, rate, scale)
         assert np.array_equal(stats, whole), (mapping, dict(zip(range(codes.FOLD_STAT_COUNT), stats - whole)))
 
 
@@ -193,3 +216,147 @@ def test_cycles_equal_the_plain_python_timeline(seed):
     assert stats[codes.FOLD_STAT_COMPUTE_CYCLES] == durations.sum()
     assert stats[codes.FOLD_STAT_IFMAP_DRAM_READS] == schedule.dram_words[:, 0].sum()
     assert stats[codes.FOLD_STAT_BUSY_PE_CYCLES] == (r * c * t).sum()
+
+
+def _prefetched_ifmap(problem, arch, mapping):
+    """Whether the ifmap loads a period ahead in ``mapping``'s folds (``kernels.schedule.fill_folds``'s
+    ``prefetch_in``), read off the lowering's rooms and loops."""
+    p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
+    return bool(p.ifmap_prefetch) and [int(x) for x in p.order].index(int(p.loop_of[DIM_N])) > 0
+
+
+def test_prefetched_ifmap_exact():
+    """Seeded GEMMs in a jointly allocated unified buffer that keeps the ifmap double-buffered (it
+    loads a period ahead): where the path is taken it is exact against the one-piece run, on every
+    dataflow and loop order, with the memory plan's 0/1 scalings; and it is taken on many."""
+    rng = np.random.default_rng(13)
+    taken = 0
+    for _ in range(300):
+        dataflow = str(rng.choice(["os", "ws", "is"]))
+        arch = small_arch(int(rng.integers(1, 6)), int(rng.integers(1, 6)), dataflow, bool(rng.integers(2)),
+                          int(rng.choice([0, 64, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
+                          bool(rng.integers(2)), str(rng.choice(["1KiB", "4KiB", "16KiB"])), True,
+                          bool(rng.integers(2)))
+        m, n, k = int(rng.integers(200, 900)), int(rng.integers(2, 40)), int(rng.integers(1, 30))
+        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * int(rng.integers(1, k + 1)))
+        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
+                          int(rng.choice([4, 16])), (True, bool(rng.integers(2)), bool(rng.integers(2))), True)
+        scale = SCALES[int(rng.integers(len(SCALES)))]
+        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+        if stats is not None and _prefetched_ifmap(problem, arch, mapping):
+            taken += 1
+            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+    assert taken >= 30
+
+
+def test_prefetched_ifmap_and_scaled_traffic_are_added_up(monkeypatch):
+    """A long GEMM whose ifmap loads a unit ahead, its output writes zeroed by the memory plan
+    (an output kept on chip): with a budget of 2,000 folds, a fifth of its 10,000, the path
+    finishes it (before, both declined it), with the one-piece counters."""
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", True, False)
+    problem = GemmProblem(m=10000, n=16, k=16, repeats=1, ifmap_words=10000 * 16)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 16, (True, True, True), True)
+    scale = TrafficScale(Fraction(1), Fraction(1), Fraction(0))
+    assert _prefetched_ifmap(problem, arch, mapping)
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 2000)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 2000)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+    assert stats is not None
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
+    assert stats[codes.FOLD_STAT_OFMAP_DRAM_WRITES] == 0 < stats[codes.FOLD_STAT_IFMAP_DRAM_READS]
+
+
+def test_general_fractions_are_added_up(monkeypatch):
+    """Traffic scaled by 47/49 and 5/8 on a GEMM of 2,000 units of 12 folds: with a budget of 4,000
+    folds, a sixth of the layer's, the superunits of the remainders' cycle (at most 49 x 8 units)
+    are added up, with the counters of the numpy running totals over the one-piece run."""
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=16000, n=16, k=12, repeats=1, ifmap_words=16000 * 12)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
+    scale = TrafficScale(Fraction(47, 49), Fraction(1), Fraction(5, 8))
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 4000)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 4000)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+    assert stats is not None
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
+
+
+def test_outer_passes_along_n_exact():
+    """Seeded GEMMs whose units of m lie inside an outermost loop along n with many passes (read off
+    the lowering's loops), with the memory plan's 0/1 scalings: exact against the one-piece run."""
+    rng = np.random.default_rng(17)
+    taken = 0
+    for _ in range(300):
+        dataflow, unified = str(rng.choice(["os", "ws", "is"])), bool(rng.integers(2))
+        arch = small_arch(int(rng.integers(1, 5)), int(rng.integers(1, 5)), dataflow, bool(rng.integers(2)),
+                          int(rng.choice([0, 64, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
+                          bool(rng.integers(2)), str(rng.choice(["256B", "16KiB"])), unified, bool(rng.integers(2)))
+        m, n, k = int(rng.integers(200, 600)), int(rng.integers(20, 60)), int(rng.integers(1, 30))
+        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
+                          int(rng.choice([4, 16])), tuple(bool(rng.integers(2)) for _ in range(3)),
+                          unified and bool(rng.integers(2)))
+        scale = SCALES[int(rng.integers(len(SCALES)))]
+        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+        if stats is not None and _outer_passes_along_n(problem, arch, mapping):
+            taken += 1
+            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+    assert taken >= 30
+
+
+def _outer_passes_along_n(problem, arch, mapping):
+    """Whether ``m``'s loop is the middle one inside an outermost loop along ``n`` with enough passes."""
+    p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
+    order = [int(x) for x in p.order]
+    return (order[1] == int(p.loop_of[DIM_M]) and order[0] == int(p.loop_of[DIM_N])
+            and int(p.count[order[0]]) >= kernel_periodic.MIN_PASSES)
+
+
+def test_outer_passes_along_n_are_added_up_not_stepped(monkeypatch):
+    """100 outer passes along n, each of 250 units of m: with a budget of 3,000 folds, far below the
+    100 passes x 5 units x 16 folds that stepping every pass takes, the repetition across the
+    passes finishes the layer, with the one-piece counters."""
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
+    mapping = Mapping(Dataflow.WS, LoopOrder.CTR, 16, (True, True, True))
+    assert _outer_passes_along_n(problem, arch, mapping)
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 3000)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 3000)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+
+
+def test_short_layers_run_whole(monkeypatch):
+    """With its cost estimate, the path declines a short layer (26 folds in 13 units of 2, under
+    ``8 x 2 + 128``) and takes a long one (1,000 folds), as computed by hand."""
+    monkeypatch.undo()
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
+    for m, taken in ((104, False), (4000, True)):
+        problem = GemmProblem(m=m, n=8, k=4, repeats=1, ifmap_words=m * 4)
+        assert (periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+                is not None) == taken
+
+
+def test_general_fractions_exact_on_seeded_gemms():
+    """Seeded GEMMs of many units, their traffic scaled by fractions with remainders (cycles of 2 to
+    49 superunits): where taken (most), exact against the numpy running totals over the one-piece run."""
+    rng = np.random.default_rng(19)
+    taken = 0
+    for _ in range(120):
+        dataflow, unified = str(rng.choice(["os", "ws", "is"])), bool(rng.integers(2))
+        arch = small_arch(int(rng.integers(1, 9)), int(rng.integers(1, 9)), dataflow, bool(rng.integers(2)),
+                          int(rng.choice([0, 4096])), float(rng.choice([0.5, 3])), int(rng.choice([0, 100])),
+                          bool(rng.integers(2)), "16KiB", unified, False)
+        m, n, k = int(rng.integers(1000, 4000)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
+        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
+                          int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))),
+                          unified and bool(rng.integers(2)))
+        scale = SCALES[int(rng.integers(5, len(SCALES)))]
+        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+        if stats is not None:
+            taken += 1
+            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+    assert taken >= 40

@@ -230,3 +230,32 @@ def test_a_fused_layer_picks_by_issue_cycles_and_a_tie_stays_across_the_lanes(ed
     on_path = vector_layer_counts(arch, pool, traffic=fused)
     assert on_path["vector_rows_in_time"] == 1
     assert on_path["vector_cycles"] == on_path["vector_compute_cycles"] == 252
+
+
+def test_vector_layers_counted_once_per_group_each_as_alone(root, monkeypatch):
+    """ResNet-50 at batch 256 on tpu_v1_like under its memory plan: every vector layer's row of
+    :func:`vector_work` equals its own :func:`vector_layer_counts` under its own traffic, and the
+    unit counts each group once, layers whose traffic differs only where the counts do not read
+    it (sources, kept bytes) sharing one count: fewer counts than distinct (layer, traffic) pairs."""
+    from accelsim.engine import vector
+    from accelsim.frontend.load import load_workload
+    from accelsim.lower.memory_plan import plan_memory
+    from accelsim.spec.workload import work_ids
+
+    arch = load_arch(root / "arch_configs" / "tpu_v1_like.yaml")
+    net = load_workload(root / "workloads" / "resnet50.yaml", batch=256)
+    plan = plan_memory(net, arch)
+    calls = []
+    counted = vector.vector_layer_counts
+    monkeypatch.setattr(vector, "vector_layer_counts", lambda *a, **kw: calls.append(a[1].name) or counted(*a, **kw))
+    work = vector.vector_work(arch, net, plan)
+    names = list(vector.OP_COLUMNS.values())
+    for slot, index in enumerate(work.rows):
+        alone = counted(arch, net.layers[index], traffic=plan[index])
+        assert work.stats[slot, 0] == alone["cycles"] and work.stats[slot, 2] == alone["vector_compute_cycles"]
+        assert work.stats[slot, 8:].tolist() == [alone["dram_read_bytes"], alone["dram_write_bytes"]]
+        assert work.op_counts[slot].tolist() == [alone[name] for name in names]
+    vector_layers = [i for i, layer in enumerate(net.layers) if isinstance(layer, vector.VECTOR_LAYERS)]
+    assert sorted(work.rows.tolist()) == vector_layers
+    pairs = {(work_ids(net)[i], plan[i]) for i in vector_layers}
+    assert len(calls) < len(pairs)
