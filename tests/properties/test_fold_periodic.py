@@ -171,20 +171,6 @@ def test_passes_along_n_inside_a_unit_exact():
     assert taken >= 30
 
 
-def test_passes_along_n_are_added_up_not_stepped(monkeypatch):
-    """A unit of 100 passes along n: with a budget of 3,000 folds, far below the ~5 units x 1,600
-    folds that stepping whole units takes, the repetition inside each unit finishes the layer."""
-    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
-    problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
-    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 16, (True, True, True))
-    assert _passes_along_n(problem, arch, mapping)
-    monkeypatch.setattr(periodic, "MIN_BUDGET", 3000)
-    monkeypatch.setattr(periodic, "MAX_BUDGET", 3000)
-    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
-    assert stats is not None
-    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_cycles_equal_the_plain_python_timeline(seed):
     """Without overlap between folds, the periodic kernel's cycles against the plain-Python
@@ -312,14 +298,20 @@ def _outer_passes_along_n(problem, arch, mapping):
             and int(p.count[order[0]]) >= kernel_periodic.MIN_PASSES)
 
 
-def test_outer_passes_along_n_are_added_up_not_stepped(monkeypatch):
-    """100 outer passes along n, each of 250 units of m: with a budget of 3,000 folds, far below the
-    100 passes x 5 units x 16 folds that stepping every pass takes, the repetition across the
-    passes finishes the layer, with the one-piece counters."""
+@pytest.mark.parametrize("order, repeating", [
+    # a unit of 100 passes along n: ~5 units x 1,600 folds when whole units are stepped
+    (LoopOrder.TCR, _passes_along_n),
+    # 100 outer passes along n, each of 250 units of m: 100 passes x 5 units x 16 folds when stepped
+    (LoopOrder.CTR, _outer_passes_along_n),
+])
+def test_passes_along_n_are_added_up_not_stepped(monkeypatch, order, repeating):
+    """With a budget of 3,000 folds, far below what stepping takes (above), the repetition of the
+    passes along n (inside each unit, or outside the units) finishes the layer, with the one-piece
+    counters."""
     arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
     problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
-    mapping = Mapping(Dataflow.WS, LoopOrder.CTR, 16, (True, True, True))
-    assert _outer_passes_along_n(problem, arch, mapping)
+    mapping = Mapping(Dataflow.WS, order, 16, (True, True, True))
+    assert repeating(problem, arch, mapping)
     monkeypatch.setattr(periodic, "MIN_BUDGET", 3000)
     monkeypatch.setattr(periodic, "MAX_BUDGET", 3000)
     stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
