@@ -19,3 +19,13 @@ def small_arch(rows, cols, dataflow, overlap, accumulators, bandwidth, latency, 
                                "output_overlap": overlap, "accumulators": accumulators,
                                "operand_delivery": "broadcast" if broadcast and dataflow == "os" else "systolic"},
         "buffers": buffers, "dram": dram})
+
+
+def random_small_arch(rng, dataflow, side, buffers, unified=None):
+    """A :func:`small_arch` of 1..``side - 1`` PEs a side drawn from ``rng`` (numpy ``Generator``):
+    overlap, 0/64/4096 accumulators, bandwidth 0/0.5/3 B/cycle, latency 0/100, per-operand DRAM,
+    one of ``buffers``, a unified buffer (drawn when ``unified`` is None) and broadcast delivery."""
+    return small_arch(int(rng.integers(1, side)), int(rng.integers(1, side)), dataflow, bool(rng.integers(2)),
+                      int(rng.choice([0, 64, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
+                      bool(rng.integers(2)), str(rng.choice(buffers)),
+                      bool(rng.integers(2)) if unified is None else unified, bool(rng.integers(2)))

@@ -28,7 +28,7 @@ from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.tiling import LoopOrder, Mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import network_from_dict
-from fold_archs import small_arch
+from fold_archs import random_small_arch, small_arch
 
 
 def _one_piece(problem, arch, mapping, rate, scale=NO_SCALE):
@@ -156,10 +156,7 @@ def test_passes_along_n_inside_a_unit_exact():
     taken = 0
     for _ in range(300):
         dataflow = str(rng.choice(["os", "ws", "is"]))
-        arch = small_arch(int(rng.integers(1, 5)), int(rng.integers(1, 5)), dataflow, bool(rng.integers(2)),
-                          int(rng.choice([0, 64, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
-                          bool(rng.integers(2)), str(rng.choice(["256B", "16KiB"])), bool(rng.integers(2)),
-                          bool(rng.integers(2)))
+        arch = random_small_arch(rng, dataflow, 5, ["256B", "16KiB"])
         m, n, k = int(rng.integers(300, 900)), int(rng.integers(20, 60)), int(rng.integers(1, 30))
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice(["tcr", "trc"]))), int(rng.choice([4, 16])),
@@ -219,10 +216,7 @@ def test_prefetched_ifmap_exact():
     taken = 0
     for _ in range(300):
         dataflow = str(rng.choice(["os", "ws", "is"]))
-        arch = small_arch(int(rng.integers(1, 6)), int(rng.integers(1, 6)), dataflow, bool(rng.integers(2)),
-                          int(rng.choice([0, 64, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
-                          bool(rng.integers(2)), str(rng.choice(["1KiB", "4KiB", "16KiB"])), True,
-                          bool(rng.integers(2)))
+        arch = random_small_arch(rng, dataflow, 6, ["1KiB", "4KiB", "16KiB"], unified=True)
         m, n, k = int(rng.integers(200, 900)), int(rng.integers(2, 40)), int(rng.integers(1, 30))
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * int(rng.integers(1, k + 1)))
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
@@ -274,9 +268,7 @@ def test_outer_passes_along_n_exact():
     taken = 0
     for _ in range(300):
         dataflow, unified = str(rng.choice(["os", "ws", "is"])), bool(rng.integers(2))
-        arch = small_arch(int(rng.integers(1, 5)), int(rng.integers(1, 5)), dataflow, bool(rng.integers(2)),
-                          int(rng.choice([0, 64, 4096])), float(rng.choice([0, 0.5, 3])), int(rng.choice([0, 100])),
-                          bool(rng.integers(2)), str(rng.choice(["256B", "16KiB"])), unified, bool(rng.integers(2)))
+        arch = random_small_arch(rng, dataflow, 5, ["256B", "16KiB"], unified=unified)
         m, n, k = int(rng.integers(200, 600)), int(rng.integers(20, 60)), int(rng.integers(1, 30))
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
