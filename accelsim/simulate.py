@@ -309,8 +309,9 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
     rates = _array_rates(arch, net, mac_rate)
     plan = _memory_plan(arch, net, memory_plan)
     count = len(net.layers)
-    distinct, slots = (_distinct_layers(net, rates, [NO_SCALE] * count, [0] * count, [0] * count) if plan is None
-                       else _distinct_layers(net, rates, plan.scales, plan.scale_ids, plan.resident))
+    scales, scale_ids, resident = (([NO_SCALE] * count, [0] * count, [0] * count) if plan is None
+                                   else (plan.scales, plan.scale_ids, plan.resident))
+    distinct, slots = _distinct_layers(net, rates, scales, scale_ids, resident)
     steps = _checked_work(arch, distinct, fidelity.value, max_steps, search and strict)
     memory = None if plan is None else list(plan.traffic)
     return _Prepared(search, memory, distinct, slots, np.array(slots, dtype=np.int64), steps,

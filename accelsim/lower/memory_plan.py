@@ -238,17 +238,13 @@ def network_plan(net: Network, arch: ArchSpec) -> NetworkPlan:
             _PLANS.clear()
         traffic = tuple(_plan_memory(net, arch))
         first: dict[TrafficScale, TrafficScale] = {NO_SCALE: NO_SCALE}  # equal scales: one instance (cheap ==)
-        scales = tuple(_first(first, traffic_scale(layer, each)) if is_array_layer(layer, arch) else NO_SCALE
-                       for layer, each in zip(net.layers, traffic))
+        scales = tuple(first.setdefault(scale, scale) for scale in
+                       (traffic_scale(layer, each) if is_array_layer(layer, arch) else NO_SCALE
+                        for layer, each in zip(net.layers, traffic)))
         ids: dict[TrafficScale, int] = {}
         plan = _PLANS[key] = NetworkPlan(traffic, scales, tuple(ids.setdefault(s, len(ids)) for s in scales),
                                          tuple(each.resident_other_bytes for each in traffic))
     return plan
-
-
-def _first(seen: dict[TrafficScale, TrafficScale], scale: TrafficScale) -> TrafficScale:
-    """The first instance in ``seen`` equal to ``scale`` (``scale`` itself, kept, if none is)."""
-    return seen.setdefault(scale, scale)
 
 
 def clear_memos() -> None:
