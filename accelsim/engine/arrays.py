@@ -46,6 +46,7 @@ from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import ArchSpec, ArraySplit, ArraysSpec
+from accelsim.spec.memo import spec_memo
 from accelsim.spec.options import Fidelity
 from accelsim.spec.workload import Layer
 
@@ -116,9 +117,11 @@ def _slice(problem: GemmProblem, dim: str, size: int) -> GemmProblem:
     return dataclasses.replace(problem, **{dim: size}, ifmap_words=words)
 
 
+@spec_memo(1024)
 def array_arch(arch: ArchSpec, bytes_per_cycle: float | None = None) -> ArchSpec:
     """One array's view of ``arch``: shared buffers at ``1/count`` of their capacity and, given
-    ``bytes_per_cycle``, that DRAM bandwidth (else the arch's)."""
+    ``bytes_per_cycle``, that DRAM bandwidth (else the arch's). Memoised: the same view object
+    for the same arguments, so the memos it is looked up in hash it once."""
     count = arch.arrays.count
     shares = {name: dataclasses.replace(buf, size_bytes=max(1, buf.size_bytes // count))
               for name in arch.arrays.shared_buffers if (buf := getattr(arch.buffers, name)) is not None}
