@@ -1,5 +1,6 @@
 """Memos a sweep's designs share (docs/dse.md, "Throughput"): a memory plan per (network, buffers,
-fused ops, timing model), a vector-unit run per (unit, port widths, layer). Each memo must give
+fused ops, timing model), a vector-unit run per (unit, port widths, layer), a network's vector work
+per (unit, port widths, DRAM, clock, network, plan). Each memo must give
 what a fresh computation gives, for designs that share its key and for designs that do not."""
 
 from __future__ import annotations
@@ -60,6 +61,33 @@ def test_vector_runs_memo_matches_a_fresh_run(resnet):
             assert vector.vector_layer_counts(arch, layer) == fresh[arch, layer]
     relu = next(layer for layer in layers if isinstance(layer, Nonlinear))
     assert fresh[wider, relu]["vector_compute_cycles"] < fresh[edge, relu]["vector_compute_cycles"]
+
+
+def test_vector_work_memo_matches_a_fresh_count(resnet):
+    """A network's vector work under a memory plan, memoized on what it reads of the arch (vector
+    unit, port widths, DRAM, clock): designs that differ only in array size share one count, and
+    each memoized count equals one computed from scratch, for designs that share its key and for
+    designs that do not (a slower clock makes the DRAM-bound layers take fewer cycles, a narrower
+    DRAM more: the memo must not mix them up)."""
+    edge = resized(load_arch(ROOT / "arch_configs" / "edge_32x32.yaml"), pool=parse_bytes("16KiB"))
+    slow = replace(edge, clock_hz=edge.clock_hz / 4)
+    bandwidth = edge.dram.bandwidth
+    narrow = replace(edge, dram=replace(edge.dram, bandwidth=replace(bandwidth, bytes_per_unit=bandwidth.bytes_per_unit / 8)))
+    designs = [resized(edge, rows) for rows in (8, 128)] + [slow, narrow]
+    plans = {arch: list(memory_plan.network_plan(resnet, arch).traffic) for arch in designs}
+    fresh = {}
+    for arch in designs:
+        clear_memos()
+        fresh[arch] = vector.vector_work(arch, resnet, plans[arch])
+    clear_memos()
+    for arch in designs + designs[::-1]:  # second pass: every count from the memo
+        work = vector.vector_work(arch, resnet, plans[arch])
+        for name in ("rows", "stats", "op_counts", "in_time"):
+            assert (getattr(work, name) == getattr(fresh[arch], name)).all()
+    assert vector.vector_work(designs[0], resnet, plans[designs[0]]) is vector.vector_work(designs[1], resnet,
+                                                                                           plans[designs[1]])
+    cycles = {arch: int(fresh[arch].stats[:, 0].sum()) for arch in designs}
+    assert cycles[slow] < cycles[designs[0]] < cycles[narrow]
 
 
 def test_layer_descriptors_memo_matches_a_fresh_build(resnet):
