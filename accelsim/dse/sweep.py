@@ -19,9 +19,10 @@ import json
 import logging
 import math
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ import pandas as pd
 from accelsim.dse.csv_text import csv_text
 from accelsim.dse.evaluate import (Evaluator, LayerTable, apply_scheme, default_evaluator, derived_metrics,
                                    evaluator_id, prepare_network, roofline_metrics, warm_worker)
-from accelsim.dse.executors import make_executor, no_warm_up
+from accelsim.dse.executors import LocalExecutor, make_executor, no_warm_up
 from accelsim.dse.metrics import design_metrics
 from accelsim.dse.pareto import pareto_front
 from accelsim.dse.space import DesignPoint, axis_unit, axis_value, design_points
@@ -279,7 +280,8 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping, spec.objective)
     points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
     store = ResultStore(directory)
-    with store.writing(), _frozen_heap():  # one sweep at a time per results directory
+    # one sweep at a time per results directory; an executor made here is closed before the lock is released
+    with store.writing(), _frozen_heap(), contextlib.ExitStack() as owned_pool:
         done = store.done_keys(with_layers=per_layer)
         todo = [t for t in tasks if t.key not in done]
         log.info("%s: %d rows planned, %d stored, %d to compute", spec.name, len(tasks), len(tasks) - len(todo),
@@ -289,15 +291,36 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
         if todo:
             owned = isinstance(executor, str)  # a caller's executor object stays open for the caller
             pool = make_executor(executor, workers, scheduler, warm=warm) if owned else executor
-            try:
-                computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name)
-            finally:
-                if owned:
-                    pool.close()
+            closing = _Closing(pool if owned else None)
+            owned_pool.callback(closing.wait)
+            computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name,
+                                closing.start)
         seconds = time.perf_counter() - start
         table, layers = assemble(spec, tasks, store, per_layer)
         _write_outputs(directory, spec, table, layers)
     return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory)
+
+
+class _Closing:
+    """Closes the executor a sweep made (``None``: the caller's, left open): :meth:`start` once every
+    result is in, on a background thread when it is a :class:`LocalExecutor` (its worker processes
+    exit while this one commits the last results and writes the tables; they need none of its
+    time), :meth:`wait` at the end, or at once when the sweep stopped before :meth:`start`."""
+
+    def __init__(self, pool: Any | None):
+        self._pool = pool
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if isinstance(self._pool, LocalExecutor) and self._thread is None:
+            self._thread = threading.Thread(target=self._pool.close, name="accelsim-sweep-close")
+            self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        elif self._pool is not None:
+            self._pool.close()
 
 
 @contextlib.contextmanager
@@ -318,8 +341,10 @@ def _frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name) -> int:
-    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``.
+def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name,
+             all_in: Callable[[], None] = lambda: None) -> int:
+    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``;
+    ``all_in()`` is called once every result has arrived, before the last commit.
     A commit holds its chunks in plan order whatever order they finished in, so its tables' columns
     (points of different designs may have different ones) come in the order a serial run gives them."""
     from tqdm.auto import tqdm
@@ -349,6 +374,7 @@ def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seco
             bar.update(len(results))
             if time.monotonic() - last_flush >= flush_seconds:
                 flush()
+        all_in()
     finally:  # an interrupted sweep keeps everything it finished
         flush()
         bar.close()
