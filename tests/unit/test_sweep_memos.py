@@ -72,7 +72,8 @@ def test_vector_work_memo_matches_a_fresh_count(resnet):
     edge = resized(load_arch(ROOT / "arch_configs" / "edge_32x32.yaml"), pool=parse_bytes("16KiB"))
     slow = replace(edge, clock_hz=edge.clock_hz / 4)
     bandwidth = edge.dram.bandwidth
-    narrow = replace(edge, dram=replace(edge.dram, bandwidth=replace(bandwidth, bytes_per_unit=bandwidth.bytes_per_unit / 8)))
+    narrow = replace(edge, dram=replace(edge.dram, bandwidth=replace(bandwidth,
+                                                                    bytes_per_unit=bandwidth.bytes_per_unit / 8)))
     designs = [resized(edge, rows) for rows in (8, 128)] + [slow, narrow]
     plans = {arch: list(memory_plan.network_plan(resnet, arch).traffic) for arch in designs}
     fresh = {}
@@ -127,3 +128,31 @@ def test_network_plan_scales_match_each_layers_own(resnet):
         pairs = list(zip(plan.scales, plan.scale_ids))
         assert all((a == b) == (i == j) for a, i in pairs for b, j in pairs)
         assert len(set(plan.scale_ids)) > 1  # the buffers leave some layers' traffic scaled
+
+
+def test_precision_checks_and_array_rates_memo_match_fresh_ones(resnet):
+    """The MAC unit's precision check and the layers' array rates, memoized on what they read of the
+    arch (MAC unit, structured patterns, reduction rule, rows): equal to fresh ones for designs that
+    share the key and for designs that do not (under the ``channels`` reduction the rows set each
+    conv's tap padding, so 8 and 128 rows give other rates; under ``im2col`` they do not); a unit
+    that cannot run the layers raises on every call, a passed check is not redone."""
+    from accelsim.errors import UnsupportedError
+    from accelsim.simulate import _array_rates, _check_precision, hardware_rate
+    from accelsim.spec.arch import Reduction
+
+    edge = load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
+    channels = replace(edge, array=replace(edge.array, reduction=Reduction.CHANNELS))
+    designs = [resized(arch, rows) for arch in (edge, channels) for rows in (8, 128)]
+    fresh = {}
+    for arch in designs:
+        clear_memos()
+        fresh[arch] = list(_array_rates(arch, resnet, hardware_rate))
+    clear_memos()
+    for arch in designs + designs[::-1]:  # second pass: from the memo
+        _check_precision(arch, resnet)
+        assert _array_rates(arch, resnet, hardware_rate) == fresh[arch]
+    assert fresh[designs[0]] == fresh[designs[1]] and fresh[designs[2]] != fresh[designs[3]]
+    floats_only = replace(edge, mac=replace(edge.mac, precisions=("fp16",)))
+    for _ in range(2):
+        with pytest.raises(UnsupportedError, match="conv1"):
+            _check_precision(floats_only, resnet)
