@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,10 @@ class SweepOutcome:
     rejected: int
     seconds: float
     directory: Path
+    phases: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each step: ``plan`` (design points, networks, keys), ``compute`` (evaluating
+    and committing, :attr:`seconds`), ``assemble`` (the tables from the store), ``write`` (the
+    output files)."""
 
     @property
     def points_per_second(self) -> float:
@@ -278,7 +282,9 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     warm = warm_worker if evaluator is None else no_warm_up  # only the simulator has numba kernels to load
     directory = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="accelsim-sweep-"))
     evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping, spec.objective)
+    start = time.perf_counter()
     points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
+    phases = {"plan": time.perf_counter() - start}
     store = ResultStore(directory)
     # one sweep at a time per results directory; an executor made here is closed before the lock is released
     with store.writing(), _frozen_heap(), contextlib.ExitStack() as owned_pool:
@@ -295,10 +301,13 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
             owned_pool.callback(closing.wait)
             computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name,
                                 closing.start)
-        seconds = time.perf_counter() - start
+        seconds = phases["compute"] = time.perf_counter() - start
         table, layers = assemble(spec, tasks, store, per_layer)
+        phases["assemble"] = time.perf_counter() - start - seconds
         _write_outputs(directory, spec, table, layers)
-    return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory)
+        phases["write"] = time.perf_counter() - start - seconds - phases["assemble"]
+    return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory,
+                        phases)
 
 
 class _Closing:
