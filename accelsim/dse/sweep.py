@@ -229,10 +229,11 @@ def assemble(spec: SweepSpec, tasks: Sequence[Task], store: ResultStore, per_lay
 
 
 def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layers: pd.DataFrame | None) -> None:
-    """``points``/``layers`` ``.parquet`` and ``.csv`` and ``sweep.json`` in ``directory``, each
-    written atomically. The Parquet encoding and every write (with its fsync) run on background
-    threads while this one formats the CSV text (pyarrow and the disk release the GIL); the
-    Parquet bytes are ``DataFrame.to_parquet(index=False)``'s (the same Arrow table and writer)."""
+    """``points``/``layers`` ``.parquet`` (``DataFrame.to_parquet(index=False)``) and ``.csv`` and
+    ``sweep.json`` in ``directory``, each written atomically. Every file's bytes are made on this
+    thread and written, with their fsync, on background threads while it makes the next (the disk
+    releases the GIL; pyarrow's Parquet encoding holds it for much of its time: on a thread of its
+    own beside the CSV formatting, the two took longer than one after the other)."""
     meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
             "fidelity": spec.fidelity, "mapping": spec.mapping and spec.mapping.value,
             "objective": spec.objective and spec.objective.value, "masks": spec.masks}
@@ -241,35 +242,13 @@ def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layer
         for name, table in (("points", points), ("layers", layers)):
             if table is None:
                 continue
-            writes.append(background.submit(_write_parquet, directory / f"{name}.parquet", _arrow_table(table)))
+            parquet = io.BytesIO()
+            table.to_parquet(parquet, index=False)
+            writes.append(background.submit(atomic_write, directory / f"{name}.parquet", parquet.getvalue()))
             writes.append(background.submit(atomic_write, directory / f"{name}.csv", csv_text(table).encode()))
         writes.append(background.submit(atomic_write, directory / "sweep.json", json.dumps(meta, indent=2).encode()))
         for write in writes:
             write.result()  # a failed write raises here
-
-
-def _arrow_table(table: pd.DataFrame):
-    """What ``table.to_parquet(index=False)`` writes, prepared on this thread (pandas is read by
-    one thread at a time): its Arrow table, or for a frame with ``attrs`` (which pandas adds to
-    the file's metadata itself) the file's bytes."""
-    import pyarrow as pa
-
-    if table.attrs:
-        sink = io.BytesIO()
-        table.to_parquet(sink, index=False)
-        return sink.getvalue()
-    return pa.Table.from_pandas(table, preserve_index=False)
-
-
-def _write_parquet(path: Path, table) -> None:
-    """Write :func:`_arrow_table`'s table (encoded here as Parquet) or bytes to ``path``, atomically."""
-    import pyarrow.parquet as pq
-
-    if not isinstance(table, bytes):
-        sink = io.BytesIO()
-        pq.write_table(table, sink)
-        table = sink.getvalue()
-    atomic_write(path, table)
 
 
 def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, executor: str | Any = "local",
