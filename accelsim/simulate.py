@@ -346,7 +346,8 @@ def clear_memos() -> None:
     """Forget the memoized per-network preparations and layer descriptors, memory plans and their
     columns, lowered layers, vector-unit runs and counts, precision checks and array rates, each
     layer's sparsity plan and mapping choice, and each design's costs (:func:`accelsim.spec.memo.spec_memo`)
-    (the next run pays them again: benchmarks of cold runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
+    (the next run pays them again: benchmarks of cold runs; the mapper's own memo is
+    :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
     memory_plan_columns.cache_clear()
