@@ -238,24 +238,45 @@ def _first_of_each_work(net: Network) -> list[Layer]:
     return list(first.values())
 
 
+_PER_UNIT: dict[tuple, list[ArrayRate] | None] = {}
+"""Memo of :func:`_check_precision` and :func:`_array_rates` on what they read of the arch (below)."""
+_PER_UNIT_LIMIT = 256
+
+
 def _check_precision(arch: ArchSpec, net: Network) -> None:
     """:func:`accelsim.hw.mac.check_network_precision`, checked on one layer of each group that
     does the same work (equal operand widths, the same outcome); its error, naming every layer
-    the unit cannot run, when one fails."""
+    the unit cannot run, when one fails. A check that passed is memoized on what it reads: the
+    MAC unit and the network (a sweep's designs with one unit check each network once)."""
+    key = ("precision", arch.mac, net)
+    if key in _PER_UNIT:
+        return
     try:
         for layer in _first_of_each_work(net):
             check_layer_precision(arch, layer)
     except UnsupportedError:
         check_network_precision(arch, net)
         raise
+    _remember(key, None)
+
+
+def _remember(key: tuple, value: list[ArrayRate] | None) -> None:
+    if len(_PER_UNIT) >= _PER_UNIT_LIMIT:
+        _PER_UNIT.clear()
+    _PER_UNIT[key] = value
 
 
 def _array_rates(arch: ArchSpec, net: Network, mac_rate: MacRateRule) -> list[ArrayRate]:
     """Each layer's array rate: ``mac_rate`` with the array's reduction rule
     (:func:`accelsim.lower.gemm.reduction_rate`; the host lowers the layers that read the network
     input by im2col). :func:`hardware_rate` and :func:`dense_rate` are computed once per group of
-    layers doing the same work (their rate depends on that work only); a caller's rule per layer."""
+    layers doing the same work (their rate depends on that work only), and memoized on what they
+    and the reduction rule read of the arch (MAC unit, structured patterns, reduction, rows); a
+    caller's rule per layer, every time. The list is shared: do not edit."""
     per_work = mac_rate in (hardware_rate, dense_rate)
+    key = ("rates", mac_rate, arch.mac, arch.sparsity.structured, arch.array.reduction, arch.array.rows, net)
+    if per_work and key in _PER_UNIT:
+        return _PER_UNIT[key]
     found: dict[tuple[int, bool], ArrayRate] = {}
     rates = []
     for i, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
@@ -264,6 +285,8 @@ def _array_rates(arch: ArchSpec, net: Network, mac_rate: MacRateRule) -> list[Ar
         if rate is None:
             rate = found[(work, host_im2col)] = reduction_rate(mac_rate(layer, arch), layer, arch, host_im2col)
         rates.append(rate)
+    if per_work:
+        _remember(key, rates)
     return rates
 
 
@@ -321,15 +344,17 @@ def _prepare(arch: ArchSpec, net: Network, mac_rate: MacRateRule, memory_plan: b
 
 def clear_memos() -> None:
     """Forget the memoized per-network preparations and layer descriptors, memory plans and their
-    columns, lowered layers, vector-unit runs, each layer's sparsity plan and mapping choice, and
-    each design's costs (:func:`accelsim.spec.memo.spec_memo`) (the next run pays them again:
-    benchmarks of cold runs; the mapper's own memo is :func:`accelsim.mapper.gemm.search`'s)."""
+    columns, lowered layers, vector-unit runs and counts, precision checks and array rates, each
+    layer's sparsity plan and mapping choice, and each design's costs (:func:`accelsim.spec.memo.spec_memo`)
+    (the next run pays them again: benchmarks of cold runs; the mapper's own memo is
+    :func:`accelsim.mapper.gemm.search`'s)."""
     _prepare.cache_clear()
     _searched_mapping.cache_clear()
     memory_plan_columns.cache_clear()
     lower_layer.cache_clear()
     clear_memory_plans()
     vector.clear_memos()
+    _PER_UNIT.clear()
     clear_spec_memos()
     clear_descriptors()
 

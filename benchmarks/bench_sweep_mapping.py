@@ -16,7 +16,10 @@ point pays its own searches: a design's layers share the memo, designs do not sh
 share only what depends on inputs they have in common: docs/dse.md, "Throughput"). Rows
 ``replayed``: the fixed-mapping sweep again with an evaluator that hands back the simulator's
 answers computed beforehand, so the sweep's own cost (planning, workers, commits to the store,
-the tables) shows alone.
+the tables) shows alone. Columns ``plan_s``, ``assemble_s`` and ``write_s``: the run's wall seconds
+before the first evaluation (design points, networks, keys), assembling the tables from the store,
+and writing the output files (``SweepOutcome.phases``); the rest of ``seconds`` is evaluating and
+committing.
 """
 
 from __future__ import annotations
@@ -89,7 +92,8 @@ def main() -> None:
         rows.append({"executor": executor if executor == "serial" else f"local x{workers}", "mapping": mapping,
                      "points": outcome.computed, "seconds": round(seconds, 2),
                      "points_per_s": round(outcome.computed / seconds, 1), "cpu_s": round(used, 2),
-                     "other_cpu_s": round(machine_cpu_seconds() - machine - used, 2)})
+                     "other_cpu_s": round(machine_cpu_seconds() - machine - used, 2),
+                     **{f"{phase}_s": round(outcome.phases[phase], 3) for phase in ("plan", "assemble", "write")}})
 
     for executor in ("serial", "local"):
         for mode in (MappingMode.FIXED, MappingMode.SEARCH):

@@ -42,30 +42,36 @@ def _plain(dtype) -> bool:
     return dtype.kind in "iubOSUT" or (dtype.kind == "f" and dtype.itemsize == 8)
 
 
-def _column_text(column: pd.Series) -> list[str]:
-    """Each cell of ``column`` (of a :func:`_plain` dtype) as its CSV field. Each distinct value is
-    formatted once (a sweep's layer table repeats a few values per column over thousands of rows):
-    floats told apart by their bits (``0.0`` and ``-0.0`` print differently), integers and strings by
-    value, anything else by its text (``1`` and ``1.0`` in an object column are equal but print differently)."""
-    missing = column.isna().to_numpy()
-    if column.dtype.kind == "f":
-        bits = column.to_numpy(dtype=np.float64, na_value=np.nan).view(np.int64)
-        codes, distinct = pd.factorize(bits)
+def _column_text(column: pd.Series) -> np.ndarray:
+    """Each cell of ``column`` (of a :func:`_plain` dtype) as its CSV field (an object array). Each
+    distinct value is formatted once (a sweep's layer table repeats a few values per column over
+    thousands of rows): floats told apart by their bits (``0.0`` and ``-0.0`` print differently),
+    integers and strings by value, anything else by its text (``1`` and ``1.0`` in an object column
+    are equal but print differently). Missing cells are found from the values where that is exact
+    (NaN in a numpy float column, none in a numpy integer or boolean one), else from the array."""
+    dtype = column.dtype
+    extension = not isinstance(dtype, np.dtype)
+    if dtype.kind == "f":
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = column.array.isna() if extension else np.isnan(values)
+        codes, distinct = pd.factorize(values.view(np.int64))
         texts = list(map(repr, distinct.view(np.float64).tolist()))
-    elif column.dtype.kind in "iub":  # numpy or nullable (``Int64``, ``boolean``) integers and booleans
-        numpy_dtype = getattr(column.dtype, "numpy_dtype", column.dtype)
-        codes, distinct = pd.factorize(column.to_numpy(dtype=numpy_dtype, na_value=0))
+    elif dtype.kind in "iub":  # numpy or nullable (``Int64``, ``boolean``) integers and booleans
+        missing = column.array.isna() if extension else None
+        codes, distinct = pd.factorize(column.to_numpy(dtype=getattr(dtype, "numpy_dtype", dtype), na_value=0))
         texts = list(map(str, distinct.tolist()))
-    elif isinstance(column.dtype, pd.StringDtype):  # text or missing (code -1)
+    elif isinstance(dtype, pd.StringDtype):  # text, or missing: code -1
+        missing = None
         codes, distinct = pd.factorize(column.array)
         texts = list(map(_quoted, distinct.tolist()))
     else:
-        codes, distinct = pd.factorize(np.array(list(map(str, column.to_numpy(dtype=object).tolist())), dtype=object))
+        values = column.to_numpy(dtype=object)
+        missing = pd.isna(values)
+        codes, distinct = pd.factorize(np.array(list(map(str, values.tolist())), dtype=object))
         texts = list(map(_quoted, distinct.tolist()))
-    cells = np.array(texts + [""], dtype=object)[codes]  # a missing text's code -1 picks the last, empty
-    if missing.any():
-        cells[missing] = ""
-    return cells.tolist()
+    if missing is not None and missing.any():
+        codes = np.where(missing, -1, codes)
+    return np.array(texts + [""], dtype=object)[codes]  # code -1 picks the last, empty
 
 
 SHORT_TABLE_ROWS = 2000
@@ -84,5 +90,5 @@ def _joined_text(table: pd.DataFrame) -> str:
     """:func:`csv_text` of a table of two or more uniquely named columns of :func:`_plain` dtypes."""
     newline = os.linesep
     header = ",".join(_quoted(str(name)) for name in table.columns)
-    columns = [_column_text(table.iloc[:, i]) for i in range(table.shape[1])]
+    columns = [_column_text(column).tolist() for _, column in table.items()]
     return header + newline + "".join(",".join(row) + newline for row in zip(*columns))

@@ -19,10 +19,11 @@ import json
 import logging
 import math
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ import pandas as pd
 from accelsim.dse.csv_text import csv_text
 from accelsim.dse.evaluate import (Evaluator, LayerTable, apply_scheme, default_evaluator, derived_metrics,
                                    evaluator_id, prepare_network, roofline_metrics, warm_worker)
-from accelsim.dse.executors import make_executor, no_warm_up
+from accelsim.dse.executors import LocalExecutor, make_executor, no_warm_up
 from accelsim.dse.metrics import design_metrics
 from accelsim.dse.pareto import pareto_front
 from accelsim.dse.space import DesignPoint, axis_unit, axis_value, design_points
@@ -75,6 +76,10 @@ class SweepOutcome:
     rejected: int
     seconds: float
     directory: Path
+    phases: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each step: ``plan`` (design points, networks, keys), ``compute`` (evaluating
+    and committing, :attr:`seconds`), ``assemble`` (the tables from the store), ``write`` (the
+    output files)."""
 
     @property
     def points_per_second(self) -> float:
@@ -224,10 +229,11 @@ def assemble(spec: SweepSpec, tasks: Sequence[Task], store: ResultStore, per_lay
 
 
 def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layers: pd.DataFrame | None) -> None:
-    """``points``/``layers`` ``.parquet`` and ``.csv`` and ``sweep.json`` in ``directory``, each
-    written atomically. The Parquet encoding and every write (with its fsync) run on background
-    threads while this one formats the CSV text (pyarrow and the disk release the GIL); the
-    Parquet bytes are ``DataFrame.to_parquet(index=False)``'s (the same Arrow table and writer)."""
+    """``points``/``layers`` ``.parquet`` (``DataFrame.to_parquet(index=False)``) and ``.csv`` and
+    ``sweep.json`` in ``directory``, each written atomically. Every file's bytes are made on this
+    thread and written, with their fsync, on background threads while it makes the next (the disk
+    releases the GIL; pyarrow's Parquet encoding holds it for much of its time: on a thread of its
+    own beside the CSV formatting, the two took longer than one after the other)."""
     meta = {"name": spec.name, "axes": {p: axis_unit(p) for p in spec.axes}, "objectives": list(spec.objectives),
             "fidelity": spec.fidelity, "mapping": spec.mapping and spec.mapping.value,
             "objective": spec.objective and spec.objective.value, "masks": spec.masks}
@@ -236,35 +242,13 @@ def _write_outputs(directory: Path, spec: SweepSpec, points: pd.DataFrame, layer
         for name, table in (("points", points), ("layers", layers)):
             if table is None:
                 continue
-            writes.append(background.submit(_write_parquet, directory / f"{name}.parquet", _arrow_table(table)))
+            parquet = io.BytesIO()
+            table.to_parquet(parquet, index=False)
+            writes.append(background.submit(atomic_write, directory / f"{name}.parquet", parquet.getvalue()))
             writes.append(background.submit(atomic_write, directory / f"{name}.csv", csv_text(table).encode()))
         writes.append(background.submit(atomic_write, directory / "sweep.json", json.dumps(meta, indent=2).encode()))
         for write in writes:
             write.result()  # a failed write raises here
-
-
-def _arrow_table(table: pd.DataFrame):
-    """What ``table.to_parquet(index=False)`` writes, prepared on this thread (pandas is read by
-    one thread at a time): its Arrow table, or for a frame with ``attrs`` (which pandas adds to
-    the file's metadata itself) the file's bytes."""
-    import pyarrow as pa
-
-    if table.attrs:
-        sink = io.BytesIO()
-        table.to_parquet(sink, index=False)
-        return sink.getvalue()
-    return pa.Table.from_pandas(table, preserve_index=False)
-
-
-def _write_parquet(path: Path, table) -> None:
-    """Write :func:`_arrow_table`'s table (encoded here as Parquet) or bytes to ``path``, atomically."""
-    import pyarrow.parquet as pq
-
-    if not isinstance(table, bytes):
-        sink = io.BytesIO()
-        pq.write_table(table, sink)
-        table = sink.getvalue()
-    atomic_write(path, table)
 
 
 def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *, executor: str | Any = "local",
@@ -277,9 +261,12 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
     warm = warm_worker if evaluator is None else no_warm_up  # only the simulator has numba kernels to load
     directory = Path(output) if output is not None else Path(tempfile.mkdtemp(prefix="accelsim-sweep-"))
     evaluator = evaluator or default_evaluator(spec.fidelity, spec.mapping, spec.objective)
+    start = time.perf_counter()
     points, nets, tasks, rejected = plan(spec, evaluator, directory if spec.masks else None)
+    phases = {"plan": time.perf_counter() - start}
     store = ResultStore(directory)
-    with store.writing(), _frozen_heap():  # one sweep at a time per results directory
+    # one sweep at a time per results directory; an executor made here is closed before the lock is released
+    with store.writing(), _frozen_heap(), contextlib.ExitStack() as owned_pool:
         done = store.done_keys(with_layers=per_layer)
         todo = [t for t in tasks if t.key not in done]
         log.info("%s: %d rows planned, %d stored, %d to compute", spec.name, len(tasks), len(tasks) - len(todo),
@@ -289,15 +276,39 @@ def run_sweep(spec: SweepSpec | str | Path, output: str | Path | None = None, *,
         if todo:
             owned = isinstance(executor, str)  # a caller's executor object stays open for the caller
             pool = make_executor(executor, workers, scheduler, warm=warm) if owned else executor
-            try:
-                computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name)
-            finally:
-                if owned:
-                    pool.close()
-        seconds = time.perf_counter() - start
+            closing = _Closing(pool if owned else None)
+            owned_pool.callback(closing.wait)
+            computed = _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, spec.name,
+                                closing.start)
+        seconds = phases["compute"] = time.perf_counter() - start
         table, layers = assemble(spec, tasks, store, per_layer)
+        phases["assemble"] = time.perf_counter() - start - seconds
         _write_outputs(directory, spec, table, layers)
-    return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory)
+        phases["write"] = time.perf_counter() - start - seconds - phases["assemble"]
+    return SweepOutcome(spec, table, layers, len(tasks), computed, len(tasks) - len(todo), rejected, seconds, directory,
+                        phases)
+
+
+class _Closing:
+    """Closes the executor a sweep made (``None``: the caller's, left open): :meth:`start` once every
+    result is in, on a background thread when it is a :class:`LocalExecutor` (its worker processes
+    exit while this one commits the last results and writes the tables; they need none of its
+    time), :meth:`wait` at the end, or at once when the sweep stopped before :meth:`start`."""
+
+    def __init__(self, pool: Any | None):
+        self._pool = pool
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if isinstance(self._pool, LocalExecutor) and self._thread is None:
+            self._thread = threading.Thread(target=self._pool.close, name="accelsim-sweep-close")
+            self._thread.start()
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+        elif self._pool is not None:
+            self._pool.close()
 
 
 @contextlib.contextmanager
@@ -318,8 +329,10 @@ def _frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name) -> int:
-    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``.
+def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seconds, name,
+             all_in: Callable[[], None] = lambda: None) -> int:
+    """Evaluate ``todo`` on ``pool``, committing results to ``store`` at least every ``flush_seconds``;
+    ``all_in()`` is called once every result has arrived, before the last commit.
     A commit holds its chunks in plan order whatever order they finished in, so its tables' columns
     (points of different designs may have different ones) come in the order a serial run gives them."""
     from tqdm.auto import tqdm
@@ -349,6 +362,7 @@ def _compute(todo, nets, evaluator, per_layer, store, pool, progress, flush_seco
             bar.update(len(results))
             if time.monotonic() - last_flush >= flush_seconds:
                 flush()
+        all_in()
     finally:  # an interrupted sweep keeps everything it finished
         flush()
         bar.close()

@@ -18,6 +18,7 @@ two row mappings, across the lanes or one row per lane in time (``docs/transform
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -113,8 +114,9 @@ def _unit_runs(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tupl
 
 
 def clear_memos() -> None:
-    """Forget the memoized vector-unit runs (:func:`_unit_runs`)."""
+    """Forget the memoized vector-unit runs (:func:`_unit_runs`) and network counts (:func:`vector_work`)."""
     _UNIT_RUNS.clear()
+    _VECTOR_WORK.clear()
 
 
 def _dram_cycles(arch: ArchSpec, read_bytes: int, write_bytes: int) -> int:
@@ -220,10 +222,32 @@ class VectorWork:
     in_time: np.ndarray
 
 
-def vector_work(arch: ArchSpec, net: Network, plan: list[LayerTraffic] | None = None) -> VectorWork:
+_VECTOR_WORK: dict[tuple, VectorWork] = {}
+_VECTOR_WORK_LIMIT = 256
+
+
+def vector_work(arch: ArchSpec, net: Network, plan: Sequence[LayerTraffic] | None = None) -> VectorWork:
     """The vector layers of ``net`` counted once per group (:func:`vector_layer_counts`): layers that
     differ only in name and producers (:func:`accelsim.spec.workload.work_ids`) and whose traffic
-    under ``plan`` gives the same counts (:func:`_counted_traffic`). No rows without a vector unit."""
+    under ``plan`` gives the same counts (:func:`_counted_traffic`). No rows without a vector unit.
+
+    Memoized on what the counts read of ``arch``: the vector unit, the ifmap/ofmap port widths
+    (:func:`_unit_runs`), the DRAM and the clock (:func:`_dram_cycles`), so a sweep's designs that
+    differ in array size and share a memory plan (the same buffers) share one count. Cleared by
+    :func:`clear_memos`."""
+    buffers = arch.buffers
+    key = (arch.vector_unit, buffers.for_operand("ifmap").port_width_bits, buffers.for_operand("ofmap").port_width_bits,
+           arch.dram, arch.clock_hz, net, None if plan is None else tuple(plan))
+    found = _VECTOR_WORK.get(key)
+    if found is None:
+        if len(_VECTOR_WORK) >= _VECTOR_WORK_LIMIT:
+            _VECTOR_WORK.clear()
+        found = _VECTOR_WORK[key] = _count_vector_work(arch, net, plan)
+    return found
+
+
+def _count_vector_work(arch: ArchSpec, net: Network, plan: Sequence[LayerTraffic] | None) -> VectorWork:
+    """:func:`vector_work`, computed."""
     op_names = list(OP_COLUMNS.values())
     groups: dict[tuple, list[int]] = {}
     if arch.vector_unit is not None:

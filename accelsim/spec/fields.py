@@ -86,7 +86,9 @@ def cached_hash(cls: type[T]) -> type[T]:
     once per instance and kept in the instance's ``__dict__`` (``_hash``). Specs are hashed on every
     memo lookup (``functools.lru_cache`` keys) and hashing a whole arch or network walks every
     nested field. Equality stays structural. The kept value is not pickled or copied (hashes of
-    strings differ between processes); ``dataclasses.replace`` builds a new instance."""
+    strings differ between processes; the state is taken in one step, so a process pool's feeder
+    thread may pickle an instance while another thread hashes it first); ``dataclasses.replace``
+    builds a new instance."""
     structural = cls.__hash__
     if structural is None or not dataclasses.is_dataclass(cls) or not cls.__dataclass_params__.frozen:
         raise TypeError(f"{cls.__name__}: cached_hash needs a hashable frozen dataclass")
@@ -99,7 +101,9 @@ def cached_hash(cls: type[T]) -> type[T]:
             return value
 
     def __getstate__(self) -> dict[str, Any]:
-        return {name: value for name, value in self.__dict__.items() if name != "_hash"}
+        state = self.__dict__.copy()
+        state.pop("_hash", None)
+        return state
 
     cls.__hash__ = __hash__
     cls.__getstate__ = __getstate__

@@ -192,6 +192,30 @@ def test_local_processes_match_serial(tmp_path):
     pd.testing.assert_frame_equal(serial, local)
 
 
+def test_a_pool_the_sweep_made_is_closed_when_it_returns(tmp_path):
+    """``executor="local"``: the sweep's own pool stops its worker while it commits and writes the
+    tables (on a background thread), and every worker has exited by the time it returns; the
+    tables are the serial run's."""
+    import multiprocessing
+
+    spec = write_spec(tmp_path)
+    serial = run_sweep(spec, tmp_path / "a", executor="serial", evaluator=fake_evaluate).points
+    local = run_sweep(spec, tmp_path / "b", executor="local", workers=2, evaluator=fake_evaluate).points
+    assert multiprocessing.active_children() == []
+    pd.testing.assert_frame_equal(serial, local)
+
+
+def test_outcome_says_where_the_time_went(tmp_path):
+    """``SweepOutcome.phases``: wall seconds of planning, computing (``seconds``), assembling and
+    writing, each >= 0 and together within the run's own wall time."""
+    start = time.perf_counter()
+    outcome = run_sweep(write_spec(tmp_path), tmp_path / "a", executor="serial", evaluator=fake_evaluate)
+    wall = time.perf_counter() - start
+    assert list(outcome.phases) == ["plan", "compute", "assemble", "write"]
+    assert all(seconds >= 0 for seconds in outcome.phases.values())
+    assert outcome.phases["compute"] == outcome.seconds and sum(outcome.phases.values()) <= wall
+
+
 def slow_pid(value):
     """The value and the process that computed it, after 50 ms (long enough that the local
     executor's own process takes tasks while its worker is busy)."""

@@ -153,3 +153,24 @@ def test_cached_spec_hashes_stay_structural():
         for clone in (pickle.loads(pickle.dumps(spec)), copy.deepcopy(spec), copy.copy(spec)):
             assert "_hash" not in vars(clone) and clone == spec and hash(clone) == hash(spec)
     assert {first: 1}[second] == 1
+
+
+def test_a_spec_pickles_while_another_thread_hashes_it_first():
+    """A process pool's feeder thread pickles the networks a sweep ships while the sweep's own thread
+    may hash one for the first time (adding ``_hash`` to its ``__dict__``): the pickled state is
+    taken in one step, so a first hash between two of its fields changes nothing (iterating the
+    live ``__dict__`` raised "dictionary changed size during iteration")."""
+    import pickle
+
+    net = ax.load_workload(ROOT / "workloads" / "tiny_cnn.yaml")
+
+    class HashedMidway(dict):
+        def items(self):  # what iterating the live dict would see: another thread's first hash between two fields
+            fields = iter(super().items())
+            yield next(fields)
+            hash(net)
+            yield from fields
+
+    object.__setattr__(net, "__dict__", HashedMidway(vars(net)))
+    clone = pickle.loads(pickle.dumps(net))
+    assert "_hash" not in vars(clone) and clone == net

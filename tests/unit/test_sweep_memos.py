@@ -1,5 +1,6 @@
 """Memos a sweep's designs share (docs/dse.md, "Throughput"): a memory plan per (network, buffers,
-fused ops, timing model), a vector-unit run per (unit, port widths, layer). Each memo must give
+fused ops, timing model), a vector-unit run per (unit, port widths, layer), a network's vector work
+per (unit, port widths, DRAM, clock, network, plan). Each memo must give
 what a fresh computation gives, for designs that share its key and for designs that do not."""
 
 from __future__ import annotations
@@ -62,6 +63,34 @@ def test_vector_runs_memo_matches_a_fresh_run(resnet):
     assert fresh[wider, relu]["vector_compute_cycles"] < fresh[edge, relu]["vector_compute_cycles"]
 
 
+def test_vector_work_memo_matches_a_fresh_count(resnet):
+    """A network's vector work under a memory plan, memoized on what it reads of the arch (vector
+    unit, port widths, DRAM, clock): designs that differ only in array size share one count, and
+    each memoized count equals one computed from scratch, for designs that share its key and for
+    designs that do not (a slower clock makes the DRAM-bound layers take fewer cycles, a narrower
+    DRAM more: the memo must not mix them up)."""
+    edge = resized(load_arch(ROOT / "arch_configs" / "edge_32x32.yaml"), pool=parse_bytes("16KiB"))
+    slow = replace(edge, clock_hz=edge.clock_hz / 4)
+    bandwidth = edge.dram.bandwidth
+    narrow = replace(edge, dram=replace(edge.dram, bandwidth=replace(bandwidth,
+                                                                    bytes_per_unit=bandwidth.bytes_per_unit / 8)))
+    designs = [resized(edge, rows) for rows in (8, 128)] + [slow, narrow]
+    plans = {arch: list(memory_plan.network_plan(resnet, arch).traffic) for arch in designs}
+    fresh = {}
+    for arch in designs:
+        clear_memos()
+        fresh[arch] = vector.vector_work(arch, resnet, plans[arch])
+    clear_memos()
+    for arch in designs + designs[::-1]:  # second pass: every count from the memo
+        work = vector.vector_work(arch, resnet, plans[arch])
+        for name in ("rows", "stats", "op_counts", "in_time"):
+            assert (getattr(work, name) == getattr(fresh[arch], name)).all()
+    assert vector.vector_work(designs[0], resnet, plans[designs[0]]) is vector.vector_work(designs[1], resnet,
+                                                                                           plans[designs[1]])
+    cycles = {arch: int(fresh[arch].stats[:, 0].sum()) for arch in designs}
+    assert cycles[slow] < cycles[designs[0]] < cycles[narrow]
+
+
 def test_layer_descriptors_memo_matches_a_fresh_build(resnet):
     """One network's descriptors serve every design; a compressed copy of it (other widths and
     densities) gets its own."""
@@ -99,3 +128,31 @@ def test_network_plan_scales_match_each_layers_own(resnet):
         pairs = list(zip(plan.scales, plan.scale_ids))
         assert all((a == b) == (i == j) for a, i in pairs for b, j in pairs)
         assert len(set(plan.scale_ids)) > 1  # the buffers leave some layers' traffic scaled
+
+
+def test_precision_checks_and_array_rates_memo_match_fresh_ones(resnet):
+    """The MAC unit's precision check and the layers' array rates, memoized on what they read of the
+    arch (MAC unit, structured patterns, reduction rule, rows): equal to fresh ones for designs that
+    share the key and for designs that do not (under the ``channels`` reduction the rows set each
+    conv's tap padding, so 8 and 128 rows give other rates; under ``im2col`` they do not); a unit
+    that cannot run the layers raises on every call, a passed check is not redone."""
+    from accelsim.errors import UnsupportedError
+    from accelsim.simulate import _array_rates, _check_precision, hardware_rate
+    from accelsim.spec.arch import Reduction
+
+    edge = load_arch(ROOT / "arch_configs" / "edge_32x32.yaml")
+    channels = replace(edge, array=replace(edge.array, reduction=Reduction.CHANNELS))
+    designs = [resized(arch, rows) for arch in (edge, channels) for rows in (8, 128)]
+    fresh = {}
+    for arch in designs:
+        clear_memos()
+        fresh[arch] = list(_array_rates(arch, resnet, hardware_rate))
+    clear_memos()
+    for arch in designs + designs[::-1]:  # second pass: from the memo
+        _check_precision(arch, resnet)
+        assert _array_rates(arch, resnet, hardware_rate) == fresh[arch]
+    assert fresh[designs[0]] == fresh[designs[1]] and fresh[designs[2]] != fresh[designs[3]]
+    floats_only = replace(edge, mac=replace(edge.mac, precisions=("fp16",)))
+    for _ in range(2):
+        with pytest.raises(UnsupportedError, match="conv1"):
+            _check_precision(floats_only, resnet)
