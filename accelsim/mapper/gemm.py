@@ -212,7 +212,100 @@ def _energy_table(arch: ArchSpec, weight_bits: int | str, act_bits: int | str, d
 def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: ArrayRate = DENSE_RATE,
            weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
            exhaustive: bool = False, energy_arch: ArchSpec | None = None) -> Choice:
-    """The mapping of ``problem`` on ``arch`` that minimises ``objective`` (one repeat).
+    """The mapping of ``problem`` on ``arch`` that minimises ``objective`` (one repeat): the best of
+    :func:`search_blocks` (one block, then blocks along ``n``; parameters and errors as there)."""
+    return search_blocks(problem, arch, evaluate, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
+                         objective=objective, exhaustive=exhaustive, energy_arch=energy_arch)[0]
+
+
+def clear_search_memos() -> None:
+    """Forget every search (:func:`search`'s memo and :func:`search_space`'s): benchmarks of cold searches."""
+    search.cache_clear()
+    search_space.cache_clear()
+
+
+def block_sizes(problem: GemmProblem, arch: ArchSpec) -> list[int]:
+    """Block widths (output columns) tried along ``n``: the array's columns times each power of two
+    that leaves at least two blocks, largest first."""
+    cols = arch.array.cols
+    return [cols << e for e in range(max(0, (problem.n - 1) // cols).bit_length() - 1, -1, -1)
+            if 2 * (cols << e) <= problem.n]
+
+
+def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kwargs) -> list[Choice]:
+    """The best mapping of ``problem`` in one block (:func:`search_space`), then for each of
+    :func:`block_sizes` the best mapping of a block (``n`` cut to that width) with the whole GEMM
+    run as such blocks (:func:`accelsim.lower.tiling.n_blocks`; a shorter last block under the same
+    mapping). The list is sorted by the objective, the one-block choice first on a tie; a width
+    whose blocks fit no mapping is left out. ``kwargs``: :func:`search_space`'s."""
+    whole = search_space(problem, arch, evaluate, **kwargs)
+    objective = kwargs.get("objective", Objective.CYCLES)
+    bound = {name: value for name, value in kwargs.items() if name != "exhaustive"}
+    found = [whole]
+    for width in block_sizes(problem, arch):
+        if not kwargs.get("exhaustive") and (problem.n // width) * _lowest_bound(
+                dataclasses.replace(problem, n=width), arch, **bound) >= whole.score(objective):
+            continue  # no mapping of such blocks can beat the one-block choice (each block reads the whole input)
+        try:
+            block = search_space(dataclasses.replace(problem, n=width), arch, evaluate, **kwargs)
+        except NoMappingFits:
+            continue
+        rest = problem.n % width
+        cycles, energy_pj = (problem.n // width) * block.cycles, (problem.n // width) * block.energy_pj
+        if rest:
+            last = _evaluate_one(dataclasses.replace(problem, n=rest), arch, evaluate, block.mapping, **kwargs)
+            if last is None:
+                continue
+            cycles, energy_pj = cycles + last[0], energy_pj + last[1]
+        found.append(Choice(dataclasses.replace(block.mapping, n_block=width), cycles, energy_pj,
+                            block.candidates, block.evaluated))
+    return sorted(found, key=lambda choice: choice.score(objective))  # stable: ties keep the space's order
+
+
+def _evaluate_one(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, mapping: Mapping, *,
+                  rate: ArrayRate = DENSE_RATE, weight_bits: int | str = 8, act_bits: int | str = 8,
+                  objective: Objective = Objective.CYCLES, exhaustive: bool = False,
+                  energy_arch: ArchSpec | None = None) -> tuple[int, float] | None:
+    """``(cycles, energy in pJ)`` of ``problem`` under ``mapping`` (``evaluate``'s numbers), ``None`` if
+    its tiles do not fit the buffers."""
+    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, [mapping.dataflow])
+    weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits
+    schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+    if not schedule.fits_buffers:
+        return None
+    counts = evaluate(schedule, arch)
+    return int(counts["cycles"]), _energy(energy[dataflow_code(mapping.dataflow)], problem.m * problem.n * problem.k,
+                                          counts)
+
+
+def _candidates(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, weight_bits: int | str, act_bits: int | str,
+                energy_arch: ArchSpec | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(candidate table, energy table, kernel parameters or None)`` of ``problem``'s space."""
+    table = _space(problem, arch, rate)
+    dataflows = [_DATAFLOWS[code] for code in np.unique(table[:, 0])]
+    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, dataflows)
+    params = candidates.gemm_params(problem, arch, rate, number_format(weight_bits).bits,
+                                    number_format(act_bits).bits)
+    return table, energy, params
+
+
+def _lowest_bound(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
+                  weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
+                  energy_arch: ArchSpec | None = None) -> float:
+    """A lower bound of ``objective`` over ``problem``'s whole space (the smallest candidate bound;
+    ``inf`` if none can fit; ``-inf`` where the kernels cannot bound it)."""
+    table, energy, params = _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch)
+    if params is None:
+        return -np.inf
+    return float(candidates.bound_scores(params, table, energy, problem.m * problem.n * problem.k,
+                                         objective.value).min())
+
+
+@functools.lru_cache(maxsize=4096)
+def search_space(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: ArrayRate = DENSE_RATE,
+                 weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
+                 exhaustive: bool = False, energy_arch: ArchSpec | None = None) -> Choice:
+    """The mapping of ``problem`` on ``arch`` (in one block) that minimises ``objective`` (one repeat).
 
     Parameters
     ----------
@@ -238,11 +331,8 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
         If no mapping of the space fits the buffers.
     """
     macs = problem.m * problem.n * problem.k
-    table = _space(problem, arch, rate)
-    dataflows = [_DATAFLOWS[code] for code in np.unique(table[:, 0])]
-    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, dataflows)
+    table, energy, params = _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch)
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
-    params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits)
     if params is None and not exhaustive:
         raise UnsupportedError(f"GEMM {problem.m}x{problem.n}x{problem.k}: its counts could pass the mapper's "
                                "int64 range (docs/limits.md); use mapping fixed, or split the layer")
@@ -291,4 +381,5 @@ def _no_fit(problem: GemmProblem, arch: ArchSpec) -> NoMappingFits:
         f"(even one stream row per tile); enlarge the buffers")
 
 
-__all__ = ["Choice", "NoMappingFits", "mapping_energy_pj", "mapping_space", "search", "stream_tiles"]
+__all__ = ["Choice", "NoMappingFits", "block_sizes", "clear_search_memos", "mapping_energy_pj", "mapping_space", "search", "search_blocks",
+           "search_space", "stream_tiles"]
