@@ -25,6 +25,12 @@ import argparse
 import numpy as np
 import pandas as pd
 
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's accelsim, not an installed one
+
 from accelsim.compress.float_quant import float_gemm, numpy_float_gemm
 from accelsim.compress.quantize import QuantSpec, numpy_gemm, quantized_gemm
 from accelsim.compress.scheme import apply_scheme, scheme_from_dict

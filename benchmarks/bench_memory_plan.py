@@ -18,9 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's accelsim, not an installed one
+
 import accelsim as ax
 
-ROOT = Path(__file__).resolve().parents[1]
 CASES = (("tpu_v1_like", "resnet50", 8), ("eyeriss_like", "alexnet", 4), ("tpu_v1_like", "gpt2_decode_kv512", 1),
          ("edge_32x32", "mobilenet_v2", 1))
 

@@ -30,6 +30,12 @@ import time
 import numpy as np
 import pandas as pd
 
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's accelsim, not an installed one
+
 from accelsim.compress.quantize import QuantSpec, numpy_gemm, quantized_gemm
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate

@@ -19,6 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import sys
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's accelsim, not an installed one
+
 from accelsim.engine.sparse import run_sparse_array, statistical_counts
 from accelsim.spec.arch import Dataflow, SparsityMode, SyncGroup
 

@@ -19,6 +19,12 @@ import time
 import numpy as np
 import pandas as pd
 
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's accelsim, not an installed one
+
 from accelsim.cost.energy import layer_energy
 from accelsim.engine.sparse import sparse_gemm_counts
 from accelsim.spec.arch import (

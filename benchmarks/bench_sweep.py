@@ -62,10 +62,10 @@ from accelsim.frontend.load import load_workload  # noqa: E402
 
 def forget() -> None:
     """Empty the memos a warm loop left (the mapper's search, simulate's preparations and choices)."""
-    from accelsim.mapper.gemm import search
+    from accelsim.mapper.gemm import clear_search_memos
     from accelsim.simulate import clear_memos
 
-    search.cache_clear()
+    clear_search_memos()
     clear_memos()
 
 

@@ -42,7 +42,7 @@ from accelsim.dse.evaluate import default_evaluator  # noqa: E402
 from accelsim.dse.executors import default_workers  # noqa: E402
 from accelsim.dse.spec import load_sweep_spec  # noqa: E402
 from accelsim.dse.sweep import plan, run_sweep  # noqa: E402
-from accelsim.mapper.gemm import search  # noqa: E402
+from accelsim.mapper.gemm import clear_search_memos  # noqa: E402
 from accelsim.simulate import clear_memos  # noqa: E402
 from accelsim.spec.options import MappingMode  # noqa: E402
 
@@ -97,7 +97,7 @@ def main() -> None:
 
     for executor in ("serial", "local"):
         for mode in (MappingMode.FIXED, MappingMode.SEARCH):
-            search.cache_clear()
+            clear_search_memos()
             clear_memos()
             timed(executor, mode.value, dataclasses.replace(spec, mapping=mode))
     fixed = dataclasses.replace(spec, mapping=MappingMode.FIXED)

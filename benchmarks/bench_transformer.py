@@ -21,6 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
+import sys
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's accelsim, not an installed one
+
 from accelsim.compress.scheme import apply_scheme, scheme_from_dict
 from accelsim.simulate import simulate
 from accelsim.frontend.load import load_arch, load_workload
@@ -28,7 +33,6 @@ from accelsim.spec.workload import Op
 from accelsim.analysis.breakdown import breakdown
 from accelsim.vector.error import describe, measure_error
 
-ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = ("bert_base", "vit_b16", "gpt2_prefill512", "gpt2_decode_kv512")
 IMPLS = ({"kind": "exact"}, {"kind": "lut", "entries": 256}, {"kind": "lut", "entries": 64, "interpolate": True},
          {"kind": "pwl", "segments": 16}, {"kind": "poly", "degree": 4}, {"kind": "ibert", "bits": 16})

@@ -22,7 +22,7 @@ from accelsim.kernels.systolic import fold_durations
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.schedule import TRAFFIC, TileSchedule
-from accelsim.lower.tiling import Mapping, fixed_mapping
+from accelsim.lower.tiling import Mapping, fixed_mapping, n_blocks
 from accelsim.spec.arch import OPERANDS, ArchSpec, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -91,16 +91,20 @@ def run_schedule(schedule: TileSchedule, arch: ArchSpec, cycles_per_product: int
     return stats
 
 
-def _schedule(layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None = None,
-              traffic: TrafficScale = NO_SCALE) -> tuple[TileSchedule, int] | None:
+def _schedules(layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None = None,
+               traffic: TrafficScale = NO_SCALE) -> list[tuple[TileSchedule, int]] | None:
+    """``(schedule of one repeat of a block, repeats x blocks like it)`` per block of ``layer``
+    under ``mapping`` (one block unless it has ``n_block``), or ``None`` for vector work."""
     if arch.timing_model is TimingModel.SCALESIM:
         raise UnsupportedError(f"layer {layer.name}: the cycle fidelity steps the native timing and memory "
                                "model; use fidelity 'fold' or 'pe' for SCALE-Sim timing")
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
-    schedule = lowering.layer_schedule(problem, layer, arch, rate=rate, mapping=mapping)
-    return scaled_schedule(schedule, traffic, mapping or fixed_mapping(arch)), problem.repeats
+    mapping = mapping or fixed_mapping(arch)
+    inner = mapping.within_block
+    return [(scaled_schedule(lowering.layer_schedule(block, layer, arch, rate=rate, mapping=inner), traffic, inner),
+             block.repeats * count) for block, count in n_blocks(problem, mapping)]
 
 
 def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
@@ -114,15 +118,15 @@ def run_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE,
     stepped and its counters multiplied. ``sparsity`` scales the weight traffic to the stored
     format; zero skipping is modelled in the ``fold`` fidelity only.
     """
-    lowered = _schedule(layer, arch, rate, mapping, traffic)
+    lowered = _schedules(layer, arch, rate, mapping, traffic)
     if lowered is None:
         return None
-    schedule, repeats = lowered
     if sparsity is not None and sparsity.fold_streams:
         raise UnsupportedError(f"layer {layer.name}: zero skipping is modelled in the fold fidelity only; "
                                "use fidelity 'fold' or sparsity.mode gate")
-    (schedule,) = repeat_schedules(schedule, sparsity)
-    return run_schedule(schedule, arch, rate.cycles_per_product) * repeats
+    # a mapping with blocks along n: the blocks one after the other (accelsim.lower.tiling.n_blocks)
+    return sum(run_schedule(repeat_schedules(schedule, sparsity)[0], arch, rate.cycles_per_product) * count
+               for schedule, count in lowered)
 
 
 def trace_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> pd.DataFrame:
@@ -130,10 +134,10 @@ def trace_layer(layer: Layer, arch: ArchSpec, rate: ArrayRate = DENSE_RATE) -> p
 
     A counting pass finds the number of cycles, then a second pass fills the trace.
     """
-    lowered = _schedule(layer, arch, rate)
+    lowered = _schedules(layer, arch, rate)  # the fixed mapping: one block
     if lowered is None:
         return pd.DataFrame(columns=["cycle", *TRACE_COLUMNS])
-    schedule, _ = lowered
+    ((schedule, _),) = lowered
     cycles = int(run_schedule(schedule, arch, rate.cycles_per_product)[codes.FOLD_STAT_CYCLES])
     trace = np.zeros((cycles, codes.CYC_TRACE_COLUMNS), np.int64)
     run_schedule(schedule, arch, rate.cycles_per_product, trace)

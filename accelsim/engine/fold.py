@@ -19,7 +19,7 @@ from accelsim.kernels.systolic import FoldDram, FoldSchedule, run_fold_native, r
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import TileSchedule, dataflow_code, dram_rates
-from accelsim.lower.tiling import Mapping, fixed_mapping, spatial_mapping
+from accelsim.lower.tiling import Mapping, fixed_mapping, n_blocks, spatial_mapping
 from accelsim.spec.arch import ArchSpec, BandwidthMode, TimingModel
 from accelsim.spec.workload import Layer
 
@@ -77,6 +77,8 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
         if rate != DENSE_RATE:
             raise UnsupportedError(f"layer {layer.name}: SCALE-Sim timing models dense 1-product MACs only")
         return run_scalesim(problem, arch) * problem.repeats
+    if mapping is not None and mapping.n_block is not None:
+        return _run_n_blocks(problem, layer, arch, rate, mapping, sparsity, traffic)
     whole = mapping or fixed_mapping(arch)
     bits = layer.compression
     counts = blocks.loop_counts(problem, arch, whole, rate)
@@ -100,6 +102,18 @@ def run_problem(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayR
             if not fits:
                 raise
     return _run_whole(problem, layer, arch, rate, mapping, sparsity, traffic)
+
+
+def _run_n_blocks(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping,
+                  sparsity: LayerSparsity | None, traffic: TrafficScale) -> np.ndarray:
+    """:func:`run_problem`'s counters of a mapping with blocks along ``n``: its blocks' counters
+    added up (:func:`accelsim.lower.tiling.n_blocks`, an approximation at block boundaries), the
+    memory plan's ``traffic`` fractions applied to each block alike."""
+    if sparsity is not None and sparsity.fold_streams:
+        raise UnsupportedError(f"layer {layer.name}: zero skipping is measured on the whole layer's folds; "
+                               f"mapping {mapping.describe()} runs it in blocks (use one without nb=)")
+    return sum(count * run_problem(block, layer, arch, rate, mapping.within_block, sparsity, traffic)
+               for block, count in n_blocks(problem, mapping))
 
 
 def _run_whole(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None,

@@ -10,7 +10,11 @@ A :class:`Mapping` fixes how one GEMM ``A[M, K] @ B[K, N]`` runs (``docs/mapper.
 * ``double_buffered``: per operand, whether its buffer runs as two halves (the next fold's
   reads, or the previous fold's writes, overlap compute) or as one (twice the room for reuse);
 * ``joint_buffer``: how operands that share a unified buffer divide it: equal fixed shares
-  (``False``, the fixed mapping's) or a joint allocation (:func:`buffer_rooms`).
+  (``False``, the fixed mapping's) or a joint allocation (:func:`buffer_rooms`);
+* ``n_block``: a second level of tiling along the GEMM's ``n`` (output columns): the GEMM runs
+  as blocks of ``n_block`` columns one after the other (the last one shorter), each under the
+  mapping's loops and each reading the whole input (:func:`n_blocks`), so a block's partial sums
+  can stay on chip while its input tile is reused across its column folds (``None``: one block).
 
 :func:`fixed_mapping` is SCALE-Sim's (``docs/timing_models.md``): the arch's dataflow, one stream
 tile, column-fold-major, double buffering as the arch declares it; :func:`fixed_schedule` is
@@ -42,6 +46,7 @@ the loops; the third is the loop it is *reused* across (inputs) or *reduced* acr
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -87,14 +92,50 @@ class Mapping:
     t_tile: int | None = None
     double_buffered: tuple[bool, bool, bool] = (False, False, False)
     joint_buffer: bool = False
+    n_block: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_block is not None and self.n_block < 1:
+            raise ValueError(f"Mapping.n_block: expected a positive number of output columns or None, got {self.n_block}")
 
     def describe(self) -> str:
         """Short printable form, e.g. ``ws tcr t=64 db=if`` (``t=T``: one tile; ``db``: which
         operand buffers run double-buffered, ``i`` ifmap, ``f`` filter, ``o`` ofmap, ``-`` none;
-        `` ub=joint``: the unified buffer is allocated jointly)."""
+        `` ub=joint``: the unified buffer is allocated jointly; `` nb=256``: blocks of 256 output
+        columns)."""
         db = "".join(name[0] for name, on in zip(OPERANDS, self.double_buffered) if on) or "-"
         tile = "T" if self.t_tile is None else str(self.t_tile)
-        return f"{self.dataflow.value} {self.order.value} t={tile} db={db}" + (" ub=joint" if self.joint_buffer else "")
+        return (f"{self.dataflow.value} {self.order.value} t={tile} db={db}" + (" ub=joint" if self.joint_buffer else "")
+                + ("" if self.n_block is None else f" nb={self.n_block}"))
+
+    @property
+    def within_block(self) -> Mapping:
+        """The mapping each block runs under (this one without ``n_block``)."""
+        return self if self.n_block is None else dataclasses.replace(self, n_block=None)
+
+
+def n_blocks(problem: GemmProblem, mapping: Mapping) -> tuple[tuple[GemmProblem, int], ...]:
+    """``problem`` as ``mapping`` runs it: ``(block, how many)`` pairs in execution order, each block
+    run under :attr:`Mapping.within_block`. ``n`` is cut into blocks of ``mapping.n_block`` output
+    columns and a shorter last one; every block reads the whole input (``ifmap_words``) and keeps
+    ``repeats``. One pair ``(problem, 1)`` when the mapping has no blocks or one block covers ``n``.
+
+    The blocks run one after the other, each from an idle array and memory timeline: the counters
+    of a blocked mapping are the sum of its blocks' (an approximation that leaves out the overlap of
+    one block's last folds with the next block's first fetches, one fold's latency per block)."""
+    block = mapping.n_block
+    if block is None or block >= problem.n:
+        return ((problem, 1),)
+    full, rest = divmod(problem.n, block)
+    blocks = ((dataclasses.replace(problem, n=block), full),)
+    return blocks + ((dataclasses.replace(problem, n=rest), 1),) if rest else blocks
+
+
+def _one_block(mapping: Mapping) -> None:
+    """Raise where a blocked mapping reaches code that lowers one block (a caller's mistake)."""
+    if mapping.n_block is not None:
+        raise ValueError(f"{mapping.describe()}: a blocked mapping is lowered block by block, each of "
+                         "n_blocks(problem, mapping) under mapping.within_block")
 
 
 _SPATIAL = {Dataflow.OS: (0, 1, 2), Dataflow.WS: (2, 1, 0), Dataflow.IS: (2, 0, 1)}
@@ -188,6 +229,7 @@ def buffer_rooms(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate
     of the exact shares (an approximation of at most a word or two). Mirrored by
     ``accelsim.kernels.mapping._rooms``.
     """
+    _one_block(mapping)
     db = dict(zip(OPERANDS, mapping.double_buffered))
     psum_bits = arch.mac.accumulator_bits
     own = BufferRooms(usable_words(arch, "ifmap", act_bits, db["ifmap"]),

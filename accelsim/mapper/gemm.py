@@ -38,6 +38,7 @@ import pandas as pd
 from accelsim.cost import layer_energy
 from accelsim.engine import candidates
 from accelsim.engine.fold import schedule_counts
+from accelsim.engine.lowering import LOOP_OF
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, GemmProblem
 from accelsim.lower.schedule import TileSchedule, dataflow_code
@@ -68,6 +69,7 @@ class Choice:
     energy_pj: float
     candidates: int
     evaluated: int
+    dram_read_bytes: int
 
     def score(self, objective: Objective) -> float:
         return _score(objective, self.cycles, self.energy_pj)
@@ -122,8 +124,10 @@ def _order_loops(multiple: tuple[bool, bool, bool]) -> np.ndarray:
     return np.array([candidates.ORDER_LOOPS[order] for order in _orders(multiple)], dtype=np.int64)
 
 
-def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> np.ndarray:
-    """:func:`mapping_space` as the kernels' candidate table (:func:`accelsim.engine.candidates.candidate_table`)."""
+def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, within_blocks: bool = False) -> np.ndarray:
+    """:func:`mapping_space` as the kernels' candidate table (:func:`accelsim.engine.candidates.candidate_table`);
+    ``within_blocks``: a block's space, without the loop orders whose outermost loop runs along ``n``
+    (their blocks run the one-block mapping's folds in its order, each block reading the input again)."""
     fixed = fixed_mapping(arch)
     fixed_row = candidates.candidate_table([(fixed.dataflow, fixed.order, fixed.t_tile, fixed.double_buffered,
                                              fixed.joint_buffer)])
@@ -149,6 +153,9 @@ def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> np.ndarray:
     table = np.concatenate(blocks)
     keep = np.ones(len(table), dtype=bool)
     keep[1:] = (table[1:] != fixed_row[0]).any(axis=1)
+    if within_blocks:
+        n_loop = np.array([candidates.LOOPS[LOOP_OF[dataflow][2]] for dataflow in _DATAFLOWS])
+        keep &= table[:, 1] != n_loop[table[:, 0]]
     return table[keep]
 
 
@@ -212,7 +219,119 @@ def _energy_table(arch: ArchSpec, weight_bits: int | str, act_bits: int | str, d
 def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: ArrayRate = DENSE_RATE,
            weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
            exhaustive: bool = False, energy_arch: ArchSpec | None = None) -> Choice:
-    """The mapping of ``problem`` on ``arch`` that minimises ``objective`` (one repeat).
+    """The mapping of ``problem`` on ``arch`` that minimises ``objective`` (one repeat): the best of
+    :func:`search_blocks` (one block, then blocks along ``n``; parameters and errors as there)."""
+    return search_blocks(problem, arch, evaluate, rate=rate, weight_bits=weight_bits, act_bits=act_bits,
+                         objective=objective, exhaustive=exhaustive, energy_arch=energy_arch)[0]
+
+
+REREAD = 1.01
+"""Blocks are searched when the one-block choice reads more than this many times the bytes of its
+inputs read once (the ``1%`` covers bytes rounded up fold by fold): blocks only save DRAM reads (an
+input reused across a block's column folds, partial sums kept), and each block reads the whole input."""
+
+
+def _input_bytes(problem: GemmProblem, kwargs: dict) -> int:
+    """DRAM bytes of ``problem``'s input and stored weights, each read once."""
+    rate = kwargs.get("rate", DENSE_RATE)
+    act, weight = (number_format(kwargs.get(name, 8)).bits for name in ("act_bits", "weight_bits"))
+    return -(-problem.ifmap_words * act // 8) + -(-rate.stored_reduction(problem.k) * problem.n * weight // 8)
+
+
+def clear_search_memos() -> None:
+    """Forget every search (:func:`search`'s memo and :func:`search_space`'s): benchmarks of cold searches."""
+    search.cache_clear()
+    search_space.cache_clear()
+
+
+def block_sizes(problem: GemmProblem, arch: ArchSpec) -> list[int]:
+    """Block widths (output columns) tried along ``n``: the array's columns times each power of two
+    from 2 on that leaves at least two blocks, largest first. One column fold per block is left out:
+    its blocks are the one-block mappings with the column-fold loop outermost, each block reading
+    the input again."""
+    cols = arch.array.cols
+    return [cols << e for e in range(max(0, (problem.n - 1) // cols).bit_length() - 1, 0, -1)
+            if 2 * (cols << e) <= problem.n]
+
+
+def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kwargs) -> list[Choice]:
+    """The best mapping of ``problem`` in one block (:func:`search_space`), then for each of
+    :func:`block_sizes` the best mapping of a block (``n`` cut to that width) with the whole GEMM
+    run as such blocks (:func:`accelsim.lower.tiling.n_blocks`; a shorter last block under the same
+    mapping). The list is sorted by the objective, the one-block choice first on a tie; a width
+    whose blocks fit no mapping is left out. ``kwargs``: :func:`search_space`'s."""
+    whole = search_space(problem, arch, evaluate, **kwargs)
+    objective = kwargs.get("objective", Objective.CYCLES)
+    bound = {name: value for name, value in kwargs.items() if name != "exhaustive"}
+    found = [whole]
+    if not kwargs.get("exhaustive") and whole.dram_read_bytes <= REREAD * _input_bytes(problem, kwargs):
+        return found  # the inputs are read about once: blocks, each reading the whole input, cannot read less
+    for width in block_sizes(problem, arch):
+        if not kwargs.get("exhaustive") and (problem.n // width) * _lowest_bound(
+                dataclasses.replace(problem, n=width), arch, **bound, within_blocks=True) >= whole.score(objective):
+            continue  # no mapping of such blocks can beat the one-block choice (each block reads the whole input)
+        try:
+            block = search_space(dataclasses.replace(problem, n=width), arch, evaluate, **kwargs, within_blocks=True)
+        except NoMappingFits:
+            continue
+        rest, full = problem.n % width, problem.n // width
+        total = np.array([block.cycles, block.energy_pj, block.dram_read_bytes], dtype=object) * full
+        if rest:
+            last = _evaluate_one(dataclasses.replace(problem, n=rest), arch, evaluate, block.mapping, **kwargs)
+            if last is None:
+                continue
+            total += last
+        found.append(Choice(dataclasses.replace(block.mapping, n_block=width), int(total[0]), float(total[1]),
+                            block.candidates, block.evaluated, int(total[2])))
+    return sorted(found, key=lambda choice: choice.score(objective))  # stable: ties keep the space's order
+
+
+def _evaluate_one(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, mapping: Mapping, *,
+                  rate: ArrayRate = DENSE_RATE, weight_bits: int | str = 8, act_bits: int | str = 8,
+                  objective: Objective = Objective.CYCLES, exhaustive: bool = False,
+                  energy_arch: ArchSpec | None = None) -> tuple[int, float, int] | None:
+    """``(cycles, energy in pJ, DRAM bytes read)`` of ``problem`` under ``mapping`` (``evaluate``'s
+    numbers), ``None`` if its tiles do not fit the buffers."""
+    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, [mapping.dataflow])
+    weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits
+    schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+    if not schedule.fits_buffers:
+        return None
+    counts = evaluate(schedule, arch)
+    return (int(counts["cycles"]), _energy(energy[dataflow_code(mapping.dataflow)], problem.m * problem.n * problem.k,
+                                           counts), int(counts["dram_read_bytes"]))
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, weight_bits: int | str, act_bits: int | str,
+                energy_arch: ArchSpec | None, within_blocks: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(candidate table, energy table, kernel parameters or None)`` of ``problem``'s space (of a
+    block's, ``within_blocks``: :func:`_space`); memoised (a block's bound, then its search), read only."""
+    table = _space(problem, arch, rate, within_blocks)
+    dataflows = [_DATAFLOWS[code] for code in np.unique(table[:, 0])]
+    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, dataflows)
+    params = candidates.gemm_params(problem, arch, rate, number_format(weight_bits).bits,
+                                    number_format(act_bits).bits)
+    return table, energy, params
+
+
+def _lowest_bound(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
+                  weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
+                  energy_arch: ArchSpec | None = None, within_blocks: bool = False) -> float:
+    """A lower bound of ``objective`` over ``problem``'s whole space (the smallest candidate bound;
+    ``inf`` if none can fit; ``-inf`` where the kernels cannot bound it)."""
+    table, energy, params = _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch, within_blocks)
+    if params is None:
+        return -np.inf
+    return float(candidates.bound_scores(params, table, energy, problem.m * problem.n * problem.k,
+                                         objective.value).min())
+
+
+@functools.lru_cache(maxsize=4096)
+def search_space(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: ArrayRate = DENSE_RATE,
+                 weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
+                 exhaustive: bool = False, energy_arch: ArchSpec | None = None, within_blocks: bool = False) -> Choice:
+    """The mapping of ``problem`` on ``arch`` (in one block) that minimises ``objective`` (one repeat).
 
     Parameters
     ----------
@@ -238,11 +357,8 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
         If no mapping of the space fits the buffers.
     """
     macs = problem.m * problem.n * problem.k
-    table = _space(problem, arch, rate)
-    dataflows = [_DATAFLOWS[code] for code in np.unique(table[:, 0])]
-    energy = _energy_table(energy_arch or arch, weight_bits, act_bits, dataflows)
+    table, energy, params = _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch, within_blocks)
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
-    params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits)
     if params is None and not exhaustive:
         raise UnsupportedError(f"GEMM {problem.m}x{problem.n}x{problem.k}: its counts could pass the mapper's "
                                "int64 range (docs/limits.md); use mapping fixed, or split the layer")
@@ -254,12 +370,13 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
                 params, table, ranked, scores, energy, macs, objective.value)
             if position < 0:
                 raise _no_fit(problem, arch)
-            return Choice(_mapping(table[position]), counts["cycles"], energy_pj, len(table), evaluated)
+            return Choice(_mapping(table[position]), counts["cycles"], energy_pj, len(table), evaluated,
+                          counts["dram_read_bytes"])
         ranked = [(int(i), scores[i]) for i in ranked if scores[i] < np.inf]
     else:  # every candidate, in order
         ranked = [(i, -np.inf) for i in range(len(table))]
     best: tuple[float, int] | None = None
-    best_result: tuple[Mapping, int, float] | None = None
+    best_result: tuple[Mapping, int, float, int] | None = None
     evaluated = 0
     for position, bound in ranked:
         if best is not None and (bound, position) > best:
@@ -273,11 +390,11 @@ def search(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, rate: Ar
         energy_pj = _energy(energy[dataflow_code(mapping.dataflow)], macs, counts)
         key = (_score(objective, counts["cycles"], energy_pj), position)
         if best is None or key < best:
-            best, best_result = key, (mapping, int(counts["cycles"]), energy_pj)
+            best, best_result = key, (mapping, int(counts["cycles"]), energy_pj, int(counts["dram_read_bytes"]))
     if best_result is None:
         raise _no_fit(problem, arch)
-    mapping, cycles, energy_pj = best_result
-    return Choice(mapping, cycles, energy_pj, candidates=len(table), evaluated=evaluated)
+    mapping, cycles, energy_pj, read_bytes = best_result
+    return Choice(mapping, cycles, energy_pj, candidates=len(table), evaluated=evaluated, dram_read_bytes=read_bytes)
 
 
 class NoMappingFits(UnsupportedError):
@@ -291,4 +408,5 @@ def _no_fit(problem: GemmProblem, arch: ArchSpec) -> NoMappingFits:
         f"(even one stream row per tile); enlarge the buffers")
 
 
-__all__ = ["Choice", "NoMappingFits", "mapping_energy_pj", "mapping_space", "search", "stream_tiles"]
+__all__ = ["Choice", "NoMappingFits", "block_sizes", "clear_search_memos", "mapping_energy_pj", "mapping_space", "search", "search_blocks",
+           "search_space", "stream_tiles"]

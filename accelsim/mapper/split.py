@@ -7,7 +7,8 @@ no other split is allowed. With
 ``mapping: search`` each split's per-array mapping is searched first
 (:func:`accelsim.mapper.gemm.search` on the largest part, with one array's view of the arch and
 ``1/count`` of the DRAM bandwidth, the fair share of arrays that all stream: an approximation,
-the chosen mapping is then timed with the engine's own bandwidth shares).
+the chosen mapping is then timed with the engine's own bandwidth shares; a mapping with blocks
+along ``n`` is timed beside the best one-block mapping, and the faster kept).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.tiling import Mapping
-from accelsim.mapper.gemm import ENERGY_COUNTS, mapping_energy_pj, search
+from accelsim.mapper.gemm import ENERGY_COUNTS, mapping_energy_pj, search_blocks
 from accelsim.spec.arch import ArchSpec, ArraySplit, Dataflow
 from accelsim.spec.options import Objective
 from accelsim.spec.workload import Layer
@@ -82,15 +83,20 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
     for split in _candidates(arch, problem.repeats):
         plan = split_problem(problem, split, arch.arrays.count, rate)
         try:
-            mapping = _searched(plan.parts[0].problem, layer, arch, rate, objective, priced) if search_mapping else None
-            run = run_split(plan, layer, arch, rate, mapping, sparsity, traffic)
+            mappings = _searched(plan.parts[0].problem, layer, arch, rate, objective, priced) if search_mapping else [None]
         except UnsupportedError as error:
             errors.append(error)
             continue
-        dataflow = mapping.dataflow if mapping is not None else arch.array.dataflow
-        score = _score(objective, priced, layer, dataflow, run)
-        if best is None or score < best_score:
-            best, best_score = SplitChoice(split, plan.arrays_used, mapping, dataflow, run), score
+        for mapping in mappings:
+            try:
+                run = run_split(plan, layer, arch, rate, mapping, sparsity, traffic)
+            except UnsupportedError as error:
+                errors.append(error)
+                continue
+            dataflow = mapping.dataflow if mapping is not None else arch.array.dataflow
+            score = _score(objective, priced, layer, dataflow, run)
+            if best is None or score < best_score:
+                best, best_score = SplitChoice(split, plan.arrays_used, mapping, dataflow, run), score
     if best is None:
         raise errors[0]
     return best
@@ -103,15 +109,18 @@ def _candidates(arch: ArchSpec, repeats: int) -> list[ArraySplit]:
 
 
 def _searched(part, layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objective,
-              energy_arch: ArchSpec) -> Mapping:
+              energy_arch: ArchSpec) -> list[Mapping]:
     """The searched mapping of one array's ``part`` (see the module docstring), priced with one
-    array's view of ``energy_arch``."""
+    array's view of ``energy_arch``; with blocks along ``n``, also the best mapping in one block:
+    the search ranks them at ``1/count`` of the bandwidth, the engine's own shares decide."""
     bandwidth = arch.dram_bytes_per_cycle()
     share = None if bandwidth is None else bandwidth / arch.arrays.count
     one, priced = array_arch(arch, share), array_arch(energy_arch, share)
     bits = layer.compression
     try:
-        return search(part, one, schedule_counts, rate=rate, weight_bits=bits.weight_bits, act_bits=bits.act_bits,
-                      objective=objective, energy_arch=priced).mapping
+        choices = search_blocks(part, one, schedule_counts, rate=rate, weight_bits=bits.weight_bits,
+                                act_bits=bits.act_bits, objective=objective, energy_arch=priced)
     except UnsupportedError as error:
         raise UnsupportedError(f"layer {layer.name}: {error}") from None
+    best = choices[0].mapping
+    return [best] if best.n_block is None else [best, next(c.mapping for c in choices if c.mapping.n_block is None)]
