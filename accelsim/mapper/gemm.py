@@ -264,7 +264,7 @@ def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kw
     objective = kwargs.get("objective", Objective.CYCLES)
     bound = {name: value for name, value in kwargs.items() if name != "exhaustive"}
     found = [whole]
-    if not kwargs.get("exhaustive") and whole.dram_read_bytes <= REREAD * _input_bytes(problem, kwargs):
+    if whole.dram_read_bytes <= REREAD * _input_bytes(problem, kwargs):
         return found  # the inputs are read about once: blocks, each reading the whole input, cannot read less
     for width in block_sizes(problem, arch):
         if not kwargs.get("exhaustive") and (problem.n // width) * _lowest_bound(

@@ -16,7 +16,7 @@ from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.mapper.gemm import mapping_space, search
 from accelsim.spec.options import Objective
 from accelsim.lower.schedule import FILTER, IFMAP
-from accelsim.lower.tiling import buffer_rooms, fixed_schedule, mapped_schedule, unified_operands
+from accelsim.lower.tiling import buffer_rooms, fixed_schedule, mapped_schedule, n_blocks, unified_operands
 from accelsim.simulate import hardware_rate
 from accelsim.spec.load import arch_from_dict
 from conftest import ROOT
@@ -74,8 +74,11 @@ def test_pruned_search_finds_the_exhaustive_optimum(world, objective):
         schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=wbits, act_bits=abits)
         if schedule.fits_buffers:
             scores.append(schedule_counts(schedule, arch)["cycles"])
-    if objective is Objective.CYCLES:
-        assert full.cycles == min(scores)
+    if objective is Objective.CYCLES:  # blocks along n can only do better, and add up their blocks' cycles
+        assert full.cycles == (min(scores) if full.mapping.n_block is None else
+                               sum(count * schedule_counts(schedule, arch)["cycles"]
+                                   for schedule, count in _blocks(problem, arch, full.mapping, **kwargs)))
+        assert full.cycles <= min(scores)
 
 
 @settings(deadline=None, max_examples=25)
@@ -87,7 +90,7 @@ def test_choice_fits_and_is_never_worse_than_a_fitting_fixed_mapping(world, obje
         choice = search(problem, arch, schedule_counts, objective=objective, **kwargs)
     except UnsupportedError:
         return
-    assert mapped_schedule(problem, arch, choice.mapping, **kwargs).fits_buffers
+    assert all(schedule.fits_buffers for schedule, _ in _blocks(problem, arch, choice.mapping, **kwargs))
     fixed = fixed_schedule(problem, arch, **kwargs)
     if fixed.fits_buffers:
         counts = schedule_counts(fixed, arch)
@@ -109,9 +112,16 @@ def test_chosen_tiles_fit_a_unified_buffer_jointly(world):
     arch, problem, rate, wbits, abits = world
     kwargs = dict(rate=rate, weight_bits=wbits, act_bits=abits)
     try:
-        mapping = search(problem, arch, schedule_counts, **kwargs).mapping
+        chosen = search(problem, arch, schedule_counts, **kwargs).mapping
     except UnsupportedError:
         return
+    for problem, _ in n_blocks(problem, chosen):  # each block along n (one, without blocks)
+        _check_rooms(problem, arch, chosen.within_block, kwargs)
+
+
+def _check_rooms(problem, arch, mapping, kwargs):
+    """:func:`test_chosen_tiles_fit_a_unified_buffer_jointly`'s checks on one block."""
+    abits, wbits = kwargs["act_bits"], kwargs["weight_bits"]
     rooms = buffer_rooms(problem, arch, mapping, **kwargs)
     schedule = mapped_schedule(problem, arch, mapping, **kwargs)
     assert rooms.fits and schedule.fits_buffers
@@ -170,7 +180,13 @@ def _check_network(arch, net):
         kwargs = dict(rate=hardware_rate(layer, arch), weight_bits=layer.compression.weight_bits,
                       act_bits=layer.compression.act_bits)
         choice = search(problem, arch, schedule_counts, **kwargs)
-        assert mapped_schedule(problem, arch, choice.mapping, **kwargs).fits_buffers, layer.name
+        assert all(schedule.fits_buffers for schedule, _ in _blocks(problem, arch, choice.mapping, **kwargs)), layer.name
         fixed = fixed_schedule(problem, arch, **kwargs)
         if fixed.fits_buffers:
             assert choice.cycles <= schedule_counts(fixed, arch)["cycles"], layer.name
+
+
+def _blocks(problem, arch, mapping, objective=None, **kwargs):
+    """``(schedule, how many)`` of each block of ``mapping`` (docs/mapper.md, "Blocks along n")."""
+    return [(mapped_schedule(block, arch, mapping.within_block, **kwargs), count)
+            for block, count in n_blocks(problem, mapping)]
