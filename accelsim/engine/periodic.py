@@ -46,7 +46,9 @@ import numpy as np
 from accelsim.engine import lowering
 from accelsim.engine.blocks import loop_counts
 from accelsim.kernels import codes
+from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels.periodic import run_native_periodic
+from accelsim.kernels.schedule import DIM_K, DIM_M, ScheduleProblem
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
@@ -54,16 +56,22 @@ from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import ArchSpec
 
 MAX_UNIT_FOLDS = 2**14
-"""Folds of one unit held at a time (as a chunk of :mod:`accelsim.engine.blocks`)."""
+"""Folds one step of the kernel holds at a time (as a chunk of :mod:`accelsim.engine.blocks`): a unit,
+or one pass of its innermost loop where the kernel steps passes."""
 MIN_SUPERUNITS = 4
-"""Repeating superunits a pass needs for the repetition to be worth finding."""
-STEPPED_UNITS, CALL_FOLDS = 8, 128
-"""A layer takes the path when its folds exceed ``STEPPED_UNITS x folds per unit + CALL_FOLDS``:
-it steps 5-6 units (the first, two that repeat, the last two or three), a stepped fold costing
-about as much as one run whole (~50 ns), and a call costs ~4 us more than a whole run's, ~80
-folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
-against 8 us); rounded up, towards the whole run. A cost estimate, not a bound: both ways give
-the same counters."""
+"""Repeating superunits a pass needs for the repetition of its units to be worth finding."""
+MIN_PASSES = kernel_periodic.MIN_PASSES
+STEPPED_UNITS, STEPPED_PASSES, STEPPED_RUNS, CALL_FOLDS = 8, 6, 4, 128
+"""The cost estimate: a layer takes the path when its folds exceed ``CALL_FOLDS`` plus the folds the
+kernel steps (:func:`_stepped_folds`): of a pass whose units repeat, 5-6 units (the first, two that
+repeat, the last two or three), counted as ``STEPPED_UNITS``; of a loop along n whose passes repeat
+(outside the units or inside one), 5 passes (the first, two that repeat, the last two), counted as
+``STEPPED_PASSES``; of a pass along k that repeats, the first fold, two runs that repeat and at most
+a run and a fold more, counted as ``STEPPED_RUNS`` runs (:data:`accelsim.kernels.periodic.RUN_FOLDS`
+folds or more each); every other loop whole. A stepped fold costs about as much as one run whole
+(~50 ns), and a call ~4 us more than a whole run's, ~80 folds' worth (timeit on tpu_v1_like's
+ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us against 8 us); rounded up, towards the
+whole run. A cost estimate, not a bound: both ways give the same counters."""
 REMAINDER_FOLDS = 2**14
 """Folds a layer needs for the path to try traffic scaled by fractions other than whole ones: the
 kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
@@ -82,15 +90,19 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     step = _m_step(problem, arch, mapping)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
     units = -(-problem.m // step)
-    if (units - 3) // period < MIN_SUPERUNITS:
-        return None
-    order, (loop_m, _, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
+    order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     position, position_n = order.index(loop_m), order.index(loop_n)
+    by_units = (units - 3) // period >= MIN_SUPERUNITS
+    # passes along k inside a unit (kernels.periodic._step_reduction); the passes along n the kernel adds
+    # up (inside a unit of the outermost loop, or outside units of the middle one) have k innermost too
+    by_reduction = order[2] == loop_k
+    if not (by_units or by_reduction):  # nothing repeats that the kernel adds up
+        return None
     counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
-    if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
-        return None
     whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
+    if not whole and not by_units:  # remainders: only the units' repetition adds them up
+        return None
     fractions = lowering.traffic_fractions(traffic) if whole or folds >= REMAINDER_FOLDS else None
     if fractions is None:
         return None
@@ -98,18 +110,46 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     if built is None:
         return None
     p, _ = built
+    by_passes = position == 0 and position_n == 1 and counts[1] >= MIN_PASSES and not p.ifmap_prefetch and whole
+    if (counts[2] if by_passes or (by_reduction and whole) else inner) + 1 > MAX_UNIT_FOLDS:
+        return None
+    stepped = _stepped_folds(p, counts, position, units if not by_units else min(units, STEPPED_UNITS),
+                             by_passes, by_reduction and whole, position == 1 and position_n == 0 and whole)
+    if folds <= stepped + CALL_FOLDS:
+        return None
     if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter
         return None
     generic_end = units - 2
     if p.ifmap_prefetch and position_n > 0:  # its prefetch_in: periods inside a unit, one unit less repeats
         generic_end -= 1
-        if position_n < position or (generic_end - 1) // period < MIN_SUPERUNITS:
+        if position_n < position or (by_units and (generic_end - 1) // period < MIN_SUPERUNITS):
             return None
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
     done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
                                arch.dram.latency_cycles, position, period, generic_end,
                                max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats)
     return stats if done else None
+
+
+def _stepped_folds(p: ScheduleProblem, counts: list[int], position: int, units: int, by_passes: bool,
+                   by_reduction: bool, by_outer: bool) -> int:
+    """The folds :func:`~accelsim.kernels.periodic.run_native_periodic` steps, estimated
+    (:data:`STEPPED_UNITS`): ``units`` stepped units per pass of the loops outside them; a unit's
+    loops inside it whole but for repeating passes along n (``by_passes``) and along k (``by_reduction``;
+    the first pass's period, drains and prefetches aside); the loops outside whole, or their passes
+    along n repeating (``by_outer``)."""
+    pass_folds = counts[2]
+    if by_reduction:
+        m, k = int(p.dim_extent[DIM_M]), int(p.dim_extent[DIM_K])
+        s = int(p.step[p.loop_of[DIM_K]])
+        rows_words = p.ifmap_words * min(int(p.step[p.loop_of[DIM_M]]), m) // m  # the first m tile's
+        period = math.lcm(k // math.gcd(k, rows_words * s), k // math.gcd(k, p.k_weights * s))
+        pass_folds = min(pass_folds, STEPPED_RUNS * period * -(-kernel_periodic.RUN_FOLDS // period) + 2)
+    unit = pass_folds if position > 0 else pass_folds * (min(counts[1], STEPPED_PASSES) if by_passes else counts[1])
+    if position == 2:
+        unit = 1
+    outer = math.prod(counts[:position])
+    return (min(outer, STEPPED_PASSES) if by_outer else outer) * units * unit
 
 
 def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping) -> int:

@@ -41,7 +41,7 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
-from accelsim.kernels.schedule import DIM_N, fill_folds, prefetch_words, scale_dram_rows
+from accelsim.kernels.schedule import DIM_K, DIM_M, DIM_N, fill_folds, prefetch_words, scale_dram_rows
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
 _RELATIVE_SIZE = 14
@@ -145,9 +145,113 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     return True
 
 
+@kernel(inline="always")
+def _cycle(parts, share):
+    """Steps ``j`` after which ``share x j mod parts`` comes back: ``parts / gcd(parts, share mod parts)``."""
+    a, b = parts, share % parts
+    while b:
+        a, b = b, a % b
+    return parts // a
+
+
+@kernel(inline="always")
+def _lcm(a, b):
+    """Least common multiple of two positive ints."""
+    x, y = a, b
+    while y:
+        x, y = y, x % y
+    return a // x * b
+
+
 @kernel
-def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums):
-    """:func:`_step` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
+def _reduction_period(p, first, next_in):
+    """Folds after which the innermost pass along k that starts at fold ``first`` repeats (its folds
+    ``1 .. count - 2``, :func:`_step_reduction`): a fold there reads its k index ``j`` only through
+    shares ``floor(x (j + 1) s / k) - floor(x j s / k)`` (``s`` the k step), which come back after
+    ``k / gcd(k, x s mod k)`` folds, of the m tile's ifmap words and the stored weights, and through
+    spread parts ``part_of(x, j, parts)``, back after ``parts / gcd(parts, x mod parts)``, of the
+    previous output tile drained over the pass and of the next period's ifmap loaded a period ahead
+    (:func:`.schedule.fill_folds`); their least common multiple."""
+    order, count, step, extent = p.order, p.count, p.step, p.extent
+    lm, lk, ln = p.loop_of[DIM_M], p.loop_of[DIM_K], p.loop_of[DIM_N]
+    shape1, shape2 = count[order[1]], count[order[2]]
+    outer, middle = first // (shape1 * shape2), (first // shape2) % shape1
+    i_m = outer if order[0] == lm else middle
+    m_lo = i_m * step[lm]
+    m_hi = min(m_lo + step[lm], extent[lm])
+    m, k, s = p.dim_extent[DIM_M], p.dim_extent[DIM_K], step[lk]
+    rows_words = p.ifmap_words * m_hi // m - p.ifmap_words * m_lo // m
+    period = _lcm(_cycle(k, rows_words * s % k), _cycle(k, p.k_weights * s % k))
+    tile = outer * shape1 + middle
+    if p.drain and tile > 0:  # the previous output tile's words, spread over this pass
+        i0, i1 = (tile - 1) // shape1, (tile - 1) % shape1
+        size0 = min(step[order[0]], extent[order[0]] - i0 * step[order[0]])
+        size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
+        period = _lcm(period, _cycle(shape2, size0 * size1))
+    if p.ifmap_prefetch and order[1] == ln:  # the next period's ifmap, spread over this one (n's passes)
+        period = _lcm(period, _cycle(shape1 * shape2, next_in[first // (shape1 * shape2)]))
+    return period
+
+
+RUN_FOLDS = 8
+"""Folds a stepped run of a pass along k holds at least (whole periods): fewer calls per fold stepped."""
+MIN_RUNS = 4
+"""Generic runs a pass along k needs for its repetition to be looked for (two stepped, the rest added)."""
+MAX_RUNS = 6
+"""Runs stepped before a pass along k whose timeline has not repeated is stepped to its end at once."""
+
+
+@kernel
+def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums):
+    """:func:`_step` over one innermost pass along k of ``folds`` folds from fold ``first``: its folds
+    ``1 .. folds - 2`` repeat with :func:`_reduction_period` (the caller's scaling whole), so runs
+    of whole periods (at least :data:`RUN_FOLDS` folds) from fold 1 on are stepped until two leave
+    the timeline alike and the rest of the generic ones (the next run's first fold generic too) are
+    added up (:func:`_repeats`); the rest of the pass is stepped at once. Returns the folds stepped,
+    -1 where a scaled running total would pass int64."""
+    period = _reduction_period(p, first, tables[7])
+    run = period * -(-RUN_FOLDS // period)
+    last_generic = (folds - 3) // run - 1
+    j = 0
+    stepped = 0
+    if last_generic >= MIN_RUNS - 1:
+        if not _step(p, first, 1, total, timing, tables, scaling, state, sums):
+            return -1
+        memory = _new_memory()
+        j, r = 1, 0
+        while r <= last_generic and r < MAX_RUNS:
+            if not _step(p, first + j, run, total, timing, tables, scaling, state, sums):
+                return -1
+            stepped += run
+            times = _repeats(state, sums, scaling, r, last_generic, memory)
+            j += run * (times + 1)
+            r += times + 1
+        stepped += 1
+    if not _step(p, first + j, folds - j, total, timing, tables, scaling, state, sums):
+        return -1
+    return stepped + folds - j
+
+
+@kernel
+def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by_reduction):
+    """:func:`_step` over the ``folds`` folds from ``first`` (whole innermost passes), each pass by
+    :func:`_step_reduction` when ``by_reduction``; returns the folds stepped, -1 where a scaled
+    running total would pass int64."""
+    if not by_reduction:
+        return folds if _step(p, first, folds, total, timing, tables, scaling, state, sums) else -1
+    pass_folds = p.count[p.order[2]]
+    stepped = 0
+    for start in range(first, first + folds, pass_folds):
+        done = _step_reduction(p, start, pass_folds, total, timing, tables, scaling, state, sums)
+        if done < 0:
+            return -1
+        stepped += done
+    return stepped
+
+
+@kernel
+def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums, by_reduction):
+    """:func:`_step_inner` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
     ``first``: passes ``1 .. passes - 2`` hold the same folds (an n tile of the same size, no first
     or last n index, the drained tile before them of the same size), so the generic ones (the next
     pass's first fold in that range too) are added up once they repeat (:func:`_repeats`).
@@ -157,9 +261,11 @@ def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, s
     stepped = 0
     b = 0
     while b < passes:
-        if not _step(p, first + b * pass_folds, pass_folds, total, timing, tables, scaling, state, sums):
+        done = _step_inner(p, first + b * pass_folds, pass_folds, total, timing, tables, scaling, state, sums,
+                           by_reduction)
+        if done < 0:
             return -1
-        stepped += pass_folds
+        stepped += done
         if 1 <= b <= last_generic:
             b += _repeats(state, sums, scaling, b, last_generic, memory)
         else:
@@ -221,21 +327,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     total = outer * units * inner
     timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel,
               latency)
-    tables = (np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64),
-              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64),
-              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64), prefetch_words(p, False),
-              prefetch_words(p, True))
-    ordered_counts, reduce_position = loop_counts(p)
-    totals = np.zeros((2, 3, 2), np.int64)
-    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals)
     whole = (scale_den == 1).all()  # no remainder: the scaling keeps or zeroes (or multiplies) each fold alone
-    state = np.zeros(RESUME_STATE_SIZE, np.int64)
-    sums = np.zeros(FOLD_STAT_COUNT, np.int64)
-    memory = _new_memory()
-    # units per superunit: ``period``, times the cycle of the scaling's remainders (found after the first)
-    unit_period = period
-    last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
-    first_totals = np.zeros((2, 3, 2), np.int64)
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
     # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
     # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass) or the scaling
@@ -245,6 +337,23 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
                  and not p.ifmap_prefetch and whole)
     # units of the middle loop inside an outermost loop along n: its passes 1 .. outer - 2 likewise
     by_outer = loop_position == 1 and order[0] == p.loop_of[DIM_N] and outer >= MIN_PASSES and whole
+    # the innermost loop along k: each pass's folds 1 .. pass_folds - 2 repeat (_step_reduction)
+    by_reduction = order[2] == p.loop_of[DIM_K] and whole
+    chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds
+    tables = (np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64),
+              np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
+              np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64), prefetch_words(p, False),
+              prefetch_words(p, True))
+    ordered_counts, reduce_position = loop_counts(p)
+    totals = np.zeros((2, 3, 2), np.int64)
+    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals)
+    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    sums = np.zeros(FOLD_STAT_COUNT, np.int64)
+    memory = _new_memory()
+    # units per superunit: ``period``, times the cycle of the scaling's remainders (found after the first)
+    unit_period = period
+    last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
+    first_totals = np.zeros((2, 3, 2), np.int64)
     outer_memory = _new_memory()
     stepped = 0
     o = 0
@@ -256,14 +365,13 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
                 return False
             first = (o * units + i) * inner
             if by_passes:
-                done = _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums)
-                if done < 0:
-                    return False
-                stepped += done
+                done = _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums,
+                                    by_reduction)
             else:
-                if not _step(p, first, inner, total, timing, tables, scaling, state, sums):
-                    return False
-                stepped += inner
+                done = _step_inner(p, first, inner, total, timing, tables, scaling, state, sums, by_reduction)
+            if done < 0:
+                return False
+            stepped += done
             i += 1
             if not whole and o == 0 and i == 1:
                 first_totals[:] = totals

@@ -40,9 +40,9 @@ def _one_piece(problem, arch, mapping, rate, scale=NO_SCALE):
 
 @pytest.fixture(autouse=True)
 def any_length(monkeypatch):
-    """The path taken whatever the layer's length (its cost estimate, ``periodic.STEPPED_UNITS``,
+    """The path taken whatever the layer's length (its cost estimate, ``periodic._stepped_folds``,
     declines short layers; :func:`test_short_layers_run_whole` checks that)."""
-    monkeypatch.setattr(periodic, "STEPPED_UNITS", 0)
+    monkeypatch.setattr(periodic, "_stepped_folds", lambda *args: 0)
     monkeypatch.setattr(periodic, "CALL_FOLDS", 0)
     monkeypatch.setattr(periodic, "REMAINDER_FOLDS", 0)
 
