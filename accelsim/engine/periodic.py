@@ -48,7 +48,6 @@ from accelsim.engine.blocks import loop_counts
 from accelsim.kernels import codes
 from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels.periodic import run_native_periodic
-from accelsim.kernels.schedule import DIM_K, DIM_M, ScheduleProblem
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
@@ -60,22 +59,23 @@ MAX_UNIT_FOLDS = 2**14
 or one pass of its innermost loop where the kernel steps passes."""
 MIN_SUPERUNITS = 4
 """Repeating superunits a pass needs for the repetition of its units to be worth finding."""
-MIN_PASSES = kernel_periodic.MIN_PASSES
-STEPPED_UNITS, STEPPED_PASSES, STEPPED_RUNS, CALL_FOLDS = 8, 6, 4, 128
-"""The cost estimate: a layer takes the path when its folds exceed ``CALL_FOLDS`` plus the folds the
-kernel steps (:func:`_stepped_folds`): of a pass whose units repeat, 5-6 units (the first, two that
-repeat, the last two or three), counted as ``STEPPED_UNITS``; of a loop along n whose passes repeat
-(outside the units or inside one), 5 passes (the first, two that repeat, the last two), counted as
-``STEPPED_PASSES``; of a pass along k that repeats, the first fold, two runs that repeat and at most
-a run and a fold more, counted as ``STEPPED_RUNS`` runs (:data:`accelsim.kernels.periodic.RUN_FOLDS`
-folds or more each); every other loop whole. A stepped fold costs about as much as one run whole
-(~50 ns), and a call ~4 us more than a whole run's, ~80 folds' worth (timeit on tpu_v1_like's
-ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us against 8 us); rounded up, towards the
-whole run. A cost estimate, not a bound: both ways give the same counters."""
+STEPPED_UNITS, STEPPED_PASSES, STEPPED_RUNS = 8, 6, 4
+"""Steps :func:`_stepped_folds` counts where a loop's iterations repeat: 5-6 units of a pass (the first,
+two that repeat, the last two or three), 5 passes along n (the first, two that repeat, the last two),
+4 calls over a pass along k (its first fold, two runs that repeat, the rest: at most a run and a
+fold); rounded up."""
+CALL_FOLDS, STEP_FOLDS = 128, 10
+"""The cost estimate, in folds run whole (~45 ns each): a layer takes the path when its folds exceed
+``CALL_FOLDS`` plus :func:`_stepped_folds`. A call of the path costs ~4 us more than a whole run's,
+~80 folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
+against 8 us), rounded up; a step of the kernel (``kernels.periodic._step``) ~0.45 us more than its
+folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8 and 64 folds on ResNet-50's layer4 3x3 conv, 8x8
+ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864 folds whole). A cost estimate, not a bound:
+both ways give the same counters."""
 REMAINDER_FOLDS = 2**14
 """Folds a layer needs for the path to try traffic scaled by fractions other than whole ones: the
 kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
-long, a try that pays on long layers only (a cost estimate, as :data:`STEPPED_UNITS`)."""
+long, a try that pays on long layers only (a cost estimate, as :data:`STEP_FOLDS`)."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
 """Folds stepped before giving up on a timeline that does not repeat: a quarter of the layer's,
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
@@ -87,21 +87,31 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     scheduled, the DRAM traffic the memory plan's ``traffic`` leaves), or ``None`` where the module
     docstring says it is not taken. ``counts``: :func:`accelsim.engine.blocks.loop_counts` of the
     problem, if the caller has them."""
-    step = _m_step(problem, arch, mapping)  # rows of m per unit: checked first, before any table
+    order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
+    step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
     units = -(-problem.m // step)
-    order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
-    position, position_n = order.index(loop_m), order.index(loop_n)
     by_units = (units - 3) // period >= MIN_SUPERUNITS
     # passes along k inside a unit (kernels.periodic._step_reduction); the passes along n the kernel adds
     # up (inside a unit of the outermost loop, or outside units of the middle one) have k innermost too
     by_reduction = order[2] == loop_k
-    if not (by_units or by_reduction):  # nothing repeats that the kernel adds up
+    whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
+    if not (by_units or (by_reduction and whole)):  # nothing repeats that the kernel adds up
         return None
     counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
+    position, position_n = order.index(loop_m), order.index(loop_n)
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
-    whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
-    if not whole and not by_units:  # remainders: only the units' repetition adds them up
+    by_passes = position == 0 and position_n == 1 and counts[1] >= kernel_periodic.MIN_PASSES and whole
+    by_reduction = by_reduction and whole and counts[2] >= kernel_periodic.MIN_REDUCTION_FOLDS
+    by_outer = position == 1 and position_n == 0 and counts[0] >= kernel_periodic.MIN_PASSES and whole
+    if not (by_units or by_passes or by_reduction or by_outer):
+        return None
+    if (counts[2] if by_passes or by_reduction else inner) + 1 > MAX_UNIT_FOLDS:
+        return None
+    k_step = _fold_step(arch, mapping, loop_k, rate.reduction(problem.k))
+    stepped = _stepped_folds(problem, rate, step, k_step, counts, position, min(units, STEPPED_UNITS) if by_units
+                             else units, by_passes, by_reduction, by_outer)
+    if folds <= stepped + CALL_FOLDS:
         return None
     fractions = lowering.traffic_fractions(traffic) if whole or folds >= REMAINDER_FOLDS else None
     if fractions is None:
@@ -110,14 +120,9 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     if built is None:
         return None
     p, _ = built
-    by_passes = position == 0 and position_n == 1 and counts[1] >= MIN_PASSES and not p.ifmap_prefetch and whole
-    if (counts[2] if by_passes or (by_reduction and whole) else inner) + 1 > MAX_UNIT_FOLDS:
-        return None
-    stepped = _stepped_folds(p, counts, position, units if not by_units else min(units, STEPPED_UNITS),
-                             by_passes, by_reduction and whole, position == 1 and position_n == 0 and whole)
-    if folds <= stepped + CALL_FOLDS:
-        return None
     if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter
+        return None
+    if p.ifmap_prefetch and not by_reduction and inner + 1 > MAX_UNIT_FOLDS:  # the kernel steps units whole
         return None
     generic_end = units - 2
     if p.ifmap_prefetch and position_n > 0:  # its prefetch_in: periods inside a unit, one unit less repeats
@@ -131,31 +136,39 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     return stats if done else None
 
 
-def _stepped_folds(p: ScheduleProblem, counts: list[int], position: int, units: int, by_passes: bool,
-                   by_reduction: bool, by_outer: bool) -> int:
-    """The folds :func:`~accelsim.kernels.periodic.run_native_periodic` steps, estimated
-    (:data:`STEPPED_UNITS`): ``units`` stepped units per pass of the loops outside them; a unit's
-    loops inside it whole but for repeating passes along n (``by_passes``) and along k (``by_reduction``;
-    the first pass's period, drains and prefetches aside); the loops outside whole, or their passes
-    along n repeating (``by_outer``)."""
-    pass_folds = counts[2]
+def _stepped_folds(problem: GemmProblem, rate: ArrayRate, m_step: int, k_step: int, counts: list[int], position: int,
+                   units: int, by_passes: bool, by_reduction: bool, by_outer: bool) -> int:
+    """What :func:`~accelsim.kernels.periodic.run_native_periodic` costs, estimated in folds run whole
+    (:data:`STEP_FOLDS`): ``units`` stepped units per pass of the loops outside them; a unit's loops
+    inside it stepped whole but for repeating passes along n (``by_passes``) and along k
+    (``by_reduction``: the first m tile's period, the drained tile and the ifmap loaded a period
+    ahead aside, :func:`accelsim.kernels.periodic._reduction_period`); the loops outside whole, or
+    their passes along n repeating (``by_outer``). An ifmap loaded a period ahead (a joint buffer)
+    is not told apart: the kernel then steps each unit's passes along n."""
+    pass_cost = counts[2] + STEP_FOLDS
     if by_reduction:
-        m, k = int(p.dim_extent[DIM_M]), int(p.dim_extent[DIM_K])
-        s = int(p.step[p.loop_of[DIM_K]])
-        rows_words = p.ifmap_words * min(int(p.step[p.loop_of[DIM_M]]), m) // m  # the first m tile's
-        period = math.lcm(k // math.gcd(k, rows_words * s), k // math.gcd(k, p.k_weights * s))
-        pass_folds = min(pass_folds, STEPPED_RUNS * period * -(-kernel_periodic.RUN_FOLDS // period) + 2)
-    unit = pass_folds if position > 0 else pass_folds * (min(counts[1], STEPPED_PASSES) if by_passes else counts[1])
+        k, k_weights = rate.reduction(problem.k), rate.stored_reduction(problem.k)
+        rows_words = problem.ifmap_words * min(m_step, problem.m) // problem.m
+        period = math.lcm(k // math.gcd(k, rows_words * k_step), k // math.gcd(k, k_weights * k_step))
+        run = period * -(-kernel_periodic.RUN_FOLDS // period)
+        if (counts[2] - 3) // run >= kernel_periodic.MIN_RUNS:
+            pass_cost = STEPPED_RUNS * (run + STEP_FOLDS)
     if position == 2:
-        unit = 1
+        unit = 1 + STEP_FOLDS
+    elif position == 1:
+        unit = pass_cost
+    elif by_passes or by_reduction:
+        unit = pass_cost * (min(counts[1], STEPPED_PASSES) if by_passes else counts[1])
+    else:
+        unit = counts[1] * counts[2] + STEP_FOLDS
     outer = math.prod(counts[:position])
     return (min(outer, STEPPED_PASSES) if by_outer else outer) * units * unit
 
 
-def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping) -> int:
-    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s
-    step): the array's rows or columns, or in time (the loop's extent being ``m`` itself) the stream tile."""
-    loop = lowering.LOOP_OF[mapping.dataflow][0]
+def _fold_step(arch: ArchSpec, mapping: Mapping, loop: str, extent: int) -> int:
+    """The fold extent of the mapping's ``loop`` (:func:`accelsim.engine.lowering.schedule_problem`'s
+    step) over a GEMM dimension of ``extent``: the array's rows or columns, or in time (the loop's
+    extent being the dimension's) the stream tile."""
     if loop != "t":
         return arch.array.rows if loop == "r" else arch.array.cols
-    return problem.m if mapping.t_tile is None else max(1, min(mapping.t_tile, problem.m))
+    return extent if mapping.t_tile is None else max(1, min(mapping.t_tile, extent))

@@ -194,21 +194,26 @@ def _reduction_period(p, first, next_in):
 
 
 RUN_FOLDS = 8
-"""Folds a stepped run of a pass along k holds at least (whole periods): fewer calls per fold stepped."""
-MIN_RUNS = 4
-"""Generic runs a pass along k needs for its repetition to be looked for (two stepped, the rest added)."""
+"""Folds a stepped run of a pass along k holds at least (whole periods): a step costs ~10 folds' worth
+more than its folds (``accelsim.engine.periodic.STEP_FOLDS``), so runs of a fold or two would cost more than they save."""
+MIN_RUNS = 6
+"""Generic runs a pass along k needs for its repetition to be looked for: adding up costs ~4 steps
+(the first fold, two runs, the rest), ~40 folds' worth and 3 runs, stepping the pass whole 1 step,
+so it pays from ``3 x run + 30`` folds, ~6 runs of 8 folds."""
+MIN_REDUCTION_FOLDS = MIN_RUNS * RUN_FOLDS + 3
+"""Folds a pass along k needs for :func:`_step_reduction` (the shortest with :data:`MIN_RUNS` generic runs)."""
 MAX_RUNS = 6
 """Runs stepped before a pass along k whose timeline has not repeated is stepped to its end at once."""
 
 
 @kernel
-def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums):
+def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums, memory):
     """:func:`_step` over one innermost pass along k of ``folds`` folds from fold ``first``: its folds
     ``1 .. folds - 2`` repeat with :func:`_reduction_period` (the caller's scaling whole), so runs
     of whole periods (at least :data:`RUN_FOLDS` folds) from fold 1 on are stepped until two leave
     the timeline alike and the rest of the generic ones (the next run's first fold generic too) are
-    added up (:func:`_repeats`); the rest of the pass is stepped at once. Returns the folds stepped,
-    -1 where a scaled running total would pass int64."""
+    added up (:func:`_repeats`, ``memory`` from :func:`_new_memory`); the rest of the pass is stepped
+    at once. Returns the folds stepped, -1 where a scaled running total would pass int64."""
     period = _reduction_period(p, first, tables[7])
     run = period * -(-RUN_FOLDS // period)
     last_generic = (folds - 3) // run - 1
@@ -217,7 +222,7 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
     if last_generic >= MIN_RUNS - 1:
         if not _step(p, first, 1, total, timing, tables, scaling, state, sums):
             return -1
-        memory = _new_memory()
+        memory[4][0] = 0
         j, r = 1, 0
         while r <= last_generic and r < MAX_RUNS:
             if not _step(p, first + j, run, total, timing, tables, scaling, state, sums):
@@ -233,16 +238,16 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
 
 
 @kernel
-def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by_reduction):
+def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by_reduction, memory):
     """:func:`_step` over the ``folds`` folds from ``first`` (whole innermost passes), each pass by
-    :func:`_step_reduction` when ``by_reduction``; returns the folds stepped, -1 where a scaled
+    :func:`_step_reduction` when ``by_reduction`` (with ``memory``); returns the folds stepped, -1 where a scaled
     running total would pass int64."""
     if not by_reduction:
         return folds if _step(p, first, folds, total, timing, tables, scaling, state, sums) else -1
     pass_folds = p.count[p.order[2]]
     stepped = 0
     for start in range(first, first + folds, pass_folds):
-        done = _step_reduction(p, start, pass_folds, total, timing, tables, scaling, state, sums)
+        done = _step_reduction(p, start, pass_folds, total, timing, tables, scaling, state, sums, memory)
         if done < 0:
             return -1
         stepped += done
@@ -250,19 +255,20 @@ def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by
 
 
 @kernel
-def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums, by_reduction):
+def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums, by_reduction, memory,
+                 run_memory):
     """:func:`_step_inner` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
     ``first``: passes ``1 .. passes - 2`` hold the same folds (an n tile of the same size, no first
     or last n index, the drained tile before them of the same size), so the generic ones (the next
-    pass's first fold in that range too) are added up once they repeat (:func:`_repeats`).
-    Returns the folds stepped, -1 where a scaled running total would pass int64."""
-    memory = _new_memory()
+    pass's first fold in that range too) are added up once they repeat (:func:`_repeats`, ``memory``;
+    ``run_memory`` for :func:`_step_inner`). Returns the folds stepped, -1 where a scaled running total would pass int64."""
+    memory[4][0] = 0
     last_generic = passes - 3
     stepped = 0
     b = 0
     while b < passes:
         done = _step_inner(p, first + b * pass_folds, pass_folds, total, timing, tables, scaling, state, sums,
-                           by_reduction)
+                           by_reduction, run_memory)
         if done < 0:
             return -1
         stepped += done
@@ -338,7 +344,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     # units of the middle loop inside an outermost loop along n: its passes 1 .. outer - 2 likewise
     by_outer = loop_position == 1 and order[0] == p.loop_of[DIM_N] and outer >= MIN_PASSES and whole
     # the innermost loop along k: each pass's folds 1 .. pass_folds - 2 repeat (_step_reduction)
-    by_reduction = order[2] == p.loop_of[DIM_K] and whole
+    by_reduction = order[2] == p.loop_of[DIM_K] and whole and pass_folds >= MIN_REDUCTION_FOLDS
     chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds
     tables = (np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
@@ -354,7 +360,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     unit_period = period
     last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
     first_totals = np.zeros((2, 3, 2), np.int64)
-    outer_memory = _new_memory()
+    outer_memory, pass_memory, run_memory = _new_memory(), _new_memory(), _new_memory()
     stepped = 0
     o = 0
     while o < outer:
@@ -366,9 +372,10 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
             first = (o * units + i) * inner
             if by_passes:
                 done = _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums,
-                                    by_reduction)
+                                    by_reduction, pass_memory, run_memory)
             else:
-                done = _step_inner(p, first, inner, total, timing, tables, scaling, state, sums, by_reduction)
+                done = _step_inner(p, first, inner, total, timing, tables, scaling, state, sums, by_reduction,
+                                   run_memory)
             if done < 0:
                 return False
             stepped += done
