@@ -59,7 +59,7 @@ def _relative(state, scaling, out):
         out[2 + x] = max(0, state[RESUME_FREE + x] - start)
     out[6] = state[RESUME_DPREV] - state[RESUME_DSTART]
     out[7] = max(0, state[RESUME_DFINISH] - state[RESUME_DSTART])
-    scale_num, scale_den, _, _, totals = scaling
+    scale_num, scale_den, _, _, totals, _ = scaling
     for t in range(2):
         for x in range(3):
             out[8 + 3 * t + x] = totals[t, x, 0] * scale_num[x] - totals[t, x, 1] * scale_den[x]
@@ -124,17 +124,17 @@ def _repeats(state, sums, scaling, run, last_run, memory):
 def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their
     sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill
-    and the prefetched words, ``scaling``: the memory plan's fractions, the loop counts and the
-    running totals (:func:`.schedule.scale_dram_rows`). Returns False where a scaled running total
+    and the prefetched words, ``scaling``: the memory plan's fractions, the loop counts, the
+    running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. Returns False where a scaled running total
     would pass int64."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter = tables
-    scale_num, scale_den, count, reduce_position, totals = scaling
+    scale_num, scale_den, count, reduce_position, totals, scaled = scaling
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    if (scale_num != scale_den).any() and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count,
+    if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count,
                                                               reduce_position, first, p.drain, stop - first, folds,
                                                               totals):
         return False
@@ -352,7 +352,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
               prefetch_words(p, True))
     ordered_counts, reduce_position = loop_counts(p)
     totals = np.zeros((2, 3, 2), np.int64)
-    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals)
+    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
     memory = _new_memory()
