@@ -21,6 +21,12 @@ unit then also holds the next unit's words, so unit ``count - 2``, which brings 
 leaves the repeating range. With ``m``'s loop in the middle, inside a loop along ``n``, the
 kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`).
 
+Inside a unit the kernel adds up repeating passes along ``n`` (``m``'s loop outermost, ``n``'s in
+the middle) and the repeating folds of each pass along ``k`` (``k``'s loop innermost), so a layer
+with one unit or a few (every fixed mapping of a ws array: all of ``m`` in one stream tile) is
+taken too when those repeat: ResNet-50's layer4 3x3 conv on an 8x8 ws array, 36,864 folds in
+one unit, is stepped in 135 folds.
+
 Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down)
 keeps the repetition once the rounding remainders come back: a column whose running total
 moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)`` of them
@@ -31,10 +37,11 @@ Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the wh
 runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
 the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than
 whole ones on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take too many
-superunits to come back, sparsity that changes folds, shares that could pass int64, units of more than
-:data:`MAX_UNIT_FOLDS` folds, fewer than :data:`MIN_SUPERUNITS` repeating superunits per pass
-(nothing to add up), too few folds for stepping units to pay (:data:`STEPPED_UNITS`), and a
-timeline that has not repeated within the stepping budget.
+superunits to come back, sparsity that changes folds, shares that could pass int64, steps of more than
+:data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS` repeating superunits
+per pass, no passes along ``n`` or ``k`` that repeat), too few folds for stepping to pay
+(:func:`_stepped_folds`), and a timeline that has not repeated within the stepping budget (counted
+before each unit).
 """
 
 from __future__ import annotations

@@ -25,12 +25,19 @@ unit loop is the middle one and the outermost runs along ``n``, the outer passes
 index: a fold reads its ``n`` index only through these) and are added up the same way, each
 stepped pass being itself added up by units.
 
+When the innermost loop runs along k, the folds ``1 .. count - 2`` of each of its passes repeat
+with the period of :func:`_reduction_period` (a fold reads its k index only through exact shares
+and spread parts that come back after it; the caller leaves out a filter loaded a period ahead, as
+for units) and are added up alike in runs of whole periods
+(:func:`_step_reduction`), inside whatever steps the pass: a unit, or a pass along n of one. So a
+layer of a single unit along m is stepped in a few passes of a few runs each.
+
 The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
 :func:`.schedule.scale_dram_rows`): running totals times a fraction, rounded down, carry a
 remainder from fold to fold, part of the state compared. A whole fraction (0 or 1) carries none;
 otherwise a superunit is ``period`` units times the cycle after which every remainder comes back
-(:func:`_remainder_cycle`, from the first superunit's totals), and the passes along ``n`` are
-stepped, not added up.
+(:func:`_remainder_cycle`, from the first superunit's totals), and the passes along ``n`` and ``k``
+are stepped, not added up.
 """
 
 import numpy as np
@@ -125,8 +132,8 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their
     sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill
     and the prefetched words, ``scaling``: the memory plan's fractions, the loop counts, the
-    running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. Returns False where a scaled running total
-    would pass int64."""
+    running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. Returns False
+    where a scaled running total would pass int64."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter = tables
@@ -195,7 +202,8 @@ def _reduction_period(p, first, next_in):
 
 RUN_FOLDS = 8
 """Folds a stepped run of a pass along k holds at least (whole periods): a step costs ~10 folds' worth
-more than its folds (``accelsim.engine.periodic.STEP_FOLDS``), so runs of a fold or two would cost more than they save."""
+more than its folds (``accelsim.engine.periodic.STEP_FOLDS``), so runs of a fold or two would cost
+more than they save."""
 MIN_RUNS = 6
 """Generic runs a pass along k needs for its repetition to be looked for: adding up costs ~4 steps
 (the first fold, two runs, the rest), ~40 folds' worth and 3 runs, stepping the pass whole 1 step,
@@ -212,8 +220,10 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
     ``1 .. folds - 2`` repeat with :func:`_reduction_period` (the caller's scaling whole), so runs
     of whole periods (at least :data:`RUN_FOLDS` folds) from fold 1 on are stepped until two leave
     the timeline alike and the rest of the generic ones (the next run's first fold generic too) are
-    added up (:func:`_repeats`, ``memory`` from :func:`_new_memory`); the rest of the pass is stepped
-    at once. Returns the folds stepped, -1 where a scaled running total would pass int64."""
+    added up (:func:`_repeats`, ``memory`` from :func:`_new_memory`); the rest of the pass (or all of
+    it after :data:`MAX_RUNS` runs that did not repeat) is stepped at once. A pass with fewer than
+    :data:`MIN_RUNS` generic runs is stepped whole. Returns the folds stepped, -1 where a scaled
+    running total would pass int64."""
     period = _reduction_period(p, first, tables[7])
     run = period * -(-RUN_FOLDS // period)
     last_generic = (folds - 3) // run - 1
@@ -240,8 +250,8 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
 @kernel
 def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by_reduction, memory):
     """:func:`_step` over the ``folds`` folds from ``first`` (whole innermost passes), each pass by
-    :func:`_step_reduction` when ``by_reduction`` (with ``memory``); returns the folds stepped, -1 where a scaled
-    running total would pass int64."""
+    :func:`_step_reduction` when ``by_reduction`` (with ``memory``); returns the folds stepped, -1
+    where a scaled running total would pass int64."""
     if not by_reduction:
         return folds if _step(p, first, folds, total, timing, tables, scaling, state, sums) else -1
     pass_folds = p.count[p.order[2]]
@@ -261,7 +271,8 @@ def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, s
     ``first``: passes ``1 .. passes - 2`` hold the same folds (an n tile of the same size, no first
     or last n index, the drained tile before them of the same size), so the generic ones (the next
     pass's first fold in that range too) are added up once they repeat (:func:`_repeats`, ``memory``;
-    ``run_memory`` for :func:`_step_inner`). Returns the folds stepped, -1 where a scaled running total would pass int64."""
+    ``run_memory`` for :func:`_step_inner`). Returns the folds stepped, -1 where a scaled running total
+    would pass int64."""
     memory[4][0] = 0
     last_generic = passes - 3
     stepped = 0

@@ -403,7 +403,8 @@ def test_few_units_passes_along_k_exact():
 @pytest.mark.parametrize("seed", range(6))
 def test_few_units_equal_the_plain_python_timeline(seed):
     """Few units along m (a whole stream tile on ws and is) whose passes along k are added up, without
-    overlap between folds: cycles and counts against the plain-Python reference (:func:`_assert_plain_python_timeline`)."""
+    overlap between folds: cycles and counts against the plain-Python reference
+    (:func:`_assert_plain_python_timeline`)."""
     rng = np.random.default_rng(100 + seed)
     dataflow = ["os", "ws", "is"][seed % 3]
     arch = small_arch(int(rng.integers(2, 4)), int(rng.integers(2, 4)), dataflow, False, 0,
