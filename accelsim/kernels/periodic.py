@@ -220,8 +220,8 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
     ``1 .. folds - 2`` repeat with :func:`_reduction_period` (the caller's scaling whole), so runs
     of whole periods (at least :data:`RUN_FOLDS` folds) from fold 1 on are stepped until two leave
     the timeline alike and the rest of the generic ones (the next run's first fold generic too) are
-    added up (:func:`_repeats`, ``memory`` from :func:`_new_memory`); the rest of the pass (or all of
-    it after :data:`MAX_RUNS` runs that did not repeat) is stepped at once. A pass with fewer than
+    added up (:func:`_repeats`, ``memory`` from :func:`_new_memory`); the rest of the pass (past the
+    generic runs, or past :data:`MAX_RUNS` runs that did not repeat) is stepped at once. A pass with fewer than
     :data:`MIN_RUNS` generic runs is stepped whole. Returns the folds stepped, -1 where a scaled
     running total would pass int64."""
     period = _reduction_period(p, first, tables[7])
