@@ -99,18 +99,20 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
     units = -(-problem.m // step)
     by_units = (units - 3) // period >= MIN_SUPERUNITS
-    # passes along k inside a unit (kernels.periodic._step_reduction); the passes along n the kernel adds
-    # up (inside a unit of the outermost loop, or outside units of the middle one) have k innermost too
+    # passes along k inside a unit (kernels.periodic._step_reduction); passes along n inside a unit have k
+    # innermost too, passes along n outside the units n's loop outside m's
     by_reduction = order[2] == loop_k
+    position, position_n = order.index(loop_m), order.index(loop_n)
     whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
-    if not (by_units or (by_reduction and whole)):  # nothing repeats that the kernel adds up
+    if not (by_units or (whole and (by_reduction or position_n < position))):  # nothing repeats to add up
         return None
     counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
-    position, position_n = order.index(loop_m), order.index(loop_n)
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
     by_passes = position == 0 and position_n == 1 and counts[1] >= kernel_periodic.MIN_PASSES and whole
     by_reduction = by_reduction and whole and counts[2] >= kernel_periodic.MIN_REDUCTION_FOLDS
-    by_outer = position == 1 and position_n == 0 and counts[0] >= kernel_periodic.MIN_PASSES and whole
+    # units inside passes along n (the loops outside m's: n's and loops of one iteration)
+    by_outer = (position_n < position and math.prod(counts[:position]) == counts[position_n]
+                and counts[position_n] >= kernel_periodic.MIN_PASSES and whole)
     if not (by_units or by_passes or by_reduction or by_outer):
         return None
     if (counts[2] if by_passes or by_reduction else inner) + 1 > MAX_UNIT_FOLDS:

@@ -20,10 +20,11 @@ counters are those of one ``run_fold_native`` call over the whole schedule
 Inside a unit, when the unit loop is the outermost and the middle loop runs along ``n``, the
 unit's passes over the innermost loop repeat the same way and are added up alike
 (:func:`_step_passes`): a large layer's unit of thousands of folds costs a few passes. When the
-unit loop is the middle one and the outermost runs along ``n``, the outer passes ``1 .. outer -
-2`` hold the same folds (an ``n`` tile of the same size, neither the first nor the last ``n``
-index: a fold reads its ``n`` index only through these) and are added up the same way, each
-stepped pass being itself added up by units.
+loops outside the unit loop are one along ``n`` and loops of a single iteration (the middle loop
+inside an outermost along ``n``; the innermost inside ``n``'s and a whole stream tile, as os's fixed
+mapping), the outer passes ``1 .. outer - 2`` hold the same folds (an ``n`` tile of the same size,
+neither the first nor the last ``n`` index: a fold reads its ``n`` index only through these) and
+are added up the same way, each stepped pass being itself added up by units.
 
 When the innermost loop runs along k, the folds ``1 .. count - 2`` of each of its passes repeat
 with the period of :func:`_reduction_period` (a fold reads its k index only through exact shares
@@ -352,8 +353,11 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     passes, pass_folds = count[order[1]], count[order[2]]
     by_passes = (loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
                  and not p.ifmap_prefetch and whole)
-    # units of the middle loop inside an outermost loop along n: its passes 1 .. outer - 2 likewise
-    by_outer = loop_position == 1 and order[0] == p.loop_of[DIM_N] and outer >= MIN_PASSES and whole
+    # units inside passes along n (the loops outside m's: n's and loops of one iteration): its passes
+    # 1 .. outer - 2 likewise
+    loop_n = p.loop_of[DIM_N]
+    by_outer = (outer == count[loop_n] and (order[0] == loop_n or order[1] == loop_n and loop_position == 2)
+                and outer >= MIN_PASSES and whole)
     # the innermost loop along k: each pass's folds 1 .. pass_folds - 2 repeat (_step_reduction)
     by_reduction = order[2] == p.loop_of[DIM_K] and whole and pass_folds >= MIN_REDUCTION_FOLDS
     chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds

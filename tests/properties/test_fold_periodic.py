@@ -270,8 +270,9 @@ def test_general_fractions_are_added_up(monkeypatch):
 
 
 def test_outer_passes_along_n_exact():
-    """Seeded GEMMs whose units of m lie inside an outermost loop along n with many passes (read off
-    the lowering's loops), with the memory plan's 0/1 scalings: exact against the one-piece run."""
+    """Seeded GEMMs whose units of m lie inside many passes along n (outside them only n's loop and
+    loops of one iteration, read off the lowering's loops), with the memory plan's 0/1 scalings:
+    exact against the one-piece run."""
     rng = np.random.default_rng(17)
     taken = 0
     for _ in range(300):
@@ -291,11 +292,14 @@ def test_outer_passes_along_n_exact():
 
 
 def _outer_passes_along_n(problem, arch, mapping):
-    """Whether ``m``'s loop is the middle one inside an outermost loop along ``n`` with enough passes."""
+    """Whether the loops outside ``m``'s are one along ``n`` with enough passes and loops of a single
+    iteration (``m``'s loop the middle one inside an outermost along ``n``, or the innermost)."""
     p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
-    order = [int(x) for x in p.order]
-    return (order[1] == int(p.loop_of[DIM_M]) and order[0] == int(p.loop_of[DIM_N])
-            and int(p.count[order[0]]) >= kernel_periodic.MIN_PASSES)
+    order, count = [int(x) for x in p.order], [int(x) for x in p.count]
+    outside = order[:order.index(int(p.loop_of[DIM_M]))]
+    passes = math.prod(count[loop] for loop in outside)
+    return (int(p.loop_of[DIM_N]) in outside and count[int(p.loop_of[DIM_N])] == passes
+            and passes >= kernel_periodic.MIN_PASSES)
 
 
 @pytest.mark.parametrize("order, repeating", [
@@ -444,4 +448,20 @@ def test_fixed_mapping_layer_with_one_unit_taken(monkeypatch):
     stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
     assert stats is not None
     assert stats[codes.FOLD_STAT_FOLDS] == 64 * 576
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+
+
+def test_os_fixed_mapping_outer_passes_added_up(monkeypatch):
+    """os at its fixed mapping (one stream tile along k outermost, then the column folds along n, then
+    the row folds along m): 100 passes along n of 1,000 units of one fold. Stepping 5-6 units of
+    every pass takes ~600 folds; with a budget of 300 the passes along n are added up too and the
+    layer finishes, with the one-piece counters."""
+    arch = small_arch(4, 4, "os", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
+    mapping = fixed_mapping(arch)
+    assert _outer_passes_along_n(problem, arch, mapping)
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 300)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 300)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
     assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
