@@ -29,9 +29,9 @@ are added up the same way, each stepped pass being itself added up by units.
 When the innermost loop runs along k, the folds ``1 .. count - 2`` of each of its passes repeat
 with the period of :func:`_reduction_period` (a fold reads its k index only through exact shares
 and spread parts that come back after it; the caller leaves out a filter loaded a period ahead, as
-for units) and are added up alike in runs of whole periods
-(:func:`_step_reduction`), inside whatever steps the pass: a unit, or a pass along n of one. So a
-layer of a single unit along m is stepped in a few passes of a few runs each.
+for units) and are added up alike in runs of whole periods (:func:`_step_reduction`), inside
+whatever steps the pass: a unit, or a pass along n of one. So a layer of a single unit along m is
+stepped in a few passes of a few runs each.
 
 The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
 :func:`.schedule.scale_dram_rows`): running totals times a fraction, rounded down, carry a
@@ -142,9 +142,8 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count,
-                                                              reduce_position, first, p.drain, stop - first, folds,
-                                                              totals):
+    if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain,
+                                      stop - first, folds, totals):
         return False
     fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
     resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
@@ -222,9 +221,9 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
     of whole periods (at least :data:`RUN_FOLDS` folds) from fold 1 on are stepped until two leave
     the timeline alike and the rest of the generic ones (the next run's first fold generic too) are
     added up (:func:`_repeats`, ``memory`` from :func:`_new_memory`); the rest of the pass (past the
-    generic runs, or past :data:`MAX_RUNS` runs that did not repeat) is stepped at once. A pass with fewer than
-    :data:`MIN_RUNS` generic runs is stepped whole. Returns the folds stepped, -1 where a scaled
-    running total would pass int64."""
+    generic runs, or past :data:`MAX_RUNS` runs that did not repeat) is stepped at once. A pass with
+    fewer than :data:`MIN_RUNS` generic runs is stepped whole. Returns the folds stepped, -1 where a
+    scaled running total would pass int64."""
     period = _reduction_period(p, first, tables[7])
     run = period * -(-RUN_FOLDS // period)
     last_generic = (folds - 3) // run - 1
