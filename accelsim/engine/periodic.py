@@ -66,11 +66,11 @@ MAX_UNIT_FOLDS = 2**14
 or one pass of its innermost loop where the kernel steps passes."""
 MIN_SUPERUNITS = 4
 """Repeating superunits a pass needs for the repetition of its units to be worth finding."""
-STEPPED_UNITS, STEPPED_PASSES, STEPPED_RUNS = 8, 6, 4
+STEPPED_UNITS, STEPPED_PASSES, STEPPED_RUNS = 8, 6, 3
 """Steps :func:`_stepped_folds` counts where a loop's iterations repeat: 5-6 units of a pass (the first,
 two that repeat, the last two or three), 5 passes along n (the first, two that repeat, the last two),
-4 calls over a pass along k (its first fold, two runs that repeat, the rest: at most a run and a
-fold); rounded up."""
+both rounded up; 3 steps over a pass along k (its first fold with a run, the run that repeats, the
+rest: at most a run and two folds)."""
 CALL_FOLDS, STEP_FOLDS = 128, 10
 """The cost estimate, in folds run whole (~45 ns each): a layer takes the path when its folds exceed
 ``CALL_FOLDS`` plus :func:`_stepped_folds`. A call of the path costs ~4 us more than a whole run's,
@@ -161,7 +161,7 @@ def _stepped_folds(problem: GemmProblem, rate: ArrayRate, m_step: int, k_step: i
         period = math.lcm(k // math.gcd(k, rows_words * k_step), k // math.gcd(k, k_weights * k_step))
         run = period * -(-kernel_periodic.RUN_FOLDS // period)
         if (counts[2] - 3) // run >= kernel_periodic.MIN_RUNS:
-            pass_cost = STEPPED_RUNS * (run + STEP_FOLDS)
+            pass_cost = STEPPED_RUNS * (run + STEP_FOLDS) + 2
     if position == 2:
         unit = 1 + STEP_FOLDS
     elif position == 1:

@@ -205,9 +205,10 @@ RUN_FOLDS = 8
 more than its folds (``accelsim.engine.periodic.STEP_FOLDS``), so runs of a fold or two would cost
 more than they save."""
 MIN_RUNS = 6
-"""Generic runs a pass along k needs for its repetition to be looked for: adding up costs ~4 steps
-(the first fold, two runs, the rest), ~40 folds' worth and 3 runs, stepping the pass whole 1 step,
-so it pays from ``3 x run + 30`` folds, ~6 runs of 8 folds."""
+"""Generic runs a pass along k needs for its repetition to be looked for: adding up costs 3 steps
+(the first fold with the first run, the run that repeats, the rest: at most a run and two folds),
+~30 folds' worth and 3 runs, stepping the pass whole 1 step, so it pays from ``3 x run + 22``
+folds, ~6 runs of 8 folds."""
 MIN_REDUCTION_FOLDS = MIN_RUNS * RUN_FOLDS + 3
 """Folds a pass along k needs for :func:`_step_reduction` (the shortest with :data:`MIN_RUNS` generic runs)."""
 MAX_RUNS = 6
@@ -227,21 +228,19 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
     period = _reduction_period(p, first, tables[7])
     run = period * -(-RUN_FOLDS // period)
     last_generic = (folds - 3) // run - 1
-    j = 0
+    j = 0  # the next fold of the pass to step
     stepped = 0
     if last_generic >= MIN_RUNS - 1:
-        if not _step(p, first, 1, total, timing, tables, scaling, state, sums):
-            return -1
         memory[4][0] = 0
-        j, r = 1, 0
+        r = 0
         while r <= last_generic and r < MAX_RUNS:
-            if not _step(p, first + j, run, total, timing, tables, scaling, state, sums):
+            end = 1 + (r + 1) * run  # run r's end (the first step also holds fold 0)
+            if not _step(p, first + j, end - j, total, timing, tables, scaling, state, sums):
                 return -1
-            stepped += run
+            stepped += end - j
             times = _repeats(state, sums, scaling, r, last_generic, memory)
-            j += run * (times + 1)
+            j = end + run * times
             r += times + 1
-        stepped += 1
     if not _step(p, first + j, folds - j, total, timing, tables, scaling, state, sums):
         return -1
     return stepped + folds - j
