@@ -103,6 +103,15 @@ def _new_memory():
             np.zeros((2, 3, 2), np.int64))
 
 
+@kernel(inline="always")
+def _equal(a, b):
+    """Whether the int64 arrays ``a`` and ``b`` (of one length) hold the same values (no temporary array)."""
+    for i in range(a.shape[0]):
+        if a[i] != b[i]:
+            return False
+    return True
+
+
 @kernel
 def _repeats(state, sums, scaling, run, last_run, memory):
     """After generic run ``run`` (a superunit or a pass; the generic ones go up to ``last_run``): if it
@@ -113,7 +122,7 @@ def _repeats(state, sums, scaling, run, last_run, memory):
     relative, previous, before, sums_before, recorded, totals_before = memory
     totals = scaling[4]
     _relative(state, scaling, relative)
-    if recorded[0] == 1 and (relative == previous).all() and last_run > run:
+    if recorded[0] == 1 and last_run > run and _equal(relative, previous):
         times = last_run - run
         _advance(state, before, times)
         sums += times * (sums - sums_before)
