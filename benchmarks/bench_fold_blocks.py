@@ -44,14 +44,15 @@ def best(run, repeats: int = 3) -> tuple[float, object]:
 
 @contextlib.contextmanager
 def only(units: bool, blocked: bool):
-    """Runs with the repetition along ``m`` (``units``) and the blocks (``blocked``) on or off."""
-    saved = periodic.MIN_SUPERUNITS, blocks.BLOCK_THRESHOLD
-    periodic.MIN_SUPERUNITS = saved[0] if units else 2**62
+    """Runs with the periodic path (``units``: its repetitions along m, n and k added up) and the blocks
+    (``blocked``) on or off."""
+    saved = periodic.run_periodic, blocks.BLOCK_THRESHOLD
+    periodic.run_periodic = saved[0] if units else lambda *args, **kwargs: None
     blocks.BLOCK_THRESHOLD = saved[1] if blocked else 2**62
     try:
         yield
     finally:
-        periodic.MIN_SUPERUNITS, blocks.BLOCK_THRESHOLD = saved
+        periodic.run_periodic, blocks.BLOCK_THRESHOLD = saved
 
 
 def main() -> None:

@@ -21,6 +21,12 @@ unit then also holds the next unit's words, so unit ``count - 2``, which brings 
 leaves the repeating range. With ``m``'s loop in the middle, inside a loop along ``n``, the
 kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`).
 
+Inside a unit the kernel adds up repeating passes along ``n`` (``m``'s loop outermost, ``n``'s in
+the middle) and the repeating folds of each pass along ``k`` (``k``'s loop innermost), so a layer
+with one unit or a few (every fixed mapping of a ws array: all of ``m`` in one stream tile) is
+taken too when those repeat: ResNet-50's layer4 3x3 conv on an 8x8 ws array, 36,864 folds in
+one unit, is stepped in 135 folds.
+
 Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down)
 keeps the repetition once the rounding remainders come back: a column whose running total
 moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)`` of them
@@ -31,10 +37,11 @@ Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the wh
 runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
 the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than
 whole ones on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take too many
-superunits to come back, sparsity that changes folds, shares that could pass int64, units of more than
-:data:`MAX_UNIT_FOLDS` folds, fewer than :data:`MIN_SUPERUNITS` repeating superunits per pass
-(nothing to add up), too few folds for stepping units to pay (:data:`STEPPED_UNITS`), and a
-timeline that has not repeated within the stepping budget.
+superunits to come back, sparsity that changes folds, shares that could pass int64, steps of more than
+:data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS` repeating superunits
+per pass, no passes along ``n`` or ``k`` that repeat), too few folds for stepping to pay
+(:func:`_stepped_folds`), and a timeline that has not repeated within the stepping budget (counted
+before each unit).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import numpy as np
 from accelsim.engine import lowering
 from accelsim.engine.blocks import loop_counts
 from accelsim.kernels import codes
+from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels.periodic import run_native_periodic
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
@@ -54,20 +62,27 @@ from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import ArchSpec
 
 MAX_UNIT_FOLDS = 2**14
-"""Folds of one unit held at a time (as a chunk of :mod:`accelsim.engine.blocks`)."""
+"""Folds one step of the kernel holds at a time (as a chunk of :mod:`accelsim.engine.blocks`): a unit,
+or one pass of its innermost loop where the kernel steps passes."""
 MIN_SUPERUNITS = 4
-"""Repeating superunits a pass needs for the repetition to be worth finding."""
-STEPPED_UNITS, CALL_FOLDS = 8, 128
-"""A layer takes the path when its folds exceed ``STEPPED_UNITS x folds per unit + CALL_FOLDS``:
-it steps 5-6 units (the first, two that repeat, the last two or three), a stepped fold costing
-about as much as one run whole (~50 ns), and a call costs ~4 us more than a whole run's, ~80
-folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
-against 8 us); rounded up, towards the whole run. A cost estimate, not a bound: both ways give
-the same counters."""
+"""Repeating superunits a pass needs for the repetition of its units to be worth finding."""
+STEPPED_UNITS, STEPPED_PASSES, STEPPED_RUNS = 8, 6, 3
+"""Steps :func:`_stepped_folds` counts where a loop's iterations repeat: 5-6 units of a pass (the first,
+two that repeat, the last two or three), 5 passes along n (the first, two that repeat, the last two),
+both rounded up; 3 steps over a pass along k (its first fold with a run, the run that repeats, the
+rest: at most a run and two folds)."""
+CALL_FOLDS, STEP_FOLDS = 128, 10
+"""The cost estimate, in folds run whole (~45 ns each): a layer takes the path when its folds exceed
+``CALL_FOLDS`` plus :func:`_stepped_folds`. A call of the path costs ~4 us more than a whole run's,
+~80 folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
+against 8 us), rounded up; a step of the kernel (``kernels.periodic._step``) ~0.45 us more than its
+folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8 and 64 folds on ResNet-50's layer4 3x3 conv, 8x8
+ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864 folds whole). A cost estimate, not a bound:
+both ways give the same counters."""
 REMAINDER_FOLDS = 2**14
 """Folds a layer needs for the path to try traffic scaled by fractions other than whole ones: the
 kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
-long, a try that pays on long layers only (a cost estimate, as :data:`STEPPED_UNITS`)."""
+long, a try that pays on long layers only (a cost estimate, as :data:`STEP_FOLDS`)."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
 """Folds stepped before giving up on a timeline that does not repeat: a quarter of the layer's,
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
@@ -79,18 +94,34 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     scheduled, the DRAM traffic the memory plan's ``traffic`` leaves), or ``None`` where the module
     docstring says it is not taken. ``counts``: :func:`accelsim.engine.blocks.loop_counts` of the
     problem, if the caller has them."""
-    step = _m_step(problem, arch, mapping)  # rows of m per unit: checked first, before any table
+    order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
+    step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
     units = -(-problem.m // step)
-    if (units - 3) // period < MIN_SUPERUNITS:
-        return None
-    order, (loop_m, _, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
+    by_units = (units - 3) // period >= MIN_SUPERUNITS
+    # passes along k inside a unit (kernels.periodic._step_reduction); passes along n inside a unit have k
+    # innermost too, passes along n outside the units n's loop outside m's
+    by_reduction = order[2] == loop_k
     position, position_n = order.index(loop_m), order.index(loop_n)
+    whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
+    if not (by_units or (whole and (by_reduction or position_n < position))):  # nothing repeats to add up
+        return None
     counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
-    if inner + 1 > MAX_UNIT_FOLDS or folds <= STEPPED_UNITS * inner + CALL_FOLDS:
+    by_passes = position == 0 and position_n == 1 and counts[1] >= kernel_periodic.MIN_PASSES and whole
+    by_reduction = by_reduction and whole and counts[2] >= kernel_periodic.MIN_REDUCTION_FOLDS
+    # units inside passes along n (the loops outside m's: n's and loops of one iteration)
+    by_outer = (position_n < position and math.prod(counts[:position]) == counts[position_n]
+                and counts[position_n] >= kernel_periodic.MIN_PASSES and whole)
+    if not (by_units or by_passes or by_reduction or by_outer):
         return None
-    whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
+    if (counts[2] if by_passes or by_reduction else inner) + 1 > MAX_UNIT_FOLDS:
+        return None
+    k_step = _fold_step(arch, mapping, loop_k, rate.reduction(problem.k))
+    stepped = _stepped_folds(problem, rate, step, k_step, counts, position, min(units, STEPPED_UNITS) if by_units
+                             else units, by_passes, by_reduction, by_outer)
+    if folds <= stepped + CALL_FOLDS:
+        return None
     fractions = lowering.traffic_fractions(traffic) if whole or folds >= REMAINDER_FOLDS else None
     if fractions is None:
         return None
@@ -100,10 +131,12 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     p, _ = built
     if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter
         return None
+    if p.ifmap_prefetch and not by_reduction and inner + 1 > MAX_UNIT_FOLDS:  # the kernel steps units whole
+        return None
     generic_end = units - 2
     if p.ifmap_prefetch and position_n > 0:  # its prefetch_in: periods inside a unit, one unit less repeats
         generic_end -= 1
-        if position_n < position or (generic_end - 1) // period < MIN_SUPERUNITS:
+        if position_n < position or (by_units and (generic_end - 1) // period < MIN_SUPERUNITS):
             return None
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
     done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
@@ -112,10 +145,39 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     return stats if done else None
 
 
-def _m_step(problem: GemmProblem, arch: ArchSpec, mapping: Mapping) -> int:
-    """The fold extent of the mapping's loop over ``m`` (:func:`accelsim.engine.lowering.schedule_problem`'s
-    step): the array's rows or columns, or in time (the loop's extent being ``m`` itself) the stream tile."""
-    loop = lowering.LOOP_OF[mapping.dataflow][0]
+def _stepped_folds(problem: GemmProblem, rate: ArrayRate, m_step: int, k_step: int, counts: list[int], position: int,
+                   units: int, by_passes: bool, by_reduction: bool, by_outer: bool) -> int:
+    """What :func:`~accelsim.kernels.periodic.run_native_periodic` costs, estimated in folds run whole
+    (:data:`STEP_FOLDS`): ``units`` stepped units per pass of the loops outside them; a unit's loops
+    inside it stepped whole but for repeating passes along n (``by_passes``) and along k
+    (``by_reduction``: the first m tile's period, the drained tile and the ifmap loaded a period
+    ahead aside, :func:`accelsim.kernels.periodic._reduction_period`); the loops outside whole, or
+    their passes along n repeating (``by_outer``). An ifmap loaded a period ahead (a joint buffer)
+    is not told apart: the kernel then steps each unit's passes along n."""
+    pass_cost = counts[2] + STEP_FOLDS
+    if by_reduction:
+        k, k_weights = rate.reduction(problem.k), rate.stored_reduction(problem.k)
+        rows_words = problem.ifmap_words * min(m_step, problem.m) // problem.m
+        period = math.lcm(k // math.gcd(k, rows_words * k_step), k // math.gcd(k, k_weights * k_step))
+        run = period * -(-kernel_periodic.RUN_FOLDS // period)
+        if (counts[2] - 3) // run >= kernel_periodic.MIN_RUNS:
+            pass_cost = STEPPED_RUNS * (run + STEP_FOLDS) + 2
+    if position == 2:
+        unit = 1 + STEP_FOLDS
+    elif position == 1:
+        unit = pass_cost
+    elif by_passes or by_reduction:
+        unit = pass_cost * (min(counts[1], STEPPED_PASSES) if by_passes else counts[1])
+    else:
+        unit = counts[1] * counts[2] + STEP_FOLDS
+    outer = math.prod(counts[:position])
+    return (min(outer, STEPPED_PASSES) if by_outer else outer) * units * unit
+
+
+def _fold_step(arch: ArchSpec, mapping: Mapping, loop: str, extent: int) -> int:
+    """The fold extent of the mapping's ``loop`` (:func:`accelsim.engine.lowering.schedule_problem`'s
+    step) over a GEMM dimension of ``extent``: the array's rows or columns, or in time (the loop's
+    extent being the dimension's) the stream tile."""
     if loop != "t":
         return arch.array.rows if loop == "r" else arch.array.cols
-    return problem.m if mapping.t_tile is None else max(1, min(mapping.t_tile, problem.m))
+    return extent if mapping.t_tile is None else max(1, min(mapping.t_tile, extent))

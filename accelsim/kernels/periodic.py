@@ -20,17 +20,25 @@ counters are those of one ``run_fold_native`` call over the whole schedule
 Inside a unit, when the unit loop is the outermost and the middle loop runs along ``n``, the
 unit's passes over the innermost loop repeat the same way and are added up alike
 (:func:`_step_passes`): a large layer's unit of thousands of folds costs a few passes. When the
-unit loop is the middle one and the outermost runs along ``n``, the outer passes ``1 .. outer -
-2`` hold the same folds (an ``n`` tile of the same size, neither the first nor the last ``n``
-index: a fold reads its ``n`` index only through these) and are added up the same way, each
-stepped pass being itself added up by units.
+loops outside the unit loop are one along ``n`` and loops of a single iteration (the middle loop
+inside an outermost along ``n``; the innermost inside ``n``'s and a whole stream tile, as os's fixed
+mapping), the outer passes ``1 .. outer - 2`` hold the same folds (an ``n`` tile of the same size,
+neither the first nor the last ``n`` index: a fold reads its ``n`` index only through these) and
+are added up the same way, each stepped pass being itself added up by units.
+
+When the innermost loop runs along k, the folds ``1 .. count - 2`` of each of its passes repeat
+with the period of :func:`_reduction_period` (a fold reads its k index only through exact shares
+and spread parts that come back after it; the caller leaves out a filter loaded a period ahead, as
+for units) and are added up alike in runs of whole periods (:func:`_step_reduction`), inside
+whatever steps the pass: a unit, or a pass along n of one. So a layer of a single unit along m is
+stepped in a few passes of a few runs each.
 
 The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
 :func:`.schedule.scale_dram_rows`): running totals times a fraction, rounded down, carry a
 remainder from fold to fold, part of the state compared. A whole fraction (0 or 1) carries none;
 otherwise a superunit is ``period`` units times the cycle after which every remainder comes back
-(:func:`_remainder_cycle`, from the first superunit's totals), and the passes along ``n`` are
-stepped, not added up.
+(:func:`_remainder_cycle`, from the first superunit's totals), and the passes along ``n`` and ``k``
+are stepped, not added up.
 """
 
 import numpy as np
@@ -41,7 +49,7 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
-from accelsim.kernels.schedule import DIM_N, fill_folds, prefetch_words, scale_dram_rows
+from accelsim.kernels.schedule import DIM_K, DIM_M, DIM_N, fill_folds, prefetch_words, scale_dram_rows
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
 _RELATIVE_SIZE = 14
@@ -59,7 +67,7 @@ def _relative(state, scaling, out):
         out[2 + x] = max(0, state[RESUME_FREE + x] - start)
     out[6] = state[RESUME_DPREV] - state[RESUME_DSTART]
     out[7] = max(0, state[RESUME_DFINISH] - state[RESUME_DSTART])
-    scale_num, scale_den, _, _, totals = scaling
+    scale_num, scale_den, _, _, totals, _ = scaling
     for t in range(2):
         for x in range(3):
             out[8 + 3 * t + x] = totals[t, x, 0] * scale_num[x] - totals[t, x, 1] * scale_den[x]
@@ -95,6 +103,15 @@ def _new_memory():
             np.zeros((2, 3, 2), np.int64))
 
 
+@kernel(inline="always")
+def _equal(a, b):
+    """Whether the int64 arrays ``a`` and ``b`` (of one length) hold the same values (no temporary array)."""
+    for i in range(a.shape[0]):
+        if a[i] != b[i]:
+            return False
+    return True
+
+
 @kernel
 def _repeats(state, sums, scaling, run, last_run, memory):
     """After generic run ``run`` (a superunit or a pass; the generic ones go up to ``last_run``): if it
@@ -105,7 +122,7 @@ def _repeats(state, sums, scaling, run, last_run, memory):
     relative, previous, before, sums_before, recorded, totals_before = memory
     totals = scaling[4]
     _relative(state, scaling, relative)
-    if recorded[0] == 1 and (relative == previous).all() and last_run > run:
+    if recorded[0] == 1 and last_run > run and _equal(relative, previous):
         times = last_run - run
         _advance(state, before, times)
         sums += times * (sums - sums_before)
@@ -124,19 +141,18 @@ def _repeats(state, sums, scaling, run, last_run, memory):
 def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their
     sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill
-    and the prefetched words, ``scaling``: the memory plan's fractions, the loop counts and the
-    running totals (:func:`.schedule.scale_dram_rows`). Returns False where a scaled running total
-    would pass int64."""
+    and the prefetched words, ``scaling``: the memory plan's fractions, the loop counts, the
+    running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. Returns False
+    where a scaled running total would pass int64."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter = tables
-    scale_num, scale_den, count, reduce_position, totals = scaling
+    scale_num, scale_den, count, reduce_position, totals, scaled = scaling
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    if (scale_num != scale_den).any() and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count,
-                                                              reduce_position, first, p.drain, stop - first, folds,
-                                                              totals):
+    if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain,
+                                      stop - first, folds, totals):
         return False
     fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
     resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
@@ -145,21 +161,136 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     return True
 
 
+@kernel(inline="always")
+def _cycle(parts, share):
+    """Steps ``j`` after which ``share x j mod parts`` comes back: ``parts / gcd(parts, share mod parts)``."""
+    a, b = parts, share % parts
+    while b:
+        a, b = b, a % b
+    return parts // a
+
+
+@kernel(inline="always")
+def _lcm(a, b):
+    """Least common multiple of two positive ints."""
+    x, y = a, b
+    while y:
+        x, y = y, x % y
+    return a // x * b
+
+
 @kernel
-def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums):
-    """:func:`_step` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
+def _reduction_period(p, first, next_in):
+    """Folds after which the innermost pass along k that starts at fold ``first`` repeats (its folds
+    ``1 .. count - 2``, :func:`_step_reduction`): a fold there reads its k index ``j`` only through
+    shares ``floor(x (j + 1) s / k) - floor(x j s / k)`` (``s`` the k step), which come back after
+    ``k / gcd(k, x s mod k)`` folds, of the m tile's ifmap words and the stored weights, and through
+    spread parts ``part_of(x, j, parts)``, back after ``parts / gcd(parts, x mod parts)``, of the
+    previous output tile drained over the pass and of the next period's ifmap loaded a period ahead
+    (:func:`.schedule.fill_folds`); their least common multiple."""
+    order, count, step, extent = p.order, p.count, p.step, p.extent
+    lm, lk, ln = p.loop_of[DIM_M], p.loop_of[DIM_K], p.loop_of[DIM_N]
+    shape1, shape2 = count[order[1]], count[order[2]]
+    outer, middle = first // (shape1 * shape2), (first // shape2) % shape1
+    i_m = outer if order[0] == lm else middle
+    m_lo = i_m * step[lm]
+    m_hi = min(m_lo + step[lm], extent[lm])
+    m, k, s = p.dim_extent[DIM_M], p.dim_extent[DIM_K], step[lk]
+    rows_words = p.ifmap_words * m_hi // m - p.ifmap_words * m_lo // m
+    period = _lcm(_cycle(k, rows_words * s % k), _cycle(k, p.k_weights * s % k))
+    tile = outer * shape1 + middle
+    if p.drain and tile > 0:  # the previous output tile's words, spread over this pass
+        i0, i1 = (tile - 1) // shape1, (tile - 1) % shape1
+        size0 = min(step[order[0]], extent[order[0]] - i0 * step[order[0]])
+        size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
+        period = _lcm(period, _cycle(shape2, size0 * size1))
+    if p.ifmap_prefetch and order[1] == ln:  # the next period's ifmap, spread over this one (n's passes)
+        period = _lcm(period, _cycle(shape1 * shape2, next_in[first // (shape1 * shape2)]))
+    return period
+
+
+RUN_FOLDS = 8
+"""Folds a stepped run of a pass along k holds at least (whole periods): a step costs ~10 folds' worth
+more than its folds (``accelsim.engine.periodic.STEP_FOLDS``), so runs of a fold or two would cost
+more than they save."""
+MIN_RUNS = 6
+"""Generic runs a pass along k needs for its repetition to be looked for: adding up costs 3 steps
+(the first fold with the first run, the run that repeats, the rest: at most a run and two folds),
+~30 folds' worth and 3 runs, stepping the pass whole 1 step, so it pays from ``3 x run + 22``
+folds, ~6 runs of 8 folds."""
+MIN_REDUCTION_FOLDS = MIN_RUNS * RUN_FOLDS + 3
+"""Folds a pass along k needs for :func:`_step_reduction` (the shortest with :data:`MIN_RUNS` generic runs)."""
+MAX_RUNS = 6
+"""Runs stepped before a pass along k whose timeline has not repeated is stepped to its end at once."""
+
+
+@kernel
+def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums, memory):
+    """:func:`_step` over one innermost pass along k of ``folds`` folds from fold ``first``: its folds
+    ``1 .. folds - 2`` repeat with :func:`_reduction_period` (the caller's scaling whole), so runs
+    of whole periods (at least :data:`RUN_FOLDS` folds) from fold 1 on are stepped until two leave
+    the timeline alike and the rest of the generic ones (the next run's first fold generic too) are
+    added up (:func:`_repeats`, ``memory`` from :func:`_new_memory`); the rest of the pass (past the
+    generic runs, or past :data:`MAX_RUNS` runs that did not repeat) is stepped at once. A pass with
+    fewer than :data:`MIN_RUNS` generic runs is stepped whole. Returns the folds stepped, -1 where a
+    scaled running total would pass int64."""
+    period = _reduction_period(p, first, tables[7])
+    run = period * -(-RUN_FOLDS // period)
+    last_generic = (folds - 3) // run - 1
+    j = 0  # the next fold of the pass to step
+    stepped = 0
+    if last_generic >= MIN_RUNS - 1:
+        memory[4][0] = 0
+        r = 0
+        while r <= last_generic and r < MAX_RUNS:
+            end = 1 + (r + 1) * run  # run r's end (the first step also holds fold 0)
+            if not _step(p, first + j, end - j, total, timing, tables, scaling, state, sums):
+                return -1
+            stepped += end - j
+            times = _repeats(state, sums, scaling, r, last_generic, memory)
+            j = end + run * times
+            r += times + 1
+    if not _step(p, first + j, folds - j, total, timing, tables, scaling, state, sums):
+        return -1
+    return stepped + folds - j
+
+
+@kernel
+def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by_reduction, memory):
+    """:func:`_step` over the ``folds`` folds from ``first`` (whole innermost passes), each pass by
+    :func:`_step_reduction` when ``by_reduction`` (with ``memory``); returns the folds stepped, -1
+    where a scaled running total would pass int64."""
+    if not by_reduction:
+        return folds if _step(p, first, folds, total, timing, tables, scaling, state, sums) else -1
+    pass_folds = p.count[p.order[2]]
+    stepped = 0
+    for start in range(first, first + folds, pass_folds):
+        done = _step_reduction(p, start, pass_folds, total, timing, tables, scaling, state, sums, memory)
+        if done < 0:
+            return -1
+        stepped += done
+    return stepped
+
+
+@kernel
+def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums, by_reduction, memory,
+                 run_memory):
+    """:func:`_step_inner` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold
     ``first``: passes ``1 .. passes - 2`` hold the same folds (an n tile of the same size, no first
     or last n index, the drained tile before them of the same size), so the generic ones (the next
-    pass's first fold in that range too) are added up once they repeat (:func:`_repeats`).
-    Returns the folds stepped, -1 where a scaled running total would pass int64."""
-    memory = _new_memory()
+    pass's first fold in that range too) are added up once they repeat (:func:`_repeats`, ``memory``;
+    ``run_memory`` for :func:`_step_inner`). Returns the folds stepped, -1 where a scaled running total
+    would pass int64."""
+    memory[4][0] = 0
     last_generic = passes - 3
     stepped = 0
     b = 0
     while b < passes:
-        if not _step(p, first + b * pass_folds, pass_folds, total, timing, tables, scaling, state, sums):
+        done = _step_inner(p, first + b * pass_folds, pass_folds, total, timing, tables, scaling, state, sums,
+                           by_reduction, run_memory)
+        if done < 0:
             return -1
-        stepped += pass_folds
+        stepped += done
         if 1 <= b <= last_generic:
             b += _repeats(state, sums, scaling, b, last_generic, memory)
         else:
@@ -221,21 +352,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     total = outer * units * inner
     timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel,
               latency)
-    tables = (np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64), np.empty(inner + 1, np.int64),
-              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64),
-              np.empty((inner + 1, 4), np.int64), np.empty((inner + 1, 4), np.int64), prefetch_words(p, False),
-              prefetch_words(p, True))
-    ordered_counts, reduce_position = loop_counts(p)
-    totals = np.zeros((2, 3, 2), np.int64)
-    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals)
     whole = (scale_den == 1).all()  # no remainder: the scaling keeps or zeroes (or multiplies) each fold alone
-    state = np.zeros(RESUME_STATE_SIZE, np.int64)
-    sums = np.zeros(FOLD_STAT_COUNT, np.int64)
-    memory = _new_memory()
-    # units per superunit: ``period``, times the cycle of the scaling's remainders (found after the first)
-    unit_period = period
-    last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
-    first_totals = np.zeros((2, 3, 2), np.int64)
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
     # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
     # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass) or the scaling
@@ -243,9 +360,29 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     passes, pass_folds = count[order[1]], count[order[2]]
     by_passes = (loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
                  and not p.ifmap_prefetch and whole)
-    # units of the middle loop inside an outermost loop along n: its passes 1 .. outer - 2 likewise
-    by_outer = loop_position == 1 and order[0] == p.loop_of[DIM_N] and outer >= MIN_PASSES and whole
-    outer_memory = _new_memory()
+    # units inside passes along n (the loops outside m's: n's and loops of one iteration): its passes
+    # 1 .. outer - 2 likewise
+    loop_n = p.loop_of[DIM_N]
+    by_outer = (outer == count[loop_n] and (order[0] == loop_n or order[1] == loop_n and loop_position == 2)
+                and outer >= MIN_PASSES and whole)
+    # the innermost loop along k: each pass's folds 1 .. pass_folds - 2 repeat (_step_reduction)
+    by_reduction = order[2] == p.loop_of[DIM_K] and whole and pass_folds >= MIN_REDUCTION_FOLDS
+    chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds
+    tables = (np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64),
+              np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
+              np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64), prefetch_words(p, False),
+              prefetch_words(p, True))
+    ordered_counts, reduce_position = loop_counts(p)
+    totals = np.zeros((2, 3, 2), np.int64)
+    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
+    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    sums = np.zeros(FOLD_STAT_COUNT, np.int64)
+    memory = _new_memory()
+    # units per superunit: ``period``, times the cycle of the scaling's remainders (found after the first)
+    unit_period = period
+    last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
+    first_totals = np.zeros((2, 3, 2), np.int64)
+    outer_memory, pass_memory, run_memory = _new_memory(), _new_memory(), _new_memory()
     stepped = 0
     o = 0
     while o < outer:
@@ -256,14 +393,14 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
                 return False
             first = (o * units + i) * inner
             if by_passes:
-                done = _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums)
-                if done < 0:
-                    return False
-                stepped += done
+                done = _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums,
+                                    by_reduction, pass_memory, run_memory)
             else:
-                if not _step(p, first, inner, total, timing, tables, scaling, state, sums):
-                    return False
-                stepped += inner
+                done = _step_inner(p, first, inner, total, timing, tables, scaling, state, sums, by_reduction,
+                                   run_memory)
+            if done < 0:
+                return False
+            stepped += done
             i += 1
             if not whole and o == 0 and i == 1:
                 first_totals[:] = totals

@@ -154,6 +154,19 @@ def _next_part(whole, rest, carry, parts):
     return whole, carry
 
 
+@kernel(inline="always")
+def _digit(position, outer, middle, inner):
+    """The index of the loop at ``position`` of the order (0 outermost) among a fold's three."""
+    return outer if position == 0 else middle if position == 1 else inner
+
+
+@kernel(inline="always")
+def _on_loop(loop, lm, lk, size_m, size_k, size_n):
+    """The fold's extent along ``loop``: that of the GEMM dimension it runs along (``lm``, ``lk``: m's
+    and k's loops; n's the other)."""
+    return size_m if loop == lm else size_k if loop == lk else size_n
+
+
 @kernel
 def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
     """Fill the per-fold tables (int64, ``stop - first`` rows; word tables ``[F, 4]`` by
@@ -192,10 +205,9 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     out_m_full, out_n_full = pos_m > pos_k, pos_n > pos_k
     shape1, shape2 = p.count[order[1]], p.count[order[2]]
     last_k = p.count[lk] - 1
-    index = np.zeros(3, np.int64)
     rows_lo, rows_hi, rows_words = np.int64(-1), np.int64(-1), np.int64(0)
-    lo = np.zeros(3, np.int64)
-    size = np.zeros(3, np.int64)
+    step_m, step_k, step_n = step[lm], step[lk], step[ln]
+    extent_m, extent_k, extent_n = extent[lm], extent[lk], extent[ln]
     fits = True
     ifmap_words, k_weights, cycles_per_product = p.ifmap_words, p.k_weights, p.cycles_per_product
     ifmap_room, filter_room, accumulator_words = p.ifmap_room, p.filter_room, p.accumulator_words
@@ -219,7 +231,10 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         filter_whole, filter_rest, filter_carry = _spread(next_filter[filter_period], filter_j, per_filter)
     drain_whole, drain_rest, drain_carry = 0, 0, 0
     for f in range(stop - first_fold):
-        index[order[0]], index[order[1]], index[order[2]] = outer, middle, inner
+        i_m, i_k, i_n = _digit(pos_m, outer, middle, inner), _digit(pos_k, outer, middle, inner), \
+            _digit(pos_n, outer, middle, inner)
+        j = inner  # the innermost loop's index
+        tile = outer * shape1 + middle  # the output tile (drain): an iteration of the two outer loops
         inner += 1  # the next fold's indices, without dividing
         if inner == shape2:
             inner = 0
@@ -227,15 +242,13 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
             if middle == shape1:
                 middle = 0
                 outer += 1
-        for loop in range(3):
-            lo[loop] = index[loop] * step[loop]
-            size[loop] = min(step[loop], extent[loop] - lo[loop])
-        rows_used[f] = size[0]
-        cols_used[f] = size[1]
-        stream_cycles[f] = size[2] * cycles_per_product
-        m_lo, m_hi = lo[lm], lo[lm] + size[lm]
-        k_lo, k_hi = lo[lk], lo[lk] + size[lk]
-        n_lo, n_hi = lo[ln], lo[ln] + size[ln]
+        m_lo, k_lo, n_lo = i_m * step_m, i_k * step_k, i_n * step_n
+        size_m, size_k = min(step_m, extent_m - m_lo), min(step_k, extent_k - k_lo)
+        size_n = min(step_n, extent_n - n_lo)
+        rows_used[f] = _on_loop(0, lm, lk, size_m, size_k, size_n)
+        cols_used[f] = _on_loop(1, lm, lk, size_m, size_k, size_n)
+        stream_cycles[f] = _on_loop(2, lm, lk, size_m, size_k, size_n) * cycles_per_product
+        m_hi, k_hi, n_hi = m_lo + size_m, k_lo + size_k, n_lo + size_n
         # inputs: a tile comes in at the first iteration of its reuse loop, again unless its footprint fits
         # shares as _ifmap_share's, a whole range's share being the whole (_split(x, 0, e, e) == x); the
         # share of the m tile's rows computed again only when the tile changes
@@ -245,8 +258,8 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         footprint = ifmap_words if ifmap_m_full else rows_words
         if not ifmap_k_full:
             footprint = _split(footprint, k_lo, k_hi, k)
-        sram[f, TRAFFIC_IFMAP] = size[lm] * size[lk]
-        dram[f, TRAFFIC_IFMAP] = words if index[ln] == 0 or footprint > ifmap_room else 0
+        sram[f, TRAFFIC_IFMAP] = size_m * size_k
+        dram[f, TRAFFIC_IFMAP] = words if i_n == 0 or footprint > ifmap_room else 0
         fits = fits and words <= ifmap_room
         if prefetch_in:  # lower.tiling.mapped_schedule's ``prefetched``
             part, in_carry = _next_part(in_whole, in_rest, in_carry, per_in)
@@ -258,8 +271,8 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         k_share = _split(k_weights, k_lo, k_hi, k)
         words = k_share * (n_hi - n_lo)
         footprint = (k_weights if filter_k_full else k_share) * (n if filter_n_full else n_hi - n_lo)
-        sram[f, TRAFFIC_FILTER] = size[lk] * size[ln]
-        dram[f, TRAFFIC_FILTER] = words if index[lm] == 0 or footprint > filter_room else 0
+        sram[f, TRAFFIC_FILTER] = size_k * size_n
+        dram[f, TRAFFIC_FILTER] = words if i_m == 0 or footprint > filter_room else 0
         fits = fits and words <= filter_room
         if prefetch_filter:
             part, filter_carry = _next_part(filter_whole, filter_rest, filter_carry, per_filter)
@@ -269,9 +282,9 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
                 filter_period, filter_j = filter_period + 1, 0
                 filter_whole, filter_rest, filter_carry = _spread(next_filter[filter_period], 0, per_filter)
         # output: partial sums stay in the accumulators if their footprint fits, else go out and back
-        first = index[lk] == 0
-        last = index[lk] == last_k
-        out = size[lm] * size[ln]
+        first = i_k == 0
+        last = i_k == last_k
+        out = size_m * size_n
         footprint = (m if out_m_full else m_hi - m_lo) * (n if out_n_full else n_hi - n_lo)
         accumulate = footprint <= accumulator_words
         spill = not accumulate and footprint > psum_room
@@ -280,7 +293,6 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         dram[f, TRAFFIC_OFMAP_WRITE] = out if last or spill else 0
         dram[f, TRAFFIC_OFMAP_READ] = out if spill and not first else 0
         if p.drain:  # lower.tiling.mapped_schedule's ``drained``: the previous tile, in K shares
-            tile, j = index[order[0]] * shape1 + index[order[1]], index[order[2]]
             words = out if last and tile == tiles - 1 else 0
             if tile > 0:
                 if j == 0 or f == 0:  # a tile's first fold (or the range's): the previous tile's spread

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from accelsim.engine import fold, lowering, periodic
 from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels import codes
-from accelsim.kernels.schedule import DIM_M, DIM_N
+from accelsim.kernels.schedule import DIM_K, DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
-from accelsim.lower.tiling import LoopOrder, Mapping, mapped_schedule
+from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import network_from_dict
 from fold_archs import random_small_arch, small_arch
@@ -40,9 +40,9 @@ def _one_piece(problem, arch, mapping, rate, scale=NO_SCALE):
 
 @pytest.fixture(autouse=True)
 def any_length(monkeypatch):
-    """The path taken whatever the layer's length (its cost estimate, ``periodic.STEPPED_UNITS``,
+    """The path taken whatever the layer's length (its cost estimate, ``periodic._stepped_folds``,
     declines short layers; :func:`test_short_layers_run_whole` checks that)."""
-    monkeypatch.setattr(periodic, "STEPPED_UNITS", 0)
+    monkeypatch.setattr(periodic, "_stepped_folds", lambda *args: 0)
     monkeypatch.setattr(periodic, "CALL_FOLDS", 0)
     monkeypatch.setattr(periodic, "REMAINDER_FOLDS", 0)
 
@@ -171,12 +171,8 @@ def test_passes_along_n_inside_a_unit_exact():
 @pytest.mark.parametrize("seed", range(12))
 def test_cycles_equal_the_plain_python_timeline(seed):
     """Without overlap between folds, the periodic kernel's cycles against the plain-Python
-    reference of the native memory timeline (``tests/reference/systolic_ref.py``, stepped cycle by
-    cycle with FIFO channels) on the numpy lowering's folds, each fold's compute written out from
-    docs/timing_models.md (ws/is ``r + T + R + c - 2``, os ``T + r + c - 2 + R``); counts are the
-    tables' column sums."""
-    from reference.systolic_ref import ref_double_buffer
-
+    reference of the native memory timeline (stepped cycle by cycle with FIFO channels,
+    :func:`_assert_plain_python_timeline`)."""
     rng = np.random.default_rng(seed)
     dataflow = ["os", "ws", "is"][seed % 3]
     big_r = int(rng.integers(2, 6))
@@ -189,15 +185,27 @@ def test_cycles_equal_the_plain_python_timeline(seed):
                       (bool(seed % 2), bool(seed % 2), bool(seed // 2 % 2)))
     stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
     assert stats is not None
+    _assert_plain_python_timeline(stats, problem, arch, mapping)
+
+
+def _assert_plain_python_timeline(stats, problem, arch, mapping):
+    """``stats`` (an overlap-free arch) against the plain-Python reference of the native memory timeline
+    (``tests/reference/systolic_ref.py``) on the numpy lowering's folds, each fold's compute written
+    out from docs/timing_models.md (ws/is ``r + T + R + c - 2``, os ``T + r + c - 2 + R``); counts
+    are the tables' column sums."""
+    from reference.systolic_ref import ref_double_buffer
+
     schedule = mapped_schedule(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
     xfer, channel = fold.transfer_table(schedule, arch)
     r, c, t = schedule.rows_used, schedule.cols_used, schedule.stream_cycles
-    durations = (t + r + c - 2 + big_r) if dataflow == "os" else (r + t + big_r + c - 2)
+    big_r = arch.array.rows
+    durations = (t + r + c - 2 + big_r) if mapping.dataflow is Dataflow.OS else (r + t + big_r + c - 2)
     expected = ref_double_buffer(durations.tolist(), xfer.tolist(), channel.tolist(), arch.dram.latency_cycles,
                                  schedule.prefetch_overlap, schedule.drain_overlap)
     assert stats[codes.FOLD_STAT_CYCLES] == expected
     assert stats[codes.FOLD_STAT_COMPUTE_CYCLES] == durations.sum()
     assert stats[codes.FOLD_STAT_IFMAP_DRAM_READS] == schedule.dram_words[:, 0].sum()
+    assert stats[codes.FOLD_STAT_FILTER_DRAM_READS] == schedule.dram_words[:, 1].sum()
     assert stats[codes.FOLD_STAT_BUSY_PE_CYCLES] == (r * c * t).sum()
 
 
@@ -262,8 +270,9 @@ def test_general_fractions_are_added_up(monkeypatch):
 
 
 def test_outer_passes_along_n_exact():
-    """Seeded GEMMs whose units of m lie inside an outermost loop along n with many passes (read off
-    the lowering's loops), with the memory plan's 0/1 scalings: exact against the one-piece run."""
+    """Seeded GEMMs whose units of m lie inside many passes along n (outside them only n's loop and
+    loops of one iteration, read off the lowering's loops), with the memory plan's 0/1 scalings:
+    exact against the one-piece run."""
     rng = np.random.default_rng(17)
     taken = 0
     for _ in range(300):
@@ -283,11 +292,14 @@ def test_outer_passes_along_n_exact():
 
 
 def _outer_passes_along_n(problem, arch, mapping):
-    """Whether ``m``'s loop is the middle one inside an outermost loop along ``n`` with enough passes."""
+    """Whether the loops outside ``m``'s are one along ``n`` with enough passes and loops of a single
+    iteration (``m``'s loop the middle one inside an outermost along ``n``, or the innermost)."""
     p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
-    order = [int(x) for x in p.order]
-    return (order[1] == int(p.loop_of[DIM_M]) and order[0] == int(p.loop_of[DIM_N])
-            and int(p.count[order[0]]) >= kernel_periodic.MIN_PASSES)
+    order, count = [int(x) for x in p.order], [int(x) for x in p.count]
+    outside = order[:order.index(int(p.loop_of[DIM_M]))]
+    passes = math.prod(count[loop] for loop in outside)
+    return (int(p.loop_of[DIM_N]) in outside and count[int(p.loop_of[DIM_N])] == passes
+            and passes >= kernel_periodic.MIN_PASSES)
 
 
 @pytest.mark.parametrize("order, repeating", [
@@ -344,3 +356,112 @@ def test_general_fractions_exact_on_seeded_gemms():
             taken += 1
             assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
     assert taken >= 40
+
+
+_K_INNERMOST = {"ws": ["tcr", "ctr"], "is": ["tcr", "ctr"], "os": ["rct", "crt"]}
+"""The loop orders whose innermost loop runs along k (ws and is: k on the rows, os: k in time)."""
+
+
+def _few_units_gemm(rng, dataflow, k_low):
+    """A GEMM with few units along m (at most 3 on an array side of up to 4, or one stream tile) and
+    long passes along n and k: ``n`` 20..60, ``k`` from ``k_low``, input words not a whole multiple
+    of ``m`` or ``k`` (the ifmap shares of a k fold repeat with a period)."""
+    m, n, k = int(rng.integers(1, 13)), int(rng.integers(20, 60)), int(rng.integers(k_low, 2 * k_low))
+    return GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=int(rng.integers(m, m * k + 1)))
+
+
+def _few_units_repeating(problem, arch, mapping):
+    """Whether ``mapping`` has fewer than :data:`periodic.MIN_SUPERUNITS` repeating superunits along m
+    (the path before it added up passes along k declined it) and k's loop innermost with at least
+    ``kernels.periodic.MIN_REDUCTION_FOLDS`` folds, read off the lowering's loops."""
+    p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
+    order = [int(x) for x in p.order]
+    units = int(p.count[p.loop_of[DIM_M]])
+    return (units - 3 < periodic.MIN_SUPERUNITS and order[2] == int(p.loop_of[DIM_K])
+            and int(p.count[order[2]]) >= kernel_periodic.MIN_REDUCTION_FOLDS)
+
+
+def test_few_units_passes_along_k_exact():
+    """Seeded GEMMs with one to a few units along m (on ws and is often a whole stream tile, as the
+    fixed mappings) whose passes along k (and n) repeat, on every dataflow, with drains, joint buffers (the ifmap loaded
+    a period ahead) and the memory plan's 0/1 scalings: taken on many, exact against the one-piece
+    run."""
+    rng = np.random.default_rng(23)
+    taken = 0
+    for _ in range(120):
+        dataflow = str(rng.choice(["os", "ws", "is"]))
+        unified = bool(rng.integers(2))
+        arch = random_small_arch(rng, dataflow, 5, ["256B", "1KiB", "16KiB"], unified=unified)
+        t_tile = int(rng.integers(1, 3)) if dataflow == "os" else None if rng.integers(2) else 4
+        problem = _few_units_gemm(rng, dataflow, 60 * (t_tile if dataflow == "os" else arch.array.rows))
+        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice(_K_INNERMOST[dataflow]))), t_tile,
+                          tuple(bool(rng.integers(2)) for _ in range(3)), unified and bool(rng.integers(2)))
+        scale = SCALES[int(rng.integers(5))]
+        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+        if stats is not None and _few_units_repeating(problem, arch, mapping):
+            taken += 1
+            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+    assert taken >= 40
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_few_units_equal_the_plain_python_timeline(seed):
+    """Few units along m (a whole stream tile on ws and is) whose passes along k are added up, without
+    overlap between folds: cycles and counts against the plain-Python reference
+    (:func:`_assert_plain_python_timeline`)."""
+    rng = np.random.default_rng(100 + seed)
+    dataflow = ["os", "ws", "is"][seed % 3]
+    arch = small_arch(int(rng.integers(2, 4)), int(rng.integers(2, 4)), dataflow, False, 0,
+                      float(rng.choice([0.5, 3])), int(rng.choice([0, 20])), bool(seed % 2), "16KiB", False, False)
+    t_tile = 2 if dataflow == "os" else None  # os: k in time, in passes of stream tiles
+    problem = _few_units_gemm(rng, dataflow, 60 * (t_tile if dataflow == "os" else arch.array.rows))
+    mapping = Mapping(Dataflow(dataflow), LoopOrder(_K_INNERMOST[dataflow][seed % 2]), t_tile,
+                      (bool(seed % 2), bool(seed % 2), bool(seed // 2 % 2)))
+    assert _few_units_repeating(problem, arch, mapping)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    _assert_plain_python_timeline(stats, problem, arch, mapping)
+
+
+def test_passes_along_k_are_added_up_not_stepped(monkeypatch):
+    """A GEMM of 250 units along m, each of 2 passes along n of 1,000 folds along k: stepping 5-6
+    whole units takes 10,000-12,000 folds; with a budget of 3,000 the passes along k are added up
+    (a few runs of 8 folds each) and the layer finishes, with the one-piece counters."""
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=4000, n=8, k=4000, repeats=1, ifmap_words=4000 * 1000)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 16, (True, True, True))
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 3000)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 3000)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+
+
+def test_fixed_mapping_layer_with_one_unit_taken(monkeypatch):
+    """ResNet-50's layer4 3x3 conv (GEMM 49 x 512 x 4,608) on an 8 x 8 ws array at the fixed mapping (one
+    stream tile: a single unit along m, 64 passes along n of 576 folds along k): with the real
+    cost estimate the path takes it, with the one-piece counters (36,864 folds)."""
+    monkeypatch.undo()
+    arch = small_arch(8, 8, "ws", True, 4096, 3, 100, False, "64KiB", False, False)
+    problem = GemmProblem(m=49, n=512, k=4608, repeats=1, ifmap_words=7 * 7 * 512)
+    mapping = fixed_mapping(arch)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    assert stats[codes.FOLD_STAT_FOLDS] == 64 * 576
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+
+
+def test_os_fixed_mapping_outer_passes_added_up(monkeypatch):
+    """os at its fixed mapping (one stream tile along k outermost, then the column folds along n, then
+    the row folds along m): 100 passes along n of 1,000 units of one fold. Stepping 5-6 units of
+    every pass takes ~600 folds; with a budget of 300 the passes along n are added up too and the
+    layer finishes, with the one-piece counters."""
+    arch = small_arch(4, 4, "os", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
+    mapping = fixed_mapping(arch)
+    assert _outer_passes_along_n(problem, arch, mapping)
+    monkeypatch.setattr(periodic, "MIN_BUDGET", 300)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", 300)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    assert stats is not None
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
