@@ -255,21 +255,31 @@ def block_sizes(problem: GemmProblem, arch: ArchSpec) -> list[int]:
 
 
 def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kwargs) -> list[Choice]:
-    """The best mapping of ``problem`` in one block (:func:`search_space`), then for each of
-    :func:`block_sizes` the best mapping of a block (``n`` cut to that width) with the whole GEMM
-    run as such blocks (:func:`accelsim.lower.tiling.n_blocks`; a shorter last block under the same
-    mapping). The list is sorted by the objective, the one-block choice first on a tie; a width
-    whose blocks fit no mapping is left out. ``kwargs``: :func:`search_space`'s."""
+    """The best mapping of ``problem`` in one block (:func:`search_space`) and, where its inputs are
+    read more than once (:data:`REREAD`), for each of :func:`block_sizes` the best mapping of a block
+    (``n`` cut to that width) with the whole GEMM run as such blocks
+    (:func:`accelsim.lower.tiling.n_blocks`; a shorter last block under the same mapping), best
+    first: by the objective, then one block before blocks and wider blocks before narrower ones.
+
+    Widths are taken in the order of their lower bounds (the number of full blocks times the
+    smallest candidate bound of a block, which counts the whole input per block) and the rest
+    left out once a bound cannot beat the best found (``exhaustive``: every width), so the first
+    entry is the exhaustive one's; a width whose blocks fit no mapping is left out.
+    ``kwargs``: :func:`search_space`'s."""
     whole = search_space(problem, arch, evaluate, **kwargs)
     objective = kwargs.get("objective", Objective.CYCLES)
-    bound = {name: value for name, value in kwargs.items() if name != "exhaustive"}
-    found = [whole]
     if whole.dram_read_bytes <= REREAD * _input_bytes(problem, kwargs):
-        return found  # the inputs are read about once: blocks, each reading the whole input, cannot read less
-    for width in block_sizes(problem, arch):
-        if not kwargs.get("exhaustive") and (problem.n // width) * _lowest_bound(
-                dataclasses.replace(problem, n=width), arch, **bound, within_blocks=True) >= whole.score(objective):
-            continue  # no mapping of such blocks can beat the one-block choice (each block reads the whole input)
+        return [whole]  # the inputs are read about once: blocks, each reading the whole input, cannot read less
+    bound = {name: value for name, value in kwargs.items() if name != "exhaustive"}
+    widths = list(enumerate(block_sizes(problem, arch), start=1))  # (rank, width): rank 0 is one block
+    if not kwargs.get("exhaustive"):
+        lower = {width: (problem.n // width) * _lowest_bound(dataclasses.replace(problem, n=width), arch, **bound,
+                                                             within_blocks=True) for _, width in widths}
+        widths.sort(key=lambda ranked: (lower[ranked[1]], ranked[0]))
+    found = [(whole.score(objective), 0, whole)]
+    for rank, width in widths:
+        if not kwargs.get("exhaustive") and (lower[width], rank) > min(found)[:2]:
+            break  # neither this width nor any later one can beat the best found
         try:
             block = search_space(dataclasses.replace(problem, n=width), arch, evaluate, **kwargs, within_blocks=True)
         except NoMappingFits:
@@ -281,9 +291,10 @@ def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kw
             if last is None:
                 continue
             total += last
-        found.append(Choice(dataclasses.replace(block.mapping, n_block=width), int(total[0]), float(total[1]),
-                            block.candidates, block.evaluated, int(total[2])))
-    return sorted(found, key=lambda choice: choice.score(objective))  # stable: ties keep the space's order
+        choice = Choice(dataclasses.replace(block.mapping, n_block=width), int(total[0]), float(total[1]),
+                        block.candidates, block.evaluated, int(total[2]))
+        found.append((choice.score(objective), rank, choice))
+    return [choice for _, _, choice in sorted(found, key=lambda entry: entry[:2])]
 
 
 def _evaluate_one(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, mapping: Mapping, *,
