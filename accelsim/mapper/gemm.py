@@ -239,9 +239,10 @@ def _input_bytes(problem: GemmProblem, kwargs: dict) -> int:
 
 
 def clear_search_memos() -> None:
-    """Forget every search (:func:`search`'s memo and :func:`search_space`'s): benchmarks of cold searches."""
-    search.cache_clear()
-    search_space.cache_clear()
+    """Forget every search (:func:`search`'s memo, :func:`search_space`'s and their candidate tables
+    and bounds): benchmarks of cold searches."""
+    for memo in (search, search_space, _candidates, _bound_scores):
+        memo.cache_clear()
 
 
 def block_sizes(problem: GemmProblem, arch: ArchSpec) -> list[int]:
@@ -326,16 +327,24 @@ def _candidates(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, weight_bi
     return table, energy, params
 
 
+@functools.lru_cache(maxsize=1024)
+def _bound_scores(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, weight_bits: int | str, act_bits: int | str,
+                  energy_arch: ArchSpec | None, within_blocks: bool, objective: Objective) -> np.ndarray:
+    """Each candidate's lower bound of ``objective`` (:func:`accelsim.engine.candidates.bound_scores`;
+    the kernels' parameters must exist); memoised like :func:`_candidates` (read only)."""
+    table, energy, params = _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch, within_blocks)
+    return candidates.bound_scores(params, table, energy, problem.m * problem.n * problem.k, objective.value)
+
+
 def _lowest_bound(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE,
                   weight_bits: int | str = 8, act_bits: int | str = 8, objective: Objective = Objective.CYCLES,
                   energy_arch: ArchSpec | None = None, within_blocks: bool = False) -> float:
     """A lower bound of ``objective`` over ``problem``'s whole space (the smallest candidate bound;
     ``inf`` if none can fit; ``-inf`` where the kernels cannot bound it)."""
-    table, energy, params = _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch, within_blocks)
-    if params is None:
+    if _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch, within_blocks)[2] is None:
         return -np.inf
-    return float(candidates.bound_scores(params, table, energy, problem.m * problem.n * problem.k,
-                                         objective.value).min())
+    return float(_bound_scores(problem, arch, rate, weight_bits, act_bits, energy_arch, within_blocks,
+                               objective).min())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -369,12 +378,14 @@ def search_space(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, *, ra
     """
     macs = problem.m * problem.n * problem.k
     table, energy, params = _candidates(problem, arch, rate, weight_bits, act_bits, energy_arch, within_blocks)
+    weight_bits_given, act_bits_given = weight_bits, act_bits
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits  # widths from here on
     if params is None and not exhaustive:
         raise UnsupportedError(f"GEMM {problem.m}x{problem.n}x{problem.k}: its counts could pass the mapper's "
                                "int64 range (docs/limits.md); use mapping fixed, or split the layer")
     if not exhaustive:
-        scores = candidates.bound_scores(params, table, energy, macs, objective.value)
+        scores = _bound_scores(problem, arch, rate, weight_bits_given, act_bits_given, energy_arch, within_blocks,
+                               objective)
         ranked = np.lexsort((np.arange(len(table)), scores))
         if evaluate is schedule_counts:  # the kernels' own evaluation: the whole search in one call
             position, counts, evaluated, energy_pj = candidates.branch_and_bound(
