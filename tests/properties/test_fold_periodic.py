@@ -246,11 +246,7 @@ def test_prefetched_ifmap_and_scaled_traffic_are_added_up(monkeypatch):
     mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 16, (True, True, True), True)
     scale = TrafficScale(Fraction(1), Fraction(1), Fraction(0))
     assert _prefetched_ifmap(problem, arch, mapping)
-    monkeypatch.setattr(periodic, "MIN_BUDGET", 2000)
-    monkeypatch.setattr(periodic, "MAX_BUDGET", 2000)
-    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
-    assert stats is not None
-    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
+    stats = _finishes_within(monkeypatch, 2000, problem, arch, mapping, scale)
     assert stats[codes.FOLD_STAT_OFMAP_DRAM_WRITES] == 0 < stats[codes.FOLD_STAT_IFMAP_DRAM_READS]
 
 
@@ -262,11 +258,7 @@ def test_general_fractions_are_added_up(monkeypatch):
     problem = GemmProblem(m=16000, n=16, k=12, repeats=1, ifmap_words=16000 * 12)
     mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
     scale = TrafficScale(Fraction(47, 49), Fraction(1), Fraction(5, 8))
-    monkeypatch.setattr(periodic, "MIN_BUDGET", 4000)
-    monkeypatch.setattr(periodic, "MAX_BUDGET", 4000)
-    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
-    assert stats is not None
-    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
+    _finishes_within(monkeypatch, 4000, problem, arch, mapping, scale)
 
 
 def test_outer_passes_along_n_exact():
@@ -316,11 +308,18 @@ def test_passes_along_n_are_added_up_not_stepped(monkeypatch, order, repeating):
     problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
     mapping = Mapping(Dataflow.WS, order, 16, (True, True, True))
     assert repeating(problem, arch, mapping)
-    monkeypatch.setattr(periodic, "MIN_BUDGET", 3000)
-    monkeypatch.setattr(periodic, "MAX_BUDGET", 3000)
-    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
+    _finishes_within(monkeypatch, 3000, problem, arch, mapping)
+
+
+def _finishes_within(monkeypatch, budget: int, problem, arch, mapping, scale=NO_SCALE) -> np.ndarray:
+    """The periodic path's counters of ``problem`` (traffic scaled by ``scale``) within a stepping
+    budget of ``budget`` folds: it finishes, with the one-piece run's counters."""
+    monkeypatch.setattr(periodic, "MIN_BUDGET", budget)
+    monkeypatch.setattr(periodic, "MAX_BUDGET", budget)
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
     assert stats is not None
-    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
+    return stats
 
 
 def test_short_layers_run_whole(monkeypatch):
@@ -430,11 +429,7 @@ def test_passes_along_k_are_added_up_not_stepped(monkeypatch):
     arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
     problem = GemmProblem(m=4000, n=8, k=4000, repeats=1, ifmap_words=4000 * 1000)
     mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 16, (True, True, True))
-    monkeypatch.setattr(periodic, "MIN_BUDGET", 3000)
-    monkeypatch.setattr(periodic, "MAX_BUDGET", 3000)
-    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
-    assert stats is not None
-    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+    _finishes_within(monkeypatch, 3000, problem, arch, mapping)
 
 
 def test_fixed_mapping_layer_with_one_unit_taken(monkeypatch):
@@ -460,8 +455,4 @@ def test_os_fixed_mapping_outer_passes_added_up(monkeypatch):
     problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
     mapping = fixed_mapping(arch)
     assert _outer_passes_along_n(problem, arch, mapping)
-    monkeypatch.setattr(periodic, "MIN_BUDGET", 300)
-    monkeypatch.setattr(periodic, "MAX_BUDGET", 300)
-    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
-    assert stats is not None
-    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate()))
+    _finishes_within(monkeypatch, 300, problem, arch, mapping)
