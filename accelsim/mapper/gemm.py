@@ -10,9 +10,11 @@ The space (``docs/mapper.md``), per GEMM, holds only mappings whose tiles fit th
   they coincide (a loop with one iteration can sit anywhere);
 * double buffering: on or off for the two input buffers together and for the output buffer,
   where the arch's buffers are double-buffered. One input double-buffered and the other not is
-  left out: it is dominated (no prefetch overlap, less room for reuse than both off).
+  left out: it is dominated (no prefetch overlap, less room for reuse than both off);
+* blocks along ``n`` (``Mapping.n_block``), where one block re-reads its inputs: each width's
+  block searched as its own GEMM (:func:`search_blocks`).
 
-:func:`search` is branch and bound over that space: a closed-form lower bound of the objective
+:func:`search_space` is branch and bound over the space of one block: a closed-form lower bound of the objective
 for every candidate (compute cycles without stalls, DRAM time of the traffic no such mapping
 avoids, the latency and fold spacing of the folds that fetch, what unbuffered reads and writes
 serialise, and the energy of those counts), candidates taken best bound first, each evaluated
@@ -20,8 +22,8 @@ exactly, stopping when the next bound exceeds the best found. Bounds and evaluat
 mapper's kernels (:mod:`accelsim.engine.candidates`), which give
 :func:`accelsim.engine.fold.schedule_counts`' numbers. It returns the same mapping as evaluating
 the whole space with ``evaluate`` (``exhaustive=True``): the lowest objective, ties broken by
-the space's order, which lists the fixed mapping first. Results are memoised by (GEMM, arch,
-rate, bits, objective).
+the space's order, which lists the fixed mapping first. :func:`search` takes the best of it and
+of the blocks. Results are memoised by (GEMM, arch, rate, bits, objective).
 """
 
 from __future__ import annotations
