@@ -38,6 +38,15 @@ def _one_piece(problem, arch, mapping, rate, scale=NO_SCALE):
     return fold.run_schedule(scaled_schedule(schedule, scale, mapping), arch)
 
 
+def _exact_where_taken(problem, arch, mapping, scale=NO_SCALE) -> bool:
+    """Whether the path takes ``problem``; where it does, its counters equal the one-piece run's."""
+    stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
+    if stats is None:
+        return False
+    assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+    return True
+
+
 @pytest.fixture(autouse=True)
 def any_length(monkeypatch):
     """The path taken whatever the layer's length (its cost estimate, ``periodic._stepped_folds``,
@@ -97,10 +106,7 @@ def test_taken_on_most_batched_layers_and_exact():
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
                           int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))))
-        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
-        if stats is not None:
-            taken += 1
-            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate())), mapping
+        taken += _exact_where_taken(problem, arch, mapping)
     assert taken >= 100
 
 
@@ -161,10 +167,7 @@ def test_passes_along_n_inside_a_unit_exact():
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice(["tcr", "trc"]))), int(rng.choice([4, 16])),
                           (bool(rng.integers(2)), bool(rng.integers(2)), bool(rng.integers(2))))
-        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8)
-        if stats is not None and _passes_along_n(problem, arch, mapping):
-            taken += 1
-            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate())), mapping
+        taken += _exact_where_taken(problem, arch, mapping) and _passes_along_n(problem, arch, mapping)
     assert taken >= 30
 
 
@@ -230,10 +233,7 @@ def test_prefetched_ifmap_exact():
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
                           int(rng.choice([4, 16])), (True, bool(rng.integers(2)), bool(rng.integers(2))), True)
         scale = SCALES[int(rng.integers(len(SCALES)))]
-        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
-        if stats is not None and _prefetched_ifmap(problem, arch, mapping):
-            taken += 1
-            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+        taken += _exact_where_taken(problem, arch, mapping, scale) and _prefetched_ifmap(problem, arch, mapping)
     assert taken >= 30
 
 
@@ -276,10 +276,7 @@ def test_outer_passes_along_n_exact():
                           int(rng.choice([4, 16])), tuple(bool(rng.integers(2)) for _ in range(3)),
                           unified and bool(rng.integers(2)))
         scale = SCALES[int(rng.integers(len(SCALES)))]
-        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
-        if stats is not None and _outer_passes_along_n(problem, arch, mapping):
-            taken += 1
-            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+        taken += _exact_where_taken(problem, arch, mapping, scale) and _outer_passes_along_n(problem, arch, mapping)
     assert taken >= 30
 
 
@@ -350,10 +347,7 @@ def test_general_fractions_exact_on_seeded_gemms():
                           int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))),
                           unified and bool(rng.integers(2)))
         scale = SCALES[int(rng.integers(5, len(SCALES)))]
-        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
-        if stats is not None:
-            taken += 1
-            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+        taken += _exact_where_taken(problem, arch, mapping, scale)
     assert taken >= 40
 
 
@@ -396,10 +390,7 @@ def test_few_units_passes_along_k_exact():
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice(_K_INNERMOST[dataflow]))), t_tile,
                           tuple(bool(rng.integers(2)) for _ in range(3)), unified and bool(rng.integers(2)))
         scale = SCALES[int(rng.integers(5))]
-        stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
-        if stats is not None and _few_units_repeating(problem, arch, mapping):
-            taken += 1
-            assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale)), (mapping, scale)
+        taken += _exact_where_taken(problem, arch, mapping, scale) and _few_units_repeating(problem, arch, mapping)
     assert taken >= 40
 
 
