@@ -243,7 +243,7 @@ def _input_bytes(problem: GemmProblem, kwargs: dict) -> int:
 def clear_search_memos() -> None:
     """Forget every search (:func:`search`'s memo, :func:`search_space`'s and their candidate tables
     and bounds): benchmarks of cold searches."""
-    for memo in (search, search_space, _candidates, _bound_scores):
+    for memo in (search, search_blocks, search_space, _candidates, _bound_scores):
         memo.cache_clear()
 
 
@@ -257,7 +257,8 @@ def block_sizes(problem: GemmProblem, arch: ArchSpec) -> list[int]:
             if 2 * (cols << e) <= problem.n]
 
 
-def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kwargs) -> list[Choice]:
+@functools.lru_cache(maxsize=4096)
+def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kwargs) -> tuple[Choice, ...]:
     """The best mapping of ``problem`` in one block (:func:`search_space`) and, where its inputs are
     read more than once (:data:`REREAD`), for each of :func:`block_sizes` the best mapping of a block
     (``n`` cut to that width) with the whole GEMM run as such blocks
@@ -268,11 +269,11 @@ def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kw
     smallest candidate bound of a block, which counts the whole input per block) and the rest
     left out once a bound cannot beat the best found (``exhaustive``: every width), so the first
     entry is the exhaustive one's; a width whose blocks fit no mapping is left out.
-    ``kwargs``: :func:`search_space`'s."""
+    ``kwargs``: :func:`search_space`'s. Memoised like :func:`search`."""
     whole = search_space(problem, arch, evaluate, **kwargs)
     objective = kwargs.get("objective", Objective.CYCLES)
     if whole.dram_read_bytes <= REREAD * _input_bytes(problem, kwargs):
-        return [whole]  # the inputs are read about once: blocks, each reading the whole input, cannot read less
+        return (whole,)  # the inputs are read about once: blocks, each reading the whole input, cannot read less
     bound = {name: value for name, value in kwargs.items() if name != "exhaustive"}
     widths = list(enumerate(block_sizes(problem, arch), start=1))  # (rank, width): rank 0 is one block
     if not kwargs.get("exhaustive"):
@@ -297,7 +298,7 @@ def search_blocks(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, **kw
         choice = Choice(dataclasses.replace(block.mapping, n_block=width), int(total[0]), float(total[1]),
                         block.candidates, block.evaluated, int(total[2]))
         found.append((choice.score(objective), rank, choice))
-    return [choice for _, _, choice in sorted(found, key=lambda entry: entry[:2])]
+    return tuple(choice for _, _, choice in sorted(found, key=lambda entry: entry[:2]))
 
 
 def _evaluate_one(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, mapping: Mapping, *,
