@@ -21,7 +21,6 @@ from accelsim.hw.sparse.nm import native_pattern
 from accelsim.kernels import codes
 from accelsim.lower.gemm import DENSE_RATE, ArrayRate, lower_layer, reduction_rate
 from accelsim.lower.memory_plan import NO_SCALE, LayerTraffic, NetworkPlan, TrafficScale, network_plan, resident_arch
-from accelsim.lower.memory_plan import clear_memos as clear_memory_plans
 from accelsim.lower.tiling import Mapping, fixed_mapping
 from accelsim.mapper import check_mapping, layer_mapping, run_mapping
 from accelsim.mapper.gemm import mapping_energy_pj
@@ -29,7 +28,7 @@ from accelsim.mapper.split import choose_split
 from accelsim.mapper.hierarchy import network_columns
 from accelsim.result import Result, clear_descriptors, layer_columns, layer_descriptors, network_totals
 from accelsim.spec.arch import ArchSpec, TimingModel
-from accelsim.spec.memo import clear_spec_memos, spec_memo
+from accelsim.spec.memo import KeyedMemo, clear_spec_memos, spec_memo
 from accelsim.spec.options import Fidelity, MappingMode, Objective, run_option
 from accelsim.spec.workload import DRAM_INPUT, Layer, Network, work_ids
 
@@ -238,9 +237,8 @@ def _first_of_each_work(net: Network) -> list[Layer]:
     return list(first.values())
 
 
-_PER_UNIT: dict[tuple, list[ArrayRate] | None] = {}
+_PER_UNIT = KeyedMemo(256)
 """Memo of :func:`_check_precision` and :func:`_array_rates` on what they read of the arch (below)."""
-_PER_UNIT_LIMIT = 256
 
 
 def _check_precision(arch: ArchSpec, net: Network) -> None:
@@ -248,22 +246,16 @@ def _check_precision(arch: ArchSpec, net: Network) -> None:
     does the same work (equal operand widths, the same outcome); its error, naming every layer
     the unit cannot run, when one fails. A check that passed is memoized on what it reads: the
     MAC unit and the network (a sweep's designs with one unit check each network once)."""
-    key = ("precision", arch.mac, net)
-    if key in _PER_UNIT:
-        return
-    try:
-        for layer in _first_of_each_work(net):
-            check_layer_precision(arch, layer)
-    except UnsupportedError:
-        check_network_precision(arch, net)
-        raise
-    _remember(key, None)
 
+    def check() -> None:
+        try:
+            for layer in _first_of_each_work(net):
+                check_layer_precision(arch, layer)
+        except UnsupportedError:
+            check_network_precision(arch, net)
+            raise
 
-def _remember(key: tuple, value: list[ArrayRate] | None) -> None:
-    if len(_PER_UNIT) >= _PER_UNIT_LIMIT:
-        _PER_UNIT.clear()
-    _PER_UNIT[key] = value
+    _PER_UNIT.get(("precision", arch.mac, net), check)
 
 
 def _array_rates(arch: ArchSpec, net: Network, mac_rate: MacRateRule) -> list[ArrayRate]:
@@ -274,20 +266,22 @@ def _array_rates(arch: ArchSpec, net: Network, mac_rate: MacRateRule) -> list[Ar
     and the reduction rule read of the arch (MAC unit, structured patterns, reduction, rows); a
     caller's rule per layer, every time. The list is shared: do not edit."""
     per_work = mac_rate in (hardware_rate, dense_rate)
-    key = ("rates", mac_rate, arch.mac, arch.sparsity.structured, arch.array.reduction, arch.array.rows, net)
-    if per_work and key in _PER_UNIT:
-        return _PER_UNIT[key]
-    found: dict[tuple[int, bool], ArrayRate] = {}
-    rates = []
-    for i, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
-        host_im2col = i == 0 or layer.producers[:1] == (DRAM_INPUT,)  # reads the network input
-        rate = found.get((work, host_im2col)) if per_work else None
-        if rate is None:
-            rate = found[(work, host_im2col)] = reduction_rate(mac_rate(layer, arch), layer, arch, host_im2col)
-        rates.append(rate)
-    if per_work:
-        _remember(key, rates)
-    return rates
+
+    def rates() -> list[ArrayRate]:
+        found: dict[tuple[int, bool], ArrayRate] = {}
+        out = []
+        for i, (layer, work) in enumerate(zip(net.layers, work_ids(net))):
+            host_im2col = i == 0 or layer.producers[:1] == (DRAM_INPUT,)  # reads the network input
+            rate = found.get((work, host_im2col)) if per_work else None
+            if rate is None:
+                rate = found[(work, host_im2col)] = reduction_rate(mac_rate(layer, arch), layer, arch, host_im2col)
+            out.append(rate)
+        return out
+
+    if not per_work:
+        return rates()
+    return _PER_UNIT.get(("rates", mac_rate, arch.mac, arch.sparsity.structured, arch.array.reduction,
+                          arch.array.rows, net), rates)
 
 
 class _NoBar(contextlib.AbstractContextManager):
@@ -352,10 +346,7 @@ def clear_memos() -> None:
     _searched_mapping.cache_clear()
     memory_plan_columns.cache_clear()
     lower_layer.cache_clear()
-    clear_memory_plans()
-    vector.clear_memos()
-    _PER_UNIT.clear()
-    clear_spec_memos()
+    clear_spec_memos()  # the spec memos, the memory plans, vector-unit runs and counts, checks and rates
     clear_descriptors()
 
 

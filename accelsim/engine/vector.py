@@ -31,6 +31,7 @@ from accelsim.kernels.vector import VectorProblem, run_vector
 from accelsim.lower.memory_plan import LayerTraffic
 from accelsim.lower.schedule import transfer_cycles
 from accelsim.spec.arch import ArchSpec, precision_bits
+from accelsim.spec.memo import KeyedMemo
 from accelsim.spec.workload import Eltwise, ImplKind, Layer, Network, Nonlinear, NonlinearImpl, Pool, work_ids
 from accelsim.vector.functions import layer_program
 from accelsim.vector.program import VECTOR_OPS, RowMapping, op_slots
@@ -88,35 +89,26 @@ def row_mappings(layer: Layer) -> tuple[RowMapping, ...]:
 UnitRun = tuple[np.ndarray, np.ndarray]
 """``run_vector``'s (stats, op counts) of one mapping."""
 
-_UNIT_RUNS: dict[tuple, tuple[dict[RowMapping, UnitRun], int]] = {}
-_UNIT_RUNS_LIMIT = 4096
+_UNIT_RUNS = KeyedMemo(4096)
 
 
 def _unit_runs(arch: ArchSpec, layer: Layer, impl: NonlinearImpl | None) -> tuple[dict[RowMapping, UnitRun], int]:
     """``run_vector(vector_problem(arch, layer, impl), ...)`` for each :func:`row_mappings` and the
     problem's elements, memoized on what the problem reads of ``arch``: its vector unit and the
     ifmap/ofmap port widths (a sweep's designs that differ in array or buffer sizes share the runs).
-    Read-only arrays. Cleared by :func:`clear_memos`."""
+    Read-only arrays."""
     buffers = arch.buffers
-    key = (arch.vector_unit, buffers.for_operand("ifmap").port_width_bits, buffers.for_operand("ofmap").port_width_bits,
-           layer, impl)
-    found = _UNIT_RUNS.get(key)
-    if found is None:
+
+    def compute() -> tuple[dict[RowMapping, UnitRun], int]:
         problem = vector_problem(arch, layer, impl)
         runs = {mapping: run_vector(problem, mapping.lanes_per_row(problem.row_len, problem.lanes))
                 for mapping in row_mappings(layer)}
         for stats, op_counts in runs.values():
             stats.flags.writeable = op_counts.flags.writeable = False
-        if len(_UNIT_RUNS) >= _UNIT_RUNS_LIMIT:
-            _UNIT_RUNS.clear()
-        found = _UNIT_RUNS[key] = (runs, problem.rows * problem.row_len)
-    return found
+        return runs, problem.rows * problem.row_len
 
-
-def clear_memos() -> None:
-    """Forget the memoized vector-unit runs (:func:`_unit_runs`) and network counts (:func:`vector_work`)."""
-    _UNIT_RUNS.clear()
-    _VECTOR_WORK.clear()
+    return _UNIT_RUNS.get((arch.vector_unit, buffers.for_operand("ifmap").port_width_bits,
+                           buffers.for_operand("ofmap").port_width_bits, layer, impl), compute)
 
 
 def _dram_cycles(arch: ArchSpec, read_bytes: int, write_bytes: int) -> int:
@@ -222,8 +214,7 @@ class VectorWork:
     in_time: np.ndarray
 
 
-_VECTOR_WORK: dict[tuple, VectorWork] = {}
-_VECTOR_WORK_LIMIT = 256
+_VECTOR_WORK = KeyedMemo(256)
 
 
 def vector_work(arch: ArchSpec, net: Network, plan: Sequence[LayerTraffic] | None = None) -> VectorWork:
@@ -233,17 +224,11 @@ def vector_work(arch: ArchSpec, net: Network, plan: Sequence[LayerTraffic] | Non
 
     Memoized on what the counts read of ``arch``: the vector unit, the ifmap/ofmap port widths
     (:func:`_unit_runs`), the DRAM and the clock (:func:`_dram_cycles`), so a sweep's designs that
-    differ in array size and share a memory plan (the same buffers) share one count. Cleared by
-    :func:`clear_memos`."""
+    differ in array size and share a memory plan (the same buffers) share one count."""
     buffers = arch.buffers
     key = (arch.vector_unit, buffers.for_operand("ifmap").port_width_bits, buffers.for_operand("ofmap").port_width_bits,
            arch.dram, arch.clock_hz, net, None if plan is None else tuple(plan))
-    found = _VECTOR_WORK.get(key)
-    if found is None:
-        if len(_VECTOR_WORK) >= _VECTOR_WORK_LIMIT:
-            _VECTOR_WORK.clear()
-        found = _VECTOR_WORK[key] = _count_vector_work(arch, net, plan)
-    return found
+    return _VECTOR_WORK.get(key, lambda: _count_vector_work(arch, net, plan))
 
 
 def _count_vector_work(arch: ArchSpec, net: Network, plan: Sequence[LayerTraffic] | None) -> VectorWork:

@@ -43,7 +43,7 @@ from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE, TileSchedule
 from accelsim.lower.tiling import Mapping, buffer_words
 from accelsim.spec.arch import ArchSpec, BufferSpec, Dataflow
 from accelsim.spec.fields import cached_hash
-from accelsim.spec.memo import spec_memo
+from accelsim.spec.memo import KeyedMemo, spec_memo
 from accelsim.spec.workload import DRAM_INPUT, Eltwise, Layer, MatMul, Network, Nonlinear, Pool, producer_part
 
 _REDUCE_LOOP = {Dataflow.OS: "t", Dataflow.WS: "r", Dataflow.IS: "r"}
@@ -214,8 +214,7 @@ class NetworkPlan:
     resident: tuple[int, ...]
 
 
-_PLANS: dict[tuple, NetworkPlan] = {}
-_PLANS_LIMIT = 256
+_PLANS = KeyedMemo(256)
 
 
 def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
@@ -223,7 +222,7 @@ def plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:
 
     Memoized on what the plan reads of ``arch``: its buffers, the vector unit's ``fused_ops`` and
     the timing model (which layers the array runs), so a sweep's designs that differ only in
-    their array share it. Cleared by :func:`clear_memos`.
+    their array share it.
     """
     return list(network_plan(net, arch).traffic)
 
@@ -232,24 +231,19 @@ def network_plan(net: Network, arch: ArchSpec) -> NetworkPlan:
     """:func:`plan_memory`'s plan with each layer's traffic scale and resident bytes
     (:class:`NetworkPlan`), memoized like it (one instance per key: its designs share it)."""
     key = (net, arch.buffers, arch.vector_unit.fused_ops if arch.vector_unit is not None else (), arch.timing_model)
-    plan = _PLANS.get(key)
-    if plan is None:
-        if len(_PLANS) >= _PLANS_LIMIT:
-            _PLANS.clear()
-        traffic = tuple(_plan_memory(net, arch))
-        first: dict[TrafficScale, TrafficScale] = {NO_SCALE: NO_SCALE}  # equal scales: one instance (cheap ==)
-        scales = tuple(first.setdefault(scale, scale) for scale in
-                       (traffic_scale(layer, each) if is_array_layer(layer, arch) else NO_SCALE
-                        for layer, each in zip(net.layers, traffic)))
-        ids: dict[TrafficScale, int] = {}
-        plan = _PLANS[key] = NetworkPlan(traffic, scales, tuple(ids.setdefault(s, len(ids)) for s in scales),
-                                         tuple(each.resident_other_bytes for each in traffic))
-    return plan
+    return _PLANS.get(key, lambda: _network_plan(net, arch))
 
 
-def clear_memos() -> None:
-    """Forget the memoized plans (:func:`plan_memory`)."""
-    _PLANS.clear()
+def _network_plan(net: Network, arch: ArchSpec) -> NetworkPlan:
+    """:func:`network_plan`, computed."""
+    traffic = tuple(_plan_memory(net, arch))
+    first: dict[TrafficScale, TrafficScale] = {NO_SCALE: NO_SCALE}  # equal scales: one instance (cheap ==)
+    scales = tuple(first.setdefault(scale, scale) for scale in
+                   (traffic_scale(layer, each) if is_array_layer(layer, arch) else NO_SCALE
+                    for layer, each in zip(net.layers, traffic)))
+    ids: dict[TrafficScale, int] = {}
+    return NetworkPlan(traffic, scales, tuple(ids.setdefault(s, len(ids)) for s in scales),
+                       tuple(each.resident_other_bytes for each in traffic))
 
 
 def _plan_memory(net: Network, arch: ArchSpec) -> list[LayerTraffic]:

@@ -36,6 +36,33 @@ def spec_memo(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
     return decorate
 
 
+class KeyedMemo:
+    """A memo of values under keys the caller builds from exactly what a computation reads of its
+    specs (a vector unit and two port widths rather than a whole arch, so designs that differ
+    elsewhere share the value). At most ``limit`` entries (emptied when full); a computation that
+    raises is not kept. :func:`clear_spec_memos` empties it too."""
+
+    def __init__(self, limit: int):
+        self._values: dict = {}
+        self._limit = limit
+        _MEMOS.append(self)
+
+    def get(self, key, compute: Callable[[], T]) -> T:
+        """The value under ``key``, computed by ``compute()`` the first time."""
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        value = compute()
+        if len(self._values) >= self._limit:
+            self._values.clear()
+        self._values[key] = value
+        return value
+
+    def cache_clear(self) -> None:
+        self._values.clear()
+
+
 def clear_spec_memos() -> None:
     """Forget every :func:`spec_memo` value (benchmarks of cold runs)."""
     for cached in _MEMOS:

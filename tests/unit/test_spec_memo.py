@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from accelsim.spec.memo import clear_spec_memos, spec_memo
+from accelsim.spec.memo import KeyedMemo, clear_spec_memos, spec_memo
 
 
 def counted():
@@ -42,3 +42,26 @@ def test_a_computations_own_type_error_is_raised_every_time():
         with pytest.raises(TypeError, match="no doubling"):
             double("bad")
     assert calls == ["bad", "bad"]
+
+
+def test_keyed_memo_computes_once_per_key_keeps_no_error_and_empties_when_full_or_cleared():
+    memo, calls = KeyedMemo(2), []
+
+    def compute(value):
+        def run():
+            calls.append(value)
+            if value < 0:
+                raise ValueError("negative")
+            return 2 * value
+        return run
+
+    assert [memo.get("a", compute(1)), memo.get("a", compute(99)), memo.get("b", compute(2))] == [2, 2, 4]
+    assert calls == [1, 2]
+    for _ in range(2):
+        with pytest.raises(ValueError, match="negative"):
+            memo.get("c", compute(-1))
+    assert calls == [1, 2, -1, -1]
+    assert memo.get("d", compute(3)) == 6  # full (2 entries): emptied, then kept
+    assert memo.get("a", compute(5)) == 10 and calls[-2:] == [3, 5]
+    clear_spec_memos()
+    assert memo.get("a", compute(7)) == 14 and calls[-1] == 7
