@@ -35,9 +35,8 @@ from collections.abc import Callable, Mapping as MappingType
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from accelsim.cost import layer_energy
+from accelsim.cost.energy import energy_columns
 from accelsim.engine import candidates
 from accelsim.engine.fold import schedule_counts
 from accelsim.engine.lowering import LOOP_OF
@@ -129,21 +128,31 @@ def _order_loops(multiple: tuple[bool, bool, bool]) -> np.ndarray:
 def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, within_blocks: bool = False) -> np.ndarray:
     """:func:`mapping_space` as the kernels' candidate table (:func:`accelsim.engine.candidates.candidate_table`);
     ``within_blocks``: a block's space, without the loop orders whose outermost loop runs along ``n``
-    (their blocks run the one-block mapping's folds in its order, each block reading the input again)."""
+    (their blocks run the one-block mapping's folds in its order, each block reading the input again).
+    Read only: shared by every problem whose space has the same shape (:func:`_space_table`)."""
     fixed = fixed_mapping(arch)
-    fixed_row = candidates.candidate_table([(fixed.dataflow, fixed.order, fixed.t_tile, fixed.double_buffered,
-                                             fixed.joint_buffer)])
     dataflows = [fixed.dataflow] + [d for d in Dataflow if d in arch.array.dataflows and d is not fixed.dataflow]
     k_map = rate.reduction(problem.k)
-    buffering = np.array(_buffering_options(arch), dtype=np.int64)
-    joint = shares_unified_buffer(arch)  # searched mappings allocate a shared unified buffer jointly
-    blocks = [fixed_row]
+    shapes = []
     for dataflow in dataflows:
         sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
-        tiles = stream_tiles(t)
+        shapes.append((dataflow, sr > arch.array.rows, sc > arch.array.cols, tuple(stream_tiles(t))))
+    return _space_table((fixed.dataflow, fixed.order, fixed.t_tile, fixed.double_buffered, fixed.joint_buffer),
+                        tuple(shapes), tuple(_buffering_options(arch)), shares_unified_buffer(arch), within_blocks)
+
+
+@functools.lru_cache(maxsize=4096)
+def _space_table(fixed: tuple, shapes: tuple, buffering: tuple, joint: bool, within_blocks: bool) -> np.ndarray:
+    """The candidate table of :func:`_space` from the shape of the space: the fixed mapping's row,
+    then per dataflow ``(dataflow, several row folds, several column folds, stream tiles)`` (largest
+    first), the buffering options and whether a unified buffer is allocated jointly."""
+    fixed_row = candidates.candidate_table([fixed])
+    buffering = np.array(buffering, dtype=np.int64)
+    blocks = [fixed_row]
+    for dataflow, several_rows, several_cols, tiles in shapes:
         # the whole stream (one tile: its loop can sit anywhere), then the smaller tiles, largest first
         for tile_sizes, several in (([0], False), (tiles[1:], True)):
-            loops = _order_loops((sr > arch.array.rows, sc > arch.array.cols, several))
+            loops = _order_loops((several_rows, several_cols, several))
             per_tile = len(loops) * len(buffering)
             block = np.empty((len(tile_sizes) * per_tile, fixed_row.shape[1]), dtype=np.int64)
             block[:, 0] = dataflow_code(dataflow)
@@ -158,7 +167,9 @@ def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, within_blocks:
     if within_blocks:
         n_loop = np.array([candidates.LOOPS[LOOP_OF[dataflow][2]] for dataflow in _DATAFLOWS])
         keep &= table[:, 1] != n_loop[table[:, 0]]
-    return table[keep]
+    table = table[keep]
+    table.flags.writeable = False
+    return table
 
 
 def _mapping(row: np.ndarray) -> Mapping:
@@ -186,12 +197,14 @@ def _energy_model(arch: ArchSpec, dataflow: Dataflow, weight_bits: int | str,
     """
     if arch.array.dataflow is not dataflow:
         arch = dataclasses.replace(arch, array=dataclasses.replace(arch.array, dataflow=dataflow))
-    rows = [{"macs": 1} | {name: 0 for name in ENERGY_COUNTS}]
-    rows += [{"macs": 0} | {name: int(name == unit) for name in ENERGY_COUNTS} for unit in ENERGY_COUNTS]
+    probes = 1 + len(ENERGY_COUNTS)  # one MAC, then one unit of each count
+    unit = np.eye(probes)
     weight, act = number_format(weight_bits), number_format(act_bits)
-    frame = pd.DataFrame(rows).assign(weight_bits=weight.bits, act_bits=act.bits, weight_precision=weight.name,
-                                      act_precision=act.name)
-    energy = layer_energy(frame, arch)["energy_pj"].to_numpy()
+    columns = {"macs": unit[0]} | {name: unit[1 + i] for i, name in enumerate(ENERGY_COUNTS)}
+    columns |= {"weight_bits": np.full(probes, float(weight.bits)), "act_bits": np.full(probes, float(act.bits)),
+                "weight_precision": np.full(probes, weight.name, dtype=object),
+                "act_precision": np.full(probes, act.name, dtype=object)}
+    energy = energy_columns(columns, np.ones(probes, dtype=bool), arch)["energy_pj"]
     return float(energy[0]), dict(zip(ENERGY_COUNTS, map(float, energy[1:])))
 
 
@@ -243,7 +256,7 @@ def _input_bytes(problem: GemmProblem, kwargs: dict) -> int:
 def clear_search_memos() -> None:
     """Forget every search (:func:`search`'s memo, :func:`search_space`'s and their candidate tables
     and bounds): benchmarks of cold searches."""
-    for memo in (search, search_blocks, search_space, _candidates, _bound_scores):
+    for memo in (search, search_blocks, search_space, _candidates, _bound_scores, _space_table):
         memo.cache_clear()
 
 
