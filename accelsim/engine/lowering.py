@@ -133,7 +133,7 @@ def scaled_schedule(schedule: TileSchedule, scale: TrafficScale, mapping: Mappin
         return memory_plan.scaled_schedule(schedule, scale, mapping, first_fold)
     count = {"r": schedule.row_folds, "c": schedule.col_folds, "t": schedule.t_tiles}
     words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
-    if not scale_dram_rows(words, nbytes, *fractions, np.array([count[loop] for loop in mapping.order.value],
+    if not scale_dram_rows(words, nbytes, *fractions, 0, np.array([count[loop] for loop in mapping.order.value],
                                                                 dtype=np.int64), reduction_position(mapping),
                            first_fold, schedule.spread_drain, schedule.folds, schedule.folds,
                            np.zeros((2, 3, 2), dtype=np.int64)):

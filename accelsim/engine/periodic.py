@@ -28,17 +28,25 @@ taken too when those repeat: ResNet-50's layer4 3x3 conv on an 8x8 ws array, 36,
 one unit, is stepped in 135 folds.
 
 Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down)
-keeps the repetition once the rounding remainders come back: a column whose running total
-moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)`` of them
-(whole fractions, 0 or 1: at once), so the kernel takes superunits of that many (their least
-common multiple) and compares the remainders with the timeline.
+carries rounding remainders from fold to fold (whole fractions, 0 or 1: none). Such a layer is
+first run from bounds (:func:`_bounded`): each fold's value alone times the fraction, rounded
+down and rounded up, brackets the running totals' value for that fold and carries no remainder,
+so both runs repeat like unscaled traffic; the timeline's times never fall when a transfer grows,
+so where both give the same cycles the running totals do too, exactly, and the scaled counts
+are the running totals' last values (per class, the unscaled total times the fraction, rounded
+down). That takes the compute-bound layers whose plan keeps a sliver of a tensor (denominators
+of a tensor's bytes, remainders back after millions of units). Where the bounds differ (a layer
+bound by the DRAM, each byte moving the cycles), the remainders are followed: a column whose
+running total moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)``
+of them, so the kernel takes superunits of that many (their least common multiple) and compares
+the remainders with the timeline.
 
 Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule
 runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
 the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than
-whole ones on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take too many
-superunits to come back, sparsity that changes folds, shares that could pass int64, steps of more than
-:data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS` repeating superunits
+whole ones whose bounds differ, on layers shorter than :data:`REMAINDER_FOLDS` folds or whose
+remainders take too many superunits to come back, sparsity that changes folds, shares that could
+pass int64, steps of more than :data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS` repeating superunits
 per pass, no passes along ``n`` or ``k`` that repeat), too few folds for stepping to pay
 (:func:`_stepped_folds`), and a timeline that has not repeated within the stepping budget (counted
 before each unit).
@@ -46,6 +54,7 @@ before each unit).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -80,8 +89,8 @@ folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8 and 64 folds on ResNet-50's
 ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864 folds whole). A cost estimate, not a bound:
 both ways give the same counters."""
 REMAINDER_FOLDS = 2**14
-"""Folds a layer needs for the path to try traffic scaled by fractions other than whole ones: the
-kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
+"""Folds a layer needs for the path to follow the remainders of fractions other than whole ones
+(where their bounds differ): the kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
 long, a try that pays on long layers only (a cost estimate, as :data:`STEP_FOLDS`)."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
 """Folds stepped before giving up on a timeline that does not repeat: a quarter of the layer's,
@@ -94,6 +103,69 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     scheduled, the DRAM traffic the memory plan's ``traffic`` leaves), or ``None`` where the module
     docstring says it is not taken. ``counts``: :func:`accelsim.engine.blocks.loop_counts` of the
     problem, if the caller has them."""
+    fractions = lowering.traffic_fractions(traffic)
+    if fractions is None:
+        return None
+    counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
+    run = functools.partial(_run, problem, arch, mapping, rate, weight_bits, act_bits, counts)
+    if (fractions[1] == 1).all():
+        return run(fractions, 0, 1)
+    stats = _bounded(run, fractions)
+    if stats is None and math.prod(counts) >= REMAINDER_FOLDS:
+        stats = run(fractions, 0, 1)  # the remainders' cycle
+    return stats
+
+
+_TIMING = (codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_COMPUTE_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH)
+_SCALED = ((codes.FOLD_STAT_IFMAP_DRAM_READS, codes.FOLD_STAT_DRAM_READ_BYTES),
+           (codes.FOLD_STAT_FILTER_DRAM_READS, codes.FOLD_STAT_DRAM_READ_BYTES),
+           (codes.FOLD_STAT_OFMAP_DRAM_WRITES, codes.FOLD_STAT_DRAM_WRITE_BYTES))
+"""Per traffic class the memory plan scales (ifmap, filter, output writes): its words and bytes counters."""
+
+
+def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+    """The counters of traffic scaled by fractions whose remainders do not come back (``run``:
+    :func:`_run` of the layer), from runs whose scaling carries no remainder, or ``None``.
+
+    A fold's scaled value lies between its own value times the fraction rounded down and rounded
+    up (:func:`accelsim.kernels.schedule.scale_dram_rows`), and the timeline's times never fall
+    when a fold's transfer grows (its recurrences take sums and maxima of transfer cycles:
+    ``kernels.memory.resume_native_timeline``). So where the folds all rounded down and all rounded
+    up give the same cycles, so do the running totals, exactly. The scaled counts are their running
+    totals' last values: each class's words and bytes, taken apart by a run with the class's
+    traffic zeroed, times its fraction, rounded down."""
+    numerator, denominator = fractions
+    partial = [x for x in range(3) if denominator[x] != 1]
+    runs = 3 + len(partial)  # rounded down and up, unscaled, and each class zeroed
+    low = run(fractions, -1, runs)
+    high = None if low is None else run(fractions, 1, runs)
+    if high is None or any(low[i] != high[i] for i in _TIMING):
+        return None
+    kept = numerator.copy(), denominator.copy()  # the classes with remainders unscaled
+    kept[0][partial] = kept[1][partial] = 1
+    raw = run(kept, 0, runs)
+    if raw is None:
+        return None
+    stats = low.copy()
+    for index in {i for pair in _SCALED for i in pair}:
+        stats[index] = raw[index]
+    for x in partial:
+        zeroed = kept[0].copy()
+        zeroed[x] = 0
+        without = run((zeroed, kept[1]), 0, runs)
+        if without is None:
+            return None
+        for index in _SCALED[x]:
+            moved = int(raw[index]) - int(without[index])
+            stats[index] -= moved - moved * int(numerator[x]) // int(denominator[x])
+    return stats
+
+
+def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
+         counts: list[int], fractions: tuple[np.ndarray, np.ndarray], rounding: int, runs: int) -> np.ndarray | None:
+    """The path's counters with the traffic scaled by ``fractions`` (``rounding``:
+    :func:`accelsim.kernels.schedule.scale_dram_rows`'s), or ``None`` where not taken; ``runs``: how
+    many such runs the caller makes of the layer (the cost estimate)."""
     order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
@@ -103,10 +175,9 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     # innermost too, passes along n outside the units n's loop outside m's
     by_reduction = order[2] == loop_k
     position, position_n = order.index(loop_m), order.index(loop_n)
-    whole = traffic.ifmap.denominator == traffic.filter.denominator == traffic.output.denominator == 1
+    whole = rounding != 0 or bool((fractions[1] == 1).all())  # no remainders carried from fold to fold
     if not (by_units or (whole and (by_reduction or position_n < position))):  # nothing repeats to add up
         return None
-    counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
     by_passes = position == 0 and position_n == 1 and counts[1] >= kernel_periodic.MIN_PASSES and whole
     by_reduction = by_reduction and whole and counts[2] >= kernel_periodic.MIN_REDUCTION_FOLDS
@@ -120,10 +191,7 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     k_step = _fold_step(arch, mapping, loop_k, rate.reduction(problem.k))
     stepped = _stepped_folds(problem, rate, step, k_step, counts, position, min(units, STEPPED_UNITS) if by_units
                              else units, by_passes, by_reduction, by_outer)
-    if folds <= stepped + CALL_FOLDS:
-        return None
-    fractions = lowering.traffic_fractions(traffic) if whole or folds >= REMAINDER_FOLDS else None
-    if fractions is None:
+    if folds <= runs * (stepped + CALL_FOLDS):
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
@@ -139,7 +207,7 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
         if position_n < position or (by_units and (generic_end - 1) // period < MIN_SUPERUNITS):
             return None
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
+    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, rounding, *dram_rates(arch),
                                arch.dram.latency_cycles, position, period, generic_end,
                                max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats)
     return stats if done else None

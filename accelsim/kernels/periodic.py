@@ -35,8 +35,9 @@ stepped in a few passes of a few runs each.
 
 The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
 :func:`.schedule.scale_dram_rows`): running totals times a fraction, rounded down, carry a
-remainder from fold to fold, part of the state compared. A whole fraction (0 or 1) carries none;
-otherwise a superunit is ``period`` units times the cycle after which every remainder comes back
+remainder from fold to fold, part of the state compared. A whole fraction (0 or 1) carries none,
+nor does each fold scaled alone (``rounding`` -1 or 1: the bounds ``accelsim.engine.periodic``
+runs); otherwise a superunit is ``period`` units times the cycle after which every remainder comes back
 (:func:`_remainder_cycle`, from the first superunit's totals), and the passes along ``n`` and ``k``
 are stepped, not added up.
 """
@@ -67,7 +68,7 @@ def _relative(state, scaling, out):
         out[2 + x] = max(0, state[RESUME_FREE + x] - start)
     out[6] = state[RESUME_DPREV] - state[RESUME_DSTART]
     out[7] = max(0, state[RESUME_DFINISH] - state[RESUME_DSTART])
-    scale_num, scale_den, _, _, totals, _ = scaling
+    scale_num, scale_den, _, _, _, totals, _ = scaling
     for t in range(2):
         for x in range(3):
             out[8 + 3 * t + x] = totals[t, x, 0] * scale_num[x] - totals[t, x, 1] * scale_den[x]
@@ -120,7 +121,7 @@ def _repeats(state, sums, scaling, run, last_run, memory):
     scaling's running totals at once; returns how many (0: not repeated yet, and this run is
     recorded for the next one)."""
     relative, previous, before, sums_before, recorded, totals_before = memory
-    totals = scaling[4]
+    totals = scaling[5]
     _relative(state, scaling, relative)
     if recorded[0] == 1 and last_run > run and _equal(relative, previous):
         times = last_run - run
@@ -147,12 +148,12 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter = tables
-    scale_num, scale_den, count, reduce_position, totals, scaled = scaling
+    scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain,
-                                      stop - first, folds, totals):
+    if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, rounding, count, reduce_position, first,
+                                      p.drain, stop - first, folds, totals):
         return False
     fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
     resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
@@ -326,11 +327,12 @@ def _remainder_cycle(scale_num, scale_den, before, after, limit):
 
 @kernel
 def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
-                        scale_num, scale_den, rate_num, rate_den, channel, latency, loop_position, period, generic_end,
-                        budget, stats):
+                        scale_num, scale_den, rounding, rate_num, rate_den, channel, latency, loop_position, period,
+                        generic_end, budget, stats):
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
     ``p``, the DRAM traffic scaled by the memory plan's ``scale_num / scale_den``
-    (:func:`.schedule.scale_dram_rows`), the repetition of its loop at ``loop_position`` exploited
+    (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding`` -1 or 1 each fold alone
+    rounded down or up, which carries no remainder), the repetition of its loop at ``loop_position`` exploited
     (module docstring); returns False, ``stats`` unfinished, once ``budget`` folds were stepped,
     where the scaling's remainders do not come back within the pass's repeating units, or where a
     scaled running total would pass int64.
@@ -352,7 +354,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     total = outer * units * inner
     timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel,
               latency)
-    whole = (scale_den == 1).all()  # no remainder: the scaling keeps or zeroes (or multiplies) each fold alone
+    whole = rounding != 0 or (scale_den == 1).all()  # no remainder: each fold scaled alone
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
     # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
     # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass) or the scaling
@@ -374,7 +376,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
               prefetch_words(p, True))
     ordered_counts, reduce_position = loop_counts(p)
     totals = np.zeros((2, 3, 2), np.int64)
-    scaling = (scale_num, scale_den, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
+    scaling = (scale_num, scale_den, rounding, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
     memory = _new_memory()

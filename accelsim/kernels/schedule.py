@@ -316,8 +316,8 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
 
 
 @kernel
-def scale_dram_rows(words, nbytes, numerator, denominator, count, reduce_position, first_fold, spread_drain, rows,
-                    commit, totals):
+def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, reduce_position, first_fold, spread_drain,
+                    rows, commit, totals):
     """Scale the first ``rows`` folds of the DRAM tables ``words`` and ``nbytes`` (int64[F, 4],
     fold ``first_fold`` of the execution order onwards) in place, as
     ``accelsim.lower.memory_plan.scaled_schedule`` does: column ``x``'s running total times
@@ -328,7 +328,12 @@ def scale_dram_rows(words, nbytes, numerator, denominator, count, reduce_positio
     per table and column, the running total and its scaled value; zeros at the first fold) carries
     the folds before; it keeps the state after the first ``commit`` folds (the rest: a look-ahead
     fold, scaled again with the next rows). Returns False at once, the tables part scaled, where a
-    running total times its numerator would pass int64 (the caller then uses Python integers)."""
+    running total times its numerator would pass int64 (the caller then uses Python integers).
+
+    ``rounding`` -1 or 1 scales each fold's value alone, rounded down or up (``totals`` untouched):
+    the bounds of the running totals' fold values, ``floor(v a / d) <= floor((T + v) a / d) -
+    floor(T a / d) <= ceil(v a / d)`` whatever the total ``T`` before the fold
+    (``accelsim.engine.periodic``); 0: the running totals."""
     bound = np.empty(3, np.int64)
     for x in range(3):
         bound[x] = np.int64(9223372036854775807) // numerator[x] if numerator[x] > 0 else 0
@@ -347,6 +352,12 @@ def scale_dram_rows(words, nbytes, numerator, denominator, count, reduce_positio
                 continue
             for t in range(2):
                 table = words if t == 0 else nbytes
+                if rounding != 0:
+                    if numerator[x] > 0 and table[f, x] > bound[x]:
+                        return False
+                    product = table[f, x] * numerator[x]
+                    table[f, x] = product // denominator[x] if rounding < 0 else -(-product // denominator[x])
+                    continue
                 running = totals[t, x, 0] + table[f, x]
                 if numerator[x] > 0 and running > bound[x]:
                     return False

@@ -159,7 +159,7 @@ def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, 
         built = folds + (0 if last else 1)
         fill_folds(p, first, first + built, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram,
                    dram_bytes)
-        if not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, count, reduce_position, first, p.drain, built,
+        if not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, 0, count, reduce_position, first, p.drain, built,
                                folds, totals):
             return False
         fill_transfer(dram_bytes, rate_num, rate_den, built, xfer)

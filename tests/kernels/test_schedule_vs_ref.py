@@ -1,7 +1,9 @@
 """kernels/schedule.py (through engine.lowering.schedule) against the numpy lowering of
 tests/reference/schedule_ref.py: every field of the TileSchedule equal, on many shapes, mappings,
 buffer sizes (tiles that fit, are re-fetched, spill partial sums) and MAC rates; and its
-memory-plan scaling (engine.lowering.scaled_schedule) against the plain-Python running totals."""
+memory-plan scaling (engine.lowering.scaled_schedule) against the plain-Python running totals,
+and its folds scaled alone, rounded down and up, against the same reference and as bounds of
+the running totals' fold values."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.engine.lowering import scaled_schedule, schedule
+from accelsim.engine.lowering import reduction_position, scaled_schedule, schedule
+from accelsim.kernels.schedule import scale_dram_rows
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import TrafficScale
 from accelsim.lower.tiling import LoopOrder, Mapping
@@ -88,3 +91,30 @@ def test_scaled_tables_equal_the_plain_python_reference(case, fractions):
     assert got.dram_words.dtype == got.dram_bytes.dtype == np.int64
     assert [got.dram_words.tolist(), got.dram_bytes.tolist()] == want
     assert (got.sram_words == built.sram_words).all() and got.folds == built.folds
+
+
+SMALL_FRACTIONS = st.builds(lambda den, num: Fraction(num % (den + 1), den), st.integers(1, 50), st.integers(0, 50))
+
+
+@settings(deadline=None, max_examples=200)
+@given(cases(), st.tuples(SMALL_FRACTIONS, SMALL_FRACTIONS, SMALL_FRACTIONS))
+def test_folds_scaled_alone_bound_the_running_totals(case, fractions):
+    """``scale_dram_rows`` with rounding -1 and 1 (each fold alone, rounded down and up) against
+    the plain-Python reference, and fold by fold below and above the running totals' values."""
+    problem, arch, mapping, rate, weight_bits, act_bits, _ = case
+    built = schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+    count = {"r": built.row_folds, "c": built.col_folds, "t": built.t_tiles}
+    numerator = np.array([f.numerator for f in fractions], dtype=np.int64)
+    denominator = np.array([f.denominator for f in fractions], dtype=np.int64)
+    running = ref_scaled_tables(built, fractions, mapping.order.value, mapping.dataflow.value)
+    bounds = []
+    for rounding in (-1, 1):
+        words, nbytes = built.dram_words.copy(), built.dram_bytes.copy()
+        assert scale_dram_rows(words, nbytes, numerator, denominator, rounding,
+                               np.array([count[loop] for loop in mapping.order.value], dtype=np.int64),
+                               reduction_position(mapping), 0, built.spread_drain, built.folds, built.folds,
+                               np.zeros((2, 3, 2), dtype=np.int64))
+        want = ref_scaled_tables(built, fractions, mapping.order.value, mapping.dataflow.value, rounding=rounding)
+        assert [words.tolist(), nbytes.tolist()] == want
+        bounds.append(np.array(want))
+    assert (bounds[0] <= np.array(running)).all() and (np.array(running) <= bounds[1]).all()

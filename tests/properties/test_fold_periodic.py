@@ -61,8 +61,13 @@ SCALES = [NO_SCALE, TrafficScale(Fraction(0), Fraction(1), Fraction(1)),
           TrafficScale(Fraction(1), Fraction(0), Fraction(1)), TrafficScale(Fraction(2, 3), Fraction(1), Fraction(1)),
           TrafficScale(Fraction(47, 49), Fraction(1), Fraction(5, 8)),
           TrafficScale(Fraction(1), Fraction(3, 4), Fraction(0)), TrafficScale(Fraction(1, 2), Fraction(1, 2),
-                                                                              Fraction(1, 2))]
-"""Memory-plan scalings: whole fractions (no remainder) and others (remainders with cycles of 2 to 49)."""
+                                                                              Fraction(1, 2)),
+          TrafficScale(Fraction(25079, 25088), Fraction(1), Fraction(1)),
+          TrafficScale(Fraction(1), Fraction(1), Fraction(83727701, 102760448)),
+          TrafficScale(Fraction(6263, 6272), Fraction(997, 1000), Fraction(401325, 401408))]
+"""Memory-plan scalings: whole fractions (no remainder) and others (remainders with cycles of 2 to 49,
+and of thousands to millions of superunits: a tensor kept on chip but for a sliver, or a sliver of
+it kept, as eyeriss_like and tpu_v5e_like's plans keep ResNet-50's at batch 256)."""
 
 
 @settings(max_examples=300, deadline=None)
@@ -168,7 +173,7 @@ def test_passes_along_n_inside_a_unit_exact():
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice(["tcr", "trc"]))), int(rng.choice([4, 16])),
                           (bool(rng.integers(2)), bool(rng.integers(2)), bool(rng.integers(2))))
         taken += _exact_where_taken(problem, arch, mapping) and _passes_along_n(problem, arch, mapping)
-    assert taken >= 30
+    assert taken >= 20
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -234,7 +239,7 @@ def test_prefetched_ifmap_exact():
                           int(rng.choice([4, 16])), (True, bool(rng.integers(2)), bool(rng.integers(2))), True)
         scale = SCALES[int(rng.integers(len(SCALES)))]
         taken += _exact_where_taken(problem, arch, mapping, scale) and _prefetched_ifmap(problem, arch, mapping)
-    assert taken >= 30
+    assert taken >= 20
 
 
 def test_prefetched_ifmap_and_scaled_traffic_are_added_up(monkeypatch):
@@ -277,7 +282,7 @@ def test_outer_passes_along_n_exact():
                           unified and bool(rng.integers(2)))
         scale = SCALES[int(rng.integers(len(SCALES)))]
         taken += _exact_where_taken(problem, arch, mapping, scale) and _outer_passes_along_n(problem, arch, mapping)
-    assert taken >= 30
+    assert taken >= 20
 
 
 def _outer_passes_along_n(problem, arch, mapping):
@@ -337,18 +342,23 @@ def test_general_fractions_exact_on_seeded_gemms():
     rng = np.random.default_rng(19)
     taken = 0
     for _ in range(120):
-        dataflow, unified = str(rng.choice(["os", "ws", "is"])), bool(rng.integers(2))
-        arch = small_arch(int(rng.integers(1, 9)), int(rng.integers(1, 9)), dataflow, bool(rng.integers(2)),
-                          int(rng.choice([0, 4096])), float(rng.choice([0.5, 3])), int(rng.choice([0, 100])),
-                          bool(rng.integers(2)), "16KiB", unified, False)
-        m, n, k = int(rng.integers(1000, 4000)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
-        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
-        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
-                          int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))),
-                          unified and bool(rng.integers(2)))
-        scale = SCALES[int(rng.integers(5, len(SCALES)))]
-        taken += _exact_where_taken(problem, arch, mapping, scale)
+        problem, arch, mapping = _seeded_long_gemm(rng, [0.5, 3])
+        taken += _exact_where_taken(problem, arch, mapping, SCALES[int(rng.integers(5, len(SCALES) - 3))])
     assert taken >= 40
+
+
+def _seeded_long_gemm(rng, bandwidths: list[float]):
+    """``(problem, arch, mapping)``: a random GEMM of 1,000-4,000 rows along m on a small random arch
+    whose DRAM moves one of ``bandwidths`` bytes a cycle, under a random mapping."""
+    dataflow, unified = str(rng.choice(["os", "ws", "is"])), bool(rng.integers(2))
+    arch = small_arch(int(rng.integers(1, 9)), int(rng.integers(1, 9)), dataflow, bool(rng.integers(2)),
+                      int(rng.choice([0, 4096])), float(rng.choice(bandwidths)), int(rng.choice([0, 100])),
+                      bool(rng.integers(2)), "16KiB", unified, False)
+    m, n, k = int(rng.integers(1000, 4000)), int(rng.integers(1, 40)), int(rng.integers(1, 40))
+    problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+    mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
+                      int(rng.choice([4, 16])), (True, True, bool(rng.integers(2))), unified and bool(rng.integers(2)))
+    return problem, arch, mapping
 
 
 _K_INNERMOST = {"ws": ["tcr", "ctr"], "is": ["tcr", "ctr"], "os": ["rct", "crt"]}
@@ -447,3 +457,46 @@ def test_os_fixed_mapping_outer_passes_added_up(monkeypatch):
     mapping = fixed_mapping(arch)
     assert _outer_passes_along_n(problem, arch, mapping)
     _finishes_within(monkeypatch, 300, problem, arch, mapping)
+
+
+def _counting_bounded(monkeypatch) -> list:
+    """Wrap ``periodic._bounded``: the list of its answers (``None`` where it declined)."""
+    answers = []
+    original = periodic._bounded
+    monkeypatch.setattr(periodic, "_bounded", lambda *a: answers.append(original(*a)) or answers[-1])
+    return answers
+
+
+def test_long_remainder_cycles_bounded_and_exact(monkeypatch):
+    """Traffic scaled by 25079/25088 (a sliver of the input kept on chip) on a compute-bound GEMM of
+    2,000 units: the remainders come back only after thousands of superunits, which the remainder
+    path cannot step within a budget of 4,000 folds (a sixth of the layer's); the folds rounded
+    down and up give the same cycles, so the path finishes from them, with the one-piece counters.
+    The same layer bound by 0.05 bytes a cycle, where every byte moves the cycles, is declined by
+    the bounds, and its counters come from the whole run."""
+    answers = _counting_bounded(monkeypatch)
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=16000, n=16, k=12, repeats=1, ifmap_words=16000 * 12)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
+    scale = TrafficScale(Fraction(25079, 25088), Fraction(1), Fraction(1))
+    stats = _finishes_within(monkeypatch, 4000, problem, arch, mapping, scale)
+    assert answers and answers[-1] is not None
+    raw = _one_piece(problem, arch, mapping, ArrayRate())
+    assert 0 < raw[codes.FOLD_STAT_IFMAP_DRAM_READS] - stats[codes.FOLD_STAT_IFMAP_DRAM_READS]  # the sliver kept
+    slow = small_arch(4, 4, "ws", True, 0, 0.05, 7, False, "16KiB", False, False)
+    layer_net = network_from_dict({"name": "n", "layers": [{"op": "gemm", "name": "g", "m": 16000, "n": 16, "k": 12}]})
+    got = fold.run_problem(problem, layer_net.layers[0], slow, ArrayRate(), mapping, traffic=scale)
+    assert answers[-1] is None
+    assert np.array_equal(got, _one_piece(problem, slow, mapping, ArrayRate(), scale))
+
+
+def test_bounded_on_seeded_gemms_exact():
+    """Seeded GEMMs of many units with long remainder cycles (the last three of ``SCALES``): where
+    the path takes them (a quarter at least: the bounds decline those bound by the DRAM), exact
+    against the one-piece run."""
+    rng = np.random.default_rng(23)
+    taken = 0
+    for _ in range(80):
+        problem, arch, mapping = _seeded_long_gemm(rng, [0.5, 3, 64])
+        taken += _exact_where_taken(problem, arch, mapping, SCALES[int(rng.integers(len(SCALES) - 3, len(SCALES)))])
+    assert taken >= 20

@@ -16,12 +16,14 @@ __all__ = ["ref_schedule", "ref_scaled_tables"]
 _REDUCTION_LOOP = {"os": "t", "ws": "r", "is": "r"}  # the loop over k (docs/timing_models.md)
 
 
-def ref_scaled_tables(schedule, fractions, order: str, dataflow: str, first_fold: int = 0) -> list[list[list[int]]]:
+def ref_scaled_tables(schedule, fractions, order: str, dataflow: str, first_fold: int = 0,
+                      rounding: int = 0) -> list[list[list[int]]]:
     """``[words, bytes]`` DRAM tables of ``schedule`` (fold ``first_fold`` of the loop ``order``
     onwards) under the memory plan's ``fractions`` (ifmap, filter, output writes): in each
     column, the running total over the folds times the fraction, rounded down, differenced; the
     output column over the folds that finish their tile's reduction (every fold when the
-    schedule spreads its drain) only, the partial-sum read-back column untouched."""
+    schedule spreads its drain) only, the partial-sum read-back column untouched. ``rounding`` -1
+    or 1: each fold's value times the fraction alone, rounded down or up."""
     count = {"r": schedule.row_folds, "c": schedule.col_folds, "t": schedule.t_tiles}
     shape = [count[loop] for loop in order]
     reduce = _REDUCTION_LOOP[dataflow]
@@ -34,6 +36,10 @@ def ref_scaled_tables(schedule, fractions, order: str, dataflow: str, first_fold
                 g = first_fold + f
                 index = dict(zip(order, (g // (shape[1] * shape[2]), g // shape[2] % shape[1], g % shape[2])))
                 if column == 2 and not schedule.spread_drain and index[reduce] != count[reduce] - 1:
+                    continue
+                if rounding:
+                    product = row[column] * fraction.numerator
+                    row[column] = product // fraction.denominator if rounding < 0 else -(-product // fraction.denominator)
                     continue
                 running += row[column]
                 scaled = running * fraction.numerator // fraction.denominator
