@@ -27,29 +27,29 @@ with one unit or a few (every fixed mapping of a ws array: all of ``m`` in one s
 taken too when those repeat: ResNet-50's layer4 3x3 conv on an 8x8 ws array, 36,864 folds in
 one unit, is stepped in 135 folds.
 
-Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down)
-carries rounding remainders from fold to fold (whole fractions, 0 or 1: none). Such a layer is
-first run from bounds (:func:`_bounded`): each fold's value alone times the fraction, rounded
-down and rounded up, brackets the running totals' value for that fold and carries no remainder,
-so both runs repeat like unscaled traffic; the timeline's times never fall when a transfer grows,
-so where both give the same cycles the running totals do too, exactly, and the scaled counts
-are the running totals' last values (per class, the unscaled total times the fraction, rounded
-down). That takes the compute-bound layers whose plan keeps a sliver of a tensor (denominators
-of a tensor's bytes, remainders back after millions of units). Where the bounds differ (a layer
-bound by the DRAM, each byte moving the cycles), the remainders are followed: a column whose
-running total moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)``
-of them, so the kernel takes superunits of that many (their least common multiple) and compares
-the remainders with the timeline.
+Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down) carries
+rounding remainders from fold to fold (whole fractions, 0 or 1: none). Such a layer is first run
+from bounds (:func:`_bounded`): each fold's value alone times the fraction, rounded down and rounded
+up, brackets the running totals' value for that fold and carries no remainder, so both runs repeat
+like unscaled traffic; the timeline's times never fall when a transfer grows, so where both give the
+same cycles the running totals do too, exactly, and the scaled counts are the running totals' last
+values (per class, its folds' unscaled sum, which the kernel keeps, times the fraction, rounded
+down). That takes the compute-bound layers whose plan keeps a sliver of a tensor (denominators of a
+tensor's bytes, remainders back after millions of units). Where the bounds differ (a layer bound by
+the DRAM, each byte moving the cycles), the remainders are followed: a column whose running total
+moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)`` of them, so the
+kernel takes superunits of that many (their least common multiple) and compares the remainders with
+the timeline.
 
-Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule
-runs instead): the filter prefetched a period ahead (its periods span whole passes over ``m``),
-the ifmap prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than
-whole ones whose bounds differ, on layers shorter than :data:`REMAINDER_FOLDS` folds or whose
-remainders take too many superunits to come back, sparsity that changes folds, shares that could
-pass int64, steps of more than :data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS` repeating superunits
-per pass, no passes along ``n`` or ``k`` that repeat), too few folds for stepping to pay
-(:func:`_stepped_folds`), and a timeline that has not repeated within the stepping budget (counted
-before each unit).
+Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule runs
+instead): the filter prefetched a period ahead (its periods span whole passes over ``m``), the ifmap
+prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than whole ones
+whose bounds differ, on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take
+too many superunits to come back, sparsity that changes folds, shares that could pass int64, steps
+of more than :data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS`
+repeating superunits per pass, no passes along ``n`` or ``k`` that repeat), too few folds for
+stepping to pay (:func:`_stepped_folds`), and a timeline that has not repeated within the stepping
+budget (counted before each unit).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ both rounded up; 3 steps over a pass along k (its first fold with a run, the run
 rest: at most a run and two folds)."""
 CALL_FOLDS, STEP_FOLDS = 128, 10
 """The cost estimate, in folds run whole (~45 ns each): a layer takes the path when its folds exceed
-``CALL_FOLDS`` plus :func:`_stepped_folds`. A call of the path costs ~4 us more than a whole run's,
+``CALL_FOLDS`` plus :func:`_stepped_folds`, times the runs it takes (two from bounds). A call of the path costs ~4 us more than a whole run's,
 ~80 folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
 against 8 us), rounded up; a step of the kernel (``kernels.periodic._step``) ~0.45 us more than its
 folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8 and 64 folds on ResNet-50's layer4 3x3 conv, 8x8
@@ -90,8 +90,9 @@ ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864 folds whole). A cost esti
 both ways give the same counters."""
 REMAINDER_FOLDS = 2**14
 """Folds a layer needs for the path to follow the remainders of fractions other than whole ones
-(where their bounds differ): the kernel learns their remainders' cycle only after stepping a superunit and declines when it is too
-long, a try that pays on long layers only (a cost estimate, as :data:`STEP_FOLDS`)."""
+(where their bounds differ): the kernel learns their remainders' cycle only after stepping a
+superunit and declines when it is too long, a try that pays on long layers only (a cost estimate, as
+:data:`STEP_FOLDS`)."""
 MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
 """Folds stepped before giving up on a timeline that does not repeat: a quarter of the layer's,
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
@@ -125,47 +126,35 @@ _SCALED = ((codes.FOLD_STAT_IFMAP_DRAM_READS, codes.FOLD_STAT_DRAM_READ_BYTES),
 
 def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
     """The counters of traffic scaled by fractions whose remainders do not come back (``run``:
-    :func:`_run` of the layer), from runs whose scaling carries no remainder, or ``None``.
+    :func:`_run` of the layer), from the runs of its folds scaled alone, or ``None``.
 
     A fold's scaled value lies between its own value times the fraction rounded down and rounded
     up (:func:`accelsim.kernels.schedule.scale_dram_rows`), and the timeline's times never fall
     when a fold's transfer grows (its recurrences take sums and maxima of transfer cycles:
     ``kernels.memory.resume_native_timeline``). So where the folds all rounded down and all rounded
     up give the same cycles, so do the running totals, exactly. The scaled counts are their running
-    totals' last values: each class's words and bytes, taken apart by a run with the class's
-    traffic zeroed, times its fraction, rounded down."""
-    numerator, denominator = fractions
-    partial = [x for x in range(3) if denominator[x] != 1]
-    runs = 3 + len(partial)  # rounded down and up, unscaled, and each class zeroed
-    low = run(fractions, -1, runs)
-    high = None if low is None else run(fractions, 1, runs)
+    totals' last values: per class and table, the folds' unscaled sum times the fraction, rounded
+    down, in place of the sum of the folds rounded down (both kept by the kernel)."""
+    totals = np.zeros((2, 3, 2), dtype=np.int64)
+    low = run(fractions, -1, 2, totals)
+    high = None if low is None else run(fractions, 1, 2, np.zeros_like(totals))
     if high is None or any(low[i] != high[i] for i in _TIMING):
         return None
-    kept = numerator.copy(), denominator.copy()  # the classes with remainders unscaled
-    kept[0][partial] = kept[1][partial] = 1
-    raw = run(kept, 0, runs)
-    if raw is None:
-        return None
+    numerator, denominator = fractions
     stats = low.copy()
-    for index in {i for pair in _SCALED for i in pair}:
-        stats[index] = raw[index]
-    for x in partial:
-        zeroed = kept[0].copy()
-        zeroed[x] = 0
-        without = run((zeroed, kept[1]), 0, runs)
-        if without is None:
-            return None
-        for index in _SCALED[x]:
-            moved = int(raw[index]) - int(without[index])
-            stats[index] -= moved - moved * int(numerator[x]) // int(denominator[x])
+    for x, indices in enumerate(_SCALED):
+        for t, index in enumerate(indices):
+            value, rounded = int(totals[t, x, 0]), int(totals[t, x, 1])
+            stats[index] += value * int(numerator[x]) // int(denominator[x]) - rounded
     return stats
 
 
 def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
-         counts: list[int], fractions: tuple[np.ndarray, np.ndarray], rounding: int, runs: int) -> np.ndarray | None:
-    """The path's counters with the traffic scaled by ``fractions`` (``rounding``:
-    :func:`accelsim.kernels.schedule.scale_dram_rows`'s), or ``None`` where not taken; ``runs``: how
-    many such runs the caller makes of the layer (the cost estimate)."""
+         counts: list[int], fractions: tuple[np.ndarray, np.ndarray], rounding: int, runs: int,
+         totals: np.ndarray | None = None) -> np.ndarray | None:
+    """The path's counters with the traffic scaled by ``fractions`` (``rounding`` and ``totals``, if
+    given: :func:`accelsim.kernels.schedule.scale_dram_rows`'s), or ``None`` where not taken;
+    ``runs``: how many such runs the caller makes of the layer (the cost estimate)."""
     order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
@@ -209,7 +198,8 @@ def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
     done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, rounding, *dram_rates(arch),
                                arch.dram.latency_cycles, position, period, generic_end,
-                               max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats)
+                               max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
+                               np.zeros((2, 3, 2), dtype=np.int64) if totals is None else totals)
     return stats if done else None
 
 

@@ -60,7 +60,7 @@ _RELATIVE_SIZE = 14
 def _relative(state, scaling, out):
     """The timeline ``state`` as later folds see it, and the remainders the memory plan's scaling
     carries (``running x numerator - scaled x denominator`` per table and traffic class, 0 for a
-    whole fraction), into ``out`` (int64[14])."""
+    whole fraction and for folds scaled alone), into ``out`` (int64[14])."""
     start = state[RESUME_START]
     out[0] = max(0, state[RESUME_PREV_DRAINED] - start)
     out[1] = max(0, state[RESUME_FINISH] - start)
@@ -68,10 +68,10 @@ def _relative(state, scaling, out):
         out[2 + x] = max(0, state[RESUME_FREE + x] - start)
     out[6] = state[RESUME_DPREV] - state[RESUME_DSTART]
     out[7] = max(0, state[RESUME_DFINISH] - state[RESUME_DSTART])
-    scale_num, scale_den, _, _, _, totals, _ = scaling
+    scale_num, scale_den, rounding, _, _, totals, _ = scaling
     for t in range(2):
         for x in range(3):
-            out[8 + 3 * t + x] = totals[t, x, 0] * scale_num[x] - totals[t, x, 1] * scale_den[x]
+            out[8 + 3 * t + x] = 0 if rounding != 0 else totals[t, x, 0] * scale_num[x] - totals[t, x, 1] * scale_den[x]
 
 
 @kernel
@@ -328,12 +328,13 @@ def _remainder_cycle(scale_num, scale_den, before, after, limit):
 @kernel
 def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
                         scale_num, scale_den, rounding, rate_num, rate_den, channel, latency, loop_position, period,
-                        generic_end, budget, stats):
+                        generic_end, budget, stats, totals):
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
     ``p``, the DRAM traffic scaled by the memory plan's ``scale_num / scale_den``
     (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding`` -1 or 1 each fold alone
     rounded down or up, which carries no remainder), the repetition of its loop at ``loop_position`` exploited
-    (module docstring); returns False, ``stats`` unfinished, once ``budget`` folds were stepped,
+    (module docstring), into ``stats``, and the scaling's totals (``scale_dram_rows``'s) into
+    ``totals`` (int64[2, 3, 2]); returns False, ``stats`` unfinished, once ``budget`` folds were stepped,
     where the scaling's remainders do not come back within the pass's repeating units, or where a
     scaled running total would pass int64.
 
@@ -375,7 +376,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64), prefetch_words(p, False),
               prefetch_words(p, True))
     ordered_counts, reduce_position = loop_counts(p)
-    totals = np.zeros((2, 3, 2), np.int64)
+    totals[:] = 0
     scaling = (scale_num, scale_den, rounding, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
     state = np.zeros(RESUME_STATE_SIZE, np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)

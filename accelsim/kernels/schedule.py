@@ -330,10 +330,10 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
     fold, scaled again with the next rows). Returns False at once, the tables part scaled, where a
     running total times its numerator would pass int64 (the caller then uses Python integers).
 
-    ``rounding`` -1 or 1 scales each fold's value alone, rounded down or up (``totals`` untouched):
-    the bounds of the running totals' fold values, ``floor(v a / d) <= floor((T + v) a / d) -
-    floor(T a / d) <= ceil(v a / d)`` whatever the total ``T`` before the fold
-    (``accelsim.engine.periodic``); 0: the running totals."""
+    ``rounding`` -1 or 1 scales each fold's value alone, rounded down or up: the bounds of the
+    running totals' fold values, ``floor(v a / d) <= floor((T + v) a / d) - floor(T a / d) <=
+    ceil(v a / d)`` whatever the total ``T`` before the fold (``accelsim.engine.periodic``);
+    ``totals`` then sums the folds' values and their scaled values. 0: the running totals."""
     bound = np.empty(3, np.int64)
     for x in range(3):
         bound[x] = np.int64(9223372036854775807) // numerator[x] if numerator[x] > 0 else 0
@@ -353,10 +353,13 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
             for t in range(2):
                 table = words if t == 0 else nbytes
                 if rounding != 0:
-                    if numerator[x] > 0 and table[f, x] > bound[x]:
+                    value = table[f, x]
+                    if numerator[x] > 0 and value > bound[x]:
                         return False
-                    product = table[f, x] * numerator[x]
+                    product = value * numerator[x]
                     table[f, x] = product // denominator[x] if rounding < 0 else -(-product // denominator[x])
+                    totals[t, x, 0] += value
+                    totals[t, x, 1] += table[f, x]
                     continue
                 running = totals[t, x, 0] + table[f, x]
                 if numerator[x] > 0 and running > bound[x]:

@@ -100,7 +100,8 @@ SMALL_FRACTIONS = st.builds(lambda den, num: Fraction(num % (den + 1), den), st.
 @given(cases(), st.tuples(SMALL_FRACTIONS, SMALL_FRACTIONS, SMALL_FRACTIONS))
 def test_folds_scaled_alone_bound_the_running_totals(case, fractions):
     """``scale_dram_rows`` with rounding -1 and 1 (each fold alone, rounded down and up) against
-    the plain-Python reference, and fold by fold below and above the running totals' values."""
+    the plain-Python reference (tables and the sums it keeps), and fold by fold below and above
+    the running totals' values."""
     problem, arch, mapping, rate, weight_bits, act_bits, _ = case
     built = schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     count = {"r": built.row_folds, "c": built.col_folds, "t": built.t_tiles}
@@ -110,11 +111,14 @@ def test_folds_scaled_alone_bound_the_running_totals(case, fractions):
     bounds = []
     for rounding in (-1, 1):
         words, nbytes = built.dram_words.copy(), built.dram_bytes.copy()
+        totals = np.zeros((2, 3, 2), dtype=np.int64)
         assert scale_dram_rows(words, nbytes, numerator, denominator, rounding,
                                np.array([count[loop] for loop in mapping.order.value], dtype=np.int64),
-                               reduction_position(mapping), 0, built.spread_drain, built.folds, built.folds,
-                               np.zeros((2, 3, 2), dtype=np.int64))
-        want = ref_scaled_tables(built, fractions, mapping.order.value, mapping.dataflow.value, rounding=rounding)
+                               reduction_position(mapping), 0, built.spread_drain, built.folds, built.folds, totals)
+        sums = []
+        want = ref_scaled_tables(built, fractions, mapping.order.value, mapping.dataflow.value, rounding=rounding,
+                                 sums=sums)
         assert [words.tolist(), nbytes.tolist()] == want
+        assert totals.tolist() == sums  # the folds' values and their scaled values, summed over the folds scaled
         bounds.append(np.array(want))
     assert (bounds[0] <= np.array(running)).all() and (np.array(running) <= bounds[1]).all()
