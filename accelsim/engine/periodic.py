@@ -82,12 +82,12 @@ both rounded up; 3 steps over a pass along k (its first fold with a run, the run
 rest: at most a run and two folds)."""
 CALL_FOLDS, STEP_FOLDS = 128, 10
 """The cost estimate, in folds run whole (~45 ns each): a layer takes the path when its folds exceed
-``CALL_FOLDS`` plus :func:`_stepped_folds`, times the runs it takes (two from bounds). A call of the path costs ~4 us more than a whole run's,
-~80 folds' worth (timeit on tpu_v1_like's ResNet-50 layer2.1.conv3 at batch 256, 26 folds: 12 us
-against 8 us), rounded up; a step of the kernel (``kernels.periodic._step``) ~0.45 us more than its
-folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8 and 64 folds on ResNet-50's layer4 3x3 conv, 8x8
-ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864 folds whole). A cost estimate, not a bound:
-both ways give the same counters."""
+``CALL_FOLDS`` plus :func:`_stepped_folds`, times the runs it takes (two from bounds). A call of the
+path costs ~4 us more than a whole run's, ~80 folds' worth (timeit on tpu_v1_like's ResNet-50
+layer2.1.conv3 at batch 256, 26 folds: 12 us against 8 us), rounded up; a step of the kernel
+(``kernels.periodic._step``) ~0.45 us more than its folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8
+and 64 folds on ResNet-50's layer4 3x3 conv, 8x8 ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864
+folds whole). A cost estimate, not a bound: both ways give the same counters."""
 REMAINDER_FOLDS = 2**14
 """Folds a layer needs for the path to follow the remainders of fractions other than whole ones
 (where their bounds differ): the kernel learns their remainders' cycle only after stepping a
