@@ -50,7 +50,9 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
-from accelsim.kernels.schedule import DIM_K, DIM_M, DIM_N, fill_folds, prefetch_words, scale_dram_rows
+from accelsim.kernels.schedule import (
+    DIM_K, DIM_M, DIM_N, ensure_prefetch_words, fill_folds, lazy_prefetch_words, scale_dram_rows,
+)
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
 _RELATIVE_SIZE = 14
@@ -151,6 +153,8 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
+    ensure_prefetch_words(p, next_in, False, first, stop)
+    ensure_prefetch_words(p, next_filter, True, first, stop)
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
     if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, rounding, count, reduce_position, first,
                                       p.drain, stop - first, folds, totals):
@@ -206,6 +210,7 @@ def _reduction_period(p, first, next_in):
         size1 = min(step[order[1]], extent[order[1]] - i1 * step[order[1]])
         period = _lcm(period, _cycle(shape2, size0 * size1))
     if p.ifmap_prefetch and order[1] == ln:  # the next period's ifmap, spread over this one (n's passes)
+        ensure_prefetch_words(p, next_in, False, first, first + 1)
         period = _lcm(period, _cycle(shape1 * shape2, next_in[first // (shape1 * shape2)]))
     return period
 
@@ -373,8 +378,8 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds
     tables = (np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
-              np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64), prefetch_words(p, False),
-              prefetch_words(p, True))
+              np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
+              lazy_prefetch_words(p, False), lazy_prefetch_words(p, True))
     ordered_counts, reduce_position = loop_counts(p)
     totals[:] = 0
     scaling = (scale_num, scale_den, rounding, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())

@@ -93,27 +93,46 @@ def _period_words(p, tensor_filter, pos_u, periods):
     """int64[periods + 1]: entry ``q - 1`` holds the words of the tiles of period ``q`` (one
     iteration of the loops at positions ``< pos_u``) of the ifmap, or the filter when
     ``tensor_filter``; ``lower.tiling.mapped_schedule``'s ``prefetched``."""
+    words_of = np.zeros(periods + 1, np.int64)
+    for q in range(periods - 1):
+        words_of[q] = period_words(p, tensor_filter, pos_u, q)
+    return words_of
+
+
+@kernel
+def period_words(p, tensor_filter, pos_u, q):
+    """Entry ``q`` of :func:`_period_words` alone: the words of period ``q + 1``'s tiles, 0 past the
+    last period. The loops outside position ``pos_u`` (the tensor's own two) take their indices
+    from the period; a tensor loop inside it runs whole."""
     order, step, extent, count = p.order, p.step, p.extent, p.count
     lm, lk, ln = p.loop_of[DIM_M], p.loop_of[DIM_K], p.loop_of[DIM_N]
     m, k = p.dim_extent[DIM_M], p.dim_extent[DIM_K]
     loop_a, loop_b = (lk, ln) if tensor_filter else (lm, lk)
-    words_of = np.zeros(periods + 1, np.int64)
-    for a in range(count[loop_a]):
+    period = q + 1
+    if period >= _periods(order, count, pos_u)[0]:
+        return np.int64(0)
+    a_first, a_stop, b_first, b_stop = 0, count[loop_a], 0, count[loop_b]
+    rest = period
+    for position in range(pos_u - 1, -1, -1):
+        loop = order[position]
+        index = rest % count[loop]
+        rest //= count[loop]
+        if loop == loop_a:
+            a_first, a_stop = index, index + 1
+        else:
+            b_first, b_stop = index, index + 1
+    words = np.int64(0)
+    for a in range(a_first, a_stop):
         a_lo = a * step[loop_a]
         a_hi = min(a_lo + step[loop_a], extent[loop_a])
-        for b in range(count[loop_b]):
+        for b in range(b_first, b_stop):
             b_lo = b * step[loop_b]
             b_hi = min(b_lo + step[loop_b], extent[loop_b])
-            period = 0
-            for position in range(pos_u):
-                loop = order[position]
-                period = period * count[loop] + (a if loop == loop_a else b)
-            if period > 0:
-                if tensor_filter:
-                    words_of[period - 1] += _split(p.k_weights, a_lo, a_hi, k) * (b_hi - b_lo)
-                else:
-                    words_of[period - 1] += _ifmap_share(p.ifmap_words, a_lo, a_hi, m, b_lo, b_hi, k)
-    return words_of
+            if tensor_filter:
+                words += _split(p.k_weights, a_lo, a_hi, k) * (b_hi - b_lo)
+            else:
+                words += _ifmap_share(p.ifmap_words, a_lo, a_hi, m, b_lo, b_hi, k)
+    return words
 
 
 @kernel(inline="always")
@@ -183,6 +202,30 @@ def prefetch_words(p, tensor_filter):
     if pos_u > 0 and (p.filter_prefetch if tensor_filter else p.ifmap_prefetch):
         return _period_words(p, tensor_filter, pos_u, _periods(p.order, p.count, pos_u)[0])
     return np.zeros(1, np.int64)
+
+
+@kernel
+def lazy_prefetch_words(p, tensor_filter):
+    """:func:`prefetch_words`'s table to be filled on demand (:func:`ensure_prefetch_words`): -1
+    in every entry where the ifmap (or filter) loads a period ahead, one zero otherwise. A stepped
+    layer reads the entries of the periods it steps only, so filling them all would cost O(periods)."""
+    pos_u = _position(p.order, p.loop_of[DIM_M if tensor_filter else DIM_N])
+    if pos_u > 0 and (p.filter_prefetch if tensor_filter else p.ifmap_prefetch):
+        return np.full(_periods(p.order, p.count, pos_u)[0] + 1, -1, np.int64)
+    return np.zeros(1, np.int64)
+
+
+@kernel
+def ensure_prefetch_words(p, words, tensor_filter, first, stop):
+    """Fill the entries of :func:`lazy_prefetch_words`'s ``words`` that :func:`fill_folds` reads
+    for the folds ``[first, stop)``: their periods' and, at a period's end, the next one's."""
+    if words.shape[0] == 1:
+        return
+    pos_u = _position(p.order, p.loop_of[DIM_M if tensor_filter else DIM_N])
+    per = _periods(p.order, p.count, pos_u)[1]
+    for q in range(first // per, min(stop // per, words.shape[0] - 1) + 1):
+        if words[q] < 0:
+            words[q] = period_words(p, tensor_filter, pos_u, q)
 
 
 @kernel

@@ -14,8 +14,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.engine.lowering import reduction_position, scaled_schedule, schedule
-from accelsim.kernels.schedule import scale_dram_rows
+from accelsim.engine.lowering import reduction_position, scaled_schedule, schedule, schedule_problem
+from accelsim.kernels.schedule import ensure_prefetch_words, lazy_prefetch_words, prefetch_words, scale_dram_rows
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import TrafficScale
 from accelsim.lower.tiling import LoopOrder, Mapping
@@ -122,3 +122,30 @@ def test_folds_scaled_alone_bound_the_running_totals(case, fractions):
         assert totals.tolist() == sums  # the folds' values and their scaled values, summed over the folds scaled
         bounds.append(np.array(want))
     assert (bounds[0] <= np.array(running)).all() and (np.array(running) <= bounds[1]).all()
+
+
+@settings(deadline=None, max_examples=200)
+@given(cases(), st.integers(0, 10**6), st.integers(1, 40))
+def test_prefetch_words_filled_on_demand(case, start, length):
+    """The prefetch tables filled on demand for a range of folds (what the periodic path steps)
+    hold the whole tables' entries for the periods those folds read, and nothing else; the
+    whole tables are checked against the numpy lowering above (``test_kernel_tables_equal_the_numpy_lowering``)."""
+    problem, arch, mapping, rate, weight_bits, act_bits, _ = case
+    built = schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+    if built is None:
+        return
+    p = built[0]
+    total = int(p.count.prod())
+    first = start % total
+    stop = min(total, first + length)
+    for tensor_filter in (False, True):
+        whole, lazy = prefetch_words(p, tensor_filter), lazy_prefetch_words(p, tensor_filter)
+        assert lazy.shape == whole.shape
+        if len(whole) == 1:
+            assert lazy.tolist() == [0]
+            continue
+        ensure_prefetch_words(p, lazy, tensor_filter, first, stop)
+        per = total // (len(whole) - 1)  # folds per period: the tables hold one entry per period, and one more
+        needed = set(range(first // per, stop // per + 1))
+        for q, value in enumerate(lazy.tolist()):
+            assert value == (whole[q] if q in needed else -1), (q, first, stop, per)
