@@ -96,7 +96,8 @@ class Mapping:
 
     def __post_init__(self) -> None:
         if self.n_block is not None and self.n_block < 1:
-            raise ValueError(f"Mapping.n_block: expected a positive number of output columns or None, got {self.n_block}")
+            raise ValueError(f"Mapping.n_block: expected a positive number of output columns or None, "
+                             f"got {self.n_block}")
 
     def describe(self) -> str:
         """Short printable form, e.g. ``ws tcr t=64 db=if`` (``t=T``: one tile; ``db``: which
@@ -105,8 +106,8 @@ class Mapping:
         columns)."""
         db = "".join(name[0] for name, on in zip(OPERANDS, self.double_buffered) if on) or "-"
         tile = "T" if self.t_tile is None else str(self.t_tile)
-        return (f"{self.dataflow.value} {self.order.value} t={tile} db={db}" + (" ub=joint" if self.joint_buffer else "")
-                + ("" if self.n_block is None else f" nb={self.n_block}"))
+        return (f"{self.dataflow.value} {self.order.value} t={tile} db={db}"
+                + (" ub=joint" if self.joint_buffer else "") + ("" if self.n_block is None else f" nb={self.n_block}"))
 
     @property
     def within_block(self) -> Mapping:

@@ -446,5 +446,5 @@ def _no_fit(problem: GemmProblem, arch: ArchSpec) -> NoMappingFits:
         f"(even one stream row per tile); enlarge the buffers")
 
 
-__all__ = ["Choice", "NoMappingFits", "block_sizes", "clear_search_memos", "mapping_energy_pj", "mapping_space", "search", "search_blocks",
-           "search_space", "stream_tiles"]
+__all__ = ["Choice", "NoMappingFits", "block_sizes", "clear_search_memos", "mapping_energy_pj", "mapping_space", "search",
+           "search_blocks", "search_space", "stream_tiles"]

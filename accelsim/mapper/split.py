@@ -83,7 +83,8 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
     for split in _candidates(arch, problem.repeats):
         plan = split_problem(problem, split, arch.arrays.count, rate)
         try:
-            mappings = _searched(plan.parts[0].problem, layer, arch, rate, objective, priced) if search_mapping else [None]
+            mappings = (_searched(plan.parts[0].problem, layer, arch, rate, objective, priced) if search_mapping
+                        else [None])
         except UnsupportedError as error:
             errors.append(error)
             continue
