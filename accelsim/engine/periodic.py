@@ -69,6 +69,7 @@ from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
 from accelsim.lower.tiling import Mapping
 from accelsim.spec.arch import ArchSpec
+from accelsim.spec.memo import spec_memo
 
 MAX_UNIT_FOLDS = 2**14
 """Folds one step of the kernel holds at a time (as a chunk of :mod:`accelsim.engine.blocks`): a unit,
@@ -107,14 +108,20 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     fractions = lowering.traffic_fractions(traffic)
     if fractions is None:
         return None
-    counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
-    run = functools.partial(_run, problem, arch, mapping, rate, weight_bits, act_bits, counts)
-    if (fractions[1] == 1).all():
+    whole = _whole(traffic)
+    run = functools.partial(_run, problem, arch, mapping, rate, weight_bits, act_bits, whole)
+    if whole:
         return run(fractions, 0, 1)
     stats = _bounded(run, fractions)
+    counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
     if stats is None and math.prod(counts) >= REMAINDER_FOLDS:
         stats = run(fractions, 0, 1)  # the remainders' cycle
     return stats
+
+
+def _whole(traffic: TrafficScale) -> bool:
+    """Whether every fraction of ``traffic`` is whole (0 or 1): no remainders carried from fold to fold."""
+    return traffic.ifmap.denominator == 1 and traffic.filter.denominator == 1 and traffic.output.denominator == 1
 
 
 _TIMING = (codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_COMPUTE_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH)
@@ -150,11 +157,34 @@ def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None
 
 
 def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
-         counts: list[int], fractions: tuple[np.ndarray, np.ndarray], rounding: int, runs: int,
+         whole: bool, fractions: tuple[np.ndarray, np.ndarray], rounding: int, runs: int,
          totals: np.ndarray | None = None) -> np.ndarray | None:
-    """The path's counters with the traffic scaled by ``fractions`` (``rounding`` and ``totals``, if
-    given: :func:`accelsim.kernels.schedule.scale_dram_rows`'s), or ``None`` where not taken;
-    ``runs``: how many such runs the caller makes of the layer (the cost estimate)."""
+    """The path's counters with the traffic scaled by ``fractions`` (``whole``: all of them 0 or 1;
+    ``rounding`` and ``totals``, if given: :func:`accelsim.kernels.schedule.scale_dram_rows`'s), or
+    ``None`` where not taken; ``runs``: how many such runs the caller makes of the layer (the cost
+    estimate)."""
+    plan = _plan(problem, arch, mapping, rate, weight_bits, act_bits, whole or rounding != 0, runs)
+    if plan is None:
+        return None
+    p, position, period, generic_end, folds = plan
+    stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
+    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, rounding, *dram_rates(arch),
+                               arch.dram.latency_cycles, position, period, generic_end,
+                               max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
+                               np.zeros((2, 3, 2), dtype=np.int64) if totals is None else totals)
+    return stats if done else None
+
+
+@spec_memo(4096)
+def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
+          whole: bool, runs: int) -> tuple | None:
+    """``(schedule problem, the repeating loop's position, its period in units, the last unit of a
+    pass that repeats, the layer's folds)`` of :func:`_run`, or ``None`` where the path is not
+    taken: what decides it but the traffic's fractions (``whole``: they carry no remainders from fold
+    to fold) and the DRAM's rates. Memoized (a pure function of frozen specs and of this module's
+    constants, which tests that change them clear): a layer's bounds run it twice, a layer split
+    among arrays again at its share of the channel, a sweep's designs on every layer alike."""
+    counts = loop_counts(problem, arch, mapping, rate)
     order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table
     period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
@@ -164,7 +194,6 @@ def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate
     # innermost too, passes along n outside the units n's loop outside m's
     by_reduction = order[2] == loop_k
     position, position_n = order.index(loop_m), order.index(loop_n)
-    whole = rounding != 0 or bool((fractions[1] == 1).all())  # no remainders carried from fold to fold
     if not (by_units or (whole and (by_reduction or position_n < position))):  # nothing repeats to add up
         return None
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
@@ -195,12 +224,7 @@ def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate
         generic_end -= 1
         if position_n < position or (by_units and (generic_end - 1) // period < MIN_SUPERUNITS):
             return None
-    stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, rounding, *dram_rates(arch),
-                               arch.dram.latency_cycles, position, period, generic_end,
-                               max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
-                               np.zeros((2, 3, 2), dtype=np.int64) if totals is None else totals)
-    return stats if done else None
+    return p, position, period, generic_end, folds
 
 
 def _stepped_folds(problem: GemmProblem, rate: ArrayRate, m_step: int, k_step: int, counts: list[int], position: int,

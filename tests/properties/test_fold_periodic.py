@@ -28,6 +28,7 @@ from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
 from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import network_from_dict
+from accelsim.spec.memo import clear_spec_memos
 from fold_archs import random_small_arch, small_arch
 
 
@@ -54,6 +55,9 @@ def any_length(monkeypatch):
     monkeypatch.setattr(periodic, "_stepped_folds", lambda *args: 0)
     monkeypatch.setattr(periodic, "CALL_FOLDS", 0)
     monkeypatch.setattr(periodic, "REMAINDER_FOLDS", 0)
+    clear_spec_memos()  # the path's plans (periodic._plan) follow the module's constants
+    yield
+    clear_spec_memos()
 
 
 SCALES = [NO_SCALE, TrafficScale(Fraction(0), Fraction(1), Fraction(1)),
@@ -89,10 +93,12 @@ def test_periodic_equals_one_piece(m0, d, n, k, words, rows, cols, dataflow, ove
                  broadcast)
     mapping = Mapping(Dataflow(dataflow), order, t_tile, double, joint and unified)
     saved, periodic.MIN_SUPERUNITS = periodic.MIN_SUPERUNITS, 1  # take the path wherever units repeat at all
+    clear_spec_memos()
     try:
         stats = periodic.run_periodic(problem, arch, mapping, rate, weight_bits=8, act_bits=8, traffic=scale)
     finally:
         periodic.MIN_SUPERUNITS = saved
+        clear_spec_memos()
     if stats is not None:
         whole = _one_piece(problem, arch, mapping, rate, scale)
         assert np.array_equal(stats, whole), (mapping, dict(zip(range(codes.FOLD_STAT_COUNT), stats - whole)))
