@@ -183,7 +183,7 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
     taken: what decides it but the traffic's fractions (``whole``: they carry no remainders from fold
     to fold) and the DRAM's rates. Memoized (a pure function of frozen specs and of this module's
     constants, which tests that change them clear): a layer's bounds run it twice, a layer split
-    among arrays again at its share of the channel, a sweep's designs on every layer alike."""
+    among arrays again at its share of the channel, and a network's repeated layers and runs again."""
     counts = loop_counts(problem, arch, mapping, rate)
     order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table
