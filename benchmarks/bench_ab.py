@@ -7,8 +7,9 @@
 Each round runs every case in a fresh process of each checkout in turn (best of 7 warm calls per
 case and round, best of ``--rounds`` rounds, default 2): both see the same machine load, so their
 ratio holds where the absolute times do not. Cases: the zoo's ResNet-50 on edge_32x32 and
-tpu_v1_like (batch 1 and 256 on each), SCALE-Sim's ResNet-50 topology on a 32x32 ws array in both timing
-models; with ``--pe``, one 256->256 3x3 conv on 28x28 at the ``pe`` fidelity on edge_32x32.
+tpu_v1_like (batch 1 and 256 on each; ``--zoo-archs`` adds other shipped archs, with each
+checkout's batch ratio from its best times), SCALE-Sim's ResNet-50 topology on a 32x32 ws array in
+both timing models; with ``--pe``, one 256->256 3x3 conv on 28x28 at the ``pe`` fidelity on edge_32x32.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ CHILD = textwrap.dedent("""
               ax.load_workload(zoo, batch=256)),
              ("ResNet-50 csv, 32x32 ws native", square("native"), ax.load_workload(csv)),
              ("ResNet-50 csv, 32x32 ws scalesim", square("scalesim"), ax.load_workload(csv))]
+    for name in sys.argv[3:]:  # --zoo-archs
+        arch = ax.load_arch(f"arch_configs/{name}.yaml")
+        cases += [(f"zoo ResNet-50, {name}", arch, ax.load_workload(zoo)),
+                  (f"zoo ResNet-50 batch 256, {name}", arch, ax.load_workload(zoo, batch=256))]
     for name, arch, net in cases:
         ax.simulate(arch, net)
         times = []
@@ -69,11 +74,14 @@ def main() -> None:
     parser.add_argument("base", type=Path, help="the other checkout's root")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--pe", action="store_true", help="add one pe-fidelity conv layer (~5-20 s per round)")
+    parser.add_argument("--zoo-archs", nargs="*", default=[], metavar="ARCH",
+                        help="shipped archs (arch_configs/ARCH.yaml) to add the zoo's ResNet-50 at batch 1 and 256 "
+                             "on, with each checkout's batch 256 / 1 ratio")
     args = parser.parse_args()
     best = collections.defaultdict(lambda: float("inf"))
     for _ in range(args.rounds):
         for label, root in (("base", args.base.resolve()), ("this", ROOT)):
-            out = subprocess.run([sys.executable, "-c", CHILD, str(root), "pe" if args.pe else "-"],
+            out = subprocess.run([sys.executable, "-c", CHILD, str(root), "pe" if args.pe else "-", *args.zoo_archs],
                                  capture_output=True, text=True, check=True).stdout
             for line in out.strip().splitlines():
                 name, ms = line.split("\t")
@@ -82,6 +90,10 @@ def main() -> None:
     for name in dict.fromkeys(name for name, _ in best):
         base, this = best[name, "base"], best[name, "this"]
         print(f"{name:38s} base {base:7.2f} ms  this {this:7.2f} ms  {base / this:5.2f}x")
+    for arch in args.zoo_archs:
+        one, many = f"zoo ResNet-50, {arch}", f"zoo ResNet-50 batch 256, {arch}"
+        print(f"batch 256 / 1, {arch:25s} base {best[many, 'base'] / best[one, 'base']:5.2f}  "
+              f"this {best[many, 'this'] / best[one, 'this']:5.2f}")
 
 
 if __name__ == "__main__":
