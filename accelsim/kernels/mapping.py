@@ -53,6 +53,15 @@ OUT_SIZE = 9
 ENERGY_SIZE = 8
 OBJECTIVE_CYCLES, OBJECTIVE_ENERGY, OBJECTIVE_EDP = 0, 1, 2
 
+# Rows of a candidate's int64 scratch (:func:`_workspace`; entries 0-2 per loop or dimension,
+# ``W_ROOMS`` all 7 of :func:`_rooms`): one allocation per kernel call, not a dozen per candidate.
+(W_STEP, W_EXTENT, W_COUNT, W_DIM_LOOP, W_DIM_EXTENT, W_POSITION, W_LARGEST, W_SMALLEST, W_ROOMS, W_STREAM, W_KEEP,
+ W_SAVED, W_DOUBLE, W_CHOSEN) = range(14)
+W_ROWS, W_WIDTH = 14, 7
+# Rows of :func:`candidate_bound`'s float64 scratch, one entry per traffic class or channel.
+F_DRAM, F_NBYTES, F_BUSY, F_READS, F_TIME = range(5)
+F_ROWS, F_WIDTH = 5, 4
+
 
 @kernel
 def _loop_dims(dataflow):
@@ -62,6 +71,12 @@ def _loop_dims(dataflow):
     if dataflow == DATAFLOW_WS:
         return DIM_K, DIM_N, DIM_M
     return DIM_K, DIM_M, DIM_N
+
+
+@kernel
+def _workspace():
+    """``(int64 scratch, float64 scratch)`` of the candidate kernels (``W_*`` and ``F_*`` rows)."""
+    return np.empty((W_ROWS, W_WIDTH), np.int64), np.empty((F_ROWS, F_WIDTH), np.float64)
 
 
 @kernel
@@ -117,12 +132,13 @@ def _block(dim, reuse, step, extent, dim_loop, position):
 
 
 @kernel
-def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
+def _rooms(p, cand, step, extent, count, dim_loop, position, rooms, work):
     """Words one fold may keep per operand into ``rooms`` (ifmap, filter, output partial sums,
     final outputs, then 1 where the ifmap, the filter footprint is prefetched a period ahead, and
     where finished output tiles drain over the next tile's folds);
     returns whether the allocation fits. ``accelsim.lower.tiling.buffer_rooms``: the arch's
-    fixed rooms, or for ``CAND_JOINT`` the joint allocation of the unified buffer."""
+    fixed rooms, or for ``CAND_JOINT`` the joint allocation of the unified buffer. ``work``: the
+    int64 scratch (:func:`_workspace`)."""
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
     rooms[0], rooms[1] = p[P_ROOM_IFMAP + db_in], p[P_ROOM_FILTER + db_filter]
     rooms[2], rooms[3] = p[P_ROOM_OFMAP_PSUM + db_out], p[P_ROOM_OFMAP_ACT + db_out]
@@ -132,9 +148,8 @@ def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
     m, n, kmap, words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     act, weight, psum_bits = p[P_ACT_BITS], p[P_WEIGHT_BITS], p[P_PSUM_BITS]
     m_loop, n_loop, k_loop = dim_loop[DIM_M], dim_loop[DIM_N], dim_loop[DIM_K]
-    stream = np.empty(3, np.int64)
-    keep = np.empty(3, np.int64)
-    saved = np.zeros(3, np.int64)
+    stream, keep, saved = work[W_STREAM], work[W_KEEP], work[W_SAVED]
+    saved[:] = 0
     for kept, reuse in ((False, -1), (True, n_loop)):
         bm, bk = _block(DIM_M, reuse, step, extent, dim_loop, position), _block(DIM_K, reuse, step, extent,
                                                                                  dim_loop, position)
@@ -162,7 +177,7 @@ def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
     saved[1] = (count[m_loop] - 1) * kw * n * weight
     if psums:
         saved[2] = 2 * (count[k_loop] - 1) * m * n * psum_bits
-    double = np.empty(3, np.int64)
+    double = work[W_DOUBLE]
     double[0], double[1], double[2] = db_in + 1, db_filter + 1, db_out + 1
     best, best_saved = -1, -1
     for kept in range(8):  # bit i: operand i kept
@@ -177,7 +192,7 @@ def _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
                 gain += saved[i]
         if allowed and need <= p[P_UNIFIED_BITS] and gain > best_saved:
             best, best_saved = kept, gain
-    chosen = np.empty(3, np.int64)
+    chosen = work[W_CHOSEN]
     for i in range(3):
         chosen[i] = keep[i] if best >= 0 and (best >> i) & 1 else stream[i]
     if p[P_SHARED + 0] != 0:
@@ -250,17 +265,14 @@ def candidate_counts(p, cand, out):
     cycles depend only on the indices of its two loops: they are tabulated once, and the folds
     then look them up in execution order.
     """
-    step = np.empty(3, np.int64)
-    extent = np.empty(3, np.int64)
-    count = np.empty(3, np.int64)
-    dim_loop = np.empty(3, np.int64)
-    dim_extent = np.empty(3, np.int64)
-    position = np.empty(3, np.int64)
+    work = _workspace()[0]
+    step, extent, count = work[W_STEP], work[W_EXTENT], work[W_COUNT]
+    dim_loop, dim_extent, position = work[W_DIM_LOOP], work[W_DIM_EXTENT], work[W_POSITION]
     _geometry(p, cand, step, extent, count, dim_loop, dim_extent, position)
     out[:] = 0
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    rooms = np.empty(7, np.int64)
-    if not _rooms(p, cand, step, extent, count, dim_loop, position, rooms):
+    rooms = work[W_ROOMS]
+    if not _rooms(p, cand, step, extent, count, dim_loop, position, rooms, work):
         return
     room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     m, kmap, ifmap_words, kw = p[P_M], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
@@ -438,7 +450,7 @@ def _lower_share(total, dim_a, dim_b, sizes, full_inside, dim_loop, dim_extent, 
 
 
 @kernel
-def candidate_bound(p, cand, out):
+def candidate_bound(p, cand, out, work, fwork):
     """Closed-form lower bounds of candidate ``cand``'s counters (one repeat) into ``out``
     (float64[OUT_SIZE], ``OUT_*``): cycles, SRAM words, DRAM bytes. ``out[OUT_FITS]`` is 0 when a
     tile surely exceeds its buffer (the candidate is out of the space), else 1.
@@ -450,27 +462,23 @@ def candidate_bound(p, cand, out):
     overlap), every channel's transfer time, and what the timeline serialises (``docs/mapper.md``):
     a fold that fetches an input starts at least its reads plus the DRAM latency after the
     previous fold's start (prefetch) or end (no prefetch); without a double-buffered output, each
-    fold's writes leave before the next fold starts.
+    fold's writes leave before the next fold starts. ``work``, ``fwork``: scratch (:func:`_workspace`).
     """
-    step = np.empty(3, np.int64)
-    extent = np.empty(3, np.int64)
-    count = np.empty(3, np.int64)
-    dim_loop = np.empty(3, np.int64)
-    dim_extent = np.empty(3, np.int64)
-    position = np.empty(3, np.int64)
+    step, extent, count = work[W_STEP], work[W_EXTENT], work[W_COUNT]
+    dim_loop, dim_extent, position = work[W_DIM_LOOP], work[W_DIM_EXTENT], work[W_POSITION]
     _geometry(p, cand, step, extent, count, dim_loop, dim_extent, position)
-    largest = np.empty(3, np.int64)
-    smallest = np.empty(3, np.int64)
+    largest, smallest = work[W_LARGEST], work[W_SMALLEST]
     for loop in range(3):
         largest[loop] = min(step[loop], extent[loop])
         smallest[loop] = extent[loop] - (count[loop] - 1) * step[loop]
     m, n, kmap, ifmap_words, kw = p[P_M], p[P_N], p[P_KMAP], p[P_IFMAP_WORDS], p[P_KW]
     db_in, db_filter, db_out = cand[CAND_DB_IFMAP], cand[CAND_DB_FILTER], cand[CAND_DB_OFMAP]
-    rooms = np.empty(7, np.int64)
-    joint_fits = _rooms(p, cand, step, extent, count, dim_loop, position, rooms)
+    rooms = work[W_ROOMS]
+    joint_fits = _rooms(p, cand, step, extent, count, dim_loop, position, rooms, work)
     room_ifmap, room_filter, room_psum, room_act = rooms[0], rooms[1], rooms[2], rooms[3]
     out[:] = 0.0
-    dram = np.zeros(4)  # words per traffic class
+    dram = fwork[F_DRAM]  # words per traffic class
+    dram[:] = 0.0
     # ifmap A[m, k], reused across n
     reuse = dim_loop[DIM_N]
     largest_words = _lower_share(ifmap_words, DIM_M, DIM_K, largest, -1, dim_loop, dim_extent, position)
@@ -515,15 +523,16 @@ def candidate_bound(p, cand, out):
     out[OUT_FITS] = 1.0 if fits else 0.0
     # bytes (not rounded up) and each channel's busy time
     act, psum = p[P_ACT_BITS] / 8.0, p[P_PSUM_BITS] / 8.0
-    nbytes = np.empty(4)
+    nbytes = fwork[F_NBYTES]
     nbytes[0], nbytes[1] = dram[0] * act, dram[1] * p[P_WEIGHT_BITS] / 8.0
     nbytes[2] = (dram[2] - psum_dram) * act + psum_dram * psum
     nbytes[3] = dram[3] * psum
     out[OUT_DRAM_READ_BYTES] = nbytes[0] + nbytes[1] + nbytes[3]
     out[OUT_DRAM_WRITE_BYTES] = nbytes[2]
-    busy = np.zeros(4)  # per channel: all traffic
-    reads = np.zeros(4)  # per channel: ifmap and filter reads
-    time = np.zeros(4)  # per traffic class
+    busy, reads, time = fwork[F_BUSY], fwork[F_READS], fwork[F_TIME]  # per channel: all traffic, ifmap and
+    busy[:] = 0.0  # filter reads; per traffic class
+    reads[:] = 0.0
+    time[:] = 0.0
     for x in range(4):
         if p[P_BW_NUM + x] > 0:
             time[x] = nbytes[x] * p[P_BW_DEN + x] / p[P_BW_NUM + x]
@@ -577,8 +586,9 @@ def candidate_bound(p, cand, out):
 @kernel
 def candidate_bounds(p, cands, out):
     """:func:`candidate_bound` of every row of ``cands`` into the rows of ``out``."""
+    work, fwork = _workspace()
     for i in range(cands.shape[0]):
-        candidate_bound(p, cands[i], out[i])
+        candidate_bound(p, cands[i], out[i], work, fwork)
 
 
 @kernel
@@ -640,8 +650,9 @@ def bound_scores(p, cands, energy, macs, objective, scores):
     with ``energy[dataflow]``) into ``scores``: ``inf`` when it surely does not fit. Lowered by a
     relative 1e-12 so that float rounding never lifts a bound above the exact score it bounds."""
     bound = np.empty(OUT_SIZE)
+    work, fwork = _workspace()
     for i in range(cands.shape[0]):
-        candidate_bound(p, cands[i], bound)
+        candidate_bound(p, cands[i], bound, work, fwork)
         if bound[OUT_FITS] == 0:
             scores[i] = np.inf
             continue
