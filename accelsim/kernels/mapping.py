@@ -5,8 +5,9 @@ outermost first (``LOOP_R``, ``LOOP_C``, ``LOOP_T``), the stream tile (0: the wh
 the double buffering of the three operand buffers. The GEMM and the arch come as an int64
 parameter vector (``P_*``). :func:`candidate_counts` builds a candidate's fold tables by the
 traffic rules of ``accelsim.lower.tiling.mapped_schedule`` and runs them through the native
-timeline of ``systolic.run_fold_native`` (:func:`.systolic.fold_durations`, then
-:func:`.memory.double_buffer_cycles`); :func:`search_candidates` is the branch and bound of
+timeline of ``systolic.run_fold_native`` (:func:`.memory.resume_native_timeline`: the
+recurrences of ``systolic.fold_durations`` and ``memory.double_buffer_cycles``, ``FOLD_CHUNK``
+folds at a time); :func:`search_candidates` is the branch and bound of
 ``accelsim.mapper.gemm.search`` over candidates sorted by bound. Every product that could pass
 int64 is checked by the caller (``accelsim.engine.candidates``) before these run.
 """
@@ -15,9 +16,8 @@ import numpy as np
 
 from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import DATAFLOW_OS, DATAFLOW_WS
-from accelsim.kernels.memory import double_buffer_cycles
+from accelsim.kernels.memory import RESUME_COMPUTE, RESUME_FINISH, RESUME_STATE_SIZE, resume_native_timeline
 from accelsim.kernels.schedule import part_of
-from accelsim.kernels.systolic import fold_durations
 
 # Loops of a mapping (accelsim.lower.tiling.LoopOrder letters r, c, t).
 LOOP_R, LOOP_C, LOOP_T = 0, 1, 2
@@ -48,6 +48,9 @@ P_SIZE = 40
 OUT_CYCLES, OUT_COMPUTE, OUT_IFMAP_SRAM, OUT_FILTER_SRAM, OUT_OFMAP_SRAM_WRITES, OUT_OFMAP_SRAM_READS = range(6)
 OUT_DRAM_READ_BYTES, OUT_DRAM_WRITE_BYTES, OUT_FITS = 6, 7, 8
 OUT_SIZE = 9
+FOLD_CHUNK = 4096
+"""Folds of a candidate timed per call of the resumable timeline (:func:`candidate_counts`): its
+tables stay in cache whatever the layer's fold count."""
 # Energy coefficients per dataflow (accelsim.mapper.gemm._energy_model): pJ per MAC, then pJ per unit
 # of ifmap / filter SRAM reads, ofmap SRAM writes / reads, DRAM read / write bytes, cycles.
 ENERGY_SIZE = 8
@@ -372,31 +375,46 @@ def candidate_counts(p, cand, out):
                 dram_bytes[2] += nbytes * (ck - 1)
                 dram_bytes[3] += nbytes * (ck - 1)
                 psum_xfer[a, b] = nbytes
-    # folds in execution order
+    # folds in execution order, timed FOLD_CHUNK at a time (the tables hold a chunk and the next
+    # chunk's first fold, whose reads are issued during the chunk's last)
     loop0, loop1, loop2 = cand[CAND_LOOP0], cand[CAND_LOOP1], cand[CAND_LOOP2]
     folds = count[0] * count[1] * count[2]
-    rows_used = np.empty(folds, np.int64)
-    cols_used = np.empty(folds, np.int64)
-    stream = np.empty(folds, np.int64)
-    xfer = np.zeros((folds, 4), np.int64)
+    size = min(folds, FOLD_CHUNK) + 1
+    rows_used = np.empty(size, np.int64)
+    cols_used = np.empty(size, np.int64)
+    stream = np.empty(size, np.int64)
+    xfer = np.empty((size, 4), np.int64)
     index = np.zeros(3, np.int64)
+    channel = p[P_CHANNEL:P_CHANNEL + 4]
+    os = cand[CAND_DATAFLOW] == DATAFLOW_OS
+    overlap = p[P_OUTPUT_OVERLAP] != 0 if os else p[P_PRELOAD_OVERLAP] != 0
+    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    j = 0
     for f in range(folds):
-        rows_used[f] = min(step[LOOP_R], extent[LOOP_R] - index[LOOP_R] * step[LOOP_R])
-        cols_used[f] = min(step[LOOP_C], extent[LOOP_C] - index[LOOP_C] * step[LOOP_C])
-        stream[f] = min(step[LOOP_T], extent[LOOP_T] - index[LOOP_T] * step[LOOP_T]) * p[P_CYCLES_PER_PRODUCT]
+        if j == size:  # a full chunk and the next one's first fold: time the chunk, carry that fold
+            resume_native_timeline(cand[CAND_DATAFLOW], p[P_ROWS], overlap, os and p[P_BROADCAST] != 0, rows_used,
+                                   cols_used, stream, xfer, channel, p[P_LATENCY], db_in != 0 and db_filter != 0,
+                                   db_out != 0, j - 1, False, state)
+            rows_used[0], cols_used[0], stream[0] = rows_used[j - 1], cols_used[j - 1], stream[j - 1]
+            xfer[0, :] = xfer[j - 1, :]
+            j = 1
+        rows_used[j] = min(step[LOOP_R], extent[LOOP_R] - index[LOOP_R] * step[LOOP_R])
+        cols_used[j] = min(step[LOOP_C], extent[LOOP_C] - index[LOOP_C] * step[LOOP_C])
+        stream[j] = min(step[LOOP_T], extent[LOOP_T] - index[LOOP_T] * step[LOOP_T]) * p[P_CYCLES_PER_PRODUCT]
+        xfer[j, :] = 0
         i_m, i_n, i_k = index[m_loop], index[n_loop], index[k_loop]
         if pf_in:  # period 0 fetches its tiles, every period the next footprint (next_in[period])
             nbytes = _prefetched(ifmap_tile[i_m, i_k], i_n == 0, next_in, f, per_in, p[P_ACT_BITS])
             dram_bytes[0] += nbytes
-            xfer[f, 0] = _transfer(nbytes, num[0], den[0])
+            xfer[j, 0] = _transfer(nbytes, num[0], den[0])
         elif i_n == 0 or not ifmap_kept[i_m, i_k]:
-            xfer[f, 0] = ifmap_xfer[i_m, i_k]
+            xfer[j, 0] = ifmap_xfer[i_m, i_k]
         if pf_filter:
             nbytes = _prefetched(filter_tile[i_k, i_n], i_m == 0, next_filter, f, per_filter, p[P_WEIGHT_BITS])
             dram_bytes[1] += nbytes
-            xfer[f, 1] = _transfer(nbytes, num[1], den[1])
+            xfer[j, 1] = _transfer(nbytes, num[1], den[1])
         elif i_m == 0 or not filter_kept[i_k, i_n]:
-            xfer[f, 1] = filter_xfer[i_k, i_n]
+            xfer[j, 1] = filter_xfer[i_k, i_n]
         psum = psum_xfer[i_m, i_n]
         if rooms[6] != 0:  # lower.tiling.mapped_schedule's ``drained``: the previous tile in ck shares
             tile = f // ck
@@ -408,13 +426,14 @@ def candidate_counts(p, cand, out):
                           * min(step[n_loop], extent[n_loop] - i_n * step[n_loop]))
             nbytes = _bytes(words, p[P_ACT_BITS])
             dram_bytes[2] += nbytes
-            xfer[f, 2] = _transfer(nbytes, write_num, write_den)
+            xfer[j, 2] = _transfer(nbytes, write_num, write_den)
         elif i_k == ck - 1:
-            xfer[f, 2] = last_xfer[i_m, i_n]
+            xfer[j, 2] = last_xfer[i_m, i_n]
         elif psum >= 0:
-            xfer[f, 2] = _transfer(psum, write_num, write_den)
+            xfer[j, 2] = _transfer(psum, write_num, write_den)
         if psum >= 0 and i_k > 0:
-            xfer[f, 3] = _transfer(psum, read_num, read_den)
+            xfer[j, 3] = _transfer(psum, read_num, read_den)
+        j += 1
         index[loop2] += 1
         if index[loop2] == count[loop2]:
             index[loop2] = 0
@@ -422,15 +441,11 @@ def candidate_counts(p, cand, out):
             if index[loop1] == count[loop1]:
                 index[loop1] = 0
                 index[loop0] += 1
-    channel = p[P_CHANNEL:P_CHANNEL + 4].copy()
-    durations = np.empty(folds, np.int64)
-    os = cand[CAND_DATAFLOW] == DATAFLOW_OS
-    overlap = p[P_OUTPUT_OVERLAP] != 0 if os else p[P_PRELOAD_OVERLAP] != 0
-    compute = fold_durations(cand[CAND_DATAFLOW], p[P_ROWS], overlap, os and p[P_BROADCAST] != 0, rows_used,
-                             cols_used, stream, durations)
-    out[OUT_CYCLES] = double_buffer_cycles(durations, xfer, channel, p[P_LATENCY], db_in != 0 and db_filter != 0,
-                                           db_out != 0)
-    out[OUT_COMPUTE] = compute
+    resume_native_timeline(cand[CAND_DATAFLOW], p[P_ROWS], overlap, os and p[P_BROADCAST] != 0, rows_used, cols_used,
+                           stream, xfer, channel, p[P_LATENCY], db_in != 0 and db_filter != 0, db_out != 0, j, True,
+                           state)
+    out[OUT_CYCLES] = state[RESUME_FINISH]
+    out[OUT_COMPUTE] = state[RESUME_COMPUTE]
     out[OUT_IFMAP_SRAM], out[OUT_FILTER_SRAM] = sram[0], sram[1]
     out[OUT_OFMAP_SRAM_WRITES], out[OUT_OFMAP_SRAM_READS] = sram[2], sram[3]
     out[OUT_DRAM_READ_BYTES] = dram_bytes[0] + dram_bytes[1] + dram_bytes[3]

@@ -3,14 +3,17 @@ tests/reference/mapping_ref.py and the engine's own evaluation, on random small 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelsim.engine import candidates
 from accelsim.engine.fold import schedule_counts
 from accelsim.kernels import mapping as km
+from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.tiling import mapped_schedule
 from accelsim.mapper.gemm import mapping_space
+from accelsim.spec.load import arch_from_dict
 from properties.test_mapper_properties import small_world
 from reference.mapping_ref import ref_candidate_counts
 
@@ -57,3 +60,31 @@ def test_candidate_bounds_are_lower_bounds_and_cannot_fit_is_sure(world):
         elif counts is not None:
             for name, column in BOUNDED.items():
                 assert bounds[i, column] <= counts[name], (mapping, name)
+
+
+@pytest.mark.parametrize("mnk", [(1, 4096, 1), (1, 4097, 1), (1, 8192, 1), (1, 8229, 1), (3, 2731, 2)])
+def test_candidate_counts_across_fold_chunks(mnk):
+    """Layers of about one and two chunks of folds (``km.FOLD_CHUNK``, 4096), exactly and one or
+    more past: the timeline resumed from chunk to chunk equals the engine's, which times every fold
+    at once, on every candidate of every dataflow on a 1x1 array (a fold per product of the two
+    spatial dimensions, times the stream's tiles) whose 8-byte buffers keep little, at a DRAM that
+    binds; and the plain-Python reference on the first candidate that fits."""
+    m, n, k = mnk
+    arch = arch_from_dict({"name": "chunks", "array": {"rows": 1, "cols": 1, "dataflows": ["os", "ws", "is"],
+                                                       "preload_overlap": True},
+                           "buffers": {op: {"size": "8B", "double_buffered": True} for op in ("ifmap", "filter", "ofmap")},
+                           "dram": {"bandwidth": "1GB/s", "latency": "7cycles"}})
+    problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+    space, table, params = _space((arch, problem, ArrayRate(), 8, 8))
+    fitting = []
+    for i, mapping in enumerate(space):
+        counts = candidates.counts(params, table[i])
+        schedule = mapped_schedule(problem, arch, mapping, weight_bits=8, act_bits=8)
+        assert (counts is not None) == schedule.fits_buffers, mapping
+        if counts is not None:
+            engine = schedule_counts(schedule, arch)
+            assert counts == {name: engine[name] for name in counts}, mapping
+            fitting.append(i)
+    assert fitting
+    assert candidates.counts(params, table[fitting[0]]) == ref_candidate_counts(problem, arch, space[fitting[0]],
+                                                                                ArrayRate(), 8, 8)
