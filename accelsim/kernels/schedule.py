@@ -381,20 +381,31 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
     for x in range(3):
         bound[x] = np.int64(9223372036854775807) // numerator[x] if numerator[x] > 0 else 0
     inner = count[1] * count[2]
+    # the final outputs' folds matter only where the output writes are scaled and not spread
+    final_only = numerator[TRAFFIC_OFMAP_WRITE] != denominator[TRAFFIC_OFMAP_WRITE] and not spread_drain
     kept = np.empty_like(totals)
     for f in range(rows):
         if f == commit:
             kept[:] = totals
-        final = spread_drain
-        if not final:
+        final = True
+        if final_only:
             g = first_fold + f
-            index = (g // inner, (g // count[2]) % count[1], g % count[2])[reduce_position]
+            if reduce_position == 0:
+                index = g // inner
+            elif reduce_position == 1:
+                index = (g // count[2]) % count[1]
+            else:
+                index = g % count[2]
             final = index == count[reduce_position] - 1
         for x in range(3):
             if numerator[x] == denominator[x] or (x == TRAFFIC_OFMAP_WRITE and not final):
                 continue
             for t in range(2):
                 table = words if t == 0 else nbytes
+                if numerator[x] == 0:  # none of it moves: every scaled value, and its running total's, is 0
+                    totals[t, x, 0] += table[f, x]
+                    table[f, x] = 0
+                    continue
                 if rounding != 0:
                     value = table[f, x]
                     if numerator[x] > 0 and value > bound[x]:
