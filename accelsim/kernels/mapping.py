@@ -78,8 +78,14 @@ def _loop_dims(dataflow):
 
 @kernel
 def _workspace():
-    """``(int64 scratch, float64 scratch)`` of the candidate kernels (``W_*`` and ``F_*`` rows)."""
-    return np.empty((W_ROWS, W_WIDTH), np.int64), np.empty((F_ROWS, F_WIDTH), np.float64)
+    """A candidate kernel's int64 scratch (``W_*`` rows)."""
+    return np.empty((W_ROWS, W_WIDTH), np.int64)
+
+
+@kernel
+def _bound_workspace():
+    """:func:`candidate_bound`'s scratch: ``(int64 W_* rows, float64 F_* rows)``."""
+    return _workspace(), np.empty((F_ROWS, F_WIDTH), np.float64)
 
 
 @kernel
@@ -268,7 +274,7 @@ def candidate_counts(p, cand, out):
     cycles depend only on the indices of its two loops: they are tabulated once, and the folds
     then look them up in execution order.
     """
-    work = _workspace()[0]
+    work = _workspace()
     step, extent, count = work[W_STEP], work[W_EXTENT], work[W_COUNT]
     dim_loop, dim_extent, position = work[W_DIM_LOOP], work[W_DIM_EXTENT], work[W_POSITION]
     _geometry(p, cand, step, extent, count, dim_loop, dim_extent, position)
@@ -477,7 +483,7 @@ def candidate_bound(p, cand, out, work, fwork):
     overlap), every channel's transfer time, and what the timeline serialises (``docs/mapper.md``):
     a fold that fetches an input starts at least its reads plus the DRAM latency after the
     previous fold's start (prefetch) or end (no prefetch); without a double-buffered output, each
-    fold's writes leave before the next fold starts. ``work``, ``fwork``: scratch (:func:`_workspace`).
+    fold's writes leave before the next fold starts. ``work``, ``fwork``: scratch (:func:`_bound_workspace`).
     """
     step, extent, count = work[W_STEP], work[W_EXTENT], work[W_COUNT]
     dim_loop, dim_extent, position = work[W_DIM_LOOP], work[W_DIM_EXTENT], work[W_POSITION]
@@ -601,7 +607,7 @@ def candidate_bound(p, cand, out, work, fwork):
 @kernel
 def candidate_bounds(p, cands, out):
     """:func:`candidate_bound` of every row of ``cands`` into the rows of ``out``."""
-    work, fwork = _workspace()
+    work, fwork = _bound_workspace()
     for i in range(cands.shape[0]):
         candidate_bound(p, cands[i], out[i], work, fwork)
 
@@ -665,7 +671,7 @@ def bound_scores(p, cands, energy, macs, objective, scores):
     with ``energy[dataflow]``) into ``scores``: ``inf`` when it surely does not fit. Lowered by a
     relative 1e-12 so that float rounding never lifts a bound above the exact score it bounds."""
     bound = np.empty(OUT_SIZE)
-    work, fwork = _workspace()
+    work, fwork = _bound_workspace()
     for i in range(cands.shape[0]):
         candidate_bound(p, cands[i], bound, work, fwork)
         if bound[OUT_FITS] == 0:
