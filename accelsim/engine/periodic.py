@@ -79,7 +79,8 @@ MIN_SUPERUNITS = 4
 STEPPED_UNITS, STEPPED_PASSES, STEPPED_RUNS = 8, 6, 3
 """Steps :func:`_stepped_folds` counts where a loop's iterations repeat: 5-6 units of a pass (the first,
 two that repeat, the last two or three), 5 passes along n (the first, two that repeat, the last two),
-both rounded up; 3 steps over a pass along k (its first fold with a run, the run that repeats, the
+both rounded up (an upper estimate: one that repeats suffices where the first left the timeline
+settled); 3 steps over a pass along k (its first fold with a run, the run that repeats, the
 rest: at most a run and two folds)."""
 CALL_FOLDS, STEP_FOLDS = 128, 10
 """The cost estimate, in folds run whole (~45 ns each): a layer takes the path when its folds exceed

@@ -10,12 +10,14 @@ folds as unit ``i + period`` (:mod:`accelsim.engine.periodic` says why). A *supe
 after it (which its last fold looks ahead to) lie in that range.
 
 Units are stepped one at a time with :func:`accelsim.kernels.memory.resume_native_timeline`
-(the recurrences of ``systolic.run_fold_native``, fold by fold). When two consecutive generic
-superunits leave the timeline in the same state relative to its start (times at or before the
+(the recurrences of ``systolic.run_fold_native``, fold by fold). When a generic superunit
+leaves the timeline in the same state relative to its start as it found it (times at or before the
 start count as equal: nothing later reads them), every later generic superunit of the pass
 repeats that step, so they are added at once: times move by the step, sums by its sums. The
-counters are those of one ``run_fold_native`` call over the whole schedule
-(``tests/properties/test_fold_periodic.py``).
+state a superunit found is the one the unit, superunit or pass before it left, recorded from
+unit 0 on (the first superunit starts where unit 0 ends), so a timeline that has settled after
+unit 0 is added up after one superunit. The counters are those of one ``run_fold_native`` call
+over the whole schedule (``tests/properties/test_fold_periodic.py``).
 
 Inside a unit, when the unit loop is the outermost and the middle loop runs along ``n``, the
 unit's passes over the innermost loop repeat the same way and are added up alike
@@ -117,11 +119,12 @@ def _equal(a, b):
 
 @kernel
 def _repeats(state, sums, scaling, run, last_run, memory):
-    """After generic run ``run`` (a superunit or a pass; the generic ones go up to ``last_run``): if it
-    left the timeline and the scaling's remainders in the same relative state as the run before,
-    the runs up to ``last_run`` repeat its step and are added to ``state``, ``sums`` and the
-    scaling's running totals at once; returns how many (0: not repeated yet, and this run is
-    recorded for the next one)."""
+    """After run ``run`` (a superunit or a pass; the generic ones go from ``run + 1`` of the first call
+    up to ``last_run``, a first call after the run before the first generic one recording the state
+    that one starts from): if it left the timeline and the scaling's remainders in the same relative
+    state as the run before, the runs up to ``last_run`` repeat its step and are added to ``state``,
+    ``sums`` and the scaling's running totals at once; returns how many (0: not repeated yet, and
+    this run is recorded for the next one)."""
     relative, previous, before, sums_before, recorded, totals_before = memory
     totals = scaling[5]
     _relative(state, scaling, relative)
@@ -297,7 +300,7 @@ def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, s
         if done < 0:
             return -1
         stepped += done
-        if 1 <= b <= last_generic:
+        if b <= last_generic:  # pass 0 recorded: the state pass 1, the first generic one, starts from
             b += _repeats(state, sums, scaling, b, last_generic, memory)
         else:
             memory[4][0] = 0
@@ -419,10 +422,12 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
                 # the budget allows (two superunits and the ends in every pass): give up now
                 if last_generic < 2 or stepped + outer * (2 * unit_period + 3) * inner > budget:
                     return False
-            superunit = (i - 1) // unit_period - 1  # the superunit unit i - 1 ends, if (i - 1) % unit_period == 0
-            if i > 1 and (i - 1) % unit_period == 0 and superunit <= last_generic:
+            # the superunit unit i - 1 ends, if (i - 1) % unit_period == 0; unit 0 recorded as superunit -1:
+            # the state superunit 0 starts from
+            superunit = (i - 1) // unit_period - 1
+            if (i - 1) % unit_period == 0 and superunit <= last_generic:
                 i += unit_period * _repeats(state, sums, scaling, superunit, last_generic, memory)
-        if by_outer and 1 <= o <= outer - 3:  # the next pass's first fold generic too
+        if by_outer and o <= outer - 3:  # the next pass's first fold generic too; pass 0 recorded only
             o += _repeats(state, sums, scaling, o, outer - 3, outer_memory)
         o += 1
     stats[:] = sums
