@@ -33,7 +33,7 @@ import accelsim as ax  # noqa: E402
 from accelsim.engine import fold  # noqa: E402
 from accelsim.kernels.codes import FOLD_STAT_COUNT  # noqa: E402
 from accelsim.kernels.memory import RESUME_STATE_SIZE, fill_transfer, resume_native_timeline  # noqa: E402
-from accelsim.kernels.schedule import fill_folds, prefetch_words, scale_dram_rows  # noqa: E402
+from accelsim.kernels.schedule import ScheduleProblem, fill_folds, prefetch_words, scale_dram_rows  # noqa: E402
 from accelsim.kernels.systolic import add_fold_sums, loop_counts  # noqa: E402
 
 
@@ -70,8 +70,9 @@ def best_seconds(call, repeats: int, inner: int = 5) -> float:
 
 def part_seconds(run: tuple, repeats: int) -> dict[str, float]:
     """Seconds of the kernel and of each part on ``run``'s folds (one chunk)."""
-    (p, dataflow, array_rows, _cols, overlap, broadcast, prefetch_overlap, drain_overlap, scale_num, scale_den,
+    (problem, dataflow, array_rows, _cols, overlap, broadcast, prefetch_overlap, drain_overlap, scale_num, scale_den,
      rate_num, rate_den, channel, latency, _chunk, stats) = run
+    p = ScheduleProblem(*problem)  # the kernel's argument is its fields as a plain tuple
     folds = p.stop - p.first
     size = folds + 1
     rows, cols, stream = (np.empty(size, np.int64) for _ in range(3))
@@ -118,7 +119,7 @@ def main() -> None:
     for run in runs:
         for part, seconds in part_seconds(run, args.repeats).items():
             totals[part] += seconds
-    folds = sum(run[0].stop - run[0].first for run in runs)
+    folds = sum(stop - first for *_, first, stop in (run[0] for run in runs))
     print(f"{args.workload} at batch {args.batch} on {args.arch}: {len(runs)} whole-schedule kernel calls, "
           f"{folds:,} folds, load average {os.getloadavg()[0]:.1f}")
     for part, seconds in totals.items():

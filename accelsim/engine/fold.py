@@ -143,7 +143,7 @@ def _run_built(problem: GemmProblem, layer: Layer, arch: ArchSpec, rate: ArrayRa
     if built is None or fractions is None:
         return None
     stats = np.empty(FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_problem(built[0], *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
+    done = run_native_problem(tuple(built[0]), *lowering.native_wiring(arch, mapping), *fractions, *dram_rates(arch),
                               arch.dram.latency_cycles, chunk, stats)
     return stats if done else None
 

@@ -50,7 +50,7 @@ def schedule(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, *, rate: Ar
     folds_built = p.stop - p.first
     rows_used, cols_used, stream_cycles = (np.empty(folds_built, dtype=np.int64) for _ in range(3))
     sram, dram, dram_bytes = (np.empty((folds_built, 4), dtype=np.int64) for _ in range(3))
-    fits = build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    fits = build_schedule(tuple(p), rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
     dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap = native_wiring(arch, mapping)
     sr, sc, t = (int(extent) for extent in p.extent)
     return TileSchedule(

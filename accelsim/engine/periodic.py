@@ -169,8 +169,8 @@ def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate
         return None
     p, position, period, generic_end, folds = plan
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(p, *lowering.native_wiring(arch, mapping), *fractions, rounding, *dram_rates(arch),
-                               arch.dram.latency_cycles, position, period, generic_end,
+    done = run_native_periodic(tuple(p), *lowering.native_wiring(arch, mapping), *fractions, rounding,
+                               *dram_rates(arch), arch.dram.latency_cycles, position, period, generic_end,
                                max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
                                np.zeros((2, 3, 2), dtype=np.int64) if totals is None else totals)
     return stats if done else None

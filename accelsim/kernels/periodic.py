@@ -53,7 +53,7 @@ from accelsim.kernels.memory import (
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
 from accelsim.kernels.schedule import (
-    DIM_K, DIM_M, DIM_N, ensure_prefetch_words, fill_folds, lazy_prefetch_words, scale_dram_rows,
+    DIM_K, DIM_M, DIM_N, ScheduleProblem, ensure_prefetch_words, fill_folds, lazy_prefetch_words, scale_dram_rows,
 )
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
@@ -334,13 +334,13 @@ def _remainder_cycle(scale_num, scale_den, before, after, limit):
 
 
 @kernel
-def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
+def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
                         scale_num, scale_den, rounding, rate_num, rate_den, channel, latency, loop_position, period,
                         generic_end, budget, stats, totals):
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
-    ``p``, the DRAM traffic scaled by the memory plan's ``scale_num / scale_den``
-    (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding`` -1 or 1 each fold alone
-    rounded down or up, which carries no remainder), the repetition of its loop at ``loop_position`` exploited
+    ``problem`` (its fields as a plain tuple), the DRAM traffic scaled by the memory plan's
+    ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding``
+    -1 or 1 each fold alone rounded down or up, which carries no remainder), the repetition of its loop at ``loop_position`` exploited
     (module docstring), into ``stats``, and the scaling's totals (``scale_dram_rows``'s) into
     ``totals`` (int64[2, 3, 2]); returns False, ``stats`` unfinished, once ``budget`` folds were stepped,
     where the scaling's remainders do not come back within the pass's repeating units, or where a
@@ -352,6 +352,7 @@ def run_native_periodic(p, dataflow, array_rows, array_cols, overlap, broadcast,
     (``rate_num`` 0: unlimited), so that a fold's transfer takes ``ceil(bytes * rate_den /
     rate_num)`` cycles (``accelsim.lower.schedule.transfer_cycles``); ``channel``, ``latency``: the DRAM's.
     """
+    p = ScheduleProblem(*problem)
     order, count = p.order, p.count
     outer, inner = 1, 1
     for position in range(3):

@@ -35,6 +35,11 @@ class ScheduleProblem(NamedTuple):
     psum_room, out_room : output buffer words at accumulator width and at ``act_bits``
     act_bits, weight_bits, psum_bits, cycles_per_product : ints
     first, stop : the folds ``[first, stop)`` of the execution order to build
+
+    Python hands it to the kernels it calls (:func:`build_schedule`, ``systolic.run_native_problem``,
+    ``periodic.run_native_periodic``) as a plain tuple, ``tuple(p)``: numba types a plain tuple in
+    under a microsecond, a NamedTuple field by field in Python (3-5 us a call). Each of them rebuilds
+    the NamedTuple (``ScheduleProblem(*problem)``) for the kernels it calls.
     """
 
     order: np.ndarray
@@ -187,9 +192,11 @@ def _on_loop(loop, lm, lk, size_m, size_k, size_n):
 
 
 @kernel
-def build_schedule(p, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
+def build_schedule(problem, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
     """Fill the per-fold tables (int64, ``stop - first`` rows; word tables ``[F, 4]`` by
-    ``TRAFFIC_*``) of :class:`ScheduleProblem` ``p``; returns whether every fold's tiles fit."""
+    ``TRAFFIC_*``) of :class:`ScheduleProblem` ``problem`` (its fields as a plain tuple);
+    returns whether every fold's tiles fit."""
+    p = ScheduleProblem(*problem)
     return fill_folds(p, p.first, p.stop, prefetch_words(p, False), prefetch_words(p, True), rows_used, cols_used,
                       stream_cycles, sram, dram, dram_bytes)
 

@@ -24,7 +24,7 @@ from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_FINISH, RESUME_STATE_SIZE, double_buffer_cycles, fill_transfer, resume_native_timeline,
 )
 from accelsim.kernels.scalesim_calc import calc_filter_reads, calc_ifmap_reads, calc_ofmap_drain
-from accelsim.kernels.schedule import DIM_K, fill_folds, prefetch_words, scale_dram_rows
+from accelsim.kernels.schedule import DIM_K, ScheduleProblem, fill_folds, prefetch_words, scale_dram_rows
 
 
 @kernel
@@ -134,15 +134,17 @@ def run_fold_native(s, dram, stats):
 
 
 @kernel
-def run_native_problem(p, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
+def run_native_problem(problem, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
                        scale_num, scale_den, rate_num, rate_den, channel, latency, chunk, stats):
     """:func:`run_fold_native`'s counters of the folds of
-    :class:`~accelsim.kernels.schedule.ScheduleProblem` ``p`` in one call, ``chunk`` folds at a
-    time: their tables (:func:`.schedule.fill_folds`), the DRAM traffic scaled by the memory
-    plan's ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`), each fold's transfer cycles at the DRAM's
-    ``rate_num / rate_den`` bytes per cycle (:func:`.memory.fill_transfer`), the timeline continued
-    from chunk to chunk (:func:`.memory.resume_native_timeline`). Returns False, ``stats``
-    unfinished, where a scaled running total would pass int64."""
+    :class:`~accelsim.kernels.schedule.ScheduleProblem` ``problem`` (its fields as a plain tuple) in
+    one call, ``chunk`` folds at a time: their tables (:func:`.schedule.fill_folds`), the DRAM traffic
+    scaled by the memory plan's ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`), each
+    fold's transfer cycles at the DRAM's ``rate_num / rate_den`` bytes per cycle
+    (:func:`.memory.fill_transfer`), the timeline continued from chunk to chunk
+    (:func:`.memory.resume_native_timeline`). Returns False, ``stats`` unfinished, where a scaled
+    running total would pass int64."""
+    p = ScheduleProblem(*problem)
     total = p.stop - p.first
     size = min(total, chunk) + 1  # a chunk and the next one's first fold
     rows_used, cols_used, stream_cycles = np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size, np.int64)
