@@ -32,21 +32,31 @@ OBJECTIVES = {"cycles": km.OBJECTIVE_CYCLES, "energy": km.OBJECTIVE_ENERGY, "edp
 _SAFE = 2**62
 
 
-def in_range(problem: GemmProblem, rate: ArrayRate) -> bool:
-    """Whether every product the kernels form for ``problem`` stays within int64: the nested
-    shares (tensor words x a dimension), the MACs, and all traffic at 8 bytes a word, refetched at
-    every iteration of the longest loop, in DRAM cycles at up to 1000 per byte."""
+def in_range(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate) -> bool:
+    """Whether every count the kernels form for ``problem`` on ``arch`` stays within int64, each
+    bounded over every candidate mapping, and their sum below 2^62:
+
+    * the nested shares: a tensor's words times a dimension (``kernels.mapping._split``);
+    * the traffic: each tensor fetched at most once per iteration of the loop it is reused across
+      (the input per column tile, the weights per tile of ``m``, partial sums out and back per
+      reduction tile; a loop has at most as many iterations as its dimension has elements), in
+      bits at up to 64 a word and in DRAM cycles at up to 1,000 a byte
+      (``lower.schedule.dram_rates``' denominators);
+    * the timeline: every fold's stream, fill, drain and DRAM latency, with at most ``m x n x k``
+      folds (the streams' sum is at most the MACs' cycles, ``m x n x k`` times the cycles a product).
+    """
     k_map, k_weights = rate.reduction(problem.k), rate.stored_reduction(problem.k)
     m, n, words = problem.m, problem.n, problem.ifmap_words
-    longest = max(m, n, k_map, 1)
-    traffic = (words + k_weights * n + 2 * m * n) * longest * 8 * 1000
-    return max(words * longest, k_weights * k_map * n, m * n * k_map * rate.cycles_per_product, traffic) < _SAFE
+    shares = words * max(m, k_map) + k_weights * k_map
+    moved = words * n + k_weights * n * m + m * n * (2 * k_map + 1)
+    per_fold = rate.cycles_per_product + arch.array.rows + arch.array.cols + arch.dram.latency_cycles
+    return shares + moved * 64 + moved * 8 * 1000 + m * n * k_map * per_fold < _SAFE
 
 
 def gemm_params(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, weight_bits: int,
                 act_bits: int) -> np.ndarray | None:
     """The kernels' parameter vector (``km.P_*``), or ``None`` if some count could pass int64."""
-    if not in_range(problem, rate):
+    if not in_range(problem, arch, rate):
         return None
     k_map, k_weights = rate.reduction(problem.k), rate.stored_reduction(problem.k)
     m, n = problem.m, problem.n

@@ -108,7 +108,7 @@ def searchable(layer: Layer, arch: ArchSpec, rate: ArrayRate, plan: LayerSparsit
     if plan is not None and plan.fold_streams:
         return False
     problem = lower_layer(layer, arch.timing_model)
-    if problem is None or not candidates.in_range(problem, rate):
+    if problem is None or not candidates.in_range(problem, arch, rate):
         return False
     estimate = work.estimate(problem, arch, rate)
     return work.fold_memory(problem, arch, rate, estimate, whole_schedule=True) <= work.FOLD_MEMORY_LIMIT

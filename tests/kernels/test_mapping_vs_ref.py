@@ -3,6 +3,8 @@ tests/reference/mapping_ref.py and the engine's own evaluation, on random small 
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,3 +90,43 @@ def test_candidate_counts_across_fold_chunks(mnk):
     assert fitting
     assert candidates.counts(params, table[fitting[0]]) == ref_candidate_counts(problem, arch, space[fitting[0]],
                                                                                 ArrayRate(), 8, 8)
+
+
+def test_large_batch_layers_within_the_kernels_int64_bound_and_exact():
+    """ResNet-50's conv1 at batch 256 (3,211,264 GEMM rows; VGG-16's first layers from batch 64
+    alike) is within ``candidates.in_range``, whose bound takes each tensor fetched once per
+    iteration of its own reuse loop. The earlier bound took every tensor refetched at every
+    iteration of the longest loop, refused it, and the default search left it at the fixed
+    mapping on every shipped arch. Every candidate of at most 4,096 folds, on an array with 16 MiB
+    buffers whose DRAM latency (2^24 cycles) pushes the cycles past 2^31, counts as the engine counts
+    its schedule (numpy lowering, Python integers where a share could pass int64)."""
+    from accelsim.engine.blocks import loop_counts
+    from accelsim.frontend.load import load_arch, load_workload
+    from accelsim.lower.gemm import lower_layer
+    from accelsim.mapper.layer import searchable
+    from conftest import ROOT
+
+    conv1 = load_workload(ROOT / "workloads" / "resnet50.yaml", batch=256).layers[0]
+    for path in sorted((ROOT / "arch_configs").glob("*.yaml")):
+        arch = load_arch(path)
+        if arch.timing_model.value == "native":
+            assert searchable(conv1, arch, ArrayRate(), None), path.name
+    arch = arch_from_dict({"name": "slow-dram", "array": {"rows": 16, "cols": 16, "dataflows": ["os", "ws", "is"]},
+                           "buffers": {op: {"size": "16MiB"} for op in ("ifmap", "filter", "ofmap")},
+                           "dram": {"bandwidth": "1B/cycle", "latency": f"{2**24}cycles"}})
+    problem = lower_layer(conv1, arch.timing_model)
+    assert candidates.in_range(problem, arch, ArrayRate())
+    space, table, params = _space((arch, problem, ArrayRate(), 8, 8))
+    checked = 0
+    for i, mapping in enumerate(space):
+        if math.prod(loop_counts(problem, arch, mapping, ArrayRate())) > 4096:
+            continue
+        schedule = mapped_schedule(problem, arch, mapping, weight_bits=8, act_bits=8)
+        counts = candidates.counts(params, table[i])
+        assert (counts is not None) == schedule.fits_buffers, mapping
+        if counts is not None:
+            engine = schedule_counts(schedule, arch)
+            assert counts == {name: engine[name] for name in counts}, mapping
+            assert counts["cycles"] > 2**31
+            checked += 1
+    assert checked >= 3
