@@ -340,11 +340,11 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
     ``problem`` (its fields as a plain tuple), the DRAM traffic scaled by the memory plan's
     ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding``
-    -1 or 1 each fold alone rounded down or up, which carries no remainder), the repetition of its loop at ``loop_position`` exploited
-    (module docstring), into ``stats``, and the scaling's totals (``scale_dram_rows``'s) into
-    ``totals`` (int64[2, 3, 2]); returns False, ``stats`` unfinished, once ``budget`` folds were stepped,
-    where the scaling's remainders do not come back within the pass's repeating units, or where a
-    scaled running total would pass int64.
+    -1 or 1 each fold alone rounded down or up, which carries no remainder), the repetition of its
+    loop at ``loop_position`` exploited (module docstring), into ``stats``, and the scaling's totals
+    (``scale_dram_rows``'s) into ``totals`` (int64[2, 3, 2]); returns False, ``stats`` unfinished,
+    once ``budget`` folds were stepped, where the scaling's remainders do not come back within the
+    pass's repeating units, or where a scaled running total would pass int64.
 
     ``generic_end``: the last unit of a pass that holds the repeating folds (``units - 2``, or
     ``units - 3`` when inputs load a period ahead and unit ``units - 2`` brings the last, maybe
