@@ -319,13 +319,22 @@ def _evaluate_one(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, mapp
                   objective: Objective = Objective.CYCLES, exhaustive: bool = False,
                   energy_arch: ArchSpec | None = None) -> tuple[int, float, int] | None:
     """``(cycles, energy in pJ, DRAM bytes read)`` of ``problem`` under ``mapping`` (``evaluate``'s
-    numbers), ``None`` if its tiles do not fit the buffers."""
+    numbers), ``None`` if its tiles do not fit the buffers. ``schedule_counts``' numbers come from the
+    mapper's exact kernel (``candidates.counts``: the same counters, its folds timed a chunk at a
+    time) where its counts stay within int64, instead of a schedule built whole."""
     energy = _energy_table(energy_arch or arch, weight_bits, act_bits, [mapping.dataflow])
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits
-    schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
-    if not schedule.fits_buffers:
-        return None
-    counts = evaluate(schedule, arch)
+    params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits) if evaluate is schedule_counts else None
+    if params is not None:
+        counts = candidates.counts(params, candidates.candidate_table(
+            [(mapping.dataflow, mapping.order, mapping.t_tile, mapping.double_buffered, mapping.joint_buffer)])[0])
+        if counts is None:
+            return None
+    else:
+        schedule = mapped_schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+        if not schedule.fits_buffers:
+            return None
+        counts = evaluate(schedule, arch)
     return (int(counts["cycles"]), _energy(energy[dataflow_code(mapping.dataflow)], problem.m * problem.n * problem.k,
                                            counts), int(counts["dram_read_bytes"]))
 

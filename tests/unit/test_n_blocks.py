@@ -169,3 +169,30 @@ def test_several_arrays_keep_one_block_where_the_shared_channel_favours_it(side)
     bf16 = Compression(weight_bits="bf16", act_bits="bf16")
     net = Network(name="g", layers=(Gemm(name="g", m=side, k=side, n=side, compression=bf16),))
     assert ax.simulate(arch, net).cycles <= ax.simulate(arch, net, mapping="fixed").cycles
+
+
+@pytest.mark.parametrize("m, n, k, ofmap", [(4, 20, 32, "128B"), (8, 36, 24, "256B"), (3, 44, 40, "64B"),
+                                            (6, 28, 48, "unified")])
+def test_a_last_narrower_block_counts_as_its_schedule(m, n, k, ofmap):
+    """The last, narrower block of a blocked mapping (``n`` not a multiple of the width) is counted by
+    the mapper's exact kernel where the evaluator is ``schedule_counts``: the same (cycles, pJ, DRAM
+    bytes read), and the same refusal of tiles that do not fit, as its schedule built whole and
+    counted by an evaluator that is not ``schedule_counts`` (the schedule path), for every order,
+    tile and buffering of the documented space, and a unified buffer allocated jointly or not."""
+    from accelsim.mapper.gemm import _evaluate_one
+
+    arch = small_arch(ofmap) if ofmap != "unified" else arch_from_dict(
+        {"name": "u", "array": {"rows": 4, "cols": 4, "dataflow": "ws"}, "buffers": {"unified": {"size": "512B"}},
+         "dram": {"bandwidth": "2B/cycle"}})
+    rest = GemmProblem(m=m, n=n % arch.array.cols + arch.array.cols, k=k, repeats=1, ifmap_words=m * k)
+    _, _, t = spatial_mapping(arch.array.dataflow, rest.m, rest.n, rest.k)
+    results = set()
+    for tile, order, db, joint in itertools.product({t, 1, 2, max(1, t // 2)}, LoopOrder,
+                                                    itertools.product((False, True), repeat=3),
+                                                    (False, True) if ofmap == "unified" else (False,)):
+        mapping = Mapping(arch.array.dataflow, order, None if tile == t else tile, db, joint)
+        kernel = _evaluate_one(rest, arch, schedule_counts, mapping)
+        whole = _evaluate_one(rest, arch, lambda schedule, spec: schedule_counts(schedule, spec), mapping)
+        assert kernel == whole, mapping
+        results.add(kernel)
+    assert len(results - {None}) > 1
