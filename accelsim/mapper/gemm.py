@@ -137,8 +137,8 @@ def _space(problem: GemmProblem, arch: ArchSpec, rate: ArrayRate, within_blocks:
     for dataflow in dataflows:
         sr, sc, t = spatial_mapping(dataflow, problem.m, problem.n, k_map)
         shapes.append((dataflow, sr > arch.array.rows, sc > arch.array.cols, tuple(stream_tiles(t))))
-    return _space_table((fixed.dataflow, fixed.order, fixed.t_tile, fixed.double_buffered, fixed.joint_buffer),
-                        tuple(shapes), tuple(_buffering_options(arch)), shares_unified_buffer(arch), within_blocks)
+    return _space_table(_fields(fixed), tuple(shapes), tuple(_buffering_options(arch)), shares_unified_buffer(arch),
+                        within_blocks)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,6 +176,12 @@ def _mapping(row: np.ndarray) -> Mapping:
     """The :class:`Mapping` of one candidate-table row."""
     return Mapping(_DATAFLOWS[row[0]], _ORDERS[tuple(int(x) for x in row[1:4])], int(row[4]) or None,
                    tuple(bool(x) for x in row[5:8]), bool(row[8]))
+
+
+def _fields(mapping: Mapping) -> tuple:
+    """The fields of ``mapping`` a candidate-table row holds (:func:`candidates.candidate_table`'s
+    input; :func:`_mapping` reads them back)."""
+    return mapping.dataflow, mapping.order, mapping.t_tile, mapping.double_buffered, mapping.joint_buffer
 
 
 def mapping_space(problem: GemmProblem, arch: ArchSpec, *, rate: ArrayRate = DENSE_RATE) -> list[Mapping]:
@@ -326,8 +332,7 @@ def _evaluate_one(problem: GemmProblem, arch: ArchSpec, evaluate: Evaluate, mapp
     weight_bits, act_bits = number_format(weight_bits).bits, number_format(act_bits).bits
     params = candidates.gemm_params(problem, arch, rate, weight_bits, act_bits) if evaluate is schedule_counts else None
     if params is not None:
-        counts = candidates.counts(params, candidates.candidate_table(
-            [(mapping.dataflow, mapping.order, mapping.t_tile, mapping.double_buffered, mapping.joint_buffer)])[0])
+        counts = candidates.counts(params, candidates.candidate_table([_fields(mapping)])[0])
         if counts is None:
             return None
     else:
