@@ -82,17 +82,32 @@ def _relative(state, scaling, out):
 def _advance(state, before, times):
     """Move ``state`` on by ``times`` repeats of the step from ``before`` to it: each timeline by its
     start's step (a time at or before the start, which nothing reads, moves with it too)."""
-    step = state[RESUME_START] - before[RESUME_START]
-    state[RESUME_START] += times * step
-    state[RESUME_PREV_DRAINED] += times * step
-    state[RESUME_FINISH] += times * step
+    _shift(state, times * (state[RESUME_START] - before[RESUME_START]),
+           times * (state[RESUME_DSTART] - before[RESUME_DSTART]), times * (state[RESUME_COMPUTE] - before[RESUME_COMPUTE]))
+
+
+@kernel
+def _move_to(state, before, snapshot):
+    """Set ``state`` to ``snapshot`` moved on by the step from ``before`` to ``state`` (as :func:`_advance`)."""
+    step, dram_step = state[RESUME_START] - before[RESUME_START], state[RESUME_DSTART] - before[RESUME_DSTART]
+    compute_step = state[RESUME_COMPUTE] - before[RESUME_COMPUTE]
+    state[:] = snapshot
+    _shift(state, step, dram_step, compute_step)
+
+
+@kernel(inline="always")
+def _shift(state, step, dram_step, compute_step):
+    """Move the array's timeline in ``state`` by ``step`` cycles, the DRAM's by ``dram_step``, and its
+    compute cycles by ``compute_step``."""
+    state[RESUME_START] += step
+    state[RESUME_PREV_DRAINED] += step
+    state[RESUME_FINISH] += step
     for x in range(4):
-        state[RESUME_FREE + x] += times * step
-    step = state[RESUME_DSTART] - before[RESUME_DSTART]
-    state[RESUME_DSTART] += times * step
-    state[RESUME_DPREV] += times * step
-    state[RESUME_DFINISH] += times * step
-    state[RESUME_COMPUTE] += times * (state[RESUME_COMPUTE] - before[RESUME_COMPUTE])
+        state[RESUME_FREE + x] += step
+    state[RESUME_DSTART] += dram_step
+    state[RESUME_DPREV] += dram_step
+    state[RESUME_DFINISH] += dram_step
+    state[RESUME_COMPUTE] += compute_step
 
 
 MIN_PASSES = 5
@@ -393,6 +408,11 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     # units per superunit: ``period``, times the cycle of the scaling's remainders (found after the first)
     unit_period = period
     last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
+    # units from the last added-up superunit's end to unit generic_end: taken from the snapshot of the
+    # repeating superunit's state that many units in, not stepped
+    rest = (generic_end - 1) % unit_period
+    snapshot = (np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64), np.zeros((2, 3, 2), np.int64))
+    snapshot_unit = -1  # the unit (of the whole loop, o x units + i) the snapshot's state starts
     first_totals = np.zeros((2, 3, 2), np.int64)
     outer_memory, pass_memory, run_memory = _new_memory(), _new_memory(), _new_memory()
     stepped = 0
@@ -418,7 +438,7 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
                 first_totals[:] = totals
             if not whole and o == 0 and i == period + 1:  # one superunit stepped: its remainders' cycle
                 unit_period = period * _remainder_cycle(scale_num, scale_den, first_totals, totals, units)
-                last_generic = (generic_end - 1) // unit_period - 1
+                last_generic, rest = (generic_end - 1) // unit_period - 1, (generic_end - 1) % unit_period
                 # fewer than three superunits (none left to add once two repeat), or more stepping than
                 # the budget allows (two superunits and the ends in every pass): give up now
                 if last_generic < 2 or stepped + outer * (2 * unit_period + 3) * inner > budget:
@@ -426,8 +446,21 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
             # the superunit unit i - 1 ends, if (i - 1) % unit_period == 0; unit 0 recorded as superunit -1:
             # the state superunit 0 starts from
             superunit = (i - 1) // unit_period - 1
+            if rest > 0 and (i - 1) % unit_period == rest:
+                snapshot[0][:] = state
+                snapshot[1][:] = sums
+                snapshot[2][:] = totals
+                snapshot_unit = o * units + i
             if (i - 1) % unit_period == 0 and superunit <= last_generic:
-                i += unit_period * _repeats(state, sums, scaling, superunit, last_generic, memory)
+                times = _repeats(state, sums, scaling, superunit, last_generic, memory)
+                i += unit_period * times
+                if times > 0 and rest > 0 and snapshot_unit == o * units + i - (times + 1) * unit_period + rest:
+                    # the snapshot lies in the superunit that repeated: from it, the units up to generic_end
+                    _, _, before, sums_before, _, totals_before = memory
+                    _move_to(state, before, snapshot[0])
+                    sums += snapshot[1] - sums_before
+                    totals += snapshot[2] - totals_before
+                    i += rest
         if by_outer and o <= outer - 3:  # the next pass's first fold generic too; pass 0 recorded only
             o += _repeats(state, sums, scaling, o, outer - 3, outer_memory)
         o += 1
