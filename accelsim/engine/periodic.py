@@ -30,8 +30,8 @@ one unit, is stepped in 135 folds.
 Traffic scaled by the memory plan (running totals times a fraction ``a / d``, rounded down) carries
 rounding remainders from fold to fold (whole fractions, 0 or 1: none). Such a layer is first run
 from bounds (:func:`_bounded`): each fold's value alone times the fraction, rounded down and rounded
-up, brackets the running totals' value for that fold and carries no remainder, so both runs repeat
-like unscaled traffic; the timeline's times never fall when a transfer grows, so where both give the
+up, brackets the running totals' value for that fold and carries no remainder, so both runs (one
+kernel call, sharing the fold tables) repeat like unscaled traffic; the timeline's times never fall when a transfer grows, so where both give the
 same cycles the running totals do too, exactly, and the scaled counts are the running totals' last
 values (per class, its folds' unscaled sum, which the kernel keeps, times the fraction, rounded
 down). That takes the compute-bound layers whose plan keeps a sliver of a tensor (denominators of a
@@ -112,11 +112,11 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     whole = _whole(traffic)
     run = functools.partial(_run, problem, arch, mapping, rate, weight_bits, act_bits, whole)
     if whole:
-        return run(fractions, 0, 1)
+        return run(fractions, (0,))
     stats = _bounded(run, fractions)
     counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
     if stats is None and math.prod(counts) >= REMAINDER_FOLDS:
-        stats = run(fractions, 0, 1)  # the remainders' cycle
+        stats = run(fractions, (0,))  # the remainders' cycle
     return stats
 
 
@@ -125,7 +125,6 @@ def _whole(traffic: TrafficScale) -> bool:
     return traffic.ifmap.denominator == 1 and traffic.filter.denominator == 1 and traffic.output.denominator == 1
 
 
-_TIMING = (codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_COMPUTE_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH)
 _SCALED = ((codes.FOLD_STAT_IFMAP_DRAM_READS, codes.FOLD_STAT_DRAM_READ_BYTES),
            (codes.FOLD_STAT_FILTER_DRAM_READS, codes.FOLD_STAT_DRAM_READ_BYTES),
            (codes.FOLD_STAT_OFMAP_DRAM_WRITES, codes.FOLD_STAT_DRAM_WRITE_BYTES))
@@ -142,37 +141,37 @@ def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None
     ``kernels.memory.resume_native_timeline``). So where the folds all rounded down and all rounded
     up give the same cycles, so do the running totals, exactly. The scaled counts are their running
     totals' last values: per class and table, the folds' unscaled sum times the fraction, rounded
-    down, in place of the sum of the folds rounded down (both kept by the kernel)."""
-    totals = np.zeros((2, 3, 2), dtype=np.int64)
-    low = run(fractions, -1, 2, totals)
-    high = None if low is None else run(fractions, 1, 2, np.zeros_like(totals))
-    if high is None or any(low[i] != high[i] for i in _TIMING):
+    down, in place of the sum of the folds rounded down (both kept by the kernel). Both roundings run
+    in one kernel call over one set of fold tables (they differ in the scaled traffic only)."""
+    totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
+    stats = run(fractions, (-1, 1), totals, finish)
+    if stats is None or finish[0] != finish[1]:
         return None
     numerator, denominator = fractions
-    stats = low.copy()
     for x, indices in enumerate(_SCALED):
         for t, index in enumerate(indices):
-            value, rounded = int(totals[t, x, 0]), int(totals[t, x, 1])
+            value, rounded = int(totals[0, t, x, 0]), int(totals[0, t, x, 1])
             stats[index] += value * int(numerator[x]) // int(denominator[x]) - rounded
     return stats
 
 
 def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
-         whole: bool, fractions: tuple[np.ndarray, np.ndarray], rounding: int, runs: int,
-         totals: np.ndarray | None = None) -> np.ndarray | None:
-    """The path's counters with the traffic scaled by ``fractions`` (``whole``: all of them 0 or 1;
-    ``rounding`` and ``totals``, if given: :func:`accelsim.kernels.schedule.scale_dram_rows`'s), or
-    ``None`` where not taken; ``runs``: how many such runs the caller makes of the layer (the cost
-    estimate)."""
-    plan = _plan(problem, arch, mapping, rate, weight_bits, act_bits, whole or rounding != 0, runs)
+         whole: bool, fractions: tuple[np.ndarray, np.ndarray], roundings: tuple[int, ...],
+         totals: np.ndarray | None = None, finish: np.ndarray | None = None) -> np.ndarray | None:
+    """The path's counters with the traffic scaled by ``fractions`` (``whole``: all of them 0 or 1),
+    or ``None`` where not taken; ``roundings``, ``totals`` and ``finish`` (if given, filled):
+    :func:`~accelsim.kernels.periodic.run_native_periodic`'s, the counters being the first rounding's."""
+    runs = len(roundings)
+    plan = _plan(problem, arch, mapping, rate, weight_bits, act_bits, whole or roundings[0] != 0, runs)
     if plan is None:
         return None
     p, position, period, generic_end, folds = plan
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(tuple(p), *lowering.native_wiring(arch, mapping), *fractions, rounding,
-                               *dram_rates(arch), arch.dram.latency_cycles, position, period, generic_end,
-                               max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
-                               np.zeros((2, 3, 2), dtype=np.int64) if totals is None else totals)
+    done = run_native_periodic(tuple(p), *lowering.native_wiring(arch, mapping), *fractions,
+                               np.array(roundings, dtype=np.int64), *dram_rates(arch), arch.dram.latency_cycles,
+                               position, period, generic_end, max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
+                               np.zeros((runs, 2, 3, 2), dtype=np.int64) if totals is None else totals,
+                               np.zeros(runs, dtype=np.int64) if finish is None else finish)
     return stats if done else None
 
 
@@ -183,8 +182,8 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
     pass that repeats, the layer's folds)`` of :func:`_run`, or ``None`` where the path is not
     taken: what decides it but the traffic's fractions (``whole``: they carry no remainders from fold
     to fold) and the DRAM's rates. Memoized (a pure function of frozen specs and of this module's
-    constants, which tests that change them clear): a layer's bounds run it twice, a layer split
-    among arrays again at its share of the channel, and a network's repeated layers and runs again."""
+    constants, which tests that change them clear): a layer split among arrays runs it again at its
+    share of the channel, and a network's repeated layers and runs again."""
     counts = loop_counts(problem, arch, mapping, rate)
     order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table

@@ -16,8 +16,11 @@ start count as equal: nothing later reads them), every later generic superunit o
 repeats that step, so they are added at once: times move by the step, sums by its sums. The
 state a superunit found is the one the unit, superunit or pass before it left, recorded from
 unit 0 on (the first superunit starts where unit 0 ends), so a timeline that has settled after
-unit 0 is added up after one superunit. The counters are those of one ``run_fold_native`` call
-over the whole schedule (``tests/properties/test_fold_periodic.py``).
+unit 0 is added up after one superunit. The units after the last whole superunit that is added
+up, up to the end of the repeating range (fewer than a superunit), are not stepped either: the
+state that many units into the superunit that repeated, kept as it was stepped, moved on by the
+superunits added, is theirs. The counters are those of one ``run_fold_native`` call over the
+whole schedule (``tests/properties/test_fold_periodic.py``).
 
 Inside a unit, when the unit loop is the outermost and the middle loop runs along ``n``, the
 unit's passes over the innermost loop repeat the same way and are added up alike
@@ -38,10 +41,11 @@ stepped in a few passes of a few runs each.
 The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
 :func:`.schedule.scale_dram_rows`): running totals times a fraction, rounded down, carry a
 remainder from fold to fold, part of the state compared. A whole fraction (0 or 1) carries none,
-nor does each fold scaled alone (``rounding`` -1 or 1: the bounds ``accelsim.engine.periodic``
-runs); otherwise a superunit is ``period`` units times the cycle after which every remainder comes back
-(:func:`_remainder_cycle`, from the first superunit's totals), and the passes along ``n`` and ``k``
-are stepped, not added up.
+nor does each fold scaled alone (rounding -1 or 1: the bounds ``accelsim.engine.periodic``
+runs, both in one call: two timelines over one set of fold tables, each with its own scaled
+traffic, stepped and added up together); otherwise a superunit is ``period`` units times the cycle
+after which every remainder comes back (:func:`_remainder_cycle`, from the first superunit's
+totals), and the passes along ``n`` and ``k`` are stepped, not added up.
 """
 
 import numpy as np
@@ -62,37 +66,44 @@ _RELATIVE_SIZE = 14
 
 @kernel
 def _relative(state, scaling, out):
-    """The timeline ``state`` as later folds see it, and the remainders the memory plan's scaling
-    carries (``running x numerator - scaled x denominator`` per table and traffic class, 0 for a
-    whole fraction and for folds scaled alone), into ``out`` (int64[14])."""
-    start = state[RESUME_START]
-    out[0] = max(0, state[RESUME_PREV_DRAINED] - start)
-    out[1] = max(0, state[RESUME_FINISH] - start)
-    for x in range(4):
-        out[2 + x] = max(0, state[RESUME_FREE + x] - start)
-    out[6] = state[RESUME_DPREV] - state[RESUME_DSTART]
-    out[7] = max(0, state[RESUME_DFINISH] - state[RESUME_DSTART])
-    scale_num, scale_den, rounding, _, _, totals, _ = scaling
-    for t in range(2):
-        for x in range(3):
-            out[8 + 3 * t + x] = 0 if rounding != 0 else totals[t, x, 0] * scale_num[x] - totals[t, x, 1] * scale_den[x]
+    """Each run's timeline in ``state`` (one row a run) as later folds see it, and the remainders the
+    memory plan's scaling carries (``running x numerator - scaled x denominator`` per table and
+    traffic class, 0 for a whole fraction and for folds scaled alone), into ``out`` (int64[14] a run)."""
+    scale_num, scale_den, roundings, _, _, totals, _ = scaling
+    for r in range(state.shape[0]):
+        o, start = _RELATIVE_SIZE * r, state[r, RESUME_START]
+        out[o] = max(0, state[r, RESUME_PREV_DRAINED] - start)
+        out[o + 1] = max(0, state[r, RESUME_FINISH] - start)
+        for x in range(4):
+            out[o + 2 + x] = max(0, state[r, RESUME_FREE + x] - start)
+        out[o + 6] = state[r, RESUME_DPREV] - state[r, RESUME_DSTART]
+        out[o + 7] = max(0, state[r, RESUME_DFINISH] - state[r, RESUME_DSTART])
+        for t in range(2):
+            for x in range(3):
+                out[o + 8 + 3 * t + x] = 0 if roundings[r] != 0 else \
+                    totals[r, t, x, 0] * scale_num[x] - totals[r, t, x, 1] * scale_den[x]
 
 
 @kernel
 def _advance(state, before, times):
-    """Move ``state`` on by ``times`` repeats of the step from ``before`` to it: each timeline by its
-    start's step (a time at or before the start, which nothing reads, moves with it too)."""
-    _shift(state, times * (state[RESUME_START] - before[RESUME_START]),
-           times * (state[RESUME_DSTART] - before[RESUME_DSTART]), times * (state[RESUME_COMPUTE] - before[RESUME_COMPUTE]))
+    """Move each run's timeline in ``state`` on by ``times`` repeats of the step from ``before`` to
+    it: each timeline by its start's step (a time at or before the start, which nothing reads, moves
+    with it too)."""
+    for r in range(state.shape[0]):
+        _shift(state[r], times * (state[r, RESUME_START] - before[r, RESUME_START]),
+               times * (state[r, RESUME_DSTART] - before[r, RESUME_DSTART]),
+               times * (state[r, RESUME_COMPUTE] - before[r, RESUME_COMPUTE]))
 
 
 @kernel
 def _move_to(state, before, snapshot):
     """Set ``state`` to ``snapshot`` moved on by the step from ``before`` to ``state`` (as :func:`_advance`)."""
-    step, dram_step = state[RESUME_START] - before[RESUME_START], state[RESUME_DSTART] - before[RESUME_DSTART]
-    compute_step = state[RESUME_COMPUTE] - before[RESUME_COMPUTE]
-    state[:] = snapshot
-    _shift(state, step, dram_step, compute_step)
+    for r in range(state.shape[0]):
+        step, dram_step = state[r, RESUME_START] - before[r, RESUME_START], \
+            state[r, RESUME_DSTART] - before[r, RESUME_DSTART]
+        compute_step = state[r, RESUME_COMPUTE] - before[r, RESUME_COMPUTE]
+        state[r] = snapshot[r]
+        _shift(state[r], step, dram_step, compute_step)
 
 
 @kernel(inline="always")
@@ -115,12 +126,13 @@ MIN_PASSES = 5
 
 
 @kernel
-def _new_memory():
-    """What :func:`_repeats` keeps between runs: the relative timeline after the last one and the one
-    before, the state, sums and scaling totals after the last one, and whether they are recorded."""
-    return (np.zeros(_RELATIVE_SIZE, np.int64), np.zeros(_RELATIVE_SIZE, np.int64),
-            np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64), np.zeros(1, np.int64),
-            np.zeros((2, 3, 2), np.int64))
+def _new_memory(runs):
+    """What :func:`_repeats` keeps between superunits or passes (of ``runs`` runs of the timeline):
+    the relative timelines after the last one and the one before, the state, sums and scaling totals
+    after the last one, and whether they are recorded."""
+    return (np.zeros(_RELATIVE_SIZE * runs, np.int64), np.zeros(_RELATIVE_SIZE * runs, np.int64),
+            np.zeros((runs, RESUME_STATE_SIZE), np.int64), np.zeros(FOLD_STAT_COUNT, np.int64), np.zeros(1, np.int64),
+            np.zeros((runs, 2, 3, 2), np.int64))
 
 
 @kernel(inline="always")
@@ -160,26 +172,36 @@ def _repeats(state, sums, scaling, run, last_run, memory):
 
 @kernel
 def _step(p, first, folds, total, timing, tables, scaling, state, sums):
-    """Step the timeline ``state`` over the ``folds`` folds from ``first`` (of ``total``) and add their
-    sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the fold tables to fill
-    and the prefetched words, ``scaling``: the memory plan's fractions, the loop counts, the
-    running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. Returns False
-    where a scaled running total would pass int64."""
+    """Step each run's timeline in ``state`` over the ``folds`` folds from ``first`` (of ``total``)
+    and add the first run's sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the
+    fold tables to fill, the prefetched words and the later runs' DRAM tables, ``scaling``: the
+    memory plan's fractions, each run's rounding, the loop counts, each run's running totals
+    (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. The runs share the fold
+    tables and differ in their scaled DRAM traffic only. Returns False where a scaled running total
+    would pass int64."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter = tables
-    scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter, run_dram, \
+        run_bytes = tables
+    scale_num, scale_den, roundings, count, reduce_position, totals, scaled = scaling
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
+    rows = stop - first
     ensure_prefetch_words(p, next_in, False, first, stop)
     ensure_prefetch_words(p, next_filter, True, first, stop)
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    if scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, rounding, count, reduce_position, first,
-                                      p.drain, stop - first, folds, totals):
-        return False
-    fill_transfer(dram_bytes, rate_num, rate_den, stop - first, xfer)
-    resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
-                           channel, latency, prefetch_overlap, drain_overlap, folds, last, state)
+    for r in range(state.shape[0] - 1, -1, -1):  # the first run last: its scaling in place
+        words, nbytes = dram, dram_bytes
+        if r > 0:
+            run_dram[:rows] = dram[:rows]
+            run_bytes[:rows] = dram_bytes[:rows]
+            words, nbytes = run_dram, run_bytes
+        if scaled and not scale_dram_rows(words, nbytes, scale_num, scale_den, roundings[r], count, reduce_position,
+                                          first, p.drain, rows, folds, totals[r]):
+            return False
+        fill_transfer(nbytes, rate_num, rate_den, rows, xfer)
+        resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
+                               channel, latency, prefetch_overlap, drain_overlap, folds, last, state[r])
     add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, folds, sums)
     return True
 
@@ -350,16 +372,19 @@ def _remainder_cycle(scale_num, scale_den, before, after, limit):
 
 @kernel
 def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
-                        scale_num, scale_den, rounding, rate_num, rate_den, channel, latency, loop_position, period,
-                        generic_end, budget, stats, totals):
+                        scale_num, scale_den, roundings, rate_num, rate_den, channel, latency, loop_position, period,
+                        generic_end, budget, stats, totals, finish):
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
     ``problem`` (its fields as a plain tuple), the DRAM traffic scaled by the memory plan's
-    ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding``
-    -1 or 1 each fold alone rounded down or up, which carries no remainder), the repetition of its
-    loop at ``loop_position`` exploited (module docstring), into ``stats``, and the scaling's totals
-    (``scale_dram_rows``'s) into ``totals`` (int64[2, 3, 2]); returns False, ``stats`` unfinished,
-    once ``budget`` folds were stepped, where the scaling's remainders do not come back within the
-    pass's repeating units, or where a scaled running total would pass int64.
+    ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`) with each of ``roundings``
+    (int64[runs]: 0, running totals, alone; or -1 and 1, each fold alone rounded down and up, which
+    carry no remainder), the repetition of its loop at ``loop_position`` exploited (module
+    docstring): the first run's counters into ``stats``, each run's total cycles into ``finish``
+    (int64[runs]) and its scaling's totals (``scale_dram_rows``'s) into ``totals`` (int64[runs, 2, 3,
+    2]). The runs share the fold tables (a fold's scaled traffic is the only difference) and repeat
+    together. Returns False, ``stats`` unfinished, once ``budget`` folds were stepped, where the
+    scaling's remainders do not come back within the pass's repeating units, or where a scaled
+    running total would pass int64.
 
     ``generic_end``: the last unit of a pass that holds the repeating folds (``units - 2``, or
     ``units - 3`` when inputs load a period ahead and unit ``units - 2`` brings the last, maybe
@@ -379,7 +404,8 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     total = outer * units * inner
     timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel,
               latency)
-    whole = rounding != 0 or (scale_den == 1).all()  # no remainder: each fold scaled alone
+    runs = roundings.shape[0]
+    whole = roundings[0] != 0 or (scale_den == 1).all()  # no remainder: each fold scaled alone
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
     # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
     # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass) or the scaling
@@ -398,23 +424,25 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     tables = (np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
-              lazy_prefetch_words(p, False), lazy_prefetch_words(p, True))
+              lazy_prefetch_words(p, False), lazy_prefetch_words(p, True),
+              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64), np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64))
     ordered_counts, reduce_position = loop_counts(p)
     totals[:] = 0
-    scaling = (scale_num, scale_den, rounding, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
-    state = np.zeros(RESUME_STATE_SIZE, np.int64)
+    scaling = (scale_num, scale_den, roundings, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
+    state = np.zeros((runs, RESUME_STATE_SIZE), np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
-    memory = _new_memory()
+    memory = _new_memory(runs)
     # units per superunit: ``period``, times the cycle of the scaling's remainders (found after the first)
     unit_period = period
     last_generic = (generic_end - 1) // unit_period - 1  # the last superunit whose next unit is at most generic_end
     # units from the last added-up superunit's end to unit generic_end: taken from the snapshot of the
     # repeating superunit's state that many units in, not stepped
     rest = (generic_end - 1) % unit_period
-    snapshot = (np.zeros(RESUME_STATE_SIZE, np.int64), np.zeros(FOLD_STAT_COUNT, np.int64), np.zeros((2, 3, 2), np.int64))
+    snapshot = (np.zeros((runs, RESUME_STATE_SIZE), np.int64), np.zeros(FOLD_STAT_COUNT, np.int64),
+                np.zeros((runs, 2, 3, 2), np.int64))
     snapshot_unit = -1  # the unit (of the whole loop, o x units + i) the snapshot's state starts
     first_totals = np.zeros((2, 3, 2), np.int64)
-    outer_memory, pass_memory, run_memory = _new_memory(), _new_memory(), _new_memory()
+    outer_memory, pass_memory, run_memory = _new_memory(runs), _new_memory(runs), _new_memory(runs)
     stepped = 0
     o = 0
     while o < outer:
@@ -435,9 +463,9 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
             stepped += done
             i += 1
             if not whole and o == 0 and i == 1:
-                first_totals[:] = totals
+                first_totals[:] = totals[0]
             if not whole and o == 0 and i == period + 1:  # one superunit stepped: its remainders' cycle
-                unit_period = period * _remainder_cycle(scale_num, scale_den, first_totals, totals, units)
+                unit_period = period * _remainder_cycle(scale_num, scale_den, first_totals, totals[0], units)
                 last_generic, rest = (generic_end - 1) // unit_period - 1, (generic_end - 1) % unit_period
                 # fewer than three superunits (none left to add once two repeat), or more stepping than
                 # the budget allows (two superunits and the ends in every pass): give up now
@@ -465,5 +493,7 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
             o += _repeats(state, sums, scaling, o, outer - 3, outer_memory)
         o += 1
     stats[:] = sums
-    set_timeline_stats(state[RESUME_FINISH], state[RESUME_COMPUTE], total, array_rows * array_cols, stats)
+    set_timeline_stats(state[0, RESUME_FINISH], state[0, RESUME_COMPUTE], total, array_rows * array_cols, stats)
+    for r in range(runs):
+        finish[r] = state[r, RESUME_FINISH]
     return True
