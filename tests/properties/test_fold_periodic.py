@@ -11,6 +11,7 @@ operand), latency and MAC rates; every ``codes.FOLD_STAT_*`` counter must be equ
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from fractions import Fraction
 
@@ -24,7 +25,8 @@ from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels import codes
 from accelsim.kernels.schedule import DIM_K, DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
-from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, scaled_schedule
+from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, final_output_folds, scaled_schedule
+from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE
 from accelsim.lower.tiling import LoopOrder, Mapping, fixed_mapping, mapped_schedule
 from accelsim.spec.arch import Dataflow
 from accelsim.spec.load import network_from_dict
@@ -505,4 +507,43 @@ def test_bounded_on_seeded_gemms_exact():
     for _ in range(80):
         problem, arch, mapping = _seeded_long_gemm(rng, [0.5, 3, 64])
         taken += _exact_where_taken(problem, arch, mapping, SCALES[int(rng.integers(len(SCALES) - 3, len(SCALES)))])
+    assert taken >= 20
+
+
+def _folds_alone(problem, arch, mapping, scale, round_up: bool) -> np.ndarray:
+    """The one-piece run with each fold's DRAM traffic scaled alone, rounded down or up (numpy on the
+    lowering's tables, no running totals): what the kernel's bounds stand for."""
+    schedule = mapped_schedule(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
+    words, nbytes = schedule.dram_words.copy(), schedule.dram_bytes.copy()
+    for column, fraction in ((IFMAP, scale.ifmap), (FILTER, scale.filter), (OFMAP_WRITE, scale.output)):
+        if fraction == 1:
+            continue
+        rows = final_output_folds(schedule, mapping) if column == OFMAP_WRITE else slice(None)
+        for table in (words, nbytes):
+            product = table[rows, column] * fraction.numerator
+            table[rows, column] = -(-product // fraction.denominator) if round_up else product // fraction.denominator
+    return fold.run_schedule(dataclasses.replace(schedule, dram_words=words, dram_bytes=nbytes), arch)
+
+
+def test_both_bounds_in_one_call_equal_their_one_piece_runs():
+    """Seeded GEMMs of many units, traffic scaled by fractions with remainders: the kernel's two runs
+    in one call (folds scaled alone, rounded down and up, over one set of fold tables) give each the
+    total cycles of its one-piece run, and the first run's counters are that run's (the totals'
+    scaled sums aside, which :func:`periodic._bounded` replaces)."""
+    rng = np.random.default_rng(29)
+    taken = 0
+    for _ in range(60):
+        problem, arch, mapping = _seeded_long_gemm(rng, [0.5, 3, 64])
+        scale = SCALES[int(rng.integers(5, len(SCALES)))]
+        if scale.ifmap.denominator == scale.filter.denominator == scale.output.denominator == 1:
+            continue
+        fractions = lowering.traffic_fractions(scale)
+        totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
+        stats = periodic._run(problem, arch, mapping, ArrayRate(), 8, 8, False, fractions, (-1, 1), totals, finish)
+        if stats is None:
+            continue
+        low, high = _folds_alone(problem, arch, mapping, scale, False), _folds_alone(problem, arch, mapping, scale, True)
+        assert (finish[0], finish[1]) == (low[codes.FOLD_STAT_CYCLES], high[codes.FOLD_STAT_CYCLES])
+        assert np.array_equal(stats, low)
+        taken += 1
     assert taken >= 20
