@@ -31,11 +31,12 @@ Traffic scaled by the memory plan (running totals times a fraction ``a / d``, ro
 rounding remainders from fold to fold (whole fractions, 0 or 1: none). Such a layer is first run
 from bounds (:func:`_bounded`): each fold's value alone times the fraction, rounded down and rounded
 up, brackets the running totals' value for that fold and carries no remainder, so both runs (one
-kernel call, sharing the fold tables) repeat like unscaled traffic; the timeline's times never fall when a transfer grows, so where both give the
-same cycles the running totals do too, exactly, and the scaled counts are the running totals' last
-values (per class, its folds' unscaled sum, which the kernel keeps, times the fraction, rounded
-down). That takes the compute-bound layers whose plan keeps a sliver of a tensor (denominators of a
-tensor's bytes, remainders back after millions of units). Where the bounds differ (a layer bound by
+kernel call, sharing the fold tables) repeat like unscaled traffic; the timeline's times never fall
+when a transfer grows, so where both give the same cycles the running totals do too, exactly, and
+the scaled counts are the running totals' last values (per class, its folds' unscaled sum, which
+the kernel keeps, times the fraction, rounded down). That takes the compute-bound layers whose
+plan keeps a sliver of a tensor (denominators of a tensor's bytes, remainders back after millions
+of units). Where the bounds differ (a layer bound by
 the DRAM, each byte moving the cycles), the remainders are followed: a column whose running total
 moves by ``s`` per superunit has its remainder back after ``d / gcd(d, s a mod d)`` of them, so the
 kernel takes superunits of that many (their least common multiple) and compares the remainders with
@@ -64,6 +65,7 @@ from accelsim.engine.blocks import loop_counts
 from accelsim.kernels import codes
 from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels.periodic import run_native_periodic
+from accelsim.kernels.schedule import BOUNDS
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
 from accelsim.lower.schedule import dram_rates
@@ -112,11 +114,11 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     whole = _whole(traffic)
     run = functools.partial(_run, problem, arch, mapping, rate, weight_bits, act_bits, whole)
     if whole:
-        return run(fractions, (0,))
+        return run(fractions, 0)
     stats = _bounded(run, fractions)
     counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
     if stats is None and math.prod(counts) >= REMAINDER_FOLDS:
-        stats = run(fractions, (0,))  # the remainders' cycle
+        stats = run(fractions, 0)  # the remainders' cycle
     return stats
 
 
@@ -144,7 +146,7 @@ def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None
     down, in place of the sum of the folds rounded down (both kept by the kernel). Both roundings run
     in one kernel call over one set of fold tables (they differ in the scaled traffic only)."""
     totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
-    stats = run(fractions, (-1, 1), totals, finish)
+    stats = run(fractions, BOUNDS, totals, finish)
     if stats is None or finish[0] != finish[1]:
         return None
     numerator, denominator = fractions
@@ -156,19 +158,20 @@ def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None
 
 
 def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
-         whole: bool, fractions: tuple[np.ndarray, np.ndarray], roundings: tuple[int, ...],
+         whole: bool, fractions: tuple[np.ndarray, np.ndarray], rounding: int,
          totals: np.ndarray | None = None, finish: np.ndarray | None = None) -> np.ndarray | None:
     """The path's counters with the traffic scaled by ``fractions`` (``whole``: all of them 0 or 1),
-    or ``None`` where not taken; ``roundings``, ``totals`` and ``finish`` (if given, filled):
-    :func:`~accelsim.kernels.periodic.run_native_periodic`'s, the counters being the first rounding's."""
-    runs = len(roundings)
-    plan = _plan(problem, arch, mapping, rate, weight_bits, act_bits, whole or roundings[0] != 0, runs)
+    or ``None`` where not taken; ``rounding``, ``totals`` and ``finish`` (if given, filled):
+    :func:`~accelsim.kernels.periodic.run_native_periodic`'s (the bounds: the counters of the folds
+    rounded down)."""
+    runs = 2 if rounding == BOUNDS else 1
+    plan = _plan(problem, arch, mapping, rate, weight_bits, act_bits, whole or rounding != 0, runs)
     if plan is None:
         return None
     p, position, period, generic_end, folds = plan
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(tuple(p), *lowering.native_wiring(arch, mapping), *fractions,
-                               np.array(roundings, dtype=np.int64), *dram_rates(arch), arch.dram.latency_cycles,
+    done = run_native_periodic(tuple(p), *lowering.native_wiring(arch, mapping), *fractions, rounding,
+                               *dram_rates(arch), arch.dram.latency_cycles,
                                position, period, generic_end, max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
                                np.zeros((runs, 2, 3, 2), dtype=np.int64) if totals is None else totals,
                                np.zeros(runs, dtype=np.int64) if finish is None else finish)

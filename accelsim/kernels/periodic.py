@@ -57,7 +57,8 @@ from accelsim.kernels.memory import (
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
 from accelsim.kernels.schedule import (
-    DIM_K, DIM_M, DIM_N, ScheduleProblem, ensure_prefetch_words, fill_folds, lazy_prefetch_words, scale_dram_rows,
+    BOUNDS, DIM_K, DIM_M, DIM_N, ScheduleProblem, ensure_prefetch_words, fill_folds, lazy_prefetch_words,
+    scale_dram_bounds, scale_dram_rows,
 )
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
@@ -69,7 +70,7 @@ def _relative(state, scaling, out):
     """Each run's timeline in ``state`` (one row a run) as later folds see it, and the remainders the
     memory plan's scaling carries (``running x numerator - scaled x denominator`` per table and
     traffic class, 0 for a whole fraction and for folds scaled alone), into ``out`` (int64[14] a run)."""
-    scale_num, scale_den, roundings, _, _, totals, _ = scaling
+    scale_num, scale_den, rounding, _, _, totals, _ = scaling
     for r in range(state.shape[0]):
         o, start = _RELATIVE_SIZE * r, state[r, RESUME_START]
         out[o] = max(0, state[r, RESUME_PREV_DRAINED] - start)
@@ -80,7 +81,7 @@ def _relative(state, scaling, out):
         out[o + 7] = max(0, state[r, RESUME_DFINISH] - state[r, RESUME_DSTART])
         for t in range(2):
             for x in range(3):
-                out[o + 8 + 3 * t + x] = 0 if roundings[r] != 0 else \
+                out[o + 8 + 3 * t + x] = 0 if rounding != 0 else \
                     totals[r, t, x, 0] * scale_num[x] - totals[r, t, x, 1] * scale_den[x]
 
 
@@ -174,34 +175,37 @@ def _repeats(state, sums, scaling, run, last_run, memory):
 def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     """Step each run's timeline in ``state`` over the ``folds`` folds from ``first`` (of ``total``)
     and add the first run's sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the
-    fold tables to fill, the prefetched words and the later runs' DRAM tables, ``scaling``: the
-    memory plan's fractions, each run's rounding, the loop counts, each run's running totals
-    (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. The runs share the fold
-    tables and differ in their scaled DRAM traffic only. Returns False where a scaled running total
-    would pass int64."""
+    fold tables to fill, the prefetched words and the second run's DRAM tables, ``scaling``: the
+    memory plan's fractions, the rounding (``BOUNDS``: both bounds, a run each), the loop counts, each run's
+    running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. The runs
+    share the fold tables and differ in their scaled DRAM traffic only. Returns False where a scaled
+    running total would pass int64."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter, run_dram, \
         run_bytes = tables
-    scale_num, scale_den, roundings, count, reduce_position, totals, scaled = scaling
+    scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
     rows = stop - first
     ensure_prefetch_words(p, next_in, False, first, stop)
     ensure_prefetch_words(p, next_filter, True, first, stop)
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    for r in range(state.shape[0] - 1, -1, -1):  # the first run last: its scaling in place
-        words, nbytes = dram, dram_bytes
-        if r > 0:
-            run_dram[:rows] = dram[:rows]
-            run_bytes[:rows] = dram_bytes[:rows]
-            words, nbytes = run_dram, run_bytes
-        if scaled and not scale_dram_rows(words, nbytes, scale_num, scale_den, roundings[r], count, reduce_position,
-                                          first, p.drain, rows, folds, totals[r]):
+    if rounding == BOUNDS:  # rounded down in place, up in the second run's tables
+        run_dram[:rows] = dram[:rows]
+        run_bytes[:rows] = dram_bytes[:rows]
+        if scaled and not scale_dram_bounds(dram, dram_bytes, run_dram, run_bytes, scale_num, scale_den, count,
+                                            reduce_position, first, p.drain, rows, folds, totals[0], totals[1]):
             return False
-        fill_transfer(nbytes, rate_num, rate_den, rows, xfer)
+        fill_transfer(run_bytes, rate_num, rate_den, rows, xfer)
         resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
-                               channel, latency, prefetch_overlap, drain_overlap, folds, last, state[r])
+                               channel, latency, prefetch_overlap, drain_overlap, folds, last, state[1])
+    elif scaled and not scale_dram_rows(dram, dram_bytes, scale_num, scale_den, rounding, count, reduce_position, first,
+                                        p.drain, rows, folds, totals[0]):
+        return False
+    fill_transfer(dram_bytes, rate_num, rate_den, rows, xfer)
+    resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
+                           channel, latency, prefetch_overlap, drain_overlap, folds, last, state[0])
     add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, folds, sums)
     return True
 
@@ -372,19 +376,18 @@ def _remainder_cycle(scale_num, scale_den, before, after, limit):
 
 @kernel
 def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broadcast, prefetch_overlap, drain_overlap,
-                        scale_num, scale_den, roundings, rate_num, rate_den, channel, latency, loop_position, period,
+                        scale_num, scale_den, rounding, rate_num, rate_den, channel, latency, loop_position, period,
                         generic_end, budget, stats, totals, finish):
     """``run_fold_native``'s counters of the folds of :class:`~accelsim.kernels.schedule.ScheduleProblem`
     ``problem`` (its fields as a plain tuple), the DRAM traffic scaled by the memory plan's
-    ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`) with each of ``roundings``
-    (int64[runs]: 0, running totals, alone; or -1 and 1, each fold alone rounded down and up, which
-    carry no remainder), the repetition of its loop at ``loop_position`` exploited (module
-    docstring): the first run's counters into ``stats``, each run's total cycles into ``finish``
-    (int64[runs]) and its scaling's totals (``scale_dram_rows``'s) into ``totals`` (int64[runs, 2, 3,
-    2]). The runs share the fold tables (a fold's scaled traffic is the only difference) and repeat
-    together. Returns False, ``stats`` unfinished, once ``budget`` folds were stepped, where the
-    scaling's remainders do not come back within the pass's repeating units, or where a scaled
-    running total would pass int64.
+    ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding``
+    -1 or 1 each fold alone rounded down or up, which carries no remainder; ``BOUNDS``: both, in two runs
+    over one set of fold tables, :func:`.schedule.scale_dram_bounds`), the repetition of its loop at
+    ``loop_position`` exploited (module docstring): the first run's counters into ``stats``, each
+    run's total cycles into ``finish`` (int64[runs]) and its scaling's totals (``scale_dram_rows``'s)
+    into ``totals`` (int64[runs, 2, 3, 2]); the runs repeat together. Returns False, ``stats``
+    unfinished, once ``budget`` folds were stepped, where the scaling's remainders do not come back
+    within the pass's repeating units, or where a scaled running total would pass int64.
 
     ``generic_end``: the last unit of a pass that holds the repeating folds (``units - 2``, or
     ``units - 3`` when inputs load a period ahead and unit ``units - 2`` brings the last, maybe
@@ -404,8 +407,8 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     total = outer * units * inner
     timing = (dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel,
               latency)
-    runs = roundings.shape[0]
-    whole = roundings[0] != 0 or (scale_den == 1).all()  # no remainder: each fold scaled alone
+    runs = 2 if rounding == BOUNDS else 1
+    whole = rounding != 0 or (scale_den == 1).all()  # no remainder: each fold scaled alone
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
     # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
     # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass) or the scaling
@@ -425,10 +428,11 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
               lazy_prefetch_words(p, False), lazy_prefetch_words(p, True),
-              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64), np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64))
+              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64),
+              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64))
     ordered_counts, reduce_position = loop_counts(p)
     totals[:] = 0
-    scaling = (scale_num, scale_den, roundings, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
+    scaling = (scale_num, scale_den, rounding, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
     state = np.zeros((runs, RESUME_STATE_SIZE), np.int64)
     sums = np.zeros(FOLD_STAT_COUNT, np.int64)
     memory = _new_memory(runs)

@@ -15,6 +15,8 @@ from accelsim.kernels._jit import kernel
 from accelsim.kernels.codes import TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ, TRAFFIC_OFMAP_WRITE
 
 DIM_M, DIM_K, DIM_N = 0, 1, 2
+BOUNDS = 2
+"""The rounding of :func:`scale_dram_bounds`: each fold scaled alone, rounded down and up at once."""
 
 
 class ScheduleProblem(NamedTuple):
@@ -384,16 +386,36 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
     running totals' fold values, ``floor(v a / d) <= floor((T + v) a / d) - floor(T a / d) <=
     ceil(v a / d)`` whatever the total ``T`` before the fold (``accelsim.engine.periodic``);
     ``totals`` then sums the folds' values and their scaled values. 0: the running totals."""
+    return _scale(words, nbytes, numerator, denominator, rounding, count, reduce_position, first_fold, spread_drain,
+                  rows, commit, totals, words[:0], nbytes[:0], totals[:0])
+
+
+@kernel
+def scale_dram_bounds(words, nbytes, up_words, up_nbytes, numerator, denominator, count, reduce_position, first_fold,
+                      spread_drain, rows, commit, totals, up_totals):
+    """:func:`scale_dram_rows` with each fold scaled alone, both ways from one division: rounded down
+    in ``words`` and ``nbytes`` (``totals``), rounded up in ``up_words`` and ``up_nbytes``, which hold
+    the same unscaled rows on entry (``up_totals``)."""
+    return _scale(words, nbytes, numerator, denominator, BOUNDS, count, reduce_position, first_fold, spread_drain, rows,
+                  commit, totals, up_words, up_nbytes, up_totals)
+
+
+@kernel(inline="always")
+def _scale(words, nbytes, numerator, denominator, rounding, count, reduce_position, first_fold, spread_drain, rows,
+           commit, totals, up_words, up_nbytes, up_totals):
+    """:func:`scale_dram_rows`, or with ``rounding`` ``BOUNDS`` :func:`scale_dram_bounds` (the ``up_*``
+    arguments, else unread)."""
     bound = np.empty(3, np.int64)
     for x in range(3):
         bound[x] = np.int64(9223372036854775807) // numerator[x] if numerator[x] > 0 else 0
     inner = count[1] * count[2]
     # the final outputs' folds matter only where the output writes are scaled and not spread
     final_only = numerator[TRAFFIC_OFMAP_WRITE] != denominator[TRAFFIC_OFMAP_WRITE] and not spread_drain
-    kept = np.empty_like(totals)
+    kept, up_kept = np.empty_like(totals), np.empty_like(up_totals)
     for f in range(rows):
         if f == commit:
             kept[:] = totals
+            up_kept[:] = up_totals
         final = True
         if final_only:
             g = first_fold + f
@@ -412,15 +434,25 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
                 if numerator[x] == 0:  # none of it moves: every scaled value, and its running total's, is 0
                     totals[t, x, 0] += table[f, x]
                     table[f, x] = 0
+                    if rounding == BOUNDS:
+                        up_table = up_words if t == 0 else up_nbytes
+                        up_totals[t, x, 0] += up_table[f, x]
+                        up_table[f, x] = 0
                     continue
                 if rounding != 0:
                     value = table[f, x]
                     if numerator[x] > 0 and value > bound[x]:
                         return False
                     product = value * numerator[x]
-                    table[f, x] = product // denominator[x] if rounding < 0 else -(-product // denominator[x])
+                    low = product // denominator[x]
+                    up = low + (1 if low * denominator[x] != product else 0)
+                    table[f, x] = up if rounding == 1 else low
                     totals[t, x, 0] += value
                     totals[t, x, 1] += table[f, x]
+                    if rounding == BOUNDS:
+                        (up_words if t == 0 else up_nbytes)[f, x] = up
+                        up_totals[t, x, 0] += value
+                        up_totals[t, x, 1] += up
                     continue
                 running = totals[t, x, 0] + table[f, x]
                 if numerator[x] > 0 and running > bound[x]:
@@ -431,4 +463,5 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
                 totals[t, x, 1] = scaled
     if commit < rows:
         totals[:] = kept
+        up_totals[:] = up_kept
     return True

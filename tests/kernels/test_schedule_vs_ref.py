@@ -15,7 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelsim.engine.lowering import reduction_position, scaled_schedule, schedule, schedule_problem
-from accelsim.kernels.schedule import ensure_prefetch_words, lazy_prefetch_words, prefetch_words, scale_dram_rows
+from accelsim.kernels.schedule import (
+    ensure_prefetch_words, lazy_prefetch_words, prefetch_words, scale_dram_bounds, scale_dram_rows,
+)
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import TrafficScale
 from accelsim.lower.tiling import LoopOrder, Mapping
@@ -101,7 +103,7 @@ SMALL_FRACTIONS = st.builds(lambda den, num: Fraction(num % (den + 1), den), st.
 def test_folds_scaled_alone_bound_the_running_totals(case, fractions):
     """``scale_dram_rows`` with rounding -1 and 1 (each fold alone, rounded down and up) against
     the plain-Python reference (tables and the sums it keeps), and fold by fold below and above
-    the running totals' values."""
+    the running totals' values; ``scale_dram_bounds`` (both at once) against the same."""
     problem, arch, mapping, rate, weight_bits, act_bits, _ = case
     built = schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     count = {"r": built.row_folds, "c": built.col_folds, "t": built.t_tiles}
@@ -122,6 +124,19 @@ def test_folds_scaled_alone_bound_the_running_totals(case, fractions):
         assert totals.tolist() == sums  # the folds' values and their scaled values, summed over the folds scaled
         bounds.append(np.array(want))
     assert (bounds[0] <= np.array(running)).all() and (np.array(running) <= bounds[1]).all()
+    # both at once: rounded down in place, up into a copy, the same tables and sums
+    words, nbytes = built.dram_words.copy(), built.dram_bytes.copy()
+    up_words, up_nbytes = words.copy(), nbytes.copy()
+    totals, up_totals = np.zeros((2, 3, 2), dtype=np.int64), np.zeros((2, 3, 2), dtype=np.int64)
+    assert scale_dram_bounds(words, nbytes, up_words, up_nbytes, numerator, denominator,
+                             np.array([count[loop] for loop in mapping.order.value], dtype=np.int64),
+                             reduction_position(mapping), 0, built.spread_drain, built.folds, built.folds, totals,
+                             up_totals)
+    assert np.array_equal([words, nbytes], bounds[0]) and np.array_equal([up_words, up_nbytes], bounds[1])
+    for got, rounding in ((totals, -1), (up_totals, 1)):
+        sums = []
+        ref_scaled_tables(built, fractions, mapping.order.value, mapping.dataflow.value, rounding=rounding, sums=sums)
+        assert got.tolist() == sums
 
 
 @settings(deadline=None, max_examples=200)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from accelsim.engine import fold, lowering, periodic
 from accelsim.kernels import periodic as kernel_periodic
 from accelsim.kernels import codes
-from accelsim.kernels.schedule import DIM_K, DIM_M, DIM_N
+from accelsim.kernels.schedule import BOUNDS, DIM_K, DIM_M, DIM_N
 from accelsim.lower.gemm import ArrayRate, GemmProblem, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale, final_output_folds, scaled_schedule
 from accelsim.lower.schedule import FILTER, IFMAP, OFMAP_WRITE
@@ -539,10 +539,12 @@ def test_both_bounds_in_one_call_equal_their_one_piece_runs():
             continue
         fractions = lowering.traffic_fractions(scale)
         totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
-        stats = periodic._run(problem, arch, mapping, ArrayRate(), 8, 8, False, fractions, (-1, 1), totals, finish)
+        stats = periodic._run(problem, arch, mapping, ArrayRate(), 8, 8, False, fractions, BOUNDS, totals,
+                              finish)
         if stats is None:
             continue
-        low, high = _folds_alone(problem, arch, mapping, scale, False), _folds_alone(problem, arch, mapping, scale, True)
+        low = _folds_alone(problem, arch, mapping, scale, False)
+        high = _folds_alone(problem, arch, mapping, scale, True)
         assert (finish[0], finish[1]) == (low[codes.FOLD_STAT_CYCLES], high[codes.FOLD_STAT_CYCLES])
         assert np.array_equal(stats, low)
         taken += 1
