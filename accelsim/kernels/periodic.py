@@ -91,20 +91,25 @@ def _advance(state, before, times):
     it: each timeline by its start's step (a time at or before the start, which nothing reads, moves
     with it too)."""
     for r in range(state.shape[0]):
-        _shift(state[r], times * (state[r, RESUME_START] - before[r, RESUME_START]),
-               times * (state[r, RESUME_DSTART] - before[r, RESUME_DSTART]),
-               times * (state[r, RESUME_COMPUTE] - before[r, RESUME_COMPUTE]))
+        step, dram_step, compute_step = _steps(state[r], before[r])
+        _shift(state[r], times * step, times * dram_step, times * compute_step)
 
 
 @kernel
 def _move_to(state, before, snapshot):
     """Set ``state`` to ``snapshot`` moved on by the step from ``before`` to ``state`` (as :func:`_advance`)."""
     for r in range(state.shape[0]):
-        step, dram_step = state[r, RESUME_START] - before[r, RESUME_START], \
-            state[r, RESUME_DSTART] - before[r, RESUME_DSTART]
-        compute_step = state[r, RESUME_COMPUTE] - before[r, RESUME_COMPUTE]
+        step, dram_step, compute_step = _steps(state[r], before[r])
         state[r] = snapshot[r]
         _shift(state[r], step, dram_step, compute_step)
+
+
+@kernel(inline="always")
+def _steps(state, before):
+    """``(step, dram_step, compute_step)`` of one run's timeline from ``before`` to ``state``: its
+    start's, the DRAM timeline's start's and its compute cycles'."""
+    return (state[RESUME_START] - before[RESUME_START], state[RESUME_DSTART] - before[RESUME_DSTART],
+            state[RESUME_COMPUTE] - before[RESUME_COMPUTE])
 
 
 @kernel(inline="always")
@@ -169,6 +174,17 @@ def _repeats(state, sums, scaling, run, last_run, memory):
     totals_before[:] = totals
     recorded[0] = 1
     return 0
+
+
+@kernel
+def _from_snapshot(state, sums, totals, memory, snapshot):
+    """After :func:`_repeats` added up runs (``memory``: its record of the run that repeated): move
+    ``state``, ``sums`` and the scaling's ``totals`` to where they stand the same number of units
+    past the added runs as ``snapshot`` (state, sums, totals) stands past that run's start."""
+    _, _, before, sums_before, _, totals_before = memory
+    _move_to(state, before, snapshot[0])
+    sums += snapshot[1] - sums_before
+    totals += snapshot[2] - totals_before
 
 
 @kernel
@@ -488,10 +504,7 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
                 i += unit_period * times
                 if times > 0 and rest > 0 and snapshot_unit == o * units + i - (times + 1) * unit_period + rest:
                     # the snapshot lies in the superunit that repeated: from it, the units up to generic_end
-                    _, _, before, sums_before, _, totals_before = memory
-                    _move_to(state, before, snapshot[0])
-                    sums += snapshot[1] - sums_before
-                    totals += snapshot[2] - totals_before
+                    _from_snapshot(state, sums, totals, memory, snapshot)
                     i += rest
         if by_outer and o <= outer - 3:  # the next pass's first fold generic too; pass 0 recorded only
             o += _repeats(state, sums, scaling, o, outer - 3, outer_memory)
