@@ -196,17 +196,47 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. The runs
     share the fold tables and differ in their scaled DRAM traffic only. Returns False where a scaled
     running total would pass int64."""
-    dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
-        latency = timing
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter, run_dram, \
-        run_bytes = tables
-    scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
-    last = first + folds == total
-    stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
-    rows = stop - first
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter, _, _ = tables
+    stop = first + folds + (0 if first + folds == total else 1)  # and the next fold, which the last one looks ahead to
     ensure_prefetch_words(p, next_in, False, first, stop)
     ensure_prefetch_words(p, next_filter, True, first, stop)
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    return _run_filled(p, first, folds, first + folds == total, timing, tables, scaling, state, sums)
+
+
+@kernel
+def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, state, sums):
+    """:func:`_step` over one unit of ``folds`` folds from ``first`` that is not the layer's last, its
+    fold tables (and the next fold's) those of ``cache`` slot ``slot``, filled first unless the slot
+    holds ``tag``'s: a unit of a pass holds the same folds as the unit a period before it (module
+    docstring), so a pass fills a slot per residue of its period once, however many superunits it
+    steps (the remainders' cycle, two that repeat). The DRAM rows, scaled in place, are copied out."""
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, held = cache
+    rows = folds + 1
+    if held[slot] != tag:
+        _, _, _, _, _, _, _, next_in, next_filter, _, _ = tables
+        ensure_prefetch_words(p, next_in, False, first, first + rows)
+        ensure_prefetch_words(p, next_filter, True, first, first + rows)
+        fill_folds(p, first, first + rows, next_in, next_filter, rows_used[slot], cols_used[slot],
+                   stream_cycles[slot], sram[slot], dram[slot], dram_bytes[slot])
+        held[slot] = tag
+    _, _, _, _, work_dram, work_bytes, xfer, next_in, next_filter, run_dram, run_bytes = tables
+    work_dram[:rows] = dram[slot, :rows]
+    work_bytes[:rows] = dram_bytes[slot, :rows]
+    filled = (rows_used[slot], cols_used[slot], stream_cycles[slot], sram[slot], work_dram, work_bytes, xfer, next_in,
+              next_filter, run_dram, run_bytes)
+    return _run_filled(p, first, folds, False, timing, filled, scaling, state, sums)
+
+
+@kernel
+def _run_filled(p, first, folds, last, timing, tables, scaling, state, sums):
+    """:func:`_step` with the fold tables filled (and the next fold's, unless ``last``: the layer's
+    last fold among them): the DRAM traffic scaled, the transfers, the timelines and the sums."""
+    dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
+        latency = timing
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, _, _, run_dram, run_bytes = tables
+    scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
+    rows = folds + (0 if last else 1)
     if rounding == BOUNDS:  # rounded down in place, up in the second run's tables
         run_dram[:rows] = dram[:rows]
         run_bytes[:rows] = dram_bytes[:rows]
@@ -275,6 +305,9 @@ def _reduction_period(p, first, next_in):
     return period
 
 
+CACHE_ROWS = 2**16
+"""Fold-table rows :func:`_step_cached` keeps (a period's units and the fold after each; 120 bytes a row):
+beyond them the units' tables are filled each time they are stepped."""
 RUN_FOLDS = 8
 """Folds a stepped run of a pass along k holds at least (whole periods): a step costs ~10 folds' worth
 more than its folds (``accelsim.engine.periodic.STEP_FOLDS``), so runs of a fold or two would cost
@@ -446,6 +479,12 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
               lazy_prefetch_words(p, False), lazy_prefetch_words(p, True),
               np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64),
               np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64))
+    # a unit's fold tables per residue of its period (_step_cached), for units stepped in one piece
+    cached = not (by_passes or by_reduction) and period * (inner + 1) <= CACHE_ROWS
+    slots, width = (period, inner + 1) if cached else (0, 0)
+    cache = (np.empty((slots, width), np.int64), np.empty((slots, width), np.int64), np.empty((slots, width), np.int64),
+             np.empty((slots, width, 4), np.int64), np.empty((slots, width, 4), np.int64),
+             np.empty((slots, width, 4), np.int64), np.zeros(slots, np.int64))
     ordered_counts, reduce_position = loop_counts(p)
     totals[:] = 0
     scaling = (scale_num, scale_den, rounding, ordered_counts, reduce_position, totals, (scale_num != scale_den).any())
@@ -472,7 +511,10 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
             if stepped >= budget:
                 return False
             first = (o * units + i) * inner
-            if by_passes:
+            if cached and 1 <= i < generic_end:  # a repeating unit, and the first fold of the next
+                done = inner if _step_cached(p, first, inner, timing, tables, cache, (i - 1) % period, o + 1, scaling,
+                                             state, sums) else -1
+            elif by_passes:
                 done = _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums,
                                     by_reduction, pass_memory, run_memory)
             else:
