@@ -10,7 +10,9 @@ folds as unit ``i + period`` (:mod:`accelsim.engine.periodic` says why). A *supe
 after it (which its last fold looks ahead to) lie in that range.
 
 Units are stepped one at a time with :func:`accelsim.kernels.memory.resume_native_timeline`
-(the recurrences of ``systolic.run_fold_native``, fold by fold). When a generic superunit
+(the recurrences of ``systolic.run_fold_native``, fold by fold). A repeating unit stepped in one
+piece takes its fold tables from those the unit a period before it filled (:func:`_step_cached`):
+a pass fills them once per residue of the period, however many superunits it steps. When a generic superunit
 leaves the timeline in the same state relative to its start as it found it (times at or before the
 start count as equal: nothing later reads them), every later generic superunit of the pass
 repeats that step, so they are added at once: times move by the step, sums by its sums. The
