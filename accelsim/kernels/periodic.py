@@ -10,9 +10,9 @@ folds as unit ``i + period`` (:mod:`accelsim.engine.periodic` says why). A *supe
 after it (which its last fold looks ahead to) lie in that range.
 
 Units are stepped one at a time with :func:`accelsim.kernels.memory.resume_native_timeline`
-(the recurrences of ``systolic.run_fold_native``, fold by fold). A repeating unit stepped in one
-piece takes its fold tables from those the unit a period before it filled (:func:`_step_cached`):
-a pass fills them once per residue of the period, however many superunits it steps. When a generic superunit
+(the recurrences of ``systolic.run_fold_native``, fold by fold). Where the memory plan's remainders
+make superunits of many periods (below), a repeating unit takes its fold tables from those the unit a
+period before it filled (:func:`_step_cached`): a pass fills them once per residue of the period. When a generic superunit
 leaves the timeline in the same state relative to its start as it found it (times at or before the
 start count as equal: nothing later reads them), every later generic superunit of the pass
 repeats that step, so they are added at once: times move by the step, sums by its sums. The
@@ -230,7 +230,7 @@ def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, sta
     return _run_filled(p, first, folds, False, timing, filled, scaling, state, sums)
 
 
-@kernel
+@kernel(inline="always")  # as one with _step: a call per step would pass its tuples
 def _run_filled(p, first, folds, last, timing, tables, scaling, state, sums):
     """:func:`_step` with the fold tables filled (and the next fold's, unless ``last``: the layer's
     last fold among them): the DRAM traffic scaled, the transfers, the timelines and the sums."""
@@ -481,8 +481,9 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
               lazy_prefetch_words(p, False), lazy_prefetch_words(p, True),
               np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64),
               np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64))
-    # a unit's fold tables per residue of its period (_step_cached), for units stepped in one piece
-    cached = not (by_passes or by_reduction) and period * (inner + 1) <= CACHE_ROWS
+    # a unit's fold tables per residue of its period (_step_cached) where the remainders' cycle makes
+    # superunits of many periods (units stepped in one piece: no passes along n or k added up)
+    cached = not whole and period * (inner + 1) <= CACHE_ROWS
     slots, width = (period, inner + 1) if cached else (0, 0)
     cache = (np.empty((slots, width), np.int64), np.empty((slots, width), np.int64), np.empty((slots, width), np.int64),
              np.empty((slots, width, 4), np.int64), np.empty((slots, width, 4), np.int64),
