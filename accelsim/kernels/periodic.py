@@ -12,10 +12,10 @@ after it (which its last fold looks ahead to) lie in that range.
 Units are stepped one at a time with :func:`accelsim.kernels.memory.resume_native_timeline`
 (the recurrences of ``systolic.run_fold_native``, fold by fold). Where the memory plan's remainders
 make superunits of many periods (below), a repeating unit takes its fold tables from those the unit a
-period before it filled (:func:`_step_cached`): a pass fills them once per residue of the period. When a generic superunit
-leaves the timeline in the same state relative to its start as it found it (times at or before the
-start count as equal: nothing later reads them), every later generic superunit of the pass
-repeats that step, so they are added at once: times move by the step, sums by its sums. The
+period before it filled (:func:`_step_cached`): a pass fills them once per residue of the period.
+When a generic superunit leaves the timeline in the same state relative to its start as it found
+it (times at or before the start count as equal: nothing later reads them), every later generic
+superunit of the pass repeats that step, so they are added at once: times move by the step, sums by its sums. The
 state a superunit found is the one the unit, superunit or pass before it left, recorded from
 unit 0 on (the first superunit starts where unit 0 ends), so a timeline that has settled after
 unit 0 is added up after one superunit. The units after the last whole superunit that is added
