@@ -15,8 +15,8 @@ make superunits of many periods (below), a repeating unit takes its fold tables 
 period before it filled (:func:`_step_cached`): a pass fills them once per residue of the period.
 When a generic superunit leaves the timeline in the same state relative to its start as it found
 it (times at or before the start count as equal: nothing later reads them), every later generic
-superunit of the pass repeats that step, so they are added at once: times move by the step, sums by its sums. The
-state a superunit found is the one the unit, superunit or pass before it left, recorded from
+superunit of the pass repeats that step, so they are added at once: times move by the step, sums
+by its sums. The state a superunit found is the one the unit, superunit or pass before it left, recorded from
 unit 0 on (the first superunit starts where unit 0 ends), so a timeline that has settled after
 unit 0 is added up after one superunit. The units after the last whole superunit that is added
 up, up to the end of the repeating range (fewer than a superunit), are not stepped either: the
@@ -198,12 +198,19 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. The runs
     share the fold tables and differ in their scaled DRAM traffic only. Returns False where a scaled
     running total would pass int64."""
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, next_in, next_filter, _, _ = tables
-    stop = first + folds + (0 if first + folds == total else 1)  # and the next fold, which the last one looks ahead to
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, _, next_in, next_filter, _, _ = tables
+    last = first + folds == total
+    stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
+    _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    return _run_filled(p, first, folds, last, timing, tables, scaling, state, sums)
+
+
+@kernel(inline="always")
+def _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
+    """:func:`.schedule.fill_folds` of the folds ``[first, stop)``, the prefetched words they read filled first."""
     ensure_prefetch_words(p, next_in, False, first, stop)
     ensure_prefetch_words(p, next_filter, True, first, stop)
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
-    return _run_filled(p, first, folds, first + folds == total, timing, tables, scaling, state, sums)
 
 
 @kernel
@@ -211,18 +218,15 @@ def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, sta
     """:func:`_step` over one unit of ``folds`` folds from ``first`` that is not the layer's last, its
     fold tables (and the next fold's) those of ``cache`` slot ``slot``, filled first unless the slot
     holds ``tag``'s: a unit of a pass holds the same folds as the unit a period before it (module
-    docstring), so a pass fills a slot per residue of its period once, however many superunits it
-    steps (the remainders' cycle, two that repeat). The DRAM rows, scaled in place, are copied out."""
+    docstring), so a pass fills a slot per residue of its period once, however many units of the
+    remainders' cycle it steps. The DRAM rows, scaled in place, are copied out."""
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, held = cache
+    _, _, _, _, work_dram, work_bytes, xfer, next_in, next_filter, run_dram, run_bytes = tables
     rows = folds + 1
     if held[slot] != tag:
-        _, _, _, _, _, _, _, next_in, next_filter, _, _ = tables
-        ensure_prefetch_words(p, next_in, False, first, first + rows)
-        ensure_prefetch_words(p, next_filter, True, first, first + rows)
-        fill_folds(p, first, first + rows, next_in, next_filter, rows_used[slot], cols_used[slot],
-                   stream_cycles[slot], sram[slot], dram[slot], dram_bytes[slot])
+        _fill(p, first, first + rows, next_in, next_filter, rows_used[slot], cols_used[slot], stream_cycles[slot],
+              sram[slot], dram[slot], dram_bytes[slot])
         held[slot] = tag
-    _, _, _, _, work_dram, work_bytes, xfer, next_in, next_filter, run_dram, run_bytes = tables
     work_dram[:rows] = dram[slot, :rows]
     work_bytes[:rows] = dram_bytes[slot, :rows]
     filled = (rows_used[slot], cols_used[slot], stream_cycles[slot], sram[slot], work_dram, work_bytes, xfer, next_in,
