@@ -218,10 +218,14 @@ def _distinct_layers(net: Network, rates: list[ArrayRate], scales: Sequence[Traf
     distinct ``scales`` (equal scales, equal numbers); rates are numbered here, so the groups are
     keyed by integers."""
     rate_ids: dict[ArrayRate, int] = {}
+    ids_by_object: dict[int, int] = {}  # the rates list repeats a few objects: each compared once
     groups: dict[tuple[int, int, int, int], int] = {}
     distinct, slots = [], []
     for layer, work, rate, scale, scale_id, held in zip(net.layers, work_ids(net), rates, scales, scale_ids, resident):
-        slot = groups.setdefault((work, rate_ids.setdefault(rate, len(rate_ids)), scale_id, held), len(groups))
+        rate_id = ids_by_object.get(id(rate))
+        if rate_id is None:
+            rate_id = ids_by_object[id(rate)] = rate_ids.setdefault(rate, len(rate_ids))
+        slot = groups.setdefault((work, rate_id, scale_id, held), len(groups))
         if slot == len(distinct):
             distinct.append((layer, rate, scale, held))
         slots.append(slot)

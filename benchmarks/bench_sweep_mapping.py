@@ -20,12 +20,17 @@ the tables) shows alone. Columns ``plan_s``, ``assemble_s`` and ``write_s``: the
 before the first evaluation (design points, networks, keys), assembling the tables from the store,
 and writing the output files (``SweepOutcome.phases``); the rest of ``seconds`` is evaluating and
 committing.
+The last line is this machine's ceiling for the processes in the same run: the 50 points evaluated
+by the simulator alone (no plan, store or tables; cold memos) in one process, and in ``workers``
+forked processes side by side, each evaluating all of them (:func:`side_by_side`): on free cores
+the second rate is ``workers`` times the first; a shared or throttled host gives less.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import multiprocessing
 import os
 import resource
 import sys
@@ -74,6 +79,32 @@ def machine_cpu_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def evaluate_all(_=None) -> tuple[float, float]:
+    """Start and end (``time.time``) of evaluating every replayed point with the simulator, memos cleared first."""
+    simulator = SIDE_BY_SIDE["evaluator"]
+    clear_memos()
+    start = time.time()
+    for arch, net in SIDE_BY_SIDE["points"]:
+        simulator(arch, net)
+    return start, time.time()
+
+
+SIDE_BY_SIDE: dict = {}
+"""The points and evaluator :func:`side_by_side` runs (forked processes inherit them)."""
+
+
+def side_by_side(points: list, evaluator, processes: int) -> tuple[float, float]:
+    """Points per second of the simulator alone on ``points`` in this process (best of 2), and of
+    ``processes`` forked processes each evaluating all of them at once (best of 2: all the points
+    they evaluated over the time from the first start to the last end)."""
+    SIDE_BY_SIDE.update(points=points, evaluator=evaluator)
+    alone = min(end - start for start, end in (evaluate_all() for _ in range(2)))
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        spans = [pool.map(evaluate_all, range(processes)) for _ in range(2)]
+    together = min(max(end for _, end in span) - min(start for start, _ in span) for span in spans)
+    return len(points) / alone, processes * len(points) / together
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", default="workloads/sweeps/resnet50_array_x_sram.yaml")
@@ -111,6 +142,9 @@ def main() -> None:
     table["x fixed"] = (table["seconds"] / table.groupby("executor")["seconds"].transform("first")).round(2)
     print(f"{spec.name}: {rows[0]['points']} points, {workers} workers, load average {os.getloadavg()[0]:.1f}")
     print(table.to_string(index=False))
+    alone, together = side_by_side(list(REPLAY), simulator, workers)
+    print(f"the simulator alone on these points: {alone:.0f} points/s in one process, {together:.0f} in {workers} "
+          f"side by side ({together / alone:.2f}x)")
 
 
 if __name__ == "__main__":

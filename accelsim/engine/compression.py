@@ -9,6 +9,7 @@ format); :func:`sparsity_columns` names the per-layer columns.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from fractions import Fraction
 
@@ -66,8 +67,9 @@ class LayerSparsity:
     mapped: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
+@functools.lru_cache(maxsize=4096)
 def dense_sparsity(macs: int) -> LayerSparsity:
-    """Every product performed, weights stored dense."""
+    """Every product performed, weights stored dense (memoized: one frozen instance per count)."""
     return LayerSparsity("dense", macs, 0, 0)
 
 
