@@ -93,16 +93,19 @@ SIDE_BY_SIDE: dict = {}
 """The points and evaluator :func:`side_by_side` runs (forked processes inherit them)."""
 
 
-def side_by_side(points: list, evaluator, processes: int) -> tuple[float, float]:
-    """Points per second of the simulator alone on ``points`` in this process (best of 2), and of
-    ``processes`` forked processes each evaluating all of them at once (best of 2: all the points
-    they evaluated over the time from the first start to the last end)."""
+def side_by_side(points: list, evaluator, processes: int, rounds: int = 3) -> tuple[float, float]:
+    """Points per second of the simulator alone on ``points`` in this process, and of ``processes``
+    forked processes each evaluating all of them at once (all the points they evaluated over the
+    time from the first start to the last end); the best of ``rounds``, the two alternated."""
     SIDE_BY_SIDE.update(points=points, evaluator=evaluator)
-    alone = min(end - start for start, end in (evaluate_all() for _ in range(2)))
+    alone, together = [], []
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        spans = [pool.map(evaluate_all, range(processes)) for _ in range(2)]
-    together = min(max(end for _, end in span) - min(start for start, _ in span) for span in spans)
-    return len(points) / alone, processes * len(points) / together
+        for _ in range(rounds):
+            start, end = evaluate_all()
+            alone.append(end - start)
+            spans = pool.map(evaluate_all, range(processes))
+            together.append(max(end for _, end in spans) - min(start for start, _ in spans))
+    return len(points) / min(alone), processes * len(points) / min(together)
 
 
 def main() -> None:
