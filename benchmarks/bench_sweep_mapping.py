@@ -79,18 +79,18 @@ def machine_cpu_seconds() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
+SIDE_BY_SIDE: dict = {}
+"""The points and evaluator :func:`side_by_side` runs (forked processes inherit them)."""
+
+
 def evaluate_all(_=None) -> tuple[float, float]:
-    """Start and end (``time.time``) of evaluating every replayed point with the simulator, memos cleared first."""
+    """Start and end (``time.time``) of the simulator evaluating :data:`SIDE_BY_SIDE`'s points, memos cleared first."""
     simulator = SIDE_BY_SIDE["evaluator"]
     clear_memos()
     start = time.time()
     for arch, net in SIDE_BY_SIDE["points"]:
         simulator(arch, net)
     return start, time.time()
-
-
-SIDE_BY_SIDE: dict = {}
-"""The points and evaluator :func:`side_by_side` runs (forked processes inherit them)."""
 
 
 def side_by_side(points: list, evaluator, processes: int, rounds: int = 3) -> tuple[float, float]:
