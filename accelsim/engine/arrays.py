@@ -148,17 +148,25 @@ def run_split(plan: SplitPlan, layer: Layer, arch: ArchSpec, rate: ArrayRate, ma
     if sparsity is not None and sparsity.fold_streams:
         raise UnsupportedError(f"layer {layer.name}: zero skipping is measured on one array's folds; with "
                                f"{arch.arrays.count} arrays use sparsity.mode gate (docs/multi_array.md)")
-    one = array_arch(arch)
-    runs = [fold.run_problem(part.problem, layer, one, rate, mapping, sparsity, traffic) for part in plan.parts]
+    bandwidth = arch.dram_bytes_per_cycle()
+
+    def sharing(share: float) -> ArchSpec:  # one array's view with ``share`` of the channel
+        return array_arch(arch) if bandwidth is None or share == 1.0 else array_arch(arch, bandwidth * share)
+
+    likely = 1.0 if bandwidth is None else _likely_share(plan, arch)
+    runs = [fold.run_problem(part.problem, layer, sharing(likely), rate, mapping, sparsity, traffic)
+            for part in plan.parts]
     weights = np.array([part.arrays for part in plan.parts], dtype=np.int64)
     chip = (weights[:, None] * np.array(runs)).sum(axis=0)
     _multicast(chip, runs, weights, plan.split, arch, layer)
     link_bytes, link_cycles, adds = _reduce(chip, plan, arch, layer)
-    bandwidth = arch.dram_bytes_per_cycle()
     chip_bytes = int(chip[codes.FOLD_STAT_DRAM_READ_BYTES] + chip[codes.FOLD_STAT_DRAM_WRITE_BYTES])
-    if bandwidth is not None and chip_bytes > 0:  # time each part with its share of the channel
-        runs = [fold.run_problem(part.problem, layer, array_arch(arch, bandwidth * _share(run, chip_bytes, arch)),
-                                 rate, mapping, sparsity, traffic) for part, run in zip(plan.parts, runs)]
+    # time each part with its share of the channel (all of it for a chip without DRAM traffic): a run
+    # at the likely share already is, as every counter but the cycles is the same at any share
+    shares = [_share(run, chip_bytes, arch) if bandwidth is not None and chip_bytes > 0 else 1.0 for run in runs]
+    runs = [run if share == likely else fold.run_problem(part.problem, layer, sharing(share), rate, mapping,
+                                                         sparsity, traffic)
+            for part, run, share in zip(plan.parts, runs, shares)]
     slowest = max(runs, key=lambda run: int(run[codes.FOLD_STAT_CYCLES]))
     chip[codes.FOLD_STAT_COMPUTE_CYCLES] = slowest[codes.FOLD_STAT_COMPUTE_CYCLES]
     chip[codes.FOLD_STAT_STALL_CYCLES] = slowest[codes.FOLD_STAT_STALL_CYCLES] + link_cycles
@@ -200,6 +208,15 @@ def _reduce(chip: np.ndarray, plan: SplitPlan, arch: ArchSpec, layer: Layer) -> 
     step = link.latency_cycles + int(transfer_cycles(np.int64(tile), link.bandwidth.bytes_per_cycle(arch.clock_hz)))
     return (used - 1) * tile * problem.repeats, (used - 1).bit_length() * step * problem.repeats, \
         (used - 1) * outputs * problem.repeats
+
+
+def _likely_share(plan: SplitPlan, arch: ArchSpec) -> float:
+    """A guess of the share of the channel :func:`_share` gives each part of ``plan`` (the exact one
+    needs the parts' bytes, hence a run; a wrong guess costs a second run): all of it to an array
+    alone, and under ``rows``, where every array reads all of the weights and the chip fetches them
+    once (the whole channel once they are most of the traffic: the memory plan keeps activations on
+    chip where they fit); else ``1/count``, the least, which parts with disjoint traffic get."""
+    return 1.0 if plan.arrays_used == 1 or plan.split is ArraySplit.ROWS else 1.0 / arch.arrays.count
 
 
 def _share(run: np.ndarray, chip_bytes: int, arch: ArchSpec) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -248,3 +249,79 @@ def test_float_layer_with_many_folds_runs_in_blocks():
     got = row(arch_from_dict(spec), net)
     assert got.folds == 257 * 257
     assert got.dram_read_bytes == 2 * (8 * 1028 + 1028 * 1028)                  # everything fits: read once
+
+
+def shapes():
+    """GEMMs (m, n, k) of many fold counts, sizes that do and do not divide among 2-4 arrays."""
+    import itertools
+    return list(itertools.product((5, 64, 333), (7, 64, 200), (9, 48, 301)))
+
+
+@pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
+def test_every_counter_but_the_cycles_is_the_same_at_any_share_of_the_channel(dataflow):
+    """The property the split's timing relies on: an array's counters (traffic, SRAM accesses,
+    folds, compute cycles) do not depend on its DRAM bandwidth; only the total and stall cycles do.
+    Each GEMM on one 4x4 array with a small buffer (traffic and stalls), at 8, 3 and 1/3 B/cycle."""
+    from accelsim.engine import fold
+    from accelsim.kernels import codes
+    from accelsim.lower.gemm import lower_layer
+
+    cycles = {codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_STALL_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH}
+    for m, n, k in shapes():
+        layer = gemm(m, n, k).layers[0]
+        runs = []
+        for bandwidth in ("8B/cycle", "3B/cycle", "0.333B/cycle"):
+            arch = chip(count=1, dataflow=dataflow, buffers={"unified": {"size": "1KiB"}},
+                        dram={"bandwidth": bandwidth, "latency": 10})
+            runs.append(fold.run_problem(lower_layer(layer, arch.timing_model), layer, arch))
+        for other in runs[1:]:
+            assert [v for i, v in enumerate(other) if i not in cycles] == \
+                [v for i, v in enumerate(runs[0]) if i not in cycles], (m, n, k)
+        assert runs[0][codes.FOLD_STAT_CYCLES] < runs[2][codes.FOLD_STAT_CYCLES], (m, n, k)   # the test has stalls
+
+
+def two_pass_split(plan, layer, arch):
+    """The chip's counters as run before the likely share: every part first with the whole channel
+    (its bytes), then timed again with its share (the slow reference of ``run_split``)."""
+    from accelsim.engine import arrays, fold
+    from accelsim.kernels import codes
+
+    runs = [fold.run_problem(part.problem, layer, arrays.array_arch(arch)) for part in plan.parts]
+    weights = np.array([part.arrays for part in plan.parts], dtype=np.int64)
+    counters = (weights[:, None] * np.array(runs)).sum(axis=0)
+    arrays._multicast(counters, runs, weights, plan.split, arch, layer)
+    _, link_cycles, _ = arrays._reduce(counters, plan, arch, layer)
+    total = int(counters[codes.FOLD_STAT_DRAM_READ_BYTES] + counters[codes.FOLD_STAT_DRAM_WRITE_BYTES])
+    bandwidth = arch.dram_bytes_per_cycle()
+    if bandwidth is not None and total > 0:
+        runs = [fold.run_problem(part.problem, layer,
+                                 arrays.array_arch(arch, bandwidth * arrays._share(run, total, arch)))
+                for part, run in zip(plan.parts, runs)]
+    slowest = max(runs, key=lambda run: int(run[codes.FOLD_STAT_CYCLES]))
+    for index in (codes.FOLD_STAT_COMPUTE_CYCLES, codes.FOLD_STAT_STALL_CYCLES, codes.FOLD_STAT_CYCLES,
+                  codes.FOLD_STAT_CYCLES_INCL_PREFETCH):
+        counters[index] = slowest[index]
+    counters[[codes.FOLD_STAT_STALL_CYCLES, codes.FOLD_STAT_CYCLES, codes.FOLD_STAT_CYCLES_INCL_PREFETCH]] += \
+        link_cycles
+    return counters
+
+
+@pytest.mark.parametrize("shared", [("unified",), ()])
+@pytest.mark.parametrize("count", [2, 3, 4])
+def test_split_runs_equal_every_part_counted_then_timed_at_its_share(count, shared):
+    """``run_split`` runs a part once where its share of the channel is the one it guessed: the
+    counters equal the two-pass reference's on every split of many GEMMs, shared and private
+    buffers, two bandwidths and none."""
+    from accelsim.engine import arrays
+    from accelsim.lower.gemm import DENSE_RATE, lower_layer
+    from accelsim.spec.arch import ArraySplit
+
+    for dram in ({"bandwidth": "2B/cycle", "latency": 10}, {"bandwidth": "64B/cycle"}, None):
+        arch = chip(count=count, shared=shared, buffers={"unified": {"size": "2KiB"}}, dram=dram)
+        for m, n, k in shapes():
+            layer = gemm(m, n, k).layers[0]
+            problem = lower_layer(layer, arch.timing_model)
+            for split in ArraySplit:
+                plan = arrays.split_problem(problem, split, count, DENSE_RATE)
+                got = arrays.run_split(plan, layer, arch, DENSE_RATE)
+                assert got.counters.tolist() == two_pass_split(plan, layer, arch).tolist(), (dram, m, n, k, split)
