@@ -5,6 +5,7 @@ fold model's per-fold time (ws, no preload overlap: ``r + T + R + c - 2``, tests
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -253,7 +254,6 @@ def test_float_layer_with_many_folds_runs_in_blocks():
 
 def shapes():
     """GEMMs (m, n, k) of many fold counts, sizes that do and do not divide among 2-4 arrays."""
-    import itertools
     return list(itertools.product((5, 64, 333), (7, 64, 200), (9, 48, 301)))
 
 
