@@ -8,7 +8,8 @@ step)``: every fold table entry depends on the unit's index ``i`` only through i
 ``m`` (the same size everywhere but the last), whether ``i`` is the first (weights come in),
 and the ifmap words of the tile, ``floor(W (i+1) s / m) - floor(W i s / m)``, which repeat
 with period ``b`` (``b = 1`` when the input words are a whole multiple of ``m``, as in every
-conv whose input pixels are a whole multiple of its output pixels). The drained output tile of
+conv whose input pixels are a whole multiple of its output pixels, and when the memory plan keeps
+the whole input on chip: none of its words then reach the DRAM). The drained output tile of
 a joint buffer is spread over the reduction loop, never the ``m`` loop, so it repeats too.
 :func:`accelsim.kernels.periodic.run_native_periodic` steps the units and adds up the rest
 once the timeline repeats: the counters are exactly those of the whole schedule run at once
@@ -19,7 +20,10 @@ spread over the current period's folds) keeps the repetition when its periods li
 (the ifmap's, iterations of the loops outside ``n``'s, with ``n``'s loop inside ``m``'s): a
 unit then also holds the next unit's words, so unit ``count - 2``, which brings the last unit's,
 leaves the repeating range. With ``m``'s loop in the middle, inside a loop along ``n``, the
-kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`).
+kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`). A filter prefetched a
+period ahead with ``m``'s loop inside another (its periods: passes of the loops outside ``m``'s, each
+spreading the next pass's words over its folds, ``floor`` shares that do not repeat from unit to unit)
+is bounded, as below: every fold's part rounded down to the period's whole quotient, and one word up.
 
 Inside a unit the kernel adds up repeating passes along ``n`` (``m``'s loop outermost, ``n``'s in
 the middle) and the repeating folds of each pass along ``k`` (``k``'s loop innermost), so a layer
@@ -43,8 +47,9 @@ kernel takes superunits of that many (their least common multiple) and compares 
 the timeline.
 
 Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule runs
-instead): the filter prefetched a period ahead (its periods span whole passes over ``m``), the ifmap
-prefetched with ``n``'s loop outside ``m``'s, traffic scaled by fractions other than whole ones
+instead): a filter prefetched a period ahead whose bounds differ, or whose bytes do not follow its
+words (weights of other than a whole number of bytes), the ifmap prefetched with ``n``'s loop outside
+``m``'s, traffic scaled by fractions other than whole ones
 whose bounds differ, on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take
 too many superunits to come back, sparsity that changes folds, shares that could pass int64, steps
 of more than :data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS`
@@ -55,8 +60,8 @@ budget (counted before each unit).
 
 from __future__ import annotations
 
-import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -102,6 +107,25 @@ MIN_BUDGET, MAX_BUDGET = 2**16, 2**22
 within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs the layer again)."""
 
 
+class Plan(NamedTuple):
+    """How :func:`run_periodic` runs a layer (:func:`_plan`)."""
+
+    problem: tuple
+    """:class:`~accelsim.kernels.schedule.ScheduleProblem` as the kernel takes it (a plain tuple)."""
+    wiring: tuple
+    """:func:`accelsim.engine.lowering.native_wiring` of the arch and the mapping."""
+    position: int
+    """The repeating loop's position in the loop order."""
+    period: int
+    """Its units' period."""
+    generic_end: int
+    """The last unit of a pass that repeats."""
+    folds: int
+    """The layer's folds."""
+    rounding: int
+    """The kernel's: 0 (the fractions' running totals), or ``BOUNDS`` (each fold's traffic bounded)."""
+
+
 def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
                  act_bits: int, traffic: TrafficScale = NO_SCALE, counts: list[int] | None = None) -> np.ndarray | None:
     """``codes.FOLD_STAT_*`` counters of one repeat of ``problem`` (native timing, folds as
@@ -112,13 +136,15 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     if fractions is None:
         return None
     whole = _whole(traffic)
-    run = functools.partial(_run, problem, arch, mapping, rate, weight_bits, act_bits, whole)
-    if whole:
-        return run(fractions, 0)
-    stats = _bounded(run, fractions)
-    counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
-    if stats is None and math.prod(counts) >= REMAINDER_FOLDS:
-        stats = run(fractions, 0)  # the remainders' cycle
+    layer = (problem, arch, mapping, rate, weight_bits, act_bits, traffic.ifmap == 0)
+    plan = _plan(*layer, False, not whole)
+    stats = None if plan is None else _run(plan, arch, fractions) if plan.rounding == 0 else \
+        _bounded(plan, arch, fractions)
+    if stats is None and not whole:
+        counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
+        if math.prod(counts) >= REMAINDER_FOLDS:  # the remainders' cycle
+            plan = _plan(*layer, True, False)
+            stats = None if plan is None else _run(plan, arch, fractions)
     return stats
 
 
@@ -133,20 +159,21 @@ _SCALED = ((codes.FOLD_STAT_IFMAP_DRAM_READS, codes.FOLD_STAT_DRAM_READ_BYTES),
 """Per traffic class the memory plan scales (ifmap, filter, output writes): its words and bytes counters."""
 
 
-def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
-    """The counters of traffic scaled by fractions whose remainders do not come back (``run``:
-    :func:`_run` of the layer), from the runs of its folds scaled alone, or ``None``.
+def _bounded(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+    """The counters of ``plan``'s layer from the runs of its folds with their traffic bounded, or ``None``.
 
-    A fold's scaled value lies between its own value times the fraction rounded down and rounded
-    up (:func:`accelsim.kernels.schedule.scale_dram_rows`), and the timeline's times never fall
-    when a fold's transfer grows (its recurrences take sums and maxima of transfer cycles:
-    ``kernels.memory.resume_native_timeline``). So where the folds all rounded down and all rounded
-    up give the same cycles, so do the running totals, exactly. The scaled counts are their running
-    totals' last values: per class and table, the folds' unscaled sum times the fraction, rounded
-    down, in place of the sum of the folds rounded down (both kept by the kernel). Both roundings run
-    in one kernel call over one set of fold tables (they differ in the scaled traffic only)."""
+    Each bound is a fold's own traffic: scaled by a fraction whose remainders do not come back, its
+    value times the fraction rounded down and rounded up (:func:`accelsim.kernels.schedule.scale_dram_rows`);
+    a filter's part spread over a period, its whole quotient and one word more
+    (:func:`accelsim.kernels.schedule.ensure_whole_parts`). The timeline's times never fall when a
+    fold's transfer grows (its recurrences take sums and maxima of transfer cycles:
+    ``kernels.memory.resume_native_timeline``). So where the folds all at their lower bounds and all at
+    their upper bounds give the same cycles, so do the exact ones. The exact counts are the traffic's
+    totals: per class and table, the folds' unscaled sum (the kernel keeps it, the filter's parts
+    whole) times the fraction, rounded down, in place of the sum of the folds' lower bounds. Both
+    bounds run in one kernel call over one set of fold tables (they differ in the DRAM traffic only)."""
     totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
-    stats = run(fractions, BOUNDS, totals, finish)
+    stats = _run(plan, arch, fractions, totals, finish)
     if stats is None or finish[0] != finish[1]:
         return None
     numerator, denominator = fractions
@@ -157,22 +184,16 @@ def _bounded(run, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None
     return stats
 
 
-def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
-         whole: bool, fractions: tuple[np.ndarray, np.ndarray], rounding: int,
-         totals: np.ndarray | None = None, finish: np.ndarray | None = None) -> np.ndarray | None:
-    """The path's counters with the traffic scaled by ``fractions`` (``whole``: all of them 0 or 1),
-    or ``None`` where not taken; ``rounding``, ``totals`` and ``finish`` (if given, filled):
-    :func:`~accelsim.kernels.periodic.run_native_periodic`'s (the bounds: the counters of the folds
-    rounded down)."""
-    runs = 2 if rounding == BOUNDS else 1
-    plan = _plan(problem, arch, mapping, rate, weight_bits, act_bits, whole or rounding != 0, runs)
-    if plan is None:
-        return None
-    p, position, period, generic_end, folds = plan
+def _run(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray], totals: np.ndarray | None = None,
+         finish: np.ndarray | None = None) -> np.ndarray | None:
+    """The path's counters of ``plan`` with the traffic scaled by ``fractions``, or ``None`` where not
+    taken; ``totals`` and ``finish`` (if given, filled): :func:`~accelsim.kernels.periodic.run_native_periodic`'s
+    (with ``BOUNDS``, the counters of the folds at their lower bounds)."""
+    runs = 2 if plan.rounding == BOUNDS else 1
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(tuple(p), *lowering.native_wiring(arch, mapping), *fractions, rounding,
-                               *dram_rates(arch), arch.dram.latency_cycles,
-                               position, period, generic_end, max(MIN_BUDGET, min(folds // 4, MAX_BUDGET)), stats,
+    done = run_native_periodic(plan.problem, *plan.wiring, *fractions,
+                               plan.rounding, *dram_rates(arch), arch.dram.latency_cycles, plan.position, plan.period,
+                               plan.generic_end, max(MIN_BUDGET, min(plan.folds // 4, MAX_BUDGET)), stats,
                                np.zeros((runs, 2, 3, 2), dtype=np.int64) if totals is None else totals,
                                np.zeros(runs, dtype=np.int64) if finish is None else finish)
     return stats if done else None
@@ -180,17 +201,20 @@ def _run(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate
 
 @spec_memo(4096)
 def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
-          whole: bool, runs: int) -> tuple | None:
-    """``(schedule problem, the repeating loop's position, its period in units, the last unit of a
-    pass that repeats, the layer's folds)`` of :func:`_run`, or ``None`` where the path is not
-    taken: what decides it but the traffic's fractions (``whole``: they carry no remainders from fold
-    to fold) and the DRAM's rates. Memoized (a pure function of frozen specs and of this module's
-    constants, which tests that change them clear): a layer split among arrays runs it again at its
-    share of the channel, and a network's repeated layers and runs again."""
+          ifmap_kept: bool, carries: bool, bounds: bool) -> Plan | None:
+    """:func:`_run`'s :class:`Plan`, or ``None`` where the path is not taken: what decides it but the
+    traffic's fractions and the DRAM's rates. ``ifmap_kept``: the memory plan keeps the whole input on
+    chip (its fraction 0: no fold's input words reach the DRAM, so they do not set the units' period);
+    ``carries``: the fractions carry remainders from fold to fold (the kernel follows them);
+    ``bounds``: each fold's traffic is bounded instead (:func:`_bounded`), as it is anyway where a
+    filter's part is spread over a period. Memoized (a pure function of frozen
+    specs and of this module's constants, which tests that change them clear): a layer split among
+    arrays runs it again at its share of the channel, and a network's repeated layers and runs again."""
     counts = loop_counts(problem, arch, mapping, rate)
+    whole = not carries
     order, (loop_m, loop_k, loop_n) = mapping.order.value, lowering.LOOP_OF[mapping.dataflow]
     step = _fold_step(arch, mapping, loop_m, problem.m)  # rows of m per unit: checked first, before any table
-    period = problem.m // math.gcd(problem.m, problem.ifmap_words * step)
+    period = 1 if ifmap_kept else problem.m // math.gcd(problem.m, problem.ifmap_words * step)
     units = -(-problem.m // step)
     by_units = (units - 3) // period >= MIN_SUPERUNITS
     # passes along k inside a unit (kernels.periodic._step_reduction); passes along n inside a unit have k
@@ -212,14 +236,16 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
     k_step = _fold_step(arch, mapping, loop_k, rate.reduction(problem.k))
     stepped = _stepped_folds(problem, rate, step, k_step, counts, position, min(units, STEPPED_UNITS) if by_units
                              else units, by_passes, by_reduction, by_outer)
-    if folds <= runs * (stepped + CALL_FOLDS):
+    if folds <= (2 if bounds else 1) * (stepped + CALL_FOLDS):
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
         return None
     p, _ = built
-    if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter
-        return None
+    if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter: its parts bounded
+        if carries or weight_bits % 8 != 0 or folds <= 2 * (stepped + CALL_FOLDS):
+            return None
+        bounds = True
     if p.ifmap_prefetch and not by_reduction and inner + 1 > MAX_UNIT_FOLDS:  # the kernel steps units whole
         return None
     generic_end = units - 2
@@ -227,7 +253,8 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
         generic_end -= 1
         if position_n < position or (by_units and (generic_end - 1) // period < MIN_SUPERUNITS):
             return None
-    return p, position, period, generic_end, folds
+    return Plan(tuple(p), lowering.native_wiring(arch, mapping), position, period, generic_end, folds,
+                BOUNDS if bounds else 0)
 
 
 def _stepped_folds(problem: GemmProblem, rate: ArrayRate, m_step: int, k_step: int, counts: list[int], position: int,

@@ -35,10 +35,10 @@ are added up the same way, each stepped pass being itself added up by units.
 
 When the innermost loop runs along k, the folds ``1 .. count - 2`` of each of its passes repeat
 with the period of :func:`_reduction_period` (a fold reads its k index only through exact shares
-and spread parts that come back after it; the caller leaves out a filter loaded a period ahead, as
-for units) and are added up alike in runs of whole periods (:func:`_step_reduction`), inside
-whatever steps the pass: a unit, or a pass along n of one. So a layer of a single unit along m is
-stepped in a few passes of a few runs each.
+and spread parts that come back after it; a filter loaded a period ahead is bounded, as for units)
+and are added up alike in runs of whole periods (:func:`_step_reduction`), inside whatever steps
+the pass: a unit, or a pass along n of one. So a layer of a single unit along m is stepped in a few
+passes of a few runs each.
 
 The DRAM traffic may be scaled by a memory plan (``scale_num / scale_den`` per traffic class,
 :func:`.schedule.scale_dram_rows`): running totals times a fraction, rounded down, carry a
@@ -48,19 +48,27 @@ runs, both in one call: two timelines over one set of fold tables, each with its
 traffic, stepped and added up together); otherwise a superunit is ``period`` units times the cycle
 after which every remainder comes back (:func:`_remainder_cycle`, from the first superunit's
 totals), and the passes along ``n`` and ``k`` are stepped, not added up.
+
+A filter loaded a period ahead with the unit loop inside another (``fill_folds``'s
+``prefetch_filter``: each pass of the loops outside the unit loop spreads the next pass's words over
+its folds, shares that do not repeat from unit to unit) is taken with both bounds only: every fold's
+part is the period's whole quotient in the first run and one word more in the second
+(:func:`.schedule.ensure_whole_parts`, :func:`.schedule.raise_to_part_bounds`), constant over a pass
+as a unit's folds need; the words the first run leaves out are added to its unscaled totals at the
+end (:func:`.schedule.part_remainders`), from which the caller takes the exact counts.
 """
 
 import numpy as np
 
 from accelsim.kernels._jit import kernel
-from accelsim.kernels.codes import FOLD_STAT_COUNT
+from accelsim.kernels.codes import FOLD_STAT_COUNT, TRAFFIC_FILTER
 from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
     RESUME_START, RESUME_STATE_SIZE, fill_transfer, resume_native_timeline,
 )
 from accelsim.kernels.schedule import (
-    BOUNDS, DIM_K, DIM_M, DIM_N, ScheduleProblem, ensure_prefetch_words, fill_folds, lazy_prefetch_words,
-    scale_dram_bounds, scale_dram_rows,
+    BOUNDS, DIM_K, DIM_M, DIM_N, ScheduleProblem, ensure_prefetch_words, ensure_whole_parts, fill_folds,
+    lazy_prefetch_words, part_remainders, raise_to_part_bounds, scale_dram_bounds, scale_dram_rows,
 )
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
@@ -198,18 +206,26 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. The runs
     share the fold tables and differ in their scaled DRAM traffic only. Returns False where a scaled
     running total would pass int64."""
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, _, next_in, next_filter, _, _ = tables
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, _, next_in, next_filter, _, _, filter_words, \
+        spread = tables
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
-    _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
+    _fill(p, first, stop, next_in, next_filter, filter_words, spread, rows_used, cols_used, stream_cycles, sram, dram,
+          dram_bytes)
     return _run_filled(p, first, folds, last, timing, tables, scaling, state, sums)
 
 
 @kernel(inline="always")
-def _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
-    """:func:`.schedule.fill_folds` of the folds ``[first, stop)``, the prefetched words they read filled first."""
+def _fill(p, first, stop, next_in, next_filter, filter_words, spread, rows_used, cols_used, stream_cycles, sram, dram,
+          dram_bytes):
+    """:func:`.schedule.fill_folds` of the folds ``[first, stop)``, the prefetched words they read filled
+    first; ``spread``: the filter's spread parts bounded, ``next_filter`` its whole parts (the lower
+    bounds) of the words ``filter_words``, else ``filter_words`` itself."""
     ensure_prefetch_words(p, next_in, False, first, stop)
-    ensure_prefetch_words(p, next_filter, True, first, stop)
+    if spread:
+        ensure_whole_parts(p, filter_words, next_filter, first, stop)
+    else:
+        ensure_prefetch_words(p, next_filter, True, first, stop)
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
 
 
@@ -221,16 +237,16 @@ def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, sta
     docstring), so a pass fills a slot per residue of its period once, however many units of the
     remainders' cycle it steps. The DRAM rows, scaled in place, are copied out."""
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, held = cache
-    _, _, _, _, work_dram, work_bytes, xfer, next_in, next_filter, run_dram, run_bytes = tables
+    _, _, _, _, work_dram, work_bytes, xfer, next_in, next_filter, run_dram, run_bytes, filter_words, spread = tables
     rows = folds + 1
     if held[slot] != tag:
-        _fill(p, first, first + rows, next_in, next_filter, rows_used[slot], cols_used[slot], stream_cycles[slot],
-              sram[slot], dram[slot], dram_bytes[slot])
+        _fill(p, first, first + rows, next_in, next_filter, filter_words, spread, rows_used[slot], cols_used[slot],
+              stream_cycles[slot], sram[slot], dram[slot], dram_bytes[slot])
         held[slot] = tag
     work_dram[:rows] = dram[slot, :rows]
     work_bytes[:rows] = dram_bytes[slot, :rows]
     filled = (rows_used[slot], cols_used[slot], stream_cycles[slot], sram[slot], work_dram, work_bytes, xfer, next_in,
-              next_filter, run_dram, run_bytes)
+              next_filter, run_dram, run_bytes, filter_words, spread)
     return _run_filled(p, first, folds, False, timing, filled, scaling, state, sums)
 
 
@@ -240,12 +256,15 @@ def _run_filled(p, first, folds, last, timing, tables, scaling, state, sums):
     last fold among them): the DRAM traffic scaled, the transfers, the timelines and the sums."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, _, _, run_dram, run_bytes = tables
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, _, _, run_dram, run_bytes, filter_words, \
+        spread = tables
     scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
     rows = folds + (0 if last else 1)
     if rounding == BOUNDS:  # rounded down in place, up in the second run's tables
         run_dram[:rows] = dram[:rows]
         run_bytes[:rows] = dram_bytes[:rows]
+        if spread:  # the filter's spread parts at their upper bounds
+            raise_to_part_bounds(p, filter_words, first, rows, run_dram, run_bytes)
         if scaled and not scale_dram_bounds(dram, dram_bytes, run_dram, run_bytes, scale_num, scale_den, count,
                                             reduce_position, first, p.drain, rows, folds, totals[0], totals[1]):
             return False
@@ -437,7 +456,8 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     ``problem`` (its fields as a plain tuple), the DRAM traffic scaled by the memory plan's
     ``scale_num / scale_den`` (:func:`.schedule.scale_dram_rows`: running totals, or with ``rounding``
     -1 or 1 each fold alone rounded down or up, which carries no remainder; ``BOUNDS``: both, in two runs
-    over one set of fold tables, :func:`.schedule.scale_dram_bounds`), the repetition of its loop at
+    over one set of fold tables, :func:`.schedule.scale_dram_bounds`; the only rounding taken where a
+    filter loads a period ahead, its spread parts bounded too), the repetition of its loop at
     ``loop_position`` exploited (module docstring): the first run's counters into ``stats``, each
     run's total cycles into ``finish`` (int64[runs]) and its scaling's totals (``scale_dram_rows``'s)
     into ``totals`` (int64[runs, 2, 3, 2]); the runs repeat together. Returns False, ``stats``
@@ -464,6 +484,12 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
               latency)
     runs = 2 if rounding == BOUNDS else 1
     whole = rounding != 0 or (scale_den == 1).all()  # no remainder: each fold scaled alone
+    # a filter loaded a period ahead (its periods: passes of the loops outside the unit loop) spreads each
+    # period's words over the folds of the one before: bounded, every fold's part rounded down in the first
+    # run and up in the second, the units of a pass hold the same folds as without it
+    spread = p.filter_prefetch and loop_position > 0
+    if spread and (rounding != BOUNDS or p.weight_bits % 8 != 0):
+        return False
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
     # 1 .. passes - 2 hold the same folds (module docstring), found repeating like the units, unless
     # the ifmap loads a unit ahead (spread over the unit's folds, pass after pass) or the scaling
@@ -479,12 +505,14 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     # the innermost loop along k: each pass's folds 1 .. pass_folds - 2 repeat (_step_reduction)
     by_reduction = order[2] == p.loop_of[DIM_K] and whole and pass_folds >= MIN_REDUCTION_FOLDS
     chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds
+    next_filter = lazy_prefetch_words(p, True)
     tables = (np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
-              lazy_prefetch_words(p, False), lazy_prefetch_words(p, True),
+              lazy_prefetch_words(p, False), next_filter,
               np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64),
-              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64))
+              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64),
+              lazy_prefetch_words(p, True) if spread else next_filter, spread)
     # a unit's fold tables per residue of its period (_step_cached) where the remainders' cycle makes
     # superunits of many periods (units stepped in one piece: no passes along n or k added up)
     cached = not whole and period * (inner + 1) <= CACHE_ROWS
@@ -555,9 +583,16 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
                     # the snapshot lies in the superunit that repeated: from it, the units up to generic_end
                     _from_snapshot(state, sums, totals, memory, snapshot)
                     i += rest
-        if by_outer and o <= outer - 3:  # the next pass's first fold generic too; pass 0 recorded only
-            o += _repeats(state, sums, scaling, o, outer - 3, outer_memory)
+        # the next pass's first fold generic too; pass 0 recorded only; a spread filter's pass outer - 2
+        # brings the last pass's words
+        last_outer = outer - (4 if spread else 3)
+        if by_outer and o <= last_outer:
+            o += _repeats(state, sums, scaling, o, last_outer, outer_memory)
         o += 1
+    if spread:  # the words the first run's whole parts left out, in its unscaled totals
+        rest = part_remainders(p, tables[11])
+        totals[0, 0, TRAFFIC_FILTER, 0] += rest
+        totals[0, 1, TRAFFIC_FILTER, 0] += rest * (p.weight_bits // 8)
     stats[:] = sums
     set_timeline_stats(state[0, RESUME_FINISH], state[0, RESUME_COMPUTE], total, array_rows * array_cols, stats)
     for r in range(runs):

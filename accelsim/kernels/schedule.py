@@ -238,6 +238,45 @@ def ensure_prefetch_words(p, words, tensor_filter, first, stop):
 
 
 @kernel
+def ensure_whole_parts(p, words, whole, first, stop):
+    """Fill the entries of the prefetched filter's ``words`` (:func:`lazy_prefetch_words`) and of
+    ``whole`` (another such table) that :func:`fill_folds`, given ``whole`` in place of ``words``,
+    reads for the folds ``[first, stop)``: each period's words less their remainder by the period's
+    folds, so that every fold's spread part is the whole quotient, its lower bound (:func:`part_of`)."""
+    if words.shape[0] == 1:
+        return
+    ensure_prefetch_words(p, words, True, first, stop)
+    per = _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))[1]
+    for q in range(first // per, min(stop // per, words.shape[0] - 1) + 1):
+        if whole[q] < 0:
+            whole[q] = words[q] - words[q] % per
+
+
+@kernel
+def raise_to_part_bounds(p, words, first, rows, dram, dram_bytes):
+    """Raise the filter's DRAM words and bytes of the ``rows`` folds from fold ``first`` in ``dram``
+    and ``dram_bytes``, filled with :func:`ensure_whole_parts`'s whole parts, to each fold's upper
+    bound: one word more in every period whose ``words`` leave a remainder (:func:`part_of`)."""
+    per = _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))[1]
+    for f in range(rows):
+        if words[(first + f) // per] % per:
+            dram[f, TRAFFIC_FILTER] += 1
+            dram_bytes[f, TRAFFIC_FILTER] = _bytes(dram[f, TRAFFIC_FILTER], p.weight_bits)
+
+
+@kernel
+def part_remainders(p, words):
+    """The words :func:`ensure_whole_parts`'s whole parts leave out over the whole layer: the sum of
+    every period's remainder (``words`` filled first)."""
+    periods, per = _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))
+    ensure_prefetch_words(p, words, True, 0, periods * per)
+    rest = np.int64(0)
+    for q in range(words.shape[0]):
+        rest += words[q] % per
+    return rest
+
+
+@kernel
 def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram,
                dram_bytes):
     """:func:`build_schedule` for the folds ``[first_fold, stop)`` of ``p`` (``p.first`` and
@@ -393,9 +432,10 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
 @kernel
 def scale_dram_bounds(words, nbytes, up_words, up_nbytes, numerator, denominator, count, reduce_position, first_fold,
                       spread_drain, rows, commit, totals, up_totals):
-    """:func:`scale_dram_rows` with each fold scaled alone, both ways from one division: rounded down
-    in ``words`` and ``nbytes`` (``totals``), rounded up in ``up_words`` and ``up_nbytes``, which hold
-    the same unscaled rows on entry (``up_totals``)."""
+    """:func:`scale_dram_rows` with each fold scaled alone: rounded down in ``words`` and ``nbytes``
+    (``totals``), rounded up in ``up_words`` and ``up_nbytes`` (``up_totals``), which hold on entry
+    the same unscaled rows (one division gives both) or, where a fold's unscaled value is itself only
+    bounded, its upper bound (scaled up from it)."""
     return _scale(words, nbytes, numerator, denominator, BOUNDS, count, reduce_position, first_fold, spread_drain, rows,
                   commit, totals, up_words, up_nbytes, up_totals)
 
@@ -450,8 +490,16 @@ def _scale(words, nbytes, numerator, denominator, rounding, count, reduce_positi
                     totals[t, x, 0] += value
                     totals[t, x, 1] += table[f, x]
                     if rounding == BOUNDS:
-                        (up_words if t == 0 else up_nbytes)[f, x] = up
-                        up_totals[t, x, 0] += value
+                        up_table = up_words if t == 0 else up_nbytes
+                        up_value = up_table[f, x]
+                        if up_value != value:  # an upper bound of the unscaled value too
+                            if numerator[x] > 0 and up_value > bound[x]:
+                                return False
+                            product = up_value * numerator[x]
+                            up = product // denominator[x]
+                            up += 1 if up * denominator[x] != product else 0
+                        up_table[f, x] = up
+                        up_totals[t, x, 0] += up_value
                         up_totals[t, x, 1] += up
                     continue
                 running = totals[t, x, 0] + table[f, x]

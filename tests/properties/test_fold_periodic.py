@@ -236,18 +236,61 @@ def test_prefetched_ifmap_exact():
     """Seeded GEMMs in a jointly allocated unified buffer that keeps the ifmap double-buffered (it
     loads a period ahead): where the path is taken it is exact against the one-piece run, on every
     dataflow and loop order, with the memory plan's 0/1 scalings; and it is taken on many."""
-    rng = np.random.default_rng(13)
-    taken = 0
+    taken = sum(_exact_where_taken(problem, arch, mapping, scale) and _prefetched_ifmap(problem, arch, mapping)
+                for problem, arch, mapping, scale in _joint_buffer_gemms(13, 0))
+    assert taken >= 20
+
+
+def _joint_buffer_gemms(seed: int, kept: int):
+    """300 seeded ``(problem, arch, mapping, scale)``: GEMMs of 200-900 rows along m in a jointly
+    allocated unified buffer, every dataflow and loop order, operand ``kept`` (0 the ifmap, 1 the
+    filter) double-buffered (its footprint loads a period ahead where it fits), a scaling of ``SCALES``."""
+    rng = np.random.default_rng(seed)
     for _ in range(300):
         dataflow = str(rng.choice(["os", "ws", "is"]))
         arch = random_small_arch(rng, dataflow, 6, ["1KiB", "4KiB", "16KiB"], unified=True)
         m, n, k = int(rng.integers(200, 900)), int(rng.integers(2, 40)), int(rng.integers(1, 30))
         problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * int(rng.integers(1, k + 1)))
-        mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
-                          int(rng.choice([4, 16])), (True, bool(rng.integers(2)), bool(rng.integers(2))), True)
-        scale = SCALES[int(rng.integers(len(SCALES)))]
-        taken += _exact_where_taken(problem, arch, mapping, scale) and _prefetched_ifmap(problem, arch, mapping)
+        order, tile = LoopOrder(str(rng.choice([o.value for o in LoopOrder]))), int(rng.choice([4, 16]))
+        double = [bool(rng.integers(2)), bool(rng.integers(2))]
+        double.insert(kept, True)
+        yield problem, arch, Mapping(Dataflow(dataflow), order, tile, tuple(double), True), \
+            SCALES[int(rng.integers(len(SCALES)))]
+
+
+def _spread_filter(problem, arch, mapping, weight_bits=8):
+    """Whether the filter loads a period ahead with ``m``'s loop inside another
+    (``kernels.schedule.fill_folds``'s ``prefetch_filter``: each period's words spread over the folds
+    of the one before), read off the lowering's rooms and loops."""
+    p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=weight_bits, act_bits=8)
+    return bool(p.filter_prefetch) and [int(x) for x in p.order].index(int(p.loop_of[DIM_M])) > 0
+
+
+def test_spread_filter_exact():
+    """Seeded GEMMs in a jointly allocated unified buffer that keeps the filter double-buffered (it
+    loads a period ahead, spread over the period before): where the path is taken (the parts
+    bounded, :func:`periodic._bounded`) it is exact against the one-piece run, on every dataflow and
+    loop order, with the memory plan's scalings; and it is taken on many."""
+    taken = sum(_exact_where_taken(problem, arch, mapping, scale) and _spread_filter(problem, arch, mapping)
+                for problem, arch, mapping, scale in _joint_buffer_gemms(31, 1))
     assert taken >= 20
+
+
+@pytest.mark.parametrize("scale", [NO_SCALE, SCALES[6]])
+def test_spread_filter_passes_along_n_are_added_up(monkeypatch, scale):
+    """ws, loops n (10 passes, the last of 2 columns), k (one), m (125 units of a 16-row tile) in a
+    jointly allocated buffer, 64 bytes a cycle: the filter of the next n tile loads over the current
+    pass's folds. Within a
+    budget of 300 folds, a quarter of the layer's, both bounds of its parts are added up pass by pass
+    (pass 8 brings the last pass's words, one generic pass less), with the one-piece counters; with
+    weights of 4 bits, whose bytes do not follow the words' bounds, the path declines it."""
+    arch = small_arch(4, 4, "ws", True, 0, 64, 7, False, "16KiB", True, False)
+    problem = GemmProblem(m=2000, n=38, k=4, repeats=1, ifmap_words=2000 * 4)
+    mapping = Mapping(Dataflow.WS, LoopOrder.CRT, 16, (True, True, True), True)
+    assert _spread_filter(problem, arch, mapping) and _outer_passes_along_n(problem, arch, mapping)
+    _finishes_within(monkeypatch, 300, problem, arch, mapping, scale)
+    assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=4, act_bits=8,
+                                 traffic=scale) is None
 
 
 def test_prefetched_ifmap_and_scaled_traffic_are_added_up(monkeypatch):
@@ -330,6 +373,19 @@ def _finishes_within(monkeypatch, budget: int, problem, arch, mapping, scale=NO_
     assert stats is not None
     assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
     return stats
+
+
+def test_kept_input_repeats_every_unit(monkeypatch):
+    """A GEMM whose input words (1,999 over 1,000 rows of ``m``, 8 rows a unit) give its units a period
+    of ``1000 / gcd(1000, 1999 x 8) = 125``, all of its 125 units: declined with its input read from
+    DRAM; with the whole input
+    kept on chip by the memory plan (its fraction 0: no fold's input words reach the DRAM), every unit
+    repeats and the path takes it within a budget of 300 folds, with the one-piece counters."""
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    problem = GemmProblem(m=1000, n=16, k=8, repeats=1, ifmap_words=1999)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
+    assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is None
+    _finishes_within(monkeypatch, 300, problem, arch, mapping, TrafficScale(Fraction(0), Fraction(1), Fraction(1)))
 
 
 def test_short_layers_run_whole(monkeypatch):
@@ -535,14 +591,16 @@ def test_both_bounds_in_one_call_equal_their_one_piece_runs():
     for _ in range(60):
         problem, arch, mapping = _seeded_long_gemm(rng, [0.5, 3, 64])
         scale = SCALES[int(rng.integers(5, len(SCALES)))]
-        if scale.ifmap.denominator == scale.filter.denominator == scale.output.denominator == 1:
+        if scale.ifmap.denominator == scale.filter.denominator == scale.output.denominator == 1 or \
+                _spread_filter(problem, arch, mapping):  # its parts bounded too (test_spread_filter_exact)
             continue
         fractions = lowering.traffic_fractions(scale)
         totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
-        stats = periodic._run(problem, arch, mapping, ArrayRate(), 8, 8, False, fractions, BOUNDS, totals,
-                              finish)
+        plan = periodic._plan(problem, arch, mapping, ArrayRate(), 8, 8, scale.ifmap == 0, False, True)
+        stats = None if plan is None else periodic._run(plan, arch, fractions, totals, finish)
         if stats is None:
             continue
+        assert plan.rounding == BOUNDS
         low = _folds_alone(problem, arch, mapping, scale, False)
         high = _folds_alone(problem, arch, mapping, scale, True)
         assert (finish[0], finish[1]) == (low[codes.FOLD_STAT_CYCLES], high[codes.FOLD_STAT_CYCLES])
