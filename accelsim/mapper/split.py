@@ -2,6 +2,8 @@
 
 Every split the arch allows (``arrays.split``: ``columns``, ``rows``, ``reduction``, ``groups``) is
 run by :func:`accelsim.engine.arrays.run_split` and scored; ties go to the split listed first.
+Minimising cycles under native timing, a split whose lower bound of cycles (its slowest part's
+streams, :func:`_least_cycles`) already loses to the best one run is not run: the same choice.
 ``groups`` of a layer with one GEMM would leave every array but one idle: it is tried only when
 no other split is allowed. With
 ``mapping: search`` each split's per-array mapping is searched first
@@ -16,15 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accelsim.cost import per_action_energy
-from accelsim.engine.arrays import ChipRun, array_arch, run_split, split_problem
+from accelsim.engine.arrays import ChipRun, SplitPlan, array_arch, run_split, split_problem
 from accelsim.engine.compression import LayerSparsity
 from accelsim.engine.fold import COUNT_COLUMNS, schedule_counts
 from accelsim.errors import UnsupportedError
 from accelsim.lower.gemm import ArrayRate, lower_layer
 from accelsim.lower.memory_plan import NO_SCALE, TrafficScale
-from accelsim.lower.tiling import Mapping
+from accelsim.lower.tiling import Mapping, spatial_mapping
 from accelsim.mapper.gemm import ENERGY_COUNTS, mapping_energy_pj, search_blocks
-from accelsim.spec.arch import ArchSpec, ArraySplit, Dataflow
+from accelsim.spec.arch import ArchSpec, ArraySplit, Dataflow, TimingModel
 from accelsim.spec.options import Objective
 from accelsim.spec.workload import Layer
 
@@ -74,33 +76,57 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
     (``None`` for vector work), its DRAM traffic as the memory plan leaves it (``traffic``), its
     energy priced on ``energy_arch`` (``None``: ``arch``; the real buffers when ``arch``'s are what
     the memory plan leaves, :func:`accelsim.lower.memory_plan.resident_arch`). Raises the first
-    split's UnsupportedError if no split can run."""
+    split's UnsupportedError if no split can run.
+
+    Minimising cycles under native timing, the candidates run in the order of a lower bound of their
+    cycles (:func:`_least_cycles`), and those whose bound already loses to the best run are not run:
+    the same choice as running them all, ties to the one listed first."""
     priced = energy_arch or arch
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
-    best, best_score, errors = None, 0.0, []
+    candidates, errors = [], []  # (listed position, plan, mapping); (listed position, error)
     for split in _candidates(arch, problem.repeats):
         plan = split_problem(problem, split, arch.arrays.count, rate)
         try:
             mappings = (_searched(plan.parts[0].problem, layer, arch, rate, objective, priced) if search_mapping
                         else [None])
         except UnsupportedError as error:
-            errors.append(error)
+            errors.append((len(candidates), error))
             continue
-        for mapping in mappings:
-            try:
-                run = run_split(plan, layer, arch, rate, mapping, sparsity, traffic)
-            except UnsupportedError as error:
-                errors.append(error)
-                continue
-            dataflow = mapping.dataflow if mapping is not None else arch.array.dataflow
-            score = _score(objective, priced, layer, dataflow, run)
-            if best is None or score < best_score:
-                best, best_score = SplitChoice(split, plan.arrays_used, mapping, dataflow, run), score
+        candidates.extend((len(candidates) + i, plan, mapping) for i, mapping in enumerate(mappings))
+    bounded = objective is Objective.CYCLES and arch.timing_model is TimingModel.NATIVE
+    least = [_least_cycles(plan, arch, rate, mapping) if bounded else 0 for _, plan, mapping in candidates]
+    best, best_key = None, (0.0, 0)
+    for (position, plan, mapping), bound in sorted(zip(candidates, least), key=lambda c: (c[1], c[0][0])):
+        if best is not None and (bound, position) > best_key:  # so is every later one's
+            break
+        try:
+            run = run_split(plan, layer, arch, rate, mapping, sparsity, traffic)
+        except UnsupportedError as error:
+            errors.append((position, error))
+            continue
+        dataflow = mapping.dataflow if mapping is not None else arch.array.dataflow
+        key = (_score(objective, priced, layer, dataflow, run), position)
+        if best is None or key < best_key:
+            best, best_key = SplitChoice(plan.split, plan.arrays_used, mapping, dataflow, run), key
     if best is None:
-        raise errors[0]
+        raise min(errors, key=lambda e: e[0])[1]
     return best
+
+
+def _least_cycles(plan: SplitPlan, arch: ArchSpec, rate: ArrayRate, mapping: Mapping | None) -> int:
+    """A lower bound of the chip's cycles under ``plan`` (native timing): its slowest part's streams,
+    the folds' stream cycles one after another (each fold streams its time tile through the array,
+    ``systolic.fold_durations``), whatever its DRAM traffic and share of the channel. Blocks along
+    ``n`` only add folds (``ceil`` of each block's columns)."""
+    dataflow = arch.array.dataflow if mapping is None else mapping.dataflow
+    least = 0
+    for part in plan.parts:
+        sr, sc, t = spatial_mapping(dataflow, part.problem.m, part.problem.n, rate.reduction(part.problem.k))
+        folds = -(-sr // arch.array.rows) * -(-sc // arch.array.cols)
+        least = max(least, folds * t * rate.cycles_per_product * part.problem.repeats)
+    return least
 
 
 def _candidates(arch: ArchSpec, repeats: int) -> list[ArraySplit]:

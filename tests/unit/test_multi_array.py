@@ -325,3 +325,86 @@ def test_split_runs_equal_every_part_counted_then_timed_at_its_share(count, shar
                 plan = arrays.split_problem(problem, split, count, DENSE_RATE)
                 got = arrays.run_split(plan, layer, arch, DENSE_RATE)
                 assert got.counters.tolist() == two_pass_split(plan, layer, arch).tolist(), (dram, m, n, k, split)
+
+
+def _every_candidate(layer, arch, objective, search):
+    """The split ``choose_split`` must give, from running every candidate (the slow reference of its
+    pruning): per split listed, its mappings in order, each run by ``run_split`` and scored; the
+    lowest score, ties to the one listed first."""
+    from accelsim.engine import arrays
+    from accelsim.lower.gemm import DENSE_RATE, lower_layer
+    from accelsim.mapper import split as split_module
+
+    problem = lower_layer(layer, arch.timing_model)
+    scored = []
+    for split in split_module._candidates(arch, problem.repeats):
+        plan = arrays.split_problem(problem, split, arch.arrays.count, DENSE_RATE)
+        mappings = split_module._searched(plan.parts[0].problem, layer, arch, DENSE_RATE, objective, arch) if search \
+            else [None]
+        for mapping in mappings:
+            run = arrays.run_split(plan, layer, arch, DENSE_RATE, mapping)
+            dataflow = arch.array.dataflow if mapping is None else mapping.dataflow
+            score = split_module._score(objective, arch, layer, dataflow, run)
+            scored.append((score, len(scored), split, mapping, run))
+    return min(scored, key=lambda s: s[:2]), len(scored)
+
+
+@pytest.mark.parametrize("search", [False, True])
+def test_pruned_split_choice_equals_running_every_candidate(search):
+    """Minimising cycles, ``choose_split`` runs the candidates in the order of a lower bound of their
+    cycles and skips those whose bound loses: its choice (split, mapping, every counter) equals the
+    reference's that runs them all, on GEMMs of many shapes, 2 and 4 arrays, the splits listed in
+    two orders, a DRAM that binds and none; and it does skip some."""
+    from accelsim.lower.gemm import DENSE_RATE
+    from accelsim.mapper import split as split_module
+    from accelsim.spec.options import Objective
+
+    runs, candidates = [], 0
+    original = split_module.run_split
+    split_module.run_split = lambda *args: runs.append(args) or original(*args)
+    try:
+        for count, splits, dram in itertools.product((2, 4), (("columns", "rows", "reduction"), ("rows", "columns")),
+                                                     ({"bandwidth": "2B/cycle", "latency": 10}, None)):
+            arch = chip(count=count, split=splits, buffers={"unified": {"size": "2KiB"}}, dram=dram,
+                        preload_overlap=True)
+            for m, n, k in shapes():
+                layer = gemm(m, n, k).layers[0]
+                expected, tried = _every_candidate(layer, arch, Objective.CYCLES, search)
+                candidates += tried
+                got = split_module.choose_split(layer, arch, DENSE_RATE, Objective.CYCLES, search_mapping=search)
+                assert (got.split, got.mapping) == expected[2:4], (count, splits, dram, m, n, k)
+                assert got.run.counters.tolist() == expected[4].counters.tolist()
+    finally:
+        split_module.run_split = original
+    assert len(runs) < 0.9 * candidates  # the reference ran every candidate
+
+
+@pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
+def test_least_cycles_bound_every_split_and_mapping(dataflow):
+    """The bound the pruning relies on: no split runs in fewer cycles than its slowest part's streams
+    (:func:`accelsim.mapper.split._least_cycles`), fixed and searched mappings (with blocks along n
+    where the search picks them), preload overlap or not, a DRAM that binds and none."""
+    from accelsim.engine import arrays
+    from accelsim.kernels import codes
+    from accelsim.lower.gemm import DENSE_RATE, lower_layer
+    from accelsim.mapper import split as split_module
+    from accelsim.spec.arch import ArraySplit
+    from accelsim.spec.options import Objective
+
+    tight = 0
+    for overlap, dram in itertools.product((False, True), ({"bandwidth": "2B/cycle", "latency": 10}, None)):
+        arch = chip(count=4, buffers={"unified": {"size": "2KiB"}}, dram=dram, dataflow=dataflow,
+                    preload_overlap=overlap)
+        for m, n, k in shapes():
+            layer = gemm(m, n, k).layers[0]
+            problem = lower_layer(layer, arch.timing_model)
+            for split in ArraySplit:
+                plan = arrays.split_problem(problem, split, 4, DENSE_RATE)
+                for mapping in [None, *split_module._searched(plan.parts[0].problem, layer, arch, DENSE_RATE,
+                                                              Objective.CYCLES, arch)]:
+                    least = split_module._least_cycles(plan, arch, DENSE_RATE, mapping)
+                    run = arrays.run_split(plan, layer, arch, DENSE_RATE, mapping)
+                    cycles = int(run.counters[codes.FOLD_STAT_CYCLES])
+                    assert 0 < least <= cycles, (overlap, dram, m, n, k, split, mapping)
+                    tight += least * 2 > cycles
+    assert tight > 100  # a bound that prunes: within half of the cycles on most
