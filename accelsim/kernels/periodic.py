@@ -197,6 +197,25 @@ def _from_snapshot(state, sums, totals, memory, snapshot):
     totals += snapshot[2] - totals_before
 
 
+@kernel(inline="always")
+def _spread(p):
+    """Whether ``p``'s filter loads a period ahead with the unit loop (``m``'s) inside another: each
+    period's words spread over the folds of the one before (``fill_folds``'s ``prefetch_filter``),
+    taken with both bounds only (:func:`run_native_periodic`)."""
+    position = 0
+    while p.order[position] != p.loop_of[DIM_M]:
+        position += 1
+    return p.filter_prefetch and position > 0
+
+
+@kernel(inline="always")
+def _filter_tables(next_filter):
+    """``(whole parts, words)``: the two halves of a spread filter's prefetch table (views), the one
+    ``fill_folds`` reads first (and only: its entries past a period's are not read)."""
+    half = next_filter.shape[0] // 2
+    return next_filter[:half], next_filter[half:]
+
+
 @kernel
 def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     """Step each run's timeline in ``state`` over the ``folds`` folds from ``first`` (of ``total``)
@@ -206,24 +225,21 @@ def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     running totals (:func:`.schedule.scale_dram_rows`) and whether any fraction is not 1. The runs
     share the fold tables and differ in their scaled DRAM traffic only. Returns False where a scaled
     running total would pass int64."""
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, _, next_in, next_filter, _, _, filter_words, \
-        spread = tables
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, _, next_in, next_filter, _, _ = tables
     last = first + folds == total
     stop = first + folds + (0 if last else 1)  # and the next fold, which the last one looks ahead to
-    _fill(p, first, stop, next_in, next_filter, filter_words, spread, rows_used, cols_used, stream_cycles, sram, dram,
-          dram_bytes)
+    _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
     return _run_filled(p, first, folds, last, timing, tables, scaling, state, sums)
 
 
 @kernel(inline="always")
-def _fill(p, first, stop, next_in, next_filter, filter_words, spread, rows_used, cols_used, stream_cycles, sram, dram,
-          dram_bytes):
+def _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes):
     """:func:`.schedule.fill_folds` of the folds ``[first, stop)``, the prefetched words they read filled
-    first; ``spread``: the filter's spread parts bounded, ``next_filter`` its whole parts (the lower
-    bounds) of the words ``filter_words``, else ``filter_words`` itself."""
+    first (a filter's spread parts bounded: its whole parts, :func:`_filter_tables`)."""
     ensure_prefetch_words(p, next_in, False, first, stop)
-    if spread:
-        ensure_whole_parts(p, filter_words, next_filter, first, stop)
+    if _spread(p):
+        whole, words = _filter_tables(next_filter)
+        ensure_whole_parts(p, words, whole, first, stop)
     else:
         ensure_prefetch_words(p, next_filter, True, first, stop)
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
@@ -237,16 +253,16 @@ def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, sta
     docstring), so a pass fills a slot per residue of its period once, however many units of the
     remainders' cycle it steps. The DRAM rows, scaled in place, are copied out."""
     rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, held = cache
-    _, _, _, _, work_dram, work_bytes, xfer, next_in, next_filter, run_dram, run_bytes, filter_words, spread = tables
+    _, _, _, _, work_dram, work_bytes, xfer, next_in, next_filter, run_dram, run_bytes = tables
     rows = folds + 1
     if held[slot] != tag:
-        _fill(p, first, first + rows, next_in, next_filter, filter_words, spread, rows_used[slot], cols_used[slot],
-              stream_cycles[slot], sram[slot], dram[slot], dram_bytes[slot])
+        _fill(p, first, first + rows, next_in, next_filter, rows_used[slot], cols_used[slot], stream_cycles[slot],
+              sram[slot], dram[slot], dram_bytes[slot])
         held[slot] = tag
     work_dram[:rows] = dram[slot, :rows]
     work_bytes[:rows] = dram_bytes[slot, :rows]
     filled = (rows_used[slot], cols_used[slot], stream_cycles[slot], sram[slot], work_dram, work_bytes, xfer, next_in,
-              next_filter, run_dram, run_bytes, filter_words, spread)
+              next_filter, run_dram, run_bytes)
     return _run_filled(p, first, folds, False, timing, filled, scaling, state, sums)
 
 
@@ -256,15 +272,14 @@ def _run_filled(p, first, folds, last, timing, tables, scaling, state, sums):
     last fold among them): the DRAM traffic scaled, the transfers, the timelines and the sums."""
     dataflow, array_rows, overlap, broadcast, prefetch_overlap, drain_overlap, rate_num, rate_den, channel, \
         latency = timing
-    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, _, _, run_dram, run_bytes, filter_words, \
-        spread = tables
+    rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, xfer, _, next_filter, run_dram, run_bytes = tables
     scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
     rows = folds + (0 if last else 1)
     if rounding == BOUNDS:  # rounded down in place, up in the second run's tables
         run_dram[:rows] = dram[:rows]
         run_bytes[:rows] = dram_bytes[:rows]
-        if spread:  # the filter's spread parts at their upper bounds
-            raise_to_part_bounds(p, filter_words, first, rows, run_dram, run_bytes)
+        if _spread(p):  # the filter's spread parts at their upper bounds
+            raise_to_part_bounds(p, _filter_tables(next_filter)[1], first, rows, run_dram, run_bytes)
         if scaled and not scale_dram_bounds(dram, dram_bytes, run_dram, run_bytes, scale_num, scale_den, count,
                                             reduce_position, first, p.drain, rows, folds, totals[0], totals[1]):
             return False
@@ -487,7 +502,7 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     # a filter loaded a period ahead (its periods: passes of the loops outside the unit loop) spreads each
     # period's words over the folds of the one before: bounded, every fold's part rounded down in the first
     # run and up in the second, the units of a pass hold the same folds as without it
-    spread = p.filter_prefetch and loop_position > 0
+    spread = _spread(p)
     if spread and (rounding != BOUNDS or p.weight_bits % 8 != 0):
         return False
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
@@ -506,13 +521,14 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     by_reduction = order[2] == p.loop_of[DIM_K] and whole and pass_folds >= MIN_REDUCTION_FOLDS
     chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds
     next_filter = lazy_prefetch_words(p, True)
+    if spread:  # its whole parts, then its words (_filter_tables)
+        next_filter = np.concatenate((next_filter, next_filter))
     tables = (np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64), np.empty(chunk + 1, np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
               np.empty((chunk + 1, 4), np.int64), np.empty((chunk + 1, 4), np.int64),
               lazy_prefetch_words(p, False), next_filter,
               np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64),
-              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64),
-              lazy_prefetch_words(p, True) if spread else next_filter, spread)
+              np.empty((chunk + 1 if runs > 1 else 0, 4), np.int64))
     # a unit's fold tables per residue of its period (_step_cached) where the remainders' cycle makes
     # superunits of many periods (units stepped in one piece: no passes along n or k added up)
     cached = not whole and period * (inner + 1) <= CACHE_ROWS
@@ -590,7 +606,7 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
             o += _repeats(state, sums, scaling, o, last_outer, outer_memory)
         o += 1
     if spread:  # the words the first run's whole parts left out, in its unscaled totals
-        rest = part_remainders(p, tables[11])
+        rest = part_remainders(p, _filter_tables(next_filter)[1])
         totals[0, 0, TRAFFIC_FILTER, 0] += rest
         totals[0, 1, TRAFFIC_FILTER, 0] += rest * (p.weight_bits // 8)
     stats[:] = sums
