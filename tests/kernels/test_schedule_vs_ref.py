@@ -3,7 +3,8 @@ tests/reference/schedule_ref.py: every field of the TileSchedule equal, on many 
 buffer sizes (tiles that fit, are re-fetched, spill partial sums) and MAC rates; and its
 memory-plan scaling (engine.lowering.scaled_schedule) against the plain-Python running totals,
 and its folds scaled alone, rounded down and up, against the same reference and as bounds of
-the running totals' fold values."""
+the running totals' fold values; and a spread filter's bounded parts (the periodic path's) against
+plain Python on the numpy lowering's folds."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from hypothesis import strategies as st
 
 from accelsim.engine.lowering import reduction_position, scaled_schedule, schedule, schedule_problem
 from accelsim.kernels.schedule import (
-    ensure_prefetch_words, lazy_prefetch_words, prefetch_words, scale_dram_bounds, scale_dram_rows,
+    ensure_prefetch_words, ensure_whole_parts, fill_folds, lazy_prefetch_words, part_remainders, prefetch_words,
+    raise_to_part_bounds, scale_dram_bounds, scale_dram_rows,
 )
 from accelsim.lower.gemm import ArrayRate, GemmProblem
 from accelsim.lower.memory_plan import TrafficScale
@@ -27,13 +29,16 @@ from reference.schedule_ref import ref_scaled_tables, ref_schedule
 
 
 @st.composite
-def cases(draw):
+def cases(draw, joint=None):
+    """``(problem, arch, mapping, rate, weight bits, act bits, folds)``; ``joint``: a jointly allocated
+    unified buffer (``None``: drawn too)."""
     m, n, k = draw(st.integers(1, 40)), draw(st.integers(1, 40)), draw(st.integers(1, 60))
     problem = GemmProblem(m=m, n=n, k=k, repeats=draw(st.integers(1, 3)),
                           ifmap_words=draw(st.integers(1, m * k)))
     sizes = {op: draw(st.sampled_from(["64B", "256B", "1KiB", "64KiB"])) for op in ("ifmap", "filter", "ofmap")}
     buffers = {op: {"size": size} for op, size in sizes.items()}
-    joint = draw(st.booleans())  # a unified buffer shared by every operand, allocated jointly
+    # a unified buffer shared by every operand, allocated jointly
+    joint = draw(st.booleans()) if joint is None else joint
     if joint:
         buffers = {"unified": {"size": draw(st.sampled_from(["64B", "256B", "1KiB", "4KiB"])),
                                "double_buffered": draw(st.booleans())}}
@@ -164,3 +169,68 @@ def test_prefetch_words_filled_on_demand(case, start, length):
         needed = set(range(first // per, stop // per + 1))
         for q, value in enumerate(lazy.tolist()):
             assert value == (whole[q] if q in needed else -1), (q, first, stop, per)
+
+
+@settings(deadline=None, max_examples=300)
+@given(cases(joint=True), st.integers(0, 10**6), st.integers(1, 40), SMALL_FRACTIONS)
+def test_spread_filter_bounds_equal_the_plain_python_reference(case, start, length, fraction):
+    """Where the filter loads a period ahead with ``m``'s loop inside another (each period's words
+    spread over the folds of the one before), the bounds the periodic path runs, against plain
+    Python on the numpy lowering's folds: ``fill_folds`` given ``ensure_whole_parts``'s table puts
+    each fold's part at the period's whole quotient, ``raise_to_part_bounds`` one word more where the
+    period's words leave a remainder (bytes of each fold's words), ``part_remainders`` the words left
+    out; ``scale_dram_bounds`` then scales the filter's lower and upper rows by ``fraction`` each from
+    its own value (down and up)."""
+    problem, arch, mapping, rate, weight_bits, act_bits, _ = case
+    db_ifmap, _, db_ofmap = mapping.double_buffered
+    mapping = dataclasses.replace(mapping, double_buffered=(db_ifmap, True, db_ofmap))  # the filter's kept footprint
+    built = schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+    if built is None:
+        return
+    p = built[0]
+    order, loop_m = [int(x) for x in p.order], int(p.loop_of[0])
+    if not (p.filter_prefetch and order.index(loop_m) > 0):
+        return
+    exact = schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
+    total = int(p.count.prod())
+    first = start % total
+    stop = min(total, first + length)
+    period_words = prefetch_words(p, True).tolist()  # checked against the numpy lowering above
+    per = total // (len(period_words) - 1)
+    words, whole = lazy_prefetch_words(p, True), lazy_prefetch_words(p, True)
+    ensure_whole_parts(p, words, whole, first, stop)
+    rows = stop - first
+    tables = [np.empty(rows, np.int64) for _ in range(3)] + [np.empty((rows, 4), np.int64) for _ in range(3)]
+    fill_folds(p, first, stop, prefetch_words(p, False), whole, *tables)
+    dram, nbytes = tables[4], tables[5]
+    lower, upper = [], []
+    for f in range(first, stop):
+        q, j = divmod(f, per)
+        part = period_words[q] * (j + 1) // per - period_words[q] * j // per
+        low = int(exact.dram_words[f, 1]) - part + period_words[q] // per
+        lower.append(low)
+        upper.append(low + (1 if period_words[q] % per else 0))
+    assert dram[:, 1].tolist() == lower
+    assert nbytes[:, 1].tolist() == [-(-w * weight_bits // 8) for w in lower]
+    up_dram, up_bytes = dram.copy(), nbytes.copy()
+    raise_to_part_bounds(p, words, first, rows, up_dram, up_bytes)
+    assert up_dram[:, 1].tolist() == upper and up_bytes[:, 1].tolist() == [-(-w * weight_bits // 8) for w in upper]
+    assert part_remainders(p, words) == sum(w % per for w in period_words)
+    # the bounds scaled, each from its own unscaled value
+    numerator = np.array([1, fraction.numerator, 1], dtype=np.int64)
+    denominator = np.array([1, fraction.denominator, 1], dtype=np.int64)
+    totals, up_totals = np.zeros((2, 3, 2), dtype=np.int64), np.zeros((2, 3, 2), dtype=np.int64)
+    scaled = [table.copy() for table in (dram, nbytes, up_dram, up_bytes)]
+    assert scale_dram_bounds(*scaled, numerator, denominator, np.array([int(c) for c in p.count[order]]),
+                             order.index(int(p.loop_of[1])), first, bool(p.drain), rows, rows, totals, up_totals)
+    for got, unscaled, sums, rounded in ((scaled[0], dram, totals[0], -1), (scaled[1], nbytes, totals[1], -1),
+                                         (scaled[2], up_dram, up_totals[0], 1), (scaled[3], up_bytes, up_totals[1], 1)):
+        values = unscaled[:, 1].tolist()
+        want = [v * fraction.numerator // fraction.denominator if rounded < 0
+                else -(-v * fraction.numerator // fraction.denominator) for v in values]
+        if fraction == 1:
+            want, sums = values, [sum(values), sum(values)]  # left as it is: no totals kept
+            assert got[:, 1].tolist() == want
+            continue
+        assert got[:, 1].tolist() == want
+        assert sums[1].tolist() == [sum(values), sum(want)]
