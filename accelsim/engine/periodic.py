@@ -176,11 +176,11 @@ def _bounded(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray
     stats = _run(plan, arch, fractions, totals, finish)
     if stats is None or finish[0] != finish[1]:
         return None
-    numerator, denominator = fractions
-    for x, indices in enumerate(_SCALED):
-        for t, index in enumerate(indices):
-            value, rounded = int(totals[0, t, x, 0]), int(totals[0, t, x, 1])
-            stats[index] += value * int(numerator[x]) // int(denominator[x]) - rounded
+    sums = totals[0].tolist()  # Python ints: a total times its numerator may pass int64
+    for x, (numerator, denominator) in enumerate(zip(*(fraction.tolist() for fraction in fractions))):
+        for t, index in enumerate(_SCALED[x]):
+            value, rounded = sums[t][x]
+            stats[index] += value * numerator // denominator - rounded
     return stats
 
 
