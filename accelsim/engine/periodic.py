@@ -97,6 +97,11 @@ layer2.1.conv3 at batch 256, 26 folds: 12 us against 8 us), rounded up; a step o
 (``kernels.periodic._step``) ~0.45 us more than its folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8
 and 64 folds on ResNet-50's layer4 3x3 conv, 8x8 ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864
 folds whole). A cost estimate, not a bound: both ways give the same counters."""
+SCALED_FOLD_COST = 2
+"""A fold run whole with its traffic scaled by fractions other than whole ones (running totals, a
+division a class: :func:`accelsim.kernels.schedule.scale_dram_rows`), in folds run unscaled: ~2
+(timeit on tpu_v5e_like's 392-fold layers of its batch-256 ResNet-50, scaled by fractions of tens of
+millions: 32-61 us whole, 82-156 ns a fold, against 19-23 us through the path), rounded down."""
 REMAINDER_FOLDS = 2**14
 """Folds a layer needs for the path to follow the remainders of fractions other than whole ones
 (where their bounds differ): the kernel learns their remainders' cycle only after stepping a
@@ -136,7 +141,7 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     if fractions is None:
         return None
     whole = _whole(traffic)
-    layer = (problem, arch, mapping, rate, weight_bits, act_bits, traffic.ifmap == 0)
+    layer = (problem, arch, mapping, rate, weight_bits, act_bits, traffic.ifmap.numerator == 0)
     plan = _plan(*layer, False, not whole)
     stats = None if plan is None else _run(plan, arch, fractions) if plan.rounding == 0 else \
         _bounded(plan, arch, fractions)
@@ -236,7 +241,7 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
     k_step = _fold_step(arch, mapping, loop_k, rate.reduction(problem.k))
     stepped = _stepped_folds(problem, rate, step, k_step, counts, position, min(units, STEPPED_UNITS) if by_units
                              else units, by_passes, by_reduction, by_outer)
-    if folds <= (2 if bounds else 1) * (stepped + CALL_FOLDS):
+    if folds * (SCALED_FOLD_COST if bounds else 1) <= (2 if bounds else 1) * (stepped + CALL_FOLDS):
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:

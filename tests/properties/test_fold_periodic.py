@@ -400,6 +400,21 @@ def test_short_layers_run_whole(monkeypatch):
                 is not None) == taken
 
 
+def test_scaled_layers_weigh_their_scaling(monkeypatch):
+    """Traffic scaled by fractions other than whole ones: the path runs both bounds (twice its
+    estimate) against a whole run whose running totals cost twice a fold (``SCALED_FOLD_COST``), so
+    the layers above of 200 folds (``2 x 200 <= 2 x (96 + 128)``) are declined and those of 400 taken,
+    as layers of unscaled traffic are at over ``96 + 128``, computed by hand."""
+    monkeypatch.undo()
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    mapping = Mapping(Dataflow.WS, LoopOrder.TCR, 8, (True, True, True))
+    for m, taken in ((800, False), (1600, True)):
+        problem = GemmProblem(m=m, n=8, k=4, repeats=1, ifmap_words=m * 4)
+        for bounds in (False, True):
+            plan = periodic._plan(problem, arch, mapping, ArrayRate(), 8, 8, False, False, bounds)
+            assert (plan is not None) == taken, (m, bounds)
+
+
 def test_general_fractions_exact_on_seeded_gemms():
     """Seeded GEMMs of many units, their traffic scaled by fractions with remainders (cycles of 2 to
     49 superunits): where taken (most), exact against the numpy running totals over the one-piece run."""
