@@ -113,22 +113,17 @@ within these bounds (stepping costs ~20-50 ns per fold; the fallback then runs t
 
 
 class Plan(NamedTuple):
-    """How :func:`run_periodic` runs a layer (:func:`_plan`)."""
+    """How :func:`run_periodic` runs a layer (:func:`_plan`): the arguments of
+    :func:`~accelsim.kernels.periodic.run_native_periodic` but the traffic's fractions and the outputs."""
 
-    problem: tuple
-    """:class:`~accelsim.kernels.schedule.ScheduleProblem` as the kernel takes it (a plain tuple)."""
-    wiring: tuple
-    """:func:`accelsim.engine.lowering.native_wiring` of the arch and the mapping."""
-    position: int
-    """The repeating loop's position in the loop order."""
-    period: int
-    """Its units' period."""
-    generic_end: int
-    """The last unit of a pass that repeats."""
-    folds: int
-    """The layer's folds."""
+    head: tuple
+    """Those before the fractions: the schedule problem (a plain tuple) and the array's wiring
+    (:func:`accelsim.engine.lowering.native_wiring`)."""
     rounding: int
-    """The kernel's: 0 (the fractions' running totals), or ``BOUNDS`` (each fold's traffic bounded)."""
+    """0 (the fractions' running totals), or ``BOUNDS`` (each fold's traffic bounded)."""
+    tail: tuple
+    """Those after the rounding: the DRAM's rates and latency, the repeating loop's position, its
+    units' period, the last unit of a pass that repeats, the stepping budget."""
 
 
 def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, *, weight_bits: int,
@@ -143,13 +138,12 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     whole = _whole(traffic)
     layer = (problem, arch, mapping, rate, weight_bits, act_bits, traffic.ifmap.numerator == 0)
     plan = _plan(*layer, False, not whole)
-    stats = None if plan is None else _run(plan, arch, fractions) if plan.rounding == 0 else \
-        _bounded(plan, arch, fractions)
+    stats = None if plan is None else _run(plan, fractions) if plan.rounding == 0 else _bounded(plan, fractions)
     if stats is None and not whole:
         counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
         if math.prod(counts) >= REMAINDER_FOLDS:  # the remainders' cycle
             plan = _plan(*layer, True, False)
-            stats = None if plan is None else _run(plan, arch, fractions)
+            stats = None if plan is None else _run(plan, fractions)
     return stats
 
 
@@ -164,7 +158,7 @@ _SCALED = ((codes.FOLD_STAT_IFMAP_DRAM_READS, codes.FOLD_STAT_DRAM_READ_BYTES),
 """Per traffic class the memory plan scales (ifmap, filter, output writes): its words and bytes counters."""
 
 
-def _bounded(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+def _bounded(plan: Plan, fractions: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
     """The counters of ``plan``'s layer from the runs of its folds with their traffic bounded, or ``None``.
 
     Each bound is a fold's own traffic: scaled by a fraction whose remainders do not come back, its
@@ -178,7 +172,7 @@ def _bounded(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray
     whole) times the fraction, rounded down, in place of the sum of the folds' lower bounds. Both
     bounds run in one kernel call over one set of fold tables (they differ in the DRAM traffic only)."""
     totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
-    stats = _run(plan, arch, fractions, totals, finish)
+    stats = _run(plan, fractions, totals, finish)
     if stats is None or finish[0] != finish[1]:
         return None
     sums = totals[0].tolist()  # Python ints: a total times its numerator may pass int64
@@ -189,16 +183,14 @@ def _bounded(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray
     return stats
 
 
-def _run(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray], totals: np.ndarray | None = None,
+def _run(plan: Plan, fractions: tuple[np.ndarray, np.ndarray], totals: np.ndarray | None = None,
          finish: np.ndarray | None = None) -> np.ndarray | None:
     """The path's counters of ``plan`` with the traffic scaled by ``fractions``, or ``None`` where not
     taken; ``totals`` and ``finish`` (if given, filled): :func:`~accelsim.kernels.periodic.run_native_periodic`'s
     (with ``BOUNDS``, the counters of the folds at their lower bounds)."""
     runs = 2 if plan.rounding == BOUNDS else 1
     stats = np.empty(codes.FOLD_STAT_COUNT, dtype=np.int64)
-    done = run_native_periodic(plan.problem, *plan.wiring, *fractions,
-                               plan.rounding, *dram_rates(arch), arch.dram.latency_cycles, plan.position, plan.period,
-                               plan.generic_end, max(MIN_BUDGET, min(plan.folds // 4, MAX_BUDGET)), stats,
+    done = run_native_periodic(*plan.head, *fractions, plan.rounding, *plan.tail, stats,
                                np.zeros((runs, 2, 3, 2), dtype=np.int64) if totals is None else totals,
                                np.zeros(runs, dtype=np.int64) if finish is None else finish)
     return stats if done else None
@@ -208,7 +200,7 @@ def _run(plan: Plan, arch: ArchSpec, fractions: tuple[np.ndarray, np.ndarray], t
 def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRate, weight_bits: int, act_bits: int,
           ifmap_kept: bool, carries: bool, bounds: bool) -> Plan | None:
     """:func:`_run`'s :class:`Plan`, or ``None`` where the path is not taken: what decides it but the
-    traffic's fractions and the DRAM's rates. ``ifmap_kept``: the memory plan keeps the whole input on
+    traffic's fractions. ``ifmap_kept``: the memory plan keeps the whole input on
     chip (its fraction 0: no fold's input words reach the DRAM, so they do not set the units' period);
     ``carries``: the fractions carry remainders from fold to fold (the kernel follows them);
     ``bounds``: each fold's traffic is bounded instead (:func:`_bounded`), as it is anyway where a
@@ -225,15 +217,20 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
     # passes along k inside a unit (kernels.periodic._step_reduction); passes along n inside a unit have k
     # innermost too, passes along n outside the units n's loop outside m's
     by_reduction = order[2] == loop_k
-    position, position_n = order.index(loop_m), order.index(loop_n)
-    if not (by_units or (whole and (by_reduction or position_n < position))):  # nothing repeats to add up
+    position, position_n, position_k = order.index(loop_m), order.index(loop_n), order.index(loop_k)
+    if not (by_units or (whole and (by_reduction or min(position_n, position_k) < position))):  # nothing repeats
         return None
     inner, folds = math.prod(counts[position + 1:]), math.prod(counts)
     by_passes = position == 0 and position_n == 1 and counts[1] >= kernel_periodic.MIN_PASSES and whole
     by_reduction = by_reduction and whole and counts[2] >= kernel_periodic.MIN_REDUCTION_FOLDS
-    # units inside passes along n (the loops outside m's: n's and loops of one iteration)
-    by_outer = (position_n < position and math.prod(counts[:position]) == counts[position_n]
-                and counts[position_n] >= kernel_periodic.MIN_PASSES and whole)
+    # units inside passes along n, or along k whose tiles hold the same shares of the weights and of the
+    # input (or the input never reaches the DRAM): the loops outside m's that one and loops of one iteration
+    k_map = rate.reduction(problem.k)
+    exact_k = rate.stored_reduction(problem.k) % k_map == 0 and (
+        ifmap_kept or problem.ifmap_words % (problem.m * k_map) == 0)
+    by_outer = whole and any(
+        along < position and math.prod(counts[:position]) == counts[along] >= kernel_periodic.MIN_PASSES
+        for along in ((position_n, position_k) if exact_k else (position_n,)))
     if not (by_units or by_passes or by_reduction or by_outer):
         return None
     if (counts[2] if by_passes or by_reduction else inner) + 1 > MAX_UNIT_FOLDS:
@@ -254,12 +251,13 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
     if p.ifmap_prefetch and not by_reduction and inner + 1 > MAX_UNIT_FOLDS:  # the kernel steps units whole
         return None
     generic_end = units - 2
-    if p.ifmap_prefetch and position_n > 0:  # its prefetch_in: periods inside a unit, one unit less repeats
+    if p.ifmap_prefetch and position_n > 0 and not ifmap_kept:  # its prefetch_in: one unit less repeats
         generic_end -= 1
         if position_n < position or (by_units and (generic_end - 1) // period < MIN_SUPERUNITS):
             return None
-    return Plan(tuple(p), lowering.native_wiring(arch, mapping), position, period, generic_end, folds,
-                BOUNDS if bounds else 0)
+    budget = max(MIN_BUDGET, min(folds // 4, MAX_BUDGET))
+    return Plan((tuple(p), *lowering.native_wiring(arch, mapping)), BOUNDS if bounds else 0,
+                (*dram_rates(arch), arch.dram.latency_cycles, position, period, generic_end, budget))
 
 
 def _stepped_folds(problem: GemmProblem, rate: ArrayRate, m_step: int, k_step: int, counts: list[int], position: int,

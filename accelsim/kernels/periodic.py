@@ -438,6 +438,13 @@ def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, s
     return stepped
 
 
+@kernel(inline="always")
+def _passes_along(order, count, outer, loop_position, loop):
+    """Whether the ``outer`` passes outside the unit loop (at ``loop_position``) are ``loop``'s: it runs
+    outside the unit loop and every other loop there has one iteration."""
+    return outer == count[loop] and (order[0] == loop or order[1] == loop and loop_position == 2)
+
+
 @kernel
 def _remainder_cycle(scale_num, scale_den, before, after, limit):
     """Superunits after which every remainder of the memory plan's scaling is back where it was, when
@@ -512,11 +519,14 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     passes, pass_folds = count[order[1]], count[order[2]]
     by_passes = (loop_position == 0 and order[1] == p.loop_of[DIM_N] and passes >= MIN_PASSES
                  and not p.ifmap_prefetch and whole)
-    # units inside passes along n (the loops outside m's: n's and loops of one iteration): its passes
-    # 1 .. outer - 2 likewise
-    loop_n = p.loop_of[DIM_N]
-    by_outer = (outer == count[loop_n] and (order[0] == loop_n or order[1] == loop_n and loop_position == 2)
-                and outer >= MIN_PASSES and whole)
+    # units inside passes along n, or along k where every k tile holds the same shares of the weights and
+    # of the input (or the input never reaches the DRAM), the loops outside m's that one and loops of one
+    # iteration: its passes 1 .. outer - 2 likewise
+    m_extent, k_extent = p.dim_extent[DIM_M], p.dim_extent[DIM_K]
+    exact_k = p.k_weights % k_extent == 0 and (scale_num[0] == 0 or p.ifmap_words % (m_extent * k_extent) == 0)
+    by_outer = outer >= MIN_PASSES and whole and (
+        _passes_along(order, count, outer, loop_position, p.loop_of[DIM_N])
+        or exact_k and _passes_along(order, count, outer, loop_position, p.loop_of[DIM_K]))
     # the innermost loop along k: each pass's folds 1 .. pass_folds - 2 repeat (_step_reduction)
     by_reduction = order[2] == p.loop_of[DIM_K] and whole and pass_folds >= MIN_REDUCTION_FOLDS
     chunk = pass_folds if by_passes or by_reduction else inner  # the most folds one _step call holds

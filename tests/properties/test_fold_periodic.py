@@ -153,10 +153,12 @@ def test_budget_declines_without_counters():
     assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is not None
     saved = periodic.MIN_BUDGET, periodic.MAX_BUDGET
     periodic.MIN_BUDGET = periodic.MAX_BUDGET = 1
+    clear_spec_memos()  # the plans hold the budget
     try:
         assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is None
     finally:
         periodic.MIN_BUDGET, periodic.MAX_BUDGET = saved
+        clear_spec_memos()
 
 
 def _passes_along_n(problem, arch, mapping):
@@ -287,7 +289,7 @@ def test_spread_filter_passes_along_n_are_added_up(monkeypatch, scale):
     arch = small_arch(4, 4, "ws", True, 0, 64, 7, False, "16KiB", True, False)
     problem = GemmProblem(m=2000, n=38, k=4, repeats=1, ifmap_words=2000 * 4)
     mapping = Mapping(Dataflow.WS, LoopOrder.CRT, 16, (True, True, True), True)
-    assert _spread_filter(problem, arch, mapping) and _outer_passes_along_n(problem, arch, mapping)
+    assert _spread_filter(problem, arch, mapping) and _outer_passes_along(problem, arch, mapping)
     _finishes_within(monkeypatch, 300, problem, arch, mapping, scale)
     assert periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=4, act_bits=8,
                                  traffic=scale) is None
@@ -317,33 +319,39 @@ def test_general_fractions_are_added_up(monkeypatch):
     _finishes_within(monkeypatch, 4000, problem, arch, mapping, scale)
 
 
-def test_outer_passes_along_n_exact():
-    """Seeded GEMMs whose units of m lie inside many passes along n (outside them only n's loop and
-    loops of one iteration, read off the lowering's loops), with the memory plan's 0/1 scalings:
-    exact against the one-piece run."""
-    rng = np.random.default_rng(17)
+@pytest.mark.parametrize("dim", [DIM_N, DIM_K])
+def test_outer_passes_exact(dim):
+    """Seeded GEMMs whose units of m lie inside many passes along n, or along k (outside them only
+    that loop and loops of one iteration, read off the lowering's loops; along k, input words a whole
+    multiple of ``m x k`` or not, so that the k tiles' shares are equal or not), with the memory
+    plan's 0/1 scalings: exact against the one-piece run, and taken on many."""
+    rng = np.random.default_rng(17 + dim)
     taken = 0
     for _ in range(300):
         dataflow, unified = str(rng.choice(["os", "ws", "is"])), bool(rng.integers(2))
         arch = random_small_arch(rng, dataflow, 5, ["256B", "16KiB"], unified=unified)
-        m, n, k = int(rng.integers(200, 600)), int(rng.integers(20, 60)), int(rng.integers(1, 30))
-        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k)
+        m = int(rng.integers(200, 600))
+        n, k = (int(rng.integers(20, 60)), int(rng.integers(1, 30))) if dim == DIM_N else \
+            (int(rng.integers(1, 6)), int(rng.integers(20, 60)))
+        uneven = int(rng.integers(2)) * int(rng.integers(m))  # input words not a whole multiple of m x k
+        problem = GemmProblem(m=m, n=n, k=k, repeats=1, ifmap_words=m * k - uneven)
         mapping = Mapping(Dataflow(dataflow), LoopOrder(str(rng.choice([o.value for o in LoopOrder]))),
                           int(rng.choice([4, 16])), tuple(bool(rng.integers(2)) for _ in range(3)),
                           unified and bool(rng.integers(2)))
         scale = SCALES[int(rng.integers(len(SCALES)))]
-        taken += _exact_where_taken(problem, arch, mapping, scale) and _outer_passes_along_n(problem, arch, mapping)
+        taken += _exact_where_taken(problem, arch, mapping, scale) and \
+            _outer_passes_along(problem, arch, mapping, dim)
     assert taken >= 20
 
 
-def _outer_passes_along_n(problem, arch, mapping):
-    """Whether the loops outside ``m``'s are one along ``n`` with enough passes and loops of a single
-    iteration (``m``'s loop the middle one inside an outermost along ``n``, or the innermost)."""
+def _outer_passes_along(problem, arch, mapping, dim=DIM_N):
+    """Whether the loops outside ``m``'s are one along ``dim`` with enough passes and loops of a single
+    iteration (``m``'s loop the middle one inside an outermost along ``dim``, or the innermost)."""
     p, _ = lowering.schedule_problem(problem, arch, mapping, rate=ArrayRate(), weight_bits=8, act_bits=8)
     order, count = [int(x) for x in p.order], [int(x) for x in p.count]
     outside = order[:order.index(int(p.loop_of[DIM_M]))]
     passes = math.prod(count[loop] for loop in outside)
-    return (int(p.loop_of[DIM_N]) in outside and count[int(p.loop_of[DIM_N])] == passes
+    return (int(p.loop_of[dim]) in outside and count[int(p.loop_of[dim])] == passes
             and passes >= kernel_periodic.MIN_PASSES)
 
 
@@ -351,7 +359,7 @@ def _outer_passes_along_n(problem, arch, mapping):
     # a unit of 100 passes along n: ~5 units x 1,600 folds when whole units are stepped
     (LoopOrder.TCR, _passes_along_n),
     # 100 outer passes along n, each of 250 units of m: 100 passes x 5 units x 16 folds when stepped
-    (LoopOrder.CTR, _outer_passes_along_n),
+    (LoopOrder.CTR, _outer_passes_along),
 ])
 def test_passes_along_n_are_added_up_not_stepped(monkeypatch, order, repeating):
     """With a budget of 3,000 folds, far below what stepping takes (above), the repetition of the
@@ -364,11 +372,29 @@ def test_passes_along_n_are_added_up_not_stepped(monkeypatch, order, repeating):
     _finishes_within(monkeypatch, 3000, problem, arch, mapping)
 
 
+def test_passes_along_k_are_added_up_where_their_shares_are_equal(monkeypatch):
+    """100 outer passes along k (4 weight rows each), each of 250 units of m in one column fold: with
+    a budget of 200 folds, a third of what stepping every pass takes (~6 units a pass), the passes
+    are added up and the layer finishes, with the one-piece counters. With 250 input words less (the
+    units still repeat every unit: ``1,599,750 x 16`` is a multiple of 4,000), the k tiles' shares of
+    the input differ by a word here and there: the passes are stepped and the budget declines the
+    layer, unless the memory plan keeps the input on chip."""
+    arch = small_arch(4, 4, "ws", True, 0, 3, 7, False, "16KiB", False, False)
+    mapping = Mapping(Dataflow.WS, LoopOrder.RCT, 16, (True, True, True))
+    problem = GemmProblem(m=4000, n=4, k=400, repeats=1, ifmap_words=4000 * 400)
+    assert _outer_passes_along(problem, arch, mapping, DIM_K)
+    _finishes_within(monkeypatch, 200, problem, arch, mapping)
+    uneven = dataclasses.replace(problem, ifmap_words=4000 * 400 - 250)
+    assert periodic.run_periodic(uneven, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8) is None
+    _finishes_within(monkeypatch, 200, uneven, arch, mapping, TrafficScale(Fraction(0), Fraction(1), Fraction(1)))
+
+
 def _finishes_within(monkeypatch, budget: int, problem, arch, mapping, scale=NO_SCALE) -> np.ndarray:
     """The periodic path's counters of ``problem`` (traffic scaled by ``scale``) within a stepping
     budget of ``budget`` folds: it finishes, with the one-piece run's counters."""
     monkeypatch.setattr(periodic, "MIN_BUDGET", budget)
     monkeypatch.setattr(periodic, "MAX_BUDGET", budget)
+    clear_spec_memos()  # the plans hold the budget
     stats = periodic.run_periodic(problem, arch, mapping, ArrayRate(), weight_bits=8, act_bits=8, traffic=scale)
     assert stats is not None
     assert np.array_equal(stats, _one_piece(problem, arch, mapping, ArrayRate(), scale))
@@ -534,7 +560,7 @@ def test_os_fixed_mapping_outer_passes_added_up(monkeypatch):
     arch = small_arch(4, 4, "os", True, 0, 3, 7, False, "16KiB", False, False)
     problem = GemmProblem(m=4000, n=400, k=64, repeats=1, ifmap_words=4000 * 64)
     mapping = fixed_mapping(arch)
-    assert _outer_passes_along_n(problem, arch, mapping)
+    assert _outer_passes_along(problem, arch, mapping)
     _finishes_within(monkeypatch, 300, problem, arch, mapping)
 
 
@@ -612,7 +638,7 @@ def test_both_bounds_in_one_call_equal_their_one_piece_runs():
         fractions = lowering.traffic_fractions(scale)
         totals, finish = np.zeros((2, 2, 3, 2), dtype=np.int64), np.zeros(2, dtype=np.int64)
         plan = periodic._plan(problem, arch, mapping, ArrayRate(), 8, 8, scale.ifmap == 0, False, True)
-        stats = None if plan is None else periodic._run(plan, arch, fractions, totals, finish)
+        stats = None if plan is None else periodic._run(plan, fractions, totals, finish)
         if stats is None:
             continue
         assert plan.rounding == BOUNDS
