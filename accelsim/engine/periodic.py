@@ -19,8 +19,9 @@ An input prefetched a period ahead (a joint buffer's kept footprint: the next pe
 spread over the current period's folds) keeps the repetition when its periods lie inside a unit
 (the ifmap's, iterations of the loops outside ``n``'s, with ``n``'s loop inside ``m``'s): a
 unit then also holds the next unit's words, so unit ``count - 2``, which brings the last unit's,
-leaves the repeating range. With ``m``'s loop in the middle, inside a loop along ``n``, the
-kernel also adds up that loop's passes (:mod:`accelsim.kernels.periodic`). A filter prefetched a
+leaves the repeating range. With ``m``'s loop inside a loop along ``n`` (or along ``k`` whose tiles
+hold equal shares) and loops of one iteration, the kernel also adds up that loop's passes
+(:mod:`accelsim.kernels.periodic`). A filter prefetched a
 period ahead with ``m``'s loop inside another (its periods: passes of the loops outside ``m``'s, each
 spreading the next pass's words over its folds, ``floor`` shares that do not repeat from unit to unit)
 is bounded, as below: every fold's part rounded down to the period's whole quotient, and one word up.
@@ -49,7 +50,7 @@ the timeline.
 Not taken (the path of :func:`accelsim.engine.fold.run_problem` that runs the whole schedule runs
 instead): a filter prefetched a period ahead whose bounds differ, or whose bytes do not follow its
 words (weights of other than a whole number of bytes), the ifmap prefetched with ``n``'s loop outside
-``m``'s, traffic scaled by fractions other than whole ones
+``m``'s (unless it is kept on chip), traffic scaled by fractions other than whole ones
 whose bounds differ, on layers shorter than :data:`REMAINDER_FOLDS` folds or whose remainders take
 too many superunits to come back, sparsity that changes folds, shares that could pass int64, steps
 of more than :data:`MAX_UNIT_FOLDS` folds, nothing to add up (fewer than :data:`MIN_SUPERUNITS`

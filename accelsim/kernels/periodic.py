@@ -31,7 +31,10 @@ loops outside the unit loop are one along ``n`` and loops of a single iteration 
 inside an outermost along ``n``; the innermost inside ``n``'s and a whole stream tile, as os's fixed
 mapping), the outer passes ``1 .. outer - 2`` hold the same folds (an ``n`` tile of the same size,
 neither the first nor the last ``n`` index: a fold reads its ``n`` index only through these) and
-are added up the same way, each stepped pass being itself added up by units.
+are added up the same way, each stepped pass being itself added up by units. So are outer passes
+along k where every k tile holds the same shares of the weights and of the input (the weights a
+whole multiple of k, the input of ``m x k``, or none of it reaching the DRAM): a fold reads its k
+index only through these and whether it is the first or the last (partial sums read, final outputs).
 
 When the innermost loop runs along k, the folds ``1 .. count - 2`` of each of its passes repeat
 with the period of :func:`_reduction_period` (a fold reads its k index only through exact shares
