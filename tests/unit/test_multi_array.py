@@ -380,17 +380,21 @@ def test_pruned_split_choice_equals_running_every_candidate(search):
 
 
 @pytest.mark.parametrize("dataflow", ["ws", "os", "is"])
-def test_least_cycles_bound_every_split_and_mapping(dataflow):
+@pytest.mark.parametrize("rate", ["dense", "two products a cycle, 2:4", "two cycles a product", "3x3 taps on rows"])
+def test_least_cycles_bound_every_split_and_mapping(dataflow, rate):
     """The bound the pruning relies on: no split runs in fewer cycles than its slowest part's streams
     (:func:`accelsim.mapper.split._least_cycles`), fixed and searched mappings (with blocks along n
-    where the search picks them), preload overlap or not, a DRAM that binds and none."""
+    where the search picks them), preload overlap or not, a DRAM that binds and none, MAC rates
+    dense, N:M, multi-cycle and with the taps on the rows."""
     from accelsim.engine import arrays
     from accelsim.kernels import codes
-    from accelsim.lower.gemm import DENSE_RATE, lower_layer
+    from accelsim.lower.gemm import ArrayRate, lower_layer
     from accelsim.mapper import split as split_module
     from accelsim.spec.arch import ArraySplit
     from accelsim.spec.options import Objective
 
+    rate = {"dense": ArrayRate(), "two products a cycle, 2:4": ArrayRate(2, 1, (2, 4)),
+            "two cycles a product": ArrayRate(1, 2), "3x3 taps on rows": ArrayRate(1, 1, None, (9, 4))}[rate]
     tight = 0
     for overlap, dram in itertools.product((False, True), ({"bandwidth": "2B/cycle", "latency": 10}, None)):
         arch = chip(count=4, buffers={"unified": {"size": "2KiB"}}, dram=dram, dataflow=dataflow,
@@ -399,11 +403,11 @@ def test_least_cycles_bound_every_split_and_mapping(dataflow):
             layer = gemm(m, n, k).layers[0]
             problem = lower_layer(layer, arch.timing_model)
             for split in ArraySplit:
-                plan = arrays.split_problem(problem, split, 4, DENSE_RATE)
-                for mapping in [None, *split_module._searched(plan.parts[0].problem, layer, arch, DENSE_RATE,
+                plan = arrays.split_problem(problem, split, 4, rate)
+                for mapping in [None, *split_module._searched(plan.parts[0].problem, layer, arch, rate,
                                                               Objective.CYCLES, arch)]:
-                    least = split_module._least_cycles(plan, arch, DENSE_RATE, mapping)
-                    run = arrays.run_split(plan, layer, arch, DENSE_RATE, mapping)
+                    least = split_module._least_cycles(plan, arch, rate, mapping)
+                    run = arrays.run_split(plan, layer, arch, rate, mapping)
                     cycles = int(run.counters[codes.FOLD_STAT_CYCLES])
                     assert 0 < least <= cycles, (overlap, dram, m, n, k, split, mapping)
                     tight += least * 2 > cycles
