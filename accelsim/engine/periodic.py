@@ -137,13 +137,13 @@ def run_periodic(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: A
     if fractions is None:
         return None
     whole = _whole(traffic)
-    layer = (problem, arch, mapping, rate, weight_bits, act_bits, traffic.ifmap.numerator == 0)
-    plan = _plan(*layer, False, not whole)
+    args = (problem, arch, mapping, rate, weight_bits, act_bits, traffic.ifmap.numerator == 0)
+    plan = _plan(*args, False, not whole)
     stats = None if plan is None else _run(plan, fractions) if plan.rounding == 0 else _bounded(plan, fractions)
     if stats is None and not whole:
         counts = loop_counts(problem, arch, mapping, rate) if counts is None else counts
         if math.prod(counts) >= REMAINDER_FOLDS:  # the remainders' cycle
-            plan = _plan(*layer, True, False)
+            plan = _plan(*args, True, False)
             stats = None if plan is None else _run(plan, fractions)
     return stats
 
@@ -236,17 +236,17 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
         return None
     if (counts[2] if by_passes or by_reduction else inner) + 1 > MAX_UNIT_FOLDS:
         return None
-    k_step = _fold_step(arch, mapping, loop_k, rate.reduction(problem.k))
+    k_step = _fold_step(arch, mapping, loop_k, k_map)
     stepped = _stepped_folds(problem, rate, step, k_step, counts, position, min(units, STEPPED_UNITS) if by_units
                              else units, by_passes, by_reduction, by_outer)
-    if folds * (SCALED_FOLD_COST if bounds else 1) <= (2 if bounds else 1) * (stepped + CALL_FOLDS):
+    if _costs_less_whole(folds, stepped, bounds, 2 if bounds else 1):
         return None
     built = lowering.schedule_problem(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     if built is None:
         return None
     p, _ = built
     if p.filter_prefetch and position > 0:  # kernels.schedule.fill_folds's prefetch_filter: its parts bounded
-        if carries or weight_bits % 8 != 0 or folds <= 2 * (stepped + CALL_FOLDS):
+        if carries or weight_bits % 8 != 0 or _costs_less_whole(folds, stepped, bounds, 2):
             return None
         bounds = True
     if p.ifmap_prefetch and not by_reduction and inner + 1 > MAX_UNIT_FOLDS:  # the kernel steps units whole
@@ -259,6 +259,13 @@ def _plan(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate: ArrayRat
     budget = max(MIN_BUDGET, min(folds // 4, MAX_BUDGET))
     return Plan((tuple(p), *lowering.native_wiring(arch, mapping)), BOUNDS if bounds else 0,
                 (*dram_rates(arch), arch.dram.latency_cycles, position, period, generic_end, budget))
+
+
+def _costs_less_whole(folds: int, stepped: int, scaled: bool, runs: int) -> bool:
+    """Whether running the layer's ``folds`` whole costs no more than ``runs`` runs of the path, each
+    :data:`CALL_FOLDS` and its ``stepped`` folds (:func:`_stepped_folds`); a fold run whole costs
+    :data:`SCALED_FOLD_COST` where its traffic is ``scaled`` by fractions the path bounds."""
+    return folds * (SCALED_FOLD_COST if scaled else 1) <= runs * (stepped + CALL_FOLDS)
 
 
 def _stepped_folds(problem: GemmProblem, rate: ArrayRate, m_step: int, k_step: int, counts: list[int], position: int,

@@ -71,7 +71,7 @@ from accelsim.kernels.memory import (
 )
 from accelsim.kernels.schedule import (
     BOUNDS, DIM_K, DIM_M, DIM_N, ScheduleProblem, ensure_prefetch_words, ensure_whole_parts, fill_folds,
-    lazy_prefetch_words, part_remainders, raise_to_part_bounds, scale_dram_bounds, scale_dram_rows,
+    lazy_prefetch_words, part_remainders, raise_to_part_bounds, scale_dram_bounds, scale_dram_rows, spreads_filter,
 )
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
@@ -201,17 +201,6 @@ def _from_snapshot(state, sums, totals, memory, snapshot):
 
 
 @kernel(inline="always")
-def _spread(p):
-    """Whether ``p``'s filter loads a period ahead with the unit loop (``m``'s) inside another: each
-    period's words spread over the folds of the one before (``fill_folds``'s ``prefetch_filter``),
-    taken with both bounds only (:func:`run_native_periodic`)."""
-    position = 0
-    while p.order[position] != p.loop_of[DIM_M]:
-        position += 1
-    return p.filter_prefetch and position > 0
-
-
-@kernel(inline="always")
 def _filter_tables(next_filter):
     """``(whole parts, words)``: the two halves of a spread filter's prefetch table (views), the one
     ``fill_folds`` reads first (and only: its entries past a period's are not read)."""
@@ -240,7 +229,7 @@ def _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cyc
     """:func:`.schedule.fill_folds` of the folds ``[first, stop)``, the prefetched words they read filled
     first (a filter's spread parts bounded: its whole parts, :func:`_filter_tables`)."""
     ensure_prefetch_words(p, next_in, False, first, stop)
-    if _spread(p):
+    if spreads_filter(p):
         whole, words = _filter_tables(next_filter)
         ensure_whole_parts(p, words, whole, first, stop)
     else:
@@ -281,7 +270,7 @@ def _run_filled(p, first, folds, last, timing, tables, scaling, state, sums):
     if rounding == BOUNDS:  # rounded down in place, up in the second run's tables
         run_dram[:rows] = dram[:rows]
         run_bytes[:rows] = dram_bytes[:rows]
-        if _spread(p):  # the filter's spread parts at their upper bounds
+        if spreads_filter(p):  # the filter's spread parts at their upper bounds
             raise_to_part_bounds(p, _filter_tables(next_filter)[1], first, rows, run_dram, run_bytes)
         if scaled and not scale_dram_bounds(dram, dram_bytes, run_dram, run_bytes, scale_num, scale_den, count,
                                             reduce_position, first, p.drain, rows, folds, totals[0], totals[1]):
@@ -512,7 +501,7 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     # a filter loaded a period ahead (its periods: passes of the loops outside the unit loop) spreads each
     # period's words over the folds of the one before: bounded, every fold's part rounded down in the first
     # run and up in the second, the units of a pass hold the same folds as without it
-    spread = _spread(p)
+    spread = spreads_filter(p)
     if spread and (rounding != BOUNDS or p.weight_bits % 8 != 0):
         return False
     # a unit of the outermost loop whose middle loop runs along n: its passes over the innermost loop
@@ -566,6 +555,9 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
     snapshot_unit = -1  # the unit (of the whole loop, o x units + i) the snapshot's state starts
     first_totals = np.zeros((2, 3, 2), np.int64)
     outer_memory, pass_memory, run_memory = _new_memory(runs), _new_memory(runs), _new_memory(runs)
+    # the last outer pass added up: the next pass's first fold generic too (pass 0 recorded only); a
+    # spread filter's pass outer - 2 brings the last pass's words
+    last_outer = outer - (4 if spread else 3)
     stepped = 0
     o = 0
     while o < outer:
@@ -612,9 +604,6 @@ def run_native_periodic(problem, dataflow, array_rows, array_cols, overlap, broa
                     # the snapshot lies in the superunit that repeated: from it, the units up to generic_end
                     _from_snapshot(state, sums, totals, memory, snapshot)
                     i += rest
-        # the next pass's first fold generic too; pass 0 recorded only; a spread filter's pass outer - 2
-        # brings the last pass's words
-        last_outer = outer - (4 if spread else 3)
         if by_outer and o <= last_outer:
             o += _repeats(state, sums, scaling, o, last_outer, outer_memory)
         o += 1

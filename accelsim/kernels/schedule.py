@@ -237,6 +237,20 @@ def ensure_prefetch_words(p, words, tensor_filter, first, stop):
             words[q] = period_words(p, tensor_filter, pos_u, q)
 
 
+@kernel(inline="always")
+def spreads_filter(p):
+    """Whether ``p``'s filter loads a period ahead with ``m``'s loop inside another: each period's
+    words spread over the folds of the one before (:func:`fill_folds`'s ``prefetch_filter``)."""
+    return p.filter_prefetch and _position(p.order, p.loop_of[DIM_M]) > 0
+
+
+@kernel(inline="always")
+def _filter_periods(p):
+    """``(periods, folds per period)`` of the filter's prefetch: iterations of the loops outside
+    ``m``'s, and of the rest."""
+    return _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))
+
+
 @kernel
 def ensure_whole_parts(p, words, whole, first, stop):
     """Fill the entries of the prefetched filter's ``words`` (:func:`lazy_prefetch_words`) and of
@@ -246,7 +260,7 @@ def ensure_whole_parts(p, words, whole, first, stop):
     if words.shape[0] == 1:
         return
     ensure_prefetch_words(p, words, True, first, stop)
-    per = _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))[1]
+    per = _filter_periods(p)[1]
     for q in range(first // per, min(stop // per, words.shape[0] - 1) + 1):
         if whole[q] < 0:
             whole[q] = words[q] - words[q] % per
@@ -257,7 +271,7 @@ def raise_to_part_bounds(p, words, first, rows, dram, dram_bytes):
     """Raise the filter's DRAM words and bytes of the ``rows`` folds from fold ``first`` in ``dram``
     and ``dram_bytes``, filled with :func:`ensure_whole_parts`'s whole parts, to each fold's upper
     bound: one word more in every period whose ``words`` leave a remainder (:func:`part_of`)."""
-    per = _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))[1]
+    per = _filter_periods(p)[1]
     for f in range(rows):
         if words[(first + f) // per] % per:
             dram[f, TRAFFIC_FILTER] += 1
@@ -268,7 +282,7 @@ def raise_to_part_bounds(p, words, first, rows, dram, dram_bytes):
 def part_remainders(p, words):
     """The words :func:`ensure_whole_parts`'s whole parts leave out over the whole layer: the sum of
     every period's remainder (``words`` filled first)."""
-    periods, per = _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))
+    periods, per = _filter_periods(p)
     ensure_prefetch_words(p, words, True, 0, periods * per)
     rest = np.int64(0)
     for q in range(words.shape[0]):

@@ -85,7 +85,8 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
     problem = lower_layer(layer, arch.timing_model)
     if problem is None:
         return None
-    candidates, errors = [], []  # (listed position, plan, mapping); (listed position, error)
+    bounded = objective is Objective.CYCLES and arch.timing_model is TimingModel.NATIVE
+    candidates, errors = [], []  # (bound of cycles, listed position, plan, mapping); (listed position, error)
     for split in _candidates(arch, problem.repeats):
         plan = split_problem(problem, split, arch.arrays.count, rate)
         try:
@@ -94,11 +95,10 @@ def choose_split(layer: Layer, arch: ArchSpec, rate: ArrayRate, objective: Objec
         except UnsupportedError as error:
             errors.append((len(candidates), error))
             continue
-        candidates.extend((len(candidates) + i, plan, mapping) for i, mapping in enumerate(mappings))
-    bounded = objective is Objective.CYCLES and arch.timing_model is TimingModel.NATIVE
-    least = [_least_cycles(plan, arch, rate, mapping) if bounded else 0 for _, plan, mapping in candidates]
+        candidates.extend((_least_cycles(plan, arch, rate, mapping) if bounded else 0, len(candidates) + i, plan,
+                           mapping) for i, mapping in enumerate(mappings))
     best, best_key = None, (0.0, 0)
-    for (position, plan, mapping), bound in sorted(zip(candidates, least), key=lambda c: (c[1], c[0][0])):
+    for bound, position, plan, mapping in sorted(candidates, key=lambda c: c[:2]):
         if best is not None and (bound, position) > best_key:  # so is every later one's
             break
         try:
