@@ -455,75 +455,80 @@ def scale_dram_bounds(words, nbytes, up_words, up_nbytes, numerator, denominator
 
 
 @kernel(inline="always")
+def _final_fold(g, count, reduce_position):
+    """Whether fold ``g`` of the execution order is at the last index of the reduction loop (at
+    ``reduce_position`` of the loop order whose counts are ``count``)."""
+    if reduce_position == 0:
+        index = g // (count[1] * count[2])
+    elif reduce_position == 1:
+        index = (g // count[2]) % count[1]
+    else:
+        index = g % count[2]
+    return index == count[reduce_position] - 1
+
+
+@kernel(inline="always")
 def _scale(words, nbytes, numerator, denominator, rounding, count, reduce_position, first_fold, spread_drain, rows,
            commit, totals, up_words, up_nbytes, up_totals):
     """:func:`scale_dram_rows`, or with ``rounding`` ``BOUNDS`` :func:`scale_dram_bounds` (the ``up_*``
-    arguments, else unread)."""
-    bound = np.empty(3, np.int64)
+    arguments, else unread). A column at a time, its totals in locals: the fold loop then holds no
+    choice of table and no store to ``totals`` (5-7x faster than a fold at a time over the columns,
+    timeit on 1,764 folds of tpu_v5e_like's batch-256 ResNet-50)."""
     for x in range(3):
-        bound[x] = np.int64(9223372036854775807) // numerator[x] if numerator[x] > 0 else 0
-    inner = count[1] * count[2]
-    # the final outputs' folds matter only where the output writes are scaled and not spread
-    final_only = numerator[TRAFFIC_OFMAP_WRITE] != denominator[TRAFFIC_OFMAP_WRITE] and not spread_drain
-    kept, up_kept = np.empty_like(totals), np.empty_like(up_totals)
-    for f in range(rows):
-        if f == commit:
-            kept[:] = totals
-            up_kept[:] = up_totals
-        final = True
-        if final_only:
-            g = first_fold + f
-            if reduce_position == 0:
-                index = g // inner
-            elif reduce_position == 1:
-                index = (g // count[2]) % count[1]
-            else:
-                index = g % count[2]
-            final = index == count[reduce_position] - 1
-        for x in range(3):
-            if numerator[x] == denominator[x] or (x == TRAFFIC_OFMAP_WRITE and not final):
-                continue
-            for t in range(2):
-                table = words if t == 0 else nbytes
-                if numerator[x] == 0:  # none of it moves: every scaled value, and its running total's, is 0
-                    totals[t, x, 0] += table[f, x]
+        numerator_x, denominator_x = numerator[x], denominator[x]
+        if numerator_x == denominator_x:
+            continue
+        bound = np.int64(9223372036854775807) // numerator_x if numerator_x > 0 else 0
+        # the final outputs' folds only, where the output writes are not spread
+        final_only = x == TRAFFIC_OFMAP_WRITE and not spread_drain
+        for t in range(2):
+            table, up_table = (words, up_words) if t == 0 else (nbytes, up_nbytes)
+            total, scaled_total = totals[t, x, 0], totals[t, x, 1]
+            up_total, up_scaled_total = (up_totals[t, x, 0], up_totals[t, x, 1]) if rounding == BOUNDS else (0, 0)
+            kept = (total, scaled_total, up_total, up_scaled_total)
+            for f in range(rows):
+                if f == commit:
+                    kept = (total, scaled_total, up_total, up_scaled_total)
+                if final_only and not _final_fold(first_fold + f, count, reduce_position):
+                    continue
+                value = table[f, x]
+                if numerator_x == 0:  # none of it moves: every scaled value, and its running total's, is 0
+                    total += value
                     table[f, x] = 0
                     if rounding == BOUNDS:
-                        up_table = up_words if t == 0 else up_nbytes
-                        up_totals[t, x, 0] += up_table[f, x]
+                        up_total += up_table[f, x]
                         up_table[f, x] = 0
                     continue
                 if rounding != 0:
-                    value = table[f, x]
-                    if numerator[x] > 0 and value > bound[x]:
+                    if value > bound:
                         return False
-                    product = value * numerator[x]
-                    low = product // denominator[x]
-                    up = low + (1 if low * denominator[x] != product else 0)
+                    product = value * numerator_x
+                    low = product // denominator_x
+                    up = low + (1 if low * denominator_x != product else 0)
                     table[f, x] = up if rounding == 1 else low
-                    totals[t, x, 0] += value
-                    totals[t, x, 1] += table[f, x]
+                    total += value
+                    scaled_total += table[f, x]
                     if rounding == BOUNDS:
-                        up_table = up_words if t == 0 else up_nbytes
                         up_value = up_table[f, x]
                         if up_value != value:  # an upper bound of the unscaled value too
-                            if numerator[x] > 0 and up_value > bound[x]:
+                            if up_value > bound:
                                 return False
-                            product = up_value * numerator[x]
-                            up = product // denominator[x]
-                            up += 1 if up * denominator[x] != product else 0
+                            product = up_value * numerator_x
+                            up = product // denominator_x
+                            up += 1 if up * denominator_x != product else 0
                         up_table[f, x] = up
-                        up_totals[t, x, 0] += up_value
-                        up_totals[t, x, 1] += up
+                        up_total += up_value
+                        up_scaled_total += up
                     continue
-                running = totals[t, x, 0] + table[f, x]
-                if numerator[x] > 0 and running > bound[x]:
+                running = total + value
+                if running > bound:
                     return False
-                scaled = running * numerator[x] // denominator[x]
-                table[f, x] = scaled - totals[t, x, 1]
-                totals[t, x, 0] = running
-                totals[t, x, 1] = scaled
-    if commit < rows:
-        totals[:] = kept
-        up_totals[:] = up_kept
+                scaled = running * numerator_x // denominator_x
+                table[f, x] = scaled - scaled_total
+                total, scaled_total = running, scaled
+            if commit >= rows:
+                kept = (total, scaled_total, up_total, up_scaled_total)
+            totals[t, x, 0], totals[t, x, 1] = kept[0], kept[1]
+            if rounding == BOUNDS:
+                up_totals[t, x, 0], up_totals[t, x, 1] = kept[2], kept[3]
     return True
