@@ -106,10 +106,10 @@ def _whole_problem(problem: GemmProblem, arch: ArchSpec, mapping: Mapping, rate:
     psum_bits = arch.mac.accumulator_bits
     rooms = buffer_rooms(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
     p = ScheduleProblem(
-        order=np.array([LOOPS.index(loop) for loop in mapping.order.value], dtype=np.int64),
-        loop_of=np.array([LOOPS.index(loop) for loop in LOOP_OF[dataflow]], dtype=np.int64),
-        step=step, extent=extent, count=count,
-        dim_extent=np.array([problem.m, k_map, problem.n], dtype=np.int64),
+        order=tuple(LOOPS.index(loop) for loop in mapping.order.value),
+        loop_of=tuple(LOOPS.index(loop) for loop in LOOP_OF[dataflow]),
+        step=tuple(step.tolist()), extent=tuple(extent.tolist()), count=tuple(count.tolist()),
+        dim_extent=(problem.m, k_map, problem.n),
         ifmap_words=problem.ifmap_words, k_weights=k_weights,
         ifmap_room=rooms.ifmap, filter_room=rooms.filter,
         ifmap_prefetch=rooms.prefetch[0], filter_prefetch=rooms.prefetch[1], drain=rooms.drain,

@@ -8,7 +8,7 @@ SCALE-Sim's buffers are in ``scalesim_calc.py`` (CALC bandwidth mode) and ``scal
 
 import numpy as np
 
-from accelsim.kernels._jit import kernel
+from accelsim.kernels._jit import kernel, leaf
 from accelsim.kernels.codes import TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ, TRAFFIC_OFMAP_WRITE
 from accelsim.kernels.fold_timing import fold_finish, fold_first, fold_spacing
 
@@ -77,7 +77,7 @@ def double_buffer_cycles(durations, xfer, channel, latency, prefetch_overlap, dr
     return finish
 
 
-@kernel
+@leaf
 def fill_transfer(dram_bytes, rate_num, rate_den, count, xfer):
     """DRAM cycles of the first ``count`` folds' traffic, into ``xfer`` (int64[F, 4]):
     ``ceil(dram_bytes[f, x] * rate_den[x] / rate_num[x])``, 0 where ``rate_num[x]`` is 0 (an
@@ -95,7 +95,7 @@ def fill_transfer(dram_bytes, rate_num, rate_den, count, xfer):
 RESUME_STATE_SIZE = 12
 
 
-@kernel
+@leaf
 def resume_native_timeline(dataflow, array_rows, overlap, broadcast, rows_used, cols_used, stream_cycles, xfer,
                            channel, latency, prefetch_overlap, drain_overlap, count, last, state):
     """The native compute and memory timeline over the next ``count`` folds, from ``state``.

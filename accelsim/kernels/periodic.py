@@ -63,7 +63,7 @@ end (:func:`.schedule.part_remainders`), from which the caller takes the exact c
 
 import numpy as np
 
-from accelsim.kernels._jit import kernel
+from accelsim.kernels._jit import kernel, leaf
 from accelsim.kernels.codes import FOLD_STAT_COUNT, TRAFFIC_FILTER
 from accelsim.kernels.memory import (
     RESUME_COMPUTE, RESUME_DFINISH, RESUME_DPREV, RESUME_DSTART, RESUME_FINISH, RESUME_FREE, RESUME_PREV_DRAINED,
@@ -76,6 +76,23 @@ from accelsim.kernels.schedule import (
 from accelsim.kernels.systolic import add_fold_sums, loop_counts, set_timeline_stats
 
 _RELATIVE_SIZE = 14
+
+
+@kernel(inline="always")
+def _copy(source, target, count):
+    """Copy the first ``count`` elements of the C-ordered array ``source`` into ``target``, one by one
+    (a slice assignment may allocate a temporary, which a :func:`~accelsim.kernels._jit.leaf` cannot)."""
+    to, of = target.reshape(-1), source.reshape(-1)
+    for i in range(count):
+        to[i] = of[i]
+
+
+@kernel(inline="always")
+def _add_scaled(target, now, before, times):
+    """``target += times * (now - before)``, element by element (no temporary array)."""
+    to, a, b = target.reshape(-1), now.reshape(-1), before.reshape(-1)
+    for i in range(to.shape[0]):
+        to[i] += times * (a[i] - b[i])
 
 
 @kernel
@@ -113,7 +130,7 @@ def _move_to(state, before, snapshot):
     """Set ``state`` to ``snapshot`` moved on by the step from ``before`` to ``state`` (as :func:`_advance`)."""
     for r in range(state.shape[0]):
         step, dram_step, compute_step = _steps(state[r], before[r])
-        state[r] = snapshot[r]
+        _copy(snapshot[r], state[r], state.shape[1])
         _shift(state[r], step, dram_step, compute_step)
 
 
@@ -177,14 +194,14 @@ def _repeats(state, sums, scaling, run, last_run, memory):
     if recorded[0] == 1 and last_run > run and _equal(relative, previous):
         times = last_run - run
         _advance(state, before, times)
-        sums += times * (sums - sums_before)
-        totals += times * (totals - totals_before)
+        _add_scaled(sums, sums, sums_before, times)
+        _add_scaled(totals, totals, totals_before, times)
         recorded[0] = 0
         return times
-    previous[:] = relative
-    before[:] = state
-    sums_before[:] = sums
-    totals_before[:] = totals
+    _copy(relative, previous, relative.shape[0])
+    _copy(state, before, state.size)
+    _copy(sums, sums_before, sums.shape[0])
+    _copy(totals, totals_before, totals.size)
     recorded[0] = 1
     return 0
 
@@ -196,8 +213,8 @@ def _from_snapshot(state, sums, totals, memory, snapshot):
     past the added runs as ``snapshot`` (state, sums, totals) stands past that run's start."""
     _, _, before, sums_before, _, totals_before = memory
     _move_to(state, before, snapshot[0])
-    sums += snapshot[1] - sums_before
-    totals += snapshot[2] - totals_before
+    _add_scaled(sums, snapshot[1], sums_before, 1)
+    _add_scaled(totals, snapshot[2], totals_before, 1)
 
 
 @kernel(inline="always")
@@ -208,7 +225,7 @@ def _filter_tables(next_filter):
     return next_filter[:half], next_filter[half:]
 
 
-@kernel
+@leaf
 def _step(p, first, folds, total, timing, tables, scaling, state, sums):
     """Step each run's timeline in ``state`` over the ``folds`` folds from ``first`` (of ``total``)
     and add the first run's sums; ``timing``: the array's and the DRAM's parameters, ``tables``: the
@@ -237,7 +254,7 @@ def _fill(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cyc
     fill_folds(p, first, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram, dram_bytes)
 
 
-@kernel
+@leaf
 def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, state, sums):
     """:func:`_step` over one unit of ``folds`` folds from ``first`` that is not the layer's last, its
     fold tables (and the next fold's) those of ``cache`` slot ``slot``, filled first unless the slot
@@ -251,8 +268,8 @@ def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, sta
         _fill(p, first, first + rows, next_in, next_filter, rows_used[slot], cols_used[slot], stream_cycles[slot],
               sram[slot], dram[slot], dram_bytes[slot])
         held[slot] = tag
-    work_dram[:rows] = dram[slot, :rows]
-    work_bytes[:rows] = dram_bytes[slot, :rows]
+    _copy(dram[slot], work_dram, rows * 4)
+    _copy(dram_bytes[slot], work_bytes, rows * 4)
     filled = (rows_used[slot], cols_used[slot], stream_cycles[slot], sram[slot], work_dram, work_bytes, xfer, next_in,
               next_filter, run_dram, run_bytes)
     return _run_filled(p, first, folds, False, timing, filled, scaling, state, sums)
@@ -268,8 +285,8 @@ def _run_filled(p, first, folds, last, timing, tables, scaling, state, sums):
     scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
     rows = folds + (0 if last else 1)
     if rounding == BOUNDS:  # rounded down in place, up in the second run's tables
-        run_dram[:rows] = dram[:rows]
-        run_bytes[:rows] = dram_bytes[:rows]
+        _copy(dram, run_dram, rows * 4)
+        _copy(dram_bytes, run_bytes, rows * 4)
         if spreads_filter(p):  # the filter's spread parts at their upper bounds
             raise_to_part_bounds(p, _filter_tables(next_filter)[1], first, rows, run_dram, run_bytes)
         if scaled and not scale_dram_bounds(dram, dram_bytes, run_dram, run_bytes, scale_num, scale_den, count,
@@ -306,7 +323,7 @@ def _lcm(a, b):
     return a // x * b
 
 
-@kernel
+@leaf
 def _reduction_period(p, first, next_in):
     """Folds after which the innermost pass along k that starts at fold ``first`` repeats (its folds
     ``1 .. count - 2``, :func:`_step_reduction`): a fold there reads its k index ``j`` only through
@@ -355,7 +372,7 @@ MAX_RUNS = 6
 """Runs stepped before a pass along k whose timeline has not repeated is stepped to its end at once."""
 
 
-@kernel
+@leaf
 def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums, memory):
     """:func:`_step` over one innermost pass along k of ``folds`` folds from fold ``first``: its folds
     ``1 .. folds - 2`` repeat with :func:`_reduction_period` (the caller's scaling whole), so runs
@@ -386,7 +403,7 @@ def _step_reduction(p, first, folds, total, timing, tables, scaling, state, sums
     return stepped + folds - j
 
 
-@kernel
+@leaf
 def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by_reduction, memory):
     """:func:`_step` over the ``folds`` folds from ``first`` (whole innermost passes), each pass by
     :func:`_step_reduction` when ``by_reduction`` (with ``memory``); returns the folds stepped, -1
@@ -403,7 +420,7 @@ def _step_inner(p, first, folds, total, timing, tables, scaling, state, sums, by
     return stepped
 
 
-@kernel
+@leaf
 def _step_passes(p, first, passes, pass_folds, total, timing, tables, scaling, state, sums, by_reduction, memory,
                  run_memory):
     """:func:`_step_inner` over one unit of ``passes`` passes of ``pass_folds`` folds along n, from fold

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from accelsim.kernels._jit import kernel
+from accelsim.kernels._jit import kernel, leaf
 from accelsim.kernels.codes import TRAFFIC_FILTER, TRAFFIC_IFMAP, TRAFFIC_OFMAP_READ, TRAFFIC_OFMAP_WRITE
 
 DIM_M, DIM_K, DIM_N = 0, 1, 2
@@ -20,14 +20,14 @@ BOUNDS = 2
 
 
 class ScheduleProblem(NamedTuple):
-    """One GEMM, one mapping, one array and its buffers (int64 arrays and ints).
+    """One GEMM, one mapping, one array and its buffers (ints, and triples of ints).
 
-    order : int64[3]       loop ids, outermost first
-    loop_of : int64[3]     the loop along each GEMM dimension (m, k, n)
-    step : int64[3]        fold extent along each loop (array rows, array columns, stream tile)
-    extent : int64[3]      mapped extent along each loop (Sr, Sc, T)
-    count : int64[3]       folds along each loop, ``ceil(extent / step)``
-    dim_extent : int64[3]  m, mapped k, n
+    order : (int, int, int)       loop ids, outermost first
+    loop_of : (int, int, int)     the loop along each GEMM dimension (m, k, n)
+    step : (int, int, int)        fold extent along each loop (array rows, array columns, stream tile)
+    extent : (int, int, int)      mapped extent along each loop (Sr, Sc, T)
+    count : (int, int, int)       folds along each loop, ``ceil(extent / step)``
+    dim_extent : (int, int, int)  m, mapped k, n
     ifmap_words, k_weights : words of the real input tensor; stored weight slots per column
     ifmap_room, filter_room : words one fold may keep in each input buffer
     ifmap_prefetch, filter_prefetch : the input's kept footprint loads a period ahead
@@ -41,15 +41,16 @@ class ScheduleProblem(NamedTuple):
     Python hands it to the kernels it calls (:func:`build_schedule`, ``systolic.run_native_problem``,
     ``periodic.run_native_periodic``) as a plain tuple, ``tuple(p)``: numba types a plain tuple in
     under a microsecond, a NamedTuple field by field in Python (3-5 us a call). Each of them rebuilds
-    the NamedTuple (``ScheduleProblem(*problem)``) for the kernels it calls.
+    the NamedTuple (``ScheduleProblem(*problem)``) for the kernels it calls. No field is an array:
+    a kernel given ``p`` then counts no references (an array field's, atomically, on every call).
     """
 
-    order: np.ndarray
-    loop_of: np.ndarray
-    step: np.ndarray
-    extent: np.ndarray
-    count: np.ndarray
-    dim_extent: np.ndarray
+    order: tuple[int, int, int]
+    loop_of: tuple[int, int, int]
+    step: tuple[int, int, int]
+    extent: tuple[int, int, int]
+    count: tuple[int, int, int]
+    dim_extent: tuple[int, int, int]
     ifmap_words: int
     k_weights: int
     ifmap_room: int
@@ -106,7 +107,7 @@ def _period_words(p, tensor_filter, pos_u, periods):
     return words_of
 
 
-@kernel
+@leaf
 def period_words(p, tensor_filter, pos_u, q):
     """Entry ``q`` of :func:`_period_words` alone: the words of period ``q + 1``'s tiles, 0 past the
     last period. The loops outside position ``pos_u`` (the tensor's own two) take their indices
@@ -224,7 +225,7 @@ def lazy_prefetch_words(p, tensor_filter):
     return np.zeros(1, np.int64)
 
 
-@kernel
+@leaf
 def ensure_prefetch_words(p, words, tensor_filter, first, stop):
     """Fill the entries of :func:`lazy_prefetch_words`'s ``words`` that :func:`fill_folds` reads
     for the folds ``[first, stop)``: their periods' and, at a period's end, the next one's."""
@@ -251,7 +252,7 @@ def _filter_periods(p):
     return _periods(p.order, p.count, _position(p.order, p.loop_of[DIM_M]))
 
 
-@kernel
+@leaf
 def ensure_whole_parts(p, words, whole, first, stop):
     """Fill the entries of the prefetched filter's ``words`` (:func:`lazy_prefetch_words`) and of
     ``whole`` (another such table) that :func:`fill_folds`, given ``whole`` in place of ``words``,
@@ -266,7 +267,7 @@ def ensure_whole_parts(p, words, whole, first, stop):
             whole[q] = words[q] - words[q] % per
 
 
-@kernel
+@leaf
 def raise_to_part_bounds(p, words, first, rows, dram, dram_bytes):
     """Raise the filter's DRAM words and bytes of the ``rows`` folds from fold ``first`` in ``dram``
     and ``dram_bytes``, filled with :func:`ensure_whole_parts`'s whole parts, to each fold's upper
@@ -278,7 +279,7 @@ def raise_to_part_bounds(p, words, first, rows, dram, dram_bytes):
             dram_bytes[f, TRAFFIC_FILTER] = _bytes(dram[f, TRAFFIC_FILTER], p.weight_bits)
 
 
-@kernel
+@leaf
 def part_remainders(p, words):
     """The words :func:`ensure_whole_parts`'s whole parts leave out over the whole layer: the sum of
     every period's remainder (``words`` filled first)."""
@@ -290,15 +291,14 @@ def part_remainders(p, words):
     return rest
 
 
-@kernel
+@leaf
 def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, stream_cycles, sram, dram,
                dram_bytes):
     """:func:`build_schedule` for the folds ``[first_fold, stop)`` of ``p`` (``p.first`` and
     ``p.stop`` unused), ``next_in`` and ``next_filter`` from :func:`prefetch_words`.
 
-    Scalars only inside the fold loop (helpers that took ``p`` would count references to its
-    arrays on every call): a dimension's range in a tensor's footprint is the whole dimension
-    when its loop runs inside the loop the footprint is taken over, else the fold's tile.
+    Scalars only inside the fold loop: a dimension's range in a tensor's footprint is the whole
+    dimension when its loop runs inside the loop the footprint is taken over, else the fold's tile.
     """
     order, step, extent = p.order, p.step, p.extent
     lm, lk, ln = p.loop_of[DIM_M], p.loop_of[DIM_K], p.loop_of[DIM_N]
@@ -420,7 +420,7 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     return fits
 
 
-@kernel
+@leaf
 def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, reduce_position, first_fold, spread_drain,
                     rows, commit, totals):
     """Scale the first ``rows`` folds of the DRAM tables ``words`` and ``nbytes`` (int64[F, 4],
@@ -443,7 +443,7 @@ def scale_dram_rows(words, nbytes, numerator, denominator, rounding, count, redu
                   rows, commit, totals, words[:0], nbytes[:0], totals[:0])
 
 
-@kernel
+@leaf
 def scale_dram_bounds(words, nbytes, up_words, up_nbytes, numerator, denominator, count, reduce_position, first_fold,
                       spread_drain, rows, commit, totals, up_totals):
     """:func:`scale_dram_rows` with each fold scaled alone: rounded down in ``words`` and ``nbytes``

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from accelsim.kernels._jit import kernel
+from accelsim.kernels._jit import kernel, leaf
 from accelsim.kernels.codes import (
     DATAFLOW_OS, DATAFLOW_WS, FOLD_STAT_BUSY_PE_CYCLES, FOLD_STAT_COUNT, FOLD_STAT_COMPUTE_CYCLES, FOLD_STAT_CYCLES,
     FOLD_STAT_CYCLES_INCL_PREFETCH, FOLD_STAT_DRAM_READ_BYTES, FOLD_STAT_DRAM_WRITE_BYTES, FOLD_STAT_FILTER_DRAM_READS,
@@ -187,7 +187,7 @@ def loop_counts(p):
     return count, reduce_position
 
 
-@kernel
+@leaf
 def set_timeline_stats(total, compute, folds, pes, stats):
     """Set a native timeline's cycle counters in ``stats``: ``total`` cycles of which ``compute``
     busy, over ``folds`` folds of an array of ``pes`` PEs (stalls = total - compute)."""
@@ -199,7 +199,7 @@ def set_timeline_stats(total, compute, folds, pes, stats):
     stats[FOLD_STAT_UTIL_PE_CYCLES] = compute * pes
 
 
-@kernel
+@leaf
 def add_fold_sums(rows_used, cols_used, stream_cycles, sram, dram, dram_bytes, count, sums):
     """Add the first ``count`` folds' PE and traffic counts to ``sums`` (PEs mapped and busy, SRAM and DRAM words, DRAM bytes)."""
     for f in range(count):

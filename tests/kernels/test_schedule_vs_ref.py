@@ -9,6 +9,7 @@ plain Python on the numpy lowering's folds."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -155,7 +156,7 @@ def test_prefetch_words_filled_on_demand(case, start, length):
     if built is None:
         return
     p = built[0]
-    total = int(p.count.prod())
+    total = math.prod(p.count)
     first = start % total
     stop = min(total, first + length)
     for tensor_filter in (False, True):
@@ -192,7 +193,7 @@ def test_spread_filter_bounds_equal_the_plain_python_reference(case, start, leng
     if not (p.filter_prefetch and order.index(loop_m) > 0):
         return
     exact = schedule(problem, arch, mapping, rate=rate, weight_bits=weight_bits, act_bits=act_bits)
-    total = int(p.count.prod())
+    total = math.prod(p.count)
     first = start % total
     stop = min(total, first + length)
     period_words = prefetch_words(p, True).tolist()  # checked against the numpy lowering above
@@ -221,7 +222,7 @@ def test_spread_filter_bounds_equal_the_plain_python_reference(case, start, leng
     denominator = np.array([1, fraction.denominator, 1], dtype=np.int64)
     totals, up_totals = np.zeros((2, 3, 2), dtype=np.int64), np.zeros((2, 3, 2), dtype=np.int64)
     scaled = [table.copy() for table in (dram, nbytes, up_dram, up_bytes)]
-    assert scale_dram_bounds(*scaled, numerator, denominator, np.array([int(c) for c in p.count[order]]),
+    assert scale_dram_bounds(*scaled, numerator, denominator, np.array([p.count[loop] for loop in order]),
                              order.index(int(p.loop_of[1])), first, bool(p.drain), rows, rows, totals, up_totals)
     for got, unscaled, sums, rounded in ((scaled[0], dram, totals[0], -1), (scaled[1], nbytes, totals[1], -1),
                                          (scaled[2], up_dram, up_totals[0], 1), (scaled[3], up_bytes, up_totals[1], 1)):
