@@ -97,7 +97,10 @@ path costs ~4 us more than a whole run's, ~80 folds' worth (timeit on tpu_v1_lik
 layer2.1.conv3 at batch 256, 26 folds: 12 us against 8 us), rounded up; a step of the kernel
 (``kernels.periodic._step``) ~0.45 us more than its folds, ``STEP_FOLDS`` (a numba loop of steps of 1, 8
 and 64 folds on ResNet-50's layer4 3x3 conv, 8x8 ws array: 0.43, 0.82 and 4.3 us; 1.7 ms for its 36,864
-folds whole). A cost estimate, not a bound: both ways give the same counters."""
+folds whole). A cost estimate, not a bound: both ways give the same counters. These timings predate
+the kernels without reference counting (``kernels._jit.leaf``), which made both ways quicker; after
+them ``benchmarks/bench_path_choice.py`` finds the choice at most 5% slower than the quicker way on a
+batch-256 ResNet-50 (docs/limits.md)."""
 SCALED_FOLD_COST = 2
 """A fold run whole with its traffic scaled by fractions other than whole ones (running totals, a
 division a class: :func:`accelsim.kernels.schedule.scale_dram_rows`), in folds run unscaled: ~2
