@@ -268,8 +268,8 @@ def _step_cached(p, first, folds, timing, tables, cache, slot, tag, scaling, sta
         _fill(p, first, first + rows, next_in, next_filter, rows_used[slot], cols_used[slot], stream_cycles[slot],
               sram[slot], dram[slot], dram_bytes[slot])
         held[slot] = tag
-    _copy(dram[slot], work_dram, rows * 4)
-    _copy(dram_bytes[slot], work_bytes, rows * 4)
+    _copy(dram[slot], work_dram, rows * work_dram.shape[1])
+    _copy(dram_bytes[slot], work_bytes, rows * work_bytes.shape[1])
     filled = (rows_used[slot], cols_used[slot], stream_cycles[slot], sram[slot], work_dram, work_bytes, xfer, next_in,
               next_filter, run_dram, run_bytes)
     return _run_filled(p, first, folds, False, timing, filled, scaling, state, sums)
@@ -285,8 +285,8 @@ def _run_filled(p, first, folds, last, timing, tables, scaling, state, sums):
     scale_num, scale_den, rounding, count, reduce_position, totals, scaled = scaling
     rows = folds + (0 if last else 1)
     if rounding == BOUNDS:  # rounded down in place, up in the second run's tables
-        _copy(dram, run_dram, rows * 4)
-        _copy(dram_bytes, run_bytes, rows * 4)
+        _copy(dram, run_dram, rows * dram.shape[1])
+        _copy(dram_bytes, run_bytes, rows * dram_bytes.shape[1])
         if spreads_filter(p):  # the filter's spread parts at their upper bounds
             raise_to_part_bounds(p, _filter_tables(next_filter)[1], first, rows, run_dram, run_bytes)
         if scaled and not scale_dram_bounds(dram, dram_bytes, run_dram, run_bytes, scale_num, scale_den, count,
