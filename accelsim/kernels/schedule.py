@@ -311,6 +311,10 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
     shape1, shape2 = p.count[order[1]], p.count[order[2]]
     last_k = p.count[lk] - 1
     rows_lo, rows_hi, rows_words = np.int64(-1), np.int64(-1), np.int64(0)
+    # the last m tile's upper share product, the lower one of the next tile when it follows; the shares
+    # of the last (m tile, k tile) pair and of the last k tile, computed again only when they change
+    hi_product, k_index, in_words, in_footprint = np.int64(0), np.int64(-1), np.int64(0), np.int64(0)
+    k_share, full_footprint = np.int64(0), np.int64(0)
     step_m, step_k, step_n = step[lm], step[lk], step[ln]
     extent_m, extent_k, extent_n = extent[lm], extent[lk], extent[ln]
     fits = True
@@ -357,12 +361,21 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
         # inputs: a tile comes in at the first iteration of its reuse loop, again unless its footprint fits
         # shares as _ifmap_share's, a whole range's share being the whole (_split(x, 0, e, e) == x); the
         # share of the m tile's rows computed again only when the tile changes
-        if m_lo != rows_lo or m_hi != rows_hi:
-            rows_lo, rows_hi, rows_words = m_lo, m_hi, _split(ifmap_words, m_lo, m_hi, m)
-        words = _split(rows_words, k_lo, k_hi, k)
-        footprint = ifmap_words if ifmap_m_full else rows_words
-        if not ifmap_k_full:
-            footprint = _split(footprint, k_lo, k_hi, k)
+        k_changed = i_k != k_index
+        if k_changed:
+            k_index = i_k
+            k_share = _split(k_weights, k_lo, k_hi, k)
+            full_footprint = ifmap_words if ifmap_k_full else _split(ifmap_words, k_lo, k_hi, k)
+        rows_changed = m_lo != rows_lo or m_hi != rows_hi
+        if rows_changed:
+            lo_product = hi_product if m_lo == rows_hi else ifmap_words * m_lo // m
+            hi_product = ifmap_words * m_hi // m
+            rows_lo, rows_hi, rows_words = m_lo, m_hi, hi_product - lo_product
+        if rows_changed or k_changed:
+            in_words = _split(rows_words, k_lo, k_hi, k)
+            in_footprint = full_footprint if ifmap_m_full else rows_words if ifmap_k_full else in_words
+        words = in_words
+        footprint = in_footprint
         sram[f, TRAFFIC_IFMAP] = size_m * size_k
         dram[f, TRAFFIC_IFMAP] = words if i_n == 0 or footprint > ifmap_room else 0
         fits = fits and words <= ifmap_room
@@ -373,7 +386,6 @@ def fill_folds(p, first_fold, stop, next_in, next_filter, rows_used, cols_used, 
             if in_j == per_in:  # the next period's words, spread from its first fold
                 in_period, in_j = in_period + 1, 0
                 in_whole, in_rest, in_carry = _spread(next_in[in_period], 0, per_in)
-        k_share = _split(k_weights, k_lo, k_hi, k)
         words = k_share * (n_hi - n_lo)
         footprint = (k_weights if filter_k_full else k_share) * (n if filter_n_full else n_hi - n_lo)
         sram[f, TRAFFIC_FILTER] = size_k * size_n
