@@ -105,7 +105,12 @@ SCALED_FOLD_COST = 2
 """A fold run whole with its traffic scaled by fractions other than whole ones (running totals, a
 division a class: :func:`accelsim.kernels.schedule.scale_dram_rows`), in folds run unscaled: ~2
 (timeit on tpu_v5e_like's 392-fold layers of its batch-256 ResNet-50, scaled by fractions of tens of
-millions: 32-61 us whole, 82-156 ns a fold, against 19-23 us through the path), rounded down."""
+millions: 32-61 us whole, 82-156 ns a fold, against 19-23 us through the path), rounded down. Measured
+before the scaling ran a column at a time (``kernels.schedule._scale``): since, a scaled fold run whole
+costs 0.95-1.15 unscaled ones (timeit of the whole-schedule runs of 200 folds or more with fractions other
+than whole ones in ResNet-50 at batch 16 and 256 on tpu_v5e_like, eyeriss_like, tpu_v1_like and
+edge_32x32: 13 runs on eyeriss_like, 1 on tpu_v1_like, none on the others). Left at 2: ``benchmarks/bench_path_choice.py`` finds the
+choice at most 5% slower than the quicker way (docs/limits.md)."""
 REMAINDER_FOLDS = 2**14
 """Folds a layer needs for the path to follow the remainders of fractions other than whole ones
 (where their bounds differ): the kernel learns their remainders' cycle only after stepping a
